@@ -1,0 +1,65 @@
+import { Type } from 'typebox';
+import { Cursor, Id } from './common.ts';
+
+export const AuditRecord = Type.Object(
+  {
+    seq: Type.Integer(),
+    id: Type.String(),
+    time: Type.String({ format: 'date-time' }),
+    actorId: Type.Union([Type.String(), Type.Null()]),
+    actorName: Type.Union([Type.String(), Type.Null()]),
+    actorKind: Type.String(),
+    authMethod: Type.Union([Type.String(), Type.Null()]),
+    sourceIp: Type.Union([Type.String(), Type.Null()]),
+    requestId: Type.Union([Type.String(), Type.Null()]),
+    action: Type.String(),
+    objectType: Type.Union([Type.String(), Type.Null()]),
+    objectId: Type.Union([Type.String(), Type.Null()]),
+    outcome: Type.Union([Type.Literal('success'), Type.Literal('denied'), Type.Literal('failure'), Type.Literal('error')]),
+    reason: Type.Union([Type.String(), Type.Null()]),
+    details: Type.Union([Type.Record(Type.String(), Type.Unknown()), Type.Null()]),
+    prevHash: Type.String(),
+    hash: Type.String(),
+  },
+  { additionalProperties: false, $id: 'AuditRecord' },
+);
+
+export const AuditQuery = Type.Object(
+  {
+    actor: Type.Optional(Id),
+    object: Type.Optional(Type.String({ maxLength: 100 })),
+    action: Type.Optional(
+      Type.String({ maxLength: 100, pattern: '^[a-z0-9_.*-]+$', description: 'Exact action, or a prefix ending in *' }),
+    ),
+    from: Type.Optional(Type.String({ format: 'date-time' })),
+    to: Type.Optional(Type.String({ format: 'date-time' })),
+    cursor: Type.Optional(Cursor),
+    limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 1000, default: 100 })),
+  },
+  { additionalProperties: false },
+);
+
+export const AuditVerify = Type.Object(
+  {
+    ok: Type.Boolean(),
+    records: Type.Integer(),
+    lastSeq: Type.Integer(),
+    lastHash: Type.String(),
+    checkpoints: Type.Integer(),
+    lastCheckpointSeq: Type.Union([Type.Integer(), Type.Null()]),
+    firstBad: Type.Union([
+      Type.Object({ seq: Type.Integer(), kind: Type.String(), message: Type.String() }, { additionalProperties: false }),
+      Type.Null(),
+    ]),
+  },
+  { additionalProperties: false },
+);
+
+export const AuditCheckpoint = Type.Object(
+  { seq: Type.Integer(), hash: Type.String(), time: Type.String({ format: 'date-time' }), signature: Type.String(), keyId: Type.String() },
+  { additionalProperties: false },
+);
+export const AuditCheckpoints = Type.Object(
+  { publicKey: Type.String({ description: 'Ed25519 public key, SPKI PEM' }), checkpoints: Type.Array(AuditCheckpoint) },
+  { additionalProperties: false },
+);

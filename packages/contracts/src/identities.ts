@@ -1,0 +1,91 @@
+import { type Static, Type } from 'typebox';
+import { Id, Str, Timestamp } from './common.ts';
+
+export const Role = Type.Union(
+  [Type.Literal('administrator'), Type.Literal('password_administrator'), Type.Literal('password_auditor'), Type.Literal('password_user')],
+  { description: "PMP's four roles" },
+);
+export type Role = Static<typeof Role>;
+
+export const Username = Type.String({ minLength: 1, maxLength: 100, pattern: '^[^\\s\\x00-\\x1f](.*[^\\s\\x00-\\x1f])?$' });
+export const NewPassword = Type.String({ minLength: 12, maxLength: 256, description: 'At least 12 characters' });
+
+const profileFields = {
+  firstName: Str(100),
+  lastName: Str(100),
+  email: Type.Union([Type.Literal(''), Type.String({ format: 'email', maxLength: 254 })]),
+  department: Str(100),
+  location: Str(200),
+  landlineCountryCode: Str(8),
+  landline: Str(40),
+  landlineExt: Str(10),
+  mobileCountryCode: Str(8),
+  mobile: Str(40),
+};
+
+export const User = Type.Object(
+  {
+    id: Id,
+    username: Type.String(),
+    kind: Type.Union([Type.Literal('human'), Type.Literal('api')]),
+    ...profileFields,
+    role: Role,
+    allPasswords: Type.Boolean({ description: 'Super-administrator scope: all passwords in the system' }),
+    status: Type.Union([Type.Literal('active'), Type.Literal('disabled')]),
+    totpEnabled: Type.Boolean(),
+    createdAt: Timestamp,
+    updatedAt: Timestamp,
+  },
+  { additionalProperties: false, $id: 'User' },
+);
+export type User = Static<typeof User>;
+
+export const CreateUser = Type.Object(
+  {
+    username: Username,
+    kind: Type.Optional(Type.Union([Type.Literal('human'), Type.Literal('api')], { default: 'human' })),
+    password: Type.Optional(NewPassword),
+    ...Object.fromEntries(Object.entries(profileFields).map(([k, v]) => [k, Type.Optional(v)])),
+    role: Role,
+    allPasswords: Type.Optional(Type.Boolean()),
+  },
+  { additionalProperties: false },
+);
+export type CreateUser = Static<typeof CreateUser> & Partial<Record<keyof typeof profileFields, string>>;
+
+export const UpdateUser = Type.Object(
+  {
+    ...Object.fromEntries(Object.entries(profileFields).map(([k, v]) => [k, Type.Optional(v)])),
+    role: Type.Optional(Role),
+    allPasswords: Type.Optional(Type.Boolean()),
+  },
+  { additionalProperties: false, minProperties: 1 },
+);
+export type UpdateUser = Partial<Record<keyof typeof profileFields, string>> & { role?: Role; allPasswords?: boolean };
+
+export const SetPassword = Type.Object({ password: NewPassword }, { additionalProperties: false });
+export const ChangeOwnPassword = Type.Object(
+  { currentPassword: Type.String({ minLength: 1, maxLength: 256 }), newPassword: NewPassword },
+  { additionalProperties: false },
+);
+
+export const Group = Type.Object(
+  {
+    id: Id,
+    name: Type.String(),
+    description: Type.String(),
+    members: Type.Array(Id),
+    createdAt: Timestamp,
+  },
+  { additionalProperties: false, $id: 'Group' },
+);
+export type Group = Static<typeof Group>;
+export const CreateGroup = Type.Object(
+  { name: Type.String({ minLength: 1, maxLength: 100 }), description: Type.Optional(Str(1000)) },
+  { additionalProperties: false },
+);
+export const UpdateGroup = Type.Object(
+  { name: Type.Optional(Type.String({ minLength: 1, maxLength: 100 })), description: Type.Optional(Str(1000)) },
+  { additionalProperties: false, minProperties: 1 },
+);
+export const GroupMemberParams = Type.Object({ id: Id, userId: Id }, { additionalProperties: false });

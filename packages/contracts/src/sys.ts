@@ -1,0 +1,44 @@
+import { Type } from 'typebox';
+
+export const SealStatus = Type.Object(
+  {
+    initialized: Type.Boolean(),
+    sealed: Type.Boolean(),
+    mode: Type.Union([Type.Literal('keyfile'), Type.Literal('shamir'), Type.Null()]),
+    threshold: Type.Union([Type.Integer(), Type.Null()]),
+    shares: Type.Union([Type.Integer(), Type.Null()]),
+    progress: Type.Integer({ description: 'Shares entered so far' }),
+  },
+  { additionalProperties: false },
+);
+
+export const Unseal = Type.Union(
+  [
+    Type.Object({ share: Type.String({ minLength: 3, maxLength: 200 }) }, { additionalProperties: false }),
+    Type.Object({ reset: Type.Literal(true) }, { additionalProperties: false }),
+  ],
+  { description: 'One share, or {"reset": true} to discard the shares entered so far' },
+);
+
+export const Health = Type.Object(
+  { status: Type.Literal('ok'), sealed: Type.Boolean(), initialized: Type.Boolean() },
+  { additionalProperties: false },
+);
+
+export const KeyringStatus = Type.Object(
+  {
+    activeTerm: Type.Integer(),
+    terms: Type.Array(Type.Integer()),
+    reencryption: Type.Object(
+      {
+        status: Type.Union([Type.Literal('idle'), Type.Literal('pending'), Type.Literal('running'), Type.Literal('done')]),
+        targetTerm: Type.Union([Type.Integer(), Type.Null()]),
+        processed: Type.Integer(),
+        total: Type.Integer(),
+        percent: Type.Number(),
+      },
+      { additionalProperties: false },
+    ),
+  },
+  { additionalProperties: false },
+);

@@ -1,0 +1,157 @@
+import { randomBytes } from 'node:crypto';
+import swagger from '@fastify/swagger';
+import swaggerUi from '@fastify/swagger-ui';
+import Fastify, { type FastifyInstance } from 'fastify';
+import type { Config } from './config/config.ts';
+import { createPasswordHasher } from './crypto/password-hash.ts';
+import type { Database } from './db/database.ts';
+import { genRequestId, registerHooks } from './http/hooks.ts';
+import './http/route-config.ts';
+import { ErrorEnvelope } from '@coffer/contracts/errors';
+import { createReencryptJob } from './jobs/reencrypt.ts';
+import { type Clock, systemClock } from './lib/clock.ts';
+import { auditRoutes } from './modules/audit/audit.routes.ts';
+import { createAuditService } from './modules/audit/audit.service.ts';
+import { createAudited, createAuditLog } from './modules/audit/audit-log.ts';
+import { createApiKeysService } from './modules/auth/api-keys.service.ts';
+import { authRoutes } from './modules/auth/auth.routes.ts';
+import { createAuthService } from './modules/auth/auth.service.ts';
+import { createTotpService } from './modules/auth/totp.service.ts';
+import { createGroupsService } from './modules/identities/groups.service.ts';
+import { identitiesRoutes } from './modules/identities/identities.routes.ts';
+import { createUsersService } from './modules/identities/users.service.ts';
+import { type InitOptions, initializeCoffer } from './modules/sys/init.ts';
+import { createSealManager } from './modules/sys/seal.ts';
+import { sysRoutes } from './modules/sys/sys.routes.ts';
+import { createSysService } from './modules/sys/sys.service.ts';
+
+export interface AppDeps {
+  config: Config;
+  database: Database;
+  clock?: Clock;
+  /** Where logs go (stdout by default); tests pass a stream to scan for canaries. */
+  logStream?: NodeJS.WritableStream;
+  https?: { cert: Buffer; key: Buffer };
+}
+
+/** Paths (header and body fields) that never reach a log line. */
+export const logRedactPaths = [
+  'req.headers.authorization',
+  'req.headers.cookie',
+  'req.headers["x-api-key"]',
+  'headers.authorization',
+  'body.password',
+  'body.currentPassword',
+  'body.newPassword',
+  'body.share',
+  'body.refreshToken',
+  'body.code',
+  'body.totpCode',
+  'body.recoveryCode',
+];
+
+/**
+ * The composition root: builds the services and the HTTP app. Never listens, so tests use
+ * `app.inject()` or listen on an ephemeral port themselves.
+ */
+export async function buildApp(deps: AppDeps) {
+  const { config, database } = deps;
+  const db = database.db;
+  const clock = deps.clock ?? systemClock;
+  const app: FastifyInstance = Fastify({
+    ...(deps.https ? { https: deps.https } : {}),
+    logger: {
+      level: config.logLevel,
+      redact: { paths: logRedactPaths, censor: '[redacted]' },
+      serializers: {
+        // only method, path (never the query string) and ids
+        req: (req: { method: string; url: string; id: string; ip?: string }) => ({
+          method: req.method,
+          path: req.url.split('?')[0],
+          id: req.id,
+          ip: req.ip,
+        }),
+      },
+      ...(deps.logStream ? { stream: deps.logStream } : {}),
+    },
+    genReqId: genRequestId,
+    bodyLimit: config.bodyLimitBytes,
+    trustProxy: config.trustedProxies.length > 0 ? [...config.trustedProxies] : false,
+    ajv: { customOptions: { removeAdditional: false, coerceTypes: 'array', allErrors: false } },
+    routerOptions: { maxParamLength: 200 },
+  } as Parameters<typeof Fastify>[0]) as unknown as FastifyInstance;
+
+  const seal = createSealManager({ db, clock, keyFile: config.keyFile });
+  const audit = createAuditLog({
+    clock,
+    dialect: database.dialect,
+    checkpointEvery: config.audit.checkpointEvery,
+    signer: () => seal.keys?.auditSigner,
+  });
+  const audited = createAudited({ db, audit });
+  const hasher = createPasswordHasher(config.argon2);
+  const users = createUsersService({ db, clock, hasher, audited });
+  const groups = createGroupsService({ clock, audited });
+  const auth = createAuthService({ db, clock, hasher, seal, audit, audited, session: config.session, login: config.login });
+  const apiKeys = createApiKeysService({ clock, seal, audited });
+  const totp = createTotpService({ db, clock, seal, hasher, audited });
+  const reencrypt = createReencryptJob({ db, clock, seal, owner: `node_${randomBytes(6).toString('hex')}` });
+  const onJobError = (e: unknown) => app.log.error({ err: e }, 'background job failed');
+  const sys = createSysService({ db, seal, audit, audited, reencrypt, onJobError });
+  const auditService = createAuditService({ db, audit, audited });
+
+  await app.register(swagger, {
+    openapi: {
+      openapi: '3.1.0',
+      info: { title: 'Coffer native API', version: '1.0.0', description: 'Errors use one envelope: see docs/errors.md.' },
+      components: {
+        securitySchemes: { bearer: { type: 'http', scheme: 'bearer', description: 'Session token (cfs_…) or API key (cfk_…)' } },
+      },
+    },
+  });
+  await app.register(swaggerUi, { routePrefix: '/api/v1/docs', staticCSP: true, uiConfig: { deepLinking: true } });
+
+  app.addSchema(ErrorEnvelope);
+  // every route documents the error envelope and, unless public, the bearer scheme
+  app.addHook('onRoute', (route) => {
+    const cfg = route.config as { auth?: string } | undefined;
+    if (!route.schema || !cfg?.auth) return;
+    const response = (route.schema.response ?? {}) as Record<string, unknown>;
+    response['4xx'] ??= { $ref: 'ErrorEnvelope#' };
+    response['5xx'] ??= { $ref: 'ErrorEnvelope#' };
+    route.schema.response = response;
+    if (cfg.auth === 'user') (route.schema as Record<string, unknown>).security ??= [{ bearer: [] }];
+  });
+
+  registerHooks(app, { db, seal, auth, audit, tls: Boolean(deps.https) });
+  sysRoutes(app, { sys });
+  authRoutes(app, { auth, apiKeys, totp });
+  identitiesRoutes(app, { users, groups });
+  auditRoutes(app, { audit: auditService });
+  app.get('/api/v1/openapi.json', {
+    config: { auth: 'public', permission: 'none', action: 'docs.openapi', audit: false, whileSealed: true },
+    schema: { hide: true },
+    handler: async () => app.swagger(),
+  });
+
+  // periodic signed checkpoint of the audit head
+  const timer = setInterval(() => {
+    if (seal.keys) audit.checkpointNow(db).catch((e) => app.log.error({ err: e }, 'audit checkpoint failed'));
+  }, config.audit.checkpointSeconds * 1000);
+  timer.unref();
+  app.addHook('onClose', async () => clearInterval(timer));
+
+  const services = { seal, audit, users, groups, auth, apiKeys, totp, sys, auditService, reencrypt, hasher };
+
+  return {
+    app,
+    services,
+    /** Unseals from the key file when the server uses one; resumes an unfinished re-encryption. */
+    async start() {
+      await seal.autoUnseal();
+      if (seal.keys) reencrypt.kick(onJobError);
+    },
+    initialize: (opts: InitOptions) => initializeCoffer({ db, seal, users, hasher, audit, keyFile: config.keyFile }, opts),
+  };
+}
+export type App = Awaited<ReturnType<typeof buildApp>>;

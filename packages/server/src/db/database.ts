@@ -1,0 +1,73 @@
+import { mkdirSync } from 'node:fs';
+import path from 'node:path';
+import { Kysely, Migrator, PostgresDialect, type Transaction } from 'kysely';
+import pg from 'pg';
+import { migrations } from './migrations/index.ts';
+import type { DB } from './schema.ts';
+import { openSqlite } from './sqlite-driver.ts';
+
+export type Db = Kysely<DB>;
+export type Trx = Transaction<DB>;
+/** Repositories take either the database or a transaction. */
+export type Executor = Db | Trx;
+export type Dialect = 'sqlite' | 'postgres';
+
+export interface Database {
+  db: Db;
+  dialect: Dialect;
+  /** Path of the SQLite file, for the canary scan and backups. */
+  file?: string;
+  close(): Promise<void>;
+}
+
+const int8 = (v: string) => Number(v);
+
+/**
+ * Opens the store named by the URL: `sqlite:/path/file.db` or `postgres://…`.
+ * A `schema` query parameter on a PostgreSQL URL selects (and creates) a schema, which tests
+ * use to isolate themselves.
+ */
+export async function openDatabase(url: string): Promise<Database> {
+  if (url.startsWith('sqlite:')) {
+    const file = url.slice('sqlite:'.length);
+    if (file !== ':memory:') mkdirSync(path.dirname(file), { recursive: true, mode: 0o700 });
+    const { dialect } = openSqlite(file);
+    const db = new Kysely<DB>({ dialect });
+    return { db, dialect: 'sqlite', file, close: () => db.destroy() };
+  }
+  const u = new URL(url);
+  const schema = u.searchParams.get('schema');
+  u.searchParams.delete('schema');
+  if (schema !== null && !/^[a-z_][a-z0-9_]{0,62}$/.test(schema)) {
+    throw new Error('the schema parameter of COFFER_DATABASE_URL must be a lower-case identifier');
+  }
+  if (schema) {
+    const c = new pg.Client({ connectionString: u.toString() });
+    await c.connect();
+    try {
+      await c.query(`create schema if not exists "${schema}"`);
+    } finally {
+      await c.end();
+    }
+  }
+  const pool = new pg.Pool({
+    connectionString: u.toString(),
+    max: 10,
+    ...(schema ? { options: `-c search_path="${schema}"` } : {}),
+    types: {
+      getTypeParser: (oid: number, format?: 'text' | 'binary') => (oid === 20 ? int8 : pg.types.getTypeParser(oid, format as 'text')),
+    } as pg.CustomTypesConfig,
+  });
+  const db = new Kysely<DB>({ dialect: new PostgresDialect({ pool }) });
+  return { db, dialect: 'postgres', close: () => db.destroy() };
+}
+
+export async function migrateToLatest(db: Db): Promise<string[]> {
+  const migrator = new Migrator({
+    db,
+    provider: { getMigrations: async () => migrations },
+  });
+  const { error, results } = await migrator.migrateToLatest();
+  if (error) throw error;
+  return (results ?? []).filter((r) => r.status === 'Success').map((r) => r.migrationName);
+}

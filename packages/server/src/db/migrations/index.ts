@@ -1,0 +1,7 @@
+import type { Migration } from 'kysely';
+import * as m0001 from './0001-foundation.ts';
+
+/** The one ordered migration list for both dialects. Append only. */
+export const migrations: Record<string, Migration> = {
+  '0001-foundation': m0001,
+};

@@ -1,0 +1,26 @@
+import type { ErrorCode } from '@coffer/contracts/errors';
+
+/** Every code has a status: adding a code without one fails to compile. */
+export const errorStatus: Record<ErrorCode, number> = {
+  'validation.failed': 400,
+  'request.invalid_json': 400,
+  'request.body_too_large': 413,
+  'request.unsupported_media_type': 415,
+  'request.credentials_in_query': 400,
+  'auth.required': 401,
+  'auth.invalid_credentials': 401,
+  'auth.invalid_token': 401,
+  'auth.mfa_required': 401,
+  'auth.rate_limited': 429,
+  'auth.busy': 503,
+  forbidden: 403,
+  not_found: 404,
+  conflict: 409,
+  precondition_failed: 412,
+  'sys.sealed': 503,
+  'sys.not_initialized': 503,
+  'sys.already_initialized': 409,
+  'sys.unseal_failed': 400,
+  'audit.unavailable': 503,
+  internal: 500,
+};

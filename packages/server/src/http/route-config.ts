@@ -1,0 +1,22 @@
+import type { Permission } from '../modules/auth/actor.ts';
+
+/**
+ * Every route declares how it is authenticated and what it needs. `auth: 'public'` routes are a
+ * fixed allow-list (a test checks it). `permission` documents the role permission the service
+ * enforces ('self' = any signed-in user acting on their own things); the decision itself is made
+ * in the service, so jobs, the CLI and compat adapters get the same checks.
+ */
+export interface RouteConfig {
+  auth: 'public' | 'user';
+  permission: Permission | 'self' | 'none';
+  /** The audit action name. */
+  action: string;
+  /** false only for health, seal status and the API description. */
+  audit?: false;
+  /** Route answers while sealed (health, seal status, unseal). */
+  whileSealed?: true;
+}
+
+declare module 'fastify' {
+  interface FastifyContextConfig extends Partial<RouteConfig> {}
+}

@@ -1,0 +1,29 @@
+import type { ErrorCode } from '@coffer/contracts/errors';
+
+export interface ErrorDetail {
+  path: string;
+  message: string;
+}
+
+/**
+ * The one error type of the domain. Services throw it; the HTTP layer maps `code` to a status
+ * (http/errors.ts). `message` is shown to the client, so it never contains a secret or a stack.
+ */
+export class AppError extends Error {
+  readonly code: ErrorCode;
+  readonly details: ErrorDetail[] | undefined;
+  /** Seconds; becomes Retry-After. */
+  readonly retryAfter: number | undefined;
+
+  constructor(code: ErrorCode, message: string, opts: { details?: ErrorDetail[]; cause?: unknown; retryAfter?: number } = {}) {
+    super(message, opts.cause === undefined ? undefined : { cause: opts.cause });
+    this.name = 'AppError';
+    this.code = code;
+    this.details = opts.details;
+    this.retryAfter = opts.retryAfter;
+  }
+}
+
+export function isAppError(e: unknown): e is AppError {
+  return e instanceof AppError;
+}

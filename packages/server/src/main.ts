@@ -1,0 +1,59 @@
+import { readFileSync } from 'node:fs';
+import { buildApp } from './app.ts';
+import { ConfigError, loadConfig } from './config/config.ts';
+import { migrateToLatest, openDatabase } from './db/database.ts';
+
+/** loadConfig -> openDatabase -> migrate -> buildApp -> (first start: init) -> unseal -> listen. */
+async function main(): Promise<void> {
+  let config: ReturnType<typeof loadConfig>;
+  try {
+    config = loadConfig();
+  } catch (e) {
+    if (e instanceof ConfigError) {
+      process.stderr.write(`coffer: ${e.message}\n`);
+      process.exit(2);
+    }
+    throw e;
+  }
+  const database = await openDatabase(config.databaseUrl);
+  await migrateToLatest(database.db);
+  const https = config.tlsCert && config.tlsKey ? { cert: readFileSync(config.tlsCert), key: readFileSync(config.tlsKey) } : undefined;
+  const coffer = await buildApp({ config, database, ...(https ? { https } : {}) });
+  const status = await coffer.services.seal.status();
+  if (!status.initialized) {
+    const username = process.env.COFFER_ADMIN_USERNAME || 'admin';
+    const password = process.env.COFFER_ADMIN_PASSWORD || undefined;
+    const r = await coffer.initialize({ mode: 'keyfile', adminUsername: username, ...(password ? { adminPassword: password } : {}) });
+    const lines = [
+      '',
+      '  Coffer initialised.',
+      `  Root key file: ${r.keyFile} (mode 0600). In production keep it on another disk or use Shamir shares (coffer init --unseal-mode shamir).`,
+      `  Administrator: ${r.adminUsername}`,
+      r.generatedPassword ? `  Password (shown once, change it): ${r.adminPassword}` : '  Password: the one given in COFFER_ADMIN_PASSWORD',
+      '',
+    ];
+    // printed once to the terminal, never to the log
+    process.stdout.write(`${lines.join('\n')}\n`);
+  }
+  await coffer.start();
+  const sealed = !coffer.services.seal.keys;
+  await coffer.app.listen({ host: config.host, port: config.port });
+  coffer.app.log.info({ sealed, tls: Boolean(https) }, sealed ? 'Coffer is sealed: unseal with coffer unseal' : 'Coffer is ready');
+
+  let closing = false;
+  const shutdown = async (signal: string) => {
+    if (closing) return;
+    closing = true;
+    coffer.app.log.info({ signal }, 'shutting down');
+    await coffer.app.close();
+    await database.close();
+    process.exit(0);
+  };
+  process.on('SIGINT', () => void shutdown('SIGINT'));
+  process.on('SIGTERM', () => void shutdown('SIGTERM'));
+}
+
+main().catch((e) => {
+  process.stderr.write(`coffer: failed to start: ${e instanceof Error ? e.message : String(e)}\n`);
+  process.exit(1);
+});

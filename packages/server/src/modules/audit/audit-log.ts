@@ -1,0 +1,189 @@
+import { sign as edSign, type KeyObject } from 'node:crypto';
+import type { Db, Trx } from '../../db/database.ts';
+import { AppError, isAppError } from '../../lib/app-error.ts';
+import type { Clock } from '../../lib/clock.ts';
+import { newId } from '../../lib/ids.ts';
+import type { RequestContext } from '../auth/actor.ts';
+import { type AuditRecord, checkpointMessage, GENESIS_HASH, recordHash } from './audit-chain.ts';
+
+export type Outcome = 'success' | 'denied' | 'failure' | 'error';
+
+export interface AuditEvent {
+  action: string;
+  objectType?: string | null;
+  objectId?: string | null;
+  outcome: Outcome;
+  /** The user's stated reason, or the error code of a denial/failure. Never a secret. */
+  reason?: string | null;
+  /** Small, non-secret facts (changed field names, counts). Never values of secrets. */
+  details?: Record<string, unknown> | null;
+}
+
+export interface AuditSigner {
+  keyId: string;
+  privateKey: KeyObject;
+}
+
+/**
+ * Appends to the hash chain. Must run inside the caller's transaction, so the record commits or
+ * rolls back with the change it describes. The chain head row is locked for the append
+ * (`for update` on PostgreSQL; SQLite transactions are already serialised), so concurrent
+ * writers on several nodes still build one linear chain.
+ */
+export function createAuditLog(deps: {
+  clock: Clock;
+  dialect: 'sqlite' | 'postgres';
+  checkpointEvery: number;
+  signer: () => AuditSigner | undefined;
+}) {
+  async function append(trx: Trx, ctx: RequestContext, ev: AuditEvent): Promise<number> {
+    let headQuery = trx.selectFrom('audit_head').selectAll().where('id', '=', 1);
+    if (deps.dialect === 'postgres') headQuery = headQuery.forUpdate();
+    const head = await headQuery.executeTakeFirst();
+    const seq = head ? Number(head.seq) + 1 : 1;
+    const prev = head ? head.hash : GENESIS_HASH;
+    const time = deps.clock.now();
+    const rec: AuditRecord = {
+      seq,
+      id: newId('aud', time),
+      time,
+      actor_id: ctx.actor.userId,
+      actor_name: ctx.actor.username,
+      actor_kind: ctx.actor.kind,
+      auth_method: ctx.actor.authMethod,
+      source_ip: ctx.sourceIp || null,
+      request_id: ctx.requestId || null,
+      action: ev.action,
+      object_type: ev.objectType ?? null,
+      object_id: ev.objectId ?? null,
+      outcome: ev.outcome,
+      reason: ev.reason ?? null,
+      details: ev.details ? JSON.stringify(ev.details) : null,
+      prev_hash: prev,
+    };
+    const hash = recordHash(rec);
+    await trx
+      .insertInto('audit_log')
+      .values({ ...rec, hash })
+      .execute();
+    if (head) {
+      await trx.updateTable('audit_head').set({ seq, hash }).where('id', '=', 1).execute();
+    } else {
+      await trx.insertInto('audit_head').values({ id: 1, seq, hash }).execute();
+    }
+    if (seq % deps.checkpointEvery === 0) await writeCheckpoint(trx, seq, hash);
+    ctx.audited = true;
+    return seq;
+  }
+
+  async function writeCheckpoint(trx: Trx, seq: number, hash: string): Promise<boolean> {
+    const signer = deps.signer();
+    if (!signer) return false; // sealed: the next checkpoint after unseal covers these records
+    const time = deps.clock.now();
+    const signature = edSign(null, checkpointMessage(seq, hash, time), signer.privateKey).toString('base64');
+    await trx
+      .insertInto('audit_checkpoints')
+      .values({ seq, hash, time, signature, key_id: signer.keyId })
+      .onConflict((oc) => oc.column('seq').doNothing())
+      .execute();
+    return true;
+  }
+
+  /** Signs the current head if it is not yet covered by a checkpoint. */
+  async function checkpointNow(db: Db): Promise<{ seq: number; hash: string } | null> {
+    return db.transaction().execute(async (trx) => {
+      let q = trx.selectFrom('audit_head').selectAll().where('id', '=', 1);
+      if (deps.dialect === 'postgres') q = q.forUpdate();
+      const head = await q.executeTakeFirst();
+      if (!head) return null;
+      const last = await trx.selectFrom('audit_checkpoints').select('seq').orderBy('seq', 'desc').limit(1).executeTakeFirst();
+      if (last && Number(last.seq) >= Number(head.seq)) return { seq: Number(head.seq), hash: head.hash };
+      const ok = await writeCheckpoint(trx, Number(head.seq), head.hash);
+      return ok ? { seq: Number(head.seq), hash: head.hash } : null;
+    });
+  }
+
+  return { append, checkpointNow };
+}
+export type AuditLog = ReturnType<typeof createAuditLog>;
+
+/** 4xx codes that mean "not allowed" rather than "bad request". */
+const deniedCodes = new Set([
+  'forbidden',
+  'not_found',
+  'auth.required',
+  'auth.invalid_token',
+  'auth.invalid_credentials',
+  'auth.mfa_required',
+  'auth.rate_limited',
+  'sys.sealed',
+]);
+
+export function outcomeOf(err: unknown): Outcome {
+  if (!isAppError(err)) return 'error';
+  if (deniedCodes.has(err.code)) return 'denied';
+  return err.code === 'internal' || err.code === 'audit.unavailable' ? 'error' : 'failure';
+}
+
+/**
+ * Runs a use case with its audit record. Success: the record is written in the same transaction
+ * as the effect. Failure: the effect rolls back and the denial/failure is recorded in its own
+ * transaction. Fail closed: if the record cannot be written, the caller gets `audit.unavailable`
+ * and no data.
+ */
+export function createAudited(deps: { db: Db; audit: AuditLog }) {
+  return async function audited<T>(
+    ctx: RequestContext,
+    spec: { action: string; objectType?: string; objectId?: string | null; reason?: string | null },
+    fn: (trx: Trx, ev: { objectId: string | null; details: Record<string, unknown> | null }) => Promise<T>,
+  ): Promise<T> {
+    const ev = { objectId: spec.objectId ?? null, details: null as Record<string, unknown> | null };
+    let effectDone = false;
+    try {
+      return await deps.db.transaction().execute(async (trx) => {
+        const result = await fn(trx, ev);
+        effectDone = true;
+        await deps.audit.append(trx, ctx, {
+          action: spec.action,
+          objectType: spec.objectType ?? null,
+          objectId: ev.objectId,
+          outcome: 'success',
+          reason: spec.reason ?? null,
+          details: ev.details,
+        });
+        return result;
+      });
+    } catch (err) {
+      if (effectDone) throw auditFailure(err);
+      await recordFailure(deps, ctx, spec, ev, err);
+      throw err;
+    }
+  };
+}
+
+export function auditFailure(cause: unknown): AppError {
+  return new AppError('audit.unavailable', 'The audit trail could not be written; nothing was done.', { cause });
+}
+
+async function recordFailure(
+  deps: { db: Db; audit: AuditLog },
+  ctx: RequestContext,
+  spec: { action: string; objectType?: string; objectId?: string | null },
+  ev: { objectId: string | null; details: Record<string, unknown> | null },
+  err: unknown,
+): Promise<void> {
+  try {
+    await deps.db.transaction().execute((trx) =>
+      deps.audit.append(trx, ctx, {
+        action: spec.action,
+        objectType: spec.objectType ?? null,
+        objectId: ev.objectId,
+        outcome: outcomeOf(err),
+        reason: isAppError(err) ? err.code : 'internal',
+        details: ev.details,
+      }),
+    );
+  } catch (auditErr) {
+    throw auditFailure(auditErr);
+  }
+}

@@ -1,0 +1,127 @@
+import type { Db, Executor } from '../../db/database.ts';
+import type { AuditLogTable } from '../../db/schema.ts';
+import { AppError } from '../../lib/app-error.ts';
+import { authorize, type RequestContext } from '../auth/actor.ts';
+import type { AuditLog, createAudited } from './audit-log.ts';
+import { verifyAuditChain } from './audit-verify.ts';
+
+export interface AuditFilter {
+  actor?: string;
+  object?: string;
+  action?: string;
+  from?: string;
+  to?: string;
+  cursor?: string;
+  limit?: number;
+}
+
+export function presentAudit(r: AuditLogTable) {
+  return {
+    seq: Number(r.seq),
+    id: r.id,
+    time: new Date(Number(r.time)).toISOString(),
+    actorId: r.actor_id,
+    actorName: r.actor_name,
+    actorKind: r.actor_kind,
+    authMethod: r.auth_method,
+    sourceIp: r.source_ip,
+    requestId: r.request_id,
+    action: r.action,
+    objectType: r.object_type,
+    objectId: r.object_id,
+    outcome: r.outcome,
+    reason: r.reason,
+    details: r.details ? (JSON.parse(r.details) as Record<string, unknown>) : null,
+    prevHash: r.prev_hash,
+    hash: r.hash,
+  };
+}
+
+/** Reading the trail (Administrators and Password Auditors). Reading it is itself audited. */
+export function createAuditService(deps: { db: Db; audit: AuditLog; audited: ReturnType<typeof createAudited> }) {
+  const { db, audited } = deps;
+
+  function query(exec: Executor, f: AuditFilter, limit: number) {
+    let q = exec.selectFrom('audit_log').selectAll().orderBy('seq', 'desc').limit(limit);
+    if (f.actor) q = q.where('actor_id', '=', f.actor);
+    if (f.object) q = q.where('object_id', '=', f.object);
+    if (f.action) {
+      q = f.action.endsWith('*')
+        ? q.where('action', 'like', `${f.action.slice(0, -1).replace(/[%_]/g, '')}%`)
+        : q.where('action', '=', f.action);
+    }
+    const time = (s: string, name: string) => {
+      const t = Date.parse(s);
+      if (!Number.isFinite(t)) throw new AppError('validation.failed', `${name} is not a date-time.`);
+      return t;
+    };
+    if (f.from) q = q.where('time', '>=', time(f.from, 'from'));
+    if (f.to) q = q.where('time', '<', time(f.to, 'to'));
+    if (f.cursor) {
+      if (!/^\d{1,15}$/.test(f.cursor)) throw new AppError('validation.failed', 'Invalid cursor.');
+      q = q.where('seq', '<', Number(f.cursor));
+    }
+    return q;
+  }
+
+  /** Newest first; `nextCursor` continues to older records. */
+  async function list(ctx: RequestContext, f: AuditFilter) {
+    const limit = f.limit ?? 100;
+    const rows = await audited(ctx, { action: 'audit.read', objectType: 'audit' }, async (trx) => {
+      authorize(ctx.actor, 'audit.read');
+      return query(trx, f, limit + 1).execute();
+    });
+    const page = rows.slice(0, limit);
+    return { items: page.map(presentAudit), nextCursor: rows.length > limit ? String(page.at(-1)?.seq) : null };
+  }
+
+  /** JSON lines, streamed page by page (constant memory). */
+  async function* exportLines(ctx: RequestContext, f: AuditFilter): AsyncGenerator<string> {
+    await audited(ctx, { action: 'audit.export', objectType: 'audit' }, async () => {
+      authorize(ctx.actor, 'audit.read');
+    });
+    let cursor = f.cursor;
+    for (;;) {
+      const rows = await query(db, { ...f, ...(cursor ? { cursor } : {}) }, 1000).execute();
+      for (const r of rows) yield `${JSON.stringify(presentAudit(r))}\n`;
+      if (rows.length < 1000) return;
+      cursor = String(rows.at(-1)?.seq);
+    }
+  }
+
+  async function verify(ctx: RequestContext) {
+    return audited(ctx, { action: 'audit.verify', objectType: 'audit' }, async (trx) => {
+      authorize(ctx.actor, 'audit.read');
+      return verifyAuditChain(trx);
+    });
+  }
+
+  async function checkpoints(ctx: RequestContext) {
+    return audited(ctx, { action: 'audit.checkpoints_read', objectType: 'audit' }, async (trx) => {
+      authorize(ctx.actor, 'audit.read');
+      const key = await trx.selectFrom('system_keys').select('public_value').where('name', '=', 'audit-signing').executeTakeFirstOrThrow();
+      const rows = await trx.selectFrom('audit_checkpoints').selectAll().orderBy('seq').execute();
+      return {
+        publicKey: key.public_value ?? '',
+        checkpoints: rows.map((c) => ({
+          seq: Number(c.seq),
+          hash: c.hash,
+          time: new Date(Number(c.time)).toISOString(),
+          signature: c.signature,
+          keyId: c.key_id,
+        })),
+      };
+    });
+  }
+
+  async function checkpointNow(ctx: RequestContext) {
+    await audited(ctx, { action: 'audit.checkpoint', objectType: 'audit' }, async () => {
+      authorize(ctx.actor, 'audit.read');
+    });
+    await deps.audit.checkpointNow(db);
+    return checkpoints(ctx);
+  }
+
+  return { list, exportLines, verify, checkpoints, checkpointNow };
+}
+export type AuditService = ReturnType<typeof createAuditService>;

@@ -1,0 +1,446 @@
+import { createHmac, randomBytes } from 'node:crypto';
+import type { Login, TokenPair } from '@coffer/contracts/auth';
+import type { PasswordHasher } from '../../crypto/password-hash.ts';
+import { keyedHash, newToken, tokenKind } from '../../crypto/tokens.ts';
+import { matchTotp } from '../../crypto/totp.ts';
+import type { Db, Executor, Trx } from '../../db/database.ts';
+import { AppError } from '../../lib/app-error.ts';
+import { ipAllowed } from '../../lib/cidr.ts';
+import type { Clock } from '../../lib/clock.ts';
+import { newId } from '../../lib/ids.ts';
+import type { AuditLog, createAudited } from '../audit/audit-log.ts';
+import { canonicalUsername } from '../identities/username.ts';
+import type { SealManager } from '../sys/seal.ts';
+import { type Actor, type Permission, type RequestContext, requireUser } from './actor.ts';
+import { clearFailures, createIpLimiter, isLocked, recordFailure } from './login-throttle.ts';
+
+const invalidCredentials = () => new AppError('auth.invalid_credentials', 'Invalid username or password.');
+const invalidToken = () => new AppError('auth.invalid_token', 'The token is invalid or has expired.');
+
+/** How often a session's idle deadline is pushed forward (limits writes on hot paths). */
+const TOUCH_INTERVAL_MS = 30_000;
+
+export interface SessionLimits {
+  idleSeconds: number;
+  absoluteSeconds: number;
+  refreshSeconds: number;
+}
+
+/**
+ * Authentication: password (+TOTP) login, opaque sessions with idle and absolute lifetimes,
+ * single-use refresh tokens with family revocation, API keys as bearer tokens, and the API key ->
+ * session exchange. Tokens are stored only as keyed hashes.
+ */
+export function createAuthService(deps: {
+  db: Db;
+  clock: Clock;
+  hasher: PasswordHasher;
+  seal: SealManager;
+  audit: AuditLog;
+  audited: ReturnType<typeof createAudited>;
+  session: SessionLimits;
+  login: { freeFailures: number; hardLockFailures: number; perIpPerMinute: number };
+}) {
+  const { db, clock, hasher, seal, audit, audited } = deps;
+  const ipLimiter = createIpLimiter(deps.login.perIpPerMinute);
+  const hashToken = (token: string) => keyedHash(seal.requireKeys().tokenHmacKey, token);
+  const auditHmac = (value: string) => createHmac('sha256', seal.requireKeys().auditHmacKey).update(value).digest('base64url').slice(0, 22);
+
+  async function issueSession(
+    trx: Trx,
+    userId: string,
+    ip: string,
+    method: 'password' | 'password+totp' | 'apikey-exchange',
+    familyId: string,
+    apiKeyId: string | null,
+  ): Promise<TokenPair & { sessionId: string }> {
+    const now = clock.now();
+    const accessToken = newToken('session');
+    const refreshToken = newToken('refresh');
+    const sessionId = newId('ses', now);
+    const absolute = now + deps.session.absoluteSeconds * 1000;
+    await trx
+      .insertInto('sessions')
+      .values({
+        id: sessionId,
+        user_id: userId,
+        family_id: familyId,
+        token_hash: hashToken(accessToken),
+        auth_method: method,
+        api_key_id: apiKeyId,
+        source_ip: ip,
+        created_at: now,
+        last_seen_at: now,
+        idle_expires_at: Math.min(now + deps.session.idleSeconds * 1000, absolute),
+        absolute_expires_at: absolute,
+        revoked_at: null,
+      })
+      .execute();
+    await trx
+      .insertInto('refresh_tokens')
+      .values({
+        token_hash: hashToken(refreshToken),
+        family_id: familyId,
+        session_id: sessionId,
+        user_id: userId,
+        expires_at: Math.min(now + deps.session.refreshSeconds * 1000, absolute),
+        used_at: null,
+        created_at: now,
+      })
+      .execute();
+    return {
+      sessionId,
+      accessToken,
+      refreshToken,
+      tokenType: 'Bearer',
+      expiresIn: deps.session.idleSeconds,
+      absoluteExpiresAt: new Date(absolute).toISOString(),
+    };
+  }
+
+  /** Password login. Unknown user, wrong password, disabled and locked accounts all answer the same,
+   * after the same amount of hashing work. */
+  async function login(ctx: RequestContext, input: Login): Promise<TokenPair> {
+    const now = clock.now();
+    const wait = ipLimiter.retryAfter(ctx.sourceIp, now);
+    if (wait > 0) {
+      const err = new AppError('auth.rate_limited', 'Too many failed logins from this address; try again later.', { retryAfter: wait });
+      await writeLoginAudit(ctx, null, 'denied', err.code, input.username);
+      throw err;
+    }
+    const canonical = canonicalUsername(input.username);
+    const locked = await isLocked(db, canonical, now);
+    const user = await db.selectFrom('users').selectAll().where('username_canonical', '=', canonical).executeTakeFirst();
+    const usable = user && user.kind === 'human' && user.status === 'active' && user.password_hash !== null;
+    let ok = false;
+    let needsRehash = false;
+    if (usable && user.password_hash) {
+      const r = await hasher.verify(user.password_hash, input.password);
+      ok = r.ok;
+      needsRehash = r.needsRehash;
+    } else {
+      await hasher.dummyVerify(input.password);
+    }
+    if (!ok || locked || !user) return failLogin(ctx, canonical, user?.id ?? null, input.username);
+
+    let method: 'password' | 'password+totp' = 'password';
+    if (user.totp_enabled === 1) {
+      if (!input.totpCode && !input.recoveryCode) {
+        const err = new AppError('auth.mfa_required', 'A TOTP code or recovery code is required.');
+        await writeLoginAudit(ctx, user.id, 'denied', err.code, input.username);
+        throw err;
+      }
+      const second = input.totpCode
+        ? await useTotp(user.id, user.totp_secret_enc, input.totpCode)
+        : await useRecoveryCode(user.id, input.recoveryCode as string);
+      if (!second) return failLogin(ctx, canonical, user.id, input.username);
+      method = 'password+totp';
+    }
+    const rehash = needsRehash ? await hasher.hash(input.password) : null;
+    try {
+      return await db.transaction().execute(async (trx) => {
+        await clearFailures(trx, canonical);
+        if (rehash) await trx.updateTable('users').set({ password_hash: rehash }).where('id', '=', user.id).execute();
+        const pair = await issueSession(trx, user.id, ctx.sourceIp, method, newId('fam', now), null);
+        const actorCtx = {
+          ...ctx,
+          actor: { ...ctx.actor, kind: 'user' as const, userId: user.id, username: user.username, role: user.role },
+        };
+        await audit.append(trx, actorCtx, {
+          action: 'auth.login',
+          objectType: 'session',
+          objectId: pair.sessionId,
+          outcome: 'success',
+          details: { method },
+        });
+        ctx.audited = true;
+        const { sessionId: _s, ...wire } = pair;
+        return wire;
+      });
+    } catch (e) {
+      throw e instanceof AppError
+        ? e
+        : new AppError('audit.unavailable', 'The audit trail could not be written; nothing was done.', { cause: e });
+    }
+  }
+
+  async function failLogin(ctx: RequestContext, canonical: string, userId: string | null, attempted: string): Promise<never> {
+    const now = clock.now();
+    ipLimiter.fail(ctx.sourceIp, now);
+    try {
+      await db.transaction().execute(async (trx) => {
+        await recordFailure(trx, canonical, now, deps.login);
+        await audit.append(trx, ctx, {
+          action: 'auth.login',
+          objectType: 'user',
+          objectId: userId,
+          outcome: 'denied',
+          reason: 'auth.invalid_credentials',
+          details: { usernameHmac: auditHmac(canonicalUsername(attempted)) },
+        });
+      });
+    } catch (e) {
+      throw new AppError('audit.unavailable', 'The audit trail could not be written; nothing was done.', { cause: e });
+    }
+    throw invalidCredentials();
+  }
+
+  async function writeLoginAudit(ctx: RequestContext, userId: string | null, outcome: 'denied', reason: string, attempted: string) {
+    try {
+      await db.transaction().execute((trx) =>
+        audit.append(trx, ctx, {
+          action: 'auth.login',
+          objectType: 'user',
+          objectId: userId,
+          outcome,
+          reason,
+          details: { usernameHmac: auditHmac(canonicalUsername(attempted)) },
+        }),
+      );
+    } catch (e) {
+      throw new AppError('audit.unavailable', 'The audit trail could not be written; nothing was done.', { cause: e });
+    }
+  }
+
+  /** Accepts a TOTP code once: the step must be newer than the last accepted one (conditional update). */
+  async function useTotp(userId: string, secretEnc: string | null, code: string): Promise<boolean> {
+    if (!secretEnc) return false;
+    const secret = seal.requireKeys().keyring.decrypt({ type: 'user', id: userId, field: 'totp_secret' }, secretEnc);
+    const step = matchTotp(secret, code, clock.now());
+    secret.fill(0);
+    if (step === undefined) return false;
+    const r = await db
+      .updateTable('users')
+      .set({ totp_last_step: step })
+      .where('id', '=', userId)
+      .where((eb) => eb.or([eb('totp_last_step', 'is', null), eb('totp_last_step', '<', step)]))
+      .executeTakeFirst();
+    return Number(r.numUpdatedRows) === 1;
+  }
+
+  async function useRecoveryCode(userId: string, code: string): Promise<boolean> {
+    const r = await db
+      .deleteFrom('recovery_codes')
+      .where('user_id', '=', userId)
+      .where('code_hash', '=', hashToken(`recovery:${userId}:${code.trim().toLowerCase()}`))
+      .executeTakeFirst();
+    return Number(r.numDeletedRows) === 1;
+  }
+
+  /**
+   * Resolves a bearer token to an actor, or throws auth.invalid_token. Checks on every request:
+   * session not revoked, idle and absolute deadlines, user active; for API keys (and sessions
+   * exchanged from one) the key is not revoked or expired and the caller's address is allowed.
+   */
+  async function authenticate(token: string, ip: string): Promise<Actor> {
+    const kind = tokenKind(token);
+    const now = clock.now();
+    if (kind === 'session') {
+      const row = await db
+        .selectFrom('sessions')
+        .innerJoin('users', 'users.id', 'sessions.user_id')
+        .select([
+          'sessions.id as sid',
+          'sessions.revoked_at',
+          'sessions.idle_expires_at',
+          'sessions.absolute_expires_at',
+          'sessions.last_seen_at',
+          'sessions.api_key_id',
+          'users.id as uid',
+          'users.username',
+          'users.role',
+          'users.all_passwords',
+          'users.status',
+        ])
+        .where('sessions.token_hash', '=', hashToken(token))
+        .executeTakeFirst();
+      if (!row || row.revoked_at !== null || row.status !== 'active') throw invalidToken();
+      if (now >= Number(row.idle_expires_at) || now >= Number(row.absolute_expires_at)) throw invalidToken();
+      let scopes: Permission[] | null = null;
+      if (row.api_key_id) scopes = (await checkApiKeyById(row.api_key_id, ip, now)).scopes;
+      if (now - Number(row.last_seen_at) > TOUCH_INTERVAL_MS) {
+        await db
+          .updateTable('sessions')
+          .set({ last_seen_at: now, idle_expires_at: Math.min(now + deps.session.idleSeconds * 1000, Number(row.absolute_expires_at)) })
+          .where('id', '=', row.sid)
+          .execute();
+      }
+      return {
+        kind: 'user',
+        userId: row.uid,
+        username: row.username,
+        role: row.role,
+        allPasswords: row.all_passwords === 1,
+        authMethod: 'session',
+        sessionId: row.sid,
+        apiKeyId: row.api_key_id,
+        scopes,
+      };
+    }
+    if (kind === 'apikey') {
+      const row = await db.selectFrom('api_keys').select('id').where('key_hash', '=', hashToken(token)).executeTakeFirst();
+      if (!row) throw invalidToken();
+      const k = await checkApiKeyById(row.id, ip, now);
+      return {
+        kind: 'user',
+        userId: k.userId,
+        username: k.username,
+        role: k.role,
+        allPasswords: k.allPasswords,
+        authMethod: 'apikey',
+        sessionId: null,
+        apiKeyId: row.id,
+        scopes: k.scopes,
+      };
+    }
+    throw invalidToken();
+  }
+
+  async function checkApiKeyById(id: string, ip: string, now: number, exec: Executor = db) {
+    const k = await exec
+      .selectFrom('api_keys')
+      .innerJoin('users', 'users.id', 'api_keys.user_id')
+      .select([
+        'api_keys.id',
+        'api_keys.allowed_cidrs',
+        'api_keys.scopes',
+        'api_keys.expires_at',
+        'api_keys.revoked_at',
+        'api_keys.last_used_at',
+        'users.id as uid',
+        'users.username',
+        'users.role',
+        'users.all_passwords',
+        'users.status',
+      ])
+      .where('api_keys.id', '=', id)
+      .executeTakeFirst();
+    if (!k || k.revoked_at !== null || k.status !== 'active') throw invalidToken();
+    if (k.expires_at !== null && now >= Number(k.expires_at)) throw invalidToken();
+    if (!ipAllowed(ip, JSON.parse(k.allowed_cidrs) as string[])) throw invalidToken();
+    if (k.last_used_at === null || now - Number(k.last_used_at) > TOUCH_INTERVAL_MS) {
+      await exec.updateTable('api_keys').set({ last_used_at: now }).where('id', '=', id).execute();
+    }
+    return {
+      userId: k.uid,
+      username: k.username,
+      role: k.role,
+      allPasswords: k.all_passwords === 1,
+      scopes: JSON.parse(k.scopes) as Permission[] | null,
+    };
+  }
+
+  /**
+   * Single use: the refresh token is consumed by a conditional update; presenting a used one again
+   * (a stolen copy, or the thief after the owner) revokes the whole family of sessions.
+   */
+  async function refresh(ctx: RequestContext, refreshToken: string): Promise<TokenPair> {
+    const now = clock.now();
+    const hash = tokenKind(refreshToken) === 'refresh' ? hashToken(refreshToken) : '';
+    let reused: { family: string; userId: string } | null = null;
+    const result = await audited(ctx, { action: 'auth.refresh', objectType: 'session' }, async (trx, ev) => {
+      const row = await trx.selectFrom('refresh_tokens').selectAll().where('token_hash', '=', hash).executeTakeFirst();
+      if (!row) throw invalidToken();
+      const claim = await trx
+        .updateTable('refresh_tokens')
+        .set({ used_at: now })
+        .where('token_hash', '=', hash)
+        .where('used_at', 'is', null)
+        .executeTakeFirst();
+      if (Number(claim.numUpdatedRows) !== 1) {
+        reused = { family: row.family_id, userId: row.user_id };
+        throw invalidToken();
+      }
+      if (now >= Number(row.expires_at)) throw invalidToken();
+      const old = await trx.selectFrom('sessions').selectAll().where('id', '=', row.session_id).executeTakeFirst();
+      const user = await trx.selectFrom('users').selectAll().where('id', '=', row.user_id).executeTakeFirst();
+      if (!old || old.revoked_at !== null || !user || user.status !== 'active') throw invalidToken();
+      if (old.api_key_id) await checkApiKeyById(old.api_key_id, ctx.sourceIp, now, trx);
+      await trx.updateTable('sessions').set({ revoked_at: now }).where('id', '=', old.id).execute();
+      const pair = await issueSession(trx, user.id, ctx.sourceIp, old.auth_method, old.family_id, old.api_key_id);
+      // the new session keeps the family's absolute deadline
+      await trx
+        .updateTable('sessions')
+        .set({
+          absolute_expires_at: old.absolute_expires_at,
+          idle_expires_at: Math.min(Number(old.absolute_expires_at), now + deps.session.idleSeconds * 1000),
+        })
+        .where('id', '=', pair.sessionId)
+        .execute();
+      ev.objectId = pair.sessionId;
+      const { sessionId: _s, ...wire } = pair;
+      return { ...wire, absoluteExpiresAt: new Date(Number(old.absolute_expires_at)).toISOString() };
+    }).catch(async (e) => {
+      if (reused) await revokeFamily(ctx, reused);
+      throw e;
+    });
+    return result;
+  }
+
+  async function revokeFamily(ctx: RequestContext, r: { family: string; userId: string }) {
+    const now = clock.now();
+    await db.transaction().execute(async (trx) => {
+      await trx
+        .updateTable('sessions')
+        .set({ revoked_at: now })
+        .where('family_id', '=', r.family)
+        .where('revoked_at', 'is', null)
+        .execute();
+      await trx.deleteFrom('refresh_tokens').where('family_id', '=', r.family).where('used_at', 'is', null).execute();
+      await audit.append(
+        trx,
+        { ...ctx, audited: false },
+        {
+          action: 'auth.refresh_reuse',
+          objectType: 'session_family',
+          objectId: r.family,
+          outcome: 'denied',
+          reason: 'refresh token reused; family revoked',
+          details: { userId: r.userId },
+        },
+      );
+    });
+  }
+
+  async function logout(ctx: RequestContext): Promise<void> {
+    await audited(ctx, { action: 'auth.logout', objectType: 'session', objectId: ctx.actor.sessionId }, async (trx) => {
+      requireUser(ctx.actor);
+      if (!ctx.actor.sessionId) throw new AppError('validation.failed', 'API keys have no session to end; revoke the key instead.');
+      const s = await trx.selectFrom('sessions').select('family_id').where('id', '=', ctx.actor.sessionId).executeTakeFirstOrThrow();
+      await trx
+        .updateTable('sessions')
+        .set({ revoked_at: clock.now() })
+        .where('family_id', '=', s.family_id)
+        .where('revoked_at', 'is', null)
+        .execute();
+      await trx.deleteFrom('refresh_tokens').where('family_id', '=', s.family_id).execute();
+    });
+  }
+
+  /** Passwork's flow: an API key (already authenticated by the caller) exchanged for a session. */
+  async function exchangeApiKey(ctx: RequestContext): Promise<TokenPair> {
+    return audited(ctx, { action: 'auth.apikey_exchange', objectType: 'api_key', objectId: ctx.actor.apiKeyId }, async (trx) => {
+      requireUser(ctx.actor);
+      if (ctx.actor.authMethod !== 'apikey' || !ctx.actor.apiKeyId) {
+        throw new AppError('validation.failed', 'Present an API key (not a session token) to exchange it.');
+      }
+      const { sessionId: _s, ...wire } = await issueSession(
+        trx,
+        ctx.actor.userId,
+        ctx.sourceIp,
+        'apikey-exchange',
+        newId('fam', clock.now()),
+        ctx.actor.apiKeyId,
+      );
+      return wire;
+    });
+  }
+
+  return { login, authenticate, refresh, logout, exchangeApiKey, hashToken };
+}
+export type AuthService = ReturnType<typeof createAuthService>;
+
+export function newRecoveryCode(): string {
+  const raw = randomBytes(10).toString('hex');
+  return `${raw.slice(0, 5)}-${raw.slice(5, 10)}-${raw.slice(10, 15)}-${raw.slice(15)}`;
+}

@@ -1,0 +1,69 @@
+import type { Executor } from '../../db/database.ts';
+
+/**
+ * Per-account throttle keyed on the canonical username (so it also covers names that do not
+ * exist, and every spelling of one name shares one counter). After `freeFailures` consecutive
+ * failures each further failure locks the name for 2^(n - freeFailures) seconds (at most 15
+ * minutes); at `hardLockFailures` it stays locked until an administrator unlocks it. The lock is
+ * never told to the caller: a locked account answers exactly like a wrong password.
+ */
+export const MAX_PROGRESSIVE_LOCK_MS = 15 * 60 * 1000;
+export const HARD_LOCK_UNTIL = 8_000_000_000_000; // year 2223
+
+export function lockUntil(failures: number, now: number, freeFailures: number, hardLockFailures: number): number {
+  if (failures >= hardLockFailures) return HARD_LOCK_UNTIL;
+  if (failures < freeFailures) return 0;
+  return now + Math.min(2 ** (failures - freeFailures) * 1000, MAX_PROGRESSIVE_LOCK_MS);
+}
+
+export async function isLocked(db: Executor, canonical: string, now: number): Promise<boolean> {
+  const row = await db.selectFrom('login_failures').select('locked_until').where('username_canonical', '=', canonical).executeTakeFirst();
+  return row !== undefined && Number(row.locked_until) > now;
+}
+
+export async function recordFailure(
+  db: Executor,
+  canonical: string,
+  now: number,
+  limits: { freeFailures: number; hardLockFailures: number },
+): Promise<number> {
+  const row = await db.selectFrom('login_failures').selectAll().where('username_canonical', '=', canonical).executeTakeFirst();
+  const failures = (row?.failures ?? 0) + 1;
+  const locked = Math.max(Number(row?.locked_until ?? 0), lockUntil(failures, now, limits.freeFailures, limits.hardLockFailures));
+  await db
+    .insertInto('login_failures')
+    .values({ username_canonical: canonical, failures, locked_until: locked, updated_at: now })
+    .onConflict((oc) => oc.column('username_canonical').doUpdateSet({ failures, locked_until: locked, updated_at: now }))
+    .execute();
+  return failures;
+}
+
+export async function clearFailures(db: Executor, canonical: string): Promise<void> {
+  await db.deleteFrom('login_failures').where('username_canonical', '=', canonical).execute();
+}
+
+/** Failed logins per client address in a sliding minute (in memory, per process). */
+export function createIpLimiter(perMinute: number) {
+  const hits = new Map<string, number[]>();
+  const WINDOW = 60_000;
+  const prune = (ip: string, now: number) => {
+    const list = (hits.get(ip) ?? []).filter((t) => t > now - WINDOW);
+    if (list.length === 0) hits.delete(ip);
+    else hits.set(ip, list);
+    return list;
+  };
+  return {
+    /** Seconds to wait, or 0 when the address may try. */
+    retryAfter(ip: string, now: number): number {
+      const list = prune(ip, now);
+      if (list.length < perMinute) return 0;
+      return Math.max(1, Math.ceil(((list[0] as number) + WINDOW - now) / 1000));
+    },
+    fail(ip: string, now: number): void {
+      const list = prune(ip, now);
+      list.push(now);
+      hits.set(ip, list);
+      if (hits.size > 100_000) hits.clear(); // bound memory under an address-spraying flood
+    },
+  };
+}

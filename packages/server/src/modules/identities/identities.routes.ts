@@ -1,0 +1,153 @@
+import { Cursor, IdParams, Limit, Ok, Page } from '@coffer/contracts/common';
+import {
+  ChangeOwnPassword,
+  CreateGroup,
+  CreateUser,
+  Group,
+  GroupMemberParams,
+  SetPassword,
+  UpdateGroup,
+  UpdateUser,
+  User,
+} from '@coffer/contracts/identities';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import type { FastifyInstance } from 'fastify';
+import { Type } from 'typebox';
+import type { GroupsService } from './groups.service.ts';
+import type { UsersService } from './users.service.ts';
+
+const ListQuery = Type.Object({ cursor: Type.Optional(Cursor), limit: Type.Optional(Limit) }, { additionalProperties: false });
+const UserListQuery = Type.Object(
+  {
+    cursor: Type.Optional(Cursor),
+    limit: Type.Optional(Limit),
+    kind: Type.Optional(Type.Union([Type.Literal('human'), Type.Literal('api')])),
+  },
+  { additionalProperties: false },
+);
+
+export function identitiesRoutes(fastify: FastifyInstance, deps: { users: UsersService; groups: GroupsService }): void {
+  const app = fastify.withTypeProvider<TypeBoxTypeProvider>();
+  const { users, groups } = deps;
+  const tagsU = ['users'];
+  const tagsG = ['groups'];
+
+  app.post('/api/v1/users', {
+    config: { auth: 'user', permission: 'users.write', action: 'user.create' },
+    schema: { tags: tagsU, summary: 'Create a user or an API user', body: CreateUser, response: { 201: User } },
+    handler: async (req, reply) => reply.code(201).send(await users.create(req.ctx, req.body)),
+  });
+  app.get('/api/v1/users', {
+    config: { auth: 'user', permission: 'users.read', action: 'user.list' },
+    schema: { tags: tagsU, summary: 'List users', querystring: UserListQuery, response: { 200: Page(User) } },
+    handler: async (req) => users.list(req.ctx, req.query),
+  });
+  app.get('/api/v1/users/:id', {
+    config: { auth: 'user', permission: 'users.read', action: 'user.read' },
+    schema: { tags: tagsU, summary: 'Get a user (any user may read their own)', params: IdParams, response: { 200: User } },
+    handler: async (req) => users.get(req.ctx, req.params.id),
+  });
+  app.patch('/api/v1/users/:id', {
+    config: { auth: 'user', permission: 'users.write', action: 'user.update' },
+    schema: {
+      tags: tagsU,
+      summary: "Update profile fields, role or scope (a role/scope change ends the user's sessions and keys)",
+      params: IdParams,
+      body: UpdateUser,
+      response: { 200: User },
+    },
+    handler: async (req) => users.update(req.ctx, req.params.id, req.body),
+  });
+  app.post('/api/v1/users/:id/disable', {
+    config: { auth: 'user', permission: 'users.write', action: 'user.disable' },
+    schema: { tags: tagsU, summary: 'Disable a user (ends their sessions and keys)', params: IdParams, response: { 200: User } },
+    handler: async (req) => users.setStatus(req.ctx, req.params.id, 'disabled'),
+  });
+  app.post('/api/v1/users/:id/enable', {
+    config: { auth: 'user', permission: 'users.write', action: 'user.enable' },
+    schema: { tags: tagsU, summary: 'Enable a user', params: IdParams, response: { 200: User } },
+    handler: async (req) => users.setStatus(req.ctx, req.params.id, 'active'),
+  });
+  app.delete('/api/v1/users/:id', {
+    config: { auth: 'user', permission: 'users.write', action: 'user.delete' },
+    schema: { tags: tagsU, summary: 'Delete a user', params: IdParams, response: { 204: Type.Null() } },
+    handler: async (req, reply) => {
+      await users.remove(req.ctx, req.params.id);
+      return reply.code(204).send(null);
+    },
+  });
+  app.post('/api/v1/users/:id/password', {
+    config: { auth: 'user', permission: 'users.write', action: 'user.password_reset' },
+    schema: {
+      tags: tagsU,
+      summary: "Set a user's password (ends their sessions and keys)",
+      params: IdParams,
+      body: SetPassword,
+      response: { 200: Ok },
+    },
+    handler: async (req) => {
+      await users.resetPassword(req.ctx, req.params.id, req.body.password);
+      return { ok: true as const };
+    },
+  });
+  app.post('/api/v1/users/:id/unlock', {
+    config: { auth: 'user', permission: 'users.write', action: 'user.unlock' },
+    schema: { tags: tagsU, summary: 'Clear the login lock of a user', params: IdParams, response: { 200: Ok } },
+    handler: async (req) => {
+      await users.unlock(req.ctx, req.params.id);
+      return { ok: true as const };
+    },
+  });
+  app.post('/api/v1/me/password', {
+    config: { auth: 'user', permission: 'self', action: 'user.password_change' },
+    schema: {
+      tags: tagsU,
+      summary: 'Change your own password (ends all your sessions and keys)',
+      body: ChangeOwnPassword,
+      response: { 200: Ok },
+    },
+    handler: async (req) => {
+      await users.changeOwnPassword(req.ctx, req.body.currentPassword, req.body.newPassword);
+      return { ok: true as const };
+    },
+  });
+
+  app.post('/api/v1/groups', {
+    config: { auth: 'user', permission: 'groups.write', action: 'group.create' },
+    schema: { tags: tagsG, summary: 'Create a group', body: CreateGroup, response: { 201: Group } },
+    handler: async (req, reply) => reply.code(201).send(await groups.create(req.ctx, req.body)),
+  });
+  app.get('/api/v1/groups', {
+    config: { auth: 'user', permission: 'groups.read', action: 'group.list' },
+    schema: { tags: tagsG, summary: 'List groups', querystring: ListQuery, response: { 200: Page(Group) } },
+    handler: async (req) => groups.list(req.ctx, req.query),
+  });
+  app.get('/api/v1/groups/:id', {
+    config: { auth: 'user', permission: 'groups.read', action: 'group.read' },
+    schema: { tags: tagsG, summary: 'Get a group', params: IdParams, response: { 200: Group } },
+    handler: async (req) => groups.get(req.ctx, req.params.id),
+  });
+  app.patch('/api/v1/groups/:id', {
+    config: { auth: 'user', permission: 'groups.write', action: 'group.update' },
+    schema: { tags: tagsG, summary: 'Rename or describe a group', params: IdParams, body: UpdateGroup, response: { 200: Group } },
+    handler: async (req) => groups.update(req.ctx, req.params.id, req.body),
+  });
+  app.delete('/api/v1/groups/:id', {
+    config: { auth: 'user', permission: 'groups.write', action: 'group.delete' },
+    schema: { tags: tagsG, summary: 'Delete a group', params: IdParams, response: { 204: Type.Null() } },
+    handler: async (req, reply) => {
+      await groups.remove(req.ctx, req.params.id);
+      return reply.code(204).send(null);
+    },
+  });
+  app.put('/api/v1/groups/:id/members/:userId', {
+    config: { auth: 'user', permission: 'groups.write', action: 'group.member_add' },
+    schema: { tags: tagsG, summary: 'Add a member', params: GroupMemberParams, response: { 200: Group } },
+    handler: async (req) => groups.setMember(req.ctx, req.params.id, req.params.userId, true),
+  });
+  app.delete('/api/v1/groups/:id/members/:userId', {
+    config: { auth: 'user', permission: 'groups.write', action: 'group.member_remove' },
+    schema: { tags: tagsG, summary: 'Remove a member', params: GroupMemberParams, response: { 200: Group } },
+    handler: async (req) => groups.setMember(req.ctx, req.params.id, req.params.userId, false),
+  });
+}

@@ -1,0 +1,29 @@
+import type { User } from '@coffer/contracts/identities';
+import type { UserRow } from './users.repository.ts';
+
+const iso = (ms: number) => new Date(Number(ms)).toISOString();
+
+/** Row -> wire object, by allow-list: the password hash and TOTP seed never leave. */
+export function presentUser(u: UserRow): User {
+  return {
+    id: u.id,
+    username: u.username,
+    kind: u.kind,
+    firstName: u.first_name,
+    lastName: u.last_name,
+    email: u.email,
+    department: u.department,
+    location: u.location,
+    landlineCountryCode: u.landline_country_code,
+    landline: u.landline,
+    landlineExt: u.landline_ext,
+    mobileCountryCode: u.mobile_country_code,
+    mobile: u.mobile,
+    role: u.role,
+    allPasswords: u.all_passwords === 1,
+    status: u.status,
+    totpEnabled: u.totp_enabled === 1,
+    createdAt: iso(u.created_at),
+    updatedAt: iso(u.updated_at),
+  };
+}

@@ -1,0 +1,245 @@
+import type { CreateUser, UpdateUser, User } from '@coffer/contracts/identities';
+import type { PasswordHasher } from '../../crypto/password-hash.ts';
+import type { Db } from '../../db/database.ts';
+import type { Role } from '../../db/schema.ts';
+import { AppError } from '../../lib/app-error.ts';
+import type { Clock } from '../../lib/clock.ts';
+import { newId } from '../../lib/ids.ts';
+import type { createAudited } from '../audit/audit-log.ts';
+import { authorize, can, type RequestContext, requireUser } from '../auth/actor.ts';
+import { canonicalUsername } from './username.ts';
+import { presentUser } from './users.presenter.ts';
+import * as repo from './users.repository.ts';
+
+const notFound = () => new AppError('not_found', 'No such user.');
+
+/** Which roles may hold the all-passwords (super-administrator) scope, as in PMP. */
+const superScopeRoles: readonly Role[] = ['administrator', 'password_administrator'];
+
+/**
+ * Users: PMP's create-user fields, the four roles, enable/disable/delete. Invariants:
+ * - the canonical username is unique (case, width and surrounding space do not make a new user);
+ * - every security change (password, role, scope, disable) ends every session, refresh token and
+ *   API key of the user in the same transaction;
+ * - the last active human administrator cannot be demoted, disabled or deleted.
+ */
+export function createUsersService(deps: { db: Db; clock: Clock; hasher: PasswordHasher; audited: ReturnType<typeof createAudited> }) {
+  const { db, clock, hasher, audited } = deps;
+
+  async function guardLastAdmin(trx: Parameters<typeof repo.countActiveAdministrators>[0], user: repo.UserRow) {
+    if (user.role === 'administrator' && user.status === 'active' && user.kind === 'human') {
+      if ((await repo.countActiveAdministrators(trx)) <= 1) {
+        throw new AppError('conflict', 'This is the last active administrator; create another one first.');
+      }
+    }
+  }
+
+  async function create(ctx: RequestContext, input: CreateUser): Promise<User> {
+    const kind = input.kind ?? 'human';
+    const passwordHash = input.password !== undefined ? await hasher.hash(input.password) : null;
+    return audited(ctx, { action: 'user.create', objectType: 'user' }, async (trx, ev) => {
+      authorize(ctx.actor, 'users.write');
+      if (kind === 'human' && passwordHash === null) {
+        throw new AppError('validation.failed', 'A password is required for a human user.', {
+          details: [{ path: '/password', message: 'required' }],
+        });
+      }
+      if (kind === 'api' && passwordHash !== null) {
+        throw new AppError('validation.failed', 'API users sign in with API keys, not passwords.', {
+          details: [{ path: '/password', message: 'not allowed for kind api' }],
+        });
+      }
+      if (input.allPasswords && !superScopeRoles.includes(input.role)) {
+        throw new AppError('validation.failed', 'Only administrators and password administrators can have the all-passwords scope.');
+      }
+      const canonical = canonicalUsername(input.username);
+      if (await repo.findUserByCanonical(trx, canonical)) throw new AppError('conflict', 'That username is taken.');
+      const now = clock.now();
+      const row: repo.UserRow = {
+        id: newId('usr', now),
+        username: input.username.normalize('NFKC').trim(),
+        username_canonical: canonical,
+        kind,
+        first_name: input.firstName ?? '',
+        last_name: input.lastName ?? '',
+        email: input.email ?? '',
+        department: input.department ?? '',
+        location: input.location ?? '',
+        landline_country_code: input.landlineCountryCode ?? '',
+        landline: input.landline ?? '',
+        landline_ext: input.landlineExt ?? '',
+        mobile_country_code: input.mobileCountryCode ?? '',
+        mobile: input.mobile ?? '',
+        role: input.role,
+        all_passwords: input.allPasswords ? 1 : 0,
+        status: 'active',
+        password_hash: passwordHash,
+        totp_secret_enc: null,
+        totp_enabled: 0,
+        totp_last_step: null,
+        created_at: now,
+        updated_at: now,
+      };
+      await repo.insertUser(trx, row);
+      ev.objectId = row.id;
+      ev.details = { role: row.role, kind, allPasswords: row.all_passwords === 1 };
+      return presentUser(row);
+    });
+  }
+
+  async function list(ctx: RequestContext, q: { cursor?: string; limit?: number; kind?: 'human' | 'api' }) {
+    return audited(ctx, { action: 'user.list', objectType: 'user' }, async (trx) => {
+      authorize(ctx.actor, 'users.read');
+      const limit = q.limit ?? 50;
+      const rows = await repo.listUsers(trx, { after: q.cursor ?? null, limit: limit + 1, ...(q.kind ? { kind: q.kind } : {}) });
+      const page = rows.slice(0, limit);
+      return { items: page.map(presentUser), nextCursor: rows.length > limit ? (page.at(-1)?.id ?? null) : null };
+    });
+  }
+
+  async function get(ctx: RequestContext, id: string): Promise<User> {
+    return audited(ctx, { action: 'user.read', objectType: 'user', objectId: id }, async (trx) => {
+      requireUser(ctx.actor);
+      if (ctx.actor.userId !== id) authorize(ctx.actor, 'users.read');
+      const u = await repo.findUserById(trx, id);
+      if (!u) throw notFound();
+      return presentUser(u);
+    });
+  }
+
+  async function update(ctx: RequestContext, id: string, patch: UpdateUser): Promise<User> {
+    return audited(ctx, { action: 'user.update', objectType: 'user', objectId: id }, async (trx, ev) => {
+      authorize(ctx.actor, 'users.write');
+      const u = await repo.findUserById(trx, id);
+      if (!u) throw notFound();
+      const role = patch.role ?? u.role;
+      const allPasswords = patch.allPasswords ?? (u.all_passwords === 1 && superScopeRoles.includes(role));
+      if (allPasswords && !superScopeRoles.includes(role)) {
+        throw new AppError('validation.failed', 'Only administrators and password administrators can have the all-passwords scope.');
+      }
+      const privilegeChange = role !== u.role || allPasswords !== (u.all_passwords === 1);
+      if (role !== 'administrator') await guardLastAdmin(trx, u);
+      const now = clock.now();
+      const set: Partial<repo.UserRow> = { updated_at: now, role, all_passwords: allPasswords ? 1 : 0 };
+      const map: Record<string, keyof repo.UserRow> = {
+        firstName: 'first_name',
+        lastName: 'last_name',
+        email: 'email',
+        department: 'department',
+        location: 'location',
+        landlineCountryCode: 'landline_country_code',
+        landline: 'landline',
+        landlineExt: 'landline_ext',
+        mobileCountryCode: 'mobile_country_code',
+        mobile: 'mobile',
+      };
+      for (const [k, col] of Object.entries(map)) {
+        const v = (patch as Record<string, unknown>)[k];
+        if (typeof v === 'string') (set as Record<string, unknown>)[col] = v;
+      }
+      await repo.updateUser(trx, id, set);
+      if (privilegeChange) await repo.revokeAllCredentials(trx, id, now, { apiKeys: true });
+      ev.details = { fields: Object.keys(patch), privilegeChange };
+      return presentUser({ ...u, ...set } as repo.UserRow);
+    });
+  }
+
+  async function setStatus(ctx: RequestContext, id: string, status: 'active' | 'disabled'): Promise<User> {
+    const action = status === 'active' ? 'user.enable' : 'user.disable';
+    return audited(ctx, { action, objectType: 'user', objectId: id }, async (trx) => {
+      authorize(ctx.actor, 'users.write');
+      const u = await repo.findUserById(trx, id);
+      if (!u) throw notFound();
+      const now = clock.now();
+      if (status === 'disabled') {
+        await guardLastAdmin(trx, u);
+        await repo.revokeAllCredentials(trx, id, now, { apiKeys: true });
+      }
+      await repo.updateUser(trx, id, { status, updated_at: now });
+      return presentUser({ ...u, status, updated_at: now });
+    });
+  }
+
+  async function remove(ctx: RequestContext, id: string): Promise<void> {
+    await audited(ctx, { action: 'user.delete', objectType: 'user', objectId: id }, async (trx, ev) => {
+      authorize(ctx.actor, 'users.write');
+      const u = await repo.findUserById(trx, id);
+      if (!u) throw notFound();
+      await guardLastAdmin(trx, u);
+      await repo.revokeAllCredentials(trx, id, clock.now(), { apiKeys: true });
+      await repo.deleteUser(trx, id);
+      ev.details = { username: u.username };
+    });
+  }
+
+  async function resetPassword(ctx: RequestContext, id: string, password: string): Promise<void> {
+    const hash = await hasher.hash(password);
+    await audited(ctx, { action: 'user.password_reset', objectType: 'user', objectId: id }, async (trx) => {
+      authorize(ctx.actor, 'users.write');
+      const u = await repo.findUserById(trx, id);
+      if (!u) throw notFound();
+      if (u.kind !== 'human') throw new AppError('validation.failed', 'API users have no password.');
+      const now = clock.now();
+      await repo.updateUser(trx, id, { password_hash: hash, updated_at: now });
+      await repo.revokeAllCredentials(trx, id, now, { apiKeys: true });
+    });
+  }
+
+  async function changeOwnPassword(ctx: RequestContext, current: string, next: string): Promise<void> {
+    requireUser(ctx.actor);
+    const userId = ctx.actor.userId;
+    const u = await repo.findUserById(db, userId);
+    const check = u?.password_hash ? await hasher.verify(u.password_hash, current) : { ok: false };
+    const hash = check.ok ? await hasher.hash(next) : null;
+    await audited(ctx, { action: 'user.password_change', objectType: 'user', objectId: userId }, async (trx) => {
+      if (!u || !hash) throw new AppError('auth.invalid_credentials', 'The current password is wrong.');
+      const now = clock.now();
+      await repo.updateUser(trx, userId, { password_hash: hash, updated_at: now });
+      await repo.revokeAllCredentials(trx, userId, now, { apiKeys: true });
+    });
+  }
+
+  async function unlock(ctx: RequestContext, id: string): Promise<void> {
+    await audited(ctx, { action: 'user.unlock', objectType: 'user', objectId: id }, async (trx) => {
+      authorize(ctx.actor, 'users.write');
+      const u = await repo.findUserById(trx, id);
+      if (!u) throw notFound();
+      await trx.deleteFrom('login_failures').where('username_canonical', '=', u.username_canonical).execute();
+    });
+  }
+
+  /** First start: the initial administrator (no actor yet; the caller audits as system). */
+  async function createInitialAdmin(trx: Parameters<typeof repo.insertUser>[0], username: string, passwordHash: string) {
+    const now = clock.now();
+    const row: repo.UserRow = {
+      id: newId('usr', now),
+      username: username.normalize('NFKC').trim(),
+      username_canonical: canonicalUsername(username),
+      kind: 'human',
+      first_name: '',
+      last_name: '',
+      email: '',
+      department: '',
+      location: '',
+      landline_country_code: '',
+      landline: '',
+      landline_ext: '',
+      mobile_country_code: '',
+      mobile: '',
+      role: 'administrator',
+      all_passwords: 0,
+      status: 'active',
+      password_hash: passwordHash,
+      totp_secret_enc: null,
+      totp_enabled: 0,
+      totp_last_step: null,
+      created_at: now,
+      updated_at: now,
+    };
+    await repo.insertUser(trx, row);
+    return row;
+  }
+
+  return { create, list, get, update, setStatus, remove, resetPassword, changeOwnPassword, unlock, createInitialAdmin, can };
+}
+export type UsersService = ReturnType<typeof createUsersService>;

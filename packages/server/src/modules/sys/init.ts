@@ -1,0 +1,86 @@
+import { randomBytes } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import type { PasswordHasher } from '../../crypto/password-hash.ts';
+import type { Db } from '../../db/database.ts';
+import { AppError } from '../../lib/app-error.ts';
+import type { AuditLog } from '../audit/audit-log.ts';
+import { systemActor } from '../auth/actor.ts';
+import type { UsersService } from '../identities/users.service.ts';
+import type { SealManager, UnsealMode } from './seal.ts';
+
+export interface InitOptions {
+  mode: UnsealMode;
+  shares?: number;
+  threshold?: number;
+  adminUsername: string;
+  /** When absent a strong password is generated and returned (printed once by the caller). */
+  adminPassword?: string;
+}
+
+export interface InitResult {
+  adminUsername: string;
+  adminPassword: string;
+  generatedPassword: boolean;
+  shares: string[] | null;
+  keyFile: string | null;
+}
+
+/** A generated password: 24 characters from a 62-letter alphabet (~143 bits). */
+export function generatePassword(length = 24): string {
+  const alphabet = 'ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz23456789';
+  const out: string[] = [];
+  while (out.length < length) {
+    for (const b of randomBytes(64)) {
+      if (b < alphabet.length * 4 && out.length < length) out.push(alphabet[b % alphabet.length] as string);
+    }
+  }
+  return out.join('');
+}
+
+/**
+ * First start: seal configuration and keyring, then the first administrator (never a built-in
+ * default password). Shamir mode needs the server unsealed to write the admin's audit record, so
+ * the shares are combined here once, in memory, before they are returned.
+ */
+export async function initializeCoffer(
+  deps: { db: Db; seal: SealManager; users: UsersService; hasher: PasswordHasher; audit: AuditLog; keyFile: string },
+  opts: InitOptions,
+): Promise<InitResult> {
+  if (await deps.seal.sealConfig()) throw new AppError('sys.already_initialized', 'Coffer is already initialised.');
+  if (opts.mode === 'keyfile' && existsSync(deps.keyFile)) {
+    throw new AppError('sys.already_initialized', `A key file already exists at ${deps.keyFile}; refusing to overwrite it.`);
+  }
+  if (opts.adminPassword !== undefined && opts.adminPassword.length < 12) {
+    throw new AppError('validation.failed', 'The administrator password needs at least 12 characters.');
+  }
+  const password = opts.adminPassword ?? generatePassword();
+  const hash = await deps.hasher.hash(password);
+  const res = await deps.seal.initialize({
+    mode: opts.mode,
+    ...(opts.shares ? { shares: opts.shares } : {}),
+    ...(opts.threshold ? { threshold: opts.threshold } : {}),
+  });
+  const ctx = { actor: systemActor, requestId: 'init', sourceIp: '', audited: false };
+  await deps.db.transaction().execute(async (trx) => {
+    await deps.audit.append(trx, ctx, {
+      action: 'sys.init',
+      outcome: 'success',
+      details: { mode: opts.mode, shares: res.shares?.length ?? null, threshold: opts.threshold ?? null },
+    });
+    const admin = await deps.users.createInitialAdmin(trx, opts.adminUsername, hash);
+    await deps.audit.append(trx, ctx, {
+      action: 'user.create',
+      objectType: 'user',
+      objectId: admin.id,
+      outcome: 'success',
+      details: { role: 'administrator', initial: true },
+    });
+  });
+  return {
+    adminUsername: opts.adminUsername,
+    adminPassword: password,
+    generatedPassword: opts.adminPassword === undefined,
+    shares: res.shares,
+    keyFile: res.keyFile,
+  };
+}

@@ -1,0 +1,267 @@
+import { createPrivateKey, createPublicKey, generateKeyPairSync, type KeyObject, randomBytes } from 'node:crypto';
+import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { DecryptError } from '../../crypto/aead.ts';
+import { createKeyring, type Keyring, newDataKey, unwrapDataKey, wrapDataKey } from '../../crypto/keyring.ts';
+import { combineShares, decodeShare, encodeShare, type Share, splitSecret } from '../../crypto/shamir.ts';
+import { sha256Hex } from '../../crypto/tokens.ts';
+import type { Db, Executor, Trx } from '../../db/database.ts';
+import { AppError } from '../../lib/app-error.ts';
+import type { Clock } from '../../lib/clock.ts';
+import { newId } from '../../lib/ids.ts';
+
+export type UnsealMode = 'keyfile' | 'shamir';
+
+export interface UnsealedKeys {
+  keyring: Keyring;
+  /** Key of the keyed hashes of session tokens, refresh tokens, API keys and recovery codes. */
+  tokenHmacKey: Buffer;
+  /** Key of HMACs of values that audit records must be able to correlate without revealing. */
+  auditHmacKey: Buffer;
+  auditSigner: { keyId: string; privateKey: KeyObject };
+}
+
+export interface SealStatus {
+  initialized: boolean;
+  sealed: boolean;
+  mode: UnsealMode | null;
+  threshold: number | null;
+  shares: number | null;
+  progress: number;
+  activeTerm: number | null;
+}
+
+const systemKeyBinding = (name: string) => ({ type: 'system_key', id: name, field: 'value' });
+
+/**
+ * The barrier's state: sealed (nothing decryptable, the root key unknown) or unsealed (the root key
+ * and the keyring in memory). The root key is kept while unsealed so a new key term can be wrapped
+ * during online rotation, as Vault does.
+ */
+export function createSealManager(deps: { db: Db; clock: Clock; keyFile: string }) {
+  let rootKey: Buffer | undefined;
+  let keys: UnsealedKeys | undefined;
+  let pending: Share[] = [];
+  let cachedConfig: { mode: UnsealMode; shares: number; threshold: number } | undefined;
+
+  async function sealConfig(db: Executor = deps.db) {
+    if (cachedConfig) return cachedConfig;
+    const row = await db.selectFrom('seal_config').selectAll().where('id', '=', 1).executeTakeFirst();
+    if (row) cachedConfig = { mode: row.mode, shares: row.shares, threshold: row.threshold };
+    return cachedConfig;
+  }
+
+  async function status(): Promise<SealStatus> {
+    const cfg = await sealConfig();
+    return {
+      initialized: cfg !== undefined,
+      sealed: keys === undefined,
+      mode: cfg?.mode ?? null,
+      threshold: cfg?.threshold ?? null,
+      shares: cfg?.shares ?? null,
+      progress: pending.length,
+      activeTerm: keys?.keyring.activeTerm ?? null,
+    };
+  }
+
+  /**
+   * First start: creates the seal configuration, key term 1 and the system keys. In key-file mode
+   * the root key is written (mode 0600) to the key file and the barrier is unsealed; in Shamir
+   * mode the shares are returned once and the barrier stays sealed.
+   */
+  async function initialize(opts: {
+    mode: UnsealMode;
+    shares?: number;
+    threshold?: number;
+  }): Promise<{ shares: string[] | null; keyFile: string | null }> {
+    const n = opts.mode === 'shamir' ? (opts.shares ?? 5) : 1;
+    const k = opts.mode === 'shamir' ? (opts.threshold ?? 3) : 1;
+    if (opts.mode === 'shamir' && (k < 2 || n < k || n > 20)) {
+      throw new AppError('validation.failed', 'Shamir needs 2 <= threshold <= shares <= 20.');
+    }
+    const root = randomBytes(32);
+    const now = deps.clock.now();
+    const dataKey = newDataKey();
+    const keyring = createKeyring([{ term: 1, key: dataKey }], 1);
+    const tokenHmacKey = randomBytes(32);
+    const auditHmacKey = randomBytes(32);
+    const { privateKey, publicKey } = generateKeyPairSync('ed25519');
+    const priv = privateKey.export({ format: 'der', type: 'pkcs8' });
+    const pubPem = publicKey.export({ format: 'pem', type: 'spki' }).toString();
+    try {
+      await deps.db.transaction().execute(async (trx) => {
+        await trx
+          .insertInto('seal_config')
+          .values({ id: 1, mode: opts.mode, shares: n, threshold: k, install_id: newId('ins', now), created_at: now })
+          .execute();
+        await trx
+          .insertInto('keyring_terms')
+          .values({ term: 1, wrapped_key: wrapDataKey(root, 1, dataKey), created_at: now })
+          .execute();
+        await trx.insertInto('keyring_state').values({ id: 1, active_term: 1 }).execute();
+        const put = (name: string, value: Buffer, pub: string | null) =>
+          trx
+            .insertInto('system_keys')
+            .values({ name, value_enc: keyring.encrypt(systemKeyBinding(name), value), public_value: pub, created_at: now })
+            .execute();
+        await put('token-hmac', tokenHmacKey, null);
+        await put('audit-hmac', auditHmacKey, null);
+        await put('audit-signing', priv, pubPem);
+      });
+    } catch (e) {
+      if (await sealConfig()) throw new AppError('sys.already_initialized', 'Coffer is already initialised.', { cause: e });
+      throw e;
+    }
+    cachedConfig = { mode: opts.mode, shares: n, threshold: k };
+    if (opts.mode === 'keyfile') {
+      writeKeyFile(deps.keyFile, root);
+      await unsealWithRoot(root);
+      return { shares: null, keyFile: deps.keyFile };
+    }
+    const shares = splitSecret(root, n, k).map(encodeShare);
+    root.fill(0);
+    return { shares, keyFile: null };
+  }
+
+  async function loadKeys(root: Buffer, db: Executor = deps.db): Promise<UnsealedKeys> {
+    const terms = await db.selectFrom('keyring_terms').selectAll().orderBy('term').execute();
+    const state = await db.selectFrom('keyring_state').selectAll().where('id', '=', 1).executeTakeFirst();
+    if (terms.length === 0 || !state) throw new AppError('sys.not_initialized', 'Coffer is not initialised.');
+    const keyring = createKeyring(
+      terms.map((t) => ({ term: t.term, key: unwrapDataKey(root, t.term, t.wrapped_key) })),
+      state.active_term,
+    );
+    const sys = await db.selectFrom('system_keys').selectAll().execute();
+    const get = (name: string) => {
+      const row = sys.find((r) => r.name === name);
+      if (!row) throw new Error(`system key ${name} is missing`);
+      return { value: keyring.decrypt(systemKeyBinding(name), row.value_enc), pub: row.public_value };
+    };
+    const signing = get('audit-signing');
+    const privateKey = createPrivateKey({ key: signing.value, format: 'der', type: 'pkcs8' });
+    const keyId = sha256Hex(createPublicKey(privateKey).export({ format: 'der', type: 'spki' })).slice(0, 16);
+    return {
+      keyring,
+      tokenHmacKey: get('token-hmac').value,
+      auditHmacKey: get('audit-hmac').value,
+      auditSigner: { keyId, privateKey },
+    };
+  }
+
+  async function unsealWithRoot(root: Buffer): Promise<void> {
+    try {
+      keys = await loadKeys(root);
+      rootKey = Buffer.from(root);
+      pending = [];
+    } catch (e) {
+      if (e instanceof DecryptError) throw new AppError('sys.unseal_failed', 'The unseal key is wrong.');
+      throw e;
+    }
+  }
+
+  /** Key-file mode at start: reads the key file and unseals. Shamir mode: stays sealed. */
+  async function autoUnseal(): Promise<void> {
+    const cfg = await sealConfig();
+    if (!cfg || cfg.mode !== 'keyfile' || keys) return;
+    if (!existsSync(deps.keyFile)) {
+      throw new Error(`the key file ${deps.keyFile} is missing: Coffer cannot unseal (set COFFER_KEY_FILE)`);
+    }
+    const root = Buffer.from(readFileSync(deps.keyFile, 'utf8').trim(), 'base64');
+    if (root.length !== 32) throw new Error(`the key file ${deps.keyFile} does not hold a 32-byte key`);
+    await unsealWithRoot(root);
+    root.fill(0);
+  }
+
+  /**
+   * Shamir mode: adds one share. When `threshold` distinct shares are in, they are combined; a
+   * wrong combination resets the progress and fails. Shares never leave this function.
+   */
+  async function submitShare(text: string): Promise<SealStatus> {
+    const cfg = await sealConfig();
+    if (!cfg) throw new AppError('sys.not_initialized', 'Coffer is not initialised.');
+    if (keys) return status();
+    if (cfg.mode !== 'shamir') throw new AppError('validation.failed', 'This server unseals with its key file, not with shares.');
+    const share = decodeShare(text);
+    if (!share || share.y.length !== 32 || share.x > cfg.shares) {
+      throw new AppError('validation.failed', 'That is not a valid unseal share.');
+    }
+    if (!pending.some((s) => s.x === share.x)) pending.push(share);
+    if (pending.length >= cfg.threshold) {
+      const root = combineShares(pending);
+      pending = [];
+      try {
+        await unsealWithRoot(root);
+      } finally {
+        root.fill(0);
+      }
+    }
+    return status();
+  }
+
+  function resetProgress(): void {
+    pending = [];
+  }
+
+  function seal(): void {
+    keys?.keyring.wipe();
+    keys?.tokenHmacKey.fill(0);
+    keys?.auditHmacKey.fill(0);
+    rootKey?.fill(0);
+    keys = undefined;
+    rootKey = undefined;
+    pending = [];
+  }
+
+  function requireKeys(): UnsealedKeys {
+    if (!keys) throw new AppError('sys.sealed', 'Coffer is sealed.');
+    return keys;
+  }
+
+  /**
+   * Online rotation, step 1: a new key term, wrapped by the root key, becomes active for every new
+   * write at once. Old terms stay readable; the re-encryption job moves old ciphertexts over.
+   */
+  async function addTerm(trx: Trx): Promise<number> {
+    const k = requireKeys();
+    if (!rootKey) throw new AppError('sys.sealed', 'Coffer is sealed.');
+    const last = await trx.selectFrom('keyring_terms').select('term').orderBy('term', 'desc').limit(1).executeTakeFirstOrThrow();
+    const term = last.term + 1;
+    const dataKey = newDataKey();
+    await trx
+      .insertInto('keyring_terms')
+      .values({ term, wrapped_key: wrapDataKey(rootKey, term, dataKey), created_at: deps.clock.now() })
+      .execute();
+    await trx.updateTable('keyring_state').set({ active_term: term }).where('id', '=', 1).execute();
+    keys = { ...k, keyring: k.keyring.withTerm({ term, key: dataKey }, true) };
+    return term;
+  }
+
+  /** Another node rotated: pick up new terms (called when a ciphertext names an unknown term). */
+  async function reloadKeyring(): Promise<void> {
+    if (!rootKey) return;
+    keys = await loadKeys(rootKey);
+  }
+
+  return {
+    status,
+    sealConfig,
+    initialize,
+    autoUnseal,
+    submitShare,
+    resetProgress,
+    seal,
+    requireKeys,
+    addTerm,
+    reloadKeyring,
+    get keys() {
+      return keys;
+    },
+  };
+}
+export type SealManager = ReturnType<typeof createSealManager>;
+
+function writeKeyFile(file: string, root: Buffer): void {
+  mkdirSync(path.dirname(file), { recursive: true, mode: 0o700 });
+  writeFileSync(file, `${root.toString('base64')}\n`, { mode: 0o600, flag: 'wx' });
+  chmodSync(file, 0o600);
+}
