@@ -16,5 +16,7 @@ function find(dir: string, out: string[] = []): string[] {
 
 const files = find('packages').sort();
 const extra = process.argv.slice(2);
-const r = spawnSync(process.execPath, ['--test', '--test-concurrency=2', '--test-timeout=300000', ...extra, ...files], { stdio: 'inherit' });
+const r = spawnSync(process.execPath, ['--test', '--test-concurrency=2', '--test-timeout=300000', ...extra, ...files], {
+  stdio: 'inherit',
+});
 process.exit(r.status ?? 1);
