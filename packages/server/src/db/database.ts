@@ -59,13 +59,21 @@ export async function openDatabase(url: string): Promise<Database> {
     } as pg.CustomTypesConfig,
   });
   const db = new Kysely<DB>({ dialect: new PostgresDialect({ pool }) });
+  if (schema) schemaOf.set(db, schema);
   return { db, dialect: 'postgres', close: () => db.destroy() };
 }
 
+/** The PostgreSQL schema a connection was opened on (its search_path). */
+const schemaOf = new WeakMap<Db, string>();
+
 export async function migrateToLatest(db: Db): Promise<string[]> {
+  // Kysely looks for its bookkeeping tables in every schema unless told which one: name it, so
+  // installs that share a database in separate schemas never see each other's tables.
+  const schema = schemaOf.get(db);
   const migrator = new Migrator({
     db,
     provider: { getMigrations: async () => migrations },
+    ...(schema ? { migrationTableSchema: schema } : {}),
   });
   const { error, results } = await migrator.migrateToLatest();
   if (error) throw error;

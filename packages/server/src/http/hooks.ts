@@ -78,6 +78,23 @@ export function registerHooks(
     }
   });
 
+  // Safety net: a successful operation whose service wrote no audit record (a pure read such as
+  // whoami) is recorded here, before the response leaves; if that fails the caller gets 503 and
+  // no data (fail closed).
+  app.addHook('onSend', async (req, reply, payload) => {
+    const cfg = req.routeOptions?.config ?? {};
+    const ctx = req.ctx;
+    if (!ctx || ctx.audited || !cfg.action || cfg.audit === false || reply.statusCode >= 400) return payload;
+    try {
+      await deps.db.transaction().execute((trx) => deps.audit.append(trx, ctx, { action: cfg.action as string, outcome: 'success' }));
+      return payload;
+    } catch (e) {
+      req.log.error({ err: e }, 'audit write failed');
+      reply.code(503).header('content-type', 'application/json; charset=utf-8');
+      return JSON.stringify(envelope('audit.unavailable', 'The audit trail could not be written; nothing was done.', req.id));
+    }
+  });
+
   app.addHook('onSend', async (_req, reply, payload) => {
     for (const [k, v] of Object.entries(securityHeaders)) if (!reply.hasHeader(k)) reply.header(k, v);
     if (!reply.hasHeader('content-security-policy')) reply.header('content-security-policy', "default-src 'none'; frame-ancestors 'none'");

@@ -83,8 +83,7 @@ export function createReencryptJob(deps: { db: Db; clock: Clock; seal: SealManag
   async function runOnce(): Promise<void> {
     const state = await claim();
     if (!state) return;
-    const keys = seal.requireKeys();
-    if (keys.keyring.activeTerm < state.targetTerm) await seal.reloadKeyring();
+    if (!seal.requireKeys().keyring.terms.includes(state.targetTerm)) await seal.reloadKeyring();
     const keyring = seal.requireKeys().keyring;
     while (state.tableIndex < encryptedColumns.length) {
       const c = encryptedColumns[state.tableIndex] as (typeof encryptedColumns)[number];

@@ -53,12 +53,13 @@ export function createAuthService(deps: {
     method: 'password' | 'password+totp' | 'apikey-exchange',
     familyId: string,
     apiKeyId: string | null,
+    absoluteAt?: number,
   ): Promise<TokenPair & { sessionId: string }> {
     const now = clock.now();
     const accessToken = newToken('session');
     const refreshToken = newToken('refresh');
     const sessionId = newId('ses', now);
-    const absolute = now + deps.session.absoluteSeconds * 1000;
+    const absolute = absoluteAt ?? now + deps.session.absoluteSeconds * 1000;
     await trx
       .insertInto('sessions')
       .values({
@@ -205,7 +206,7 @@ export function createAuthService(deps: {
   /** Accepts a TOTP code once: the step must be newer than the last accepted one (conditional update). */
   async function useTotp(userId: string, secretEnc: string | null, code: string): Promise<boolean> {
     if (!secretEnc) return false;
-    const secret = seal.requireKeys().keyring.decrypt({ type: 'user', id: userId, field: 'totp_secret' }, secretEnc);
+    const secret = await seal.decrypt(db, { type: 'user', id: userId, field: 'totp_secret' }, secretEnc);
     const step = matchTotp(secret, code, clock.now());
     secret.fill(0);
     if (step === undefined) return false;
@@ -355,21 +356,22 @@ export function createAuthService(deps: {
       const old = await trx.selectFrom('sessions').selectAll().where('id', '=', row.session_id).executeTakeFirst();
       const user = await trx.selectFrom('users').selectAll().where('id', '=', row.user_id).executeTakeFirst();
       if (!old || old.revoked_at !== null || !user || user.status !== 'active') throw invalidToken();
+      if (now >= Number(old.absolute_expires_at)) throw invalidToken();
       if (old.api_key_id) await checkApiKeyById(old.api_key_id, ctx.sourceIp, now, trx);
       await trx.updateTable('sessions').set({ revoked_at: now }).where('id', '=', old.id).execute();
-      const pair = await issueSession(trx, user.id, ctx.sourceIp, old.auth_method, old.family_id, old.api_key_id);
       // the new session keeps the family's absolute deadline
-      await trx
-        .updateTable('sessions')
-        .set({
-          absolute_expires_at: old.absolute_expires_at,
-          idle_expires_at: Math.min(Number(old.absolute_expires_at), now + deps.session.idleSeconds * 1000),
-        })
-        .where('id', '=', pair.sessionId)
-        .execute();
+      const pair = await issueSession(
+        trx,
+        user.id,
+        ctx.sourceIp,
+        old.auth_method,
+        old.family_id,
+        old.api_key_id,
+        Number(old.absolute_expires_at),
+      );
       ev.objectId = pair.sessionId;
       const { sessionId: _s, ...wire } = pair;
-      return { ...wire, absoluteExpiresAt: new Date(Number(old.absolute_expires_at)).toISOString() };
+      return wire;
     }).catch(async (e) => {
       if (reused) await revokeFamily(ctx, reused);
       throw e;

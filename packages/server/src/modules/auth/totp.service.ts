@@ -37,7 +37,7 @@ export function createTotpService(deps: {
         .executeTakeFirstOrThrow();
       if (u.totp_enabled === 1) throw new AppError('conflict', 'TOTP is already enabled; disable it first.');
       const secret = newTotpSecret();
-      const enc = seal.requireKeys().keyring.encrypt(binding(ctx.actor.userId), secret);
+      const enc = await seal.encrypt(trx, binding(ctx.actor.userId), secret);
       await trx.updateTable('users').set({ totp_secret_enc: enc, totp_last_step: null }).where('id', '=', ctx.actor.userId).execute();
       return { secret: base32Encode(secret), otpauthUri: otpauthUri(secret, u.username) };
     });
@@ -54,7 +54,7 @@ export function createTotpService(deps: {
         .executeTakeFirstOrThrow();
       if (u.totp_enabled === 1) throw new AppError('conflict', 'TOTP is already enabled.');
       if (!u.totp_secret_enc) throw new AppError('conflict', 'Start the enrolment first.');
-      const secret = seal.requireKeys().keyring.decrypt(binding(userId), u.totp_secret_enc);
+      const secret = await seal.decrypt(trx, binding(userId), u.totp_secret_enc);
       const step = matchTotp(secret, code, clock.now());
       secret.fill(0);
       if (step === undefined)

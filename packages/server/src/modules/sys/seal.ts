@@ -1,8 +1,8 @@
 import { createPrivateKey, createPublicKey, generateKeyPairSync, type KeyObject, randomBytes } from 'node:crypto';
 import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { DecryptError } from '../../crypto/aead.ts';
-import { createKeyring, type Keyring, newDataKey, unwrapDataKey, wrapDataKey } from '../../crypto/keyring.ts';
+import { type Binding, DecryptError } from '../../crypto/aead.ts';
+import { createKeyring, envelopeTerm, type Keyring, newDataKey, unwrapDataKey, wrapDataKey } from '../../crypto/keyring.ts';
 import { combineShares, decodeShare, encodeShare, type Share, splitSecret } from '../../crypto/shamir.ts';
 import { sha256Hex } from '../../crypto/tokens.ts';
 import type { Db, Executor, Trx } from '../../db/database.ts';
@@ -237,9 +237,27 @@ export function createSealManager(deps: { db: Db; clock: Clock; keyFile: string 
   }
 
   /** Another node rotated: pick up new terms (called when a ciphertext names an unknown term). */
-  async function reloadKeyring(): Promise<void> {
+  async function reloadKeyring(exec: Executor = deps.db): Promise<void> {
     if (!rootKey) return;
-    keys = await loadKeys(rootKey);
+    keys = await loadKeys(rootKey, exec);
+  }
+
+  /**
+   * Encrypts under the cluster's active term. Another node may have rotated: the active term is
+   * read from the database (one primary-key lookup) and the keyring reloaded when it moved, so a
+   * new term takes every new write at once on every node.
+   */
+  async function encrypt(exec: Executor, binding: Binding, plaintext: Buffer | string): Promise<string> {
+    const state = await exec.selectFrom('keyring_state').select('active_term').where('id', '=', 1).executeTakeFirst();
+    if (state && state.active_term !== requireKeys().keyring.activeTerm) await reloadKeyring(exec);
+    return requireKeys().keyring.encrypt(binding, plaintext);
+  }
+
+  /** Decrypts; a ciphertext of a term this node has not loaded yet triggers a reload first. */
+  async function decrypt(exec: Executor, binding: Binding, envelope: string): Promise<Buffer> {
+    const k = requireKeys();
+    if (!k.keyring.terms.includes(envelopeTerm(envelope))) await reloadKeyring(exec);
+    return requireKeys().keyring.decrypt(binding, envelope);
   }
 
   return {
@@ -251,6 +269,8 @@ export function createSealManager(deps: { db: Db; clock: Clock; keyFile: string 
     resetProgress,
     seal,
     requireKeys,
+    encrypt,
+    decrypt,
     addTerm,
     reloadKeyring,
     get keys() {
