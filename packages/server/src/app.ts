@@ -5,7 +5,7 @@ import Fastify, { type FastifyInstance } from 'fastify';
 import type { Config } from './config/config.ts';
 import { createPasswordHasher } from './crypto/password-hash.ts';
 import type { Database } from './db/database.ts';
-import { genRequestId, registerHooks } from './http/hooks.ts';
+import { frameworkErrorHandler, genRequestId, registerHooks } from './http/hooks.ts';
 import './http/route-config.ts';
 import { ErrorEnvelope } from '@coffer/contracts/errors';
 import { createReencryptJob } from './jobs/reencrypt.ts';
@@ -75,6 +75,7 @@ export async function buildApp(deps: AppDeps) {
       ...(deps.logStream ? { stream: deps.logStream } : {}),
     },
     genReqId: genRequestId,
+    frameworkErrors: frameworkErrorHandler,
     bodyLimit: config.bodyLimitBytes,
     trustProxy: config.trustedProxies.length > 0 ? [...config.trustedProxies] : false,
     ajv: { customOptions: { removeAdditional: false, coerceTypes: 'array', allErrors: false } },
@@ -139,7 +140,15 @@ export async function buildApp(deps: AppDeps) {
     if (seal.keys) audit.checkpointNow(db).catch((e) => app.log.error({ err: e }, 'audit checkpoint failed'));
   }, config.audit.checkpointSeconds * 1000);
   timer.unref();
-  app.addHook('onClose', async () => clearInterval(timer));
+  // an interrupted re-encryption (error, crash of the node holding the lease) is picked up again
+  const jobTimer = setInterval(() => {
+    if (seal.keys) reencrypt.kick(onJobError);
+  }, 30_000);
+  jobTimer.unref();
+  app.addHook('onClose', async () => {
+    clearInterval(timer);
+    clearInterval(jobTimer);
+  });
 
   const services = { seal, audit, users, groups, auth, apiKeys, totp, sys, auditService, reencrypt, hasher };
 

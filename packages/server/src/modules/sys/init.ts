@@ -1,5 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
+import { Username } from '@coffer/contracts/identities';
+import { Value } from 'typebox/value';
 import type { PasswordHasher } from '../../crypto/password-hash.ts';
 import type { Db } from '../../db/database.ts';
 import { AppError } from '../../lib/app-error.ts';
@@ -38,9 +40,8 @@ export function generatePassword(length = 24): string {
 }
 
 /**
- * First start: seal configuration and keyring, then the first administrator (never a built-in
- * default password). Shamir mode needs the server unsealed to write the admin's audit record, so
- * the shares are combined here once, in memory, before they are returned.
+ * First start: seal configuration, keyring and the first administrator (never a built-in default
+ * password), with their audit records, in one transaction: an install is complete or absent.
  */
 export async function initializeCoffer(
   deps: { db: Db; seal: SealManager; users: UsersService; hasher: PasswordHasher; audit: AuditLog; keyFile: string },
@@ -50,32 +51,33 @@ export async function initializeCoffer(
   if (opts.mode === 'keyfile' && existsSync(deps.keyFile)) {
     throw new AppError('sys.already_initialized', `A key file already exists at ${deps.keyFile}; refusing to overwrite it.`);
   }
+  if (!Value.Check(Username, opts.adminUsername)) {
+    throw new AppError('validation.failed', 'The administrator username must be 1-100 characters without surrounding spaces.');
+  }
   if (opts.adminPassword !== undefined && opts.adminPassword.length < 12) {
     throw new AppError('validation.failed', 'The administrator password needs at least 12 characters.');
   }
   const password = opts.adminPassword ?? generatePassword();
   const hash = await deps.hasher.hash(password);
-  const res = await deps.seal.initialize({
-    mode: opts.mode,
-    ...(opts.shares ? { shares: opts.shares } : {}),
-    ...(opts.threshold ? { threshold: opts.threshold } : {}),
-  });
   const ctx = { actor: systemActor, requestId: 'init', sourceIp: '', audited: false };
-  await deps.db.transaction().execute(async (trx) => {
-    await deps.audit.append(trx, ctx, {
-      action: 'sys.init',
-      outcome: 'success',
-      details: { mode: opts.mode, shares: res.shares?.length ?? null, threshold: opts.threshold ?? null },
-    });
-    const admin = await deps.users.createInitialAdmin(trx, opts.adminUsername, hash);
-    await deps.audit.append(trx, ctx, {
-      action: 'user.create',
-      objectType: 'user',
-      objectId: admin.id,
-      outcome: 'success',
-      details: { role: 'administrator', initial: true },
-    });
-  });
+  const res = await deps.seal.initialize(
+    { mode: opts.mode, ...(opts.shares ? { shares: opts.shares } : {}), ...(opts.threshold ? { threshold: opts.threshold } : {}) },
+    async (trx) => {
+      await deps.audit.append(trx, ctx, {
+        action: 'sys.init',
+        outcome: 'success',
+        details: { mode: opts.mode, shares: opts.mode === 'shamir' ? (opts.shares ?? 5) : null, threshold: opts.threshold ?? null },
+      });
+      const admin = await deps.users.createInitialAdmin(trx, opts.adminUsername, hash);
+      await deps.audit.append(trx, ctx, {
+        action: 'user.create',
+        objectType: 'user',
+        objectId: admin.id,
+        outcome: 'success',
+        details: { role: 'administrator', initial: true },
+      });
+    },
+  );
   return {
     adminUsername: opts.adminUsername,
     adminPassword: password,

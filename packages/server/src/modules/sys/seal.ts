@@ -1,5 +1,5 @@
 import { createPrivateKey, createPublicKey, generateKeyPairSync, type KeyObject, randomBytes } from 'node:crypto';
-import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { type Binding, DecryptError } from '../../crypto/aead.ts';
 import { createKeyring, envelopeTerm, type Keyring, newDataKey, unwrapDataKey, wrapDataKey } from '../../crypto/keyring.ts';
@@ -69,11 +69,15 @@ export function createSealManager(deps: { db: Db; clock: Clock; keyFile: string 
    * the root key is written (mode 0600) to the key file and the barrier is unsealed; in Shamir
    * mode the shares are returned once and the barrier stays sealed.
    */
-  async function initialize(opts: {
-    mode: UnsealMode;
-    shares?: number;
-    threshold?: number;
-  }): Promise<{ shares: string[] | null; keyFile: string | null }> {
+  async function initialize(
+    opts: {
+      mode: UnsealMode;
+      shares?: number;
+      threshold?: number;
+    },
+    /** Runs in the same transaction (first administrator, audit records): all or nothing. */
+    alsoInTransaction: (trx: Trx) => Promise<void> = async () => {},
+  ): Promise<{ shares: string[] | null; keyFile: string | null }> {
     const n = opts.mode === 'shamir' ? (opts.shares ?? 5) : 1;
     const k = opts.mode === 'shamir' ? (opts.threshold ?? 3) : 1;
     if (opts.mode === 'shamir' && (k < 2 || n < k || n > 20)) {
@@ -88,6 +92,8 @@ export function createSealManager(deps: { db: Db; clock: Clock; keyFile: string 
     const { privateKey, publicKey } = generateKeyPairSync('ed25519');
     const priv = privateKey.export({ format: 'der', type: 'pkcs8' });
     const pubPem = publicKey.export({ format: 'pem', type: 'spki' }).toString();
+    // the key file first (it refuses to overwrite one); removed again if the store is not written
+    if (opts.mode === 'keyfile') writeKeyFile(deps.keyFile, root);
     try {
       await deps.db.transaction().execute(async (trx) => {
         await trx
@@ -107,14 +113,15 @@ export function createSealManager(deps: { db: Db; clock: Clock; keyFile: string 
         await put('token-hmac', tokenHmacKey, null);
         await put('audit-hmac', auditHmacKey, null);
         await put('audit-signing', priv, pubPem);
+        await alsoInTransaction(trx);
       });
     } catch (e) {
+      if (opts.mode === 'keyfile') rmSync(deps.keyFile, { force: true });
       if (await sealConfig()) throw new AppError('sys.already_initialized', 'Coffer is already initialised.', { cause: e });
       throw e;
     }
     cachedConfig = { mode: opts.mode, shares: n, threshold: k };
     if (opts.mode === 'keyfile') {
-      writeKeyFile(deps.keyFile, root);
       await unsealWithRoot(root);
       return { shares: null, keyFile: deps.keyFile };
     }

@@ -1,0 +1,368 @@
+// The real `coffer` CLI, spawned as a child process against real stores (a SQLite file and a
+// PostgreSQL schema) and against a real server listening on an ephemeral port.
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import type { AddressInfo } from 'node:net';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { buildApp } from '@coffer/server/app';
+import type { Dialect } from '@coffer/server/db/database';
+import { openDatabase } from '@coffer/server/db/database';
+import { ADMIN, dialects, dropSchema, type Harness, PG_URL, startHarness, testConfig } from '../../server/test/harness.ts';
+
+const MAIN = path.join(import.meta.dirname, 'main.ts');
+
+interface Run {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs `coffer ...` with only the given COFFER_* variables (plus cheap Argon2) and `input` on stdin. */
+function cli(args: string[], opts: { env?: Record<string, string>; input?: string } = {}): Promise<Run> {
+  const inherited = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('COFFER_') && k !== 'NODE_TEST_CONTEXT'));
+  const child = spawn(process.execPath, [MAIN, ...args], {
+    env: { ...inherited, COFFER_ARGON2_MEMORY_KIB: '19456', COFFER_ARGON2_PASSES: '2', ...opts.env },
+    stdio: ['pipe', 'pipe', 'pipe'],
+  });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.setEncoding('utf8').on('data', (c: string) => {
+    stdout += c;
+  });
+  child.stderr.setEncoding('utf8').on('data', (c: string) => {
+    stderr += c;
+  });
+  child.stdin.end(opts.input ?? '');
+  return new Promise((resolve, reject) => {
+    child.on('error', reject);
+    child.on('close', (code) => resolve({ code, stdout, stderr }));
+  });
+}
+
+const json = (r: Run) => JSON.parse(r.stdout);
+
+/** Fails with the CLI's output when the exit status is not the expected one. */
+function expectCode(r: Run, code: number): void {
+  assert.equal(r.code, code, `exit ${r.code}, expected ${code}\nstdout: ${r.stdout}\nstderr: ${r.stderr}`);
+}
+
+interface Store {
+  dir: string;
+  url: string;
+  env: Record<string, string>;
+}
+
+const cleanups: Array<() => Promise<void>> = [];
+after(async () => {
+  for (const c of cleanups.splice(0)) await c();
+});
+
+/** A fresh data directory and, for PostgreSQL, a fresh schema (dropped after the file's tests). */
+function freshStore(dialect: Dialect): Store {
+  const dir = mkdtempSync(path.join(tmpdir(), 'coffer-cli-'));
+  let url = `sqlite:${path.join(dir, 'coffer.db')}`;
+  const env: Record<string, string> = { COFFER_DATA_DIR: dir };
+  let schema: string | undefined;
+  if (dialect === 'postgres') {
+    schema = `cli_${randomBytes(6).toString('hex')}`;
+    url = `${PG_URL}${PG_URL.includes('?') ? '&' : '?'}schema=${schema}`;
+    env.COFFER_DATABASE_URL = url;
+  }
+  cleanups.push(async () => {
+    if (schema) await dropSchema(schema);
+    rmSync(dir, { recursive: true, force: true });
+  });
+  return { dir, url, env };
+}
+
+describe('coffer CLI', { concurrency: true }, () => {
+  describe('coffer usage', { concurrency: false }, () => {
+    it('prints the help of every command on stdout, exit 0', async () => {
+      const cases: Array<[string[], string]> = [
+        [['--help'], 'Usage: coffer <command>'],
+        [['help'], 'Usage: coffer <command>'],
+        [['help', 'init'], 'Usage: coffer init'],
+        [['init', '--help'], 'Usage: coffer init'],
+        [['migrate', '--help'], 'Usage: coffer migrate'],
+        [['seal-status', '--help'], 'Usage: coffer seal-status'],
+        [['unseal', '-h'], 'Usage: coffer unseal'],
+        [['audit', '--help'], 'Usage: coffer audit'],
+        [['audit', 'verify', '--help'], 'Usage: coffer audit verify'],
+        [['rotate-key', '--help'], 'Usage: coffer rotate-key'],
+      ];
+      const runs = await Promise.all(cases.map(([args]) => cli(args)));
+      runs.forEach((r, i) => {
+        const [args, expected] = cases[i] as [string[], string];
+        expectCode(r, 0);
+        assert.ok(r.stdout.startsWith(expected), `${args.join(' ')}: ${r.stdout}`);
+        assert.equal(r.stderr, '');
+      });
+      for (const name of ['init', 'migrate', 'seal-status', 'unseal', 'audit verify', 'rotate-key']) {
+        assert.match(runs[0]?.stdout ?? '', new RegExp(`\\n  ${name} `));
+      }
+    });
+
+    it('answers a bad command line with the usage on stderr, exit 2', async () => {
+      const cases: string[][] = [
+        [],
+        ['frobnicate'],
+        ['--frobnicate'],
+        ['init', '--frobnicate'],
+        ['init', 'extra'],
+        ['init', '--unseal-mode', 'magic'],
+        ['init', '--shares', '3'],
+        ['init', '--unseal-mode', 'shamir', '--shares', '3', '--threshold', '4'],
+        ['init', '--unseal-mode', 'shamir', '--shares', 'many'],
+        ['audit'],
+        ['audit', 'erase'],
+        ['unseal', 'a-share', 'another'],
+        ['unseal', 'a-share', '--reset'],
+        ['seal-status', '--url', 'not a url'],
+        ['rotate-key', '--url', 'http://127.0.0.1:1'],
+      ];
+      const runs = await Promise.all(cases.map((args) => cli(args)));
+      runs.forEach((r, i) => {
+        const args = (cases[i] as string[]).join(' ');
+        expectCode(r, 2);
+        assert.equal(r.stdout, '', args);
+        assert.match(r.stderr, /^coffer: .+\n\nUsage: coffer/, args);
+      });
+    });
+
+    it('reports errors in one line, exit 1', async () => {
+      const closedPort = await new Promise<number>((resolve) => {
+        const s = createServer().listen(0, '127.0.0.1', () => {
+          const { port } = s.address() as AddressInfo;
+          s.close(() => resolve(port));
+        });
+      });
+      const dir = mkdtempSync(path.join(tmpdir(), 'coffer-cli-'));
+      cleanups.push(async () => rmSync(dir, { recursive: true, force: true }));
+      const [unreachable, noDb, badPassword, badKey] = await Promise.all([
+        cli(['seal-status', '--url', `http://127.0.0.1:${closedPort}`]),
+        cli(['audit', 'verify'], { env: { COFFER_DATA_DIR: dir } }),
+        cli(['init', '--json'], { env: { COFFER_DATA_DIR: dir, COFFER_ADMIN_PASSWORD: 'too-short' } }),
+        cli(['audit', 'verify', '--public-key', path.join(dir, 'missing.pem')], { env: { COFFER_DATA_DIR: dir } }),
+      ]);
+      expectCode(unreachable, 1);
+      assert.match(
+        unreachable.stderr,
+        new RegExp(`^error: cannot reach Coffer at http://127\\.0\\.0\\.1:${closedPort}: .*ECONNREFUSED.*\\n$`),
+      );
+      expectCode(noDb, 1);
+      assert.match(noDb.stderr, /^error: there is no database at sqlite:.*\n$/);
+      expectCode(badPassword, 1);
+      assert.equal(badPassword.stderr, 'error: the administrator password needs 12 to 256 characters\n');
+      expectCode(badKey, 1);
+      assert.match(badKey.stderr, /^error: cannot read the public key file .*missing\.pem: .*\n$/);
+      for (const r of [unreachable, noDb, badPassword, badKey]) assert.equal(r.stdout, '');
+      assert.equal(existsSync(path.join(dir, 'coffer.db')), false, 'audit verify must not create a database');
+    });
+  });
+
+  for (const dialect of dialects) {
+    describe(`coffer on the database [${dialect}]`, { concurrency: false }, () => {
+      let store: Store;
+      const password = 'cli-admin-password-0c1e';
+
+      before(() => {
+        store = freshStore(dialect);
+      });
+
+      it('init --json creates the administrator and a 0600 key file; a second init fails', async () => {
+        const r = await cli(['init', '--json', '--admin-username', 'root', '--admin-password', password], { env: store.env });
+        expectCode(r, 0);
+        assert.equal(r.stderr, '');
+        const keyFile = path.join(store.dir, 'coffer.key');
+        assert.deepEqual(json(r), {
+          adminUsername: 'root',
+          adminPassword: null,
+          generatedPassword: false,
+          unsealMode: 'keyfile',
+          keyFile,
+          shares: null,
+          threshold: null,
+        });
+        assert.ok(!r.stdout.includes(password));
+        assert.equal(statSync(keyFile).mode & 0o777, 0o600);
+
+        const again = await cli(['init', '--admin-password', password], { env: store.env });
+        expectCode(again, 1);
+        assert.equal(again.stdout, '');
+        assert.match(again.stderr, /^error: .*already initialised.*\n$/);
+
+        // a server on that store unseals from the key file and lets the administrator in
+        const database = await openDatabase(store.url);
+        try {
+          const coffer = await buildApp({ config: testConfig(store.dir, store.url), database, logStream: process.stderr });
+          await coffer.start();
+          const login = await coffer.app.inject({ method: 'POST', url: '/api/v1/auth/login', payload: { username: 'root', password } });
+          assert.equal(login.statusCode, 200, login.body);
+          await coffer.app.close();
+        } finally {
+          await database.close();
+        }
+      });
+
+      it('audit verify passes on a fresh install and names the tampered record', async () => {
+        const ok = await cli(['audit', 'verify'], { env: store.env });
+        expectCode(ok, 0);
+        assert.match(ok.stdout, /^Audit chain OK: \d+ records, 0 signed checkpoints, last record \d+\.\n$/);
+
+        const database = await openDatabase(store.url);
+        try {
+          const key = await database.db
+            .selectFrom('system_keys')
+            .select('public_value')
+            .where('name', '=', 'audit-signing')
+            .executeTakeFirstOrThrow();
+          const pem = path.join(store.dir, 'audit.pem');
+          writeFileSync(pem, key.public_value ?? '');
+          const okJson = await cli(['audit', 'verify', '--public-key', pem, '--json'], { env: store.env });
+          expectCode(okJson, 0);
+          assert.equal(json(okJson).ok, true);
+          assert.ok(json(okJson).records >= 2);
+          await database.db.updateTable('audit_log').set({ action: 'sys.tampered' }).where('seq', '=', 1).execute();
+        } finally {
+          await database.close();
+        }
+
+        const bad = await cli(['audit', 'verify'], { env: store.env });
+        expectCode(bad, 3);
+        assert.match(bad.stdout, /^Audit chain FAILED at record 1: record 1 was altered \(hash_mismatch\)/);
+        const badJson = await cli(['audit', 'verify', '--json'], { env: store.env });
+        expectCode(badJson, 3);
+        assert.equal(json(badJson).ok, false);
+        assert.deepEqual(json(badJson).firstBad, { seq: 1, kind: 'hash_mismatch', message: 'record 1 was altered' });
+      });
+
+      it('migrate applies the migrations once and is idempotent', async () => {
+        const fresh = freshStore(dialect);
+        const first = await cli(['migrate', '--json'], { env: fresh.env });
+        expectCode(first, 0);
+        assert.ok(json(first).applied.length > 0, first.stdout);
+        const second = await cli(['migrate', '--json'], { env: fresh.env });
+        expectCode(second, 0);
+        assert.deepEqual(json(second), { applied: [] });
+        // the initialised store was migrated by init
+        const human = await cli(['migrate'], { env: store.env });
+        expectCode(human, 0);
+        assert.match(human.stdout, /is up to date: no migration to apply/);
+      });
+
+      it('init --unseal-mode shamir prints the shares once and no key file', async () => {
+        const fresh = freshStore(dialect);
+        const r = await cli(['init', '--json', '--unseal-mode', 'shamir', '--shares', '5', '--threshold', '3'], { env: fresh.env });
+        expectCode(r, 0);
+        const body = json(r);
+        assert.equal(body.unsealMode, 'shamir');
+        assert.equal(body.threshold, 3);
+        assert.equal(body.keyFile, null);
+        assert.equal(body.shares.length, 5);
+        assert.equal(new Set(body.shares).size, 5);
+        assert.equal(body.generatedPassword, true);
+        assert.equal(typeof body.adminPassword, 'string');
+        assert.ok(body.adminPassword.length >= 12);
+        assert.equal(existsSync(path.join(fresh.dir, 'coffer.key')), false);
+        assert.equal(r.stderr, '');
+      });
+    });
+
+    describe(`coffer against a sealed server [${dialect}]`, { concurrency: false }, () => {
+      let h: Harness & { shares: string[] | null };
+      let url: string;
+      let shares: string[];
+
+      before(async () => {
+        h = await startHarness(dialect, { mode: 'shamir' });
+        shares = h.shares ?? [];
+        await h.app.listen({ port: 0, host: '127.0.0.1' });
+        url = `http://127.0.0.1:${(h.app.server.address() as AddressInfo).port}`;
+      });
+      after(async () => h.close());
+
+      it('seal-status shows the sealed server', async () => {
+        const r = await cli(['seal-status', '--url', url]);
+        expectCode(r, 0);
+        assert.equal(r.stdout, 'Sealed: yes  Progress: 0/3  Mode: shamir\n');
+        const j = await cli(['seal-status', '--json'], { env: { COFFER_URL: url } });
+        expectCode(j, 0);
+        assert.deepEqual(json(j), { initialized: true, sealed: true, mode: 'shamir', threshold: 3, shares: 5, progress: 0 });
+      });
+
+      it('unseal refuses a bad share with the server error', async () => {
+        const r = await cli(['unseal', '--url', url], { input: 'not-a-share\n' });
+        expectCode(r, 1);
+        assert.match(r.stderr, /^error: That is not a valid unseal share\. \(validation\.failed, request req_\S+\)\n$/);
+        const empty = await cli(['unseal', '--url', url], { input: '' });
+        expectCode(empty, 1);
+        assert.match(empty.stderr, /^error: no unseal share given/);
+      });
+
+      it('unseal takes the shares from stdin one at a time; --reset discards the progress', async () => {
+        const [s1, s2, s3] = shares as [string, string, string];
+        let r = await cli(['unseal', '--url', url], { input: `${s1}\n` });
+        expectCode(r, 0);
+        assert.equal(r.stdout, 'Share accepted.\nSealed: yes  Progress: 1/3  Mode: shamir\n');
+
+        r = await cli(['unseal', '--reset', '--url', url]);
+        expectCode(r, 0);
+        assert.equal(r.stdout, 'Unseal progress reset.\nSealed: yes  Progress: 0/3  Mode: shamir\n');
+
+        r = await cli(['unseal'], { input: `${s1}\n`, env: { COFFER_URL: url } });
+        expectCode(r, 0);
+        assert.match(r.stdout, /Progress: 1\/3/);
+        r = await cli(['unseal', '--url', url, '--json'], { input: s2 });
+        expectCode(r, 0);
+        assert.equal(json(r).progress, 2);
+        assert.equal(json(r).sealed, true);
+        r = await cli(['unseal', '--url', url], { input: `${s3}\r\n` });
+        expectCode(r, 0);
+        assert.equal(r.stdout, 'Share accepted: Coffer is unsealed.\nSealed: no  Mode: shamir\n');
+
+        assert.equal((await cli(['seal-status', '--url', url])).stdout, 'Sealed: no  Mode: shamir\n');
+        for (const s of shares) assert.ok(!h.logs().includes(s), 'a share reached the server log');
+      });
+
+      it('rotate-key rotates and waits for the re-encryption', async () => {
+        const res = await fetch(`${url}/api/v1/auth/login`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify({ username: ADMIN.username, password: ADMIN.password }),
+        });
+        assert.equal(res.status, 200);
+        const token = ((await res.json()) as { accessToken: string }).accessToken;
+
+        const noToken = await cli(['rotate-key', '--url', url]);
+        expectCode(noToken, 2);
+        const forged = await cli(['rotate-key', '--url', url, '--token', `cfs_${'A'.repeat(43)}`]);
+        expectCode(forged, 1);
+        assert.match(forged.stderr, /^error: .+ \(auth\.invalid_token, request req_\S+\)\n$/);
+
+        const j = await cli(['rotate-key', '--url', url, '--json'], { env: { COFFER_TOKEN: token } });
+        expectCode(j, 0);
+        const status = json(j);
+        assert.equal(status.activeTerm, 2);
+        assert.deepEqual(status.terms, [1, 2]);
+        assert.equal(status.reencryption.status, 'done');
+        assert.equal(status.reencryption.targetTerm, 2);
+        assert.equal(status.reencryption.percent, 100);
+
+        const human = await cli(['rotate-key', '--url', url, '--token', token]);
+        expectCode(human, 0);
+        assert.match(human.stdout, /^Key rotated: term 3 is active for new writes \(terms 1, 2, 3\)\.\n/);
+        assert.match(human.stdout, /Re-encryption done: 100% \(\d+ values? moved to term 3\)\.\n$/);
+
+        const noWait = await cli(['rotate-key', '--url', url, '--no-wait', '--json'], { env: { COFFER_TOKEN: token } });
+        expectCode(noWait, 0);
+        assert.equal(json(noWait).activeTerm, 4);
+        assert.ok(!h.logs().includes(token), 'the token reached the server log');
+      });
+    });
+  }
+});

@@ -1,0 +1,102 @@
+#!/usr/bin/env node
+// The `coffer` command: initialisation, migrations and audit verification work on the database
+// directly; seal status, unseal and key rotation talk to a running server over HTTP.
+import { parseArgs } from 'node:util';
+import { CliError, type Command, EXIT, formatError, type Options, UsageError } from './cli.ts';
+import { auditVerifyCommand } from './commands/audit-verify.ts';
+import { initCommand } from './commands/init.ts';
+import { migrateCommand } from './commands/migrate.ts';
+import { rotateKeyCommand } from './commands/rotate-key.ts';
+import { sealStatusCommand } from './commands/seal-status.ts';
+import { unsealCommand } from './commands/unseal.ts';
+
+const commands: Command[] = [initCommand, migrateCommand, sealStatusCommand, unsealCommand, auditVerifyCommand, rotateKeyCommand];
+
+const auditUsage = `Usage: coffer audit <command> [options]
+
+Commands:
+  verify    ${auditVerifyCommand.summary}
+
+Run coffer audit verify --help for its options.`;
+
+const globalUsage = `Usage: coffer <command> [options]
+
+Commands:
+${commands.map((c) => `  ${c.name.padEnd(14)}${c.summary}`).join('\n')}
+
+Every command takes --help and --json (machine-readable output).
+Database commands read the server's configuration (COFFER_* variables); server commands talk to
+--url, else COFFER_URL, else http://127.0.0.1:7300.
+Exit status: 0 done, 1 error, 2 bad usage, 3 audit tampering found.`;
+
+const common: Options = { help: { type: 'boolean', short: 'h' }, json: { type: 'boolean' } };
+
+const isHelp = (a: string | undefined) => a === '--help' || a === '-h';
+
+/** Finds the command named by the leading arguments; returns it with the remaining arguments. */
+function resolve(argv: string[]): { cmd: Command; rest: string[] } | { help: string } {
+  const [first, ...rest] = argv;
+  if (first === undefined) throw new UsageError('no command given', globalUsage);
+  if (isHelp(first)) return { help: globalUsage };
+  if (first === 'help') {
+    if (rest.length === 0) return { help: globalUsage };
+    const r = resolve(rest);
+    return 'help' in r ? r : { help: r.cmd.usage };
+  }
+  if (first === 'audit') {
+    const [sub, ...subRest] = rest;
+    if (isHelp(sub)) return { help: auditUsage };
+    if (sub === undefined) throw new UsageError('coffer audit needs a command', auditUsage);
+    if (sub !== 'verify') throw new UsageError(`unknown command "audit ${sub}"`, auditUsage);
+    return { cmd: auditVerifyCommand, rest: subRest };
+  }
+  const cmd = commands.find((c) => c.name === first);
+  if (!cmd) throw new UsageError(first.startsWith('-') ? `unknown option "${first}"` : `unknown command "${first}"`, globalUsage);
+  return { cmd, rest };
+}
+
+async function main(argv: string[]): Promise<number> {
+  const r = resolve(argv);
+  if ('help' in r) {
+    process.stdout.write(`${r.help}\n`);
+    return EXIT.ok;
+  }
+  const { cmd, rest } = r;
+  let parsed: { values: Record<string, string | boolean | Array<string | boolean> | undefined>; positionals: string[] };
+  try {
+    parsed = parseArgs({ args: rest, options: { ...cmd.options, ...common }, allowPositionals: cmd.positionals.max > 0, strict: true });
+  } catch (e) {
+    const code = (e as { code?: string }).code;
+    if (code?.startsWith('ERR_PARSE_ARGS')) throw new UsageError((e as Error).message, cmd.usage);
+    throw e;
+  }
+  if (parsed.values.help === true) {
+    process.stdout.write(`${cmd.usage}\n`);
+    return EXIT.ok;
+  }
+  if (parsed.positionals.length < cmd.positionals.min || parsed.positionals.length > cmd.positionals.max) {
+    throw new UsageError(`wrong number of arguments for coffer ${cmd.name}`, cmd.usage);
+  }
+  try {
+    return await cmd.run(parsed);
+  } catch (e) {
+    if (e instanceof UsageError && e.usage === undefined) e.usage = cmd.usage;
+    throw e;
+  }
+}
+
+/** Exits once stdout and stderr are flushed (an open handle must never keep the CLI alive). */
+function exit(code: number): void {
+  process.stdout.write('', () => process.stderr.write('', () => process.exit(code)));
+}
+
+main(process.argv.slice(2)).then(exit, (e: unknown) => {
+  if (e instanceof UsageError) {
+    process.stderr.write(`coffer: ${e.message}\n\n${e.usage ?? globalUsage}\n`);
+    exit(EXIT.usage);
+    return;
+  }
+  process.stderr.write(`error: ${formatError(e)}\n`);
+  if (process.env.COFFER_DEBUG && e instanceof Error && e.stack) process.stderr.write(`${e.stack}\n`);
+  exit(e instanceof CliError ? e.exitCode : EXIT.error);
+});

@@ -1,0 +1,75 @@
+import type { ReadStream } from 'node:tty';
+import { CliError } from './cli.ts';
+
+const MAX_LINE = 4096;
+
+/**
+ * Reads one secret line: from a terminal with a prompt and without echo, else the first line of
+ * stdin (a pipe or a file). Secrets read this way never appear in the process arguments.
+ */
+export function readSecretLine(prompt: string): Promise<string> {
+  const stdin = process.stdin as ReadStream;
+  return stdin.isTTY ? readHidden(stdin, prompt) : readFirstLine(stdin);
+}
+
+function readFirstLine(stream: NodeJS.ReadStream): Promise<string> {
+  return new Promise((resolve, reject) => {
+    let buf = '';
+    const cleanup = () => {
+      stream.off('data', onData);
+      stream.off('end', onEnd);
+      stream.off('error', onError);
+      stream.pause();
+    };
+    const onData = (chunk: string) => {
+      buf += chunk;
+      const nl = buf.indexOf('\n');
+      if (nl >= 0) {
+        cleanup();
+        resolve(buf.slice(0, nl).trim());
+      } else if (buf.length > MAX_LINE) {
+        cleanup();
+        reject(new CliError('the line read from stdin is too long'));
+      }
+    };
+    const onEnd = () => {
+      cleanup();
+      resolve(buf.trim());
+    };
+    const onError = (e: Error) => {
+      cleanup();
+      reject(new CliError(`cannot read stdin: ${e.message}`));
+    };
+    stream.setEncoding('utf8');
+    stream.on('data', onData);
+    stream.on('end', onEnd);
+    stream.on('error', onError);
+  });
+}
+
+function readHidden(stdin: ReadStream, prompt: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    let line = '';
+    const finish = (err?: Error) => {
+      stdin.off('data', onData);
+      stdin.setRawMode(false);
+      stdin.pause();
+      process.stderr.write('\n');
+      if (err) reject(err);
+      else resolve(line.trim());
+    };
+    const onData = (chunk: string) => {
+      for (const ch of chunk) {
+        if (ch === '\r' || ch === '\n' || ch === '\u0004') return finish();
+        if (ch === '\u0003') return finish(new CliError('cancelled', 130));
+        if (ch === '\u007f' || ch === '\b') line = line.slice(0, -1);
+        else if (ch >= ' ' && line.length < MAX_LINE) line += ch;
+      }
+    };
+    process.stderr.write(prompt);
+    stdin.setEncoding('utf8');
+    stdin.setRawMode(true);
+    stdin.on('data', onData);
+    stdin.resume();
+  });
+}
