@@ -37,6 +37,7 @@ const BATCH = 200;
 export function createReencryptJob(deps: { db: Db; clock: Clock; seal: SealManager; owner: string }) {
   const { db, clock, seal } = deps;
   let running: Promise<void> | undefined;
+  let again = false;
 
   async function countPending(term: number): Promise<number> {
     let total = 0;
@@ -66,7 +67,7 @@ export function createReencryptJob(deps: { db: Db; clock: Clock; seal: SealManag
       .execute();
   }
 
-  async function claim(): Promise<ReencryptState | undefined> {
+  async function claim(): Promise<{ state: ReencryptState; raw: string } | undefined> {
     const now = clock.now();
     const r = await db
       .updateTable('jobs')
@@ -77,12 +78,28 @@ export function createReencryptJob(deps: { db: Db; clock: Clock; seal: SealManag
       .executeTakeFirst();
     if (Number(r.numUpdatedRows) !== 1) return undefined;
     const row = await db.selectFrom('jobs').select('state').where('name', '=', JOB).executeTakeFirstOrThrow();
-    return JSON.parse(row.state) as ReencryptState;
+    return { state: JSON.parse(row.state) as ReencryptState, raw: row.state };
   }
 
+  /** Thrown inside a batch when a newer rotation replaced the job (its state changed under us). */
+  const superseded = new Error('re-encryption job superseded by a newer rotation');
+
   async function runOnce(): Promise<void> {
-    const state = await claim();
-    if (!state) return;
+    for (;;) {
+      const claimed = await claim();
+      if (!claimed) return;
+      try {
+        await runClaimed(claimed.state, claimed.raw);
+        return;
+      } catch (e) {
+        if (e !== superseded) throw e;
+        // a newer rotation was enqueued meanwhile: claim again and work towards its term
+      }
+    }
+  }
+
+  async function runClaimed(state: ReencryptState, raw: string): Promise<void> {
+    let stored = raw;
     if (!seal.requireKeys().keyring.terms.includes(state.targetTerm)) await seal.reloadKeyring();
     const keyring = seal.requireKeys().keyring;
     while (state.tableIndex < encryptedColumns.length) {
@@ -117,27 +134,47 @@ export function createReencryptJob(deps: { db: Db; clock: Clock; seal: SealManag
         }
         state.processed += rows.length;
         const now = clock.now();
-        await trx
+        const next = JSON.stringify(state);
+        // conditional: only if the job is still the one we claimed (a rotation meanwhile replaces it)
+        const u = await trx
           .updateTable('jobs')
           .set({
-            state: JSON.stringify(state),
+            state: next,
             lease_until: now + 60_000,
             updated_at: now,
             status: state.tableIndex >= encryptedColumns.length ? 'done' : 'running',
           })
           .where('name', '=', JOB)
-          .execute();
+          .where('state', '=', stored)
+          .executeTakeFirst();
+        if (Number(u.numUpdatedRows) !== 1) throw superseded;
+        stored = next;
       });
     }
   }
 
-  /** Starts the job in the background if there is work; at most one run per process at a time. */
+  /**
+   * Starts the job in the background if there is work; at most one run per process at a time. A kick
+   * during a run makes that run look for work once more when it ends (a rotation enqueued just as
+   * the previous job finished must not wait for a restart).
+   */
   function kick(onError: (e: unknown) => void): Promise<void> {
-    running ??= runOnce()
-      .catch(onError)
-      .finally(() => {
+    if (running) {
+      again = true;
+      return running;
+    }
+    running = (async () => {
+      try {
+        do {
+          again = false;
+          await runOnce();
+        } while (again);
+      } catch (e) {
+        onError(e);
+      } finally {
         running = undefined;
-      });
+      }
+    })();
     return running;
   }
 

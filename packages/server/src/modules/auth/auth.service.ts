@@ -370,6 +370,8 @@ export function createAuthService(deps: {
         Number(old.absolute_expires_at),
       );
       ev.objectId = pair.sessionId;
+      // the success record names the user the refreshed session belongs to
+      ctx.actor = { ...ctx.actor, kind: 'user', userId: user.id, username: user.username, role: user.role };
       const { sessionId: _s, ...wire } = pair;
       return wire;
     }).catch(async (e) => {

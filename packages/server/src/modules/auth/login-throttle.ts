@@ -27,14 +27,26 @@ export async function recordFailure(
   now: number,
   limits: { freeFailures: number; hardLockFailures: number },
 ): Promise<number> {
-  const row = await db.selectFrom('login_failures').selectAll().where('username_canonical', '=', canonical).executeTakeFirst();
-  const failures = (row?.failures ?? 0) + 1;
-  const locked = Math.max(Number(row?.locked_until ?? 0), lockUntil(failures, now, limits.freeFailures, limits.hardLockFailures));
-  await db
+  // One atomic increment (the upsert also holds the row until commit): parallel guesses must not
+  // overwrite each other's count.
+  const row = await db
     .insertInto('login_failures')
-    .values({ username_canonical: canonical, failures, locked_until: locked, updated_at: now })
-    .onConflict((oc) => oc.column('username_canonical').doUpdateSet({ failures, locked_until: locked, updated_at: now }))
-    .execute();
+    .values({ username_canonical: canonical, failures: 1, locked_until: 0, updated_at: now })
+    .onConflict((oc) =>
+      oc.column('username_canonical').doUpdateSet((eb) => ({ failures: eb(eb.ref('login_failures.failures'), '+', 1), updated_at: now })),
+    )
+    .returning('failures')
+    .executeTakeFirstOrThrow();
+  const failures = Number(row.failures);
+  const locked = lockUntil(failures, now, limits.freeFailures, limits.hardLockFailures);
+  if (locked > 0) {
+    await db
+      .updateTable('login_failures')
+      .set({ locked_until: locked })
+      .where('username_canonical', '=', canonical)
+      .where('locked_until', '<', locked)
+      .execute();
+  }
   return failures;
 }
 
@@ -62,8 +74,16 @@ export function createIpLimiter(perMinute: number) {
     fail(ip: string, now: number): void {
       const list = prune(ip, now);
       list.push(now);
+      hits.delete(ip); // re-insert: the Map's order is then least recently failed first
       hits.set(ip, list);
-      if (hits.size > 100_000) hits.clear(); // bound memory under an address-spraying flood
+      // bound memory under an address-spraying flood by forgetting the least recent addresses only
+      if (hits.size > 100_000) {
+        let drop = 10_000;
+        for (const key of hits.keys()) {
+          if (drop-- <= 0) break;
+          hits.delete(key);
+        }
+      }
     },
   };
 }

@@ -226,10 +226,10 @@ export function createSealManager(deps: { db: Db; clock: Clock; keyFile: string 
 
   /**
    * Online rotation, step 1: a new key term, wrapped by the root key, becomes active for every new
-   * write at once. Old terms stay readable; the re-encryption job moves old ciphertexts over.
+   * write at once (after commit, see reloadKeyring). Old terms stay readable; the re-encryption job moves old ciphertexts over.
    */
   async function addTerm(trx: Trx): Promise<number> {
-    const k = requireKeys();
+    requireKeys();
     if (!rootKey) throw new AppError('sys.sealed', 'Coffer is sealed.');
     const last = await trx.selectFrom('keyring_terms').select('term').orderBy('term', 'desc').limit(1).executeTakeFirstOrThrow();
     const term = last.term + 1;
@@ -239,7 +239,9 @@ export function createSealManager(deps: { db: Db; clock: Clock; keyFile: string 
       .values({ term, wrapped_key: wrapDataKey(rootKey, term, dataKey), created_at: deps.clock.now() })
       .execute();
     await trx.updateTable('keyring_state').set({ active_term: term }).where('id', '=', 1).execute();
-    keys = { ...k, keyring: k.keyring.withTerm({ term, key: dataKey }, true) };
+    dataKey.fill(0);
+    // memory follows only after the commit (the caller reloads): a rolled-back rotation leaves no
+    // unsaved term in use
     return term;
   }
 

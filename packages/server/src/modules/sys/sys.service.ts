@@ -64,6 +64,7 @@ export function createSysService(deps: {
       ev.objectId = String(t);
       return t;
     });
+    await seal.reloadKeyring();
     await reencrypt.enqueue(term);
     reencrypt.kick(deps.onJobError);
     return keyringStatusUnaudited();

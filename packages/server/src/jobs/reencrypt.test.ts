@@ -1,0 +1,328 @@
+import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { after, before, describe, it } from 'node:test';
+import { sql } from 'kysely';
+import { adminToken, call, createUser, dialects, type Harness, login, startHarness } from '../../test/harness.ts';
+import { base32Decode, hotp, TOTP_PERIOD_SECONDS, totpStep } from '../crypto/totp.ts';
+import { manualClock } from '../lib/clock.ts';
+import { createReencryptJob, encryptedColumns } from './reencrypt.ts';
+
+const PERIOD_MS = TOTP_PERIOD_SECONDS * 1000;
+const listed = () => encryptedColumns.map((c) => `${c.table}.${c.column}`).sort();
+
+/** `table.column` of every column named `*_enc` in the row types of db/schema.ts. */
+function encColumnsInSchemaSource(): string[] {
+  const text = readFileSync(new URL('../db/schema.ts', import.meta.url), 'utf8');
+  const tableOf = new Map<string, string>();
+  const db = /export interface DB \{([^}]*)\}/.exec(text)?.[1] ?? '';
+  for (const m of db.matchAll(/(\w+): (\w+);/g)) tableOf.set(m[2] as string, m[1] as string);
+  const out: string[] = [];
+  for (const m of text.matchAll(/export interface (\w+) \{([^}]*)\}/g)) {
+    const table = tableOf.get(m[1] as string);
+    if (!table) continue;
+    for (const f of (m[2] as string).matchAll(/^\s*(\w+_enc)\??:/gm)) out.push(`${table}.${f[1]}`);
+  }
+  return out.sort();
+}
+
+/** `table.column` of every column named `*_enc` in the live database catalog. */
+async function encColumnsInCatalog(h: Harness): Promise<string[]> {
+  const db = h.database.db;
+  const rows =
+    h.database.dialect === 'sqlite'
+      ? (
+          await sql<{ t: string; c: string }>`
+            select m.name as t, p.name as c from sqlite_master m join pragma_table_info(m.name) p
+            where m.type = 'table'`.execute(db)
+        ).rows
+      : (
+          await sql<{ t: string; c: string }>`
+            select table_name as t, column_name as c from information_schema.columns
+            where table_schema = current_schema()`.execute(db)
+        ).rows;
+  return rows
+    .filter((r) => r.c.endsWith('_enc'))
+    .map((r) => `${r.t}.${r.c}`)
+    .sort();
+}
+
+async function waitFor<T>(what: string, probe: () => Promise<T | undefined>, last: () => unknown, timeoutMs = 10_000): Promise<T> {
+  const end = Date.now() + timeoutMs;
+  for (;;) {
+    const v = await probe();
+    if (v !== undefined) return v;
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}; last seen ${JSON.stringify(last())}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+for (const dialect of dialects) {
+  describe(`online key rotation and re-encryption [${dialect}]`, () => {
+    let h: Harness;
+    let admin: string;
+    const clock = manualClock(Math.floor(Date.now() / PERIOD_MS) * PERIOD_MS + PERIOD_MS / 2);
+    /** Users with TOTP on, and the seeds they hold. */
+    const mfaUsers: Array<{ id: string; username: string; password: string; secret: Buffer }> = [];
+    /** Plaintexts of the seeded encrypted values, to check they survive every re-encryption. */
+    const plain = new Map<string, Buffer>();
+    let seedSeq = 0;
+
+    before(async () => {
+      h = await startHarness(dialect, { clock });
+      admin = await adminToken(h);
+      for (let i = 0; i < 3; i++) {
+        const u = await createUser(h, admin, 'password_user');
+        const begin = await call(h, 'POST', '/api/v1/me/totp', { token: u.token });
+        const secret = base32Decode(begin.body.secret);
+        const confirm = await call(h, 'POST', '/api/v1/me/totp/confirm', {
+          token: u.token,
+          body: { code: hotp(secret, totpStep(clock.now())) },
+        });
+        assert.equal(confirm.status, 200, confirm.raw);
+        mfaUsers.push({ id: u.id, username: u.username, password: u.password, secret });
+      }
+    });
+    after(async () => h?.close());
+
+    const binding = (id: string) => ({ type: 'user', id, field: 'totp_secret' });
+
+    /** Inserts disabled users holding encrypted seeds under the active term, so the job has batches to walk. */
+    async function seedEncrypted(n: number): Promise<void> {
+      const now = clock.now();
+      const rows = Array.from({ length: n }, () => {
+        const id = `usr_seed${String(++seedSeq).padStart(7, '0')}`;
+        const secret = randomBytes(20);
+        plain.set(id, secret);
+        return {
+          id,
+          username: id,
+          username_canonical: id,
+          kind: 'human' as const,
+          first_name: '',
+          last_name: '',
+          email: '',
+          department: '',
+          location: '',
+          landline_country_code: '',
+          landline: '',
+          landline_ext: '',
+          mobile_country_code: '',
+          mobile: '',
+          role: 'password_user' as const,
+          all_passwords: 0,
+          status: 'disabled' as const,
+          password_hash: null,
+          totp_secret_enc: h.coffer.services.seal.requireKeys().keyring.encrypt(binding(id), secret),
+          totp_enabled: 0,
+          totp_last_step: null,
+          created_at: now,
+          updated_at: now,
+        };
+      });
+      for (let i = 0; i < rows.length; i += 100)
+        await h.database.db
+          .insertInto('users')
+          .values(rows.slice(i, i + 100))
+          .execute();
+    }
+
+    /** Every value of every encrypted column. */
+    async function allEncrypted(): Promise<Array<{ table: string; key: string; value: string }>> {
+      const out: Array<{ table: string; key: string; value: string }> = [];
+      for (const c of await encColumnsInCatalog(h)) {
+        const [table, column] = c.split('.') as [string, string];
+        const rows = await sql<{ v: string | null }>`select ${sql.ref(column)} as v from ${sql.table(table)}`.execute(h.database.db);
+        for (const r of rows.rows) if (r.v !== null) out.push({ table, key: c, value: r.v });
+      }
+      return out;
+    }
+
+    async function assertAllOnTerm(term: number) {
+      const values = await allEncrypted();
+      assert.ok(values.length > 3, 'there are encrypted values');
+      const off = values.filter((v) => !v.value.startsWith(`c1.${term}.`));
+      assert.deepEqual(
+        off.map((v) => `${v.key}=${v.value.slice(0, 8)}`),
+        [],
+        `every encrypted value is on term ${term}`,
+      );
+      const keyring = h.coffer.services.seal.requireKeys().keyring;
+      const rows = await h.database.db.selectFrom('users').select(['id', 'totp_secret_enc']).where('id', 'like', 'usr_seed%').execute();
+      for (const r of rows) {
+        assert.deepEqual(keyring.decrypt(binding(r.id), r.totp_secret_enc as string), plain.get(r.id), 'the plaintext is unchanged');
+      }
+    }
+
+    async function keyringWhenDone(term: number) {
+      let seen: unknown;
+      return waitFor(
+        `re-encryption to term ${term}`,
+        async () => {
+          const r = await call(h, 'GET', '/api/v1/sys/keyring', { token: admin });
+          assert.equal(r.status, 200, r.raw);
+          seen = r.body;
+          return r.body.reencryption.status === 'done' && r.body.reencryption.targetTerm === term ? r.body : undefined;
+        },
+        () => seen,
+      );
+    }
+
+    async function totpLoginAll() {
+      clock.advance(PERIOD_MS);
+      for (const u of mfaUsers) {
+        await login(h, u.username, u.password, { totpCode: hotp(u.secret, totpStep(clock.now())) });
+      }
+    }
+
+    it('lists every *_enc column of the schema in encryptedColumns', async () => {
+      const catalog = await encColumnsInCatalog(h);
+      const source = encColumnsInSchemaSource();
+      assert.ok(catalog.length >= 2, `found ${catalog.join(', ')}`);
+      assert.deepEqual(source, catalog, 'schema.ts and the migrated database agree');
+      assert.deepEqual(listed(), catalog, 'the re-encryption job walks every encrypted column');
+    });
+
+    it('rotates the key online: no request fails, the job finishes, every value moves to term 2', async () => {
+      await seedEncrypted(650);
+      admin = await adminToken(h);
+      const readers = await Promise.all(Array.from({ length: 3 }, () => createUser(h, admin, 'password_user')));
+      let sent = 0;
+      const failures: string[] = [];
+      let rotation: Awaited<ReturnType<typeof call>> | undefined;
+      for (let batch = 0; batch < 10; batch++) {
+        clock.advance(PERIOD_MS); // a fresh TOTP step per batch: every MFA user can log in once
+        const reqs: Array<Promise<Awaited<ReturnType<typeof call>>>> = [];
+        for (const u of mfaUsers) {
+          const totpCode = hotp(u.secret, totpStep(clock.now()));
+          reqs.push(call(h, 'POST', '/api/v1/auth/login', { body: { username: u.username, password: u.password, totpCode } }));
+        }
+        for (let i = 0; i < 17; i++) {
+          const r = readers[i % readers.length] as (typeof readers)[number];
+          if (i % 6 === 0)
+            reqs.push(call(h, 'POST', '/api/v1/me/totp', { token: r.token })); // a write under the active term
+          else if (i % 2) reqs.push(call(h, 'GET', '/api/v1/auth/whoami', { token: r.token }));
+          else reqs.push(call(h, 'GET', `/api/v1/users/${r.id}`, { token: r.token }));
+        }
+        if (batch === 2) {
+          const rot = call(h, 'POST', '/api/v1/sys/rotate-key', { token: admin });
+          const all = await Promise.all([...reqs, rot]);
+          rotation = all.pop();
+          sent += all.length;
+          for (const r of all) if (r.status !== 200) failures.push(`${r.status} ${r.raw}`);
+          continue;
+        }
+        const all = await Promise.all(reqs);
+        sent += all.length;
+        for (const r of all) if (r.status !== 200) failures.push(`${r.status} ${r.raw}`);
+      }
+      assert.equal(sent, 200);
+      assert.deepEqual(failures, [], 'no request failed during the rotation');
+      assert.equal(rotation?.status, 200, rotation?.raw);
+      assert.equal(rotation?.body.activeTerm, 2);
+      assert.deepEqual(rotation?.body.terms, [1, 2]);
+
+      const done = await keyringWhenDone(2);
+      assert.equal(done.activeTerm, 2);
+      assert.deepEqual(done.terms, [1, 2]);
+      assert.equal(done.reencryption.percent, 100);
+      assert.equal(done.reencryption.processed, done.reencryption.total);
+      assert.ok(done.reencryption.total >= 650);
+      await assertAllOnTerm(2);
+      await totpLoginAll();
+      // a seed written during the rotation is readable: the enrolment can be confirmed
+      const r0 = readers[0] as (typeof readers)[number];
+      const begin = await call(h, 'POST', '/api/v1/me/totp', { token: r0.token });
+      assert.ok(
+        (
+          await h.database.db.selectFrom('users').select('totp_secret_enc').where('id', '=', r0.id).executeTakeFirstOrThrow()
+        ).totp_secret_enc?.startsWith('c1.2.'),
+      );
+      const confirm = await call(h, 'POST', '/api/v1/me/totp/confirm', {
+        token: r0.token,
+        body: { code: hotp(base32Decode(begin.body.secret), totpStep(clock.now())) },
+      });
+      assert.equal(confirm.status, 200, confirm.raw);
+      mfaUsers.push({ id: r0.id, username: r0.username, password: r0.password, secret: base32Decode(begin.body.secret) });
+    });
+
+    it('a second rotation makes term 3 and moves everything to it', async () => {
+      admin = await adminToken(h);
+      const r = await call(h, 'POST', '/api/v1/sys/rotate-key', { token: admin });
+      assert.equal(r.status, 200, r.raw);
+      assert.equal(r.body.activeTerm, 3);
+      const done = await keyringWhenDone(3);
+      assert.deepEqual(done.terms, [1, 2, 3]);
+      assert.equal(done.reencryption.percent, 100);
+      await assertAllOnTerm(3);
+      await totpLoginAll();
+    });
+
+    it('resumes an interrupted run from its stored progress, on another node after the lease runs out', async () => {
+      admin = await adminToken(h);
+      const keyring = h.coffer.services.seal.requireKeys().keyring;
+      // a value that cannot be decrypted (bound to another row) sorts last and stops the run mid-way
+      await seedEncrypted(1);
+      const poisonId = 'usr_zzzzzzzzzzzzzzzzzzzzzzzzzz';
+      await h.database.db
+        .insertInto('users')
+        .values({
+          ...(await h.database.db
+            .selectFrom('users')
+            .selectAll()
+            .where('id', '=', `usr_seed${String(seedSeq).padStart(7, '0')}`)
+            .executeTakeFirstOrThrow()),
+          id: poisonId,
+          username: poisonId,
+          username_canonical: poisonId,
+          totp_secret_enc: keyring.encrypt(binding('somebody-else'), randomBytes(20)),
+        })
+        .execute();
+      const r = await call(h, 'POST', '/api/v1/sys/rotate-key', { token: admin });
+      assert.equal(r.status, 200, r.raw);
+      assert.equal(r.body.activeTerm, 4);
+      await h.coffer.services.reencrypt.kick(() => {}); // waits for the background run, which fails on the poison
+      const job = await h.database.db.selectFrom('jobs').selectAll().executeTakeFirstOrThrow();
+      const state = JSON.parse(job.state);
+      assert.notEqual(job.status, 'done');
+      assert.equal(state.targetTerm, 4);
+      assert.ok(state.processed >= 200 && state.lastKey !== '', `progress was stored: ${job.state}`);
+      const moved = (await allEncrypted()).filter((v) => v.value.startsWith('c1.4.')).length;
+      assert.equal(moved, state.processed, 'exactly the committed batches moved');
+      const mid = await call(h, 'GET', '/api/v1/sys/keyring', { token: admin });
+      assert.ok(mid.body.reencryption.percent < 100);
+      await totpLoginAll(); // old and new terms both readable mid-way
+
+      await h.database.db.deleteFrom('users').where('id', '=', poisonId).execute();
+      const nodeB = createReencryptJob({ db: h.database.db, clock, seal: h.coffer.services.seal, owner: 'node_b' });
+      await nodeB.runOnce();
+      assert.equal((await h.database.db.selectFrom('jobs').select('state').executeTakeFirstOrThrow()).state, job.state, 'the lease holds');
+      clock.advance(60_001);
+      await nodeB.runOnce();
+      const finished = await h.database.db.selectFrom('jobs').selectAll().executeTakeFirstOrThrow();
+      const fs = JSON.parse(finished.state);
+      assert.equal(finished.status, 'done');
+      assert.equal(finished.lease_owner, 'node_b');
+      assert.equal(fs.processed, state.total - 1, 'continued from the stored progress (the poison row is gone)');
+      const done = await keyringWhenDone(4);
+      assert.equal(done.reencryption.percent, 100);
+      await assertAllOnTerm(4);
+      await totpLoginAll();
+    });
+
+    it('two rotations back to back still leave every value on the newest term', async () => {
+      await seedEncrypted(600);
+      admin = await adminToken(h);
+      const r1 = await call(h, 'POST', '/api/v1/sys/rotate-key', { token: admin });
+      const r2 = await call(h, 'POST', '/api/v1/sys/rotate-key', { token: admin });
+      assert.equal(r1.status, 200, r1.raw);
+      assert.equal(r2.status, 200, r2.raw);
+      assert.equal(r2.body.activeTerm, 6);
+      await h.coffer.services.reencrypt.kick(() => {});
+      const done = await keyringWhenDone(6);
+      assert.deepEqual(done.terms, [1, 2, 3, 4, 5, 6]);
+      await assertAllOnTerm(6);
+      await totpLoginAll();
+    });
+  });
+}
