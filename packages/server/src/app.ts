@@ -16,6 +16,7 @@ import { createAudited, createAuditLog } from './modules/audit/audit-log.ts';
 import { createApiKeysService } from './modules/auth/api-keys.service.ts';
 import { authRoutes } from './modules/auth/auth.routes.ts';
 import { createAuthService } from './modules/auth/auth.service.ts';
+import { accountKey } from './modules/auth/login-throttle.ts';
 import { createTotpService } from './modules/auth/totp.service.ts';
 import { createGroupsService } from './modules/identities/groups.service.ts';
 import { identitiesRoutes } from './modules/identities/identities.routes.ts';
@@ -91,7 +92,13 @@ export async function buildApp(deps: AppDeps) {
   });
   const audited = createAudited({ db, audit });
   const hasher = createPasswordHasher(config.argon2);
-  const users = createUsersService({ db, clock, hasher, audited });
+  const users = createUsersService({
+    db,
+    clock,
+    hasher,
+    audited,
+    accountKey: (canonical) => accountKey(seal.requireKeys().tokenHmacKey, canonical),
+  });
   const groups = createGroupsService({ clock, audited });
   const auth = createAuthService({ db, clock, hasher, seal, audit, audited, session: config.session, login: config.login });
   const apiKeys = createApiKeysService({ clock, seal, audited });

@@ -111,7 +111,8 @@ export interface RecoveryCodeTable {
 }
 
 export interface LoginFailureTable {
-  username_canonical: string;
+  /** Keyed hash of the canonical username: a secret typed into the username field is not kept. */
+  account_key: string;
   failures: number;
   locked_until: number;
   updated_at: number;

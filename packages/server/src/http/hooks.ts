@@ -10,7 +10,7 @@ import { anonymousActor, type RequestContext } from '../modules/auth/actor.ts';
 import type { AuthService } from '../modules/auth/auth.service.ts';
 import type { SealManager } from '../modules/sys/seal.ts';
 import { errorStatus } from './errors.ts';
-import { parseJsonBody } from './json-body.ts';
+import { hasNul, parseJsonBody } from './json-body.ts';
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -64,6 +64,7 @@ export function registerHooks(
     if (q && Object.keys(q).some((k) => CREDENTIAL_PARAMS.test(k))) {
       throw new AppError('request.credentials_in_query', 'Credentials in the URL are refused; use the Authorization header or the body.');
     }
+    if (hasNul(q) || hasNul(req.params)) throw new AppError('validation.failed', 'Text with NUL characters is refused.');
     if (!cfg.whileSealed && !deps.seal.keys) {
       const s = await deps.seal.status();
       throw s.initialized
@@ -134,6 +135,17 @@ export function registerHooks(
     const message = finalStatus >= 500 && final.code === 'internal' ? 'Internal error.' : final.message;
     return reply.code(finalStatus).send(envelope(final.code, message, req.id, final.details));
   });
+}
+
+/**
+ * Fastify's own URL errors (a malformed percent-encoding, a path parameter longer than
+ * maxParamLength) answer with the envelope and the usual headers too (no route hooks run for them).
+ */
+export function frameworkErrorHandler(_err: FastifyError, req: FastifyRequest, reply: FastifyReply): void {
+  for (const [k, v] of Object.entries(securityHeaders)) reply.header(k, v);
+  reply.header('content-security-policy', "default-src 'none'; frame-ancestors 'none'");
+  reply.header('x-request-id', req.id);
+  reply.code(400).send(envelope('validation.failed', 'The URL is invalid.', req.id));
 }
 
 function envelope(code: string, message: string, requestId: string, details?: Array<{ path: string; message: string }>): ErrorEnvelope {

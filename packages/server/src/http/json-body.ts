@@ -32,7 +32,16 @@ function hasPoisonKey(v: unknown): boolean {
   return false;
 }
 
-/** Parses a request body: bounded depth, no prototype-pollution keys. */
+/** True when a key or string anywhere in the value holds a NUL character (PostgreSQL text cannot store it). */
+export function hasNul(v: unknown): boolean {
+  if (typeof v === 'string') return v.includes('\u0000');
+  if (v === null || typeof v !== 'object') return false;
+  if (Array.isArray(v)) return v.some(hasNul);
+  for (const [k, x] of Object.entries(v)) if (k.includes('\u0000') || hasNul(x)) return true;
+  return false;
+}
+
+/** Parses a request body: bounded depth, no prototype-pollution keys, no NUL characters. */
 export function parseJsonBody(text: string): unknown {
   if (text.length === 0) return undefined;
   if (jsonDepth(text) > MAX_JSON_DEPTH) {
@@ -45,5 +54,6 @@ export function parseJsonBody(text: string): unknown {
     throw new AppError('request.invalid_json', 'The body is not valid JSON.');
   }
   if (hasPoisonKey(value)) throw new AppError('request.invalid_json', 'Keys named __proto__, constructor or prototype are refused.');
+  if (hasNul(value)) throw new AppError('validation.failed', 'Text with NUL characters is refused.');
   return value;
 }

@@ -1,3 +1,4 @@
+import { sql } from 'kysely';
 import type { Db, Executor } from '../../db/database.ts';
 import type { AuditLogTable } from '../../db/schema.ts';
 import { AppError } from '../../lib/app-error.ts';
@@ -47,7 +48,7 @@ export function createAuditService(deps: { db: Db; audit: AuditLog; audited: Ret
     if (f.object) q = q.where('object_id', '=', f.object);
     if (f.action) {
       q = f.action.endsWith('*')
-        ? q.where('action', 'like', `${f.action.slice(0, -1).replace(/[%_]/g, '')}%`)
+        ? q.where(sql<boolean>`action like ${`${f.action.slice(0, -1).replace(/[!%_]/g, '!$&')}%`} escape '!'`)
         : q.where('action', '=', f.action);
     }
     const time = (s: string, name: string) => {
@@ -96,30 +97,35 @@ export function createAuditService(deps: { db: Db; audit: AuditLog; audited: Ret
     });
   }
 
+  async function readCheckpoints(exec: Executor) {
+    const key = await exec.selectFrom('system_keys').select('public_value').where('name', '=', 'audit-signing').executeTakeFirstOrThrow();
+    const rows = await exec.selectFrom('audit_checkpoints').selectAll().orderBy('seq').execute();
+    return {
+      publicKey: key.public_value ?? '',
+      checkpoints: rows.map((c) => ({
+        seq: Number(c.seq),
+        hash: c.hash,
+        time: new Date(Number(c.time)).toISOString(),
+        signature: c.signature,
+        keyId: c.key_id,
+      })),
+    };
+  }
+
   async function checkpoints(ctx: RequestContext) {
     return audited(ctx, { action: 'audit.checkpoints_read', objectType: 'audit' }, async (trx) => {
       authorize(ctx.actor, 'audit.read');
-      const key = await trx.selectFrom('system_keys').select('public_value').where('name', '=', 'audit-signing').executeTakeFirstOrThrow();
-      const rows = await trx.selectFrom('audit_checkpoints').selectAll().orderBy('seq').execute();
-      return {
-        publicKey: key.public_value ?? '',
-        checkpoints: rows.map((c) => ({
-          seq: Number(c.seq),
-          hash: c.hash,
-          time: new Date(Number(c.time)).toISOString(),
-          signature: c.signature,
-          keyId: c.key_id,
-        })),
-      };
+      return readCheckpoints(trx);
     });
   }
 
+  /** One audit record (audit.checkpoint) for the request; the new checkpoint covers it. */
   async function checkpointNow(ctx: RequestContext) {
     await audited(ctx, { action: 'audit.checkpoint', objectType: 'audit' }, async () => {
       authorize(ctx.actor, 'audit.read');
     });
     await deps.audit.checkpointNow(db);
-    return checkpoints(ctx);
+    return readCheckpoints(db);
   }
 
   return { list, exportLines, verify, checkpoints, checkpointNow };

@@ -12,7 +12,7 @@ import type { AuditLog, createAudited } from '../audit/audit-log.ts';
 import { canonicalUsername } from '../identities/username.ts';
 import type { SealManager } from '../sys/seal.ts';
 import { type Actor, type Permission, type RequestContext, requireUser } from './actor.ts';
-import { clearFailures, createIpLimiter, isLocked, recordFailure } from './login-throttle.ts';
+import { accountKey, clearFailures, createIpLimiter, isLocked, recordFailure } from './login-throttle.ts';
 
 const invalidCredentials = () => new AppError('auth.invalid_credentials', 'Invalid username or password.');
 const invalidToken = () => new AppError('auth.invalid_token', 'The token is invalid or has expired.');
@@ -110,7 +110,8 @@ export function createAuthService(deps: {
       throw err;
     }
     const canonical = canonicalUsername(input.username);
-    const locked = await isLocked(db, canonical, now);
+    const account = accountKey(seal.requireKeys().tokenHmacKey, canonical);
+    const locked = await isLocked(db, account, now);
     const user = await db.selectFrom('users').selectAll().where('username_canonical', '=', canonical).executeTakeFirst();
     const usable = user && user.kind === 'human' && user.status === 'active' && user.password_hash !== null;
     let ok = false;
@@ -122,7 +123,7 @@ export function createAuthService(deps: {
     } else {
       await hasher.dummyVerify(input.password);
     }
-    if (!ok || locked || !user) return failLogin(ctx, canonical, user?.id ?? null, input.username);
+    if (!ok || locked || !user) return failLogin(ctx, account, user?.id ?? null, input.username);
 
     let method: 'password' | 'password+totp' = 'password';
     if (user.totp_enabled === 1) {
@@ -134,13 +135,13 @@ export function createAuthService(deps: {
       const second = input.totpCode
         ? await useTotp(user.id, user.totp_secret_enc, input.totpCode)
         : await useRecoveryCode(user.id, input.recoveryCode as string);
-      if (!second) return failLogin(ctx, canonical, user.id, input.username);
+      if (!second) return failLogin(ctx, account, user.id, input.username);
       method = 'password+totp';
     }
     const rehash = needsRehash ? await hasher.hash(input.password) : null;
     try {
       return await db.transaction().execute(async (trx) => {
-        await clearFailures(trx, canonical);
+        await clearFailures(trx, account);
         if (rehash) await trx.updateTable('users').set({ password_hash: rehash }).where('id', '=', user.id).execute();
         const pair = await issueSession(trx, user.id, ctx.sourceIp, method, newId('fam', now), null);
         const actorCtx = {
@@ -165,12 +166,12 @@ export function createAuthService(deps: {
     }
   }
 
-  async function failLogin(ctx: RequestContext, canonical: string, userId: string | null, attempted: string): Promise<never> {
+  async function failLogin(ctx: RequestContext, account: string, userId: string | null, attempted: string): Promise<never> {
     const now = clock.now();
     ipLimiter.fail(ctx.sourceIp, now);
     try {
       await db.transaction().execute(async (trx) => {
-        await recordFailure(trx, canonical, now, deps.login);
+        await recordFailure(trx, account, now, deps.login);
         await audit.append(trx, ctx, {
           action: 'auth.login',
           objectType: 'user',

@@ -4,7 +4,7 @@ import { after, before, describe, it } from 'node:test';
 import fc from 'fast-check';
 import { ADMIN, adminToken, call, createUser, dialects, type Harness, login, type Res, startHarness } from '../../../test/harness.ts';
 import { manualClock } from '../../lib/clock.ts';
-import { HARD_LOCK_UNTIL, lockUntil, MAX_PROGRESSIVE_LOCK_MS } from './login-throttle.ts';
+import { accountKey, HARD_LOCK_UNTIL, lockUntil, MAX_PROGRESSIVE_LOCK_MS } from './login-throttle.ts';
 
 const LOGIN = { freeFailures: 5, hardLockFailures: 8, perIpPerMinute: 20 };
 
@@ -95,7 +95,11 @@ for (const dialect of dialects) {
     after(async () => h.close());
 
     const failuresOf = (canonical: string) =>
-      h.database.db.selectFrom('login_failures').selectAll().where('username_canonical', '=', canonical).executeTakeFirst();
+      h.database.db
+        .selectFrom('login_failures')
+        .selectAll()
+        .where('account_key', '=', accountKey(h.coffer.services.seal.requireKeys().tokenHmacKey, canonical))
+        .executeTakeFirst();
 
     it('shares one counter across spellings and hides the lock behind the wrong-password answer', async () => {
       const spellings = ['Admin', ' admin ', fullWidth('admin'), 'ADMIN', ` ${fullWidth('Admin')}`];

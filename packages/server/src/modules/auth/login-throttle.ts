@@ -1,4 +1,11 @@
+import { keyedHash } from '../../crypto/tokens.ts';
 import type { Executor } from '../../db/database.ts';
+
+/** The row key of an account's counter: people type passwords into the username field, so the
+ * name is stored only as a keyed hash. */
+export function accountKey(hmacKey: Buffer, canonical: string): string {
+  return keyedHash(hmacKey, `login:${canonical}`);
+}
 
 /**
  * Per-account throttle keyed on the canonical username (so it also covers names that do not
@@ -17,7 +24,7 @@ export function lockUntil(failures: number, now: number, freeFailures: number, h
 }
 
 export async function isLocked(db: Executor, canonical: string, now: number): Promise<boolean> {
-  const row = await db.selectFrom('login_failures').select('locked_until').where('username_canonical', '=', canonical).executeTakeFirst();
+  const row = await db.selectFrom('login_failures').select('locked_until').where('account_key', '=', canonical).executeTakeFirst();
   return row !== undefined && Number(row.locked_until) > now;
 }
 
@@ -31,9 +38,9 @@ export async function recordFailure(
   // overwrite each other's count.
   const row = await db
     .insertInto('login_failures')
-    .values({ username_canonical: canonical, failures: 1, locked_until: 0, updated_at: now })
+    .values({ account_key: canonical, failures: 1, locked_until: 0, updated_at: now })
     .onConflict((oc) =>
-      oc.column('username_canonical').doUpdateSet((eb) => ({ failures: eb(eb.ref('login_failures.failures'), '+', 1), updated_at: now })),
+      oc.column('account_key').doUpdateSet((eb) => ({ failures: eb(eb.ref('login_failures.failures'), '+', 1), updated_at: now })),
     )
     .returning('failures')
     .executeTakeFirstOrThrow();
@@ -43,7 +50,7 @@ export async function recordFailure(
     await db
       .updateTable('login_failures')
       .set({ locked_until: locked })
-      .where('username_canonical', '=', canonical)
+      .where('account_key', '=', canonical)
       .where('locked_until', '<', locked)
       .execute();
   }
@@ -51,7 +58,7 @@ export async function recordFailure(
 }
 
 export async function clearFailures(db: Executor, canonical: string): Promise<void> {
-  await db.deleteFrom('login_failures').where('username_canonical', '=', canonical).execute();
+  await db.deleteFrom('login_failures').where('account_key', '=', canonical).execute();
 }
 
 /** Failed logins per client address in a sliding minute (in memory, per process). */

@@ -23,7 +23,14 @@ const superScopeRoles: readonly Role[] = ['administrator', 'password_administrat
  *   API key of the user in the same transaction;
  * - the last active human administrator cannot be demoted, disabled or deleted.
  */
-export function createUsersService(deps: { db: Db; clock: Clock; hasher: PasswordHasher; audited: ReturnType<typeof createAudited> }) {
+export function createUsersService(deps: {
+  db: Db;
+  clock: Clock;
+  hasher: PasswordHasher;
+  audited: ReturnType<typeof createAudited>;
+  /** The login-throttle row key of a canonical username (auth/login-throttle.ts). */
+  accountKey: (canonical: string) => string;
+}) {
   const { db, clock, hasher, audited } = deps;
 
   async function guardLastAdmin(trx: Parameters<typeof repo.countActiveAdministrators>[0], user: repo.UserRow) {
@@ -204,7 +211,7 @@ export function createUsersService(deps: { db: Db; clock: Clock; hasher: Passwor
       authorize(ctx.actor, 'users.write');
       const u = await repo.findUserById(trx, id);
       if (!u) throw notFound();
-      await trx.deleteFrom('login_failures').where('username_canonical', '=', u.username_canonical).execute();
+      await trx.deleteFrom('login_failures').where('account_key', '=', deps.accountKey(u.username_canonical)).execute();
     });
   }
 
