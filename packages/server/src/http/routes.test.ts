@@ -6,6 +6,7 @@ import diagnostics from 'node:diagnostics_channel';
 import { readFileSync } from 'node:fs';
 import { after, before, describe, it } from 'node:test';
 import { errorCodes } from '@coffer/contracts/errors';
+import { Validator } from '@seriousme/openapi-schema-validator';
 import type { FastifyInstance, RouteOptions } from 'fastify';
 import { call, dialects, type Harness, startHarness } from '../../test/harness.ts';
 import { permissions } from '../modules/auth/actor.ts';
@@ -257,6 +258,11 @@ for (const dialect of dialects) {
         const r = await call(h, 'GET', '/api/v1/openapi.json');
         assert.equal(r.status, 200);
         doc = r.body;
+      });
+
+      it('validates against the official OpenAPI 3.1 schema', async () => {
+        const result = await new Validator().validate(structuredClone(doc) as object);
+        assert.equal(result.valid, true, JSON.stringify(result.errors));
       });
 
       it('is OpenAPI 3.1 with the bearer scheme', () => {
