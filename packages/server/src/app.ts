@@ -10,6 +10,7 @@ import './http/route-config.ts';
 import { ErrorEnvelope } from '@coffer/contracts/errors';
 import { createReencryptJob } from './jobs/reencrypt.ts';
 import { type Clock, systemClock } from './lib/clock.ts';
+import { createAccess } from './modules/access/access.service.ts';
 import { auditRoutes } from './modules/audit/audit.routes.ts';
 import { createAuditService } from './modules/audit/audit.service.ts';
 import { createAudited, createAuditLog } from './modules/audit/audit-log.ts';
@@ -21,10 +22,16 @@ import { createTotpService } from './modules/auth/totp.service.ts';
 import { createGroupsService } from './modules/identities/groups.service.ts';
 import { identitiesRoutes } from './modules/identities/identities.routes.ts';
 import { createUsersService } from './modules/identities/users.service.ts';
+import { secretsRoutes } from './modules/secrets/secrets.routes.ts';
+import { createSecretsService } from './modules/secrets/secrets.service.ts';
+import { createTemplatesService } from './modules/secrets/templates.service.ts';
 import { type InitOptions, initializeCoffer } from './modules/sys/init.ts';
 import { createSealManager } from './modules/sys/seal.ts';
 import { sysRoutes } from './modules/sys/sys.routes.ts';
 import { createSysService } from './modules/sys/sys.service.ts';
+import { createExplainService } from './modules/vaults/explain.service.ts';
+import { vaultsRoutes } from './modules/vaults/vaults.routes.ts';
+import { createVaultsService } from './modules/vaults/vaults.service.ts';
 
 export interface AppDeps {
   config: Config;
@@ -107,6 +114,11 @@ export async function buildApp(deps: AppDeps) {
   const onJobError = (e: unknown) => app.log.error({ err: e }, 'background job failed');
   const sys = createSysService({ db, seal, audit, audited, reencrypt, onJobError });
   const auditService = createAuditService({ db, audit, audited });
+  const access = createAccess({ clock });
+  const vaults = createVaultsService({ clock, access, audited });
+  const explain = createExplainService({ db, access, vaults, audited });
+  const templates = createTemplatesService({ db, clock, audited });
+  const secrets = createSecretsService({ db, clock, seal, access, vaults, templates, audited });
 
   await app.register(swagger, {
     openapi: {
@@ -136,6 +148,8 @@ export async function buildApp(deps: AppDeps) {
   authRoutes(app, { auth, apiKeys, totp });
   identitiesRoutes(app, { users, groups });
   auditRoutes(app, { audit: auditService });
+  vaultsRoutes(app, { vaults, explain });
+  secretsRoutes(app, { secrets, templates });
   app.get('/api/v1/openapi.json', {
     config: { auth: 'public', permission: 'none', action: 'docs.openapi', audit: false, whileSealed: true },
     schema: { hide: true },
@@ -157,13 +171,30 @@ export async function buildApp(deps: AppDeps) {
     clearInterval(jobTimer);
   });
 
-  const services = { seal, audit, users, groups, auth, apiKeys, totp, sys, auditService, reencrypt, hasher };
+  const services = {
+    seal,
+    audit,
+    users,
+    groups,
+    auth,
+    apiKeys,
+    totp,
+    sys,
+    auditService,
+    reencrypt,
+    hasher,
+    access,
+    vaults,
+    templates,
+    secrets,
+  };
 
   return {
     app,
     services,
     /** Unseals from the key file when the server uses one; resumes an unfinished re-encryption. */
     async start() {
+      await templates.ensureBuiltins();
       await seal.autoUnseal();
       if (seal.keys) reencrypt.kick(onJobError);
     },

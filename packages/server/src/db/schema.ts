@@ -161,6 +161,122 @@ export interface JobTable {
   updated_at: number;
 }
 
+export interface VaultTable {
+  id: string;
+  name: string;
+  name_canonical: string;
+  description: string;
+  /** JSON AccessPolicy (requireReason, …), inherited down the tree. */
+  policy: string;
+  created_by: string | null;
+  created_at: number;
+  updated_at: number;
+}
+
+export interface FolderTable {
+  id: string;
+  vault_id: string;
+  /** The parent folder's id, or the vault id for a top-level folder. */
+  parent_node_id: string;
+  name: string;
+  name_canonical: string;
+  /** `/A/B` inside the vault. */
+  path: string;
+  depth: number;
+  inherit_permissions: number;
+  inherit_policy: number;
+  policy: string;
+  created_by: string | null;
+  created_at: number;
+  updated_at: number;
+}
+
+export interface TreePathTable {
+  ancestor_id: string;
+  descendant_id: string;
+  depth: number;
+  inherits: number;
+}
+
+export type NodeType = 'vault' | 'folder' | 'secret';
+
+export interface GrantTable {
+  id: string;
+  node_id: string;
+  node_type: NodeType;
+  principal_type: 'user' | 'group';
+  principal_id: string;
+  level: number;
+  /** A single secret shared to a user (shows in their inbox). */
+  is_share: number;
+  expires_at: number | null;
+  created_by: string | null;
+  created_at: number;
+}
+
+export interface TemplateTable {
+  id: string;
+  name: string;
+  slug: string;
+  builtin: number;
+  fields: string;
+  created_at: number;
+  updated_at: number;
+}
+
+export interface SecretTable {
+  id: string;
+  vault_id: string;
+  parent_node_id: string;
+  template_id: string;
+  name: string;
+  username: string;
+  host: string;
+  url: string;
+  description: string;
+  color: string;
+  tags: string;
+  clear_fields: string;
+  search_text: string;
+  expires_at: number | null;
+  version: number;
+  created_by: string | null;
+  created_at: number;
+  updated_at: number;
+  deleted_at: number | null;
+  deleted_by: string | null;
+}
+
+export interface SecretValueTable {
+  secret_id: string;
+  field: string;
+  value_enc: string;
+}
+
+export interface SecretVersionTable {
+  secret_id: string;
+  version: number;
+  action: string;
+  changed_by: string | null;
+  changed_at: number;
+  changed_fields: string;
+  snapshot: string;
+  values_enc: string | null;
+}
+
+export interface SecretTagTable {
+  secret_id: string;
+  tag: string;
+}
+
+export interface IdempotencyKeyTable {
+  actor_id: string;
+  key: string;
+  request_hash: string;
+  response: string;
+  created_at: number;
+}
+
 export interface DB {
   seal_config: SealConfigTable;
   keyring_terms: KeyringTermTable;
@@ -178,4 +294,14 @@ export interface DB {
   audit_head: AuditHeadTable;
   audit_checkpoints: AuditCheckpointTable;
   jobs: JobTable;
+  vaults: VaultTable;
+  folders: FolderTable;
+  tree_paths: TreePathTable;
+  grants: GrantTable;
+  templates: TemplateTable;
+  secrets: SecretTable;
+  secret_values: SecretValueTable;
+  secret_versions: SecretVersionTable;
+  secret_tags: SecretTagTable;
+  idempotency_keys: IdempotencyKeyTable;
 }

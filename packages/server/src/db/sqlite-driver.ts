@@ -1,4 +1,4 @@
-import { DatabaseSync, type SQLInputValue } from 'node:sqlite';
+import { DatabaseSync, type SQLInputValue, type StatementSync } from 'node:sqlite';
 import { SqliteDialect } from 'kysely';
 
 /**
@@ -19,11 +19,24 @@ export function openSqlite(file: string): { dialect: SqliteDialect; raw: Databas
   raw.exec('PRAGMA synchronous = FULL');
   raw.exec('PRAGMA foreign_keys = ON');
   raw.exec('PRAGMA busy_timeout = 10000');
+  // Prepared statements are reused: Kysely emits the same SQL text for the same query shape, and
+  // preparing is a large part of a small query's cost. Bounded, oldest evicted first.
+  const cache = new Map<string, { stmt: StatementSync; reader: boolean }>();
+  const CACHE_MAX = 1000;
+  const prepared = (sql: string) => {
+    let hit = cache.get(sql);
+    if (!hit) {
+      const stmt = raw.prepare(sql);
+      hit = { stmt, reader: stmt.columns().length > 0 };
+      cache.set(sql, hit);
+      if (cache.size > CACHE_MAX) cache.delete(cache.keys().next().value as string);
+    }
+    return hit;
+  };
   const database = {
     close: () => raw.close(),
     prepare(sql: string) {
-      const stmt = raw.prepare(sql);
-      const reader = stmt.columns().length > 0;
+      const { stmt, reader } = prepared(sql);
       return {
         reader,
         all: (params: ReadonlyArray<unknown>) => stmt.all(...params.map(toParam)),

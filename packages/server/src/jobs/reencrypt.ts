@@ -1,3 +1,4 @@
+import { type RawBuilder, sql } from 'kysely';
 import type { Binding } from '../crypto/aead.ts';
 import type { Db } from '../db/database.ts';
 import type { Clock } from '../lib/clock.ts';
@@ -7,15 +8,48 @@ import type { SealManager } from '../modules/sys/seal.ts';
  * Every encrypted column, with the binding of each value. The re-encryption job walks this list;
  * a new encrypted column must be added here (a test checks every `*_enc` column is listed).
  */
-export const encryptedColumns = [
+export const encryptedColumns: ReadonlyArray<{
+  table: string;
+  /** The primary key columns, in index order (keyset pagination walks them). */
+  keys: readonly string[];
+  column: string;
+  binding: (key: readonly string[]) => Binding;
+}> = [
   {
     table: 'system_keys',
-    key: 'name',
+    keys: ['name'],
     column: 'value_enc',
-    binding: (id: string): Binding => ({ type: 'system_key', id, field: 'value' }),
+    binding: ([id]) => ({ type: 'system_key', id: String(id), field: 'value' }),
   },
-  { table: 'users', key: 'id', column: 'totp_secret_enc', binding: (id: string): Binding => ({ type: 'user', id, field: 'totp_secret' }) },
-] as const;
+  { table: 'users', keys: ['id'], column: 'totp_secret_enc', binding: ([id]) => ({ type: 'user', id: String(id), field: 'totp_secret' }) },
+  {
+    table: 'secret_values',
+    keys: ['secret_id', 'field'],
+    column: 'value_enc',
+    binding: ([id, field]) => ({ type: 'secret', id: String(id), field: String(field) }),
+  },
+  {
+    table: 'secret_versions',
+    keys: ['secret_id', 'version'],
+    column: 'values_enc',
+    binding: ([id, version]) => ({ type: 'secret_version', id: `${id}:${version}`, field: 'values' }),
+  },
+];
+
+/** `(k1, k2) > (v1, v2)` spelled out, so both dialects use the primary-key index. */
+function after(keys: readonly string[], values: readonly unknown[]): RawBuilder<unknown> {
+  const [k, ...restKeys] = keys;
+  const [v, ...restValues] = values;
+  if (restKeys.length === 0) return sql`${sql.ref(k as string)} > ${v}`;
+  return sql`(${sql.ref(k as string)} > ${v} or (${sql.ref(k as string)} = ${v} and ${after(restKeys, restValues)}))`;
+}
+
+function sameRow(keys: readonly string[], values: readonly unknown[]): RawBuilder<unknown> {
+  return sql.join(
+    keys.map((k, i) => sql`${sql.ref(k)} = ${values[i]}`),
+    sql` and `,
+  );
+}
 
 export interface ReencryptState {
   targetTerm: number;
@@ -104,33 +138,27 @@ export function createReencryptJob(deps: { db: Db; clock: Clock; seal: SealManag
     const keyring = seal.requireKeys().keyring;
     while (state.tableIndex < encryptedColumns.length) {
       const c = encryptedColumns[state.tableIndex] as (typeof encryptedColumns)[number];
-      const rows = (await (db as Db)
-        .selectFrom(c.table as 'users')
-        .select([`${c.key} as k` as 'id', `${c.column} as v` as 'totp_secret_enc'])
-        .where(c.column as 'totp_secret_enc', 'is not', null)
-        .where(c.column as 'totp_secret_enc', 'not like', `c1.${state.targetTerm}.%`)
-        .where(c.key as 'id', '>', state.lastKey)
-        .orderBy(c.key as 'id')
-        .limit(BATCH)
-        .execute()) as unknown as Array<{ k: string; v: string }>;
+      const col = sql.ref(c.column);
+      const keyCols = sql.join(c.keys.map((k) => sql.ref(k)));
+      const last = state.lastKey ? (JSON.parse(state.lastKey) as unknown[]) : null;
+      const rows = (
+        await sql<Record<string, unknown>>`select ${keyCols}, ${col} as v from ${sql.table(c.table)}
+          where ${col} is not null and ${col} not like ${`c1.${state.targetTerm}.%`} and ${last ? after(c.keys, last) : sql`1 = 1`}
+          order by ${keyCols} limit ${BATCH}`.execute(db)
+      ).rows.map((r) => ({ k: c.keys.map((k) => r[k]), v: String(r.v) }));
       await db.transaction().execute(async (trx) => {
         for (const r of rows) {
-          const b = c.binding(r.k);
+          const b = c.binding(r.k.map(String));
           const pt = keyring.decrypt(b, r.v);
           const next = keyring.encrypt(b, pt);
           pt.fill(0);
-          await trx
-            .updateTable(c.table as 'users')
-            .set({ [c.column]: next } as { totp_secret_enc: string })
-            .where(c.key as 'id', '=', r.k)
-            .where(c.column as 'totp_secret_enc', '=', r.v)
-            .execute();
+          await sql`update ${sql.table(c.table)} set ${col} = ${next} where ${sameRow(c.keys, r.k)} and ${col} = ${r.v}`.execute(trx);
         }
         if (rows.length < BATCH) {
           state.tableIndex++;
           state.lastKey = '';
         } else {
-          state.lastKey = (rows.at(-1) as { k: string }).k;
+          state.lastKey = JSON.stringify((rows.at(-1) as { k: unknown[] }).k);
         }
         state.processed += rows.length;
         const now = clock.now();

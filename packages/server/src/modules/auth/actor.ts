@@ -52,6 +52,7 @@ export const permissions = [
   'apikeys.manage',
   'audit.read',
   'sys.manage',
+  'templates.write',
 ] as const;
 export type Permission = (typeof permissions)[number];
 
@@ -64,7 +65,7 @@ export type Permission = (typeof permissions)[number];
  */
 export const rolePermissions: Record<Role, readonly Permission[]> = {
   administrator: permissions,
-  password_administrator: ['users.read', 'groups.read'],
+  password_administrator: ['users.read', 'groups.read', 'templates.write'],
   password_auditor: ['users.read', 'groups.read', 'audit.read'],
   password_user: [],
 };

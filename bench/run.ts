@@ -1,0 +1,396 @@
+// `npm run bench`: the real Coffer server and a bare Fastify baseline, each in its own child
+// process on a free loopback port, loaded by autocannon from this process. See bench/README.md.
+import { execFileSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { DatabaseSync } from 'node:sqlite';
+import pg from 'pg';
+import { type LoadResult, type LoginResult, measureLogins, runLoad } from './measure.ts';
+import { cpuTable, loadTable, loginTable } from './report.ts';
+import { type ChildServer, freePort, startServer, waitForQuiet } from './servers.ts';
+
+const ROOT = path.resolve(import.meta.dirname, '..');
+const RESULTS_DIR = path.join(ROOT, 'bench', 'results');
+
+function intEnv(name: string, def: number, min: number, max: number): number {
+  const v = process.env[name];
+  if (v === undefined || v === '') return def;
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < min || n > max) throw new Error(`${name} must be an integer in ${min}..${max}, got "${v}"`);
+  return n;
+}
+
+const ALL_SCENARIOS = ['baseline', 'apikey', 'session', 'login'] as const;
+type Scenario = (typeof ALL_SCENARIOS)[number];
+
+function readSettings() {
+  const seconds = intEnv('BENCH_SECONDS', 10, 1, 300);
+  const scenarios = (process.env.BENCH_SCENARIOS || ALL_SCENARIOS.join(','))
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
+  for (const s of scenarios) {
+    if (!(ALL_SCENARIOS as readonly string[]).includes(s))
+      throw new Error(`BENCH_SCENARIOS: unknown "${s}" (known: ${ALL_SCENARIOS.join(', ')})`);
+  }
+  return {
+    seconds,
+    warmupSeconds: intEnv('BENCH_WARMUP_SECONDS', Math.min(3, seconds), 0, 60),
+    connections: intEnv('BENCH_CONNECTIONS', 50, 1, 1000),
+    logins: intEnv('BENCH_LOGINS', 30, 1, 500),
+    loginBurst: intEnv('BENCH_LOGIN_BURST', 20, 1, 200),
+    scenarios: new Set(scenarios as Scenario[]),
+    databaseUrl: process.env.BENCH_DATABASE_URL || undefined,
+    cpuProf: process.env.BENCH_CPU_PROF === '1',
+    quietWaitSeconds: intEnv('BENCH_QUIET_WAIT_SECONDS', 0, 0, 3600),
+  };
+}
+
+/**
+ * PostgreSQL: the bench always runs in a schema of its own that does not exist yet and drops it
+ * at the end. A `schema` parameter in BENCH_DATABASE_URL must be named bench_*; without one a
+ * bench_<random> schema is used.
+ */
+function planPostgres(url: string): { adminUrl: string; schema: string; cofferUrl: string } {
+  if (!/^postgres(ql)?:\/\//.test(url)) throw new Error('BENCH_DATABASE_URL must start with postgres://');
+  const u = new URL(url);
+  const given = u.searchParams.get('schema');
+  const schema = given ?? `bench_${randomBytes(5).toString('hex')}`;
+  if (!/^bench_[a-z0-9_]{1,56}$/.test(schema)) {
+    throw new Error('the schema parameter of BENCH_DATABASE_URL must be a lower-case name starting with bench_ (it is dropped at the end)');
+  }
+  u.searchParams.delete('schema');
+  const adminUrl = u.toString();
+  u.searchParams.set('schema', schema);
+  return { adminUrl, schema, cofferUrl: u.toString() };
+}
+
+async function api(
+  baseUrl: string,
+  method: string,
+  url: string,
+  opts: { token?: string; body?: unknown } = {},
+): Promise<{ status: number; body: unknown }> {
+  const headers: Record<string, string> = {};
+  if (opts.token) headers.authorization = `Bearer ${opts.token}`;
+  if (opts.body !== undefined) headers['content-type'] = 'application/json';
+  const r = await fetch(`${baseUrl}${url}`, {
+    method,
+    headers,
+    ...(opts.body !== undefined ? { body: JSON.stringify(opts.body) } : {}),
+    signal: AbortSignal.timeout(60_000),
+  });
+  const text = await r.text();
+  let body: unknown = text;
+  try {
+    body = text ? JSON.parse(text) : null;
+  } catch {
+    // not JSON
+  }
+  return { status: r.status, body };
+}
+
+/** The body of a response that must have the status (typed by the caller, who knows the contract). */
+function expect<T>(what: string, r: { status: number; body: unknown }, status: number): T {
+  if (r.status !== status) throw new Error(`${what}: expected ${status}, got ${r.status} ${JSON.stringify(r.body)}`);
+  return r.body as T;
+}
+
+function gitInfo(): { commit: string | null; dirty: boolean | null } {
+  try {
+    const commit = execFileSync('git', ['rev-parse', 'HEAD'], { cwd: ROOT, encoding: 'utf8' }).trim();
+    const dirty = execFileSync('git', ['status', '--porcelain', '--', 'packages'], { cwd: ROOT, encoding: 'utf8' }).trim() !== '';
+    return { commit, dirty };
+  } catch {
+    return { commit: null, dirty: null };
+  }
+}
+
+/** The environment for Coffer: ours, with no COFFER_* setting leaking in from the caller's shell. */
+function cofferEnv(over: Record<string, string>): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = {};
+  for (const [k, v] of Object.entries(process.env)) if (!k.startsWith('COFFER_') && !k.startsWith('BENCH_')) env[k] = v;
+  return { ...env, ...over };
+}
+
+async function main(): Promise<void> {
+  const s = readSettings();
+  const dialect = s.databaseUrl ? 'postgres' : 'sqlite';
+  const pgPlan = s.databaseUrl ? planPostgres(s.databaseUrl) : null;
+  const children: ChildServer[] = [];
+  const cleanups: Array<() => Promise<void> | void> = [];
+  let interrupted = false;
+  const onSignal = (sig: NodeJS.Signals) => {
+    if (interrupted) return;
+    interrupted = true;
+    process.stderr.write(`\nbench: ${sig}, stopping the servers\n`);
+    void cleanup().finally(() => process.exit(130));
+  };
+  let cleaned = false;
+  async function cleanup(): Promise<void> {
+    if (cleaned) return;
+    cleaned = true;
+    await Promise.allSettled(children.map((c) => c.stop()));
+    for (const f of cleanups.reverse()) {
+      try {
+        await f();
+      } catch (e) {
+        process.stderr.write(`bench: cleanup failed: ${e instanceof Error ? e.message : String(e)}\n`);
+      }
+    }
+  }
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'coffer-bench-'));
+  cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
+
+  try {
+    console.log(
+      `Coffer bench: node ${process.version}, ${os.cpus().length} CPU(s) (${os.cpus()[0]?.model ?? '?'}), load avg ${os
+        .loadavg()
+        .map((x) => x.toFixed(2))
+        .join(' ')}`,
+    );
+    const busy = os.loadavg()[0] ?? 0;
+    if (busy > os.cpus().length / 2) {
+      console.log(
+        `WARNING: load average ${busy.toFixed(2)} on ${os.cpus().length} CPU(s): other work is running; the figures will be noisy.`,
+      );
+    }
+    console.log(
+      `store ${dialect}${pgPlan ? ` (schema ${pgPlan.schema})` : ''}; ${s.seconds} s per scenario after ${s.warmupSeconds} s warm-up; ${s.connections} connections; scenarios: ${[...s.scenarios].join(', ')}`,
+    );
+
+    // PostgreSQL: a schema of our own, checked absent, dropped at the end
+    let pgClient: pg.Client | null = null;
+    if (pgPlan) {
+      const c = new pg.Client({ connectionString: pgPlan.adminUrl });
+      await c.connect();
+      pgClient = c;
+      cleanups.push(async () => {
+        await c.query(`drop schema if exists "${pgPlan.schema}" cascade`);
+        await c.end();
+      });
+      const exists = await c.query('select 1 from information_schema.schemata where schema_name = $1', [pgPlan.schema]);
+      if (exists.rowCount) {
+        // never drop what we did not create
+        cleanups.pop();
+        await c.end();
+        throw new Error(`schema ${pgPlan.schema} already exists; the bench only uses (and drops) a schema it creates`);
+      }
+    }
+
+    // the baseline
+    let baseline: ChildServer | null = null;
+    if (s.scenarios.has('baseline')) {
+      const port = await freePort();
+      baseline = await startServer({
+        name: 'baseline (bare Fastify)',
+        args: [path.join(ROOT, 'bench', 'baseline-server.ts')],
+        env: { ...cofferEnv({}), BENCH_PORT: String(port) },
+        port,
+        healthPath: '/health',
+        cwd: ROOT,
+        timeoutMs: 30_000,
+      });
+      children.push(baseline);
+    }
+
+    // Coffer, as in production: default Argon2 parameters (64 MiB, t=3), key-file unseal
+    const adminPassword = `bench-${randomBytes(12).toString('hex')}`;
+    const cofferPort = await freePort();
+    const profDir = path.join(RESULTS_DIR, 'profiles');
+    if (s.cpuProf) mkdirSync(profDir, { recursive: true });
+    const coffer = await startServer({
+      name: 'Coffer',
+      args: [...(s.cpuProf ? ['--cpu-prof', `--cpu-prof-dir=${profDir}`] : []), path.join(ROOT, 'packages', 'server', 'src', 'main.ts')],
+      env: cofferEnv({
+        COFFER_HOST: '127.0.0.1',
+        COFFER_PORT: String(cofferPort),
+        COFFER_DATA_DIR: dir,
+        COFFER_ADMIN_USERNAME: 'admin',
+        COFFER_ADMIN_PASSWORD: adminPassword,
+        COFFER_LOG_LEVEL: 'warn',
+        ...(pgPlan ? { COFFER_DATABASE_URL: pgPlan.cofferUrl } : {}),
+      }),
+      port: cofferPort,
+      healthPath: '/health',
+      cwd: ROOT,
+      timeoutMs: 120_000,
+    });
+    children.push(coffer);
+
+    // audit records are counted straight from the store, between runs
+    let countAudit: () => Promise<number>;
+    if (pgClient && pgPlan) {
+      const c = pgClient;
+      countAudit = async () => Number((await c.query(`select count(*)::int as n from "${pgPlan.schema}".audit_log`)).rows[0].n);
+    } else {
+      const sqlite = new DatabaseSync(path.join(dir, 'coffer.db'), { readOnly: true });
+      cleanups.push(() => sqlite.close());
+      const stmt = sqlite.prepare('select count(*) as n from audit_log');
+      countAudit = async () => Number((stmt.get() as { n: number }).n);
+    }
+
+    // credentials: an administrator session, an API key bound to 127.0.0.1, a second session
+    const adminSession = expect<{ accessToken: string }>(
+      'admin login',
+      await api(coffer.baseUrl, 'POST', '/api/v1/auth/login', { body: { username: 'admin', password: adminPassword } }),
+      200,
+    ).accessToken;
+    const apiKey = expect<{ key: string }>(
+      'create API key',
+      await api(coffer.baseUrl, 'POST', '/api/v1/me/api-keys', {
+        token: adminSession,
+        body: { name: 'bench', allowedCidrs: ['127.0.0.1'], expiresAt: 'never' },
+      }),
+      201,
+    ).key;
+    const session = expect<{ accessToken: string }>(
+      'login',
+      await api(coffer.baseUrl, 'POST', '/api/v1/auth/login', { body: { username: 'admin', password: adminPassword } }),
+      200,
+    ).accessToken;
+    const who = expect<{ authMethod: string }>(
+      'whoami (API key)',
+      await api(coffer.baseUrl, 'GET', '/api/v1/auth/whoami', { token: apiKey }),
+      200,
+    );
+    if (who.authMethod !== 'apikey') throw new Error(`whoami with the API key answered authMethod ${who.authMethod}`);
+    const who2 = expect<{ authMethod: string }>(
+      'whoami (session)',
+      await api(coffer.baseUrl, 'GET', '/api/v1/auth/whoami', { token: session }),
+      200,
+    );
+    if (who2.authMethod !== 'session') throw new Error(`whoami with the session answered authMethod ${who2.authMethod}`);
+    if (baseline) expect('baseline whoami', await api(baseline.baseUrl, 'GET', '/whoami'), 200);
+
+    const common = { seconds: s.seconds, warmupSeconds: s.warmupSeconds, connections: s.connections };
+    const loads: LoadResult[] = [];
+    let baselineResult: LoadResult | undefined;
+    const quiet = async () => {
+      if (s.quietWaitSeconds === 0) return;
+      const share = await waitForQuiet(s.quietWaitSeconds, os.cpus().length);
+      if (share !== null && share >= 0.15) process.stdout.write(` (machine still ${(share * 100).toFixed(0)} % busy)`);
+    };
+    const step = async (what: string) => {
+      process.stdout.write(`  ${what} ...`);
+      await quiet();
+    };
+    const done = (r: LoadResult) => console.log(` ${r.reqPerSec.toFixed(0)} req/s, p99 ${r.latencyMs.p99} ms`);
+    if (baseline) {
+      await step('bare Fastify GET /whoami');
+      baselineResult = await runLoad({
+        ...common,
+        scenario: 'bare Fastify GET /whoami',
+        url: `${baseline.baseUrl}/whoami`,
+        serverPid: baseline.pid,
+        measurePostgres: false,
+      });
+      loads.push(baselineResult);
+      done(baselineResult);
+    }
+    const cofferRuns: Array<[Scenario, string, string]> = [
+      ['apikey', 'Coffer whoami, API key', apiKey],
+      ['session', 'Coffer whoami, session', session],
+    ];
+    for (const [key, label, token] of cofferRuns) {
+      if (!s.scenarios.has(key)) continue;
+      await step(label);
+      const r = await runLoad({
+        ...common,
+        scenario: label,
+        url: `${coffer.baseUrl}/api/v1/auth/whoami`,
+        headers: { authorization: `Bearer ${token}` },
+        serverPid: coffer.pid,
+        measurePostgres: dialect === 'postgres',
+        countAudit,
+      });
+      loads.push(r);
+      done(r);
+    }
+
+    let logins: LoginResult | null = null;
+    if (s.scenarios.has('login')) {
+      await step(`logins (${s.logins} sequential, then ${s.loginBurst} parallel; Argon2id 64 MiB, t=3)`);
+      logins = await measureLogins({
+        baseUrl: coffer.baseUrl,
+        username: 'admin',
+        password: adminPassword,
+        count: s.logins,
+        parallel: s.loginBurst,
+        serverPid: coffer.pid,
+      });
+      console.log(` p50 ${logins.sequential.p50.toFixed(0)} ms`);
+    }
+
+    console.log('');
+    const noisy = loads.filter((r) => r.cpu.otherSeconds !== null && r.cpu.otherSeconds > 0.1 * r.seconds * os.cpus().length);
+    if (loads.length) {
+      console.log(loadTable(loads, baselineResult));
+      console.log('');
+      console.log(cpuTable(loads, os.cpus().length));
+      console.log('');
+      if (noisy.length) {
+        console.log(
+          `WARNING: other processes used more than 10 % of the machine during: ${noisy.map((r) => r.scenario).join('; ')}. Those figures are not comparable; rerun on a quiet machine.\n`,
+        );
+      }
+    }
+    if (logins) {
+      console.log(loginTable(logins));
+      console.log('');
+    }
+
+    const results = {
+      at: new Date().toISOString(),
+      ...gitInfo(),
+      node: process.version,
+      cpus: os.cpus().length,
+      cpuModel: os.cpus()[0]?.model ?? null,
+      loadAvgAtStart: os.loadavg(),
+      dialect,
+      settings: {
+        seconds: s.seconds,
+        warmupSeconds: s.warmupSeconds,
+        connections: s.connections,
+        logins: s.logins,
+        loginBurst: s.loginBurst,
+        quietWaitSeconds: s.quietWaitSeconds,
+        argon2: 'server defaults (64 MiB, t=3, 4 concurrent, queue 64)',
+        loadGenerator: 'autocannon, in the bench process (shares the cores with the server under test)',
+      },
+      scenarios: loads.map((r) => ({
+        ...r,
+        percentOfBareFastify: baselineResult && r !== baselineResult ? (100 * r.reqPerSec) / baselineResult.reqPerSec : null,
+      })),
+      noisyScenarios: noisy.map((r) => r.scenario),
+      logins,
+    };
+    await cleanup(); // stop the servers first: a CPU profile is written when Coffer exits
+    mkdirSync(RESULTS_DIR, { recursive: true });
+    const file = path.join(RESULTS_DIR, 'latest.json');
+    writeFileSync(file, `${JSON.stringify(results, null, 2)}\n`);
+    console.log(`results: ${path.relative(process.cwd(), file)}`);
+    if (s.cpuProf)
+      console.log(`CPU profile of Coffer: ${path.relative(process.cwd(), profDir)}/ (summarise: node bench/cpuprofile-top.ts <file>)`);
+  } catch (e) {
+    for (const c of children) {
+      if (c.proc.exitCode !== null) process.stderr.write(`--- ${c.name} exited (${c.proc.exitCode}); its last output:\n${c.output()}\n`);
+    }
+    throw e;
+  } finally {
+    await cleanup();
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+  }
+}
+
+main().catch((e) => {
+  const detail = e instanceof Error ? (process.env.BENCH_DEBUG === '1' ? (e.stack ?? e.message) : e.message) : String(e);
+  process.stderr.write(`bench: ${detail}\n`);
+  process.exit(1);
+});

@@ -1,0 +1,139 @@
+import { type Static, Type } from 'typebox';
+import { Id, Str, Timestamp } from './common.ts';
+
+export const Level = Type.Union(
+  [Type.Literal('list'), Type.Literal('view'), Type.Literal('reveal'), Type.Literal('edit'), Type.Literal('manage')],
+  { description: 'list: see it exists; view: metadata; reveal: values; edit: change; manage: grant and revoke' },
+);
+export type Level = 'list' | 'view' | 'reveal' | 'edit' | 'manage';
+
+export const AccessPolicy = Type.Object(
+  {
+    requireReason: Type.Optional(
+      Type.Union([Type.Boolean(), Type.Null()], { description: 'A reason is required to reveal values; null = inherit' }),
+    ),
+  },
+  { additionalProperties: false },
+);
+export type AccessPolicy = Static<typeof AccessPolicy>;
+
+export const Vault = Type.Object(
+  {
+    id: Id,
+    name: Type.String(),
+    description: Type.String(),
+    policy: AccessPolicy,
+    myLevel: Type.Union([Level, Type.Null()]),
+    createdAt: Timestamp,
+    updatedAt: Timestamp,
+  },
+  { additionalProperties: false, $id: 'Vault' },
+);
+export const CreateVault = Type.Object(
+  { name: Type.String({ minLength: 1, maxLength: 200 }), description: Type.Optional(Str(2000)), policy: Type.Optional(AccessPolicy) },
+  { additionalProperties: false },
+);
+export const UpdateVault = Type.Object(
+  {
+    name: Type.Optional(Type.String({ minLength: 1, maxLength: 200 })),
+    description: Type.Optional(Str(2000)),
+    policy: Type.Optional(AccessPolicy),
+  },
+  { additionalProperties: false, minProperties: 1 },
+);
+
+export const FolderName = Type.String({
+  minLength: 1,
+  maxLength: 200,
+  pattern: '^[^/\\\\\\x00-\\x1f]+$',
+  description: 'No slashes or backslashes',
+});
+
+export const Folder = Type.Object(
+  {
+    id: Id,
+    vaultId: Id,
+    parentId: Type.Union([Id, Type.Null()], { description: 'null: at the top of the vault' }),
+    name: Type.String(),
+    path: Type.String({ description: 'Path inside the vault, e.g. /Servers/Linux' }),
+    inheritPermissions: Type.Boolean(),
+    inheritPolicy: Type.Boolean(),
+    policy: AccessPolicy,
+    myLevel: Type.Union([Level, Type.Null()]),
+    createdAt: Timestamp,
+    updatedAt: Timestamp,
+  },
+  { additionalProperties: false, $id: 'Folder' },
+);
+export const CreateFolder = Type.Object(
+  {
+    vaultId: Id,
+    parentId: Type.Optional(Type.Union([Id, Type.Null()])),
+    name: FolderName,
+    inheritPermissions: Type.Optional(Type.Boolean()),
+    inheritPolicy: Type.Optional(Type.Boolean()),
+    policy: Type.Optional(AccessPolicy),
+  },
+  { additionalProperties: false },
+);
+export const UpdateFolder = Type.Object(
+  {
+    name: Type.Optional(FolderName),
+    parentId: Type.Optional(Type.Union([Id, Type.Null()], { description: 'Move under another folder (null: the vault top)' })),
+    vaultId: Type.Optional(Id),
+    inheritPermissions: Type.Optional(Type.Boolean()),
+    inheritPolicy: Type.Optional(Type.Boolean()),
+    policy: Type.Optional(AccessPolicy),
+  },
+  { additionalProperties: false, minProperties: 1 },
+);
+
+export const Grant = Type.Object(
+  {
+    id: Id,
+    nodeType: Type.Union([Type.Literal('vault'), Type.Literal('folder'), Type.Literal('secret')]),
+    nodeId: Id,
+    principalType: Type.Union([Type.Literal('user'), Type.Literal('group')]),
+    principalId: Id,
+    level: Level,
+    expiresAt: Type.Union([Timestamp, Type.Null()]),
+    createdAt: Timestamp,
+  },
+  { additionalProperties: false, $id: 'Grant' },
+);
+export const CreateGrant = Type.Object(
+  {
+    nodeId: Id,
+    principalType: Type.Union([Type.Literal('user'), Type.Literal('group')]),
+    principalId: Id,
+    level: Level,
+    expiresAt: Type.Optional(Type.Union([Type.String({ format: 'date-time' }), Type.Null()])),
+  },
+  { additionalProperties: false },
+);
+
+export const Explain = Type.Object(
+  {
+    principalId: Id,
+    nodeId: Id,
+    level: Type.Union([Level, Type.Null()]),
+    allowed: Type.Union([Type.Boolean(), Type.Null()], { description: 'Answer for `action`, when asked' }),
+    roleNote: Type.Union([Type.String(), Type.Null()]),
+    steps: Type.Array(
+      Type.Object(
+        {
+          nodeId: Type.String(),
+          nodeType: Type.String(),
+          principalType: Type.String(),
+          principalId: Type.String(),
+          level: Level,
+          distance: Type.Integer(),
+          applies: Type.Boolean(),
+          why: Type.String(),
+        },
+        { additionalProperties: false },
+      ),
+    ),
+  },
+  { additionalProperties: false },
+);

@@ -1,0 +1,153 @@
+import type { ExpressionBuilder } from 'kysely';
+import { type Expression, type SqlBool, sql } from 'kysely';
+import type { Executor } from '../../db/database.ts';
+import type { DB } from '../../db/schema.ts';
+import type { Clock } from '../../lib/clock.ts';
+import type { Actor } from '../auth/actor.ts';
+import { type Level, levelName, levelRank } from './levels.ts';
+
+/**
+ * Who may do what on vaults, folders and secrets.
+ *
+ * Effective level of a principal set on a node = the highest level granted to one of its
+ * principals (the user, or a group the user is in) on the node itself or on an ancestor from which
+ * the node inherits (tree_paths.inherits = 1). A secret adds the grants made on itself (shares).
+ * Cost: one indexed query over the O(depth) ancestor rows, whatever the number of secrets.
+ *
+ * Roles combine as in PMP: the all-passwords scope gives `manage` everywhere; a Password Auditor is
+ * capped at `view` (reads metadata and the audit trail, never values); otherwise roles give no
+ * access to secrets by themselves — an Administrator sees no value without a grant.
+ */
+export interface Principals {
+  userId: string;
+  ids: string[];
+}
+
+export function createAccess(deps: { clock: Clock }) {
+  async function principalsOf(db: Executor, actor: Actor): Promise<Principals | null> {
+    if (actor.kind !== 'user' || !actor.userId) return null;
+    const groups = await db.selectFrom('group_members').select('group_id').where('user_id', '=', actor.userId).execute();
+    return { userId: actor.userId, ids: [actor.userId, ...groups.map((g) => g.group_id)] };
+  }
+
+  function cap(actor: Actor, rank: number): number {
+    if (actor.allPasswords && (actor.role === 'administrator' || actor.role === 'password_administrator')) return levelRank.manage;
+    if (actor.role === 'password_auditor') return Math.min(rank, levelRank.view);
+    return rank;
+  }
+
+  /** Effective level (0 = none) of the actor on a vault or folder node. */
+  async function nodeLevel(db: Executor, actor: Actor, nodeId: string, p?: Principals | null): Promise<number> {
+    const principals = p === undefined ? await principalsOf(db, actor) : p;
+    if (!principals) return 0;
+    const now = deps.clock.now();
+    const r = await db
+      .selectFrom('grants as g')
+      .innerJoin('tree_paths as t', 't.ancestor_id', 'g.node_id')
+      .select((eb) => eb.fn.max('g.level').as('level'))
+      .where('t.descendant_id', '=', nodeId)
+      .where('t.inherits', '=', 1)
+      .where('g.principal_id', 'in', principals.ids)
+      .where((eb) => eb.or([eb('g.expires_at', 'is', null), eb('g.expires_at', '>', now)]))
+      .executeTakeFirst();
+    return cap(actor, Number(r?.level ?? 0));
+  }
+
+  /** Effective level on a secret: its parent node's, or a grant (share) on the secret itself. */
+  async function secretLevel(db: Executor, actor: Actor, secret: { id: string; parent_node_id: string }): Promise<number> {
+    const principals = await principalsOf(db, actor);
+    if (!principals) return 0;
+    const now = deps.clock.now();
+    const direct = await db
+      .selectFrom('grants')
+      .select((eb) => eb.fn.max('level').as('level'))
+      .where('node_id', '=', secret.id)
+      .where('principal_id', 'in', principals.ids)
+      .where((eb) => eb.or([eb('expires_at', 'is', null), eb('expires_at', '>', now)]))
+      .executeTakeFirst();
+    const inherited = await nodeLevel(db, actor, secret.parent_node_id, principals);
+    return Math.max(cap(actor, Number(direct?.level ?? 0)), inherited);
+  }
+
+  /**
+   * SQL condition: the secret row `s` is visible at `min` or above. Used to scope list and search
+   * queries in the database (never filtered after loading).
+   */
+  function secretVisible(actor: Actor, principals: Principals, min: Level) {
+    const now = deps.clock.now();
+    const need = levelRank[min];
+    return (eb: ExpressionBuilder<DB & { s: DB['secrets'] }, 's'>): Expression<SqlBool> => {
+      // cap() lifts even "no grant" to manage only for the all-passwords scope (an administrator role)
+      if (cap(actor, 0) === levelRank.manage) return sql<SqlBool>`1 = 1`;
+      if (cap(actor, need) < need) return sql<SqlBool>`1 = 0`;
+      return eb.or([
+        eb(
+          's.parent_node_id',
+          'in',
+          eb
+            .selectFrom('grants as g')
+            .innerJoin('tree_paths as t', 't.ancestor_id', 'g.node_id')
+            .select('t.descendant_id')
+            .where('g.principal_id', 'in', principals.ids)
+            .where('g.level', '>=', need)
+            .where('t.inherits', '=', 1)
+            .where((ib) => ib.or([ib('g.expires_at', 'is', null), ib('g.expires_at', '>', now)])),
+        ),
+        eb.exists(
+          eb
+            .selectFrom('grants as d')
+            .select('d.id')
+            .whereRef('d.node_id', '=', 's.id')
+            .where('d.principal_id', 'in', principals.ids)
+            .where('d.level', '>=', need)
+            .where((ib) => ib.or([ib('d.expires_at', 'is', null), ib('d.expires_at', '>', now)])),
+        ),
+      ]);
+    };
+  }
+
+  /** Why the actor has the level it has on a node: every contributing grant, nearest first. */
+  async function explain(db: Executor, actor: Actor, target: { nodeId: string; secretId?: string }) {
+    const principals = await principalsOf(db, actor);
+    const chain = await db
+      .selectFrom('tree_paths')
+      .select(['ancestor_id', 'depth', 'inherits'])
+      .where('descendant_id', '=', target.nodeId)
+      .orderBy('depth')
+      .execute();
+    const nodeIds = chain.map((c) => c.ancestor_id);
+    if (target.secretId) nodeIds.unshift(target.secretId);
+    const now = deps.clock.now();
+    const grants = principals
+      ? await db.selectFrom('grants').selectAll().where('node_id', 'in', nodeIds).where('principal_id', 'in', principals.ids).execute()
+      : [];
+    const steps = grants.map((g) => {
+      const link = chain.find((c) => c.ancestor_id === g.node_id);
+      const expired = g.expires_at !== null && Number(g.expires_at) <= now;
+      const applies = !expired && (g.node_id === target.secretId || link?.inherits === 1);
+      return {
+        nodeId: g.node_id,
+        nodeType: g.node_type,
+        principalType: g.principal_type,
+        principalId: g.principal_id,
+        level: levelName(g.level) as Level,
+        distance: g.node_id === target.secretId ? 0 : (link?.depth ?? 0),
+        applies,
+        why: expired ? 'expired' : applies ? (link && link.depth > 0 ? 'inherited' : 'direct') : 'inheritance broken below this node',
+      };
+    });
+    steps.sort((a, b) => a.distance - b.distance);
+    const raw = Math.max(0, ...steps.filter((s) => s.applies).map((s) => levelRank[s.level]));
+    const effective = principals ? cap(actor, raw) : 0;
+    const roleNote =
+      cap(actor, 0) === levelRank.manage
+        ? 'all-passwords scope'
+        : actor.role === 'password_auditor' && raw > levelRank.view
+          ? 'Password Auditors are capped at view'
+          : null;
+    return { level: levelName(effective), steps, roleNote };
+  }
+
+  return { principalsOf, nodeLevel, secretLevel, secretVisible, explain, cap };
+}
+export type Access = ReturnType<typeof createAccess>;

@@ -1,0 +1,688 @@
+import { createHash } from 'node:crypto';
+import type { CreateSecret, SearchQuery, TemplateField, UpdateSecret } from '@coffer/contracts/secrets';
+import type { AccessPolicy, Level } from '@coffer/contracts/vaults';
+import { type SqlBool, sql } from 'kysely';
+import type { Db, Executor, Trx } from '../../db/database.ts';
+import type { SecretTable } from '../../db/schema.ts';
+import { AppError } from '../../lib/app-error.ts';
+import type { Clock } from '../../lib/clock.ts';
+import { newId } from '../../lib/ids.ts';
+import type { Access } from '../access/access.service.ts';
+import { levelName, levelRank } from '../access/levels.ts';
+import type { createAudited } from '../audit/audit-log.ts';
+import { type RequestContext, requireUser } from '../auth/actor.ts';
+import type { SealManager } from '../sys/seal.ts';
+import type { VaultsService } from '../vaults/vaults.service.ts';
+import { COLUMN_SLUGS, customSlug, type SplitValues, splitValues } from './secret-values.ts';
+import type { TemplatesService } from './templates.service.ts';
+
+const iso = (ms: number | null) => (ms === null ? null : new Date(Number(ms)).toISOString());
+const notFound = () => new AppError('not_found', 'No such secret.');
+const valueBinding = (id: string, field: string) => ({ type: 'secret', id, field });
+const versionBinding = (id: string, version: number) => ({ type: 'secret_version', id: `${id}:${version}`, field: 'values' });
+
+interface ClearFields {
+  values: Record<string, string>;
+  custom: Array<{ name: string; type: SplitValues['custom'][number]['type']; value: string | null }>;
+}
+
+function searchText(parts: Array<string | undefined>): string {
+  return parts
+    .filter((p): p is string => Boolean(p))
+    .join('\n')
+    .normalize('NFKC')
+    .toLowerCase();
+}
+
+function likeEscape(q: string): string {
+  return q.replace(/[!%_]/g, (c) => `!${c}`);
+}
+
+/**
+ * Secrets: typed values (sensitive ones encrypted, bound to the secret and the field), metadata in
+ * clear for search, a version for every change, trash, shares.
+ *
+ * Invariants:
+ * - reading metadata needs `view`, revealing values `reveal` (plus a reason when the effective
+ *   policy asks for one; the reason lands in the audit record), writing `edit`, sharing `manage`;
+ * - a secret the caller may not see reads exactly like a missing one (404);
+ * - lists and searches are scoped in SQL (access.secretVisible), never filtered after loading;
+ * - every change writes a version row: who, when, which fields (names only), and the values as
+ *   an encrypted snapshot, so an old version can be revealed (audited) and restored;
+ * - a write carrying a stale version (If-Match) gets 412.
+ */
+export function createSecretsService(deps: {
+  db: Db;
+  clock: Clock;
+  seal: SealManager;
+  access: Access;
+  vaults: VaultsService;
+  templates: TemplatesService;
+  audited: ReturnType<typeof createAudited>;
+}) {
+  const { db, clock, seal, access, vaults, templates, audited } = deps;
+
+  async function templateOf(exec: Executor, id: string) {
+    const t = await exec.selectFrom('templates').selectAll().where('id', '=', id).executeTakeFirstOrThrow();
+    return { slug: t.slug, fields: JSON.parse(t.fields) as TemplateField[] };
+  }
+
+  async function pathOf(exec: Executor, s: Pick<SecretTable, 'parent_node_id' | 'vault_id'>): Promise<string> {
+    if (s.parent_node_id === s.vault_id) return '/';
+    const f = await exec.selectFrom('folders').select('path').where('id', '=', s.parent_node_id).executeTakeFirst();
+    return f?.path ?? '/';
+  }
+
+  async function loadValues(exec: Executor, s: SecretTable): Promise<SplitValues> {
+    const rows = await exec.selectFrom('secret_values').selectAll().where('secret_id', '=', s.id).execute();
+    const sensitive: Record<string, string> = {};
+    for (const r of rows) sensitive[r.field] = (await seal.decrypt(exec, valueBinding(s.id, r.field), r.value_enc)).toString('utf8');
+    const clear = JSON.parse(s.clear_fields) as ClearFields;
+    return { username: s.username, host: s.host, url: s.url, clear: clear.values, custom: clear.custom, sensitive };
+  }
+
+  async function present(exec: Executor, s: SecretTable, level: number, shared: boolean) {
+    const t = await templateOf(exec, s.template_id);
+    const clear = JSON.parse(s.clear_fields) as ClearFields;
+    const viewable = level >= levelRank.view;
+    const sensitiveFields = viewable
+      ? (await exec.selectFrom('secret_values').select('field').where('secret_id', '=', s.id).orderBy('field').execute()).map(
+          (r) => r.field,
+        )
+      : [];
+    const fields: Record<string, string> = {};
+    if (viewable) {
+      for (const slug of COLUMN_SLUGS) if (s[slug]) fields[slug] = s[slug];
+      Object.assign(fields, clear.values);
+    }
+    return {
+      id: s.id,
+      vaultId: s.vault_id,
+      folderId: s.parent_node_id === s.vault_id ? null : s.parent_node_id,
+      path: await pathOf(exec, s),
+      template: t.slug,
+      name: s.name,
+      username: viewable ? s.username : '',
+      host: viewable ? s.host : '',
+      url: viewable ? s.url : '',
+      description: viewable ? s.description : '',
+      tags: viewable ? (JSON.parse(s.tags) as string[]) : [],
+      color: s.color,
+      expiresAt: iso(s.expires_at),
+      fields,
+      sensitiveFields,
+      customFields: viewable ? clear.custom : [],
+      version: s.version,
+      myLevel: levelName(level),
+      shared,
+      deletedAt: iso(s.deleted_at),
+      createdAt: iso(s.created_at) as string,
+      updatedAt: iso(s.updated_at) as string,
+    };
+  }
+
+  /** The secret and the actor's level on it; 404 below `list`, 403 below `need`. */
+  async function load(trx: Executor, ctx: RequestContext, id: string, need: Level, opts: { deleted?: boolean } = {}) {
+    const s = await trx.selectFrom('secrets').selectAll().where('id', '=', id).executeTakeFirst();
+    if (!s || (s.deleted_at !== null) !== (opts.deleted ?? false)) throw notFound();
+    const level = await access.secretLevel(trx, ctx.actor, s);
+    if (level < levelRank.list) throw notFound();
+    if (level < levelRank[need]) throw new AppError('forbidden', `You need ${need} access on this secret.`);
+    return { s, level };
+  }
+
+  /** The effective access policy: merged from the vault down to the secret's folder; a folder
+   * that does not inherit the policy starts afresh. */
+  async function effectivePolicy(exec: Executor, nodeId: string): Promise<AccessPolicy & { source: string | null }> {
+    const chain = await exec
+      .selectFrom('tree_paths')
+      .select(['ancestor_id', 'depth'])
+      .where('descendant_id', '=', nodeId)
+      .orderBy('depth', 'desc')
+      .execute();
+    const ids = chain.map((c) => c.ancestor_id);
+    const folders = ids.length
+      ? await exec.selectFrom('folders').select(['id', 'policy', 'inherit_policy']).where('id', 'in', ids).execute()
+      : [];
+    const vaultsRows = ids.length ? await exec.selectFrom('vaults').select(['id', 'policy']).where('id', 'in', ids).execute() : [];
+    let policy: AccessPolicy = {};
+    let source: string | null = null;
+    for (const id of ids) {
+      const f = folders.find((x) => x.id === id);
+      const v = vaultsRows.find((x) => x.id === id);
+      if (f && f.inherit_policy === 0) {
+        policy = {};
+        source = null;
+      }
+      const own = JSON.parse((f ?? v)?.policy ?? '{}') as AccessPolicy;
+      if (own.requireReason !== undefined && own.requireReason !== null) {
+        policy = { ...policy, requireReason: own.requireReason };
+        source = id;
+      }
+    }
+    return { ...policy, source };
+  }
+
+  async function writeValues(trx: Trx, id: string, values: SplitValues) {
+    await trx.deleteFrom('secret_values').where('secret_id', '=', id).execute();
+    const rows = [];
+    for (const [field, value] of Object.entries(values.sensitive)) {
+      rows.push({ secret_id: id, field, value_enc: await seal.encrypt(trx, valueBinding(id, field), value) });
+    }
+    if (rows.length) await trx.insertInto('secret_values').values(rows).execute();
+  }
+
+  async function writeVersion(trx: Trx, ctx: RequestContext, s: SecretTable, values: SplitValues, action: string, changed: string[]) {
+    const snapshot = {
+      name: s.name,
+      username: s.username,
+      host: s.host,
+      url: s.url,
+      description: s.description,
+      tags: JSON.parse(s.tags),
+      color: s.color,
+      expiresAt: s.expires_at,
+      clear: JSON.parse(s.clear_fields),
+      parentNodeId: s.parent_node_id,
+    };
+    const values_enc = Object.keys(values.sensitive).length
+      ? await seal.encrypt(trx, versionBinding(s.id, s.version), JSON.stringify(values.sensitive))
+      : null;
+    await trx
+      .insertInto('secret_versions')
+      .values({
+        secret_id: s.id,
+        version: s.version,
+        action,
+        changed_by: ctx.actor.userId,
+        changed_at: s.updated_at,
+        changed_fields: JSON.stringify(changed),
+        snapshot: JSON.stringify(snapshot),
+        values_enc,
+      })
+      .execute();
+  }
+
+  async function folderPath(exec: Executor, parentNodeId: string, vaultId: string): Promise<string> {
+    return pathOf(exec, { parent_node_id: parentNodeId, vault_id: vaultId });
+  }
+
+  function rowFrom(base: SecretTable, values: SplitValues, path: string, searchable: TemplateField[]): SecretTable {
+    const clear: ClearFields = { values: values.clear, custom: values.custom };
+    const tags = JSON.parse(base.tags) as string[];
+    const extra = searchable.filter((f) => f.searchable && !COLUMN_SLUGS.includes(f.slug as 'url')).map((f) => values.clear[f.slug]);
+    return {
+      ...base,
+      username: values.username,
+      host: values.host,
+      url: values.url,
+      clear_fields: JSON.stringify(clear),
+      search_text: searchText([base.name, values.username, values.host, values.url, base.description, path, ...tags, ...extra]),
+    };
+  }
+
+  async function resolveParent(trx: Executor, ctx: RequestContext, vaultId: string, folderId: string | null | undefined) {
+    const vault = await trx.selectFrom('vaults').select('id').where('id', '=', vaultId).executeTakeFirst();
+    if (!vault) throw new AppError('not_found', 'No such vault.');
+    if (folderId) {
+      const f = await trx.selectFrom('folders').select(['id', 'vault_id']).where('id', '=', folderId).executeTakeFirst();
+      if (!f || f.vault_id !== vaultId) throw new AppError('not_found', 'No such folder.');
+    }
+    const parent = folderId ?? vaultId;
+    await vaults.requireNode(trx, ctx, parent, 'edit', folderId ? 'folder' : 'vault');
+    return parent;
+  }
+
+  function parseTime(v: string | null | undefined, path: string): number | null {
+    if (v === undefined || v === null) return null;
+    const t = Date.parse(v);
+    if (!Number.isFinite(t))
+      throw new AppError('validation.failed', 'Invalid date.', { details: [{ path, message: 'must be a date-time' }] });
+    return t;
+  }
+
+  async function create(ctx: RequestContext, input: CreateSecret, idempotencyKey?: string) {
+    return audited(ctx, { action: 'secret.create', objectType: 'secret' }, async (trx, ev) => {
+      requireUser(ctx.actor);
+      const requestHash = createHash('sha256').update(JSON.stringify(input)).digest('hex');
+      if (idempotencyKey) {
+        const prior = await trx
+          .selectFrom('idempotency_keys')
+          .selectAll()
+          .where('actor_id', '=', ctx.actor.userId)
+          .where('key', '=', idempotencyKey)
+          .executeTakeFirst();
+        if (prior) {
+          if (prior.request_hash !== requestHash) throw new AppError('conflict', 'This Idempotency-Key was used with a different request.');
+          const replay = JSON.parse(prior.response) as { id: string };
+          ev.objectId = replay.id;
+          ev.details = { idempotentReplay: true };
+          const again = await load(trx, ctx, replay.id, 'view');
+          return present(trx, again.s, again.level, false);
+        }
+      }
+      const parent = await resolveParent(trx, ctx, input.vaultId, input.folderId);
+      const t = await templates.bySlug(trx, input.template);
+      const fields = JSON.parse(t.fields) as TemplateField[];
+      const values = splitValues(fields, input.fields ?? {}, input.customFields, null);
+      const now = clock.now();
+      const id = newId('sec', now);
+      const tags = [...new Set((input.tags ?? []).map((x) => x.trim()).filter(Boolean))];
+      const base: SecretTable = {
+        id,
+        vault_id: input.vaultId,
+        parent_node_id: parent,
+        template_id: t.id,
+        name: input.name.trim(),
+        username: '',
+        host: '',
+        url: '',
+        description: input.description ?? '',
+        color: input.color ?? '',
+        tags: JSON.stringify(tags),
+        clear_fields: '{}',
+        search_text: '',
+        expires_at: parseTime(input.expiresAt, '/expiresAt'),
+        version: 1,
+        created_by: ctx.actor.userId,
+        created_at: now,
+        updated_at: now,
+        deleted_at: null,
+        deleted_by: null,
+      };
+      const row = rowFrom(base, values, await folderPath(trx, parent, input.vaultId), fields);
+      await trx.insertInto('secrets').values(row).execute();
+      if (tags.length)
+        await trx
+          .insertInto('secret_tags')
+          .values(tags.map((tag) => ({ secret_id: id, tag })))
+          .execute();
+      await writeValues(trx, id, values);
+      await writeVersion(trx, ctx, row, values, 'create', Object.keys(input.fields ?? {}));
+      if (idempotencyKey) {
+        await trx
+          .insertInto('idempotency_keys')
+          .values({
+            actor_id: ctx.actor.userId,
+            key: idempotencyKey,
+            request_hash: requestHash,
+            response: JSON.stringify({ id }),
+            created_at: now,
+          })
+          .execute();
+      }
+      ev.objectId = id;
+      ev.details = { vaultId: input.vaultId, parent, template: t.slug };
+      return present(trx, row, await access.secretLevel(trx, ctx.actor, row), false);
+    });
+  }
+
+  async function get(ctx: RequestContext, id: string) {
+    return audited(ctx, { action: 'secret.read', objectType: 'secret', objectId: id }, async (trx) => {
+      const { s, level } = await load(trx, ctx, id, 'view');
+      return present(trx, s, level, false);
+    });
+  }
+
+  async function update(ctx: RequestContext, id: string, patch: UpdateSecret, ifMatch?: number) {
+    return audited(ctx, { action: 'secret.update', objectType: 'secret', objectId: id }, async (trx, ev) => {
+      const { s } = await load(trx, ctx, id, 'edit');
+      if (ifMatch !== undefined && ifMatch !== s.version) {
+        throw new AppError('precondition_failed', `The secret changed (now version ${s.version}); re-read it and retry.`);
+      }
+      const fields = (await templateOf(trx, s.template_id)).fields;
+      const current = await loadValues(trx, s);
+      const values = splitValues(fields, patch.fields ?? {}, patch.customFields, current);
+      let parent = s.parent_node_id;
+      let vaultId = s.vault_id;
+      if (patch.folderId !== undefined || patch.vaultId !== undefined) {
+        vaultId = patch.vaultId ?? s.vault_id;
+        const folderId = patch.folderId === undefined ? (s.parent_node_id === s.vault_id ? null : s.parent_node_id) : patch.folderId;
+        parent = await resolveParent(trx, ctx, vaultId, folderId);
+      }
+      const now = clock.now();
+      const tags = patch.tags ? [...new Set(patch.tags.map((x) => x.trim()).filter(Boolean))] : (JSON.parse(s.tags) as string[]);
+      const base: SecretTable = {
+        ...s,
+        name: patch.name?.trim() ?? s.name,
+        description: patch.description ?? s.description,
+        color: patch.color ?? s.color,
+        tags: JSON.stringify(tags),
+        expires_at: patch.expiresAt === undefined ? s.expires_at : parseTime(patch.expiresAt, '/expiresAt'),
+        parent_node_id: parent,
+        vault_id: vaultId,
+        version: s.version + 1,
+        updated_at: now,
+      };
+      const row = rowFrom(base, values, await folderPath(trx, parent, vaultId), fields);
+      const claimed = await trx
+        .updateTable('secrets')
+        .set({ ...row, id: undefined } as Partial<SecretTable>)
+        .where('id', '=', id)
+        .where('version', '=', s.version)
+        .executeTakeFirst();
+      if (Number(claimed.numUpdatedRows) !== 1)
+        throw new AppError('precondition_failed', 'The secret changed concurrently; re-read it and retry.');
+      if (patch.tags) {
+        await trx.deleteFrom('secret_tags').where('secret_id', '=', id).execute();
+        if (tags.length)
+          await trx
+            .insertInto('secret_tags')
+            .values(tags.map((tag) => ({ secret_id: id, tag })))
+            .execute();
+      }
+      await writeValues(trx, id, values);
+      const changed = [...Object.keys(patch).filter((k) => k !== 'fields' && k !== 'customFields'), ...Object.keys(patch.fields ?? {})];
+      if (patch.customFields) changed.push(...patch.customFields.map((c) => customSlug(c.name)));
+      await writeVersion(trx, ctx, row, values, parent !== s.parent_node_id ? 'move' : 'update', changed);
+      ev.details = { version: row.version, changed };
+      return present(trx, row, await access.secretLevel(trx, ctx.actor, row), false);
+    });
+  }
+
+  async function reveal(ctx: RequestContext, id: string, input: { reason?: string; fields?: string[] }) {
+    return audited(ctx, { action: 'secret.reveal', objectType: 'secret', objectId: id, reason: input.reason ?? null }, async (trx, ev) => {
+      const { s } = await load(trx, ctx, id, 'reveal');
+      const policy = await effectivePolicy(trx, s.parent_node_id);
+      if (policy.requireReason && !input.reason?.trim()) {
+        throw new AppError('validation.failed', 'A reason is required to reveal this secret.', {
+          details: [{ path: '/reason', message: 'required by policy' }],
+        });
+      }
+      const values = (await loadValues(trx, s)).sensitive;
+      const picked: Record<string, string> = {};
+      for (const [k, v] of Object.entries(values)) if (!input.fields || input.fields.includes(k)) picked[k] = v;
+      ev.details = { fields: Object.keys(picked), version: s.version };
+      return { id: s.id, version: s.version, values: picked };
+    });
+  }
+
+  async function history(ctx: RequestContext, id: string) {
+    return audited(ctx, { action: 'secret.history', objectType: 'secret', objectId: id }, async (trx) => {
+      await load(trx, ctx, id, 'view');
+      const rows = await trx.selectFrom('secret_versions').selectAll().where('secret_id', '=', id).orderBy('version', 'desc').execute();
+      return {
+        items: rows.map((r) => ({
+          version: r.version,
+          action: r.action,
+          changedBy: r.changed_by,
+          changedAt: iso(r.changed_at) as string,
+          changedFields: JSON.parse(r.changed_fields) as string[],
+        })),
+        nextCursor: null,
+      };
+    });
+  }
+
+  async function revealVersion(ctx: RequestContext, id: string, version: number, reason?: string) {
+    return audited(
+      ctx,
+      { action: 'secret.reveal_version', objectType: 'secret', objectId: id, reason: reason ?? null },
+      async (trx, ev) => {
+        const { s } = await load(trx, ctx, id, 'reveal');
+        const policy = await effectivePolicy(trx, s.parent_node_id);
+        if (policy.requireReason && !reason?.trim()) {
+          throw new AppError('validation.failed', 'A reason is required to reveal this secret.', {
+            details: [{ path: '/reason', message: 'required by policy' }],
+          });
+        }
+        const v = await trx
+          .selectFrom('secret_versions')
+          .selectAll()
+          .where('secret_id', '=', id)
+          .where('version', '=', version)
+          .executeTakeFirst();
+        if (!v) throw new AppError('not_found', 'No such version.');
+        const values = v.values_enc
+          ? (JSON.parse((await seal.decrypt(trx, versionBinding(id, version), v.values_enc)).toString('utf8')) as Record<string, string>)
+          : {};
+        ev.details = { version, fields: Object.keys(values) };
+        return { id, version, values };
+      },
+    );
+  }
+
+  async function restoreVersion(ctx: RequestContext, id: string, version: number, ifMatch?: number) {
+    return audited(ctx, { action: 'secret.restore_version', objectType: 'secret', objectId: id }, async (trx, ev) => {
+      const { s } = await load(trx, ctx, id, 'edit');
+      if (ifMatch !== undefined && ifMatch !== s.version)
+        throw new AppError('precondition_failed', `The secret changed (now version ${s.version}).`);
+      const v = await trx
+        .selectFrom('secret_versions')
+        .selectAll()
+        .where('secret_id', '=', id)
+        .where('version', '=', version)
+        .executeTakeFirst();
+      if (!v) throw new AppError('not_found', 'No such version.');
+      const snap = JSON.parse(v.snapshot) as {
+        name: string;
+        username: string;
+        host: string;
+        url: string;
+        description: string;
+        tags: string[];
+        color: string;
+        expiresAt: number | null;
+        clear: ClearFields;
+      };
+      const sensitive = v.values_enc
+        ? (JSON.parse((await seal.decrypt(trx, versionBinding(id, version), v.values_enc)).toString('utf8')) as Record<string, string>)
+        : {};
+      const values: SplitValues = {
+        username: snap.username,
+        host: snap.host,
+        url: snap.url,
+        clear: snap.clear.values,
+        custom: snap.clear.custom,
+        sensitive,
+      };
+      const now = clock.now();
+      const fields = (await templateOf(trx, s.template_id)).fields;
+      const base: SecretTable = {
+        ...s,
+        name: snap.name,
+        description: snap.description,
+        tags: JSON.stringify(snap.tags),
+        color: snap.color,
+        expires_at: snap.expiresAt,
+        version: s.version + 1,
+        updated_at: now,
+      };
+      const row = rowFrom(base, values, await pathOf(trx, s), fields);
+      const claimed = await trx
+        .updateTable('secrets')
+        .set({ ...row, id: undefined } as Partial<SecretTable>)
+        .where('id', '=', id)
+        .where('version', '=', s.version)
+        .executeTakeFirst();
+      if (Number(claimed.numUpdatedRows) !== 1) throw new AppError('precondition_failed', 'The secret changed concurrently.');
+      await trx.deleteFrom('secret_tags').where('secret_id', '=', id).execute();
+      if (snap.tags.length)
+        await trx
+          .insertInto('secret_tags')
+          .values(snap.tags.map((tag) => ({ secret_id: id, tag })))
+          .execute();
+      await writeValues(trx, id, values);
+      await writeVersion(trx, ctx, row, values, `restore:${version}`, ['*']);
+      ev.details = { restoredVersion: version, version: row.version };
+      return present(trx, row, await access.secretLevel(trx, ctx.actor, row), false);
+    });
+  }
+
+  async function trash(ctx: RequestContext, id: string) {
+    await audited(ctx, { action: 'secret.trash', objectType: 'secret', objectId: id }, async (trx) => {
+      await load(trx, ctx, id, 'edit');
+      await trx.updateTable('secrets').set({ deleted_at: clock.now(), deleted_by: ctx.actor.userId }).where('id', '=', id).execute();
+    });
+  }
+
+  async function restore(ctx: RequestContext, id: string) {
+    return audited(ctx, { action: 'secret.restore', objectType: 'secret', objectId: id }, async (trx) => {
+      const { s, level } = await load(trx, ctx, id, 'edit', { deleted: true });
+      await trx.updateTable('secrets').set({ deleted_at: null, deleted_by: null }).where('id', '=', id).execute();
+      return present(trx, { ...s, deleted_at: null, deleted_by: null }, level, false);
+    });
+  }
+
+  async function purge(ctx: RequestContext, id: string) {
+    await audited(ctx, { action: 'secret.purge', objectType: 'secret', objectId: id }, async (trx) => {
+      await load(trx, ctx, id, 'manage', { deleted: true });
+      await trx.deleteFrom('grants').where('node_id', '=', id).execute();
+      await trx.deleteFrom('secrets').where('id', '=', id).execute();
+    });
+  }
+
+  async function share(ctx: RequestContext, id: string, input: { userId: string; level?: Level; expiresAt?: string | null }) {
+    return vaults.createGrant(
+      ctx,
+      {
+        nodeId: id,
+        principalType: 'user',
+        principalId: input.userId,
+        level: input.level ?? 'reveal',
+        ...(input.expiresAt !== undefined ? { expiresAt: input.expiresAt } : {}),
+      },
+      { share: true },
+    );
+  }
+
+  function decodeCursor(c: string | undefined): [string | number, string] | null {
+    if (!c) return null;
+    try {
+      const v = JSON.parse(Buffer.from(c, 'base64url').toString('utf8'));
+      if (Array.isArray(v) && v.length === 2 && typeof v[1] === 'string' && (typeof v[0] === 'string' || typeof v[0] === 'number')) {
+        return v as [string | number, string];
+      }
+    } catch {
+      // fall through
+    }
+    throw new AppError('validation.failed', 'Invalid cursor.', { details: [{ path: '/cursor', message: 'invalid' }] });
+  }
+
+  /**
+   * Search and list. Text matches name, username, host, URL, tags, description, folder path and
+   * searchable fields — never encrypted values. Scoped in SQL to what the caller may list.
+   */
+  async function search(ctx: RequestContext, q: SearchQuery & { trash?: boolean; sharedOnly?: boolean }) {
+    const action = q.trash ? 'secret.trash_list' : q.sharedOnly ? 'secret.shared_with_me' : 'secret.search';
+    return audited(ctx, { action, objectType: 'secret' }, async (trx, ev) => {
+      requireUser(ctx.actor);
+      const principals = await access.principalsOf(trx, ctx.actor);
+      if (!principals) throw new AppError('auth.required', 'Authentication is required.');
+      const limit = q.limit ?? 50;
+      const sort = q.sort ?? 'name';
+      let query = trx.selectFrom('secrets as s').selectAll('s');
+      query = q.trash ? query.where('s.deleted_at', 'is not', null) : query.where('s.deleted_at', 'is', null);
+      if (q.sharedOnly) {
+        const now = clock.now();
+        query = query.where('s.id', 'in', (eb) =>
+          eb
+            .selectFrom('grants as g')
+            .select('g.node_id')
+            .where('g.principal_id', '=', principals.userId)
+            .where('g.is_share', '=', 1)
+            .where((ib) => ib.or([ib('g.expires_at', 'is', null), ib('g.expires_at', '>', now)])),
+        );
+      } else {
+        query = query.where(access.secretVisible(ctx.actor, principals, q.trash ? 'edit' : 'list'));
+        if (q.includeShared === false) {
+          // only what a folder or vault grant reaches: leave out secrets shared one by one
+          const now = clock.now();
+          query = query.where('s.parent_node_id', 'in', (eb) =>
+            eb
+              .selectFrom('grants as g')
+              .innerJoin('tree_paths as t', 't.ancestor_id', 'g.node_id')
+              .select('t.descendant_id')
+              .where('g.principal_id', 'in', principals.ids)
+              .where('t.inherits', '=', 1)
+              .where((ib) => ib.or([ib('g.expires_at', 'is', null), ib('g.expires_at', '>', now)])),
+          );
+        }
+      }
+      if (q.q?.trim()) {
+        const pattern = `%${likeEscape(q.q.trim().normalize('NFKC').toLowerCase())}%`;
+        query = query.where(sql<SqlBool>`s.search_text like ${pattern} escape '!'`);
+      }
+      if (q.vaultId) query = query.where('s.vault_id', '=', q.vaultId);
+      if (q.folderId) {
+        const folderId = q.folderId;
+        query = query.where('s.parent_node_id', 'in', (eb) =>
+          eb.selectFrom('tree_paths').select('descendant_id').where('ancestor_id', '=', folderId),
+        );
+      }
+      if (q.template) {
+        const slug = q.template;
+        query = query.where('s.template_id', 'in', (eb) => eb.selectFrom('templates').select('id').where('slug', '=', slug));
+      }
+      const tags = q.tag === undefined ? [] : Array.isArray(q.tag) ? q.tag : [q.tag];
+      for (const tag of tags)
+        query = query.where('s.id', 'in', (eb) => eb.selectFrom('secret_tags').select('secret_id').where('tag', '=', tag));
+      const colors = q.color === undefined ? [] : Array.isArray(q.color) ? q.color : [q.color];
+      if (colors.length) query = query.where('s.color', 'in', colors);
+      if (q.expiringBefore) {
+        const t = parseTime(q.expiringBefore, '/expiringBefore') as number;
+        query = query.where('s.expires_at', 'is not', null).where('s.expires_at', '<', t);
+      }
+      const cursor = decodeCursor(q.cursor);
+      if (sort === 'name') {
+        if (cursor)
+          query = query.where((eb) =>
+            eb.or([eb('s.name', '>', String(cursor[0])), eb.and([eb('s.name', '=', String(cursor[0])), eb('s.id', '>', cursor[1])])]),
+          );
+        query = query.orderBy('s.name').orderBy('s.id');
+      } else {
+        const col = sort === 'updated' ? 's.updated_at' : 's.created_at';
+        if (cursor)
+          query = query.where((eb) =>
+            eb.or([eb(col, '<', Number(cursor[0])), eb.and([eb(col, '=', Number(cursor[0])), eb('s.id', '<', cursor[1])])]),
+          );
+        query = query.orderBy(col, 'desc').orderBy('s.id', 'desc');
+      }
+      const rows = await query.limit(limit + 1).execute();
+      const page = rows.slice(0, limit);
+      const items = [];
+      for (const s of page) {
+        const level = await access.secretLevel(trx, ctx.actor, s);
+        const viaFolder = await access.nodeLevel(trx, ctx.actor, s.parent_node_id, principals);
+        items.push(await present(trx, s, level, viaFolder < levelRank.list));
+      }
+      const last = page.at(-1);
+      const nextCursor =
+        rows.length > limit && last
+          ? Buffer.from(
+              JSON.stringify([sort === 'name' ? last.name : sort === 'updated' ? last.updated_at : last.created_at, last.id]),
+            ).toString('base64url')
+          : null;
+      ev.details = { count: items.length, ...(q.q ? { query: true } : {}) };
+      return { items, nextCursor };
+    });
+  }
+
+  async function policyOf(ctx: RequestContext, id: string) {
+    return audited(ctx, { action: 'secret.policy', objectType: 'secret', objectId: id }, async (trx) => {
+      const { s } = await load(trx, ctx, id, 'view');
+      const p = await effectivePolicy(trx, s.parent_node_id);
+      return { requireReason: p.requireReason ?? false, source: p.source };
+    });
+  }
+
+  return {
+    create,
+    get,
+    update,
+    reveal,
+    history,
+    revealVersion,
+    restoreVersion,
+    trash,
+    restore,
+    purge,
+    share,
+    search,
+    policyOf,
+    load,
+    present,
+    effectivePolicy,
+  };
+}
+export type SecretsService = ReturnType<typeof createSecretsService>;
