@@ -87,7 +87,7 @@ export function registerHooks(
     const ctx = req.ctx;
     if (!ctx || ctx.audited || !cfg.action || cfg.audit === false || reply.statusCode >= 400) return payload;
     try {
-      await deps.db.transaction().execute((trx) => deps.audit.append(trx, ctx, { action: cfg.action as string, outcome: 'success' }));
+      await deps.audit.appendDurable(deps.db, ctx, { action: cfg.action as string, outcome: 'success' });
       return payload;
     } catch (e) {
       req.log.error({ err: e }, 'audit write failed');
@@ -116,9 +116,7 @@ export function registerHooks(
     const cfg = req.routeOptions?.config ?? {};
     if (ctx && !ctx.audited && cfg.action && cfg.audit !== false) {
       try {
-        await deps.db
-          .transaction()
-          .execute((trx) => deps.audit.append(trx, ctx, { action: cfg.action as string, outcome: outcomeOf(appErr), reason: appErr.code }));
+        await deps.audit.appendDurable(deps.db, ctx, { action: cfg.action as string, outcome: outcomeOf(appErr), reason: appErr.code });
       } catch (auditErr) {
         req.log.error({ err: auditErr }, 'audit write failed');
         final = new AppError('audit.unavailable', 'The audit trail could not be written; nothing was done.');

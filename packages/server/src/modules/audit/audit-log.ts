@@ -103,7 +103,45 @@ export function createAuditLog(deps: {
     });
   }
 
-  return { append, checkpointNow };
+  // Group commit for records that stand alone (reads, denials): records that arrive while a commit
+  // is in flight share the next one, so N concurrent requests cost one durable commit instead of N.
+  // Each caller still waits until its own record is committed (fail closed).
+  const queue: Array<{ ctx: RequestContext; ev: AuditEvent; resolve: (seq: number) => void; reject: (e: unknown) => void }> = [];
+  let flushing = false;
+
+  async function flush(db: Db): Promise<void> {
+    flushing = true;
+    try {
+      while (queue.length > 0) {
+        const batch = queue.splice(0, 500);
+        try {
+          const seqs = await db.transaction().execute(async (trx) => {
+            const out: number[] = [];
+            for (const b of batch) out.push(await append(trx, b.ctx, b.ev));
+            return out;
+          });
+          batch.forEach((b, i) => b.resolve(seqs[i] as number));
+        } catch (e) {
+          for (const b of batch) {
+            b.ctx.audited = false;
+            b.reject(e);
+          }
+        }
+      }
+    } finally {
+      flushing = false;
+    }
+  }
+
+  /** Appends in its own (shared) transaction and resolves once the record is durable. */
+  function appendDurable(db: Db, ctx: RequestContext, ev: AuditEvent): Promise<number> {
+    return new Promise<number>((resolve, reject) => {
+      queue.push({ ctx, ev, resolve, reject });
+      if (!flushing) void flush(db);
+    });
+  }
+
+  return { append, appendDurable, checkpointNow };
 }
 export type AuditLog = ReturnType<typeof createAuditLog>;
 
@@ -134,11 +172,41 @@ export function outcomeOf(err: unknown): Outcome {
 export function createAudited(deps: { db: Db; audit: AuditLog }) {
   return async function audited<T>(
     ctx: RequestContext,
-    spec: { action: string; objectType?: string; objectId?: string | null; reason?: string | null },
+    spec: {
+      action: string;
+      objectType?: string;
+      objectId?: string | null;
+      reason?: string | null;
+      /** The use case writes nothing: its record is group-committed after the read (still before
+       * the caller sees any data). */
+      readOnly?: boolean;
+    },
     fn: (trx: Trx, ev: { objectId: string | null; details: Record<string, unknown> | null }) => Promise<T>,
   ): Promise<T> {
     const ev = { objectId: spec.objectId ?? null, details: null as Record<string, unknown> | null };
     let effectDone = false;
+    if (spec.readOnly) {
+      let result: T;
+      try {
+        result = await deps.db.transaction().execute((trx) => fn(trx, ev));
+      } catch (err) {
+        await recordFailure(deps, ctx, spec, ev, err);
+        throw err;
+      }
+      try {
+        await deps.audit.appendDurable(deps.db, ctx, {
+          action: spec.action,
+          objectType: spec.objectType ?? null,
+          objectId: ev.objectId,
+          outcome: 'success',
+          reason: spec.reason ?? null,
+          details: ev.details,
+        });
+      } catch (err) {
+        throw auditFailure(err);
+      }
+      return result;
+    }
     try {
       return await deps.db.transaction().execute(async (trx) => {
         const result = await fn(trx, ev);
@@ -173,16 +241,14 @@ async function recordFailure(
   err: unknown,
 ): Promise<void> {
   try {
-    await deps.db.transaction().execute((trx) =>
-      deps.audit.append(trx, ctx, {
-        action: spec.action,
-        objectType: spec.objectType ?? null,
-        objectId: ev.objectId,
-        outcome: outcomeOf(err),
-        reason: isAppError(err) ? err.code : 'internal',
-        details: ev.details,
-      }),
-    );
+    await deps.audit.appendDurable(deps.db, ctx, {
+      action: spec.action,
+      objectType: spec.objectType ?? null,
+      objectId: ev.objectId,
+      outcome: outcomeOf(err),
+      reason: isAppError(err) ? err.code : 'internal',
+      details: ev.details,
+    });
   } catch (auditErr) {
     throw auditFailure(auditErr);
   }
