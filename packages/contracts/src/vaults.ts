@@ -1,5 +1,6 @@
 import { type Static, Type } from 'typebox';
 import { Id, Str, Timestamp } from './common.ts';
+import { PasswordPolicy } from './passwords.ts';
 
 export const Level = Type.Union(
   [Type.Literal('list'), Type.Literal('view'), Type.Literal('reveal'), Type.Literal('edit'), Type.Literal('manage')],
@@ -11,6 +12,11 @@ export const AccessPolicy = Type.Object(
   {
     requireReason: Type.Optional(
       Type.Union([Type.Boolean(), Type.Null()], { description: 'A reason is required to reveal values; null = inherit' }),
+    ),
+    passwordPolicy: Type.Optional(
+      Type.Union([PasswordPolicy, Type.Null()], {
+        description: 'Password generator policy; fields left out come from above; null = inherit',
+      }),
     ),
   },
   { additionalProperties: false },

@@ -18,15 +18,15 @@ import type { TemplatesService } from './templates.service.ts';
 
 const iso = (ms: number | null) => (ms === null ? null : new Date(Number(ms)).toISOString());
 const notFound = () => new AppError('not_found', 'No such secret.');
-const valueBinding = (id: string, field: string) => ({ type: 'secret', id, field });
-const versionBinding = (id: string, version: number) => ({ type: 'secret_version', id: `${id}:${version}`, field: 'values' });
+export const valueBinding = (id: string, field: string) => ({ type: 'secret', id, field });
+export const versionBinding = (id: string, version: number) => ({ type: 'secret_version', id: `${id}:${version}`, field: 'values' });
 
-interface ClearFields {
+export interface ClearFields {
   values: Record<string, string>;
   custom: Array<{ name: string; type: SplitValues['custom'][number]['type']; value: string | null }>;
 }
 
-function searchText(parts: Array<string | undefined>): string {
+export function searchText(parts: Array<string | undefined>): string {
   return parts
     .filter((p): p is string => Boolean(p))
     .join('\n')
@@ -132,7 +132,7 @@ export function createSecretsService(deps: {
   }
 
   /** The effective access policy: merged from the vault down to the secret's folder; a folder
-   * that does not inherit the policy starts afresh. */
+   * that does not inherit the policy starts afresh. `source` names where requireReason comes from. */
   async function effectivePolicy(exec: Executor, nodeId: string): Promise<AccessPolicy & { source: string | null }> {
     const chain = await exec
       .selectFrom('tree_paths')
@@ -158,6 +158,10 @@ export function createSecretsService(deps: {
       if (own.requireReason !== undefined && own.requireReason !== null) {
         policy = { ...policy, requireReason: own.requireReason };
         source = id;
+      }
+      // field by field: a folder that sets only `length` keeps the vault's other fields
+      if (own.passwordPolicy !== undefined && own.passwordPolicy !== null) {
+        policy = { ...policy, passwordPolicy: { ...policy.passwordPolicy, ...own.passwordPolicy } };
       }
     }
     return { ...policy, source };
@@ -318,9 +322,10 @@ export function createSecretsService(deps: {
   }
 
   async function get(ctx: RequestContext, id: string) {
-    return audited(ctx, { action: 'secret.read', objectType: 'secret', objectId: id }, async (trx) => {
+    return audited(ctx, { action: 'secret.read', objectType: 'secret', objectId: id, readOnly: true }, async (trx) => {
       const { s, level } = await load(trx, ctx, id, 'view');
-      return present(trx, s, level, false);
+      const viaFolder = await access.nodeLevel(trx, ctx.actor, s.parent_node_id);
+      return present(trx, s, level, viaFolder < levelRank.list);
     });
   }
 
@@ -381,7 +386,7 @@ export function createSecretsService(deps: {
   }
 
   async function reveal(ctx: RequestContext, id: string, input: { reason?: string; fields?: string[] }) {
-    return audited(ctx, { action: 'secret.reveal', objectType: 'secret', objectId: id, reason: input.reason ?? null }, async (trx, ev) => {
+    return audited(ctx, { action: 'secret.reveal', objectType: 'secret', objectId: id, reason: input.reason ?? null, readOnly: true }, async (trx, ev) => {
       const { s } = await load(trx, ctx, id, 'reveal');
       const policy = await effectivePolicy(trx, s.parent_node_id);
       if (policy.requireReason && !input.reason?.trim()) {
@@ -398,7 +403,7 @@ export function createSecretsService(deps: {
   }
 
   async function history(ctx: RequestContext, id: string) {
-    return audited(ctx, { action: 'secret.history', objectType: 'secret', objectId: id }, async (trx) => {
+    return audited(ctx, { action: 'secret.history', objectType: 'secret', objectId: id, readOnly: true }, async (trx) => {
       await load(trx, ctx, id, 'view');
       const rows = await trx.selectFrom('secret_versions').selectAll().where('secret_id', '=', id).orderBy('version', 'desc').execute();
       return {
@@ -528,11 +533,35 @@ export function createSecretsService(deps: {
     await audited(ctx, { action: 'secret.purge', objectType: 'secret', objectId: id }, async (trx) => {
       await load(trx, ctx, id, 'manage', { deleted: true });
       await trx.deleteFrom('grants').where('node_id', '=', id).execute();
+      await trx.deleteFrom('metadata').where('node_id', '=', id).execute(); // attachments go by foreign-key cascade
       await trx.deleteFrom('secrets').where('id', '=', id).execute();
     });
   }
 
+  /**
+   * A change that another module made to something the secret owns (an attachment): a new version
+   * with the same values, naming what changed. The caller has authorized and holds the transaction.
+   */
+  async function recordChange(trx: Trx, ctx: RequestContext, s: SecretTable, action: string, changed: string[]): Promise<SecretTable> {
+    const row: SecretTable = { ...s, version: s.version + 1, updated_at: clock.now() };
+    const claimed = await trx
+      .updateTable('secrets')
+      .set({ version: row.version, updated_at: row.updated_at })
+      .where('id', '=', s.id)
+      .where('version', '=', s.version)
+      .executeTakeFirst();
+    if (Number(claimed.numUpdatedRows) !== 1) throw new AppError('precondition_failed', 'The secret changed concurrently; retry.');
+    await writeVersion(trx, ctx, row, await loadValues(trx, row), action, changed);
+    return row;
+  }
+
   async function share(ctx: RequestContext, id: string, input: { userId: string; level?: Level; expiresAt?: string | null }) {
+    // only single secrets are shared this way (folders and vaults get grants)
+    if (!id.startsWith('sec_')) {
+      return audited(ctx, { action: 'secret.share', objectType: 'secret', objectId: id }, async () => {
+        throw notFound();
+      });
+    }
     return vaults.createGrant(
       ctx,
       {
@@ -565,7 +594,7 @@ export function createSecretsService(deps: {
    */
   async function search(ctx: RequestContext, q: SearchQuery & { trash?: boolean; sharedOnly?: boolean }) {
     const action = q.trash ? 'secret.trash_list' : q.sharedOnly ? 'secret.shared_with_me' : 'secret.search';
-    return audited(ctx, { action, objectType: 'secret' }, async (trx, ev) => {
+    return audited(ctx, { action, objectType: 'secret', readOnly: true }, async (trx, ev) => {
       requireUser(ctx.actor);
       const principals = await access.principalsOf(trx, ctx.actor);
       if (!principals) throw new AppError('auth.required', 'Authentication is required.');
@@ -659,7 +688,7 @@ export function createSecretsService(deps: {
   }
 
   async function policyOf(ctx: RequestContext, id: string) {
-    return audited(ctx, { action: 'secret.policy', objectType: 'secret', objectId: id }, async (trx) => {
+    return audited(ctx, { action: 'secret.policy', objectType: 'secret', objectId: id, readOnly: true }, async (trx) => {
       const { s } = await load(trx, ctx, id, 'view');
       const p = await effectivePolicy(trx, s.parent_node_id);
       return { requireReason: p.requireReason ?? false, source: p.source };
@@ -683,6 +712,7 @@ export function createSecretsService(deps: {
     load,
     present,
     effectivePolicy,
+    recordChange,
   };
 }
 export type SecretsService = ReturnType<typeof createSecretsService>;
