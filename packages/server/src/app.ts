@@ -11,6 +11,8 @@ import { ErrorEnvelope } from '@coffer/contracts/errors';
 import { createReencryptJob } from './jobs/reencrypt.ts';
 import { type Clock, systemClock } from './lib/clock.ts';
 import { createAccess } from './modules/access/access.service.ts';
+import { attachmentsRoutes } from './modules/attachments/attachments.routes.ts';
+import { createAttachmentsService } from './modules/attachments/attachments.service.ts';
 import { auditRoutes } from './modules/audit/audit.routes.ts';
 import { createAuditService } from './modules/audit/audit.service.ts';
 import { createAudited, createAuditLog } from './modules/audit/audit-log.ts';
@@ -22,6 +24,14 @@ import { createTotpService } from './modules/auth/totp.service.ts';
 import { createGroupsService } from './modules/identities/groups.service.ts';
 import { identitiesRoutes } from './modules/identities/identities.routes.ts';
 import { createUsersService } from './modules/identities/users.service.ts';
+import { lookupRoutes } from './modules/lookup/lookup.routes.ts';
+import { createLookupService } from './modules/lookup/lookup.service.ts';
+import { metadataRoutes } from './modules/metadata/metadata.routes.ts';
+import { createMetadataService } from './modules/metadata/metadata.service.ts';
+import { passwordsRoutes } from './modules/passwords/passwords.routes.ts';
+import { createPasswordsService } from './modules/passwords/passwords.service.ts';
+import { bulkRoutes } from './modules/secrets/bulk.routes.ts';
+import { createBulkService } from './modules/secrets/bulk.service.ts';
 import { secretsRoutes } from './modules/secrets/secrets.routes.ts';
 import { createSecretsService } from './modules/secrets/secrets.service.ts';
 import { createTemplatesService } from './modules/secrets/templates.service.ts';
@@ -29,6 +39,8 @@ import { type InitOptions, initializeCoffer } from './modules/sys/init.ts';
 import { createSealManager } from './modules/sys/seal.ts';
 import { sysRoutes } from './modules/sys/sys.routes.ts';
 import { createSysService } from './modules/sys/sys.service.ts';
+import { transferRoutes } from './modules/transfer/transfer.routes.ts';
+import { createTransferService } from './modules/transfer/transfer.service.ts';
 import { createExplainService } from './modules/vaults/explain.service.ts';
 import { vaultsRoutes } from './modules/vaults/vaults.routes.ts';
 import { createVaultsService } from './modules/vaults/vaults.service.ts';
@@ -56,6 +68,7 @@ export const logRedactPaths = [
   'body.code',
   'body.totpCode',
   'body.recoveryCode',
+  'body.passphrase',
 ];
 
 /**
@@ -86,7 +99,7 @@ export async function buildApp(deps: AppDeps) {
     frameworkErrors: frameworkErrorHandler,
     bodyLimit: config.bodyLimitBytes,
     trustProxy: config.trustedProxies.length > 0 ? [...config.trustedProxies] : false,
-    ajv: { customOptions: { removeAdditional: false, coerceTypes: 'array', allErrors: false } },
+    ajv: { customOptions: { removeAdditional: false, coerceTypes: 'array', allErrors: false, allowUnionTypes: true } },
     routerOptions: { maxParamLength: 200 },
   } as Parameters<typeof Fastify>[0]) as unknown as FastifyInstance;
 
@@ -119,6 +132,22 @@ export async function buildApp(deps: AppDeps) {
   const explain = createExplainService({ db, access, vaults, audited });
   const templates = createTemplatesService({ db, clock, audited });
   const secrets = createSecretsService({ db, clock, seal, access, vaults, templates, audited });
+  const transfer = createTransferService({
+    db,
+    clock,
+    seal,
+    access,
+    vaults,
+    secrets,
+    audited,
+    // export files use the login hashing parameters and share its gate (Argon2id is memory-hard)
+    kdf: { params: hasher.params, maxMemoryKiB: Math.max(256 * 1024, hasher.params.memoryKiB), gate: (fn) => hasher.gate.run(fn) },
+  });
+  const attachments = createAttachmentsService({ db, clock, seal, secrets, audited, maxBytes: config.attachmentMaxBytes });
+  const metadata = createMetadataService({ clock, secrets, vaults, audited });
+  const passwords = createPasswordsService({ access, secrets, audited });
+  const lookup = createLookupService({ access, vaults, secrets, audited });
+  const bulk = createBulkService({ secrets, audited, onError: (e) => app.log.error({ err: e }, 'bulk item failed') });
 
   await app.register(swagger, {
     openapi: {
@@ -150,6 +179,12 @@ export async function buildApp(deps: AppDeps) {
   auditRoutes(app, { audit: auditService });
   vaultsRoutes(app, { vaults, explain });
   secretsRoutes(app, { secrets, templates });
+  transferRoutes(app, { transfer });
+  attachmentsRoutes(app, { attachments, maxBytes: config.attachmentMaxBytes });
+  metadataRoutes(app, { metadata });
+  passwordsRoutes(app, { passwords });
+  bulkRoutes(app, { bulk });
+  lookupRoutes(app, { lookup });
   app.get('/api/v1/openapi.json', {
     config: { auth: 'public', permission: 'none', action: 'docs.openapi', audit: false, whileSealed: true },
     schema: { hide: true },
@@ -187,6 +222,9 @@ export async function buildApp(deps: AppDeps) {
     vaults,
     templates,
     secrets,
+    passwords,
+    attachments,
+    metadata,
   };
 
   return {

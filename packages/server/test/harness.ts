@@ -40,6 +40,7 @@ export function testConfig(dir: string, databaseUrl: string, over: Record<string
     logLevel: 'info',
     trustedProxies: [],
     bodyLimitBytes: 1024 * 1024,
+    attachmentMaxBytes: 10 * 1024 * 1024,
     argon2: { memoryKiB: 19456, passes: 2, maxConcurrent: 4, maxQueue: 64 },
     session: { idleSeconds: 1800, absoluteSeconds: 43200, refreshSeconds: 604800 },
     login: { freeFailures: 5, hardLockFailures: 100, perIpPerMinute: 20 },

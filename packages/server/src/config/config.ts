@@ -29,6 +29,8 @@ export const ConfigSchema = Type.Object(
     /** CIDRs of reverse proxies whose X-Forwarded-For is believed. Empty: none. */
     trustedProxies: Type.Array(Type.String()),
     bodyLimitBytes: Type.Integer({ minimum: 1024, maximum: 64 * 1024 * 1024 }),
+    /** Largest attachment of a secret (its upload is streamed, not bound by bodyLimitBytes). */
+    attachmentMaxBytes: Type.Integer({ minimum: 1024, maximum: 256 * 1024 * 1024 }),
     argon2: Type.Object({
       memoryKiB: Type.Integer({ minimum: 19456, maximum: 4 * 1024 * 1024 }),
       passes: Type.Integer({ minimum: 2, maximum: 20 }),
@@ -116,6 +118,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd: string = p
     logLevel: 'info',
     trustedProxies: [],
     bodyLimitBytes: 1024 * 1024,
+    attachmentMaxBytes: 10 * 1024 * 1024,
     argon2: { memoryKiB: 65536, passes: 3, maxConcurrent: 4, maxQueue: 64 },
     session: { idleSeconds: 30 * 60, absoluteSeconds: 12 * 3600, refreshSeconds: 7 * 86400 },
     login: { freeFailures: 5, hardLockFailures: 100, perIpPerMinute: 20 },
@@ -135,6 +138,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd: string = p
       .map((s) => s.trim())
       .filter(Boolean),
     bodyLimitBytes: intVar(env, 'COFFER_BODY_LIMIT_BYTES'),
+    attachmentMaxBytes: intVar(env, 'COFFER_ATTACHMENT_MAX_BYTES'),
     argon2: {
       memoryKiB: intVar(env, 'COFFER_ARGON2_MEMORY_KIB'),
       passes: intVar(env, 'COFFER_ARGON2_PASSES'),

@@ -1,4 +1,4 @@
-import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
+import { createCipheriv, createDecipheriv, type KeyObject, randomBytes } from 'node:crypto';
 
 /** What a ciphertext belongs to. Bound into the GCM associated data, so a ciphertext copied to
  * another record, field or key term fails to decrypt. */
@@ -21,8 +21,10 @@ export function associatedData(binding: Binding, term: number): Buffer {
 }
 
 /** AES-256-GCM with a fresh random 96-bit nonce. Returns nonce | ciphertext | tag. */
-export function aeadSeal(key: Buffer, plaintext: Buffer, aad: Buffer): Buffer {
-  if (key.length !== KEY_BYTES) throw new Error('AES-256-GCM needs a 32-byte key');
+const keyBytes = (key: Buffer | KeyObject) => (Buffer.isBuffer(key) ? key.length : key.symmetricKeySize);
+
+export function aeadSeal(key: Buffer | KeyObject, plaintext: Buffer, aad: Buffer): Buffer {
+  if (keyBytes(key) !== KEY_BYTES) throw new Error('AES-256-GCM needs a 32-byte key');
   const nonce = randomBytes(NONCE_BYTES);
   const cipher = createCipheriv('aes-256-gcm', key, nonce, { authTagLength: TAG_BYTES });
   cipher.setAAD(aad);
@@ -31,8 +33,8 @@ export function aeadSeal(key: Buffer, plaintext: Buffer, aad: Buffer): Buffer {
 }
 
 /** Inverse of aeadSeal; throws DecryptError on any tampering or wrong key/binding. */
-export function aeadOpen(key: Buffer, sealed: Buffer, aad: Buffer): Buffer {
-  if (key.length !== KEY_BYTES) throw new Error('AES-256-GCM needs a 32-byte key');
+export function aeadOpen(key: Buffer | KeyObject, sealed: Buffer, aad: Buffer): Buffer {
+  if (keyBytes(key) !== KEY_BYTES) throw new Error('AES-256-GCM needs a 32-byte key');
   if (sealed.length < NONCE_BYTES + TAG_BYTES) throw new DecryptError();
   const nonce = sealed.subarray(0, NONCE_BYTES);
   const tag = sealed.subarray(sealed.length - TAG_BYTES);

@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { createSecretKey, type KeyObject, randomBytes } from 'node:crypto';
 import { aeadOpen, aeadSeal, associatedData, type Binding, DecryptError } from './aead.ts';
 
 /**
@@ -34,11 +34,14 @@ export function envelopeTerm(envelope: string): number {
 export function createKeyring(terms: KeyTerm[], activeTerm: number): Keyring {
   const byTerm = new Map(terms.map((t) => [t.term, Buffer.from(t.key)]));
   if (!byTerm.has(activeTerm)) throw new Error(`active key term ${activeTerm} is not in the keyring`);
+  // imported once: building a key from raw bytes on every operation costs more than the AES itself
+  let objects: Map<number, KeyObject> | null = new Map([...byTerm.entries()].map(([term, key]) => [term, createSecretKey(key)]));
   return {
     activeTerm,
     terms: [...byTerm.keys()].sort((a, b) => a - b),
     encrypt(binding, plaintext) {
-      const key = byTerm.get(activeTerm) as Buffer;
+      if (!objects) throw new DecryptError();
+      const key = objects.get(activeTerm) as KeyObject;
       const pt = typeof plaintext === 'string' ? Buffer.from(plaintext, 'utf8') : plaintext;
       const sealed = aeadSeal(key, pt, associatedData(binding, activeTerm));
       return `c1.${activeTerm}.${sealed.toString('base64url')}`;
@@ -47,7 +50,7 @@ export function createKeyring(terms: KeyTerm[], activeTerm: number): Keyring {
       const m = ENVELOPE.exec(envelope);
       if (!m) throw new DecryptError();
       const term = Number(m[1]);
-      const key = byTerm.get(term);
+      const key = objects?.get(term);
       if (!key) throw new DecryptError();
       const body = Buffer.from(m[2] as string, 'base64url');
       // one spelling per ciphertext: reject non-canonical base64url
@@ -62,6 +65,7 @@ export function createKeyring(terms: KeyTerm[], activeTerm: number): Keyring {
     },
     wipe() {
       for (const k of byTerm.values()) k.fill(0);
+      objects = null; // KeyObjects cannot be zeroed; dropping them leaves them to the collector
     },
   };
 }

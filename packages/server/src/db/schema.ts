@@ -277,6 +277,34 @@ export interface IdempotencyKeyTable {
   created_at: number;
 }
 
+export interface AttachmentTable {
+  id: string;
+  secret_id: string;
+  name: string;
+  content_type: string;
+  size: number;
+  created_by: string | null;
+  created_at: number;
+}
+
+export interface AttachmentChunkTable {
+  attachment_id: string;
+  idx: number;
+  data_enc: string;
+}
+
+export type MetadataType = 'string' | 'number' | 'boolean' | 'date' | 'user';
+
+export interface MetadataTable {
+  node_id: string;
+  section: string;
+  name: string;
+  type: MetadataType;
+  value: string;
+  updated_by: string | null;
+  updated_at: number;
+}
+
 export interface DB {
   seal_config: SealConfigTable;
   keyring_terms: KeyringTermTable;
@@ -304,4 +332,7 @@ export interface DB {
   secret_versions: SecretVersionTable;
   secret_tags: SecretTagTable;
   idempotency_keys: IdempotencyKeyTable;
+  attachments: AttachmentTable;
+  attachment_chunks: AttachmentChunkTable;
+  metadata: MetadataTable;
 }

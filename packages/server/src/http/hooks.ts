@@ -173,6 +173,12 @@ export function toAppError(err: unknown): AppError {
     case 'FST_ERR_CTP_INVALID_JSON_BODY':
       return new AppError('request.invalid_json', 'The body is not valid JSON.');
   }
+  // two writers raced for the same unique name (PostgreSQL 23505, SQLite UNIQUE constraint): a
+  // conflict for the caller to retry, not a server error
+  const dbCode = (err as { code?: unknown; errcode?: unknown })?.code;
+  if (dbCode === '23505' || (typeof (err as Error)?.message === 'string' && /UNIQUE constraint failed/.test((err as Error).message))) {
+    return new AppError('conflict', 'A conflicting change happened at the same time; retry.');
+  }
   if (e && typeof e.statusCode === 'number' && e.statusCode >= 400 && e.statusCode < 500) {
     return new AppError('validation.failed', 'The request is invalid.');
   }

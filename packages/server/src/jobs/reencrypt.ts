@@ -34,6 +34,12 @@ export const encryptedColumns: ReadonlyArray<{
     column: 'values_enc',
     binding: ([id, version]) => ({ type: 'secret_version', id: `${id}:${version}`, field: 'values' }),
   },
+  {
+    table: 'attachment_chunks',
+    keys: ['attachment_id', 'idx'],
+    column: 'data_enc',
+    binding: ([id, idx]) => ({ type: 'attachment', id: String(id), field: `chunk:${idx}` }),
+  },
 ];
 
 /** `(k1, k2) > (v1, v2)` spelled out, so both dialects use the primary-key index. */

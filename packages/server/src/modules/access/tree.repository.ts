@@ -70,5 +70,6 @@ export async function deleteNodes(db: Executor, ids: string[]): Promise<void> {
     const chunk = ids.slice(i, i + 500);
     await db.deleteFrom('tree_paths').where('descendant_id', 'in', chunk).execute();
     await db.deleteFrom('grants').where('node_id', 'in', chunk).execute();
+    await db.deleteFrom('metadata').where('node_id', 'in', chunk).execute();
   }
 }

@@ -120,7 +120,7 @@ export function createAuditLog(deps: {
             for (const b of batch) out.push(await append(trx, b.ctx, b.ev));
             return out;
           });
-          batch.forEach((b, i) => b.resolve(seqs[i] as number));
+          for (const [i, b] of batch.entries()) b.resolve(seqs[i] as number);
         } catch (e) {
           for (const b of batch) {
             b.ctx.audited = false;

@@ -386,20 +386,24 @@ export function createSecretsService(deps: {
   }
 
   async function reveal(ctx: RequestContext, id: string, input: { reason?: string; fields?: string[] }) {
-    return audited(ctx, { action: 'secret.reveal', objectType: 'secret', objectId: id, reason: input.reason ?? null, readOnly: true }, async (trx, ev) => {
-      const { s } = await load(trx, ctx, id, 'reveal');
-      const policy = await effectivePolicy(trx, s.parent_node_id);
-      if (policy.requireReason && !input.reason?.trim()) {
-        throw new AppError('validation.failed', 'A reason is required to reveal this secret.', {
-          details: [{ path: '/reason', message: 'required by policy' }],
-        });
-      }
-      const values = (await loadValues(trx, s)).sensitive;
-      const picked: Record<string, string> = {};
-      for (const [k, v] of Object.entries(values)) if (!input.fields || input.fields.includes(k)) picked[k] = v;
-      ev.details = { fields: Object.keys(picked), version: s.version };
-      return { id: s.id, version: s.version, values: picked };
-    });
+    return audited(
+      ctx,
+      { action: 'secret.reveal', objectType: 'secret', objectId: id, reason: input.reason ?? null, readOnly: true },
+      async (trx, ev) => {
+        const { s } = await load(trx, ctx, id, 'reveal');
+        const policy = await effectivePolicy(trx, s.parent_node_id);
+        if (policy.requireReason && !input.reason?.trim()) {
+          throw new AppError('validation.failed', 'A reason is required to reveal this secret.', {
+            details: [{ path: '/reason', message: 'required by policy' }],
+          });
+        }
+        const values = (await loadValues(trx, s)).sensitive;
+        const picked: Record<string, string> = {};
+        for (const [k, v] of Object.entries(values)) if (!input.fields || input.fields.includes(k)) picked[k] = v;
+        ev.details = { fields: Object.keys(picked), version: s.version };
+        return { id: s.id, version: s.version, values: picked };
+      },
+    );
   }
 
   async function history(ctx: RequestContext, id: string) {

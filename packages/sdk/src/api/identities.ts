@@ -1,0 +1,78 @@
+import { seg, type Transport } from '../transport.ts';
+import type { CreateGroup, CreateUser, Group, Page, PageQuery, UpdateGroup, UpdateUser, User, UserListQuery } from '../types.ts';
+
+/** People and API users (PMP's four roles). */
+export function usersApi(t: Transport) {
+  return {
+    /** Creates a person (`kind: 'human'`, with a password) or an API user (`kind: 'api'`). */
+    create(input: CreateUser): Promise<User> {
+      return t.json({ method: 'POST', path: '/api/v1/users', body: input });
+    },
+    /** One page of users, optionally only people or only API users. */
+    list(query: UserListQuery = {}): Promise<Page<User>> {
+      return t.json({ method: 'GET', path: '/api/v1/users', query });
+    },
+    /** A user (anyone may read themselves). */
+    get(id: string): Promise<User> {
+      return t.json({ method: 'GET', path: `/api/v1/users/${seg(id)}` });
+    },
+    /** Changes profile fields, role or scope; a role or scope change ends the user's sessions and keys. */
+    update(id: string, patch: UpdateUser): Promise<User> {
+      return t.json({ method: 'PATCH', path: `/api/v1/users/${seg(id)}`, body: patch });
+    },
+    /** Disables a user and ends their sessions and keys. */
+    disable(id: string): Promise<User> {
+      return t.json({ method: 'POST', path: `/api/v1/users/${seg(id)}/disable` });
+    },
+    /** Enables a disabled user. */
+    enable(id: string): Promise<User> {
+      return t.json({ method: 'POST', path: `/api/v1/users/${seg(id)}/enable` });
+    },
+    /** Deletes a user. */
+    async delete(id: string): Promise<void> {
+      await t.json({ method: 'DELETE', path: `/api/v1/users/${seg(id)}` });
+    },
+    /** Sets a user's password (at least 12 characters); ends their sessions and keys. */
+    async resetPassword(id: string, password: string): Promise<void> {
+      await t.json({ method: 'POST', path: `/api/v1/users/${seg(id)}/password`, body: { password } });
+    },
+    /** Clears the login lock of a user. */
+    async unlock(id: string): Promise<void> {
+      await t.json({ method: 'POST', path: `/api/v1/users/${seg(id)}/unlock` });
+    },
+    /** Changes your own password; ends all your sessions and keys, this client's session included. */
+    async changeOwnPassword(currentPassword: string, newPassword: string): Promise<void> {
+      await t.json({ method: 'POST', path: '/api/v1/me/password', body: { currentPassword, newPassword } });
+    },
+  };
+}
+
+/** Groups of users, to grant access to many at once. */
+export function groupsApi(t: Transport) {
+  return {
+    create(input: CreateGroup): Promise<Group> {
+      return t.json({ method: 'POST', path: '/api/v1/groups', body: input });
+    },
+    list(query: PageQuery = {}): Promise<Page<Group>> {
+      return t.json({ method: 'GET', path: '/api/v1/groups', query });
+    },
+    get(id: string): Promise<Group> {
+      return t.json({ method: 'GET', path: `/api/v1/groups/${seg(id)}` });
+    },
+    /** Renames or describes a group. */
+    update(id: string, patch: UpdateGroup): Promise<Group> {
+      return t.json({ method: 'PATCH', path: `/api/v1/groups/${seg(id)}`, body: patch });
+    },
+    async delete(id: string): Promise<void> {
+      await t.json({ method: 'DELETE', path: `/api/v1/groups/${seg(id)}` });
+    },
+    /** Adds a member (idempotent); answers the group. */
+    addMember(id: string, userId: string): Promise<Group> {
+      return t.json({ method: 'PUT', path: `/api/v1/groups/${seg(id)}/members/${seg(userId)}` });
+    },
+    /** Removes a member (idempotent); answers the group. */
+    removeMember(id: string, userId: string): Promise<Group> {
+      return t.json({ method: 'DELETE', path: `/api/v1/groups/${seg(id)}/members/${seg(userId)}` });
+    },
+  };
+}

@@ -1,0 +1,35 @@
+import type { Transport } from '../transport.ts';
+import type { Health, KeyringStatus, SealStatus } from '../types.ts';
+
+/** Seal state, unsealing and the keyring. */
+export function sysApi(t: Transport) {
+  return {
+    /** Liveness, and whether the server is sealed or uninitialised (no credential needed). */
+    health(): Promise<Health> {
+      return t.json({ method: 'GET', path: '/health', auth: 'public' });
+    },
+    /** Seal state and unseal progress (no credential needed). */
+    sealStatus(): Promise<SealStatus> {
+      return t.json({ method: 'GET', path: '/api/v1/sys/seal-status', auth: 'public' });
+    },
+    /**
+     * Enters one Shamir share (`{ share }`), or discards the shares entered so far (`{ reset: true }`).
+     * The server unseals when the threshold is reached; a wrong combination resets the progress.
+     */
+    unseal(input: { share: string } | { reset: true }): Promise<SealStatus> {
+      return t.json({ method: 'POST', path: '/api/v1/sys/unseal', body: input, auth: 'public' });
+    },
+    /** Seals the server now: every key leaves its memory, data routes answer 503 `sys.sealed`. */
+    seal(): Promise<SealStatus> {
+      return t.json({ method: 'POST', path: '/api/v1/sys/seal' });
+    },
+    /** Adds a new key term for new writes and re-encrypts old data in the background. */
+    rotateKey(): Promise<KeyringStatus> {
+      return t.json({ method: 'POST', path: '/api/v1/sys/rotate-key' });
+    },
+    /** Key terms and re-encryption progress. */
+    keyring(): Promise<KeyringStatus> {
+      return t.json({ method: 'GET', path: '/api/v1/sys/keyring' });
+    },
+  };
+}

@@ -1,0 +1,144 @@
+// The wire types of the native API, derived from the TypeBox schemas in @coffer/contracts so the
+// SDK cannot drift from what the server validates and serializes. Type-only: nothing here exists
+// at run time.
+import type * as Att from '@coffer/contracts/attachments';
+import type * as A from '@coffer/contracts/audit';
+import type * as Auth from '@coffer/contracts/auth';
+import type * as B from '@coffer/contracts/bulk';
+import type * as I from '@coffer/contracts/identities';
+import type * as L from '@coffer/contracts/lookup';
+import type * as M from '@coffer/contracts/metadata';
+import type * as P from '@coffer/contracts/passwords';
+import type * as S from '@coffer/contracts/secrets';
+import type * as Sys from '@coffer/contracts/sys';
+import type * as T from '@coffer/contracts/transfer';
+import type * as V from '@coffer/contracts/vaults';
+import type { Static } from 'typebox';
+
+/** One page of a list; pass `nextCursor` as `cursor` for the next one (null: the last page). */
+export interface Page<T> {
+  items: T[];
+  nextCursor: string | null;
+}
+/** Cursor pagination of the simple lists. */
+export interface PageQuery {
+  cursor?: string;
+  /** 1..500, default 50. */
+  limit?: number;
+}
+
+// auth
+export type TokenPair = Auth.TokenPair;
+export type WhoAmI = Static<typeof Auth.WhoAmI>;
+export type CreateApiKey = Auth.CreateApiKey;
+export type ApiKey = Static<typeof Auth.ApiKey>;
+/** A new API key: `key` is shown only here, once. */
+export type CreatedApiKey = Static<typeof Auth.CreatedApiKey>;
+export type TotpEnrollment = Static<typeof Auth.TotpEnrollment>;
+export type RecoveryCodes = Static<typeof Auth.RecoveryCodes>;
+
+// identities
+export type Role = I.Role;
+export type User = I.User;
+export type CreateUser = I.CreateUser;
+export type UpdateUser = I.UpdateUser;
+export interface UserListQuery extends PageQuery {
+  kind?: 'human' | 'api';
+}
+export type Group = I.Group;
+export type CreateGroup = Static<typeof I.CreateGroup>;
+export type UpdateGroup = Static<typeof I.UpdateGroup>;
+
+// sys
+export type Health = Static<typeof Sys.Health>;
+export type SealStatus = Static<typeof Sys.SealStatus>;
+export type Unseal = Static<typeof Sys.Unseal>;
+export type KeyringStatus = Static<typeof Sys.KeyringStatus>;
+
+// audit
+export type AuditRecord = Static<typeof A.AuditRecord>;
+export type AuditQuery = Static<typeof A.AuditQuery>;
+export type AuditVerify = Static<typeof A.AuditVerify>;
+export type AuditCheckpoints = Static<typeof A.AuditCheckpoints>;
+
+// vaults, folders, grants
+export type Level = V.Level;
+export type AccessPolicy = V.AccessPolicy;
+export type Vault = Static<typeof V.Vault>;
+export type CreateVault = Static<typeof V.CreateVault>;
+export type UpdateVault = Static<typeof V.UpdateVault>;
+export type Folder = Static<typeof V.Folder>;
+export type CreateFolder = Static<typeof V.CreateFolder>;
+export type UpdateFolder = Static<typeof V.UpdateFolder>;
+export interface FolderListQuery {
+  vaultId: string;
+  /** Children of this folder; omitted: the top level of the vault. */
+  parentId?: string;
+}
+export type Grant = Static<typeof V.Grant>;
+export type CreateGrant = Static<typeof V.CreateGrant>;
+export type Explain = Static<typeof V.Explain>;
+export interface ExplainQuery {
+  nodeId: string;
+  /** Whose access to explain; omitted: yours. */
+  userId?: string;
+  /** Also answer whether this level is allowed. */
+  action?: Level;
+}
+
+// templates and secrets
+export type FieldType = S.FieldType;
+export type Template = Static<typeof S.Template>;
+export type CreateTemplate = Static<typeof S.CreateTemplate>;
+export type UpdateTemplate = Static<typeof S.UpdateTemplate>;
+export type Secret = Static<typeof S.Secret>;
+export type CreateSecret = S.CreateSecret;
+export type UpdateSecret = S.UpdateSecret;
+export type Reveal = Static<typeof S.Reveal>;
+/** Revealed values by field slug (custom fields by name). Handle with care: these are the secrets. */
+export type Revealed = Static<typeof S.Revealed>;
+export type SecretVersion = Static<typeof S.SecretVersion>;
+export type SearchQuery = S.SearchQuery;
+export type Share = Static<typeof S.Share>;
+export interface SecretPolicy {
+  requireReason: boolean;
+  /** Id of the vault or folder the policy comes from; null: the default. */
+  source: string | null;
+}
+
+// attachments
+export type Attachment = Att.Attachment;
+
+// metadata (stored in clear: never put a secret in it)
+export type MetadataType = M.MetadataType;
+export type MetadataField = M.MetadataField;
+export type SetMetadata = M.SetMetadata;
+export type DeleteMetadata = M.DeleteMetadata;
+
+// password generation
+export type PasswordPolicy = P.PasswordPolicy;
+export type ResolvedPasswordPolicy = P.ResolvedPasswordPolicy;
+export type GeneratePasswords = P.GeneratePasswords;
+export type GeneratedPasswords = Static<typeof P.GeneratedPasswords>;
+export type PasswordStrength = Static<typeof P.PasswordStrength>;
+
+// bulk operations
+export type BulkMove = B.BulkMove;
+export type BulkShare = B.BulkShare;
+export type BulkItemResult = B.BulkItemResult;
+export type BulkResult = B.BulkResult;
+
+// lookups by name
+export type FolderLookupQuery = L.FolderLookupQuery;
+export type FolderRef = L.FolderRef;
+export type SecretLookupQuery = L.SecretLookupQuery;
+export type PmpLookupQuery = L.PmpLookupQuery;
+export type PmpIds = L.PmpIds;
+
+// import and export
+export type ImportFormat = T.ImportFormat;
+export type ImportRequest = T.ImportRequest;
+export type ImportReport = T.ImportReport;
+export type ExportRequest = T.ExportRequest;
+/** An encrypted Coffer export; only its passphrase opens it. */
+export type ExportFile = T.ExportFile;
