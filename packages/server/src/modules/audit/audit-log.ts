@@ -113,6 +113,9 @@ export function createAuditLog(deps: {
     flushing = true;
     try {
       while (queue.length > 0) {
+        // let the event loop take in the requests that arrived meanwhile (a SQLite commit blocks
+        // it), so they join this commit instead of each paying for their own
+        await new Promise((resolve) => setImmediate(resolve));
         const batch = queue.splice(0, 500);
         try {
           const seqs = await db.transaction().execute(async (trx) => {
