@@ -21,14 +21,27 @@ export function parseCidr(text: string): { net: string; prefix: number; family: 
 }
 
 /** True when `ip` lies in one of the CIDRs. */
+// Parsed lists by their text: an API key's list is checked on every request it makes
+const lists = new Map<string, BlockList>();
+
+function blockList(cidrs: readonly string[]): BlockList {
+  const text = cidrs.join(',');
+  let list = lists.get(text);
+  if (!list) {
+    list = new BlockList();
+    for (const c of cidrs) {
+      const p = parseCidr(c);
+      if (p) list.addSubnet(p.net, p.prefix, p.family);
+    }
+    if (lists.size >= 10_000) lists.clear();
+    lists.set(text, list);
+  }
+  return list;
+}
+
 export function ipAllowed(ip: string, cidrs: readonly string[]): boolean {
   const addr = normalizeIp(ip);
   const v = isIP(addr);
   if (v === 0) return false;
-  const list = new BlockList();
-  for (const c of cidrs) {
-    const p = parseCidr(c);
-    if (p) list.addSubnet(p.net, p.prefix, p.family);
-  }
-  return list.check(addr, v === 4 ? 'ipv4' : 'ipv6');
+  return blockList(cidrs).check(addr, v === 4 ? 'ipv4' : 'ipv6');
 }

@@ -280,9 +280,8 @@ export function createAuthService(deps: {
       };
     }
     if (kind === 'apikey') {
-      const row = await db.selectFrom('api_keys').select('id').where('key_hash', '=', hashToken(token)).executeTakeFirst();
-      if (!row) throw invalidToken();
-      const k = await checkApiKeyById(row.id, ip, now);
+      const k = await checkApiKey({ hash: hashToken(token) }, ip, now);
+      const row = { id: k.id };
       return {
         kind: 'user',
         userId: k.userId,
@@ -299,6 +298,11 @@ export function createAuthService(deps: {
   }
 
   async function checkApiKeyById(id: string, ip: string, now: number, exec: Executor = db) {
+    return checkApiKey({ id }, ip, now, exec);
+  }
+
+  /** One query: the key (by id or by its keyed hash) with its owner. */
+  async function checkApiKey(by: { id: string } | { hash: string }, ip: string, now: number, exec: Executor = db) {
     const k = await exec
       .selectFrom('api_keys')
       .innerJoin('users', 'users.id', 'api_keys.user_id')
@@ -315,15 +319,16 @@ export function createAuthService(deps: {
         'users.all_passwords',
         'users.status',
       ])
-      .where('api_keys.id', '=', id)
+      .where('id' in by ? 'api_keys.id' : 'api_keys.key_hash', '=', 'id' in by ? by.id : by.hash)
       .executeTakeFirst();
     if (!k || k.revoked_at !== null || k.status !== 'active') throw invalidToken();
     if (k.expires_at !== null && now >= Number(k.expires_at)) throw invalidToken();
     if (!ipAllowed(ip, JSON.parse(k.allowed_cidrs) as string[])) throw invalidToken();
     if (k.last_used_at === null || now - Number(k.last_used_at) > TOUCH_INTERVAL_MS) {
-      await exec.updateTable('api_keys').set({ last_used_at: now }).where('id', '=', id).execute();
+      await exec.updateTable('api_keys').set({ last_used_at: now }).where('id', '=', k.id).execute();
     }
     return {
+      id: k.id,
       userId: k.uid,
       username: k.username,
       role: k.role,
