@@ -229,6 +229,7 @@ export function createSecretsService(deps: {
     const vault = await trx.selectFrom('vaults').select('id').where('id', '=', vaultId).executeTakeFirst();
     if (!vault) throw new AppError('not_found', 'No such vault.');
     if (folderId) {
+      await vaults.requireVisibleVault(trx, ctx, vaultId);
       const f = await trx.selectFrom('folders').select(['id', 'vault_id']).where('id', '=', folderId).executeTakeFirst();
       if (!f || f.vault_id !== vaultId) throw new AppError('not_found', 'No such folder.');
     }

@@ -45,7 +45,7 @@ export function createTransferService(deps: {
   clock: Clock;
   seal: Pick<SealManager, 'decrypt' | 'requireKeys' | 'reloadKeyring'>;
   access: Access;
-  vaults: Pick<VaultsService, 'requireNode' | 'seesInside'>;
+  vaults: Pick<VaultsService, 'requireNode' | 'seesInside' | 'requireVisibleVault'>;
   secrets: Pick<SecretsService, 'effectivePolicy'>;
   audited: ReturnType<typeof createAudited>;
   /** Argon2id parameters of new export files, the most memory a file may ask for, and the hashing gate. */
@@ -59,6 +59,7 @@ export function createTransferService(deps: {
     if (!vault) throw new AppError('not_found', 'No such vault.');
     const t: ImportTarget = { vaultId, nodeId: vaultId, type: 'vault', path: '', depth: 0 };
     if (folderId) {
+      await vaults.requireVisibleVault(exec, ctx, vaultId);
       const f = await exec.selectFrom('folders').select(['id', 'vault_id', 'path', 'depth']).where('id', '=', folderId).executeTakeFirst();
       if (!f || f.vault_id !== vaultId) throw new AppError('not_found', 'No such folder.');
       Object.assign(t, { nodeId: f.id, type: 'folder', path: f.path, depth: f.depth });

@@ -117,6 +117,16 @@ export function createVaultsService(deps: { clock: Clock; access: Access; audite
     return f;
   }
 
+  /**
+   * Checked before a folder named together with its vault is looked at: a vault the actor cannot
+   * see (no level, nothing visible inside) reads like a missing one, so the folder's answer never
+   * tells that the vault exists.
+   */
+  async function requireVisibleVault(trx: Executor, ctx: RequestContext, vaultId: string): Promise<void> {
+    const level = await access.nodeLevel(trx, ctx.actor, vaultId);
+    if (level < levelRank.list && !(await seesInside(trx, ctx, vaultId))) throw notFound('vault');
+  }
+
   async function grantManage(trx: Trx, nodeId: string, nodeType: 'vault' | 'folder' | 'secret', userId: string) {
     await trx
       .insertInto('grants')
@@ -305,6 +315,7 @@ export function createVaultsService(deps: { clock: Clock; access: Access; audite
   ) {
     return audited(ctx, { action: 'folder.create', objectType: 'folder' }, async (trx, ev) => {
       await getVaultRow(trx, input.vaultId);
+      if (input.parentId) await requireVisibleVault(trx, ctx, input.vaultId);
       const parentNode = input.parentId ?? input.vaultId;
       let parentPath = '';
       let depth = 1;
@@ -365,6 +376,7 @@ export function createVaultsService(deps: { clock: Clock; access: Access; audite
       const parent = q.parentId ?? q.vaultId;
       await getVaultRow(trx, q.vaultId);
       if (q.parentId) {
+        await requireVisibleVault(trx, ctx, q.vaultId);
         const f = await getFolderRow(trx, q.parentId);
         if (f.vault_id !== q.vaultId) throw notFound('folder');
       }
@@ -436,6 +448,7 @@ export function createVaultsService(deps: { clock: Clock; access: Access; audite
         const vaultId = patch.vaultId ?? f.vault_id;
         await getVaultRow(trx, vaultId);
         const parentId = patch.parentId ?? null;
+        if (parentId) await requireVisibleVault(trx, ctx, vaultId);
         let parentPath = '';
         let depth = 1;
         if (parentId) {
@@ -602,7 +615,8 @@ export function createVaultsService(deps: { clock: Clock; access: Access; audite
       try {
         await requireManageOn(trx, ctx, g.node_id);
       } catch (e) {
-        if (e instanceof AppError && e.code === 'forbidden') throw notFound('grant');
+        // a grant on a node the caller cannot see reads like a missing grant, not like the node
+        if (e instanceof AppError && (e.code === 'forbidden' || e.code === 'not_found')) throw notFound('grant');
         throw e;
       }
       await trx.deleteFrom('grants').where('id', '=', id).execute();
@@ -625,6 +639,7 @@ export function createVaultsService(deps: { clock: Clock; access: Access; audite
     listGrants,
     deleteGrant,
     requireNode,
+    requireVisibleVault,
     nodeInfo,
     seesInside,
   };
