@@ -1,16 +1,43 @@
 #!/usr/bin/env node
 // The `coffer` command: initialisation, migrations and audit verification work on the database
-// directly; seal status, unseal and key rotation talk to a running server over HTTP.
+// directly; seal status, unseal and key rotation talk to a running server over HTTP; the client
+// commands (login … import) use the session stored by `coffer login`, through the SDK.
 import { parseArgs } from 'node:util';
 import { CliError, type Command, EXIT, formatError, type Options, UsageError } from './cli.ts';
+import { EXIT_CODES_HELP } from './client.ts';
 import { auditVerifyCommand } from './commands/audit-verify.ts';
+import { genCommand } from './commands/gen.ts';
+import { getCommand, revealCommand } from './commands/get.ts';
+import { importCommand } from './commands/import.ts';
 import { initCommand } from './commands/init.ts';
+import { loginCommand, logoutCommand } from './commands/login.ts';
+import { lsCommand } from './commands/ls.ts';
 import { migrateCommand } from './commands/migrate.ts';
+import { mvCommand, rmCommand } from './commands/move.ts';
 import { rotateKeyCommand } from './commands/rotate-key.ts';
 import { sealStatusCommand } from './commands/seal-status.ts';
+import { historyCommand, searchCommand } from './commands/search.ts';
+import { setCommand } from './commands/set.ts';
+import { shareCommand } from './commands/share.ts';
 import { unsealCommand } from './commands/unseal.ts';
 
-const commands: Command[] = [initCommand, migrateCommand, sealStatusCommand, unsealCommand, auditVerifyCommand, rotateKeyCommand];
+const adminCommands: Command[] = [initCommand, migrateCommand, sealStatusCommand, unsealCommand, auditVerifyCommand, rotateKeyCommand];
+const clientCommands: Command[] = [
+  loginCommand,
+  logoutCommand,
+  lsCommand,
+  getCommand,
+  revealCommand,
+  setCommand,
+  mvCommand,
+  rmCommand,
+  searchCommand,
+  shareCommand,
+  historyCommand,
+  genCommand,
+  importCommand,
+];
+const commands: Command[] = [...adminCommands, ...clientCommands];
 
 const auditUsage = `Usage: coffer audit <command> [options]
 
@@ -21,13 +48,18 @@ Run coffer audit verify --help for its options.`;
 
 const globalUsage = `Usage: coffer <command> [options]
 
-Commands:
-${commands.map((c) => `  ${c.name.padEnd(14)}${c.summary}`).join('\n')}
+Administration:
+${adminCommands.map((c) => `  ${c.name.padEnd(14)}${c.summary}`).join('\n')}
+
+Secrets (sign in first with coffer login):
+${clientCommands.map((c) => `  ${c.name.padEnd(14)}${c.summary}`).join('\n')}
 
 Every command takes --help and --json (machine-readable output).
 Database commands read the server's configuration (COFFER_* variables); server commands talk to
---url, else COFFER_URL, else http://127.0.0.1:7300.
-Exit status: 0 done, 1 error, 2 bad usage, 3 audit tampering found.`;
+--url, else COFFER_URL, else http://127.0.0.1:7300. The secrets commands talk to the server of
+the session stored by coffer login (COFFER_CLI_CONFIG, else ~/.config/coffer/credentials.json).
+Paths: VAULT/FOLDER/.../SECRET (a slash inside a vault or secret name is written \\/), or id:ID.
+${EXIT_CODES_HELP}`;
 
 const common: Options = { help: { type: 'boolean', short: 'h' }, json: { type: 'boolean' } };
 

@@ -1,0 +1,172 @@
+import type { CofferClient, Secret } from '@coffer/sdk/client';
+import { CliError, type Command, flag, out, outJson, str, UsageError } from '../cli.ts';
+import { CLIENT_EXIT, clientCommand, EXIT_CODES_HELP, openSession } from '../client.ts';
+import { cliPath, escapeName, resolveSecret, splitPath } from '../paths.ts';
+
+const getUsage = `Usage: coffer get PATH [--field F [--reason R]] [--json]
+
+Shows a secret's metadata (PATH = VAULT/[FOLDER/...]SECRET, or id:ID): template, non-sensitive
+field values, which sensitive fields hold a value, tags, version. Sensitive values are not shown.
+With --field, prints only that field's value; for a sensitive field this is a reveal (audited; give
+--reason when the policy asks for one).
+
+Options:
+  --field F     print only this field's value (a field slug, a custom field's name, or one of
+                name, description, tags, template, version, id)
+  --reason R    why you reveal it (recorded in the audit trail), for a sensitive --field
+  --json        print the secret (metadata only), or with --field {field, value}
+  -h, --help    this help
+
+${EXIT_CODES_HELP}`;
+
+const revealUsage = `Usage: coffer reveal PATH [--reason R] [--field F] [--json]
+
+Reveals the sensitive values of a secret (PATH = VAULT/[FOLDER/...]SECRET, or id:ID). Every reveal
+is audited; when the policy of the vault or folder requires a reason, give it with --reason. The
+values go to stdout only.
+
+Options:
+  --reason R    why you reveal it (recorded in the audit trail)
+  --field F     only this field (slug, or a custom field's name): prints just its value
+  --json        print {id, version, values: {slug: value}}
+  -h, --help    this help
+
+${EXIT_CODES_HELP}`;
+
+/** The display path: from the vault name the user typed, else `id:ID`. */
+function displayPath(arg: string, s: Secret): string {
+  return arg.startsWith('id:') ? arg : cliPath(splitPath(arg)[0] as string, s.path, s.name);
+}
+
+/** A non-sensitive value the metadata already holds, or undefined. */
+function clearValue(s: Secret, field: string): string | undefined {
+  switch (field) {
+    case 'name':
+      return s.name;
+    case 'description':
+      return s.description;
+    case 'tags':
+      return s.tags.join(',');
+    case 'template':
+      return s.template;
+    case 'version':
+      return String(s.version);
+    case 'id':
+      return s.id;
+  }
+  if (Object.hasOwn(s.fields, field)) return s.fields[field];
+  const custom = s.customFields.find((c) => c.name === field);
+  return custom && custom.value !== null ? custom.value : undefined;
+}
+
+const isSensitive = (s: Secret, field: string) =>
+  s.sensitiveFields.includes(field) || s.customFields.some((c) => c.name === field && c.value === null);
+
+async function revealOne(client: CofferClient, s: Secret, field: string, reason: string | undefined): Promise<string> {
+  const r = await client.secrets.reveal(s.id, { fields: [field], ...(reason !== undefined ? { reason } : {}) });
+  const v = r.values[field];
+  if (v === undefined) throw new CliError(`the secret has no value in the field "${field}"`, CLIENT_EXIT.notFound);
+  return v;
+}
+
+function checkReason(reason: string | undefined): void {
+  if (reason !== undefined && !reason.trim()) throw new UsageError('--reason is empty');
+}
+
+export const getCommand: Command = clientCommand({
+  name: 'get',
+  summary: "Show a secret's metadata, or one field's value",
+  usage: getUsage,
+  options: { field: { type: 'string' }, reason: { type: 'string' } },
+  positionals: { min: 1, max: 1 },
+  async run({ values, positionals }) {
+    const arg = positionals[0] as string;
+    const field = str(values, 'field');
+    const reason = str(values, 'reason');
+    checkReason(reason);
+    if (reason !== undefined && field === undefined) throw new UsageError('--reason goes with --field (or use coffer reveal)');
+    const json = flag(values, 'json');
+    const { client } = openSession();
+    const { secret: s } = await resolveSecret(client, arg);
+    if (field !== undefined) {
+      let value = clearValue(s, field);
+      if (value === undefined) {
+        if (!isSensitive(s, field)) throw new CliError(`the secret has no field "${field}"`, CLIENT_EXIT.notFound);
+        value = await revealOne(client, s, field, reason);
+      }
+      if (json) outJson({ field, value });
+      else out(value);
+      return CLIENT_EXIT.ok;
+    }
+    if (json) {
+      outJson(s);
+      return CLIENT_EXIT.ok;
+    }
+    const rows: Array<[string, string]> = [
+      ['Path', displayPath(arg, s)],
+      ['Id', s.id],
+      ['Template', s.template],
+      ['Version', String(s.version)],
+    ];
+    if (s.description) rows.push(['Description', s.description]);
+    if (s.tags.length) rows.push(['Tags', s.tags.join(', ')]);
+    if (s.expiresAt) rows.push(['Expires', s.expiresAt]);
+    if (s.shared) rows.push(['Shared with you', 'yes']);
+    rows.push(['Your access', s.myLevel ?? 'none'], ['Updated', s.updatedAt]);
+    const fieldRows: Array<[string, string]> = [
+      ...Object.entries(s.fields),
+      ...s.sensitiveFields.map((f): [string, string] => [f, '(hidden: coffer reveal)']),
+      ...s.customFields.map((c): [string, string] => [c.name, c.value ?? '(hidden: coffer reveal)']),
+    ];
+    const width = Math.max(...rows.map(([k]) => k.length), ...fieldRows.map(([k]) => k.length + 2)) + 2;
+    const lines = rows.map(([k, v]) => `${`${k}:`.padEnd(width)}${v}`);
+    if (fieldRows.length) {
+      lines.push('Fields:');
+      for (const [k, v] of fieldRows) lines.push(`  ${`${k}:`.padEnd(width - 2)}${v}`);
+    }
+    out(lines.join('\n'));
+    return CLIENT_EXIT.ok;
+  },
+});
+
+export const revealCommand: Command = clientCommand({
+  name: 'reveal',
+  summary: 'Reveal the sensitive values of a secret (audited)',
+  usage: revealUsage,
+  options: { reason: { type: 'string' }, field: { type: 'string' } },
+  positionals: { min: 1, max: 1 },
+  async run({ values, positionals }) {
+    const arg = positionals[0] as string;
+    const field = str(values, 'field');
+    const reason = str(values, 'reason');
+    checkReason(reason);
+    const { client } = openSession();
+    const { secret: s } = await resolveSecret(client, arg);
+    const r = await client.secrets.reveal(s.id, {
+      ...(field !== undefined ? { fields: [field] } : {}),
+      ...(reason !== undefined ? { reason } : {}),
+    });
+    if (field !== undefined) {
+      const v = r.values[field];
+      if (v === undefined) throw new CliError(`the secret has no sensitive value in the field "${field}"`, CLIENT_EXIT.notFound);
+      if (flag(values, 'json')) outJson(r);
+      else out(v);
+      return CLIENT_EXIT.ok;
+    }
+    if (flag(values, 'json')) {
+      outJson(r);
+    } else {
+      const entries = Object.entries(r.values);
+      if (entries.length === 0) {
+        process.stderr.write(`${escapeName(s.name)} holds no sensitive value\n`);
+      } else if (entries.some(([, v]) => v.includes('\n'))) {
+        // multi-line values (keys, notes): one block per field
+        out(entries.map(([k, v]) => `${k}:\n${v}`).join('\n\n'));
+      } else {
+        const width = Math.max(...entries.map(([k]) => k.length)) + 2;
+        out(entries.map(([k, v]) => `${`${k}:`.padEnd(width)}${v}`).join('\n'));
+      }
+    }
+    return CLIENT_EXIT.ok;
+  },
+});
