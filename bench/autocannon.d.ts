@@ -1,7 +1,18 @@
 // The small part of autocannon 9's programmatic API the bench uses (the package ships no types).
 declare module 'autocannon' {
+  /** The raw request autocannon is about to send; setupRequest returns a changed copy. */
+  interface Request {
+    method?: string;
+    path?: string;
+    headers?: Record<string, string>;
+    body?: string | Buffer;
+  }
+  interface RequestSpec extends Request {
+    setupRequest?: (req: Request, context: Record<string, unknown>) => Request | null | undefined;
+  }
   interface Options {
     url: string;
+    requests?: RequestSpec[];
     connections?: number;
     duration?: number;
     pipelining?: number;

@@ -41,30 +41,74 @@ export interface LoadOptions {
   measurePostgres: boolean;
   /** Counts audit records; called before and after the measured run. */
   countAudit?: () => Promise<number>;
+  method?: 'GET' | 'POST';
+  body?: string;
+  /** A new path for every request (e.g. a random secret id); `url` then gives the origin. */
+  nextPath?: () => string;
+  /** Called around the measured run (not the warm-up), e.g. to profile it. */
+  around?: MeasureHooks;
+}
+
+export interface MeasureHooks {
+  start(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+export interface CpuWindow {
+  /** The CPU used since the window opened; `completed` requests give the per-request figure. */
+  stop(completed: number): LoadResult['cpu'];
+}
+
+/** Opens a window over the CPU time of the server, the local PostgreSQL, this process and the machine. */
+export function cpuWindow(serverPid: number, measurePostgres: boolean): CpuWindow {
+  const srvBefore = processCpuSeconds(serverPid);
+  const pgBefore = measurePostgres ? postgresCpuSeconds() : null;
+  const sysBefore = systemBusySeconds();
+  const lgBefore = process.cpuUsage();
+  return {
+    stop(completed) {
+      const lg = process.cpuUsage(lgBefore);
+      const sysAfter = systemBusySeconds();
+      const srvAfter = processCpuSeconds(serverPid);
+      const pgAfter = measurePostgres ? postgresCpuSeconds() : null;
+      const serverSeconds = srvBefore !== null && srvAfter !== null ? srvAfter - srvBefore : null;
+      const postgresSeconds = pgBefore !== null && pgAfter !== null ? pgAfter - pgBefore : null;
+      const loadGeneratorSeconds = (lg.user + lg.system) / 1e6;
+      const otherSeconds =
+        sysBefore !== null && sysAfter !== null
+          ? Math.max(0, sysAfter - sysBefore - (serverSeconds ?? 0) - (postgresSeconds ?? 0) - loadGeneratorSeconds)
+          : null;
+      return {
+        serverSeconds,
+        serverMicrosPerRequest: serverSeconds !== null && completed > 0 ? (serverSeconds * 1e6) / completed : null,
+        postgresSeconds,
+        loadGeneratorSeconds,
+        otherSeconds,
+      };
+    },
+  };
 }
 
 export async function runLoad(o: LoadOptions): Promise<LoadResult> {
-  const base = { url: o.url, connections: o.connections, headers: o.headers ?? {}, timeout: 10 };
+  const next = o.nextPath;
+  const base = {
+    url: o.url,
+    connections: o.connections,
+    headers: o.headers ?? {},
+    timeout: 10,
+    ...(o.method ? { method: o.method } : {}),
+    ...(o.body !== undefined ? { body: o.body } : {}),
+    ...(next ? { requests: [{ setupRequest: (req: { path?: string }) => ({ ...req, path: next() }) }] } : {}),
+  };
   if (o.warmupSeconds > 0) await autocannon({ ...base, duration: o.warmupSeconds });
   const auditBefore = o.countAudit ? await o.countAudit() : null;
-  const srvBefore = processCpuSeconds(o.serverPid);
-  const pgBefore = o.measurePostgres ? postgresCpuSeconds() : null;
-  const sysBefore = systemBusySeconds();
-  const lgBefore = process.cpuUsage();
+  await o.around?.start();
+  const cpu = cpuWindow(o.serverPid, o.measurePostgres);
   const r = await autocannon({ ...base, duration: o.seconds });
-  const lg = process.cpuUsage(lgBefore);
-  const sysAfter = systemBusySeconds();
-  const srvAfter = processCpuSeconds(o.serverPid);
-  const pgAfter = o.measurePostgres ? postgresCpuSeconds() : null;
-  const auditAfter = o.countAudit ? await o.countAudit() : null;
   const completed = Object.values(r.statusCodeStats).reduce((n, s) => n + s.count, 0);
-  const serverSeconds = srvBefore !== null && srvAfter !== null ? srvAfter - srvBefore : null;
-  const postgresSeconds = pgBefore !== null && pgAfter !== null ? pgAfter - pgBefore : null;
-  const loadGeneratorSeconds = (lg.user + lg.system) / 1e6;
-  const otherSeconds =
-    sysBefore !== null && sysAfter !== null
-      ? Math.max(0, sysAfter - sysBefore - (serverSeconds ?? 0) - (postgresSeconds ?? 0) - loadGeneratorSeconds)
-      : null;
+  const cpuUsed = cpu.stop(completed);
+  await o.around?.stop();
+  const auditAfter = o.countAudit ? await o.countAudit() : null;
   return {
     scenario: o.scenario,
     url: o.url,
@@ -78,13 +122,7 @@ export async function runLoad(o: LoadOptions): Promise<LoadResult> {
     timeouts: r.timeouts,
     non2xx: r.non2xx,
     statusCodes: Object.fromEntries(Object.entries(r.statusCodeStats).map(([k, v]) => [k, v.count])),
-    cpu: {
-      serverSeconds,
-      serverMicrosPerRequest: serverSeconds !== null && completed > 0 ? (serverSeconds * 1e6) / completed : null,
-      postgresSeconds,
-      loadGeneratorSeconds,
-      otherSeconds,
-    },
+    cpu: cpuUsed,
     auditRecords: auditBefore !== null && auditAfter !== null ? auditAfter - auditBefore : null,
   };
 }
@@ -188,5 +226,107 @@ export async function measureLogins(o: {
       statusCodes: countStatuses(burst),
     },
     serverCpuSeconds: cpuBefore !== null && cpuAfter !== null ? cpuAfter - cpuBefore : null,
+  };
+}
+
+/** One request of a closed-loop run: its kind (for the per-kind figures), path, and a check of the answer. */
+export interface ProbeRequest {
+  kind: string;
+  path: string;
+  /** False when the answer is a 200 with the wrong content (counted as a mismatch). */
+  check?: (body: unknown) => boolean;
+}
+
+export interface LatencyResult {
+  scenario: string;
+  seconds: number;
+  connections: number;
+  completed: number;
+  reqPerSec: number;
+  /** Network errors and non-2xx answers. */
+  errors: number;
+  mismatches: number;
+  statusCodes: Record<string, number>;
+  /** Latency of the 2xx answers, whole body read, in ms. */
+  overall: LatencySummary;
+  byKind: Record<string, LatencySummary & { mismatches: number; errors: number }>;
+  cpu: LoadResult['cpu'];
+  auditRecords: number | null;
+}
+
+/**
+ * A closed loop of `connections` workers, each sending its next request when the previous one
+ * has answered (keep-alive), for a fixed time: latency percentiles per kind of request, at a
+ * low, steady concurrency (autocannon reports no p95).
+ */
+export async function runClosedLoop(o: {
+  scenario: string;
+  baseUrl: string;
+  headers: Record<string, string>;
+  connections: number;
+  seconds: number;
+  warmupSeconds: number;
+  next: () => ProbeRequest;
+  serverPid: number;
+  measurePostgres: boolean;
+  countAudit?: () => Promise<number>;
+  around?: MeasureHooks;
+}): Promise<LatencyResult> {
+  type Sample = { kind: string; ms: number; status: number; ok: boolean };
+  const loop = async (seconds: number, into: Sample[] | null) => {
+    const until = performance.now() + seconds * 1000;
+    const worker = async () => {
+      while (performance.now() < until) {
+        const q = o.next();
+        const t0 = performance.now();
+        let status = 0;
+        let ok = true;
+        try {
+          const r = await fetch(`${o.baseUrl}${q.path}`, { headers: o.headers, signal: AbortSignal.timeout(30_000) });
+          status = r.status;
+          const body = await r.json().catch(() => null);
+          if (status === 200 && q.check) ok = q.check(body);
+        } catch {
+          status = 0;
+        }
+        into?.push({ kind: q.kind, ms: performance.now() - t0, status, ok });
+      }
+    };
+    await Promise.all(Array.from({ length: o.connections }, worker));
+  };
+  if (o.warmupSeconds > 0) await loop(o.warmupSeconds, null);
+  const auditBefore = o.countAudit ? await o.countAudit() : null;
+  await o.around?.start();
+  const cpu = cpuWindow(o.serverPid, o.measurePostgres);
+  const t0 = performance.now();
+  const samples: Sample[] = [];
+  await loop(o.seconds, samples);
+  const elapsed = (performance.now() - t0) / 1000;
+  const cpuUsed = cpu.stop(samples.length);
+  await o.around?.stop();
+  const auditAfter = o.countAudit ? await o.countAudit() : null;
+  const good = (s: Sample) => s.status >= 200 && s.status < 300;
+  const byKind: LatencyResult['byKind'] = {};
+  for (const kind of [...new Set(samples.map((s) => s.kind))].sort()) {
+    const mine = samples.filter((s) => s.kind === kind);
+    byKind[kind] = {
+      ...summarize(mine.filter(good).map((s) => s.ms)),
+      mismatches: mine.filter((s) => good(s) && !s.ok).length,
+      errors: mine.filter((s) => !good(s)).length,
+    };
+  }
+  return {
+    scenario: o.scenario,
+    seconds: o.seconds,
+    connections: o.connections,
+    completed: samples.length,
+    reqPerSec: samples.length / elapsed,
+    errors: samples.filter((s) => !good(s)).length,
+    mismatches: samples.filter((s) => good(s) && !s.ok).length,
+    statusCodes: countStatuses(samples),
+    overall: summarize(samples.filter(good).map((s) => s.ms)),
+    byKind,
+    cpu: cpuUsed,
+    auditRecords: auditBefore !== null && auditAfter !== null ? auditAfter - auditBefore : null,
   };
 }

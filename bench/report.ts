@@ -1,5 +1,7 @@
 // Plain-text tables for the terminal.
-import type { LoadResult, LoginResult } from './measure.ts';
+import type { LatencyResult, LoadResult, LoginResult } from './measure.ts';
+import type { SecretsDataset } from './secrets-data.ts';
+import type { ImportResult } from './secrets-scenarios.ts';
 
 function table(head: string[], rows: string[][], alignLeft: number[] = [0]): string {
   const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
@@ -67,4 +69,50 @@ export function loginTable(l: LoginResult): string {
     ],
     [0, 6],
   );
+}
+
+export function searchTable(r: LatencyResult): string {
+  const rows = Object.entries(r.byKind).map(([kind, k]) => [
+    kind,
+    String(k.n),
+    num(k.p50, 1),
+    num(k.p95, 1),
+    num(k.p99, 1),
+    num(k.max, 1),
+    `${k.errors}/${k.mismatches}`,
+  ]);
+  const o = r.overall;
+  rows.push([
+    `all (${r.connections} connections, ${num(r.reqPerSec)} req/s)`,
+    String(o.n),
+    num(o.p50, 1),
+    num(o.p95, 1),
+    num(o.p99, 1),
+    num(o.max, 1),
+    `${r.errors}/${r.mismatches}`,
+  ]);
+  return table(['search', 'n', 'p50 ms', 'p95 ms', 'p99 ms', 'max ms', 'errors/wrong'], rows);
+}
+
+export function importTable(ds: SecretsDataset | null, imp: ImportResult | null): string {
+  const rows: string[][] = [];
+  if (ds) {
+    const b = ds.build;
+    const folders = b.batches.reduce((n, x) => n + x.foldersCreated, 0);
+    rows.push([
+      `data set: ${ds.secrets} secrets in ${b.batches.length} request(s)`,
+      num(b.importSeconds, 1),
+      num(b.rowsPerSecond),
+      `${folders} folders created (plus ${ds.plan.folders.length - folders} made first); setup ${num(b.setupSeconds, 1)} s`,
+    ]);
+  }
+  if (imp) {
+    rows.push([
+      `bulk import: ${imp.rows} rows in ${imp.requests.length} request(s)`,
+      num(imp.seconds, 1),
+      num(imp.rowsPerSecond),
+      `${imp.folders} folders; server CPU ${num(imp.cpu.serverSeconds, 1)} s${imp.cpu.postgresSeconds !== null ? `, postgres CPU ${num(imp.cpu.postgresSeconds, 1)} s` : ''}; ${num(imp.requests.reduce((n, x) => n + x.bodyBytes, 0) / 1048576, 1)} MiB`,
+    ]);
+  }
+  return table(['import', 'seconds', 'rows/s', ''], rows, [0, 3]);
 }

@@ -2,14 +2,18 @@
 // process on a free loopback port, loaded by autocannon from this process. See bench/README.md.
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { DatabaseSync } from 'node:sqlite';
 import pg from 'pg';
-import { type LoadResult, type LoginResult, measureLogins, runLoad } from './measure.ts';
-import { cpuTable, loadTable, loginTable } from './report.ts';
+import { api, expect } from './api.ts';
+import { type LatencyResult, type LoadResult, type LoginResult, type MeasureHooks, measureLogins, runLoad } from './measure.ts';
+import { connectProfiler, type Profiler } from './profiler.ts';
+import { cpuTable, importTable, loadTable, loginTable, searchTable } from './report.ts';
+import { buildSecretsDataset, type SecretsDataset } from './secrets-data.ts';
+import { type ImportResult, importScenario, revealLoad, searchLatency } from './secrets-scenarios.ts';
 import { type ChildServer, freePort, startServer, waitForQuiet } from './servers.ts';
+import { postgresReader, type StoreReader, sqliteReader } from './store.ts';
 
 const ROOT = path.resolve(import.meta.dirname, '..');
 const RESULTS_DIR = path.join(ROOT, 'bench', 'results');
@@ -22,7 +26,10 @@ function intEnv(name: string, def: number, min: number, max: number): number {
   return n;
 }
 
-const ALL_SCENARIOS = ['baseline', 'apikey', 'session', 'login'] as const;
+/** Rows per request of the bulk-import scenario: 100k rows are one request (~16 MiB of CSV). */
+const BULK_IMPORT_REQUEST_ROWS = 150_000;
+
+const ALL_SCENARIOS = ['baseline', 'apikey', 'session', 'reveal', 'search', 'import', 'login'] as const;
 type Scenario = (typeof ALL_SCENARIOS)[number];
 
 function readSettings() {
@@ -35,10 +42,22 @@ function readSettings() {
     if (!(ALL_SCENARIOS as readonly string[]).includes(s))
       throw new Error(`BENCH_SCENARIOS: unknown "${s}" (known: ${ALL_SCENARIOS.join(', ')})`);
   }
+  const secrets = intEnv('BENCH_SECRETS', 1000, 1, 10_000_000);
+  const connections = intEnv('BENCH_CONNECTIONS', 50, 1, 1000);
+  const keepDb = process.env.BENCH_KEEP_DB || undefined;
+  if (keepDb && process.env.BENCH_DATABASE_URL && keepDb !== '1') throw new Error('on PostgreSQL, BENCH_KEEP_DB=1 keeps the bench schema');
   return {
     seconds,
     warmupSeconds: intEnv('BENCH_WARMUP_SECONDS', Math.min(3, seconds), 0, 60),
-    connections: intEnv('BENCH_CONNECTIONS', 50, 1, 1000),
+    connections,
+    secrets,
+    folders: intEnv('BENCH_FOLDERS', Math.max(1, Math.round(secrets / 10)), 1, 1_000_000),
+    importBatch: intEnv('BENCH_IMPORT_BATCH', 50_000, 100, 200_000),
+    importRows: intEnv('BENCH_IMPORT_ROWS', 100_000, 100, 1_000_000),
+    pool: intEnv('BENCH_POOL', 10_000, 10, 1_000_000),
+    revealConnections: intEnv('BENCH_REVEAL_CONNECTIONS', connections, 1, 1000),
+    searchConnections: intEnv('BENCH_SEARCH_CONNECTIONS', 4, 1, 100),
+    keepDb,
     logins: intEnv('BENCH_LOGINS', 30, 1, 500),
     loginBurst: intEnv('BENCH_LOGIN_BURST', 20, 1, 200),
     scenarios: new Set(scenarios as Scenario[]),
@@ -65,37 +84,6 @@ function planPostgres(url: string): { adminUrl: string; schema: string; cofferUr
   const adminUrl = u.toString();
   u.searchParams.set('schema', schema);
   return { adminUrl, schema, cofferUrl: u.toString() };
-}
-
-async function api(
-  baseUrl: string,
-  method: string,
-  url: string,
-  opts: { token?: string; body?: unknown } = {},
-): Promise<{ status: number; body: unknown }> {
-  const headers: Record<string, string> = {};
-  if (opts.token) headers.authorization = `Bearer ${opts.token}`;
-  if (opts.body !== undefined) headers['content-type'] = 'application/json';
-  const r = await fetch(`${baseUrl}${url}`, {
-    method,
-    headers,
-    ...(opts.body !== undefined ? { body: JSON.stringify(opts.body) } : {}),
-    signal: AbortSignal.timeout(60_000),
-  });
-  const text = await r.text();
-  let body: unknown = text;
-  try {
-    body = text ? JSON.parse(text) : null;
-  } catch {
-    // not JSON
-  }
-  return { status: r.status, body };
-}
-
-/** The body of a response that must have the status (typed by the caller, who knows the contract). */
-function expect<T>(what: string, r: { status: number; body: unknown }, status: number): T {
-  if (r.status !== status) throw new Error(`${what}: expected ${status}, got ${r.status} ${JSON.stringify(r.body)}`);
-  return r.body as T;
 }
 
 function gitInfo(): { commit: string | null; dirty: boolean | null } {
@@ -146,6 +134,15 @@ async function main(): Promise<void> {
 
   const dir = mkdtempSync(path.join(os.tmpdir(), 'coffer-bench-'));
   cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
+  if (s.keepDb && !pgPlan) {
+    const keep = s.keepDb;
+    // runs after the servers have stopped (cleanups run last-in first-out, the directory goes last)
+    cleanups.push(() => {
+      for (const ext of ['', '-wal']) {
+        if (existsSync(path.join(dir, `coffer.db${ext}`))) copyFileSync(path.join(dir, `coffer.db${ext}`), `${keep}${ext}`);
+      }
+    });
+  }
 
   try {
     console.log(
@@ -165,13 +162,11 @@ async function main(): Promise<void> {
     );
 
     // PostgreSQL: a schema of our own, checked absent, dropped at the end
-    let pgClient: pg.Client | null = null;
     if (pgPlan) {
       const c = new pg.Client({ connectionString: pgPlan.adminUrl });
       await c.connect();
-      pgClient = c;
       cleanups.push(async () => {
-        await c.query(`drop schema if exists "${pgPlan.schema}" cascade`);
+        if (!s.keepDb) await c.query(`drop schema if exists "${pgPlan.schema}" cascade`);
         await c.end();
       });
       const exists = await c.query('select 1 from information_schema.schemata where schema_name = $1', [pgPlan.schema]);
@@ -204,9 +199,10 @@ async function main(): Promise<void> {
     const cofferPort = await freePort();
     const profDir = path.join(RESULTS_DIR, 'profiles');
     if (s.cpuProf) mkdirSync(profDir, { recursive: true });
+    const inspectPort = s.cpuProf ? await freePort() : 0;
     const coffer = await startServer({
       name: 'Coffer',
-      args: [...(s.cpuProf ? ['--cpu-prof', `--cpu-prof-dir=${profDir}`] : []), path.join(ROOT, 'packages', 'server', 'src', 'main.ts')],
+      args: [...(s.cpuProf ? [`--inspect=127.0.0.1:${inspectPort}`] : []), path.join(ROOT, 'packages', 'server', 'src', 'main.ts')],
       env: cofferEnv({
         COFFER_HOST: '127.0.0.1',
         COFFER_PORT: String(cofferPort),
@@ -223,17 +219,29 @@ async function main(): Promise<void> {
     });
     children.push(coffer);
 
-    // audit records are counted straight from the store, between runs
-    let countAudit: () => Promise<number>;
-    if (pgClient && pgPlan) {
-      const c = pgClient;
-      countAudit = async () => Number((await c.query(`select count(*)::int as n from "${pgPlan.schema}".audit_log`)).rows[0].n);
-    } else {
-      const sqlite = new DatabaseSync(path.join(dir, 'coffer.db'), { readOnly: true });
-      cleanups.push(() => sqlite.close());
-      const stmt = sqlite.prepare('select count(*) as n from audit_log');
-      countAudit = async () => Number((stmt.get() as { n: number }).n);
+    // the store is read (never written) straight from here: audit records between runs, folder ids
+    const store: StoreReader = pgPlan ? await postgresReader(pgPlan.adminUrl, pgPlan.schema) : sqliteReader(dir);
+    cleanups.push(() => store.close());
+    const countAudit = async () => Number((await store.all<{ n: number | string }>('select count(*) as n from audit_log'))[0]?.n);
+
+    // BENCH_CPU_PROF=1: one CPU profile of Coffer per measured window
+    let profiler: Profiler | null = null;
+    if (s.cpuProf) {
+      const p = await connectProfiler(inspectPort);
+      profiler = p;
+      cleanups.push(() => p.close());
     }
+    const profiles: string[] = [];
+    const around = (key: string): MeasureHooks | undefined => {
+      const p = profiler;
+      if (!p) return undefined;
+      return {
+        start: () => p.start(),
+        stop: async () => {
+          profiles.push(await p.stop(path.join(profDir, `${key}-${dialect}-${s.secrets}-${Date.now()}.cpuprofile`)));
+        },
+      };
+    };
 
     // credentials: an administrator session, an API key bound to 127.0.0.1, a second session
     const adminSession = expect<{ accessToken: string }>(
@@ -267,6 +275,28 @@ async function main(): Promise<void> {
     );
     if (who2.authMethod !== 'session') throw new Error(`whoami with the session answered authMethod ${who2.authMethod}`);
     if (baseline) expect('baseline whoami', await api(baseline.baseUrl, 'GET', '/whoami'), 200);
+
+    // the secrets data set, before any measurement (reveal and search run over it)
+    let dataset: SecretsDataset | null = null;
+    if (s.scenarios.has('reveal') || s.scenarios.has('search')) {
+      console.log(
+        `  data set: ${s.secrets} secrets in ${s.folders} folders, imported as CSV in requests of ${Math.min(s.importBatch, s.secrets)} rows ...`,
+      );
+      dataset = await buildSecretsDataset({
+        baseUrl: coffer.baseUrl,
+        adminToken: apiKey,
+        store,
+        secrets: s.secrets,
+        folders: s.folders,
+        batchRows: s.importBatch,
+        poolSize: s.pool,
+        log: (line) => console.log(line),
+      });
+      const d = dataset;
+      console.log(
+        `  data set ready in ${d.build.seconds.toFixed(1)} s: ${d.secrets} secrets (${d.visibleSecrets} visible to the bench user), ${d.plan.folders.length} folders per level ${d.plan.perLevel.join('/')}, ${d.plan.folders.filter((f) => f.broken !== 'no').length} breaking inheritance, ${d.grants} group grants; reveal pool ${d.pool.length}`,
+      );
+    }
 
     const common = { seconds: s.seconds, warmupSeconds: s.warmupSeconds, connections: s.connections };
     const loads: LoadResult[] = [];
@@ -313,6 +343,48 @@ async function main(): Promise<void> {
       done(r);
     }
 
+    const measurePostgres = dialect === 'postgres';
+    if (dataset && s.scenarios.has('reveal')) {
+      await step(`Coffer reveal (${s.revealConnections} connections, random ids of a pool of ${dataset.pool.length})`);
+      const r = await revealLoad(dataset, coffer.baseUrl, s.revealConnections, {
+        ...common,
+        serverPid: coffer.pid,
+        measurePostgres,
+        countAudit,
+        around: around('reveal'),
+      });
+      loads.push(r);
+      done(r);
+    }
+    let search: LatencyResult | null = null;
+    if (dataset && s.scenarios.has('search')) {
+      await step(`Coffer search (${s.searchConnections} connections)`);
+      search = await searchLatency(dataset, coffer.baseUrl, s.searchConnections, {
+        ...common,
+        serverPid: coffer.pid,
+        measurePostgres,
+        countAudit,
+        around: around('search'),
+      });
+      console.log(` ${search.reqPerSec.toFixed(0)} req/s, p95 ${search.overall.p95.toFixed(1)} ms`);
+    }
+    let bulkImport: ImportResult | null = null;
+    if (s.scenarios.has('import')) {
+      await step(`bulk import of ${s.importRows} CSV rows into a new vault`);
+      const a = around('import');
+      await a?.start();
+      bulkImport = await importScenario({
+        baseUrl: coffer.baseUrl,
+        adminToken: apiKey,
+        rows: s.importRows,
+        batchRows: Math.min(s.importRows, BULK_IMPORT_REQUEST_ROWS),
+        serverPid: coffer.pid,
+        measurePostgres,
+      });
+      await a?.stop();
+      console.log(` ${bulkImport.seconds.toFixed(1)} s, ${bulkImport.rowsPerSecond.toFixed(0)} rows/s`);
+    }
+
     let logins: LoginResult | null = null;
     if (s.scenarios.has('login')) {
       await step(`logins (${s.logins} sequential, then ${s.loginBurst} parallel; Argon2id 64 MiB, t=3)`);
@@ -339,6 +411,14 @@ async function main(): Promise<void> {
           `WARNING: other processes used more than 10 % of the machine during: ${noisy.map((r) => r.scenario).join('; ')}. Those figures are not comparable; rerun on a quiet machine.\n`,
         );
       }
+    }
+    if (search) {
+      console.log(searchTable(search));
+      console.log('');
+    }
+    if (dataset || bulkImport) {
+      console.log(importTable(dataset, bulkImport));
+      console.log('');
     }
     if (logins) {
       console.log(loginTable(logins));
@@ -369,14 +449,46 @@ async function main(): Promise<void> {
       })),
       noisyScenarios: noisy.map((r) => r.scenario),
       logins,
+      secrets: {
+        settings: {
+          secrets: s.secrets,
+          folders: s.folders,
+          importBatch: s.importBatch,
+          importRows: s.importRows,
+          pool: s.pool,
+          revealConnections: s.revealConnections,
+          searchConnections: s.searchConnections,
+        },
+        dataset: dataset && {
+          secrets: dataset.secrets,
+          visibleSecrets: dataset.visibleSecrets,
+          folders: dataset.plan.folders.length,
+          foldersPerLevel: dataset.plan.perLevel,
+          fanout: dataset.plan.fanout,
+          brokenInheritance: dataset.plan.folders.filter((f) => f.broken !== 'no').length,
+          grants: dataset.grants,
+          pool: dataset.pool.length,
+          build: dataset.build,
+        },
+        search,
+        bulkImport,
+      },
+      profiles: profiles.map((f) => path.relative(ROOT, f)),
     };
-    await cleanup(); // stop the servers first: a CPU profile is written when Coffer exits
+    await cleanup(); // stop the servers first (and keep the SQLite file when asked)
     mkdirSync(RESULTS_DIR, { recursive: true });
     const file = path.join(RESULTS_DIR, 'latest.json');
     writeFileSync(file, `${JSON.stringify(results, null, 2)}\n`);
     console.log(`results: ${path.relative(process.cwd(), file)}`);
-    if (s.cpuProf)
-      console.log(`CPU profile of Coffer: ${path.relative(process.cwd(), profDir)}/ (summarise: node bench/cpuprofile-top.ts <file>)`);
+    if (dataset || bulkImport) {
+      // kept beside latest.json so runs at several sizes can be compared
+      const sized = path.join(RESULTS_DIR, `${dialect}-${s.secrets}.json`);
+      writeFileSync(sized, `${JSON.stringify(results, null, 2)}\n`);
+      console.log(`         ${path.relative(process.cwd(), sized)}`);
+    }
+    if (s.keepDb) console.log(pgPlan ? `PostgreSQL schema ${pgPlan.schema} kept (drop it when done)` : `SQLite store kept at ${s.keepDb}`);
+    for (const f of profiles)
+      console.log(`CPU profile: ${path.relative(process.cwd(), f)} (summarise: node bench/cpuprofile-top.ts <file>)`);
   } catch (e) {
     for (const c of children) {
       if (c.proc.exitCode !== null) process.stderr.write(`--- ${c.name} exited (${c.proc.exitCode}); its last output:\n${c.output()}\n`);
