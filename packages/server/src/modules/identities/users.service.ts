@@ -13,6 +13,35 @@ import * as repo from './users.repository.ts';
 
 const notFound = () => new AppError('not_found', 'No such user.');
 
+/** A new active user row from the create-user input (PMP's fields; absent ones are empty). */
+function newUserRow(input: CreateUser & { kind: 'human' | 'api' }, passwordHash: string | null, now: number): repo.UserRow {
+  return {
+    id: newId('usr', now),
+    username: input.username.normalize('NFKC').trim(),
+    username_canonical: canonicalUsername(input.username),
+    kind: input.kind,
+    first_name: input.firstName ?? '',
+    last_name: input.lastName ?? '',
+    email: input.email ?? '',
+    department: input.department ?? '',
+    location: input.location ?? '',
+    landline_country_code: input.landlineCountryCode ?? '',
+    landline: input.landline ?? '',
+    landline_ext: input.landlineExt ?? '',
+    mobile_country_code: input.mobileCountryCode ?? '',
+    mobile: input.mobile ?? '',
+    role: input.role,
+    all_passwords: input.allPasswords ? 1 : 0,
+    status: 'active',
+    password_hash: passwordHash,
+    totp_secret_enc: null,
+    totp_enabled: 0,
+    totp_last_step: null,
+    created_at: now,
+    updated_at: now,
+  };
+}
+
 /** Which roles may hold the all-passwords (super-administrator) scope, as in PMP. */
 const superScopeRoles: readonly Role[] = ['administrator', 'password_administrator'];
 
@@ -62,31 +91,7 @@ export function createUsersService(deps: {
       const canonical = canonicalUsername(input.username);
       if (await repo.findUserByCanonical(trx, canonical)) throw new AppError('conflict', 'That username is taken.');
       const now = clock.now();
-      const row: repo.UserRow = {
-        id: newId('usr', now),
-        username: input.username.normalize('NFKC').trim(),
-        username_canonical: canonical,
-        kind,
-        first_name: input.firstName ?? '',
-        last_name: input.lastName ?? '',
-        email: input.email ?? '',
-        department: input.department ?? '',
-        location: input.location ?? '',
-        landline_country_code: input.landlineCountryCode ?? '',
-        landline: input.landline ?? '',
-        landline_ext: input.landlineExt ?? '',
-        mobile_country_code: input.mobileCountryCode ?? '',
-        mobile: input.mobile ?? '',
-        role: input.role,
-        all_passwords: input.allPasswords ? 1 : 0,
-        status: 'active',
-        password_hash: passwordHash,
-        totp_secret_enc: null,
-        totp_enabled: 0,
-        totp_last_step: null,
-        created_at: now,
-        updated_at: now,
-      };
+      const row = newUserRow({ ...input, kind }, passwordHash, now);
       await repo.insertUser(trx, row);
       ev.objectId = row.id;
       ev.details = { role: row.role, kind, allPasswords: row.all_passwords === 1 };
@@ -217,32 +222,7 @@ export function createUsersService(deps: {
 
   /** First start: the initial administrator (no actor yet; the caller audits as system). */
   async function createInitialAdmin(trx: Parameters<typeof repo.insertUser>[0], username: string, passwordHash: string) {
-    const now = clock.now();
-    const row: repo.UserRow = {
-      id: newId('usr', now),
-      username: username.normalize('NFKC').trim(),
-      username_canonical: canonicalUsername(username),
-      kind: 'human',
-      first_name: '',
-      last_name: '',
-      email: '',
-      department: '',
-      location: '',
-      landline_country_code: '',
-      landline: '',
-      landline_ext: '',
-      mobile_country_code: '',
-      mobile: '',
-      role: 'administrator',
-      all_passwords: 0,
-      status: 'active',
-      password_hash: passwordHash,
-      totp_secret_enc: null,
-      totp_enabled: 0,
-      totp_last_step: null,
-      created_at: now,
-      updated_at: now,
-    };
+    const row = newUserRow({ username, kind: 'human', role: 'administrator' }, passwordHash, clock.now());
     await repo.insertUser(trx, row);
     return row;
   }
