@@ -67,18 +67,22 @@ const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ??
 const fmt = (cells: string[]) => cells.map((c, i) => (i === 0 ? c.padEnd(widths[i] ?? 0) : c.padStart(widths[i] ?? 0))).join('  ');
 console.log([fmt(head), widths.map((w) => '-'.repeat(w)).join('  '), ...rows.map(fmt)].join('\n'));
 
-// reveal flatness per dialect: smallest vs largest data set
+// reveal flatness per dialect: smallest vs largest data set, raw and as a share of bare Fastify in
+// the same run (the share cancels most of the drift of a shared or virtual machine between runs)
 for (const dialect of new Set(runs.map((x) => x.r.dialect))) {
   const mine = runs.filter((x) => x.r.dialect === dialect);
-  const rev = (x: (typeof runs)[number]) => x.r.scenarios.find((s) => s.scenario.startsWith('Coffer reveal'))?.reqPerSec;
-  const first = mine[0];
-  const last = mine.at(-1);
+  const rev = (x: (typeof runs)[number]) => x.r.scenarios.find((s) => s.scenario.startsWith('Coffer reveal'));
+  const first = mine.find((x) => rev(x));
+  const last = mine.findLast((x) => rev(x));
   if (!first || !last || first === last) continue;
-  const a = rev(first);
-  const b = rev(last);
-  if (a && b) {
-    console.log(
-      `\n${dialect}: reveal at ${last.r.secrets?.settings.secrets} secrets is ${((100 * (b - a)) / a).toFixed(1)} % vs ${first.r.secrets?.settings.secrets} (target: within ±10 %)`,
-    );
-  }
+  const a = rev(first) as Scenario;
+  const b = rev(last) as Scenario;
+  const pct = (x: number, y: number) => `${x <= y ? '+' : ''}${((100 * (y - x)) / x).toFixed(1)} %`;
+  const share =
+    a.percentOfBareFastify && b.percentOfBareFastify
+      ? `, share of bare Fastify ${pct(a.percentOfBareFastify, b.percentOfBareFastify)}`
+      : '';
+  console.log(
+    `\n${dialect}: reveal at ${last.r.secrets?.settings.secrets} vs ${first.r.secrets?.settings.secrets} secrets: req/s ${pct(a.reqPerSec, b.reqPerSec)}${share} (target: within ±10 %)`,
+  );
 }

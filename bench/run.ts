@@ -480,8 +480,8 @@ async function main(): Promise<void> {
     const file = path.join(RESULTS_DIR, 'latest.json');
     writeFileSync(file, `${JSON.stringify(results, null, 2)}\n`);
     console.log(`results: ${path.relative(process.cwd(), file)}`);
-    if (dataset || bulkImport) {
-      // kept beside latest.json so runs at several sizes can be compared
+    if (dataset) {
+      // kept beside latest.json so runs at several sizes can be compared (node bench/compare.ts)
       const sized = path.join(RESULTS_DIR, `${dialect}-${s.secrets}.json`);
       writeFileSync(sized, `${JSON.stringify(results, null, 2)}\n`);
       console.log(`         ${path.relative(process.cwd(), sized)}`);
