@@ -177,6 +177,7 @@ export const SecretVersion = Type.Object(
     version: Type.Integer(),
     action: Type.String(),
     changedBy: Type.Union([Type.String(), Type.Null()]),
+    byUsername: Type.Union([Type.String(), Type.Null()], { description: 'Username of changedBy; null when unknown or deleted' }),
     changedAt: Timestamp,
     changedFields: Type.Array(Type.String(), { description: 'Names only; values are never shown here' }),
   },
@@ -188,6 +189,12 @@ export const SearchQuery = Type.Object(
     q: Type.Optional(Type.String({ maxLength: 200 })),
     vaultId: Type.Optional(Id),
     folderId: Type.Optional(Id),
+    direct: Type.Optional(
+      Type.Boolean({
+        default: false,
+        description: 'Only secrets directly in folderId (or, with vaultId and no folderId, at the vault top), not in subfolders',
+      }),
+    ),
     template: Type.Optional(Type.String({ maxLength: 60 })),
     tag: Type.Optional(Type.Union([Tag, Type.Array(Tag, { maxItems: 10 })])),
     color: Type.Optional(Type.Union([Color, Type.Array(Color, { maxItems: 10 })])),

@@ -2,10 +2,12 @@ import type { Migration } from 'kysely';
 import * as m0001 from './0001-foundation.ts';
 import * as m0002 from './0002-vaults-secrets.ts';
 import * as m0003 from './0003-attachments-metadata.ts';
+import * as m0004 from './0004-search.ts';
 
 /** The one ordered migration list for both dialects. Append only. */
 export const migrations: Record<string, Migration> = {
   '0001-foundation': m0001,
   '0002-vaults-secrets': m0002,
   '0003-attachments-metadata': m0003,
+  '0004-search': m0004,
 };

@@ -73,26 +73,42 @@ export function createAccess(deps: { clock: Clock }) {
    * SQL condition: the secret row `s` is visible at `min` or above. Used to scope list and search
    * queries in the database (never filtered after loading).
    */
-  function secretVisible(actor: Actor, principals: Principals, min: Level) {
+  function secretVisible(actor: Actor, principals: Principals, min: Level, opts: { correlated?: boolean } = {}) {
     const now = deps.clock.now();
     const need = levelRank[min];
     return (eb: ExpressionBuilder<DB & { s: DB['secrets'] }, 's'>): Expression<SqlBool> => {
       // cap() lifts even "no grant" to manage only for the all-passwords scope (an administrator role)
       if (cap(actor, 0) === levelRank.manage) return sql<SqlBool>`1 = 1`;
       if (cap(actor, need) < need) return sql<SqlBool>`1 = 0`;
+      // Two equivalent forms. `in`: the set of reachable folders is built once, which suits a plain
+      // listing; `correlated`: an O(depth) probe per candidate row, which suits a query that other
+      // conditions (text, tag, folder) already narrowed to few rows.
+      const viaTree = opts.correlated
+        ? eb.exists(
+            eb
+              .selectFrom('tree_paths as t')
+              .innerJoin('grants as g', 'g.node_id', 't.ancestor_id')
+              .select('g.id')
+              .whereRef('t.descendant_id', '=', 's.parent_node_id')
+              .where('t.inherits', '=', 1)
+              .where('g.principal_id', 'in', principals.ids)
+              .where('g.level', '>=', need)
+              .where((ib) => ib.or([ib('g.expires_at', 'is', null), ib('g.expires_at', '>', now)])),
+          )
+        : eb(
+            's.parent_node_id',
+            'in',
+            eb
+              .selectFrom('grants as g')
+              .innerJoin('tree_paths as t', 't.ancestor_id', 'g.node_id')
+              .select('t.descendant_id')
+              .where('g.principal_id', 'in', principals.ids)
+              .where('g.level', '>=', need)
+              .where('t.inherits', '=', 1)
+              .where((ib) => ib.or([ib('g.expires_at', 'is', null), ib('g.expires_at', '>', now)])),
+          );
       return eb.or([
-        eb(
-          's.parent_node_id',
-          'in',
-          eb
-            .selectFrom('grants as g')
-            .innerJoin('tree_paths as t', 't.ancestor_id', 'g.node_id')
-            .select('t.descendant_id')
-            .where('g.principal_id', 'in', principals.ids)
-            .where('g.level', '>=', need)
-            .where('t.inherits', '=', 1)
-            .where((ib) => ib.or([ib('g.expires_at', 'is', null), ib('g.expires_at', '>', now)])),
-        ),
+        viaTree,
         eb.exists(
           eb
             .selectFrom('grants as d')
@@ -104,6 +120,53 @@ export function createAccess(deps: { clock: Clock }) {
         ),
       ]);
     };
+  }
+
+  /**
+   * Levels on a page of secrets in two queries, whatever its size: `level` as secretLevel gives it,
+   * `viaTree` the part that comes from folder and vault grants (below `list`: only shared one by one).
+   */
+  async function secretLevels(
+    db: Executor,
+    actor: Actor,
+    principals: Principals | null,
+    secrets: ReadonlyArray<{ id: string; parent_node_id: string }>,
+  ): Promise<Map<string, { level: number; viaTree: number }>> {
+    const out = new Map<string, { level: number; viaTree: number }>();
+    if (!secrets.length) return out;
+    const direct = new Map<string, number>();
+    const inherited = new Map<string, number>();
+    if (principals) {
+      const now = deps.clock.now();
+      const ids = secrets.map((s) => s.id);
+      const parents = [...new Set(secrets.map((s) => s.parent_node_id))];
+      const d = await db
+        .selectFrom('grants')
+        .select(['node_id', (eb) => eb.fn.max('level').as('level')])
+        .where('node_id', 'in', ids)
+        .where('principal_id', 'in', principals.ids)
+        .where((eb) => eb.or([eb('expires_at', 'is', null), eb('expires_at', '>', now)]))
+        .groupBy('node_id')
+        .execute();
+      for (const r of d) direct.set(r.node_id, Number(r.level ?? 0));
+      const t = await db
+        .selectFrom('grants as g')
+        .innerJoin('tree_paths as t', 't.ancestor_id', 'g.node_id')
+        .select(['t.descendant_id', (eb) => eb.fn.max('g.level').as('level')])
+        .where('t.descendant_id', 'in', parents)
+        .where('t.inherits', '=', 1)
+        .where('g.principal_id', 'in', principals.ids)
+        .where((eb) => eb.or([eb('g.expires_at', 'is', null), eb('g.expires_at', '>', now)]))
+        .groupBy('t.descendant_id')
+        .execute();
+      for (const r of t) inherited.set(r.descendant_id, Number(r.level ?? 0));
+    }
+    for (const s of secrets) {
+      const viaTree = principals ? cap(actor, inherited.get(s.parent_node_id) ?? 0) : 0;
+      const level = principals ? Math.max(cap(actor, direct.get(s.id) ?? 0), viaTree) : 0;
+      out.set(s.id, { level, viaTree });
+    }
+    return out;
   }
 
   /** Why the actor has the level it has on a node: every contributing grant, nearest first. */
@@ -148,6 +211,6 @@ export function createAccess(deps: { clock: Clock }) {
     return { level: levelName(effective), steps, roleNote };
   }
 
-  return { principalsOf, nodeLevel, secretLevel, secretVisible, explain, cap };
+  return { principalsOf, nodeLevel, secretLevel, secretLevels, secretVisible, explain, cap };
 }
 export type Access = ReturnType<typeof createAccess>;

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+import { sql } from 'kysely';
 import { adminToken, call, createUser, dialects, type Harness, startHarness } from '../../../test/harness.ts';
 
 const SECRET_VALUE = 'db-canary-Xq7!pass';
@@ -181,6 +182,13 @@ for (const dialect of dialects) {
         [2, 1],
       );
       assert.deepEqual(hist.body.items[0].changedFields, ['password']);
+      assert.deepEqual(
+        hist.body.items.map((v: { changedBy: string; byUsername: string }) => [v.changedBy, v.byUsername]),
+        [
+          [owner.id, owner.username],
+          [owner.id, owner.username],
+        ],
+      );
       assert.ok(!hist.raw.includes('second-value'));
       const old = await call(h, 'POST', `/api/v1/secrets/${ids.db}/history/1/reveal`, { token: owner.token, body: { reason: 'audit' } });
       assert.equal(old.body.values.password, SECRET_VALUE);
@@ -241,6 +249,68 @@ for (const dialect of dialects) {
         0,
         'LIKE wildcards are literal',
       );
+    });
+
+    it('keeps the text index in step with creates, renames, moves and purges; wildcards are literal; direct children', async () => {
+      const v = await call(h, 'POST', '/api/v1/vaults', { token: owner.token, body: { name: `Index ${dialect}` } });
+      assert.equal(v.status, 201, v.raw);
+      const vault = v.body.id as string;
+      const mk = async (name: string, folderId?: string) => {
+        const r = await call(h, 'POST', '/api/v1/secrets', {
+          token: owner.token,
+          body: { vaultId: vault, ...(folderId ? { folderId } : {}), template: 'web-login', name, fields: { password: 'x' } },
+        });
+        assert.equal(r.status, 201, r.raw);
+        return r.body.id as string;
+      };
+      const found = async (q: string, extra = '') =>
+        (await call(h, 'GET', `/api/v1/secrets?q=${encodeURIComponent(q)}${extra}`, { token: owner.token })).body.items
+          .map((s: { id: string }) => s.id)
+          .sort();
+      const star = await mk('Qx* star [1]?');
+      const plain = await mk('Qxab plain 1x');
+      assert.deepEqual(await found('qx*'), [star], 'a * in the query is a literal star');
+      assert.deepEqual(await found('[1]?'), [star], 'brackets and ? are literal');
+      assert.deepEqual(await found('x*'), [star], 'short terms too');
+      assert.deepEqual(await found('qxab'), [plain]);
+      assert.deepEqual(await found('QXAB PLAIN'), [plain], 'case-insensitive');
+      const ren = await call(h, 'PATCH', `/api/v1/secrets/${plain}`, { token: owner.token, body: { name: 'Renamed zq-omega' } });
+      assert.equal(ren.status, 200, ren.raw);
+      assert.deepEqual(await found('qxab'), [], 'the old name is gone from the index');
+      assert.deepEqual(await found('zq-omega'), [plain]);
+      // the folder path is part of the text: a folder rename reaches the secrets inside
+      const f = await call(h, 'POST', '/api/v1/folders', { token: owner.token, body: { vaultId: vault, name: 'Idx Alpha' } });
+      const inFolder = await mk('leaf-in-folder', f.body.id);
+      assert.deepEqual(await found('idx alpha'), [inFolder]);
+      assert.equal(
+        (await call(h, 'PATCH', `/api/v1/folders/${f.body.id}`, { token: owner.token, body: { name: 'Idx Beta' } })).status,
+        200,
+      );
+      assert.deepEqual(await found('idx alpha'), []);
+      assert.deepEqual(await found('idx beta'), [inFolder]);
+      // direct children only, and the vault top
+      const sub = await call(h, 'POST', '/api/v1/folders', {
+        token: owner.token,
+        body: { vaultId: vault, parentId: f.body.id, name: 'Deeper' },
+      });
+      const deeper = await mk('leaf-deeper', sub.body.id);
+      assert.deepEqual(await found('leaf-', `&folderId=${f.body.id}`), [deeper, inFolder].sort());
+      assert.deepEqual(await found('leaf-', `&folderId=${f.body.id}&direct=true`), [inFolder]);
+      const top = (await call(h, 'GET', `/api/v1/secrets?vaultId=${vault}&direct=true&limit=500`, { token: owner.token })).body.items;
+      assert.ok(top.some((s: { id: string }) => s.id === star));
+      assert.ok(top.every((s: { folderId: string | null }) => s.folderId === null));
+      assert.equal((await call(h, 'GET', '/api/v1/secrets?direct=true', { token: owner.token })).status, 400);
+      // trash hides, purge removes the index entry
+      assert.equal((await call(h, 'DELETE', `/api/v1/secrets/${star}`, { token: owner.token })).status, 204);
+      assert.deepEqual(await found('qx*'), []);
+      assert.equal((await call(h, 'DELETE', `/api/v1/trash/${star}`, { token: owner.token })).status, 204);
+      if (dialect === 'sqlite') {
+        const c = await sql<{ n: number; k: number; s: number }>`
+          select (select count(*) from secret_search) as n, (select count(*) from secret_search_keys) as k,
+                 (select count(*) from secrets) as s`.execute(h.database.db);
+        assert.equal(c.rows[0]?.n, c.rows[0]?.s, 'one index row per secret');
+        assert.equal(c.rows[0]?.k, c.rows[0]?.s);
+      }
     });
 
     it('pages with a cursor without gaps or repeats', async () => {

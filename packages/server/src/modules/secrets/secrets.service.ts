@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { CreateSecret, SearchQuery, TemplateField, UpdateSecret } from '@coffer/contracts/secrets';
 import type { AccessPolicy, Level } from '@coffer/contracts/vaults';
-import { type SqlBool, sql } from 'kysely';
+import { type SqlBool, SqliteAdapter, sql } from 'kysely';
 import type { Db, Executor, Trx } from '../../db/database.ts';
 import type { SecretTable } from '../../db/schema.ts';
 import { AppError } from '../../lib/app-error.ts';
@@ -61,6 +61,7 @@ export function createSecretsService(deps: {
   audited: ReturnType<typeof createAudited>;
 }) {
   const { db, clock, seal, access, vaults, templates, audited } = deps;
+  const sqlite = db.getExecutor().adapter instanceof SqliteAdapter;
 
   async function templateOf(exec: Executor, id: string) {
     const t = await exec.selectFrom('templates').selectAll().where('id', '=', id).executeTakeFirstOrThrow();
@@ -82,14 +83,57 @@ export function createSecretsService(deps: {
   }
 
   async function present(exec: Executor, s: SecretTable, level: number, shared: boolean) {
-    const t = await templateOf(exec, s.template_id);
+    const [info] = await pageInfo(exec, [s]);
+    return presentWith(s, level, shared, info as PageInfo);
+  }
+
+  interface PageInfo {
+    template: string;
+    path: string;
+    sensitiveFields: string[];
+  }
+
+  /** What presenting needs beyond the row, for a whole page in three queries. */
+  async function pageInfo(exec: Executor, rows: SecretTable[]): Promise<PageInfo[]> {
+    if (!rows.length) return [];
+    const templateIds = [...new Set(rows.map((r) => r.template_id))];
+    const folderIds = [...new Set(rows.filter((r) => r.parent_node_id !== r.vault_id).map((r) => r.parent_node_id))];
+    const slugs = new Map(
+      (await exec.selectFrom('templates').select(['id', 'slug']).where('id', 'in', templateIds).execute()).map((t) => [t.id, t.slug]),
+    );
+    const paths = new Map(
+      folderIds.length
+        ? (await exec.selectFrom('folders').select(['id', 'path']).where('id', 'in', folderIds).execute()).map((f) => [f.id, f.path])
+        : [],
+    );
+    const fields = new Map<string, string[]>();
+    const valueRows = await exec
+      .selectFrom('secret_values')
+      .select(['secret_id', 'field'])
+      .where(
+        'secret_id',
+        'in',
+        rows.map((r) => r.id),
+      )
+      .orderBy('secret_id')
+      .orderBy('field')
+      .execute();
+    for (const v of valueRows) {
+      const list = fields.get(v.secret_id);
+      if (list) list.push(v.field);
+      else fields.set(v.secret_id, [v.field]);
+    }
+    return rows.map((r) => ({
+      template: slugs.get(r.template_id) ?? '',
+      path: r.parent_node_id === r.vault_id ? '/' : (paths.get(r.parent_node_id) ?? '/'),
+      sensitiveFields: fields.get(r.id) ?? [],
+    }));
+  }
+
+  function presentWith(s: SecretTable, level: number, shared: boolean, info: PageInfo) {
     const clear = JSON.parse(s.clear_fields) as ClearFields;
     const viewable = level >= levelRank.view;
-    const sensitiveFields = viewable
-      ? (await exec.selectFrom('secret_values').select('field').where('secret_id', '=', s.id).orderBy('field').execute()).map(
-          (r) => r.field,
-        )
-      : [];
+    const sensitiveFields = viewable ? info.sensitiveFields : [];
     const fields: Record<string, string> = {};
     if (viewable) {
       for (const slug of COLUMN_SLUGS) if (s[slug]) fields[slug] = s[slug];
@@ -99,8 +143,8 @@ export function createSecretsService(deps: {
       id: s.id,
       vaultId: s.vault_id,
       folderId: s.parent_node_id === s.vault_id ? null : s.parent_node_id,
-      path: await pathOf(exec, s),
-      template: t.slug,
+      path: info.path,
+      template: info.template,
       name: s.name,
       username: viewable ? s.username : '',
       host: viewable ? s.host : '',
@@ -224,6 +268,38 @@ export function createSecretsService(deps: {
       search_text: searchText([base.name, values.username, values.host, values.url, base.description, path, ...tags, ...extra]),
     };
   }
+
+  /** Rebuilds the search text of the secrets directly in these folders after their paths changed. */
+  async function reindexFolders(trx: Trx, folderIds: string[]) {
+    const templateFields = new Map<string, TemplateField[]>();
+    for (let i = 0; i < folderIds.length; i += 500) {
+      const chunk = folderIds.slice(i, i + 500);
+      const rows = await trx.selectFrom('secrets').selectAll().where('parent_node_id', 'in', chunk).execute();
+      if (!rows.length) continue;
+      const paths = new Map(
+        (await trx.selectFrom('folders').select(['id', 'path']).where('id', 'in', chunk).execute()).map((f) => [f.id, f.path]),
+      );
+      for (const s of rows) {
+        let fields = templateFields.get(s.template_id);
+        if (!fields) {
+          fields = (await templateOf(trx, s.template_id)).fields;
+          templateFields.set(s.template_id, fields);
+        }
+        const clear = JSON.parse(s.clear_fields) as ClearFields;
+        const values: SplitValues = {
+          username: s.username,
+          host: s.host,
+          url: s.url,
+          clear: clear.values,
+          custom: clear.custom,
+          sensitive: {},
+        };
+        const next = rowFrom(s, values, paths.get(s.parent_node_id) ?? '/', fields).search_text;
+        if (next !== s.search_text) await trx.updateTable('secrets').set({ search_text: next }).where('id', '=', s.id).execute();
+      }
+    }
+  }
+  vaults.onPathsChanged(reindexFolders);
 
   async function resolveParent(trx: Executor, ctx: RequestContext, vaultId: string, folderId: string | null | undefined) {
     const vault = await trx.selectFrom('vaults').select('id').where('id', '=', vaultId).executeTakeFirst();
@@ -410,12 +486,20 @@ export function createSecretsService(deps: {
   async function history(ctx: RequestContext, id: string) {
     return audited(ctx, { action: 'secret.history', objectType: 'secret', objectId: id, readOnly: true }, async (trx) => {
       await load(trx, ctx, id, 'view');
-      const rows = await trx.selectFrom('secret_versions').selectAll().where('secret_id', '=', id).orderBy('version', 'desc').execute();
+      const rows = await trx
+        .selectFrom('secret_versions')
+        .leftJoin('users', 'users.id', 'secret_versions.changed_by')
+        .selectAll('secret_versions')
+        .select('users.username as by_username')
+        .where('secret_versions.secret_id', '=', id)
+        .orderBy('secret_versions.version', 'desc')
+        .execute();
       return {
         items: rows.map((r) => ({
           version: r.version,
           action: r.action,
           changedBy: r.changed_by,
+          byUsername: r.by_username ?? null,
           changedAt: iso(r.changed_at) as string,
           changedFields: JSON.parse(r.changed_fields) as string[],
         })),
@@ -605,6 +689,10 @@ export function createSecretsService(deps: {
       if (!principals) throw new AppError('auth.required', 'Authentication is required.');
       const limit = q.limit ?? 50;
       const sort = q.sort ?? 'name';
+      const term = q.q?.trim().normalize('NFKC').toLowerCase() ?? '';
+      const tags = q.tag === undefined ? [] : Array.isArray(q.tag) ? q.tag : [q.tag];
+      // a text, tag or folder condition usually narrows to few rows: probe visibility per row then
+      const narrowed = term !== '' || tags.length > 0 || q.folderId !== undefined;
       let query = trx.selectFrom('secrets as s').selectAll('s');
       query = q.trash ? query.where('s.deleted_at', 'is not', null) : query.where('s.deleted_at', 'is', null);
       if (q.sharedOnly) {
@@ -618,27 +706,45 @@ export function createSecretsService(deps: {
             .where((ib) => ib.or([ib('g.expires_at', 'is', null), ib('g.expires_at', '>', now)])),
         );
       } else {
-        query = query.where(access.secretVisible(ctx.actor, principals, q.trash ? 'edit' : 'list'));
+        query = query.where(access.secretVisible(ctx.actor, principals, q.trash ? 'edit' : 'list', { correlated: narrowed }));
         if (q.includeShared === false) {
           // only what a folder or vault grant reaches: leave out secrets shared one by one
           const now = clock.now();
-          query = query.where('s.parent_node_id', 'in', (eb) =>
-            eb
-              .selectFrom('grants as g')
-              .innerJoin('tree_paths as t', 't.ancestor_id', 'g.node_id')
-              .select('t.descendant_id')
-              .where('g.principal_id', 'in', principals.ids)
-              .where('t.inherits', '=', 1)
-              .where((ib) => ib.or([ib('g.expires_at', 'is', null), ib('g.expires_at', '>', now)])),
+          query = query.where((eb) =>
+            eb.exists(
+              eb
+                .selectFrom('tree_paths as t')
+                .innerJoin('grants as g', 'g.node_id', 't.ancestor_id')
+                .select('g.id')
+                .whereRef('t.descendant_id', '=', 's.parent_node_id')
+                .where('t.inherits', '=', 1)
+                .where('g.principal_id', 'in', principals.ids)
+                .where((ib) => ib.or([ib('g.expires_at', 'is', null), ib('g.expires_at', '>', now)])),
+            ),
           );
         }
       }
-      if (q.q?.trim()) {
-        const pattern = `%${likeEscape(q.q.trim().normalize('NFKC').toLowerCase())}%`;
-        query = query.where(sql<SqlBool>`s.search_text like ${pattern} escape '!'`);
+      if (term) {
+        if (sqlite && [...term].length >= 3) {
+          // the FTS5 trigram index (migration 0004); GLOB is exact, so no second check is needed
+          const glob = `*${term.replace(/[*?[\]]/g, (c) => `[${c}]`)}*`;
+          query = query.where(
+            sql<SqlBool>`s.id in (select k.secret_id from secret_search_keys k where k.k in (select rowid from secret_search where body glob ${glob}))`,
+          );
+        } else {
+          // PostgreSQL: served by the pg_trgm GIN index; SQLite below three characters: a scan
+          query = query.where(sql<SqlBool>`s.search_text like ${`%${likeEscape(term)}%`} escape '!'`);
+        }
       }
       if (q.vaultId) query = query.where('s.vault_id', '=', q.vaultId);
-      if (q.folderId) {
+      if (q.direct) {
+        const parent = q.folderId ?? q.vaultId;
+        if (!parent)
+          throw new AppError('validation.failed', 'direct needs a folderId or a vaultId.', {
+            details: [{ path: '/direct', message: 'needs folderId or vaultId' }],
+          });
+        query = query.where('s.parent_node_id', '=', parent);
+      } else if (q.folderId) {
         const folderId = q.folderId;
         query = query.where('s.parent_node_id', 'in', (eb) =>
           eb.selectFrom('tree_paths').select('descendant_id').where('ancestor_id', '=', folderId),
@@ -648,7 +754,6 @@ export function createSecretsService(deps: {
         const slug = q.template;
         query = query.where('s.template_id', 'in', (eb) => eb.selectFrom('templates').select('id').where('slug', '=', slug));
       }
-      const tags = q.tag === undefined ? [] : Array.isArray(q.tag) ? q.tag : [q.tag];
       for (const tag of tags)
         query = query.where('s.id', 'in', (eb) => eb.selectFrom('secret_tags').select('secret_id').where('tag', '=', tag));
       const colors = q.color === undefined ? [] : Array.isArray(q.color) ? q.color : [q.color];
@@ -674,12 +779,12 @@ export function createSecretsService(deps: {
       }
       const rows = await query.limit(limit + 1).execute();
       const page = rows.slice(0, limit);
-      const items = [];
-      for (const s of page) {
-        const level = await access.secretLevel(trx, ctx.actor, s);
-        const viaFolder = await access.nodeLevel(trx, ctx.actor, s.parent_node_id, principals);
-        items.push(await present(trx, s, level, viaFolder < levelRank.list));
-      }
+      const levels = await access.secretLevels(trx, ctx.actor, principals, page);
+      const infos = await pageInfo(trx, page);
+      const items = page.map((s, i) => {
+        const l = levels.get(s.id) ?? { level: 0, viaTree: 0 };
+        return presentWith(s, l.level, l.viaTree < levelRank.list, infos[i] as PageInfo);
+      });
       const last = page.at(-1);
       const nextCursor =
         rows.length > limit && last

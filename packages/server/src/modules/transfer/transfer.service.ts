@@ -1,5 +1,6 @@
 import type { TemplateField } from '@coffer/contracts/secrets';
 import type { ExportRequest, ImportReport, ImportRequest } from '@coffer/contracts/transfer';
+import { SqliteAdapter, sql } from 'kysely';
 import type { Db, Executor, Trx } from '../../db/database.ts';
 import type { SecretTable, SecretValueTable, SecretVersionTable } from '../../db/schema.ts';
 import { AppError } from '../../lib/app-error.ts';
@@ -111,13 +112,18 @@ export function createTransferService(deps: {
     return (binding: { type: string; id: string; field: string }, plaintext: string) => keyring.encrypt(binding, plaintext);
   }
 
+  async function refreshStatistics(exec: Executor) {
+    if (exec.getExecutor().adapter instanceof SqliteAdapter) await sql`pragma optimize`.execute(exec);
+    else await sql`analyze secrets, secret_values, secret_tags, folders, tree_paths`.execute(exec);
+  }
+
   async function importFile(ctx: RequestContext, input: ImportRequest): Promise<ImportReport> {
     requireUser(ctx.actor);
     // refuse early, before the parsing and key-derivation work (re-checked in the transaction)
     await target(db, ctx, input.vaultId, input.folderId, 'edit');
     const parsed = await parse(input);
     const dryRun = input.dryRun ?? false;
-    return audited(
+    const report = await audited(
       ctx,
       { action: 'secret.import', objectType: input.folderId ? 'folder' : 'vault', objectId: input.folderId ?? input.vaultId },
       async (trx, ev) => {
@@ -259,6 +265,10 @@ export function createTransferService(deps: {
         return report;
       },
     );
+    // A large import changes the shape of the tables: refresh the planner's statistics now rather
+    // than when autovacuum (PostgreSQL) or a later optimize (SQLite) gets to it.
+    if (!dryRun && report.created >= 1000) await refreshStatistics(db);
+    return report;
   }
 
   async function exportFile(ctx: RequestContext, input: ExportRequest) {

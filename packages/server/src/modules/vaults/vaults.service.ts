@@ -66,6 +66,8 @@ export function presentGrant(g: GrantTable) {
  */
 export function createVaultsService(deps: { clock: Clock; access: Access; audited: ReturnType<typeof createAudited> }) {
   const { clock, access, audited } = deps;
+  /** Told, inside the transaction, which folders got a new path (secrets keep the path in their search text). */
+  const pathListeners: Array<(trx: Trx, folderIds: string[]) => Promise<void>> = [];
 
   /** Level on the node; 404 unless at least `list` (or something visible inside it). */
   async function requireNode(trx: Executor, ctx: RequestContext, nodeId: string, need: Level, what: string): Promise<number> {
@@ -420,6 +422,7 @@ export function createVaultsService(deps: { clock: Clock; access: Access; audite
         .where('parent_node_id', 'in', ids.slice(i, i + 500))
         .execute();
     }
+    for (const listener of pathListeners) await listener(trx, ids);
   }
 
   async function updateFolder(
@@ -642,6 +645,9 @@ export function createVaultsService(deps: { clock: Clock; access: Access; audite
     requireVisibleVault,
     nodeInfo,
     seesInside,
+    onPathsChanged: (listener: (trx: Trx, folderIds: string[]) => Promise<void>) => {
+      pathListeners.push(listener);
+    },
   };
 }
 export type VaultsService = ReturnType<typeof createVaultsService>;
