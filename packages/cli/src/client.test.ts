@@ -404,6 +404,123 @@ for (const dialect of dialects) {
       assert.match(recursiveHuman.stdout, /\nInfra\/Servers\/web\nProd\/\nProd\/db\n$/);
     });
 
+    it('vault create and vault ls; mkdir creates a folder, -p its missing parents', async () => {
+      const bobBefore = await B(['vault', 'ls']);
+      expectCode(bobBefore, 0);
+      assert.equal(bobBefore.stdout, '', 'bob sees no vault yet');
+      const made = await A(['vault', 'create', 'Ops', '--description', 'operations', '--json']);
+      expectCode(made, 0);
+      assert.equal(json(made).name, 'Ops');
+      assert.equal(json(made).description, 'operations');
+      assert.equal(json(made).myLevel, 'manage');
+      ids.ops = json(made).id;
+      const slashed = await A(['vault', 'create', 'Lab/2']);
+      expectCode(slashed, 0);
+      assert.equal(slashed.stdout, 'Created vault Lab\\/2/.\n', 'the name is taken as typed and shown as a path');
+      const dup = await A(['vault', 'create', 'ops']);
+      expectCode(dup, 6);
+      assert.match(dup.stderr, errorLine('conflict'));
+      const usage = await Promise.all([
+        A(['vault', 'create', '  ']),
+        A(['vault', 'create']),
+        A(['vault', 'create', 'a', 'b']),
+        A(['vault', 'nope']),
+        A(['vault']),
+        A(['vault', 'ls', 'extra']),
+      ]);
+      for (const u of usage) {
+        expectCode(u, 2);
+        assert.match(u.stderr, /^coffer: .+\n\nUsage: coffer vault/);
+      }
+      const list = await A(['vault', 'ls', '--json']);
+      expectCode(list, 0);
+      assert.deepEqual(
+        json(list).map((v: { name: string; myLevel: string }) => `${v.name} ${v.myLevel}`),
+        ['Infra manage', 'Lab/2 manage', 'Ops manage', 'Prod manage'],
+      );
+      const human = await A(['vault', 'ls']);
+      assert.match(human.stdout, /^Ops\/ +manage +operations$/m);
+      assert.match(human.stdout, /^Lab\\\/2\/ +manage$/m);
+      assert.equal(human.stdout.split('\n')[0]?.split(/ +/)[0], 'Infra/');
+
+      const one = await A(['mkdir', '/Ops/A']);
+      expectCode(one, 0);
+      assert.equal(one.stdout, 'Created Ops/A/\n');
+      const again = await A(['mkdir', 'Ops/a']);
+      expectCode(again, 6, 'the folder exists (names match without regard to case)');
+      const noParent = await A(['mkdir', 'Ops/X/Y']);
+      expectCode(noParent, 3);
+      assert.match(noParent.stderr, /^error: Ops\/X: No such folder\. \(not_found, request req_\S+\)\n$/);
+      const deep = await A(['mkdir', '-p', 'Ops/A/B/C', '--json']);
+      expectCode(deep, 0);
+      assert.deepEqual(json(deep).created, ['Ops/A/B', 'Ops/A/B/C']);
+      assert.equal(json(deep).path, 'Ops/A/B/C');
+      assert.equal(json(deep).vaultId, ids.ops);
+      assert.match(json(deep).id, /^fld_/);
+      const exists = await A(['mkdir', 'Ops/A/B/C', '--parents']);
+      expectCode(exists, 0);
+      assert.equal(exists.stdout, 'Ops/A/B/C/ exists already.\n');
+      const partly = await A(['mkdir', '-p', 'Ops/A/D/E']);
+      assert.equal(partly.stdout, 'Created Ops/A/D/\nCreated Ops/A/D/E/\n');
+      for (const u of await Promise.all([A(['mkdir', 'Ops']), A(['mkdir', '-p', 'Ops']), A(['mkdir', 'Ops/a\\/b']), A(['mkdir'])])) {
+        expectCode(u, 2);
+        assert.match(u.stderr, /\n\nUsage: coffer mkdir/);
+      }
+      const [noVault, noVaultP, bobHidden] = await Promise.all([
+        A(['mkdir', 'Nope/A']),
+        A(['mkdir', '-p', 'Nope/A/B']),
+        B(['mkdir', '-p', 'Ops/A/Z']),
+      ]);
+      expectCode(noVault, 3);
+      expectCode(noVaultP, 3);
+      expectCode(bobHidden, 3, 'a vault bob cannot see reads as missing');
+      const grant = await call(h, 'POST', '/api/v1/grants', {
+        token: alice.token,
+        body: { nodeId: ids.ops, principalType: 'user', principalId: bob.id, level: 'view' },
+      });
+      assert.equal(grant.status, 201, grant.raw);
+      const bobView = await B(['mkdir', 'Ops/A/Z']);
+      expectCode(bobView, 4, 'view is not edit');
+      assert.match(bobView.stderr, errorLine('forbidden'));
+      assert.equal((await B(['vault', 'ls'])).stdout, 'Ops/  view    operations\n');
+      const folders = await call(h, 'GET', `/api/v1/folders?vaultId=${ids.ops}`, { token: alice.token });
+      assert.deepEqual(
+        folders.body.items.map((f: { path: string }) => f.path),
+        ['/A'],
+      );
+    });
+
+    it('ls shows only what is directly in a vault or folder (the server filters); -R everything', async () => {
+      for (const p of ['Ops/root-note', 'Ops/A/top-note', 'Ops/A/B/C/deep-note']) {
+        expectCode(await A(['set', p, '--template', 'secure-note', '--field-stdin', 'notes'], { input: 'n' }), 0, p);
+      }
+      const [top, a, b, tree] = await Promise.all([
+        A(['ls', 'Ops']),
+        A(['ls', 'Ops/A']),
+        A(['ls', 'Ops/A/B', '--json']),
+        A(['ls', '-R', 'Ops', '--json']),
+      ]);
+      assert.equal(top.stdout, 'A/\nroot-note\n');
+      assert.equal(a.stdout, 'B/\nD/\ntop-note\n');
+      assert.deepEqual(
+        json(b).map((e: { type: string; path: string }) => `${e.type} ${e.path}`),
+        ['folder Ops/A/B/C'],
+      );
+      assert.deepEqual(
+        json(tree).map((e: { type: string; path: string }) => `${e.type} ${e.path}`),
+        [
+          'folder Ops/A',
+          'folder Ops/A/B',
+          'folder Ops/A/B/C',
+          'secret Ops/A/B/C/deep-note',
+          'folder Ops/A/D',
+          'folder Ops/A/D/E',
+          'secret Ops/A/top-note',
+          'secret Ops/root-note',
+        ],
+      );
+    });
+
     it('mv moves one or several secrets; rm sends them to the trash', async () => {
       const one = await A(['mv', 'Infra/Servers/web', 'Infra/Servers/Linux']);
       expectCode(one, 0);
@@ -506,7 +623,13 @@ for (const dialect of dialects) {
       expectCode(gen, 0);
       const r = await A(['history', 'Infra/Servers/web', '--json']);
       expectCode(r, 0);
-      const versions = json(r) as Array<{ version: number; action: string; changedFields: string[]; changedBy: string }>;
+      const versions = json(r) as Array<{
+        version: number;
+        action: string;
+        changedFields: string[];
+        changedBy: string;
+        byUsername: string;
+      }>;
       assert.deepEqual(
         versions.map((v) => v.version),
         [5, 4, 3, 2, 1],
@@ -517,9 +640,11 @@ for (const dialect of dialects) {
       );
       assert.deepEqual(versions[0]?.changedFields, ['password']);
       assert.equal(versions[4]?.changedBy, alice.id);
+      assert.deepEqual(new Set(versions.map((v) => v.byUsername)), new Set([alice.username]), 'user names, not ids');
       assert.ok(!r.stdout.includes(CANARY.web));
       const human = await A(['history', 'Infra/Servers/web']);
-      assert.match(human.stdout, /^History of Infra\/Servers\/web:\n {2}v5 +\S+ +update +by usr_\S+ +password\n/);
+      assert.match(human.stdout, new RegExp(`^History of Infra/Servers/web:\\n {2}v5 +\\S+ +update +by ${alice.username} +password\\n`));
+      assert.ok(!human.stdout.includes(alice.id), 'no user ids in the human output');
       const pw = await A(['reveal', 'Infra/Servers/web', '--field', 'password']);
       assert.notEqual(pw.stdout, `${CANARY.web}\n`, 'the generated password replaced the old one');
       assert.equal(pw.stdout.trim().length, 24);
@@ -654,13 +779,21 @@ describe('coffer client usage', () => {
     const r = await cli(cfg, ['--help']);
     expectCode(r, 0);
     assert.match(r.stdout, /3 not found .*\n4 permission denied, 5 not signed in or the session is invalid, 6 conflict/);
-    const names = ['login', 'logout', 'ls', 'get', 'reveal', 'set', 'mv', 'rm', 'search', 'share', 'history', 'gen', 'import'];
-    const helps = await Promise.all(names.map((n) => cli(cfg, [n, '--help'])));
+    const names = ['login', 'logout', 'ls', 'get', 'reveal', 'set', 'mv', 'rm', 'search', 'share', 'history', 'gen', 'import'].concat([
+      'vault create',
+      'vault ls',
+      'mkdir',
+    ]);
+    const helps = await Promise.all(names.map((n) => cli(cfg, [...n.split(' '), '--help'])));
     helps.forEach((hr, i) => {
       expectCode(hr, 0);
       assert.ok(hr.stdout.startsWith(`Usage: coffer ${names[i]}`), hr.stdout);
       assert.match(r.stdout, new RegExp(`\\n  ${names[i]} `));
     });
+    const vault = await cli(cfg, ['vault', '--help']);
+    expectCode(vault, 0);
+    assert.match(vault.stdout, /^Usage: coffer vault <command>/);
+    assert.match(vault.stdout, /\n {2}create +Create a vault\n {2}ls +/);
     assert.equal(existsSync(cfg), false);
   });
 });

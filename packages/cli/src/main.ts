@@ -20,6 +20,7 @@ import { historyCommand, searchCommand } from './commands/search.ts';
 import { setCommand } from './commands/set.ts';
 import { shareCommand } from './commands/share.ts';
 import { unsealCommand } from './commands/unseal.ts';
+import { mkdirCommand, vaultCreateCommand, vaultLsCommand } from './commands/vault.ts';
 
 const adminCommands: Command[] = [initCommand, migrateCommand, sealStatusCommand, unsealCommand, auditVerifyCommand, rotateKeyCommand];
 const clientCommands: Command[] = [
@@ -36,8 +37,12 @@ const clientCommands: Command[] = [
   historyCommand,
   genCommand,
   importCommand,
+  vaultCreateCommand,
+  vaultLsCommand,
+  mkdirCommand,
 ];
 const commands: Command[] = [...adminCommands, ...clientCommands];
+const vaultCommands: Command[] = [vaultCreateCommand, vaultLsCommand];
 
 const auditUsage = `Usage: coffer audit <command> [options]
 
@@ -45,6 +50,13 @@ Commands:
   verify    ${auditVerifyCommand.summary}
 
 Run coffer audit verify --help for its options.`;
+
+const vaultUsage = `Usage: coffer vault <command> [options]
+
+Commands:
+${vaultCommands.map((c) => `  ${c.name.slice('vault '.length).padEnd(10)}${c.summary}`).join('\n')}
+
+Run coffer vault <command> --help for its options.`;
 
 const globalUsage = `Usage: coffer <command> [options]
 
@@ -81,6 +93,14 @@ function resolve(argv: string[]): { cmd: Command; rest: string[] } | { help: str
     if (sub === undefined) throw new UsageError('coffer audit needs a command', auditUsage);
     if (sub !== 'verify') throw new UsageError(`unknown command "audit ${sub}"`, auditUsage);
     return { cmd: auditVerifyCommand, rest: subRest };
+  }
+  if (first === 'vault') {
+    const [sub, ...subRest] = rest;
+    if (isHelp(sub)) return { help: vaultUsage };
+    if (sub === undefined) throw new UsageError('coffer vault needs a command', vaultUsage);
+    const cmd = vaultCommands.find((c) => c.name === `vault ${sub}`);
+    if (!cmd) throw new UsageError(`unknown command "vault ${sub}"`, vaultUsage);
+    return { cmd, rest: subRest };
   }
   const cmd = commands.find((c) => c.name === first);
   if (!cmd) throw new UsageError(first.startsWith('-') ? `unknown option "${first}"` : `unknown command "${first}"`, globalUsage);

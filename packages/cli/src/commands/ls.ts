@@ -30,10 +30,13 @@ const isNotFound = (e: unknown) => e instanceof CliError && e.exitCode === CLIEN
 
 const byName = (a: { name: string }, b: { name: string }) => a.name.localeCompare(b.name);
 
-/** Every secret of a vault or below a folder (search pages of 500). */
-async function secretsBelow(client: CofferClient, vaultId: string, folderId: string | null): Promise<Secret[]> {
+/**
+ * The secrets directly in a vault's top or a folder (`direct`), else every secret below it
+ * (search pages of 500). `direct` leaves the filtering to the server: only those are fetched.
+ */
+async function secretsIn(client: CofferClient, vaultId: string, folderId: string | null, direct: boolean): Promise<Secret[]> {
   const all: Secret[] = [];
-  const query = folderId ? { folderId, limit: 500 } : { vaultId, limit: 500 };
+  const query = { ...(folderId ? { folderId } : { vaultId }), ...(direct ? { direct: true } : {}), limit: 500 };
   for await (const s of client.secrets.searchAll(query)) if (s.vaultId === vaultId) all.push(s);
   return all;
 }
@@ -112,9 +115,10 @@ async function listBelow(
   folderPath: string,
   recursive: boolean,
 ): Promise<Entry[]> {
-  const [folders, secrets] = await Promise.all([subfolders(client, vaultId, folderId), secretsBelow(client, vaultId, folderId)]);
+  // one search: directly in the folder, or (recursive) the whole subtree, sorted out per folder below
+  const [folders, secrets] = await Promise.all([subfolders(client, vaultId, folderId), secretsIn(client, vaultId, folderId, !recursive)]);
   const entries: Entry[] = [];
-  const direct = secrets.filter((s) => s.folderId === folderId).sort(byName);
+  const direct = (recursive ? secrets.filter((s) => s.folderId === folderId) : secrets).sort(byName);
   for (const f of folders.sort(byName)) {
     entries.push({ type: 'folder', id: f.id, name: f.name, path: cliPath(vaultName, f.path) });
     if (recursive) entries.push(...(await listBelowKnown(client, vaultId, vaultName, f, secrets)));

@@ -24,7 +24,8 @@ The versions of a secret (PATH = VAULT/[FOLDER/...]SECRET, or id:ID), newest fir
 it, when, and which fields (names only, never values).
 
 Options:
-  --json        print [{version, action, changedBy, changedAt, changedFields}]
+  --json        print [{version, action, changedBy, byUsername, changedAt, changedFields}]
+                (changedBy: the user id; byUsername: null when the user no longer exists)
   -h, --help    this help
 
 ${EXIT_CODES_HELP}`;
@@ -99,7 +100,9 @@ export const historyCommand: Command = clientCommand({
     const lines = [`History of ${title}:`];
     for (const v of versions) {
       const fields = v.changedFields.length ? `  ${v.changedFields.join(', ')}` : '';
-      lines.push(`  v${String(v.version).padEnd(4)} ${v.changedAt}  ${v.action.padEnd(8)} by ${v.changedBy ?? 'unknown'}${fields}`);
+      lines.push(
+        `  v${String(v.version).padEnd(4)} ${v.changedAt}  ${v.action.padEnd(8)} by ${v.byUsername ?? v.changedBy ?? 'unknown'}${fields}`,
+      );
     }
     out(lines.join('\n'));
     return CLIENT_EXIT.ok;
