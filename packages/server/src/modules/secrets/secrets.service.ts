@@ -3,6 +3,7 @@ import type { CreateSecret, SearchQuery, TemplateField, UpdateSecret } from '@co
 import type { AccessPolicy, Level } from '@coffer/contracts/vaults';
 import { type SqlBool, SqliteAdapter, sql } from 'kysely';
 import type { Db, Executor, Trx } from '../../db/database.ts';
+import { prepared } from '../../db/prepared.ts';
 import type { SecretTable } from '../../db/schema.ts';
 import { AppError } from '../../lib/app-error.ts';
 import type { Clock } from '../../lib/clock.ts';
@@ -74,8 +75,12 @@ export function createSecretsService(deps: {
     return f?.path ?? '/';
   }
 
+  const valuesQuery = prepared<'id', { field: string; value_enc: string }>((db, p) =>
+    db.selectFrom('secret_values').select(['field', 'value_enc']).where('secret_id', '=', p('id')),
+  );
+
   async function loadValues(exec: Executor, s: SecretTable): Promise<SplitValues> {
-    const rows = await exec.selectFrom('secret_values').selectAll().where('secret_id', '=', s.id).execute();
+    const rows = await valuesQuery(exec, { id: s.id });
     const sensitive: Record<string, string> = {};
     for (const r of rows) sensitive[r.field] = (await seal.decrypt(exec, valueBinding(s.id, r.field), r.value_enc)).toString('utf8');
     const clear = JSON.parse(s.clear_fields) as ClearFields;
@@ -165,40 +170,63 @@ export function createSecretsService(deps: {
     };
   }
 
-  /** The secret and the actor's level on it; 404 below `list`, 403 below `need`. */
+  /** The secret, the best live grant on itself and the best one its folder inherits, in one query. */
+  const loadQuery = prepared<'id' | 'user' | 'now', SecretTable & { direct_level: number | null; tree_level: number | null }>((db, p) => {
+    const mine = sql`(g.principal_id = ${p('user')} or g.principal_id in (select group_id from group_members where user_id = ${p('user')}))`;
+    const live = sql`(g.expires_at is null or g.expires_at > ${p('now')})`;
+    return {
+      compile: () =>
+        sql`select s.*,
+                (select max(g.level) from grants g where g.node_id = s.id and ${mine} and ${live}) as direct_level,
+                (select max(g.level) from tree_paths t join grants g on g.node_id = t.ancestor_id
+                  where t.descendant_id = s.parent_node_id and t.inherits = 1 and ${mine} and ${live}) as tree_level
+              from secrets s where s.id = ${p('id')}`.compile(db),
+    };
+  });
+
+  /**
+   * The secret and the actor's level on it (and the part of it that comes through the tree);
+   * 404 below `list`, 403 below `need`.
+   */
   async function load(trx: Executor, ctx: RequestContext, id: string, need: Level, opts: { deleted?: boolean } = {}) {
-    const s = await trx.selectFrom('secrets').selectAll().where('id', '=', id).executeTakeFirst();
-    if (!s || (s.deleted_at !== null) !== (opts.deleted ?? false)) throw notFound();
-    const level = await access.secretLevel(trx, ctx.actor, s);
+    const userId = ctx.actor.kind === 'user' ? ctx.actor.userId : null;
+    const [row] = await loadQuery(trx, { id, user: userId ?? '', now: clock.now() });
+    if (!row || (row.deleted_at !== null) !== (opts.deleted ?? false)) throw notFound();
+    const { direct_level, tree_level, ...s } = row;
+    const viaTree = userId ? access.cap(ctx.actor, Number(tree_level ?? 0)) : 0;
+    const level = userId ? Math.max(access.cap(ctx.actor, Number(direct_level ?? 0)), viaTree) : 0;
     if (level < levelRank.list) throw notFound();
     if (level < levelRank[need]) throw new AppError('forbidden', `You need ${need} access on this secret.`);
-    return { s, level };
+    return { s: s as SecretTable, level, viaTree };
   }
 
   /** The effective access policy: merged from the vault down to the secret's folder; a folder
    * that does not inherit the policy starts afresh. `source` names where requireReason comes from. */
+  /** The policies on the way from the vault (first) down to the node, in one query. */
+  const policyChainQuery = prepared<
+    'node',
+    { id: string; folder_policy: string | null; inherit_policy: number | null; vault_policy: string | null }
+  >((db, p) => ({
+    compile: () =>
+      sql`select t.ancestor_id as id, f.policy as folder_policy, f.inherit_policy, v.policy as vault_policy
+            from tree_paths t
+            left join folders f on f.id = t.ancestor_id
+            left join vaults v on v.id = t.ancestor_id
+            where t.descendant_id = ${p('node')}
+            order by t.depth desc`.compile(db),
+  }));
+
   async function effectivePolicy(exec: Executor, nodeId: string): Promise<AccessPolicy & { source: string | null }> {
-    const chain = await exec
-      .selectFrom('tree_paths')
-      .select(['ancestor_id', 'depth'])
-      .where('descendant_id', '=', nodeId)
-      .orderBy('depth', 'desc')
-      .execute();
-    const ids = chain.map((c) => c.ancestor_id);
-    const folders = ids.length
-      ? await exec.selectFrom('folders').select(['id', 'policy', 'inherit_policy']).where('id', 'in', ids).execute()
-      : [];
-    const vaultsRows = ids.length ? await exec.selectFrom('vaults').select(['id', 'policy']).where('id', 'in', ids).execute() : [];
+    const chain = await policyChainQuery(exec, { node: nodeId });
     let policy: AccessPolicy = {};
     let source: string | null = null;
-    for (const id of ids) {
-      const f = folders.find((x) => x.id === id);
-      const v = vaultsRows.find((x) => x.id === id);
-      if (f && f.inherit_policy === 0) {
+    for (const link of chain) {
+      const id = link.id;
+      if (link.inherit_policy !== null && Number(link.inherit_policy) === 0) {
         policy = {};
         source = null;
       }
-      const own = JSON.parse((f ?? v)?.policy ?? '{}') as AccessPolicy;
+      const own = JSON.parse(link.folder_policy ?? link.vault_policy ?? '{}') as AccessPolicy;
       if (own.requireReason !== undefined && own.requireReason !== null) {
         policy = { ...policy, requireReason: own.requireReason };
         source = id;
@@ -400,9 +428,8 @@ export function createSecretsService(deps: {
 
   async function get(ctx: RequestContext, id: string) {
     return audited(ctx, { action: 'secret.read', objectType: 'secret', objectId: id, readOnly: true }, async (trx) => {
-      const { s, level } = await load(trx, ctx, id, 'view');
-      const viaFolder = await access.nodeLevel(trx, ctx.actor, s.parent_node_id);
-      return present(trx, s, level, viaFolder < levelRank.list);
+      const { s, level, viaTree } = await load(trx, ctx, id, 'view');
+      return present(trx, s, level, viaTree < levelRank.list);
     });
   }
 
