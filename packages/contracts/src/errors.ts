@@ -25,6 +25,7 @@ export const errorCodes = [
   'sys.already_initialized',
   'sys.unseal_failed',
   'audit.unavailable',
+  'webhook.target_refused',
   'internal',
 ] as const;
 

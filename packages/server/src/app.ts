@@ -8,6 +8,7 @@ import type { Database } from './db/database.ts';
 import { frameworkErrorHandler, genRequestId, registerHooks } from './http/hooks.ts';
 import './http/route-config.ts';
 import { ErrorEnvelope } from '@coffer/contracts/errors';
+import { createJobQueue } from './jobs/queue.ts';
 import { createReencryptJob } from './jobs/reencrypt.ts';
 import { type Clock, systemClock } from './lib/clock.ts';
 import { createAccess } from './modules/access/access.service.ts';
@@ -44,6 +45,8 @@ import { createTransferService } from './modules/transfer/transfer.service.ts';
 import { createExplainService } from './modules/vaults/explain.service.ts';
 import { vaultsRoutes } from './modules/vaults/vaults.routes.ts';
 import { createVaultsService } from './modules/vaults/vaults.service.ts';
+import { webhooksRoutes } from './modules/webhooks/webhooks.routes.ts';
+import { createWebhooksService, defaultWebhooksConfig } from './modules/webhooks/webhooks.service.ts';
 
 export interface AppDeps {
   config: Config;
@@ -125,6 +128,16 @@ export async function buildApp(deps: AppDeps) {
   const totp = createTotpService({ db, clock, seal, hasher, audited });
   const reencrypt = createReencryptJob({ db, clock, seal, owner: `node_${randomBytes(6).toString('hex')}` });
   const onJobError = (e: unknown) => app.log.error({ err: e }, 'background job failed');
+  // the job queue shared by every process on the database (jobs/queue.ts); idle while sealed
+  const jobs = createJobQueue({
+    db,
+    dialect: database.dialect,
+    clock,
+    owner: `node_${randomBytes(6).toString('hex')}`,
+    ready: () => seal.keys !== undefined,
+    onError: (e, info) => app.log.error({ err: e, ...info }, 'queued job failed'),
+  });
+  const webhooks = createWebhooksService({ db, clock, seal, audited, jobs, config: config.webhooks ?? defaultWebhooksConfig });
   const sys = createSysService({ db, seal, audit, audited, reencrypt, onJobError });
   const auditService = createAuditService({ db, audit, audited });
   const access = createAccess({ clock });
@@ -185,6 +198,7 @@ export async function buildApp(deps: AppDeps) {
   passwordsRoutes(app, { passwords });
   bulkRoutes(app, { bulk });
   lookupRoutes(app, { lookup });
+  webhooksRoutes(app, { webhooks });
   app.get('/api/v1/openapi.json', {
     config: { auth: 'public', permission: 'none', action: 'docs.openapi', audit: false, whileSealed: true },
     schema: { hide: true },
@@ -204,6 +218,7 @@ export async function buildApp(deps: AppDeps) {
   app.addHook('onClose', async () => {
     clearInterval(timer);
     clearInterval(jobTimer);
+    await jobs.stop();
   });
 
   const services = {
@@ -225,6 +240,8 @@ export async function buildApp(deps: AppDeps) {
     passwords,
     attachments,
     metadata,
+    jobs,
+    webhooks,
   };
 
   return {
@@ -235,6 +252,7 @@ export async function buildApp(deps: AppDeps) {
       await templates.ensureBuiltins();
       await seal.autoUnseal();
       if (seal.keys) reencrypt.kick(onJobError);
+      jobs.start();
     },
     initialize: (opts: InitOptions) => initializeCoffer({ db, seal, users, hasher, audit, keyFile: config.keyFile }, opts),
   };

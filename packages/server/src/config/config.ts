@@ -2,6 +2,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { type Static, Type } from 'typebox';
 import { Value } from 'typebox/value';
+import { parseCidr } from '../lib/cidr.ts';
 
 /**
  * The whole configuration. Read once at start from COFFER_* variables and an optional JSON file
@@ -55,6 +56,18 @@ export const ConfigSchema = Type.Object(
       checkpointEvery: Type.Integer({ minimum: 1, maximum: 100000 }),
       checkpointSeconds: Type.Integer({ minimum: 1, maximum: 86400 }),
     }),
+    /** Outbound webhooks. Absent: the defaults (no internal target allowed, 5 s timeout, 10 attempts). */
+    webhooks: Type.Optional(
+      Type.Object(
+        {
+          /** Hosts or CIDRs webhooks may reach although they are loopback, private, link-local…; empty: none. */
+          allowedTargets: Type.Array(Type.String({ minLength: 1, maxLength: 253 }), { maxItems: 100 }),
+          timeoutMs: Type.Integer({ minimum: 100, maximum: 60_000 }),
+          maxAttempts: Type.Integer({ minimum: 1, maximum: 30 }),
+        },
+        { additionalProperties: false },
+      ),
+    ),
   },
   { additionalProperties: false },
 );
@@ -123,6 +136,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd: string = p
     session: { idleSeconds: 30 * 60, absoluteSeconds: 12 * 3600, refreshSeconds: 7 * 86400 },
     login: { freeFailures: 5, hardLockFailures: 100, perIpPerMinute: 20 },
     audit: { checkpointEvery: 1000, checkpointSeconds: 60 },
+    webhooks: { allowedTargets: [], timeoutMs: 5000, maxAttempts: 10 },
   };
   const fromEnv = {
     host: strVar(env, 'COFFER_HOST'),
@@ -148,6 +162,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd: string = p
       idleSeconds: intVar(env, 'COFFER_SESSION_IDLE_SECONDS'),
       absoluteSeconds: intVar(env, 'COFFER_SESSION_ABSOLUTE_SECONDS'),
     },
+    webhooks: {
+      allowedTargets: strVar(env, 'COFFER_WEBHOOK_ALLOWED_TARGETS')
+        ?.split(',')
+        .map((s) => s.trim())
+        .filter(Boolean),
+    },
   };
   const merged = deepMerge(deepMerge(defaults, file), fromEnv as Record<string, unknown>);
   if (typeof merged.keyFile === 'string') merged.keyFile = path.resolve(cwd, merged.keyFile);
@@ -168,6 +188,13 @@ export function validateConfig(candidate: unknown): Config {
   }
   if (!/^(sqlite:|postgres(ql)?:\/\/)/.test(c.databaseUrl)) {
     throw new ConfigError('Invalid configuration: COFFER_DATABASE_URL must start with sqlite: or postgres://');
+  }
+  for (const t of c.webhooks?.allowedTargets ?? []) {
+    if (!parseCidr(t) && !/^(?=.{1,253}$)[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*$/i.test(t)) {
+      throw new ConfigError(
+        `Invalid configuration: COFFER_WEBHOOK_ALLOWED_TARGETS entry "${t}" is neither a host name nor an IP address/CIDR`,
+      );
+    }
   }
   if (c.session.idleSeconds > c.session.absoluteSeconds) {
     throw new ConfigError('Invalid configuration: session idle lifetime exceeds the absolute lifetime');

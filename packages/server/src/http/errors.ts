@@ -22,5 +22,6 @@ export const errorStatus: Record<ErrorCode, number> = {
   'sys.already_initialized': 409,
   'sys.unseal_failed': 400,
   'audit.unavailable': 503,
+  'webhook.target_refused': 400,
   internal: 500,
 };

@@ -40,6 +40,7 @@ export const encryptedColumns: ReadonlyArray<{
     column: 'data_enc',
     binding: ([id, idx]) => ({ type: 'attachment', id: String(id), field: `chunk:${idx}` }),
   },
+  { table: 'webhooks', keys: ['id'], column: 'secret_enc', binding: ([id]) => ({ type: 'webhook', id: String(id), field: 'secret' }) },
 ];
 
 /** `(k1, k2) > (v1, v2)` spelled out, so both dialects use the primary-key index. */

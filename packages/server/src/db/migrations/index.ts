@@ -3,6 +3,7 @@ import * as m0001 from './0001-foundation.ts';
 import * as m0002 from './0002-vaults-secrets.ts';
 import * as m0003 from './0003-attachments-metadata.ts';
 import * as m0004 from './0004-search.ts';
+import * as m0005 from './0005-jobs-webhooks.ts';
 
 /** The one ordered migration list for both dialects. Append only. */
 export const migrations: Record<string, Migration> = {
@@ -10,4 +11,5 @@ export const migrations: Record<string, Migration> = {
   '0002-vaults-secrets': m0002,
   '0003-attachments-metadata': m0003,
   '0004-search': m0004,
+  '0005-jobs-webhooks': m0005,
 };
