@@ -4,6 +4,8 @@ import type { PasswordHasher } from '../../crypto/password-hash.ts';
 import { keyedHash, newToken, tokenKind } from '../../crypto/tokens.ts';
 import { matchTotp } from '../../crypto/totp.ts';
 import type { Db, Executor, Trx } from '../../db/database.ts';
+import { prepared } from '../../db/prepared.ts';
+import type { ApiKeyTable, SessionTable, UserTable } from '../../db/schema.ts';
 import { AppError } from '../../lib/app-error.ts';
 import { ipAllowed } from '../../lib/cidr.ts';
 import type { Clock } from '../../lib/clock.ts';
@@ -31,6 +33,12 @@ export interface SessionLimits {
  * single-use refresh tokens with family revocation, API keys as bearer tokens, and the API key ->
  * session exchange. Tokens are stored only as keyed hashes.
  */
+type OwnerColumns = Pick<UserTable, 'username' | 'role' | 'all_passwords' | 'status'> & { uid: string };
+type SessionRow = Pick<SessionTable, 'revoked_at' | 'idle_expires_at' | 'absolute_expires_at' | 'last_seen_at' | 'api_key_id'> & {
+  sid: string;
+} & OwnerColumns;
+type ApiKeyRow = Pick<ApiKeyTable, 'id' | 'allowed_cidrs' | 'scopes' | 'expires_at' | 'revoked_at' | 'last_used_at'> & OwnerColumns;
+
 export function createAuthService(deps: {
   db: Db;
   clock: Clock;
@@ -234,28 +242,31 @@ export function createAuthService(deps: {
    * session not revoked, idle and absolute deadlines, user active; for API keys (and sessions
    * exchanged from one) the key is not revoked or expired and the caller's address is allowed.
    */
+  const sessionQuery = prepared<'hash', SessionRow>((db, p) =>
+    db
+      .selectFrom('sessions')
+      .innerJoin('users', 'users.id', 'sessions.user_id')
+      .select([
+        'sessions.id as sid',
+        'sessions.revoked_at',
+        'sessions.idle_expires_at',
+        'sessions.absolute_expires_at',
+        'sessions.last_seen_at',
+        'sessions.api_key_id',
+        'users.id as uid',
+        'users.username',
+        'users.role',
+        'users.all_passwords',
+        'users.status',
+      ])
+      .where('sessions.token_hash', '=', p('hash')),
+  );
+
   async function authenticate(token: string, ip: string): Promise<Actor> {
     const kind = tokenKind(token);
     const now = clock.now();
     if (kind === 'session') {
-      const row = await db
-        .selectFrom('sessions')
-        .innerJoin('users', 'users.id', 'sessions.user_id')
-        .select([
-          'sessions.id as sid',
-          'sessions.revoked_at',
-          'sessions.idle_expires_at',
-          'sessions.absolute_expires_at',
-          'sessions.last_seen_at',
-          'sessions.api_key_id',
-          'users.id as uid',
-          'users.username',
-          'users.role',
-          'users.all_passwords',
-          'users.status',
-        ])
-        .where('sessions.token_hash', '=', hashToken(token))
-        .executeTakeFirst();
+      const [row] = await sessionQuery(db, { hash: hashToken(token) });
       if (!row || row.revoked_at !== null || row.status !== 'active') throw invalidToken();
       if (now >= Number(row.idle_expires_at) || now >= Number(row.absolute_expires_at)) throw invalidToken();
       let scopes: Permission[] | null = null;
@@ -301,26 +312,32 @@ export function createAuthService(deps: {
     return checkApiKey({ id }, ip, now, exec);
   }
 
+  const apiKeyQuery = (column: 'api_keys.id' | 'api_keys.key_hash') =>
+    prepared<'v', ApiKeyRow>((db, p) =>
+      db
+        .selectFrom('api_keys')
+        .innerJoin('users', 'users.id', 'api_keys.user_id')
+        .select([
+          'api_keys.id',
+          'api_keys.allowed_cidrs',
+          'api_keys.scopes',
+          'api_keys.expires_at',
+          'api_keys.revoked_at',
+          'api_keys.last_used_at',
+          'users.id as uid',
+          'users.username',
+          'users.role',
+          'users.all_passwords',
+          'users.status',
+        ])
+        .where(column, '=', p('v')),
+    );
+  const apiKeyById = apiKeyQuery('api_keys.id');
+  const apiKeyByHash = apiKeyQuery('api_keys.key_hash');
+
   /** One query: the key (by id or by its keyed hash) with its owner. */
   async function checkApiKey(by: { id: string } | { hash: string }, ip: string, now: number, exec: Executor = db) {
-    const k = await exec
-      .selectFrom('api_keys')
-      .innerJoin('users', 'users.id', 'api_keys.user_id')
-      .select([
-        'api_keys.id',
-        'api_keys.allowed_cidrs',
-        'api_keys.scopes',
-        'api_keys.expires_at',
-        'api_keys.revoked_at',
-        'api_keys.last_used_at',
-        'users.id as uid',
-        'users.username',
-        'users.role',
-        'users.all_passwords',
-        'users.status',
-      ])
-      .where('id' in by ? 'api_keys.id' : 'api_keys.key_hash', '=', 'id' in by ? by.id : by.hash)
-      .executeTakeFirst();
+    const [k] = 'id' in by ? await apiKeyById(exec, { v: by.id }) : await apiKeyByHash(exec, { v: by.hash });
     if (!k || k.revoked_at !== null || k.status !== 'active') throw invalidToken();
     if (k.expires_at !== null && now >= Number(k.expires_at)) throw invalidToken();
     if (!ipAllowed(ip, JSON.parse(k.allowed_cidrs) as string[])) throw invalidToken();
