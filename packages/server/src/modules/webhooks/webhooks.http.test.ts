@@ -292,12 +292,14 @@ for (const dialect of dialects) {
         assert.equal(verifyWebhookSignature(old, ts, g.body, sig, 300, clock.now()), false);
 
         // a delivery queued before the webhook is disabled is cancelled, not sent
-        await call(h, 'POST', `/api/v1/webhooks/${webhook.id}/test`, { token: admin });
+        const queued = await call(h, 'POST', `/api/v1/webhooks/${webhook.id}/test`, { token: admin });
         const off = await call(h, 'PATCH', `/api/v1/webhooks/${webhook.id}`, { token: admin, body: { enabled: false } });
         assert.equal(off.body.enabled, false);
         await runDue();
         assert.equal(rx.got.length, 1);
-        assert.equal((await log(webhook.id))[0]?.state, 'cancelled');
+        const states = new Map((await log(webhook.id)).map((d) => [d.id, d.state]));
+        assert.equal(states.get(queued.body.deliveryId), 'cancelled');
+        assert.deepEqual([...states.values()].sort(), ['cancelled', 'delivered']);
         const t = await call(h, 'POST', `/api/v1/webhooks/${webhook.id}/test`, { token: admin });
         assert.equal(t.status, 409);
         await call(h, 'DELETE', `/api/v1/webhooks/${webhook.id}`, { token: admin });
