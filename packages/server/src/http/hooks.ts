@@ -1,9 +1,9 @@
-import { randomBytes } from 'node:crypto';
 import type { ErrorEnvelope } from '@coffer/contracts/errors';
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Db } from '../db/database.ts';
 import { AppError, isAppError } from '../lib/app-error.ts';
 import { normalizeIp } from '../lib/cidr.ts';
+import { poolBytes } from '../lib/random-pool.ts';
 import type { AuditLog } from '../modules/audit/audit-log.ts';
 import { outcomeOf } from '../modules/audit/audit-log.ts';
 import { anonymousActor, type RequestContext } from '../modules/auth/actor.ts';
@@ -24,7 +24,7 @@ const REQUEST_ID = /^[A-Za-z0-9._:-]{8,64}$/;
 export function genRequestId(req: { headers: Record<string, string | string[] | undefined> }): string {
   const h = req.headers['x-request-id'];
   if (typeof h === 'string' && REQUEST_ID.test(h)) return h;
-  return `req_${randomBytes(12).toString('base64url')}`;
+  return `req_${poolBytes(12).toString('base64url')}`;
 }
 
 /** Query parameters that look like credentials are refused (they end up in proxy and server logs). */

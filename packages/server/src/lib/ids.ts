@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { poolBytes } from './random-pool.ts';
 
 const alphabet = '0123456789abcdefghjkmnpqrstvwxyz';
 
@@ -10,7 +10,7 @@ export function newId(prefix: string, now: number = Date.now()): string {
     time = alphabet[t % 32] + time;
     t = Math.floor(t / 32);
   }
-  const bytes = randomBytes(16);
+  const bytes = poolBytes(16);
   let rand = '';
   for (const b of bytes) rand += alphabet[b & 31];
   return `${prefix}_${time}${rand}`;
