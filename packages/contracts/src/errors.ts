@@ -20,6 +20,7 @@ export const errorCodes = [
   'not_found',
   'conflict',
   'precondition_failed',
+  'secret.checked_out',
   'sys.sealed',
   'sys.not_initialized',
   'sys.already_initialized',

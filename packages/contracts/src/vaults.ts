@@ -1,6 +1,7 @@
 import { type Static, Type } from 'typebox';
 import { Id, Str, Timestamp } from './common.ts';
 import { PasswordPolicy } from './passwords.ts';
+import { ApprovalPolicy, CheckoutPolicy, TimeWindow } from './workflow.ts';
 
 export const Level = Type.Union(
   [Type.Literal('list'), Type.Literal('view'), Type.Literal('reveal'), Type.Literal('edit'), Type.Literal('manage')],
@@ -17,6 +18,15 @@ export const AccessPolicy = Type.Object(
       Type.Union([PasswordPolicy, Type.Null()], {
         description: 'Password generator policy; fields left out come from above; null = inherit',
       }),
+    ),
+    approval: Type.Optional(
+      Type.Union([ApprovalPolicy, Type.Null()], { description: 'Access requests and approvals; fields left out come from above' }),
+    ),
+    checkout: Type.Optional(
+      Type.Union([CheckoutPolicy, Type.Null()], { description: 'Exclusive checkout; fields left out come from above' }),
+    ),
+    timeWindow: Type.Optional(
+      Type.Union([TimeWindow, Type.Null()], { description: 'Allowed time window (UTC); fields left out come from above' }),
     ),
   },
   { additionalProperties: false },

@@ -47,6 +47,8 @@ import { vaultsRoutes } from './modules/vaults/vaults.routes.ts';
 import { createVaultsService } from './modules/vaults/vaults.service.ts';
 import { webhooksRoutes } from './modules/webhooks/webhooks.routes.ts';
 import { createWebhooksService, defaultWebhooksConfig } from './modules/webhooks/webhooks.service.ts';
+import { workflowRoutes } from './modules/workflow/workflow.routes.ts';
+import { createWorkflowService } from './modules/workflow/workflow.service.ts';
 
 export interface AppDeps {
   config: Config;
@@ -144,7 +146,27 @@ export async function buildApp(deps: AppDeps) {
   const vaults = createVaultsService({ clock, access, audited });
   const explain = createExplainService({ db, access, vaults, audited });
   const templates = createTemplatesService({ db, clock, audited });
-  const secrets = createSecretsService({ db, clock, seal, access, vaults, templates, audited });
+  const secrets = createSecretsService({
+    db,
+    clock,
+    seal,
+    access,
+    vaults,
+    templates,
+    audited,
+    // bound late: the workflow service is built from the secrets service
+    revealGate: (trx, ctx, secret, policy) => workflow.revealGate(trx, ctx, secret, policy),
+  });
+  const workflow = createWorkflowService({
+    db,
+    clock,
+    seal,
+    access,
+    audit,
+    audited,
+    secrets,
+    writeSecretValue: secrets.writeSecretValue,
+  });
   const transfer = createTransferService({
     db,
     clock,
@@ -199,6 +221,7 @@ export async function buildApp(deps: AppDeps) {
   bulkRoutes(app, { bulk });
   lookupRoutes(app, { lookup });
   webhooksRoutes(app, { webhooks });
+  workflowRoutes(app, { workflow });
   app.get('/api/v1/openapi.json', {
     config: { auth: 'public', permission: 'none', action: 'docs.openapi', audit: false, whileSealed: true },
     schema: { hide: true },
@@ -240,6 +263,7 @@ export async function buildApp(deps: AppDeps) {
     passwords,
     attachments,
     metadata,
+    workflow,
     jobs,
     webhooks,
   };

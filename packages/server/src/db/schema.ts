@@ -356,6 +356,61 @@ export interface WebhookDeliveryTable {
   updated_at: number;
 }
 
+export type AccessRequestState =
+  | 'waiting_for_approval'
+  | 'approved'
+  | 'checked_out'
+  | 'checked_in'
+  | 'rejected'
+  | 'expired'
+  | 'cancelled'
+  | 'revoked';
+
+export interface AccessRequestTable {
+  id: string;
+  secret_id: string;
+  requester_id: string;
+  action: 'reveal' | 'checkout';
+  reason: string;
+  start_at: number;
+  /** End of the approved window; once checked out, the end of the checkout. */
+  end_at: number;
+  state: AccessRequestState;
+  approvals_required: number;
+  /** JSON array of {type, id}: the approvers named by the policy when the request was made ([] = owners). */
+  approvers: string;
+  decided_by: string | null;
+  decided_at: number | null;
+  comment: string | null;
+  created_at: number;
+  updated_at: number;
+}
+
+export interface AccessApprovalTable {
+  request_id: string;
+  approver_id: string;
+  decision: 'approve' | 'reject';
+  comment: string | null;
+  created_at: number;
+}
+
+export interface CheckoutTable {
+  id: string;
+  secret_id: string;
+  request_id: string | null;
+  holder_id: string;
+  reason: string | null;
+  started_at: number;
+  ends_at: number;
+  /** 1 while held; at most one active row per secret (unique partial index). */
+  active: number;
+  ended_at: number | null;
+  ended_by: string | null;
+  end_reason: 'checkin' | 'forced' | 'expired' | 'revoked' | null;
+  /** Version written by the rotation at checkin, if any. */
+  rotated_version: number | null;
+}
+
 export interface DB {
   seal_config: SealConfigTable;
   keyring_terms: KeyringTermTable;
@@ -386,6 +441,9 @@ export interface DB {
   attachments: AttachmentTable;
   attachment_chunks: AttachmentChunkTable;
   metadata: MetadataTable;
+  access_requests: AccessRequestTable;
+  access_approvals: AccessApprovalTable;
+  checkouts: CheckoutTable;
   job_queue: QueueJobTable;
   webhooks: WebhookTable;
   webhook_deliveries: WebhookDeliveryTable;

@@ -17,6 +17,7 @@ export const errorStatus: Record<ErrorCode, number> = {
   not_found: 404,
   conflict: 409,
   precondition_failed: 412,
+  'secret.checked_out': 409,
   'sys.sealed': 503,
   'sys.not_initialized': 503,
   'sys.already_initialized': 409,

@@ -60,6 +60,8 @@ export function createSecretsService(deps: {
   vaults: VaultsService;
   templates: TemplatesService;
   audited: ReturnType<typeof createAudited>;
+  /** Access workflows (approval, exclusive checkout, time window): throws when the caller may not reveal now. */
+  revealGate?: (trx: Executor, ctx: RequestContext, secret: SecretTable, policy: AccessPolicy) => Promise<void>;
 }) {
   const { db, clock, seal, access, vaults, templates, audited } = deps;
   const sqlite = db.getExecutor().adapter instanceof SqliteAdapter;
@@ -501,6 +503,7 @@ export function createSecretsService(deps: {
             details: [{ path: '/reason', message: 'required by policy' }],
           });
         }
+        await deps.revealGate?.(trx, ctx, s, policy);
         const values = (await loadValues(trx, s)).sensitive;
         const picked: Record<string, string> = {};
         for (const [k, v] of Object.entries(values)) if (!input.fields || input.fields.includes(k)) picked[k] = v;
@@ -547,6 +550,7 @@ export function createSecretsService(deps: {
             details: [{ path: '/reason', message: 'required by policy' }],
           });
         }
+        await deps.revealGate?.(trx, ctx, s, policy);
         const v = await trx
           .selectFrom('secret_versions')
           .selectAll()
@@ -669,6 +673,17 @@ export function createSecretsService(deps: {
     if (Number(claimed.numUpdatedRows) !== 1) throw new AppError('precondition_failed', 'The secret changed concurrently; retry.');
     await writeVersion(trx, ctx, row, await loadValues(trx, row), action, changed);
     return row;
+  }
+
+  /**
+   * Rotation (access workflows): a new value of one sensitive field, stored as a new version in the
+   * caller's transaction. The caller has authorized; the value never reaches the version's metadata.
+   */
+  async function writeSecretValue(trx: Trx, ctx: RequestContext, s: SecretTable, field: string, value: string, action: string) {
+    const value_enc = await seal.encrypt(trx, valueBinding(s.id, field), value);
+    await trx.deleteFrom('secret_values').where('secret_id', '=', s.id).where('field', '=', field).execute();
+    await trx.insertInto('secret_values').values({ secret_id: s.id, field, value_enc }).execute();
+    return recordChange(trx, ctx, s, action, [field]);
   }
 
   async function share(ctx: RequestContext, id: string, input: { userId: string; level?: Level; expiresAt?: string | null }) {
@@ -850,6 +865,7 @@ export function createSecretsService(deps: {
     present,
     effectivePolicy,
     recordChange,
+    writeSecretValue,
   };
 }
 export type SecretsService = ReturnType<typeof createSecretsService>;
