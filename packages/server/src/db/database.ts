@@ -3,6 +3,7 @@ import path from 'node:path';
 import { Kysely, Migrator, PostgresDialect, type Transaction } from 'kysely';
 import pg from 'pg';
 import { migrations } from './migrations/index.ts';
+import { namedStatements } from './prepared.ts';
 import type { DB } from './schema.ts';
 import { openSqlite } from './sqlite-driver.ts';
 
@@ -57,6 +58,15 @@ export async function openDatabase(url: string): Promise<Database> {
     types: {
       getTypeParser: (oid: number, format?: 'text' | 'binary') => (oid === 20 ? int8 : pg.types.getTypeParser(oid, format as 'text')),
     } as pg.CustomTypesConfig,
+  });
+  // queries built by `prepared()` run as named statements: planned once per connection
+  pool.on('connect', (client) => {
+    const query = client.query.bind(client) as (...args: unknown[]) => unknown;
+    (client as unknown as { query: (...args: unknown[]) => unknown }).query = (...args: unknown[]) => {
+      const [text, values] = args;
+      const name = args.length === 2 && typeof text === 'string' ? namedStatements.get(text) : undefined;
+      return name ? query({ name, text, values }) : query(...args);
+    };
   });
   const db = new Kysely<DB>({ dialect: new PostgresDialect({ pool }) });
   if (schema) schemaOf.set(db, schema);

@@ -14,6 +14,14 @@ import type { DB } from './schema.ts';
  * (constants written into the builder) stay as they are. Lists of variable length cannot be
  * placeholders: express them as subqueries.
  */
+/**
+ * SQL texts of prepared queries, with a statement name each. On PostgreSQL the connection runs these
+ * as named (server-side prepared) statements, so the server plans them once per connection instead
+ * of on every call (planning the permission query costs more than running it). Only texts built
+ * here are named: their number is fixed, so a connection's statement cache stays bounded.
+ */
+export const namedStatements = new Map<string, string>();
+
 export function prepared<P extends string, R>(
   build: (db: Kysely<DB>, p: <T = string>(name: P) => T) => Compilable<R>,
 ): (exec: Kysely<DB>, params: Record<P, unknown>) => Promise<R[]> {
@@ -29,6 +37,7 @@ export function prepared<P extends string, R>(
       );
       plan = { sql: compiled.sql, slots };
       byAdapter.set(adapter, plan);
+      if (!namedStatements.has(compiled.sql)) namedStatements.set(compiled.sql, `coffer_${namedStatements.size + 1}`);
     }
     const parameters = plan.slots.map((s) => ('name' in s ? params[s.name] : s.value));
     const r = await exec.executeQuery<R>(CompiledQuery.raw(plan.sql, parameters));
