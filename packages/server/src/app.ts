@@ -166,6 +166,15 @@ export async function buildApp(deps: AppDeps) {
     audited,
     secrets,
     writeSecretValue: secrets.writeSecretValue,
+    // events go out through the webhooks outbox, in the transaction of the change
+    publish: (trx, event) => webhooks.publish(trx, event),
+  });
+  // Ends what expired (checkouts, approvals, temporary grants): once per period across every
+  // process on the database; each change inside is a conditional update, so an overlap is harmless.
+  jobs.every('workflow.sweep', config.workflowSweepMs ?? 5000, {
+    external: async () => {
+      await workflow.sweep();
+    },
   });
   const transfer = createTransferService({
     db,

@@ -56,6 +56,8 @@ export const ConfigSchema = Type.Object(
       checkpointEvery: Type.Integer({ minimum: 1, maximum: 100000 }),
       checkpointSeconds: Type.Integer({ minimum: 1, maximum: 86400 }),
     }),
+    /** How often expired checkouts, approvals and temporary grants are ended (ms, default 5000). */
+    workflowSweepMs: Type.Optional(Type.Integer({ minimum: 1000, maximum: 3_600_000 })),
     /** Outbound webhooks. Absent: the defaults (no internal target allowed, 5 s timeout, 10 attempts). */
     webhooks: Type.Optional(
       Type.Object(
@@ -137,6 +139,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd: string = p
     login: { freeFailures: 5, hardLockFailures: 100, perIpPerMinute: 20 },
     audit: { checkpointEvery: 1000, checkpointSeconds: 60 },
     webhooks: { allowedTargets: [], timeoutMs: 5000, maxAttempts: 10 },
+    workflowSweepMs: 5000,
   };
   const fromEnv = {
     host: strVar(env, 'COFFER_HOST'),
@@ -153,6 +156,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd: string = p
       .filter(Boolean),
     bodyLimitBytes: intVar(env, 'COFFER_BODY_LIMIT_BYTES'),
     attachmentMaxBytes: intVar(env, 'COFFER_ATTACHMENT_MAX_BYTES'),
+    workflowSweepMs: intVar(env, 'COFFER_WORKFLOW_SWEEP_MS'),
     argon2: {
       memoryKiB: intVar(env, 'COFFER_ARGON2_MEMORY_KIB'),
       passes: intVar(env, 'COFFER_ARGON2_PASSES'),
