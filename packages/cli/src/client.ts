@@ -15,10 +15,21 @@ import { type CofferClient, CofferError, CofferTransportError, createClient, typ
 import { CliError, type Command, env, type Values } from './cli.ts';
 
 /** Exit codes of the client commands (the admin commands use 0, 1, 2 and audit verify's 3). */
-export const CLIENT_EXIT = { ok: 0, error: 1, usage: 2, notFound: 3, forbidden: 4, auth: 5, conflict: 6 } as const;
+export const CLIENT_EXIT = {
+  ok: 0,
+  error: 1,
+  usage: 2,
+  notFound: 3,
+  forbidden: 4,
+  auth: 5,
+  conflict: 6,
+  checkedOut: 7,
+  approvalRequired: 8,
+} as const;
 
 export const EXIT_CODES_HELP = `Exit status: 0 done, 1 error, 2 bad usage, 3 not found (audit verify: tampering found),
-4 permission denied, 5 not signed in or the session is invalid, 6 conflict or stale version.`;
+4 permission denied, 5 not signed in or the session is invalid, 6 conflict or stale version,
+7 checked out (in use) by someone else, 8 needs an approved access request (none yet, or waiting).`;
 
 /** What `coffer login` stores. */
 export interface Stored {
@@ -273,7 +284,8 @@ export function describeServerError(e: CofferError): string {
   const suffix = ` (${e.code}, HTTP ${e.status})`;
   let message = e.message.endsWith(suffix) ? e.message.slice(0, -suffix.length) : e.message;
   // which parts of the request were refused (paths and rules, never the values sent)
-  if (e.details?.length) message = `${message} ${e.details.map((d) => `${d.path}: ${d.message}`).join('; ')}`;
+  if (e.details?.length && e.code !== 'secret.checked_out')
+    message = `${message} ${e.details.map((d) => `${d.path}: ${d.message}`).join('; ')}`;
   if (e.status === 401 && e.code !== 'auth.invalid_credentials' && e.code !== 'auth.mfa_required') {
     message = `${message} Sign in again with coffer login.`;
   }
@@ -283,7 +295,10 @@ export function describeServerError(e: CofferError): string {
 /** SDK errors as CliErrors with the exit code of their status; `subject` (a path) prefixes the message. */
 export function asCliError(e: unknown, subject?: string): unknown {
   const prefix = subject ? `${subject}: ` : '';
-  if (e instanceof CofferError) return new CliError(`${prefix}${describeServerError(e)}`, exitFor(e.status));
+  if (e instanceof CofferError) {
+    const code = e.code === 'secret.checked_out' ? CLIENT_EXIT.checkedOut : exitFor(e.status);
+    return new CliError(`${prefix}${describeServerError(e)}`, code);
+  }
   if (e instanceof CofferTransportError) return new CliError(`${prefix}${e.message}`, CLIENT_EXIT.error);
   return e;
 }

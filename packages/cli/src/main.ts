@@ -6,6 +6,7 @@ import { parseArgs } from 'node:util';
 import { CliError, type Command, EXIT, formatError, type Options, UsageError } from './cli.ts';
 import { EXIT_CODES_HELP } from './client.ts';
 import { auditVerifyCommand } from './commands/audit-verify.ts';
+import { checkinCommand, checkoutCommand, checkoutsCommand, rotateCommand } from './commands/checkout.ts';
 import { genCommand } from './commands/gen.ts';
 import { getCommand, revealCommand } from './commands/get.ts';
 import { importCommand } from './commands/import.ts';
@@ -14,6 +15,7 @@ import { loginCommand, logoutCommand } from './commands/login.ts';
 import { lsCommand } from './commands/ls.ts';
 import { migrateCommand } from './commands/migrate.ts';
 import { mvCommand, rmCommand } from './commands/move.ts';
+import { approveCommand, rejectCommand, requestCommand, requestsCommand } from './commands/request.ts';
 import { rotateKeyCommand } from './commands/rotate-key.ts';
 import { sealStatusCommand } from './commands/seal-status.ts';
 import { historyCommand, searchCommand } from './commands/search.ts';
@@ -40,6 +42,14 @@ const clientCommands: Command[] = [
   vaultCreateCommand,
   vaultLsCommand,
   mkdirCommand,
+  requestCommand,
+  requestsCommand,
+  approveCommand,
+  rejectCommand,
+  checkoutCommand,
+  checkinCommand,
+  checkoutsCommand,
+  rotateCommand,
 ];
 const commands: Command[] = [...adminCommands, ...clientCommands];
 const vaultCommands: Command[] = [vaultCreateCommand, vaultLsCommand];

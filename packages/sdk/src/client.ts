@@ -6,6 +6,8 @@ import { groupsApi, usersApi } from './api/identities.ts';
 import { secretsApi, templatesApi } from './api/secrets.ts';
 import { sysApi } from './api/sys.ts';
 import { accessApi, foldersApi, grantsApi, vaultsApi } from './api/vaults.ts';
+import { webhooksApi } from './api/webhooks.ts';
+import { accessRequestsApi, checkoutsApi, rotationApi } from './api/workflow.ts';
 import { createTransport, type FetchLike } from './transport.ts';
 import type { TokenPair } from './types.ts';
 
@@ -77,6 +79,10 @@ export function createClient(options: ClientOptions) {
     bulk: bulkApi(t),
     lookup: lookupApi(t),
     transfer: transferApi(t),
+    accessRequests: accessRequestsApi(t),
+    checkouts: checkoutsApi(t),
+    rotation: rotationApi(t),
+    webhooks: webhooksApi(t),
   };
 }
 

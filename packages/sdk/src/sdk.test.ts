@@ -1,10 +1,12 @@
 // The SDK against a real Coffer server listening on an ephemeral port, on both dialects.
 import assert from 'node:assert/strict';
+import { createHmac } from 'node:crypto';
+import { createServer as createHttpServer, type IncomingHttpHeaders } from 'node:http';
 import { type AddressInfo, createServer } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { base32Decode, hotp, totpStep } from '../../server/src/crypto/totp.ts';
 import { manualClock } from '../../server/src/lib/clock.ts';
-import { ADMIN, dialects, type Harness, startHarness } from '../../server/test/harness.ts';
+import { ADMIN, adminToken, createUser, dialects, type Harness, startHarness } from '../../server/test/harness.ts';
 import { CofferError, CofferTransportError, createClient, type FetchLike, isCofferError, type TokenPair } from './client.ts';
 
 const SECRET_VALUE = 'sdk-canary-Vb8#pass';
@@ -136,6 +138,29 @@ async function callEverything(c: ReturnType<typeof createClient>): Promise<void>
     () => c.lookup.credential('a@b'),
     () => c.transfer.import({ format: 'csv', content: 'x', vaultId: ID }),
     () => c.transfer.export({ vaultId: ID, passphrase: 'a-long-passphrase' }),
+    () => c.accessRequests.create({ secretId: SEC, reason: 'r', durationMinutes: 5 }),
+    () => c.accessRequests.list({ scope: 'pending' }),
+    () => drain(c.accessRequests.listAll()),
+    () => c.accessRequests.get(ID),
+    () => c.accessRequests.approve(ID, { comment: 'ok' }),
+    () => c.accessRequests.reject(ID, { comment: 'no' }),
+    () => c.accessRequests.cancel(ID),
+    () => c.accessRequests.revoke(ID),
+    () => c.accessRequests.policy(SEC),
+    () => c.checkouts.start(SEC, { reason: 'r' }),
+    () => c.checkouts.checkin(SEC),
+    () => c.checkouts.list(),
+    () => c.rotation.rotate(SEC),
+    () => c.rotation.setPassword(SEC, 'p'),
+    () => c.webhooks.create({ url: 'https://example.com/hook', events: ['secret.rotated'] }),
+    () => c.webhooks.list(),
+    () => c.webhooks.get(ID),
+    () => c.webhooks.update(ID, { enabled: false }),
+    () => c.webhooks.delete(ID),
+    () => c.webhooks.rotateSecret(ID),
+    () => c.webhooks.deliveries(ID),
+    () => drain(c.webhooks.allDeliveries(ID)),
+    () => c.webhooks.test(ID),
   ];
   for (const call of calls) await call();
 }
@@ -697,6 +722,270 @@ for (const dialect of dialects) {
         `POST /api/v1/secrets/${ids.secret}/attachments`,
       ]);
       assert.equal(new TextDecoder().decode((await coffer.attachments.download(ids.secret as string, a.id)).content), 'again');
+    });
+  });
+}
+
+/** A local webhook receiver that records every POST and answers 200. */
+async function receiver(): Promise<{ url: string; got: Array<{ headers: IncomingHttpHeaders; body: string }>; close(): Promise<void> }> {
+  const got: Array<{ headers: IncomingHttpHeaders; body: string }> = [];
+  const server = createHttpServer((req, res) => {
+    let body = '';
+    req.setEncoding('utf8');
+    req.on('data', (c: string) => {
+      body += c;
+    });
+    req.on('end', () => {
+      got.push({ headers: req.headers, body });
+      res.writeHead(200, { 'content-type': 'text/plain' });
+      res.end('ok');
+    });
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  return {
+    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/hook`,
+    got,
+    close: () => new Promise<void>((r) => server.close(() => r())),
+  };
+}
+
+const WF_PASSWORD = 'sdk-wf-canary-Hq3!pw';
+const WF_GIVEN = 'sdk-wf-given-canary-Ty8!';
+
+for (const dialect of dialects) {
+  describe(`SDK: access requests, checkouts, rotation, webhooks [${dialect}]`, { concurrency: false }, () => {
+    const clock = manualClock(Date.now());
+    let h: Harness;
+    let baseUrl: string;
+    let hook: Awaited<ReturnType<typeof receiver>>;
+    let admin: ReturnType<typeof createClient>;
+    const as: Record<'owner' | 'alice' | 'bob' | 'dave', ReturnType<typeof createClient>> = {} as never;
+    const users: Record<string, { id: string; username: string }> = {};
+    const ids: Record<string, string> = {};
+    let signingSecret = '';
+
+    before(async () => {
+      h = await startHarness(dialect, {
+        clock,
+        config: { webhooks: { allowedTargets: ['127.0.0.1/32'], timeoutMs: 2000, maxAttempts: 2 } },
+      });
+      // the test runs the job queue itself, so deliveries happen exactly when it says
+      await h.coffer.services.jobs.stop();
+      await h.app.listen({ port: 0, host: '127.0.0.1' });
+      baseUrl = `http://127.0.0.1:${(h.app.server.address() as AddressInfo).port}`;
+      hook = await receiver();
+      admin = createClient({ baseUrl });
+      await admin.auth.login(ADMIN.username, ADMIN.password);
+      const token = await adminToken(h);
+      for (const [name, role] of [
+        ['owner', 'password_administrator'],
+        ['alice', 'password_user'],
+        ['bob', 'password_user'],
+        ['dave', 'password_user'],
+      ] as const) {
+        const u = await createUser(h, token, role);
+        users[name] = u;
+        as[name] = createClient({ baseUrl, token: u.token });
+      }
+      const vault = await as.owner.vaults.create({ name: `Workflow ${dialect}`, policy: { requireReason: true } });
+      ids.vault = vault.id;
+      // Prod: approval by bob, exclusive checkout of at most 60 minutes
+      ids.prod = (
+        await as.owner.folders.create({
+          vaultId: vault.id,
+          name: 'Prod',
+          policy: {
+            approval: { required: true, approvers: [{ type: 'user', id: users.bob?.id as string }] },
+            checkout: { exclusive: true, maxMinutes: 60 },
+          },
+        })
+      ).id;
+      for (const who of ['alice', 'dave'] as const) {
+        await as.owner.grants.create({ nodeId: vault.id, principalType: 'user', principalId: users[who]?.id as string, level: 'reveal' });
+      }
+      ids.secret = (
+        await as.owner.secrets.create({
+          vaultId: vault.id,
+          folderId: ids.prod,
+          template: 'database-account',
+          name: 'orders db',
+          fields: { host: 'db01', username: 'app', password: WF_PASSWORD },
+        })
+      ).id;
+    });
+    after(async () => {
+      await h.close();
+      await hook.close();
+    });
+
+    it('webhooks: create (secret once), list and get without it, update, test ping delivered and signed', async () => {
+      const created = await admin.webhooks.create({
+        url: hook.url,
+        events: ['access_request.created', 'access_request.approved', 'checkout.started', 'checkout.ended'],
+        description: 'siem',
+      });
+      signingSecret = created.secret;
+      ids.hook = created.webhook.id;
+      assert.match(created.secret, /^whsec_/);
+      assert.equal(created.webhook.enabled, true);
+      const listed = await admin.webhooks.list();
+      assert.deepEqual(
+        listed.items.map((w) => w.id),
+        [ids.hook],
+      );
+      assert.ok(!JSON.stringify(listed).includes(created.secret), 'the list never holds the secret');
+      assert.equal((await admin.webhooks.get(ids.hook)).description, 'siem');
+      assert.equal((await admin.webhooks.update(ids.hook, { description: 'siem prod' })).description, 'siem prod');
+      // not an administrator: refused
+      assert.ok(isCofferError(await rejection(as.alice.webhooks.list()), 'forbidden'));
+
+      const ping = await admin.webhooks.test(ids.hook);
+      await h.coffer.services.jobs.runDue();
+      const log = await admin.webhooks.deliveries(ids.hook);
+      const d = log.items.find((x) => x.id === ping.deliveryId);
+      assert.equal(d?.state, 'delivered');
+      assert.equal(d?.eventType, 'ping');
+      const sent = hook.got.at(-1);
+      assert.ok(sent);
+      const ts = sent.headers['coffer-timestamp'] as string;
+      const expected = `v1=${createHmac('sha256', signingSecret).update(`${ts}.${sent.body}`).digest('hex')}`;
+      assert.equal(sent.headers['coffer-signature'], expected);
+      assert.equal(JSON.parse(sent.body).type, 'ping');
+    });
+
+    it('request -> approve -> checkout -> 409 for another user -> checkin, with the events delivered', async () => {
+      const sid = ids.secret as string;
+      const policy = await as.alice.accessRequests.policy(sid);
+      assert.deepEqual(policy.you, { owner: false, needsApproval: true, inWindow: true });
+      assert.deepEqual(policy.approval.required, { value: true, source: ids.prod });
+      assert.deepEqual(policy.requireReason, { value: true, source: ids.vault });
+
+      // without an approved request neither a reveal nor a checkout
+      assert.ok(isCofferError(await rejection(as.alice.secrets.reveal(sid, { reason: 'look' })), 'forbidden'));
+      assert.ok(isCofferError(await rejection(as.alice.checkouts.start(sid, { reason: 'deploy' })), 'forbidden'));
+
+      const req = await as.alice.accessRequests.create({ secretId: sid, action: 'checkout', reason: 'deploy 42', durationMinutes: 30 });
+      assert.equal(req.state, 'waiting_for_approval');
+      assert.equal(req.stateLabel, 'waiting for approval');
+      assert.equal(req.requesterId, users.alice?.id);
+      const pending = await as.bob.accessRequests.list({ scope: 'pending' });
+      assert.deepEqual(
+        pending.items.map((r) => r.id),
+        [req.id],
+      );
+      // the requester cannot approve; to another reveal user, who is no approver, the request does not exist
+      assert.ok(isCofferError(await rejection(as.alice.accessRequests.approve(req.id)), 'forbidden'));
+      assert.ok(isCofferError(await rejection(as.dave.accessRequests.approve(req.id)), 'not_found'));
+      const approved = await as.bob.accessRequests.approve(req.id, { comment: 'go ahead' });
+      assert.equal(approved.state, 'approved');
+      assert.equal(approved.approvals[0]?.approverId, users.bob?.id);
+      assert.equal(approved.approvals[0]?.comment, 'go ahead');
+      const mine: string[] = [];
+      for await (const r of as.alice.accessRequests.listAll({ limit: 1 })) mine.push(`${r.id}:${r.state}`);
+      assert.deepEqual(mine, [`${req.id}:approved`]);
+
+      const co = await as.alice.checkouts.start(sid, { requestId: req.id, reason: 'deploy 42' });
+      assert.equal(co.holderId, users.alice?.id);
+      assert.equal(co.holderName, users.alice?.username);
+      assert.equal(co.active, true);
+      assert.equal(Date.parse(co.endsAt) - Date.parse(co.startedAt), 30 * 60_000);
+      assert.equal((await as.alice.accessRequests.get(req.id)).state, 'checked_out');
+      assert.equal((await as.alice.secrets.reveal(sid, { reason: 'deploy 42' })).values.password, WF_PASSWORD);
+
+      // dave gets his own approval, but alice holds the checkout: 409 naming her and the end time
+      const daveReq = await as.dave.accessRequests.create({ secretId: sid, action: 'checkout', reason: 'backup', durationMinutes: 10 });
+      await as.bob.accessRequests.approve(daveReq.id);
+      const busy = await rejection(as.dave.checkouts.start(sid, { requestId: daveReq.id, reason: 'backup' }));
+      assert.ok(isCofferError(busy, 'secret.checked_out'));
+      assert.equal(busy.status, 409);
+      assert.deepEqual(busy.details, [
+        { path: '/holder', message: users.alice?.username },
+        { path: '/holderId', message: users.alice?.id },
+        { path: '/endsAt', message: co.endsAt },
+      ]);
+      const live = await as.owner.checkouts.list();
+      assert.deepEqual(
+        live.items.map((c) => [c.secretId, c.holderId, c.active]),
+        [[sid, users.alice?.id, true]],
+      );
+
+      const done = await as.alice.checkouts.checkin(sid, { reason: 'deployed' });
+      assert.equal(done.active, false);
+      assert.equal(done.endReason, 'checkin');
+      assert.equal((await as.alice.accessRequests.get(req.id)).state, 'checked_in');
+      assert.equal((await as.alice.checkouts.list({ scope: 'mine' })).items.filter((c) => c.active).length, 0);
+      // now dave's approval is usable
+      const daves = await as.dave.checkouts.start(sid, { requestId: daveReq.id, reason: 'backup' });
+      assert.equal(daves.holderId, users.dave?.id);
+      // bob revokes it: the checkout ends at once
+      assert.equal((await as.bob.accessRequests.revoke(daveReq.id, { comment: 'enough' })).state, 'revoked');
+      assert.equal((await as.owner.checkouts.list()).items.filter((c) => c.active).length, 0);
+
+      await h.coffer.services.jobs.runDue();
+      const types = (await admin.webhooks.deliveries(ids.hook as string, { limit: 500 })).items.map((d) => d.eventType).sort();
+      assert.deepEqual(
+        types.filter((t) => t !== 'ping'),
+        [
+          'access_request.approved',
+          'access_request.approved',
+          'access_request.created',
+          'access_request.created',
+          'checkout.ended',
+          'checkout.ended',
+          'checkout.started',
+          'checkout.started',
+        ],
+      );
+      for (const sent of hook.got) {
+        assert.ok(!sent.body.includes(WF_PASSWORD), 'no secret value in a webhook body');
+      }
+    });
+
+    it('reject with a comment, cancel your own request', async () => {
+      const sid = ids.secret as string;
+      const r = await as.alice.accessRequests.create({ secretId: sid, reason: 'curious', durationMinutes: 5 });
+      assert.equal(r.action, 'checkout', 'under an exclusive checkout policy a request is for a checkout by default');
+      const rejected = await as.bob.accessRequests.reject(r.id, { comment: 'no ticket' });
+      assert.equal(rejected.state, 'rejected');
+      assert.equal(rejected.stateLabel, 'rejected');
+      assert.equal(rejected.comment, 'no ticket');
+      assert.ok(isCofferError(await rejection(as.alice.secrets.reveal(sid, { reason: 'curious' })), 'forbidden'));
+      const again = await as.alice.accessRequests.create({ secretId: sid, reason: 'second try', durationMinutes: 5 });
+      assert.equal((await as.alice.accessRequests.cancel(again.id)).state, 'cancelled');
+      const states = (await as.alice.accessRequests.list({ state: 'rejected' })).items.map((x) => x.id);
+      assert.deepEqual(states, [r.id]);
+    });
+
+    it('rotation: a new password as a new version, never returned; set a given password', async () => {
+      const sid = ids.secret as string;
+      const before = (await as.owner.secrets.get(sid)).secret.version;
+      const rot = await as.owner.rotation.rotate(sid, { reason: 'quarterly' });
+      assert.equal(rot.secretId, sid);
+      assert.equal(rot.version, before + 1);
+      assert.equal(rot.field, 'password');
+      assert.equal(rot.connector, 'local');
+      assert.deepEqual(Object.keys(rot).sort(), ['connector', 'field', 'rotatedAt', 'secretId', 'version']);
+      const fresh = (await as.owner.secrets.reveal(sid, { reason: 'check' })).values.password;
+      assert.ok(fresh && fresh !== WF_PASSWORD);
+      assert.ok(!JSON.stringify(rot).includes(fresh), 'the new password is not in the answer');
+      const set = await as.owner.rotation.setPassword(sid, WF_GIVEN, { reason: 'vendor reset' });
+      assert.equal(set.version, before + 2);
+      assert.equal((await as.owner.secrets.reveal(sid, { reason: 'check' })).values.password, WF_GIVEN);
+      // edit access is needed
+      assert.ok(isCofferError(await rejection(as.alice.rotation.rotate(sid, { reason: 'x' })), 'forbidden'));
+    });
+
+    it('webhooks: rotate the secret, delete', async () => {
+      const id = ids.hook as string;
+      const rotated = await admin.webhooks.rotateSecret(id);
+      assert.notEqual(rotated.secret, signingSecret);
+      assert.match(rotated.secret, /^whsec_/);
+      const all: string[] = [];
+      for await (const d of admin.webhooks.allDeliveries(id, { limit: 2 })) all.push(d.id);
+      assert.equal(new Set(all).size, all.length);
+      assert.ok(all.length >= 9);
+      await admin.webhooks.delete(id);
+      assert.ok(isCofferError(await rejection(admin.webhooks.get(id)), 'not_found'));
     });
   });
 }

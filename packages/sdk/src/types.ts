@@ -13,6 +13,8 @@ import type * as S from '@coffer/contracts/secrets';
 import type * as Sys from '@coffer/contracts/sys';
 import type * as T from '@coffer/contracts/transfer';
 import type * as V from '@coffer/contracts/vaults';
+import type * as Wh from '@coffer/contracts/webhooks';
+import type * as W from '@coffer/contracts/workflow';
 import type { Static } from 'typebox';
 
 /** One page of a list; pass `nextCursor` as `cursor` for the next one (null: the last page). */
@@ -142,3 +144,39 @@ export type ImportReport = T.ImportReport;
 export type ExportRequest = T.ExportRequest;
 /** An encrypted Coffer export; only its passphrase opens it. */
 export type ExportFile = T.ExportFile;
+
+// access workflows: requests, approvals, checkouts, rotation
+export type Approver = W.Approver;
+export type ApprovalPolicy = W.ApprovalPolicy;
+export type CheckoutPolicy = W.CheckoutPolicy;
+export type TimeWindow = W.TimeWindow;
+export type RequestAction = W.RequestAction;
+/** `waiting_for_approval`, `approved`, `checked_out` (in use), `checked_in`, `rejected`, `expired`, `cancelled`, `revoked`. */
+export type RequestState = W.RequestState;
+export type CreateAccessRequest = W.CreateAccessRequest;
+export type AccessRequest = W.AccessRequest;
+export type AccessRequestQuery = W.AccessRequestQuery;
+export type Decision = W.Decision;
+export type StartCheckout = W.StartCheckout;
+export type Checkin = W.Checkin;
+export type Checkout = W.Checkout;
+export type CheckoutQuery = W.CheckoutQuery;
+/** The outcome of a rotation or a password change: the new version, never the value. */
+export type Rotation = W.Rotation;
+export type RotateSecret = Static<typeof W.RotateSecret>;
+export type SetSecretPassword = Static<typeof W.SetSecretPassword>;
+/** The effective access policy of a secret, each part with the vault or folder it comes from. */
+export type EffectiveAccessPolicy = Static<typeof W.EffectiveAccessPolicy>;
+
+// outbound webhooks (administrators: sys.manage)
+export type WebhookEventType = Wh.WebhookEventType;
+export type SubscribableEventType = Wh.SubscribableEventType;
+export type WebhookEvent = Wh.WebhookEvent;
+export type Webhook = Wh.Webhook;
+export type CreateWebhook = Wh.CreateWebhook;
+export type UpdateWebhook = Wh.UpdateWebhook;
+/** A webhook with its signing secret: returned by create and rotate only, shown once. */
+export type WebhookWithSecret = Wh.WebhookWithSecret;
+export type WebhookDelivery = Wh.WebhookDelivery;
+export type DeliveryListQuery = Static<typeof Wh.DeliveryListQuery>;
+export type TestDelivery = Wh.TestDelivery;
