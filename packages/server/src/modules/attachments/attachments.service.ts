@@ -277,6 +277,8 @@ export function createAttachmentsService(deps: {
           details: [{ path: '/reason', message: 'required by policy' }],
         });
       }
+      // a file is a value: the same approval / checkout / time-window rules as a reveal
+      await secrets.gateReveal(trx, ctx, s, policy);
       const a = await trx
         .selectFrom('attachments')
         .selectAll()

@@ -861,6 +861,9 @@ export function createSecretsService(deps: {
     share,
     search,
     policyOf,
+    /** The workflow checks of a reveal (approval, exclusive checkout, time window) for other value paths. */
+    gateReveal: async (trx: Executor, ctx: RequestContext, secret: SecretTable, policy: AccessPolicy = {}) =>
+      deps.revealGate?.(trx, ctx, secret, policy),
     load,
     present,
     effectivePolicy,

@@ -47,7 +47,7 @@ export function createTransferService(deps: {
   seal: Pick<SealManager, 'decrypt' | 'requireKeys' | 'reloadKeyring'>;
   access: Access;
   vaults: Pick<VaultsService, 'requireNode' | 'seesInside' | 'requireVisibleVault'>;
-  secrets: Pick<SecretsService, 'effectivePolicy'>;
+  secrets: Pick<SecretsService, 'effectivePolicy' | 'gateReveal'>;
   audited: ReturnType<typeof createAudited>;
   /** Argon2id parameters of new export files, the most memory a file may ask for, and the hashing gate. */
   kdf: { params: KdfParams; maxMemoryKiB: number; gate: Gate };
@@ -307,6 +307,23 @@ export function createTransferService(deps: {
                 });
               }
             }
+          }
+          // every exported value is a reveal: a secret behind an approval, someone else's exclusive
+          // checkout or a closed time window stops the export (fail closed, nothing half-exported)
+          let gated = 0;
+          for (const s of rows) {
+            try {
+              await secrets.gateReveal(trx, ctx, s);
+            } catch (e) {
+              if (!(e instanceof AppError) || e.code === 'internal') throw e;
+              gated++;
+            }
+          }
+          if (gated > 0) {
+            throw new AppError(
+              'forbidden',
+              `${gated} of these secrets can only be revealed through an approved access request or a checkout; export a folder without them.`,
+            );
           }
           const folderRows = await trx
             .selectFrom('folders')

@@ -562,5 +562,42 @@ for (const dialect of dialects) {
       );
       assert.ok(!JSON.stringify(events).includes(OLD_PASSWORD));
     });
+
+    it('gates attachment downloads and exports like reveals: no way around an approval', async () => {
+      const f = await folder({ name: 'Gated files', policy: { approval: { required: true, approvers: [{ type: 'user', id: bob.id }] } } });
+      const s = await secret(f, 'key material');
+      const up = await h.app.inject({
+        method: 'POST',
+        url: `/api/v1/secrets/${s}/attachments?name=key.pem`,
+        headers: { authorization: `Bearer ${owner.token}`, 'content-type': 'application/octet-stream' },
+        payload: Buffer.from('-----BEGIN gated-file-canary-----'),
+      });
+      assert.equal(up.statusCode, 201, up.body);
+      const attId = JSON.parse(up.body).id as string;
+      const download = (u: User) =>
+        h.app.inject({
+          method: 'GET',
+          url: `/api/v1/secrets/${s}/attachments/${attId}?reason=need`,
+          headers: { authorization: `Bearer ${u.token}` },
+        });
+      const denied = await download(alice);
+      assert.equal(denied.statusCode, 403, denied.body);
+      assert.ok(!denied.body.includes('gated-file-canary'));
+      const exp = (u: User) =>
+        api(u.token, 'POST', '/api/v1/export', { vaultId: ids.vault, folderId: f, passphrase: 'export-passphrase-123', reason: 'backup' });
+      const refused = await exp(alice);
+      assert.equal(refused.status, 403, refused.raw);
+      assert.match(refused.body.error.message, /approved access request/);
+      // the owner is exempt (ownersToo is not set): both work for them
+      assert.equal((await download(owner)).statusCode, 200);
+      assert.equal((await exp(owner)).status, 200);
+      // with an approved request alice gets the file, and the export too
+      const r = await request(alice, s, 30);
+      await ok(api(bob.token, 'POST', `/api/v1/access-requests/${r.id}/approve`, { comment: 'ok' }));
+      const allowed = await download(alice);
+      assert.equal(allowed.statusCode, 200, allowed.body);
+      assert.ok(allowed.body.includes('gated-file-canary'));
+      assert.equal((await exp(alice)).status, 200);
+    });
   });
 }
