@@ -83,6 +83,13 @@ export async function startHarness(
     threshold?: number;
     config?: Record<string, unknown>;
     clock?: Clock;
+    /**
+     * Keep the background job queue polling (the workflow sweep, webhook deliveries). Off by
+     * default: tests drive time and the sweep themselves (`services.jobs.runDue()`,
+     * `services.workflow.sweep()`), and a background sweep on the wall clock would delete the
+     * "expired" grants of a test that lives at another time.
+     */
+    jobs?: boolean;
   } = {},
 ): Promise<Harness & { shares: string[] | null }> {
   const dir = mkdtempSync(path.join(tmpdir(), 'coffer-test-'));
@@ -105,6 +112,7 @@ export async function startHarness(
     shares = r.shares;
   }
   await coffer.start();
+  if (!opts.jobs) await coffer.services.jobs.stop();
   await coffer.app.ready();
   return {
     coffer,

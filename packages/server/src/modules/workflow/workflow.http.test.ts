@@ -61,6 +61,8 @@ for (const dialect of dialects) {
 
     before(async () => {
       h = await startHarness(dialect, { clock, config: { session } });
+      // the test runs the sweep itself at chosen (manual) times: no background scheduler
+      await h.coffer.services.jobs.stop();
       admin = await adminToken(h);
       owner = await createUser(h, admin, 'password_administrator');
       alice = await createUser(h, admin, 'password_user');

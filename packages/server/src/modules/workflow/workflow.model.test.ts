@@ -396,6 +396,8 @@ for (const dialect of dialects) {
 
     before(async () => {
       h = await startHarness(dialect, { clock });
+      // the test runs the sweep itself at chosen (manual) times: no background scheduler
+      await h.coffer.services.jobs.stop();
       const admin = await adminToken(h);
       const users: Record<string, Awaited<ReturnType<typeof createUser>>> = {};
       for (const k of ['O', 'A', 'B', 'P']) users[k] = await createUser(h, admin, k === 'O' ? 'password_administrator' : 'password_user');
