@@ -528,6 +528,30 @@ for (const dialect of dialects) {
           assert.deepEqual(visible[i]!.map((r) => r.id).sort(), expected.sort(), `${who}: secrets visible at ${l}`);
           count.visible++;
         }
+        // the same sets through the other two SQL forms: probed per row, and within one subtree
+        const top = sample[1]!;
+        const other = await Promise.all(
+          levels.flatMap((l) => [
+            db
+              .selectFrom('secrets as s')
+              .select('s.id')
+              .where(access.secretVisible(actor, p, l, { correlated: true }))
+              .execute(),
+            db
+              .selectFrom('secrets as s')
+              .select('s.id')
+              .where(access.secretVisible(actor, p, l, { within: top }))
+              .where('s.parent_node_id', 'in', (eb) => eb.selectFrom('tree_paths').select('descendant_id').where('ancestor_id', '=', top))
+              .execute(),
+          ]),
+        );
+        for (const [i, l] of levels.entries()) {
+          const expected = secrets.filter(([id]) => want.get(id)! >= levelRank[l]).map(([id]) => id);
+          assert.deepEqual(other[2 * i]!.map((r) => r.id).sort(), [...expected].sort(), `${who}: secrets visible at ${l} (correlated)`);
+          const inside = secrets.filter(([id, parent]) => want.get(id)! >= levelRank[l] && isUnder(m, parent, top)).map(([id]) => id);
+          assert.deepEqual(other[2 * i + 1]!.map((r) => r.id).sort(), inside.sort(), `${who}: secrets visible at ${l} within ${top}`);
+          count.visible += 2;
+        }
       }
     }
 

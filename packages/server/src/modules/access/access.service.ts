@@ -73,7 +73,7 @@ export function createAccess(deps: { clock: Clock }) {
    * SQL condition: the secret row `s` is visible at `min` or above. Used to scope list and search
    * queries in the database (never filtered after loading).
    */
-  function secretVisible(actor: Actor, principals: Principals, min: Level, opts: { correlated?: boolean } = {}) {
+  function secretVisible(actor: Actor, principals: Principals, min: Level, opts: { correlated?: boolean; within?: string } = {}) {
     const now = deps.clock.now();
     const need = levelRank[min];
     return (eb: ExpressionBuilder<DB & { s: DB['secrets'] }, 's'>): Expression<SqlBool> => {
@@ -83,30 +83,47 @@ export function createAccess(deps: { clock: Clock }) {
       // Two equivalent forms. `in`: the set of reachable folders is built once, which suits a plain
       // listing; `correlated`: an O(depth) probe per candidate row, which suits a query that other
       // conditions (text, tag, folder) already narrowed to few rows.
-      const viaTree = opts.correlated
-        ? eb.exists(
+      const within = opts.within;
+      const viaTree = within
+        ? // the folders of one subtree that a grant reaches, found once (O(subtree × depth))
+          eb(
+            's.parent_node_id',
+            'in',
             eb
-              .selectFrom('tree_paths as t')
+              .selectFrom('tree_paths as sub')
+              .innerJoin('tree_paths as t', 't.descendant_id', 'sub.descendant_id')
               .innerJoin('grants as g', 'g.node_id', 't.ancestor_id')
-              .select('g.id')
-              .whereRef('t.descendant_id', '=', 's.parent_node_id')
+              .select('sub.descendant_id')
+              .where('sub.ancestor_id', '=', within)
               .where('t.inherits', '=', 1)
               .where('g.principal_id', 'in', principals.ids)
               .where('g.level', '>=', need)
               .where((ib) => ib.or([ib('g.expires_at', 'is', null), ib('g.expires_at', '>', now)])),
           )
-        : eb(
-            's.parent_node_id',
-            'in',
-            eb
-              .selectFrom('grants as g')
-              .innerJoin('tree_paths as t', 't.ancestor_id', 'g.node_id')
-              .select('t.descendant_id')
-              .where('g.principal_id', 'in', principals.ids)
-              .where('g.level', '>=', need)
-              .where('t.inherits', '=', 1)
-              .where((ib) => ib.or([ib('g.expires_at', 'is', null), ib('g.expires_at', '>', now)])),
-          );
+        : opts.correlated
+          ? eb.exists(
+              eb
+                .selectFrom('tree_paths as t')
+                .innerJoin('grants as g', 'g.node_id', 't.ancestor_id')
+                .select('g.id')
+                .whereRef('t.descendant_id', '=', 's.parent_node_id')
+                .where('t.inherits', '=', 1)
+                .where('g.principal_id', 'in', principals.ids)
+                .where('g.level', '>=', need)
+                .where((ib) => ib.or([ib('g.expires_at', 'is', null), ib('g.expires_at', '>', now)])),
+            )
+          : eb(
+              's.parent_node_id',
+              'in',
+              eb
+                .selectFrom('grants as g')
+                .innerJoin('tree_paths as t', 't.ancestor_id', 'g.node_id')
+                .select('t.descendant_id')
+                .where('g.principal_id', 'in', principals.ids)
+                .where('g.level', '>=', need)
+                .where('t.inherits', '=', 1)
+                .where((ib) => ib.or([ib('g.expires_at', 'is', null), ib('g.expires_at', '>', now)])),
+            );
       return eb.or([
         viaTree,
         eb.exists(

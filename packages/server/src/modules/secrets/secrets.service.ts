@@ -748,7 +748,12 @@ export function createSecretsService(deps: {
             .where((ib) => ib.or([ib('g.expires_at', 'is', null), ib('g.expires_at', '>', now)])),
         );
       } else {
-        query = query.where(access.secretVisible(ctx.actor, principals, q.trash ? 'edit' : 'list', { correlated: narrowed }));
+        // a subtree listing finds the subtree's reachable folders once; other narrowed queries
+        // probe per candidate row; a plain listing builds the reachable set once
+        const within = q.folderId && !q.direct ? q.folderId : undefined;
+        query = query.where(
+          access.secretVisible(ctx.actor, principals, q.trash ? 'edit' : 'list', { correlated: narrowed, ...(within ? { within } : {}) }),
+        );
         if (q.includeShared === false) {
           // only what a folder or vault grant reaches: leave out secrets shared one by one
           const now = clock.now();
