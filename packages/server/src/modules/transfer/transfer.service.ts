@@ -113,7 +113,12 @@ export function createTransferService(deps: {
   }
 
   async function refreshStatistics(exec: Executor) {
-    if (exec.getExecutor().adapter instanceof SqliteAdapter) await sql`pragma optimize`.execute(exec);
+    if (exec.getExecutor().adapter instanceof SqliteAdapter) {
+      await sql`pragma optimize`.execute(exec);
+      // the import's large transactions left a large write-ahead log: fold it into the store and
+      // cut it, so later reads do not look pages up in it
+      await sql`pragma wal_checkpoint(truncate)`.execute(exec);
+    }
     else await sql`analyze secrets, secret_values, secret_tags, folders, tree_paths`.execute(exec);
   }
 
