@@ -118,8 +118,7 @@ export function createTransferService(deps: {
       // the import's large transactions left a large write-ahead log: fold it into the store and
       // cut it, so later reads do not look pages up in it
       await sql`pragma wal_checkpoint(truncate)`.execute(exec);
-    }
-    else await sql`analyze secrets, secret_values, secret_tags, folders, tree_paths`.execute(exec);
+    } else await sql`analyze secrets, secret_values, secret_tags, folders, tree_paths`.execute(exec);
   }
 
   async function importFile(ctx: RequestContext, input: ImportRequest): Promise<ImportReport> {
