@@ -85,7 +85,16 @@ export async function migrateToLatest(db: Db): Promise<string[]> {
     provider: { getMigrations: async () => migrations },
     ...(schema ? { migrationTableSchema: schema } : {}),
   });
-  const { error, results } = await migrator.migrateToLatest();
-  if (error) throw error;
-  return (results ?? []).filter((r) => r.status === 'Success').map((r) => r.migrationName);
+  for (let attempt = 1; ; attempt++) {
+    const { error, results } = await migrator.migrateToLatest();
+    // Kysely's check for its bookkeeping table reads the catalog of every schema; a schema that
+    // another install drops at that moment fails it with 3F000 ("schema … does not exist") before
+    // anything was migrated. Such a failure is retried; any other error stops the start.
+    if (error && attempt < 5 && (error as { code?: string }).code === '3F000' && !(results ?? []).length) {
+      await new Promise((r) => setTimeout(r, 50 * attempt));
+      continue;
+    }
+    if (error) throw error;
+    return (results ?? []).filter((r) => r.status === 'Success').map((r) => r.migrationName);
+  }
 }
