@@ -1,7 +1,6 @@
 // The client commands of `coffer` (login … import), run as child processes against a real server
 // listening on an ephemeral port, with the credentials file in a temporary directory.
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -9,56 +8,12 @@ import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { base32Decode, hotp, totpStep } from '../../server/src/crypto/totp.ts';
 import { adminToken, call, createUser, dialects, type Harness, startHarness } from '../../server/test/harness.ts';
+import { cliRunner, expectCode, json } from '../test/run-cli.ts';
 import { countingFetch } from './client.ts';
 import { cliPath, escapeName, splitPath } from './paths.ts';
 import { progressLine, startProgress } from './progress.ts';
 
-const MAIN = path.join(import.meta.dirname, 'main.ts');
-/** A private compile cache: the many short CLI processes start in a third of the time. */
-const COMPILE_CACHE = mkdtempSync(path.join(tmpdir(), 'coffer-cli-cache-'));
-after(() => rmSync(COMPILE_CACHE, { recursive: true, force: true }));
-
-interface Run {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-/** Every stderr of every run: checked at the end for secret values. */
-const stderrs: string[] = [];
-
-/** Runs `coffer ...` with only COFFER_CLI_CONFIG (and the given variables) and `input` on stdin. */
-function cli(config: string, args: string[], opts: { input?: string; env?: Record<string, string> } = {}): Promise<Run> {
-  const inherited = Object.fromEntries(
-    Object.entries(process.env).filter(([k]) => !k.startsWith('COFFER_') && k !== 'NODE_TEST_CONTEXT' && k !== 'XDG_CONFIG_HOME'),
-  );
-  const child = spawn(process.execPath, [MAIN, ...args], {
-    env: { ...inherited, NODE_COMPILE_CACHE: COMPILE_CACHE, COFFER_CLI_CONFIG: config, ...opts.env },
-    stdio: ['pipe', 'pipe', 'pipe'],
-  });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.setEncoding('utf8').on('data', (c: string) => {
-    stdout += c;
-  });
-  child.stderr.setEncoding('utf8').on('data', (c: string) => {
-    stderr += c;
-  });
-  child.stdin.end(opts.input ?? '');
-  return new Promise((resolve, reject) => {
-    child.on('error', reject);
-    child.on('close', (code) => {
-      stderrs.push(stderr);
-      resolve({ code, stdout, stderr });
-    });
-  });
-}
-
-function expectCode(r: Run, code: number, what = ''): void {
-  assert.equal(r.code, code, `${what} exit ${r.code}, expected ${code}\nstdout: ${r.stdout}\nstderr: ${r.stderr}`);
-}
-
-const json = (r: Run) => JSON.parse(r.stdout);
+const { cli, stderrs } = cliRunner();
 
 /** One error line in the house format. */
 const errorLine = (code: string) => new RegExp(`^error: .+ \\(${code.replace('.', '\\.')}, request req_\\S+\\)\\n$`);

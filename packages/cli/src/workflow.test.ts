@@ -3,59 +3,16 @@
 // dialects: two requesters, an approver and an owner, a folder that requires approval and has
 // exclusive checkouts.
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { adminToken, call, createUser, dialects, type Harness, startHarness } from '../../server/test/harness.ts';
+import { cliRunner, expectCode, json } from '../test/run-cli.ts';
 import { parseState, table, when } from './workflow-view.ts';
 
-const MAIN = path.join(import.meta.dirname, 'main.ts');
-const COMPILE_CACHE = mkdtempSync(path.join(tmpdir(), 'coffer-cli-cache-'));
-after(() => rmSync(COMPILE_CACHE, { recursive: true, force: true }));
-
-interface Run {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-const stderrs: string[] = [];
-
-/** Runs `coffer ...` with only COFFER_CLI_CONFIG set and `input` on stdin. */
-function cli(config: string, args: string[], opts: { input?: string } = {}): Promise<Run> {
-  const inherited = Object.fromEntries(
-    Object.entries(process.env).filter(([k]) => !k.startsWith('COFFER_') && k !== 'NODE_TEST_CONTEXT' && k !== 'XDG_CONFIG_HOME'),
-  );
-  const child = spawn(process.execPath, [MAIN, ...args], {
-    env: { ...inherited, NODE_COMPILE_CACHE: COMPILE_CACHE, COFFER_CLI_CONFIG: config },
-    stdio: ['pipe', 'pipe', 'pipe'],
-  });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.setEncoding('utf8').on('data', (c: string) => {
-    stdout += c;
-  });
-  child.stderr.setEncoding('utf8').on('data', (c: string) => {
-    stderr += c;
-  });
-  child.stdin.end(opts.input ?? '');
-  return new Promise((resolve, reject) => {
-    child.on('error', reject);
-    child.on('close', (code) => {
-      stderrs.push(stderr);
-      resolve({ code, stdout, stderr });
-    });
-  });
-}
-
-function expectCode(r: Run, code: number, what = ''): void {
-  assert.equal(r.code, code, `${what} exit ${r.code}, expected ${code}\nstdout: ${r.stdout}\nstderr: ${r.stderr}`);
-}
-
-const json = (r: Run) => JSON.parse(r.stdout);
+const { cli, stderrs } = cliRunner();
 
 const PASSWORD = 'wf-cli-canary-Mz7!pw';
 const SECRET = 'Ops/Prod/orders db';

@@ -224,6 +224,12 @@ export function createWorkflowService(deps: {
     return { r, s, mine, approver, owner };
   }
 
+  /** The request as it is now, after a change in this transaction. */
+  async function presentRequestById(exec: Executor, id: string, now: number): Promise<AccessRequest> {
+    const row = await exec.selectFrom('access_requests').selectAll().where('id', '=', id).executeTakeFirstOrThrow();
+    return (await presentRequests(exec, [row], now))[0] as AccessRequest;
+  }
+
   async function presentRequests(exec: Executor, rows: AccessRequestTable[], now: number): Promise<AccessRequest[]> {
     if (!rows.length) return [];
     const ids = rows.map((r) => r.id);
@@ -718,8 +724,7 @@ export function createWorkflowService(deps: {
         });
       }
       ev.details = { ...ev.details, secretId: s.id, requesterId: r.requester_id, state };
-      const fresh = await trx.selectFrom('access_requests').selectAll().where('id', '=', id).executeTakeFirstOrThrow();
-      return (await presentRequests(trx, [fresh], now))[0] as AccessRequest;
+      return presentRequestById(trx, id, now);
     });
   }
 
@@ -741,8 +746,7 @@ export function createWorkflowService(deps: {
         if (Number(done.numUpdatedRows) !== 1)
           throw new AppError('conflict', `The access request is ${stateLabels[effectiveState(r, now)]}.`);
         ev.details = { secretId: r.secret_id };
-        const fresh = await trx.selectFrom('access_requests').selectAll().where('id', '=', id).executeTakeFirstOrThrow();
-        return (await presentRequests(trx, [fresh], now))[0] as AccessRequest;
+        return presentRequestById(trx, id, now);
       },
     );
   }
@@ -774,8 +778,7 @@ export function createWorkflowService(deps: {
           if (co && (await finishCheckout(trx, ctx, co, 'revoked', now))) endedCheckout = co.id;
         }
         ev.details = { secretId: r.secret_id, requesterId: r.requester_id, endedCheckout };
-        const fresh = await trx.selectFrom('access_requests').selectAll().where('id', '=', id).executeTakeFirstOrThrow();
-        return (await presentRequests(trx, [fresh], now))[0] as AccessRequest;
+        return presentRequestById(trx, id, now);
       },
     );
   }
