@@ -7,6 +7,7 @@ import os from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
 import { api, expect } from './api.ts';
+import { checkKeptDataset, type KeptStore, readKeptStore, STORE_FILES, writeKeptStore } from './kept-store.ts';
 import { type LatencyResult, type LoadResult, type LoginResult, type MeasureHooks, measureLogins, runLoad } from './measure.ts';
 import { connectProfiler, type Profiler } from './profiler.ts';
 import { cpuTable, importTable, loadTable, loginTable, searchTable } from './report.ts';
@@ -46,6 +47,10 @@ function readSettings() {
   const connections = intEnv('BENCH_CONNECTIONS', 50, 1, 1000);
   const keepDb = process.env.BENCH_KEEP_DB || undefined;
   if (keepDb && process.env.BENCH_DATABASE_URL && keepDb !== '1') throw new Error('on PostgreSQL, BENCH_KEEP_DB=1 keeps the bench schema');
+  const reuseDb = process.env.BENCH_REUSE_DB || undefined;
+  if (reuseDb && process.env.BENCH_DATABASE_URL) throw new Error('BENCH_REUSE_DB is for SQLite stores kept with BENCH_KEEP_DB=<dir>');
+  if (reuseDb && keepDb)
+    throw new Error('BENCH_REUSE_DB and BENCH_KEEP_DB together: the kept store is never written, there is nothing new to keep');
   return {
     seconds,
     warmupSeconds: intEnv('BENCH_WARMUP_SECONDS', Math.min(3, seconds), 0, 60),
@@ -58,6 +63,7 @@ function readSettings() {
     revealConnections: intEnv('BENCH_REVEAL_CONNECTIONS', connections, 1, 1000),
     searchConnections: intEnv('BENCH_SEARCH_CONNECTIONS', 4, 1, 100),
     keepDb,
+    reuseDb,
     logins: intEnv('BENCH_LOGINS', 30, 1, 500),
     loginBurst: intEnv('BENCH_LOGIN_BURST', 20, 1, 200),
     scenarios: new Set(scenarios as Scenario[]),
@@ -134,13 +140,26 @@ async function main(): Promise<void> {
 
   const dir = mkdtempSync(path.join(os.tmpdir(), 'coffer-bench-'));
   cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
+  // what BENCH_KEEP_DB keeps and BENCH_REUSE_DB reads back: the store, its key file, the data set
+  let kept: KeptStore | null = null;
+  if (s.reuseDb) {
+    kept = readKeptStore(s.reuseDb);
+    if (process.env.BENCH_SECRETS && Number(process.env.BENCH_SECRETS) !== kept.secrets) {
+      throw new Error(`BENCH_SECRETS=${process.env.BENCH_SECRETS} but the store in ${s.reuseDb} holds a data set of ${kept.secrets}`);
+    }
+    s.secrets = kept.secrets;
+    s.folders = kept.folders;
+    for (const f of STORE_FILES) if (existsSync(path.join(s.reuseDb, f))) copyFileSync(path.join(s.reuseDb, f), path.join(dir, f));
+  }
+  const keepState: { adminPassword?: string; dataset?: SecretsDataset | null } = {};
   if (s.keepDb && !pgPlan) {
     const keep = s.keepDb;
     // runs after the servers have stopped (cleanups run last-in first-out, the directory goes last)
     cleanups.push(() => {
-      for (const ext of ['', '-wal']) {
-        if (existsSync(path.join(dir, `coffer.db${ext}`))) copyFileSync(path.join(dir, `coffer.db${ext}`), `${keep}${ext}`);
-      }
+      if (!keepState.adminPassword || !keepState.dataset) return;
+      mkdirSync(keep, { recursive: true });
+      for (const f of STORE_FILES) if (existsSync(path.join(dir, f))) copyFileSync(path.join(dir, f), path.join(keep, f));
+      writeKeptStore(keep, keepState.adminPassword, keepState.dataset);
     });
   }
 
@@ -195,7 +214,8 @@ async function main(): Promise<void> {
     }
 
     // Coffer, as in production: default Argon2 parameters (64 MiB, t=3), key-file unseal
-    const adminPassword = `bench-${randomBytes(12).toString('hex')}`;
+    const adminPassword = kept?.adminPassword ?? `bench-${randomBytes(12).toString('hex')}`;
+    keepState.adminPassword = adminPassword;
     const cofferPort = await freePort();
     const profDir = path.join(RESULTS_DIR, 'profiles');
     if (s.cpuProf) mkdirSync(profDir, { recursive: true });
@@ -278,7 +298,10 @@ async function main(): Promise<void> {
 
     // the secrets data set, before any measurement (reveal and search run over it)
     let dataset: SecretsDataset | null = null;
-    if (s.scenarios.has('reveal') || s.scenarios.has('search')) {
+    if (kept) {
+      dataset = await checkKeptDataset(kept, coffer.baseUrl, store);
+      console.log(`  data set: reused from ${s.reuseDb} (${dataset.secrets} secrets in ${dataset.plan.folders.length} folders)`);
+    } else if (s.scenarios.has('reveal') || s.scenarios.has('search') || s.keepDb) {
       console.log(
         `  data set: ${s.secrets} secrets in ${s.folders} folders, imported as CSV in requests of ${Math.min(s.importBatch, s.secrets)} rows ...`,
       );
@@ -293,6 +316,7 @@ async function main(): Promise<void> {
         log: (line) => console.log(line),
       });
       const d = dataset;
+      keepState.dataset = d;
       console.log(
         `  data set ready in ${d.build.seconds.toFixed(1)} s: ${d.secrets} secrets (${d.visibleSecrets} visible to the bench user), ${d.plan.folders.length} folders per level ${d.plan.perLevel.join('/')}, ${d.plan.folders.filter((f) => f.broken !== 'no').length} breaking inheritance, ${d.grants} group grants; reveal pool ${d.pool.length}`,
       );
@@ -486,7 +510,13 @@ async function main(): Promise<void> {
       writeFileSync(sized, `${JSON.stringify(results, null, 2)}\n`);
       console.log(`         ${path.relative(process.cwd(), sized)}`);
     }
-    if (s.keepDb) console.log(pgPlan ? `PostgreSQL schema ${pgPlan.schema} kept (drop it when done)` : `SQLite store kept at ${s.keepDb}`);
+    if (s.keepDb) {
+      console.log(
+        pgPlan
+          ? `PostgreSQL schema ${pgPlan.schema} kept (drop it when done)`
+          : `SQLite store kept in ${s.keepDb} (run again on a copy of it with BENCH_REUSE_DB=${s.keepDb})`,
+      );
+    }
     for (const f of profiles)
       console.log(`CPU profile: ${path.relative(process.cwd(), f)} (summarise: node bench/cpuprofile-top.ts <file>)`);
   } catch (e) {
