@@ -313,6 +313,64 @@ for (const dialect of dialects) {
       }
     });
 
+    it('scopes a text search within a folder like a listing: grants through the tree, a broken branch, a single share', async () => {
+      // On SQLite a text of 3+ characters is driven by the trigram index and checks folder and
+      // visibility per candidate; 2 characters take the other path (a scan with the folder's
+      // reachable set). Both must answer the same, for a reader who is not the owner.
+      const v = await call(h, 'POST', '/api/v1/vaults', { token: owner.token, body: { name: `Scoped ${dialect}` } });
+      const vault = v.body.id as string;
+      const folder = async (name: string, parentId?: string, inheritPermissions = true) => {
+        const r = await call(h, 'POST', '/api/v1/folders', {
+          token: owner.token,
+          body: { vaultId: vault, name, ...(parentId ? { parentId } : {}), inheritPermissions },
+        });
+        assert.equal(r.status, 201, r.raw);
+        return r.body.id as string;
+      };
+      const top = await folder('Zk top');
+      const child = await folder('Zk child', top);
+      const closed = await folder('Zk closed', top, false);
+      const other = await folder('Zk other');
+      const g = await call(h, 'POST', '/api/v1/grants', {
+        token: owner.token,
+        body: { nodeId: top, principalType: 'group', principalId: groupId, level: 'view' },
+      });
+      assert.equal(g.status, 201, g.raw);
+      const mk = async (name: string, folderId: string) => {
+        const r = await call(h, 'POST', '/api/v1/secrets', {
+          token: owner.token,
+          body: { vaultId: vault, folderId, template: 'web-login', name, fields: { password: 'x' } },
+        });
+        assert.equal(r.status, 201, r.raw);
+        return r.body.id as string;
+      };
+      const inTop = await mk('zkq one', top);
+      const inChild = await mk('zkq two', child);
+      await mk('zkq three', closed);
+      const shared = await mk('zkq four', closed);
+      const elsewhere = await mk('zkq five', other);
+      const sh = await call(h, 'POST', `/api/v1/secrets/${shared}/shares`, {
+        token: owner.token,
+        body: { userId: reader.id, level: 'view' },
+      });
+      assert.equal(sh.status, 201, sh.raw);
+      const find = async (q: string, folderId: string) => {
+        const r = await call(h, 'GET', `/api/v1/secrets?q=${encodeURIComponent(q)}&folderId=${folderId}&limit=100`, {
+          token: reader.token,
+        });
+        assert.equal(r.status, 200, r.raw);
+        return r.body.items.map((s: { id: string }) => s.id).sort();
+      };
+      for (const q of ['zk', 'zkq']) {
+        assert.deepEqual(await find(q, top), [inTop, inChild, shared].sort(), `"${q}" within the granted top folder`);
+        assert.deepEqual(await find(q, closed), [shared], `"${q}" within the broken branch: only the share`);
+        assert.deepEqual(await find(q, other), [], `"${q}" within a folder without a grant`);
+      }
+      assert.deepEqual(await find('zkq t', top), [inChild], 'text and folder together');
+      assert.deepEqual(await find('zkq f', top), [shared]);
+      assert.deepEqual(await find('zkq f', other), [], `${elsewhere} matches the text but is out of reach`);
+    });
+
     it('pages with a cursor without gaps or repeats', async () => {
       const made: string[] = [];
       for (let i = 0; i < 7; i++) {
