@@ -278,7 +278,7 @@ export function createAttachmentsService(deps: {
         });
       }
       // a file is a value: the same approval / checkout / time-window rules as a reveal
-      await secrets.gateReveal(trx, ctx, s, policy);
+      await secrets.gateReveal(trx, ctx, s, policy.chain);
       const a = await trx
         .selectFrom('attachments')
         .selectAll()

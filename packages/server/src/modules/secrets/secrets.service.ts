@@ -13,6 +13,7 @@ import { levelName, levelRank } from '../access/levels.ts';
 import type { createAudited } from '../audit/audit-log.ts';
 import { type RequestContext, requireUser } from '../auth/actor.ts';
 import type { SealManager } from '../sys/seal.ts';
+import { type PolicyNode, policyChain } from '../vaults/policy-chain.ts';
 import type { VaultsService } from '../vaults/vaults.service.ts';
 import { COLUMN_SLUGS, customSlug, type SplitValues, splitValues } from './secret-values.ts';
 import type { TemplatesService } from './templates.service.ts';
@@ -61,7 +62,8 @@ export function createSecretsService(deps: {
   templates: TemplatesService;
   audited: ReturnType<typeof createAudited>;
   /** Access workflows (approval, exclusive checkout, time window): throws when the caller may not reveal now. */
-  revealGate?: (trx: Executor, ctx: RequestContext, secret: SecretTable, policy: AccessPolicy) => Promise<void>;
+  /** `chain`: the secret's policy chain when the caller has read it already. */
+  revealGate?: (trx: Executor, ctx: RequestContext, secret: SecretTable, chain?: PolicyNode[]) => Promise<void>;
 }) {
   const { db, clock, seal, access, vaults, templates, audited } = deps;
   const sqlite = db.getExecutor().adapter instanceof SqliteAdapter;
@@ -203,42 +205,28 @@ export function createSecretsService(deps: {
   }
 
   /** The effective access policy: merged from the vault down to the secret's folder; a folder
-   * that does not inherit the policy starts afresh. `source` names where requireReason comes from. */
-  /** The policies on the way from the vault (first) down to the node, in one query. */
-  const policyChainQuery = prepared<
-    'node',
-    { id: string; folder_policy: string | null; inherit_policy: number | null; vault_policy: string | null }
-  >((db, p) => ({
-    compile: () =>
-      sql`select t.ancestor_id as id, f.policy as folder_policy, f.inherit_policy, v.policy as vault_policy
-            from tree_paths t
-            left join folders f on f.id = t.ancestor_id
-            left join vaults v on v.id = t.ancestor_id
-            where t.descendant_id = ${p('node')}
-            order by t.depth desc`.compile(db),
-  }));
-
-  async function effectivePolicy(exec: Executor, nodeId: string): Promise<AccessPolicy & { source: string | null }> {
-    const chain = await policyChainQuery(exec, { node: nodeId });
+   * that does not inherit the policy starts afresh. `source` names where requireReason comes from.
+   * `chain` is what it was merged from, for the workflow gate (one query for both). */
+  async function effectivePolicy(exec: Executor, nodeId: string): Promise<AccessPolicy & { source: string | null; chain: PolicyNode[] }> {
+    const chain = await policyChain(exec, nodeId);
     let policy: AccessPolicy = {};
     let source: string | null = null;
     for (const link of chain) {
-      const id = link.id;
-      if (link.inherit_policy !== null && Number(link.inherit_policy) === 0) {
+      if (!link.inherits) {
         policy = {};
         source = null;
       }
-      const own = JSON.parse(link.folder_policy ?? link.vault_policy ?? '{}') as AccessPolicy;
+      const own = link.policy;
       if (own.requireReason !== undefined && own.requireReason !== null) {
         policy = { ...policy, requireReason: own.requireReason };
-        source = id;
+        source = link.id;
       }
       // field by field: a folder that sets only `length` keeps the vault's other fields
       if (own.passwordPolicy !== undefined && own.passwordPolicy !== null) {
         policy = { ...policy, passwordPolicy: { ...policy.passwordPolicy, ...own.passwordPolicy } };
       }
     }
-    return { ...policy, source };
+    return { ...policy, source, chain };
   }
 
   async function writeValues(trx: Trx, id: string, values: SplitValues) {
@@ -503,7 +491,7 @@ export function createSecretsService(deps: {
             details: [{ path: '/reason', message: 'required by policy' }],
           });
         }
-        await deps.revealGate?.(trx, ctx, s, policy);
+        await deps.revealGate?.(trx, ctx, s, policy.chain);
         const values = (await loadValues(trx, s)).sensitive;
         const picked: Record<string, string> = {};
         for (const [k, v] of Object.entries(values)) if (!input.fields || input.fields.includes(k)) picked[k] = v;
@@ -550,7 +538,7 @@ export function createSecretsService(deps: {
             details: [{ path: '/reason', message: 'required by policy' }],
           });
         }
-        await deps.revealGate?.(trx, ctx, s, policy);
+        await deps.revealGate?.(trx, ctx, s, policy.chain);
         const v = await trx
           .selectFrom('secret_versions')
           .selectAll()
@@ -885,8 +873,8 @@ export function createSecretsService(deps: {
     search,
     policyOf,
     /** The workflow checks of a reveal (approval, exclusive checkout, time window) for other value paths. */
-    gateReveal: async (trx: Executor, ctx: RequestContext, secret: SecretTable, policy: AccessPolicy = {}) =>
-      deps.revealGate?.(trx, ctx, secret, policy),
+    gateReveal: async (trx: Executor, ctx: RequestContext, secret: SecretTable, chain?: PolicyNode[]) =>
+      deps.revealGate?.(trx, ctx, secret, chain),
     load,
     present,
     effectivePolicy,

@@ -2,7 +2,7 @@ import type { PasswordPolicy } from '@coffer/contracts/passwords';
 import type { AccessPolicy } from '@coffer/contracts/vaults';
 import type { Approver } from '@coffer/contracts/workflow';
 import type { Executor } from '../../db/database.ts';
-import { prepared } from '../../db/prepared.ts';
+import { type PolicyNode, policyChain } from '../vaults/policy-chain.ts';
 
 /** A policy value and the vault or folder it comes from (null: the built-in default). */
 export interface Explained<T> {
@@ -64,45 +64,14 @@ function overlay<T extends object>(into: { [K in keyof T]: Explained<T[K]> }, ow
  * Merges the policies of the chain from the vault down to `nodeId` (the secret's folder, or the
  * vault), field by field, exactly like requireReason and passwordPolicy: a field a node leaves out
  * (or sets to null) comes from above; a folder that does not inherit the policy starts afresh from
- * the defaults. One prepared query.
+ * the defaults. One prepared query (or none, given the chain a caller already read).
  */
-const chainQuery = prepared<
-  'node',
-  { id: string; fpolicy: string | null; inherit: number | null; fname: string | null; vpolicy: string | null; vname: string | null }
->((db, p) =>
-  db
-    .selectFrom('tree_paths as t')
-    .leftJoin('folders as f', 'f.id', 't.ancestor_id')
-    .leftJoin('vaults as v', 'v.id', 't.ancestor_id')
-    .select([
-      't.ancestor_id as id',
-      'f.policy as fpolicy',
-      'f.inherit_policy as inherit',
-      'f.name as fname',
-      'v.policy as vpolicy',
-      'v.name as vname',
-    ])
-    .where('t.descendant_id', '=', p('node'))
-    .orderBy('t.depth', 'desc'),
-);
-
-export async function workflowPolicy(exec: Executor, nodeId: string): Promise<WorkflowPolicy> {
-  const rows = await chainQuery(exec, { node: nodeId });
-  return mergePolicies(
-    rows.map((r) => ({
-      id: r.id,
-      type: r.fpolicy !== null ? ('folder' as const) : ('vault' as const),
-      name: r.fname ?? r.vname ?? '',
-      inherits: r.fpolicy !== null ? Number(r.inherit) === 1 : true,
-      policy: JSON.parse(r.fpolicy ?? r.vpolicy ?? '{}') as AccessPolicy,
-    })),
-  );
+export async function workflowPolicy(exec: Executor, nodeId: string, chain?: PolicyNode[]): Promise<WorkflowPolicy> {
+  return mergePolicies(chain ?? (await policyChain(exec, nodeId)));
 }
 
 /** The merge itself (pure): nodes from the vault down. */
-export function mergePolicies(
-  nodes: Array<{ id: string; type: 'vault' | 'folder'; name: string; inherits: boolean; policy: AccessPolicy }>,
-): WorkflowPolicy {
+export function mergePolicies(nodes: ReadonlyArray<PolicyNode>): WorkflowPolicy {
   let p = defaults();
   let tw: { days: Explained<number[]>; from: Explained<string>; to: Explained<string> } | null = null;
   const chain: WorkflowPolicy['chain'] = [];

@@ -22,6 +22,7 @@ import { levelRank } from '../access/levels.ts';
 import type { AuditLog, createAudited } from '../audit/audit-log.ts';
 import { can, type RequestContext, requireUser, systemActor } from '../auth/actor.ts';
 import type { SealManager } from '../sys/seal.ts';
+import type { PolicyNode } from '../vaults/policy-chain.ts';
 import { describeWindow, gatesReveal, inWindow, type WorkflowPolicy, workflowPolicy } from './policy.ts';
 import { type ConnectorRegistry, createConnectorRegistry } from './rotation.ts';
 
@@ -891,8 +892,8 @@ export function createWorkflowService(deps: {
    * whose window is open. Owners (manage) bypass approval and window unless the policy says
    * ownersToo. Costs one query when the policy gates nothing.
    */
-  async function revealGate(trx: Executor, ctx: RequestContext, secret: { id: string; parent_node_id: string }, _policy?: unknown) {
-    const policy = await workflowPolicy(trx, secret.parent_node_id);
+  async function revealGate(trx: Executor, ctx: RequestContext, secret: { id: string; parent_node_id: string }, chain?: PolicyNode[]) {
+    const policy = await workflowPolicy(trx, secret.parent_node_id, chain);
     if (!gatesReveal(policy)) return;
     const now = clock.now();
     const me = ctx.actor.userId;
