@@ -287,6 +287,12 @@ export interface AttachmentTable {
   created_at: number;
 }
 
+/** An attachment removed from its secret, kept for restoring an older version (migration 0007). */
+export interface RemovedAttachmentTable extends AttachmentTable {
+  removed_by: string | null;
+  removed_at: number;
+}
+
 export interface AttachmentChunkTable {
   attachment_id: string;
   idx: number;
@@ -440,6 +446,8 @@ export interface DB {
   idempotency_keys: IdempotencyKeyTable;
   attachments: AttachmentTable;
   attachment_chunks: AttachmentChunkTable;
+  attachments_removed: RemovedAttachmentTable;
+  attachment_removed_chunks: AttachmentChunkTable;
   metadata: MetadataTable;
   access_requests: AccessRequestTable;
   access_approvals: AccessApprovalTable;

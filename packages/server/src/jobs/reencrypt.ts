@@ -40,6 +40,12 @@ export const encryptedColumns: ReadonlyArray<{
     column: 'data_enc',
     binding: ([id, idx]) => ({ type: 'attachment', id: String(id), field: `chunk:${idx}` }),
   },
+  {
+    table: 'attachment_removed_chunks',
+    keys: ['attachment_id', 'idx'],
+    column: 'data_enc',
+    binding: ([id, idx]) => ({ type: 'attachment', id: String(id), field: `chunk:${idx}` }),
+  },
   { table: 'webhooks', keys: ['id'], column: 'secret_enc', binding: ([id]) => ({ type: 'webhook', id: String(id), field: 'secret' }) },
 ];
 

@@ -5,6 +5,7 @@ import * as m0003 from './0003-attachments-metadata.ts';
 import * as m0004 from './0004-search.ts';
 import * as m0005 from './0005-jobs-webhooks.ts';
 import * as m0006 from './0006-access-workflows.ts';
+import * as m0007 from './0007-attachment-history.ts';
 
 /** The one ordered migration list for both dialects. Append only. */
 export const migrations: Record<string, Migration> = {
@@ -14,4 +15,5 @@ export const migrations: Record<string, Migration> = {
   '0004-search': m0004,
   '0005-jobs-webhooks': m0005,
   '0006-access-workflows': m0006,
+  '0007-attachment-history': m0007,
 };

@@ -584,6 +584,72 @@ for (const dialect of dialects) {
       assert.ok((await download(revealer.token, ids.b, during.body.id)).raw.equals(body));
     });
 
+    it('restoring a version brings back the files it had; files added since are set aside, not lost', async () => {
+      const names = async () =>
+        (await call(h, 'GET', `/api/v1/secrets/${ids.b}/attachments`, { token: owner.token })).body.items
+          .map((a: { name: string }) => a.name)
+          .sort();
+      const restore = async (version: number) => {
+        const r = await call(h, 'POST', `/api/v1/secrets/${ids.b}/history/${version}/restore`, { token: owner.token });
+        assert.equal(r.status, 200, r.raw);
+      };
+      const content = async (name: string) => {
+        const items = (await call(h, 'GET', `/api/v1/secrets/${ids.b}/attachments`, { token: owner.token })).body.items;
+        const a = items.find((x: { name: string }) => x.name === name);
+        assert.ok(a, `${name} is listed`);
+        const d = await download(owner.token, ids.b, a.id);
+        assert.equal(d.status, 200);
+        return d.raw;
+      };
+      const one = allBytes(CHUNK_BYTES + 10, 3);
+      const two = Buffer.from('second file');
+      const before = await names();
+      assert.equal((await upload(owner.token, ids.b, 'one.bin', one)).status, 201);
+      const vOne = await versionOf(ids.b);
+      assert.equal((await upload(owner.token, ids.b, 'two.txt', two)).status, 201);
+      const vBoth = await versionOf(ids.b);
+      const oneId = (
+        await h.database.db
+          .selectFrom('attachments')
+          .select('id')
+          .where('name', '=', 'one.bin')
+          .where('secret_id', '=', ids.b)
+          .executeTakeFirstOrThrow()
+      ).id;
+      assert.equal((await call(h, 'DELETE', `/api/v1/secrets/${ids.b}/attachments/${oneId}`, { token: owner.token })).status, 204);
+      assert.deepEqual(await names(), [...before, 'two.txt'].sort());
+      assert.equal((await download(owner.token, ids.b, oneId)).status, 404, 'a removed file cannot be downloaded');
+      const aside = await h.database.db
+        .selectFrom('attachment_removed_chunks')
+        .select('data_enc')
+        .where('attachment_id', '=', oneId)
+        .execute();
+      assert.equal(aside.length, 2, 'kept aside: both chunks, still encrypted');
+      assert.ok(aside.every((c) => c.data_enc.startsWith('c1.')));
+
+      await restore(vBoth);
+      assert.deepEqual(await names(), [...before, 'one.bin', 'two.txt'].sort());
+      assert.ok((await content('one.bin')).equals(one), 'the restored file is the same file');
+      await restore(vOne);
+      assert.deepEqual(await names(), [...before, 'one.bin'].sort(), 'a file added after the version is set aside');
+      // the name of a file set aside is free again
+      const newer = Buffer.from('a newer second file');
+      assert.equal((await upload(owner.token, ids.b, 'two.txt', newer)).status, 201);
+      assert.ok((await content('two.txt')).equals(newer));
+      await restore(vBoth);
+      assert.ok((await content('two.txt')).equals(two), "the version's own two.txt comes back, the newer one goes aside");
+      const hist = await call(h, 'GET', `/api/v1/secrets/${ids.b}/history`, { token: owner.token });
+      assert.equal(hist.body.items[0].action, `restore:${vBoth}`);
+      const audit = await h.database.db
+        .selectFrom('audit_log')
+        .select('details')
+        .where('action', '=', 'secret.restore_version')
+        .where('object_id', '=', ids.b)
+        .orderBy('seq', 'desc')
+        .executeTakeFirstOrThrow();
+      assert.deepEqual(JSON.parse(audit.details as string).attachments, { restored: 1, setAside: 1, missing: 0 });
+    });
+
     it('deletes an attachment (a new version), and purging the secret deletes the rest', async () => {
       const attId = att['big.bin'] as string;
       const v0 = await versionOf(ids.a);
@@ -615,6 +681,14 @@ for (const dialect of dialects) {
         )
         .execute();
       assert.equal(orphans.length, 0, 'the chunks went with them');
+      const removed = await h.database.db.selectFrom('attachments_removed').select('id').where('secret_id', '=', ids.a).execute();
+      assert.equal(removed.length, 0, 'files set aside go with the purged secret');
+      const removedChunks = await h.database.db
+        .selectFrom('attachment_removed_chunks')
+        .select('idx')
+        .where('attachment_id', '=', attId)
+        .execute();
+      assert.equal(removedChunks.length, 0);
     });
   });
 }

@@ -10,6 +10,7 @@ import type { createAudited } from '../audit/audit-log.ts';
 import type { RequestContext } from '../auth/actor.ts';
 import type { SecretsService } from '../secrets/secrets.service.ts';
 import type { SealManager } from '../sys/seal.ts';
+import { archiveAttachment } from './attachment-store.ts';
 
 /** Plaintext bytes per chunk. */
 export const CHUNK_BYTES = 64 * 1024;
@@ -66,7 +67,9 @@ function present(a: AttachmentTable): Attachment {
  * - a download decrypts each chunk before sending any of it: corrupted plaintext is never sent; a
  *   chunk that fails after the first bytes went out aborts the connection;
  * - adding or removing an attachment is a new version of the secret (changed field
- *   `attachment:<name>`); purging the secret deletes its attachments (foreign-key cascade).
+ *   `attachment:<name>`) whose snapshot lists the files by id; a removed file is set aside, still
+ *   encrypted (attachment-store.ts), and restoring a version brings back the files it had;
+ *   purging the secret deletes its attachments, removed ones too (foreign-key cascade).
  */
 export function createAttachmentsService(deps: {
   db: Db;
@@ -179,7 +182,6 @@ export function createAttachmentsService(deps: {
         .where('name', '=', name)
         .executeTakeFirst();
       if (clash) throw new AppError('conflict', 'The secret already has an attachment with that name.');
-      const next = await secrets.recordChange(trx, ctx, s, 'attachment.add', [`attachment:${name}`]);
       // a key rotation during the upload: move the chunks to the active term before they are stored
       const state = await trx.selectFrom('keyring_state').select('active_term').where('id', '=', 1).executeTakeFirstOrThrow();
       for (let i = 0; i < sealed.length; i++) {
@@ -206,6 +208,8 @@ export function createAttachmentsService(deps: {
           .values(sealed.slice(i, i + INSERT_BATCH).map((data_enc, j) => ({ attachment_id: id, idx: i + j, data_enc })))
           .execute();
       }
+      // the new version's snapshot lists the files as they are now, this one included
+      const next = await secrets.recordChange(trx, ctx, s, 'attachment.add', [`attachment:${name}`]);
       ev.details = { secretId, name, size, chunks: sealed.length, version: next.version };
       return present(row);
     });
@@ -221,9 +225,9 @@ export function createAttachmentsService(deps: {
         .where('secret_id', '=', secretId)
         .executeTakeFirst();
       if (!a) throw notFound();
+      // kept aside (still encrypted) so that restoring an older version brings it back
+      await archiveAttachment(trx, a.id, ctx.actor.userId, clock.now());
       const next = await secrets.recordChange(trx, ctx, s, 'attachment.remove', [`attachment:${a.name}`]);
-      await trx.deleteFrom('attachment_chunks').where('attachment_id', '=', a.id).execute();
-      await trx.deleteFrom('attachments').where('id', '=', a.id).execute();
       ev.details = { secretId, name: a.name, version: next.version };
     });
   }

@@ -10,6 +10,7 @@ import type { Clock } from '../../lib/clock.ts';
 import { newId } from '../../lib/ids.ts';
 import type { Access } from '../access/access.service.ts';
 import { levelName, levelRank } from '../access/levels.ts';
+import { archiveAttachment, liveAttachments, unarchiveAttachment } from '../attachments/attachment-store.ts';
 import type { createAudited } from '../audit/audit-log.ts';
 import { type RequestContext, requireUser } from '../auth/actor.ts';
 import type { SealManager } from '../sys/seal.ts';
@@ -250,6 +251,9 @@ export function createSecretsService(deps: {
       expiresAt: s.expires_at,
       clear: JSON.parse(s.clear_fields),
       parentNodeId: s.parent_node_id,
+      // which files the secret had at this version (ids only: the content stays encrypted in the
+      // attachment tables; removed files are kept so that a restore brings them back)
+      attachments: action === 'create' ? [] : await liveAttachments(trx, s.id),
     };
     const values_enc = Object.keys(values.sensitive).length
       ? await seal.encrypt(trx, versionBinding(s.id, s.version), JSON.stringify(values.sensitive))
@@ -577,6 +581,8 @@ export function createSecretsService(deps: {
         color: string;
         expiresAt: number | null;
         clear: ClearFields;
+        /** Absent in versions written before migration 0007: their restore leaves the files as they are. */
+        attachments?: Array<{ id: string; name: string }>;
       };
       const sensitive = v.values_enc
         ? (JSON.parse((await seal.decrypt(trx, versionBinding(id, version), v.values_enc)).toString('utf8')) as Record<string, string>)
@@ -616,10 +622,36 @@ export function createSecretsService(deps: {
           .values(snap.tags.map((tag) => ({ secret_id: id, tag })))
           .execute();
       await writeValues(trx, id, values);
+      const files = snap.attachments ? await restoreAttachments(trx, ctx, id, snap.attachments, now) : null;
       await writeVersion(trx, ctx, row, values, `restore:${version}`, ['*']);
-      ev.details = { restoredVersion: version, version: row.version };
+      ev.details = { restoredVersion: version, version: row.version, ...(files ? { attachments: files } : {}) };
       return present(trx, row, await access.secretLevel(trx, ctx.actor, row), false);
     });
+  }
+
+  /**
+   * Makes the secret's files those of a version: files added since are set aside (kept, like
+   * versions), files removed since come back. A file that can no longer be found is counted as
+   * missing; the restore goes on.
+   */
+  async function restoreAttachments(trx: Trx, ctx: RequestContext, id: string, want: Array<{ id: string; name: string }>, now: number) {
+    const wanted = new Set(want.map((a) => a.id));
+    const live = await liveAttachments(trx, id);
+    const liveIds = new Set(live.map((a) => a.id));
+    let setAside = 0;
+    let restored = 0;
+    let missing = 0;
+    for (const a of live) {
+      if (wanted.has(a.id)) continue;
+      await archiveAttachment(trx, a.id, ctx.actor.userId, now);
+      setAside++;
+    }
+    for (const a of want) {
+      if (liveIds.has(a.id)) continue;
+      if (await unarchiveAttachment(trx, id, a.id)) restored++;
+      else missing++;
+    }
+    return { restored, setAside, missing };
   }
 
   async function trash(ctx: RequestContext, id: string) {
