@@ -605,6 +605,24 @@ for (const dialect of dialects) {
       assert.equal(pw.stdout.trim().length, 24);
     });
 
+    it('restore brings an old version back as a new one', async () => {
+      expectCode(await A(['restore', 'Infra/Servers/web']), 2, '--version is required');
+      const r = await A(['restore', 'Infra/Servers/web', '--version', '4', '--json']);
+      expectCode(r, 0);
+      const now = json(r) as { version: number; restoredVersion: number };
+      assert.equal(now.restoredVersion, 4);
+      assert.equal(now.version, 6);
+      assert.ok(!r.stdout.includes(CANARY.web), 'metadata only');
+      const pw = await A(['reveal', 'Infra/Servers/web', '--field', 'password']);
+      assert.equal(pw.stdout, `${CANARY.web}\n`, 'the value of version 4 is back');
+      const h = json(await A(['history', 'Infra/Servers/web', '--json'])) as Array<{ version: number; action: string }>;
+      assert.deepEqual(h[0], { ...h[0], version: 6, action: 'restore:4' });
+      const human = await A(['restore', 'Infra/Servers/web', '--version', '5']);
+      expectCode(human, 0);
+      assert.equal(human.stdout, 'Restored Infra/Servers/web to version 5 (now version 7).\n');
+      expectCode(await A(['restore', 'Infra/Servers/web', '--version', '99']), 3, 'no such version');
+    });
+
     it('gen generates passwords under the folder policy', async () => {
       const [plain, prod, prodJson] = await Promise.all([
         A(['gen', '--length', '32', '--no-symbols', '--count', '3']),
@@ -734,11 +752,22 @@ describe('coffer client usage', () => {
     const r = await cli(cfg, ['--help']);
     expectCode(r, 0);
     assert.match(r.stdout, /3 not found .*\n4 permission denied, 5 not signed in or the session is invalid, 6 conflict/);
-    const names = ['login', 'logout', 'ls', 'get', 'reveal', 'set', 'mv', 'rm', 'search', 'share', 'history', 'gen', 'import'].concat([
-      'vault create',
-      'vault ls',
-      'mkdir',
-    ]);
+    const names = [
+      'login',
+      'logout',
+      'ls',
+      'get',
+      'reveal',
+      'set',
+      'mv',
+      'rm',
+      'search',
+      'share',
+      'history',
+      'restore',
+      'gen',
+      'import',
+    ].concat(['vault create', 'vault ls', 'mkdir']);
     const helps = await Promise.all(names.map((n) => cli(cfg, [...n.split(' '), '--help'])));
     helps.forEach((hr, i) => {
       expectCode(hr, 0);

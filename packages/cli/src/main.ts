@@ -18,7 +18,7 @@ import { mvCommand, rmCommand } from './commands/move.ts';
 import { approveCommand, rejectCommand, requestCommand, requestsCommand } from './commands/request.ts';
 import { rotateKeyCommand } from './commands/rotate-key.ts';
 import { sealStatusCommand } from './commands/seal-status.ts';
-import { historyCommand, searchCommand } from './commands/search.ts';
+import { historyCommand, restoreCommand, searchCommand } from './commands/search.ts';
 import { setCommand } from './commands/set.ts';
 import { shareCommand } from './commands/share.ts';
 import { unsealCommand } from './commands/unseal.ts';
@@ -37,6 +37,7 @@ const clientCommands: Command[] = [
   searchCommand,
   shareCommand,
   historyCommand,
+  restoreCommand,
   genCommand,
   importCommand,
   vaultCreateCommand,

@@ -30,6 +30,19 @@ Options:
 
 ${EXIT_CODES_HELP}`;
 
+const restoreUsage = `Usage: coffer restore PATH --version N [--json]
+
+Makes version N of a secret (PATH = VAULT/[FOLDER/...]SECRET, or id:ID) current again, as a new
+version: its fields, values and attached files (see \`coffer history PATH\`). Needs edit access.
+Refused with exit 6 when the secret changes between reading it and restoring.
+
+Options:
+  --version N   the version to bring back
+  --json        print the secret as it is now (metadata only, with "restoredVersion")
+  -h, --help    this help
+
+${EXIT_CODES_HELP}`;
+
 export const searchCommand: Command = clientCommand({
   name: 'search',
   summary: 'Search secrets by name, tag, template or vault',
@@ -105,6 +118,30 @@ export const historyCommand: Command = clientCommand({
       );
     }
     out(lines.join('\n'));
+    return CLIENT_EXIT.ok;
+  },
+});
+
+export const restoreCommand: Command = clientCommand({
+  name: 'restore',
+  summary: 'Make an old version of a secret current again',
+  usage: restoreUsage,
+  options: { version: { type: 'string' } },
+  positionals: { min: 1, max: 1 },
+  async run({ values, positionals }) {
+    const arg = positionals[0] as string;
+    const version = intFlag(values, 'version', 1, 2_147_483_647);
+    if (version === undefined) throw new UsageError('--version N is required (see coffer history PATH)');
+    const { client } = openSession();
+    const { secret } = await resolveSecret(client, arg);
+    // bound to the version just read: a change in between is refused (412), not overwritten
+    const now = await client.secrets.restoreVersion(secret.id, version, { ifMatch: secret.version });
+    if (flag(values, 'json')) {
+      outJson({ ...now, restoredVersion: version });
+      return CLIENT_EXIT.ok;
+    }
+    const title = arg.startsWith('id:') ? arg : cliPath(splitPath(arg)[0] as string, now.path, now.name);
+    out(`Restored ${title} to version ${version} (now version ${now.version}).`);
     return CLIENT_EXIT.ok;
   },
 });

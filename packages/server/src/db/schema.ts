@@ -293,6 +293,13 @@ export interface RemovedAttachmentTable extends AttachmentTable {
   removed_at: number;
 }
 
+/** Chunks of a removed attachment, as they were (same binding). */
+export interface RemovedAttachmentChunkTable {
+  attachment_id: string;
+  idx: number;
+  data_enc: string;
+}
+
 export interface AttachmentChunkTable {
   attachment_id: string;
   idx: number;
@@ -447,7 +454,7 @@ export interface DB {
   attachments: AttachmentTable;
   attachment_chunks: AttachmentChunkTable;
   attachments_removed: RemovedAttachmentTable;
-  attachment_removed_chunks: AttachmentChunkTable;
+  attachment_removed_chunks: RemovedAttachmentChunkTable;
   metadata: MetadataTable;
   access_requests: AccessRequestTable;
   access_approvals: AccessApprovalTable;
