@@ -623,6 +623,68 @@ for (const dialect of dialects) {
       expectCode(await A(['restore', 'Infra/Servers/web', '--version', '99']), 3, 'no such version');
     });
 
+    it('attach, files, download and detach a file; a restore brings a detached file back', async () => {
+      const content = Buffer.from(Array.from({ length: 70_000 }, (_, i) => (i * 31 + 7) & 0xff));
+      const src = path.join(dir, 'key.bin');
+      writeFileSync(src, content);
+      const at = await A(['attach', 'Infra/Servers/web', src, '--type', 'application/x-pem-file', '--json']);
+      expectCode(at, 0);
+      assert.deepEqual(
+        { ...json(at), id: 'x', secretId: 'x', createdBy: 'x', createdAt: 'x' },
+        {
+          id: 'x',
+          secretId: 'x',
+          name: 'key.bin',
+          contentType: 'application/x-pem-file',
+          size: content.length,
+          createdBy: 'x',
+          createdAt: 'x',
+        },
+      );
+      expectCode(await A(['attach', 'Infra/Servers/web', src]), 6, 'a second file of the same name');
+      const withFile = (json(await A(['get', 'Infra/Servers/web', '--json'])) as { version: number }).version;
+      const listed = await A(['files', 'Infra/Servers/web']);
+      expectCode(listed, 0);
+      assert.match(listed.stdout, /^key\.bin +68\.4 KiB {2}application\/x-pem-file {2}\d{4}-/);
+
+      const dest = path.join(dir, 'out', 'key.bin');
+      expectCode(await A(['download', 'Infra/Servers/web', 'key.bin', '-o', dest]), 1, 'a missing directory');
+      const dest2 = path.join(dir, 'key-copy.bin');
+      const dl = await A(['download', 'Infra/Servers/web', 'key.bin', '-o', dest2, '--json']);
+      expectCode(dl, 0);
+      assert.equal(json(dl).size, content.length);
+      assert.ok(readFileSync(dest2).equals(content), 'the same bytes');
+      assert.equal(statSync(dest2).mode & 0o777, 0o600, 'readable by the user only');
+      expectCode(await A(['download', 'Infra/Servers/web', 'key.bin', '-o', dest2]), 6, 'no silent overwrite');
+      expectCode(await A(['download', 'Infra/Servers/web', 'key.bin', '-o', dest2, '--force']), 0);
+      expectCode(await A(['download', 'Infra/Servers/web', 'nope.bin', '-o', path.join(dir, 'n')]), 3);
+      assert.ok(!existsSync(path.join(dir, 'n')));
+
+      const text = path.join(dir, 'note.txt');
+      writeFileSync(text, 'plain text file\n');
+      expectCode(await A(['attach', 'Infra/Servers/web', text, '--name', 'readme.txt']), 0);
+      const cat = await A(['download', 'Infra/Servers/web', 'readme.txt', '-o', '-']);
+      expectCode(cat, 0);
+      assert.equal(cat.stdout, 'plain text file\n');
+
+      const det = await A(['detach', 'Infra/Servers/web', 'key.bin', '--json']);
+      expectCode(det, 0);
+      assert.equal(json(det).removed, true);
+      assert.deepEqual(
+        (json(await A(['files', 'Infra/Servers/web', '--json'])) as Array<{ name: string }>).map((f) => f.name),
+        ['readme.txt'],
+      );
+      expectCode(await A(['restore', 'Infra/Servers/web', '--version', String(withFile)]), 0);
+      assert.deepEqual(
+        (json(await A(['files', 'Infra/Servers/web', '--json'])) as Array<{ name: string }>).map((f) => f.name),
+        ['key.bin'],
+        'the version had key.bin and not yet readme.txt',
+      );
+      rmSync(dest2);
+      expectCode(await A(['download', 'Infra/Servers/web', 'key.bin', '-o', dest2]), 0);
+      assert.ok(readFileSync(dest2).equals(content), 'the file came back whole');
+    });
+
     it('gen generates passwords under the folder policy', async () => {
       const [plain, prod, prodJson] = await Promise.all([
         A(['gen', '--length', '32', '--no-symbols', '--count', '3']),

@@ -164,14 +164,15 @@ function refreshTokenSent(init: RequestInit): string | undefined {
 }
 
 /**
- * Sends a request body that is a string as a stream of chunks, reporting the bytes handed to the
+ * Sends a request body that is a string or bytes as a stream of chunks, reporting the bytes handed to the
  * connection. The body must be re-readable (the SDK may send a call twice around a refresh), so
  * each call makes a new stream from the same bytes.
  */
 export function countingFetch(inner: FetchLike, onUpload: (sent: number, total: number) => void): FetchLike {
   return (url, init) => {
-    if (typeof init.body !== 'string') return inner(url, init);
-    const bytes = Buffer.from(init.body, 'utf8');
+    const raw = init.body;
+    if (typeof raw !== 'string' && !(raw instanceof Uint8Array)) return inner(url, init);
+    const bytes = typeof raw === 'string' ? Buffer.from(raw, 'utf8') : raw;
     const total = bytes.length;
     const CHUNK = 256 * 1024;
     let sent = 0;

@@ -7,6 +7,7 @@ import { CliError, type Command, EXIT, formatError, type Options, UsageError } f
 import { EXIT_CODES_HELP } from './client.ts';
 import { auditVerifyCommand } from './commands/audit-verify.ts';
 import { checkinCommand, checkoutCommand, checkoutsCommand, rotateCommand } from './commands/checkout.ts';
+import { attachCommand, detachCommand, downloadCommand, filesCommand } from './commands/files.ts';
 import { genCommand } from './commands/gen.ts';
 import { getCommand, revealCommand } from './commands/get.ts';
 import { importCommand } from './commands/import.ts';
@@ -38,6 +39,10 @@ const clientCommands: Command[] = [
   shareCommand,
   historyCommand,
   restoreCommand,
+  attachCommand,
+  filesCommand,
+  downloadCommand,
+  detachCommand,
   genCommand,
   importCommand,
   vaultCreateCommand,
