@@ -142,7 +142,7 @@ export async function buildApp(deps: AppDeps) {
   const webhooks = createWebhooksService({ db, clock, seal, audited, jobs, config: config.webhooks ?? defaultWebhooksConfig });
   const sys = createSysService({ db, seal, audit, audited, reencrypt, onJobError });
   const auditService = createAuditService({ db, audit, audited });
-  const access = createAccess({ clock });
+  const access = createAccess({ clock, dialect: database.dialect });
   const vaults = createVaultsService({ clock, access, audited });
   const explain = createExplainService({ db, access, vaults, audited });
   const templates = createTemplatesService({ db, clock, audited });

@@ -217,7 +217,7 @@ for (const dialect of dialects) {
     let h: Harness;
     let db: Db;
     const clock = manualClock(NOW);
-    const access = createAccess({ clock });
+    const access = createAccess({ clock, dialect });
 
     before(async () => {
       h = await startHarness(dialect);

@@ -23,7 +23,15 @@ export interface Principals {
   ids: string[];
 }
 
-export function createAccess(deps: { clock: Clock }) {
+/**
+ * `dialect` shapes the SQL of the visibility forms. PostgreSQL turns an EXISTS inside an OR into a
+ * hashed subplan when it guesses that cheaper; with grants on top folders (a few thousand
+ * descendants each, against an average of a handful) it guesses wrong and builds the whole
+ * reachable set — ~95k folders, 60-350 ms at 1M secrets — to answer for one row. There the per-row
+ * probes carry `OFFSET 0`, which PostgreSQL never hashes (nor flattens); SQLite needs no fence.
+ */
+export function createAccess(deps: { clock: Clock; dialect?: 'sqlite' | 'postgres' }) {
+  const fence = deps.dialect === 'postgres';
   async function principalsOf(db: Executor, actor: Actor): Promise<Principals | null> {
     if (actor.kind !== 'user' || !actor.userId) return null;
     const groups = await db.selectFrom('group_members').select('group_id').where('user_id', '=', actor.userId).execute();
@@ -84,34 +92,33 @@ export function createAccess(deps: { clock: Clock }) {
       // listing; `correlated`: an O(depth) probe per candidate row, which suits a query that other
       // conditions (text, tag, folder) already narrowed to few rows.
       const within = opts.within;
+      // is folder `node` reached by a live grant of the caller (O(depth) rows of tree_paths)?
+      const reached = (node: 'sub.descendant_id' | 's.parent_node_id') => {
+        const probe = eb
+          .selectFrom('tree_paths as t')
+          .innerJoin('grants as g', 'g.node_id', 't.ancestor_id')
+          .select('g.id')
+          .where('t.descendant_id', '=', sql.ref<string>(node))
+          .where('t.inherits', '=', 1)
+          .where('g.principal_id', 'in', principals.ids)
+          .where('g.level', '>=', need)
+          .where((ib) => ib.or([ib('g.expires_at', 'is', null), ib('g.expires_at', '>', now)]));
+        return eb.exists(fence ? probe.offset(0) : probe);
+      };
       const viaTree = within
-        ? // the folders of one subtree that a grant reaches, found once (O(subtree × depth))
+        ? // the folders of one subtree that a grant reaches, found once: each folder of the subtree
+          // probed up its path (O(subtree × depth), whatever the grants reach elsewhere)
           eb(
             's.parent_node_id',
             'in',
             eb
               .selectFrom('tree_paths as sub')
-              .innerJoin('tree_paths as t', 't.descendant_id', 'sub.descendant_id')
-              .innerJoin('grants as g', 'g.node_id', 't.ancestor_id')
               .select('sub.descendant_id')
               .where('sub.ancestor_id', '=', within)
-              .where('t.inherits', '=', 1)
-              .where('g.principal_id', 'in', principals.ids)
-              .where('g.level', '>=', need)
-              .where((ib) => ib.or([ib('g.expires_at', 'is', null), ib('g.expires_at', '>', now)])),
+              .where(() => reached('sub.descendant_id')),
           )
         : opts.correlated
-          ? eb.exists(
-              eb
-                .selectFrom('tree_paths as t')
-                .innerJoin('grants as g', 'g.node_id', 't.ancestor_id')
-                .select('g.id')
-                .whereRef('t.descendant_id', '=', 's.parent_node_id')
-                .where('t.inherits', '=', 1)
-                .where('g.principal_id', 'in', principals.ids)
-                .where('g.level', '>=', need)
-                .where((ib) => ib.or([ib('g.expires_at', 'is', null), ib('g.expires_at', '>', now)])),
-            )
+          ? reached('s.parent_node_id')
           : eb(
               's.parent_node_id',
               'in',

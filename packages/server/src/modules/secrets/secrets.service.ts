@@ -760,8 +760,11 @@ export function createSecretsService(deps: {
       // (a top folder holds a large share of all secrets: driving by it, or building its reachable
       // set, cost ~20-45 ms at 1M secrets for a one-row answer). The unary `+` keeps SQLite's
       // planner from using the parent index for them.
-      const textIndexed = sqlite && [...term].length >= 3;
-      const parentCol = textIndexed ? sql<string>`+"s"."parent_node_id"` : sql<string>`"s"."parent_node_id"`;
+      // PostgreSQL: the same, through the pg_trgm index (which also serves three characters and up).
+      const textIndexed = [...term].length >= 3;
+      const parentCol = textIndexed && sqlite ? sql<string>`+"s"."parent_node_id"` : sql<string>`"s"."parent_node_id"`;
+      // a subtree listing finds the subtree's reachable folders once (not with an indexed text)
+      const within = q.folderId && !q.direct && !textIndexed && !q.sharedOnly ? q.folderId : undefined;
       let query = trx.selectFrom('secrets as s').selectAll('s');
       query = q.trash ? query.where('s.deleted_at', 'is not', null) : query.where('s.deleted_at', 'is', null);
       if (q.sharedOnly) {
@@ -777,7 +780,6 @@ export function createSecretsService(deps: {
       } else {
         // a subtree listing finds the subtree's reachable folders once; other narrowed queries
         // probe per candidate row; a plain listing builds the reachable set once
-        const within = q.folderId && !q.direct && !textIndexed ? q.folderId : undefined;
         query = query.where(
           access.secretVisible(ctx.actor, principals, q.trash ? 'edit' : 'list', { correlated: narrowed, ...(within ? { within } : {}) }),
         );
@@ -799,7 +801,7 @@ export function createSecretsService(deps: {
         }
       }
       if (term) {
-        if (textIndexed) {
+        if (textIndexed && sqlite) {
           // the FTS5 trigram index (migration 0004); GLOB is exact, so no second check is needed
           const glob = `*${term.replace(/[*?[\]]/g, (c) => `[${c}]`)}*`;
           query = query.where(
@@ -820,15 +822,15 @@ export function createSecretsService(deps: {
         query = query.where(parentCol, '=', parent);
       } else if (q.folderId && textIndexed) {
         const folderId = q.folderId;
-        query = query.where((eb) =>
-          eb.exists(
-            eb
-              .selectFrom('tree_paths as f')
-              .select('f.depth')
-              .whereRef('f.descendant_id', '=', parentCol)
-              .where('f.ancestor_id', '=', folderId),
-          ),
-        );
+        query = query.where((eb) => {
+          const inFolder = eb
+            .selectFrom('tree_paths as f')
+            .select('f.depth')
+            .whereRef('f.descendant_id', '=', parentCol)
+            .where('f.ancestor_id', '=', folderId);
+          // PostgreSQL would hash the whole subtree instead of probing the candidates (see access.service)
+          return eb.exists(sqlite ? inFolder : inFolder.offset(0));
+        });
       } else if (q.folderId) {
         const folderId = q.folderId;
         query = query.where('s.parent_node_id', 'in', (eb) =>
@@ -853,7 +855,10 @@ export function createSecretsService(deps: {
           query = query.where((eb) =>
             eb.or([eb('s.name', '>', String(cursor[0])), eb.and([eb('s.name', '=', String(cursor[0])), eb('s.id', '>', cursor[1])])]),
           );
-        query = query.orderBy('s.name').orderBy('s.id');
+        // PostgreSQL, a folder's subtree: sort what the folder holds rather than walk the name index
+        // hoping to meet 51 of its secrets soon (a subtree is a small share of a large store:
+        // 100 ms instead of 16 at 1M); `|| ''` keeps the order and hides the index
+        query = within && !sqlite ? query.orderBy(sql`s.name || ''`).orderBy('s.id') : query.orderBy('s.name').orderBy('s.id');
       } else {
         const col = sort === 'updated' ? 's.updated_at' : 's.created_at';
         if (cursor)
