@@ -1,5 +1,4 @@
 import type { PasswordPolicy } from '@coffer/contracts/passwords';
-import type { AccessPolicy } from '@coffer/contracts/vaults';
 import type { Approver } from '@coffer/contracts/workflow';
 import type { Executor } from '../../db/database.ts';
 import { type PolicyNode, policyChain } from '../vaults/policy-chain.ts';
