@@ -118,7 +118,14 @@ export function createTransferService(deps: {
       // the import's large transactions left a large write-ahead log: fold it into the store and
       // cut it, so later reads do not look pages up in it
       await sql`pragma wal_checkpoint(truncate)`.execute(exec);
-    } else await sql`analyze secrets, secret_values, secret_tags, folders, tree_paths`.execute(exec);
+    } else {
+      // VACUUM, not only ANALYZE: it also sets the new rows' hint bits and marks their pages
+      // all-visible, so index-only scans (tree_paths, the grant and tag probes) stop visiting the
+      // heap and the first readers do not pay for writing hint bits. Autovacuum would get there
+      // later, or never where it is turned off. It skips pages already all-visible, so the cost is
+      // the imported rows, not the table. Not in a transaction (VACUUM refuses one).
+      await sql`vacuum (analyze) secrets, secret_values, secret_tags, secret_versions, folders, tree_paths`.execute(exec);
+    }
   }
 
   async function importFile(ctx: RequestContext, input: ImportRequest): Promise<ImportReport> {
