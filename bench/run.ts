@@ -30,7 +30,7 @@ function intEnv(name: string, def: number, min: number, max: number): number {
 /** Rows per request of the bulk-import scenario: 100k rows are one request (~16 MiB of CSV). */
 const BULK_IMPORT_REQUEST_ROWS = 150_000;
 
-const ALL_SCENARIOS = ['baseline', 'apikey', 'session', 'reveal', 'search', 'import', 'login'] as const;
+const ALL_SCENARIOS = ['baseline', 'floor', 'apikey', 'session', 'reveal', 'search', 'import', 'login'] as const;
 type Scenario = (typeof ALL_SCENARIOS)[number];
 
 function readSettings() {
@@ -213,6 +213,28 @@ async function main(): Promise<void> {
       children.push(baseline);
     }
 
+    // the floor: the least a reveal with Coffer's guarantees costs (bench/floor-server.ts)
+    let floor: ChildServer | null = null;
+    const floorToken = `cfk_${randomBytes(24).toString('base64url')}`;
+    if (s.scenarios.has('floor')) {
+      const port = await freePort();
+      floor = await startServer({
+        name: 'floor (minimal reveal)',
+        args: [path.join(ROOT, 'bench', 'floor-server.ts')],
+        env: {
+          ...cofferEnv({}),
+          BENCH_PORT: String(port),
+          BENCH_FLOOR_TOKEN: floorToken,
+          BENCH_FLOOR_SECRETS: String(Math.min(s.secrets, 100_000)),
+        },
+        port,
+        healthPath: '/health',
+        cwd: ROOT,
+        timeoutMs: 120_000,
+      });
+      children.push(floor);
+    }
+
     // Coffer, as in production: default Argon2 parameters (64 MiB, t=3), key-file unseal
     const adminPassword = kept?.adminPassword ?? `bench-${randomBytes(12).toString('hex')}`;
     keepState.adminPassword = adminPassword;
@@ -346,6 +368,24 @@ async function main(): Promise<void> {
       });
       loads.push(baselineResult);
       done(baselineResult);
+    }
+    if (floor) {
+      const n = Math.min(s.secrets, 100_000);
+      await step('floor: minimal reveal (bench/floor-server.ts)');
+      const r = await runLoad({
+        ...common,
+        connections: s.revealConnections,
+        scenario: `floor: minimal reveal, ${n} secrets`,
+        url: floor.baseUrl,
+        method: 'POST',
+        body: '{}',
+        headers: { authorization: `Bearer ${floorToken}`, 'content-type': 'application/json' },
+        nextPath: () => `/reveal/sec_${String(Math.floor(Math.random() * n)).padStart(8, '0')}`,
+        serverPid: floor.pid,
+        measurePostgres: false,
+      });
+      loads.push(r);
+      done(r);
     }
     const cofferRuns: Array<[Scenario, string, string]> = [
       ['apikey', 'Coffer whoami, API key', apiKey],
