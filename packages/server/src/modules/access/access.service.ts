@@ -173,12 +173,18 @@ export function createAccess(deps: { clock: Clock; dialect?: 'sqlite' | 'postgre
         .groupBy('node_id')
         .execute();
       for (const r of d) direct.set(r.node_id, Number(r.level ?? 0));
+      // the page's folders up their paths (a few rows each), then their grants. PostgreSQL would
+      // rather start from the caller's grants, which sit on top folders, and walk each one's whole
+      // subtree (45 ms for a page at 1M secrets instead of 2): the fence keeps the paths first.
+      const paths = db
+        .selectFrom('tree_paths')
+        .select(['descendant_id', 'ancestor_id'])
+        .where('descendant_id', 'in', parents)
+        .where('inherits', '=', 1);
       const t = await db
-        .selectFrom('grants as g')
-        .innerJoin('tree_paths as t', 't.ancestor_id', 'g.node_id')
+        .selectFrom((fence ? paths.offset(0) : paths).as('t'))
+        .innerJoin('grants as g', 'g.node_id', 't.ancestor_id')
         .select(['t.descendant_id', (eb) => eb.fn.max('g.level').as('level')])
-        .where('t.descendant_id', 'in', parents)
-        .where('t.inherits', '=', 1)
         .where('g.principal_id', 'in', principals.ids)
         .where((eb) => eb.or([eb('g.expires_at', 'is', null), eb('g.expires_at', '>', now)]))
         .groupBy('t.descendant_id')
