@@ -135,11 +135,36 @@ export function attachmentsRoutes(fastify: FastifyInstance, deps: { attachments:
           const stream = body.iterator({ destroyOnReturn: false }) as AsyncIterable<Buffer>;
           return reply.code(201).send(await attachments.upload(req.ctx, req.params.id, { name, contentType }, stream));
         } catch (e) {
-          // the rest of an unread body is not drained: the connection closes after the answer
-          if (body instanceof Readable && !body.readableEnded) reply.header('connection', 'close');
+          if (body instanceof Readable && !body.readableEnded) lingerThenClose(body, req.raw.socket);
           throw e;
         }
       },
     });
   });
+}
+
+/** How long, and how much more of a refused upload is read and dropped so the client sees the answer. */
+const LINGER_MS = 2000;
+const LINGER_BYTES = 4 * 1024 * 1024;
+
+/**
+ * A refused upload (too large, forbidden, …) leaves the rest of its body unread. Closing the socket
+ * then makes the kernel answer with a reset, which can reach the client before it has read the
+ * error — it sees EPIPE/ECONNRESET instead of 413. So, like a web server's lingering close, the rest
+ * is read and dropped while the answer goes out, for at most LINGER_MS and LINGER_BYTES; a client
+ * that keeps sending past that is cut off. A client that stops (it read the answer) and ends its
+ * request keeps its connection.
+ */
+function lingerThenClose(body: Readable, socket: import('node:net').Socket): void {
+  let dropped = 0;
+  const cut = () => socket.destroy();
+  const timer = setTimeout(cut, LINGER_MS);
+  timer.unref();
+  body.on('data', (chunk: Buffer) => {
+    dropped += chunk.length;
+    if (dropped > LINGER_BYTES) cut();
+  });
+  body.once('end', () => clearTimeout(timer));
+  socket.once('close', () => clearTimeout(timer));
+  body.resume();
 }
