@@ -6,7 +6,6 @@ import { migrations } from './migrations/index.ts';
 import { namedStatements } from './prepared.ts';
 import type { DB } from './schema.ts';
 import { openSqlite } from './sqlite-driver.ts';
-import type { WalSync } from './wal-sync.ts';
 
 export type Db = Kysely<DB>;
 export type Trx = Transaction<DB>;
@@ -19,8 +18,6 @@ export interface Database {
   dialect: Dialect;
   /** Path of the SQLite file, for the canary scan and backups. */
   file?: string;
-  /** SQLite file stores: the off-thread flush of the write-ahead log (wal-sync.ts). */
-  walSync?: WalSync;
   close(): Promise<void>;
 }
 
@@ -35,13 +32,9 @@ export async function openDatabase(url: string): Promise<Database> {
   if (url.startsWith('sqlite:')) {
     const file = url.slice('sqlite:'.length);
     if (file !== ':memory:') mkdirSync(path.dirname(file), { recursive: true, mode: 0o700 });
-    const { dialect, walSync } = openSqlite(file, {
-      // the disk refused a flush: every later commit is refused too (see wal-sync.ts); say so
-      // where an operator looks even if the logger is what failed
-      onFlushFailure: (err) => process.stderr.write(`coffer: FATAL: flushing ${file}-wal failed (${String(err)}); restart the server\n`),
-    });
+    const { dialect } = openSqlite(file);
     const db = new Kysely<DB>({ dialect });
-    return { db, dialect: 'sqlite', file, ...(walSync ? { walSync } : {}), close: () => db.destroy() };
+    return { db, dialect: 'sqlite', file, close: () => db.destroy() };
   }
   const u = new URL(url);
   const schema = u.searchParams.get('schema');

@@ -1,6 +1,5 @@
 import { DatabaseSync, type SQLInputValue, type StatementSync } from 'node:sqlite';
-import { SqliteDialect, type SqliteDialectConfig, SqliteDriver } from 'kysely';
-import { createWalSync, type Flush, type WalSync, walFlusher } from './wal-sync.ts';
+import { SqliteDialect } from 'kysely';
 
 /**
  * Adapts Node's built-in `node:sqlite` to Kysely's SqliteDialect (which expects the
@@ -13,26 +12,11 @@ function toParam(v: unknown): SQLInputValue {
   return v as SQLInputValue;
 }
 
-/** Statements that do not change data by themselves (transaction control). */
-const CONTROL = /^\s*(begin|commit|end|rollback|savepoint|release)\b/i;
-
-export function openSqlite(
-  file: string,
-  opts: {
-    onFlushFailure?: (err: unknown) => void;
-    /** Replaces the flush of the log (tests hold it to see who waits for it). */
-    flush?: Flush;
-  } = {},
-): { dialect: SqliteDialect; raw: DatabaseSync; walSync: WalSync | null } {
+export function openSqlite(file: string): { dialect: SqliteDialect; raw: DatabaseSync } {
   const raw = new DatabaseSync(file);
   // WAL for concurrent readers; synchronous=FULL so an acknowledged commit survives power loss.
   raw.exec('PRAGMA journal_mode = WAL');
-  // A file store: commits write the log and the log is flushed off the main thread before the
-  // commit is acknowledged (wal-sync.ts, ADR 0008) — the durability of FULL without stopping the
-  // server for each flush. In memory there is nothing to flush.
-  const flusher = file === ':memory:' ? null : walFlusher(file);
-  const walSync = flusher ? createWalSync(opts.flush ?? flusher.flush, opts.onFlushFailure) : null;
-  raw.exec(`PRAGMA synchronous = ${walSync ? 'NORMAL' : 'FULL'}`);
+  raw.exec('PRAGMA synchronous = FULL');
   raw.exec('PRAGMA foreign_keys = ON');
   raw.exec('PRAGMA busy_timeout = 10000');
   // Up to 256 MiB of page cache (taken only as pages are read): at a million secrets the search
@@ -57,20 +41,6 @@ export function openSqlite(
     }
     return hit;
   };
-  // whether the connection changed anything since the last acknowledged commit: a data-changing
-  // statement ran (DDL included), or SQLite's count of changed rows moved (INSERT … RETURNING runs
-  // as a reader)
-  let wrote = false;
-  const totalChanges = raw.prepare('select total_changes() as n');
-  let changesSeen = Number((totalChanges.get() as { n: number }).n);
-  const pendingTicket = (): number | null => {
-    if (!walSync || raw.isTransaction) return null;
-    const n = Number((totalChanges.get() as { n: number }).n);
-    if (!wrote && n === changesSeen) return null;
-    wrote = false;
-    changesSeen = n;
-    return walSync.committed();
-  };
   const database = {
     close: () => raw.close(),
     prepare(sql: string) {
@@ -79,7 +49,6 @@ export function openSqlite(
         reader,
         all: (params: ReadonlyArray<unknown>) => stmt.all(...params.map(toParam)),
         run: (params: ReadonlyArray<unknown>) => {
-          if (!wrote && !CONTROL.test(sql)) wrote = true;
           const r = stmt.run(...params.map(toParam));
           return { changes: r.changes, lastInsertRowid: r.lastInsertRowid };
         },
@@ -87,49 +56,5 @@ export function openSqlite(
       };
     },
   };
-  const config: SqliteDialectConfig = { database };
-  const dialect = walSync
-    ? new DurableSqliteDialect(config, walSync, pendingTicket, async () => {
-        await walSync.close();
-        await flusher?.close();
-      })
-    : new SqliteDialect(config);
-  return { dialect, raw, walSync };
-}
-
-/**
- * Kysely's SQLite driver, releasing the one connection as soon as a query or transaction is done
- * and only then waiting for its commit to reach the disk: the caller learns of the commit once it
- * is durable, and other requests use the connection meanwhile.
- */
-class DurableSqliteDialect extends SqliteDialect {
-  readonly #cfg: SqliteDialectConfig;
-  readonly #walSync: WalSync;
-  readonly #pendingTicket: () => number | null;
-  readonly #onDestroy: () => Promise<void>;
-
-  constructor(cfg: SqliteDialectConfig, walSync: WalSync, pendingTicket: () => number | null, onDestroy: () => Promise<void>) {
-    super(cfg);
-    this.#cfg = cfg;
-    this.#walSync = walSync;
-    this.#pendingTicket = pendingTicket;
-    this.#onDestroy = onDestroy;
-  }
-
-  override createDriver() {
-    const walSync = this.#walSync;
-    const pendingTicket = this.#pendingTicket;
-    const onDestroy = this.#onDestroy;
-    return new (class extends SqliteDriver {
-      override async releaseConnection(): Promise<void> {
-        const ticket = pendingTicket();
-        await super.releaseConnection();
-        if (ticket !== null) await walSync.durable(ticket);
-      }
-      override async destroy(): Promise<void> {
-        await onDestroy();
-        await super.destroy();
-      }
-    })(this.#cfg);
-  }
+  return { dialect: new SqliteDialect({ database }), raw };
 }
