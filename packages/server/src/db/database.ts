@@ -1,6 +1,6 @@
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
-import { Kysely, Migrator, PostgresDialect, type Transaction } from 'kysely';
+import { Kysely, Migrator, PostgresDialect, sql, type Transaction } from 'kysely';
 import pg from 'pg';
 import { migrations } from './migrations/index.ts';
 import { namedStatements } from './prepared.ts';
@@ -18,10 +18,14 @@ export interface Database {
   dialect: Dialect;
   /** Path of the SQLite file, for the canary scan and backups. */
   file?: string;
+  /** SQLite: refreshes the planner's statistics of tables that changed a lot (run hourly). */
+  refreshStatistics?: () => Promise<void>;
   close(): Promise<void>;
 }
 
 const int8 = (v: string) => Number(v);
+
+const STATISTICS_REFRESH_MS = 60 * 60 * 1000;
 
 /**
  * Opens the store named by the URL: `sqlite:/path/file.db` or `postgres://…`.
@@ -34,7 +38,29 @@ export async function openDatabase(url: string): Promise<Database> {
     if (file !== ':memory:') mkdirSync(path.dirname(file), { recursive: true, mode: 0o700 });
     const { dialect } = openSqlite(file);
     const db = new Kysely<DB>({ dialect });
-    return { db, dialect: 'sqlite', file, close: () => db.destroy() };
+    // SQLite plans with the statistics of its last ANALYZE. Taken while a table was small, they
+    // make a scan look as cheap as an index, and a reveal then reads every row of a grown table.
+    // As SQLite advises for long-lived connections: optimize at open (analyses what was never
+    // analysed or changed a lot) and again every hour (a table that grew ~25× is analysed again).
+    const refreshStatistics = async () => {
+      await sql`pragma optimize`.execute(db);
+    };
+    await sql`pragma optimize = 0x10002`.execute(db);
+    const timer = setInterval(() => {
+      // a failed refresh leaves the previous statistics: nothing to answer, nothing lost
+      refreshStatistics().catch(() => {});
+    }, STATISTICS_REFRESH_MS);
+    timer.unref();
+    return {
+      db,
+      dialect: 'sqlite',
+      file,
+      refreshStatistics,
+      close: async () => {
+        clearInterval(timer);
+        await db.destroy();
+      },
+    };
   }
   const u = new URL(url);
   const schema = u.searchParams.get('schema');

@@ -177,7 +177,10 @@ export function createSecretsService(deps: {
 
   /** The secret, the best live grant on itself and the best one its folder inherits, in one query. */
   const loadQuery = prepared<'id' | 'user' | 'now', SecretTable & { direct_level: number | null; tree_level: number | null }>((db, p) => {
-    const mine = sql`(g.principal_id = ${p('user')} or g.principal_id in (select group_id from group_members where user_id = ${p('user')}))`;
+    // membership probed per grant through the (group_id, user_id) key: an `in (select group_id …
+    // where user_id = ?)` list was planned as a scan of every membership whenever the statistics
+    // dated from a small group_members table (1.7 ms a reveal at 50k memberships instead of 4 µs)
+    const mine = sql`(g.principal_id = ${p('user')} or exists (select 1 from group_members m where m.group_id = g.principal_id and m.user_id = ${p('user')}))`;
     const live = sql`(g.expires_at is null or g.expires_at > ${p('now')})`;
     return {
       compile: () =>
