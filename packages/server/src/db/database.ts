@@ -1,4 +1,4 @@
-import { mkdirSync } from 'node:fs';
+import { chmodSync, closeSync, mkdirSync, openSync } from 'node:fs';
 import path from 'node:path';
 import { Kysely, Migrator, PostgresDialect, sql, type Transaction } from 'kysely';
 import pg from 'pg';
@@ -35,7 +35,13 @@ const STATISTICS_REFRESH_MS = 60 * 60 * 1000;
 export async function openDatabase(url: string): Promise<Database> {
   if (url.startsWith('sqlite:')) {
     const file = url.slice('sqlite:'.length);
-    if (file !== ':memory:') mkdirSync(path.dirname(file), { recursive: true, mode: 0o700 });
+    if (file !== ':memory:') {
+      mkdirSync(path.dirname(file), { recursive: true, mode: 0o700 });
+      // Owner-only, whatever the directory or umask: names, hosts and usernames are stored in
+      // clear. SQLite gives the log and shared-memory files the mode of the database file.
+      closeSync(openSync(file, 'a', 0o600));
+      chmodSync(file, 0o600);
+    }
     const { dialect } = openSqlite(file);
     const db = new Kysely<DB>({ dialect });
     // SQLite plans with the statistics of its last ANALYZE. Taken while a table was small, they

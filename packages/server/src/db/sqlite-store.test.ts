@@ -6,9 +6,13 @@
 // grow in production, runs the hourly statistics refresh, and reads the plan of every hot
 // statement the requests ran.
 import assert from 'node:assert/strict';
+import { chmodSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { sql } from 'kysely';
 import { adminToken, call, createUser, type Harness, startHarness } from '../../test/harness.ts';
+import { openDatabase } from './database.ts';
 import { namedStatements } from './prepared.ts';
 
 describe('hot queries use indexes even with statistics from a small store [sqlite]', () => {
@@ -101,5 +105,28 @@ describe('hot queries use indexes even with statistics from a small store [sqlit
     await h.database.refreshStatistics();
     const offenders = await scans(growing);
     assert.deepEqual(offenders, [], 'hot statements that scan a growing table');
+  });
+});
+
+describe('the SQLite store is owner-only', () => {
+  it('creates the database, its log and shared memory 0600, and tightens a database file others could read', async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'coffer-mode-'));
+    try {
+      const file = path.join(dir, 'coffer.db');
+      writeFileSync(file, '', { mode: 0o644 }); // as a package's post-install step might leave it
+      chmodSync(file, 0o644);
+      const d = await openDatabase(`sqlite:${file}`);
+      try {
+        await sql`create table t (a)`.execute(d.db);
+        await sql`insert into t values (1)`.execute(d.db);
+        for (const f of [file, `${file}-wal`, `${file}-shm`]) {
+          assert.equal(statSync(f).mode & 0o777, 0o600, `${path.basename(f)} is ${(statSync(f).mode & 0o777).toString(8)}`);
+        }
+      } finally {
+        await d.close();
+      }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
