@@ -395,6 +395,44 @@ for (const dialect of dialects) {
       assert.deepEqual(await counts(), before);
     });
 
+    it('over a real socket: a client that keeps sending after the 413 gets the 413 and is cut off long before its body ends', async () => {
+      await h.app.listen({ port: 0, host: '127.0.0.1' }).catch(() => {}); // already listening after the test above
+      const { port } = h.app.server.address() as AddressInfo;
+      const LIMIT = 64 * 1024 * 1024; // far beyond what the server reads and drops after answering
+      const result = await new Promise<{ status: number | null; sent: number; how: string }>((resolve) => {
+        let sent = 0;
+        let status: number | null = null;
+        const req = http.request({
+          host: '127.0.0.1',
+          port,
+          method: 'POST',
+          path: `/api/v1/secrets/${ids.b}/attachments?name=stubborn.bin`,
+          headers: { authorization: `Bearer ${owner.token}`, 'content-type': 'application/octet-stream', 'transfer-encoding': 'chunked' },
+        });
+        // the answer is noted but the client does not stop sending
+        req.on('response', (res) => {
+          status = res.statusCode ?? null;
+          res.resume();
+        });
+        req.on('error', (e) => resolve({ status, sent, how: (e as NodeJS.ErrnoException).code ?? 'error' }));
+        req.on('close', () => resolve({ status, sent, how: 'close' }));
+        const piece = randomBytes(64 * 1024);
+        const pump = () => {
+          while (sent < LIMIT) {
+            sent += piece.length;
+            if (!req.write(piece)) {
+              req.once('drain', pump);
+              return;
+            }
+          }
+          req.end();
+        };
+        pump();
+      });
+      assert.equal(result.status, 413, `answered ${result.status} (${result.how})`);
+      assert.ok(result.sent < LIMIT, `the server read all ${result.sent} bytes of a refused upload`);
+    });
+
     it('lets a viewer list but not download (403), an outsider neither (404 like a missing secret)', async () => {
       const attId = att['all-bytes.bin'] as string;
       assert.equal((await download(viewer.token, ids.a, attId)).status, 403);
