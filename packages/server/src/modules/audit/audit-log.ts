@@ -1,5 +1,5 @@
 import { sign as edSign, type KeyObject } from 'node:crypto';
-import type { Db, Trx } from '../../db/database.ts';
+import type { Db, Executor, Trx } from '../../db/database.ts';
 import { prepared } from '../../db/prepared.ts';
 import type { AuditLogTable } from '../../db/schema.ts';
 import { AppError, isAppError } from '../../lib/app-error.ts';
@@ -224,26 +224,40 @@ export function outcomeOf(err: unknown): Outcome {
  * transaction. Fail closed: if the record cannot be written, the caller gets `audit.unavailable`
  * and no data.
  */
+interface AuditedSpec {
+  action: string;
+  objectType?: string;
+  objectId?: string | null;
+  reason?: string | null;
+  /** The use case writes nothing: it runs on one connection without a transaction, and its record is
+   * group-committed after the read (still before the caller sees any data). */
+  readOnly?: boolean;
+}
+type AuditedEv = { objectId: string | null; details: Record<string, unknown> | null };
+
 export function createAudited(deps: { db: Db; audit: AuditLog }) {
-  return async function audited<T>(
+  function audited<T>(
     ctx: RequestContext,
-    spec: {
-      action: string;
-      objectType?: string;
-      objectId?: string | null;
-      reason?: string | null;
-      /** The use case writes nothing: its record is group-committed after the read (still before
-       * the caller sees any data). */
-      readOnly?: boolean;
-    },
-    fn: (trx: Trx, ev: { objectId: string | null; details: Record<string, unknown> | null }) => Promise<T>,
-  ): Promise<T> {
-    const ev = { objectId: spec.objectId ?? null, details: null as Record<string, unknown> | null };
+    spec: AuditedSpec & { readOnly: true },
+    fn: (exec: Executor, ev: AuditedEv) => Promise<T>,
+  ): Promise<T>;
+  function audited<T>(
+    ctx: RequestContext,
+    spec: AuditedSpec & { readOnly?: false },
+    fn: (trx: Trx, ev: AuditedEv) => Promise<T>,
+  ): Promise<T>;
+  async function audited<T>(ctx: RequestContext, spec: AuditedSpec, fn: (trx: Trx, ev: AuditedEv) => Promise<T>): Promise<T> {
+    const ev: AuditedEv = { objectId: spec.objectId ?? null, details: null };
     let effectDone = false;
     if (spec.readOnly) {
       let result: T;
       try {
-        result = await deps.db.transaction().execute((trx) => fn(trx, ev));
+        // One connection, no BEGIN/COMMIT: a transaction would add nothing a read needs. On
+        // PostgreSQL each statement reads its own snapshot at READ COMMITTED either way, and the
+        // two statements cost two round trips per request (a reveal spent half its time in socket
+        // writes); on SQLite the one connection is held until the read is done, so no write can
+        // come between its statements.
+        result = await deps.db.connection().execute((conn) => (fn as unknown as (e: Executor, ev: AuditedEv) => Promise<T>)(conn, ev));
       } catch (err) {
         await recordFailure(deps, ctx, spec, ev, err);
         throw err;
@@ -281,7 +295,8 @@ export function createAudited(deps: { db: Db; audit: AuditLog }) {
       await recordFailure(deps, ctx, spec, ev, err);
       throw err;
     }
-  };
+  }
+  return audited;
 }
 
 export function auditFailure(cause: unknown): AppError {
