@@ -184,6 +184,7 @@ export async function buildApp(deps: AppDeps) {
     vaults,
     secrets,
     audited,
+    audit,
     // export files use the login hashing parameters and share its gate (Argon2id is memory-hard)
     kdf: { params: hasher.params, maxMemoryKiB: Math.max(256 * 1024, hasher.params.memoryKiB), gate: (fn) => hasher.gate.run(fn) },
   });
