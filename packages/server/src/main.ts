@@ -2,8 +2,9 @@ import { readFileSync } from 'node:fs';
 import { buildApp } from './app.ts';
 import { ConfigError, loadConfig } from './config/config.ts';
 import { migrateToLatest, openDatabase } from './db/database.ts';
+import { acquireStoreLock, StoreLockedError, sqliteFile } from './db/store-lock.ts';
 
-/** loadConfig -> openDatabase -> migrate -> buildApp -> (first start: init) -> unseal -> listen. */
+/** loadConfig -> store lock (SQLite) -> openDatabase -> migrate -> buildApp -> (first start: init) -> unseal -> listen. */
 async function main(): Promise<void> {
   let config: ReturnType<typeof loadConfig>;
   try {
@@ -14,6 +15,21 @@ async function main(): Promise<void> {
       process.exit(2);
     }
     throw e;
+  }
+  // One server per SQLite store (db/store-lock.ts); taken here, at the process start, not in
+  // openDatabase/buildApp: tests build several apps on one store in one process on purpose.
+  const dbFile = sqliteFile(config.databaseUrl);
+  let lock: { release(): void } | undefined;
+  if (dbFile) {
+    try {
+      lock = acquireStoreLock(dbFile, 'server');
+    } catch (e) {
+      if (e instanceof StoreLockedError) {
+        process.stderr.write(`coffer: ${e.message}\n`);
+        process.exit(3);
+      }
+      throw e;
+    }
   }
   const database = await openDatabase(config.databaseUrl);
   await migrateToLatest(database.db);
@@ -47,6 +63,7 @@ async function main(): Promise<void> {
     coffer.app.log.info({ signal }, 'shutting down');
     await coffer.app.close();
     await database.close();
+    lock?.release();
     process.exit(0);
   };
   process.on('SIGINT', () => void shutdown('SIGINT'));
