@@ -3,6 +3,7 @@ import { buildApp } from './app.ts';
 import { ConfigError, loadConfig } from './config/config.ts';
 import { migrateToLatest, openDatabase } from './db/database.ts';
 import { acquireStoreLock, StoreLockedError, sqliteFile } from './db/store-lock.ts';
+import { prettyLog } from './lib/pretty-log.ts';
 
 /** loadConfig -> store lock (SQLite) -> openDatabase -> migrate -> buildApp -> (first start: init) -> unseal -> listen. */
 async function main(): Promise<void> {
@@ -34,7 +35,9 @@ async function main(): Promise<void> {
   const database = await openDatabase(config.databaseUrl);
   await migrateToLatest(database.db);
   const https = config.tlsCert && config.tlsKey ? { cert: readFileSync(config.tlsCert), key: readFileSync(config.tlsKey) } : undefined;
-  const coffer = await buildApp({ config, database, ...(https ? { https } : {}) });
+  // a person at a terminal reads lines; a supervisor or a log shipper gets JSON (both redacted)
+  const logStream = process.stdout.isTTY ? prettyLog(process.stdout, { colors: !process.env.NO_COLOR }) : undefined;
+  const coffer = await buildApp({ config, database, ...(https ? { https } : {}), ...(logStream ? { logStream } : {}) });
   const status = await coffer.services.seal.status();
   if (!status.initialized) {
     const username = process.env.COFFER_ADMIN_USERNAME || 'admin';
