@@ -97,7 +97,7 @@ describe('readable log lines', () => {
       for (const [form, text] of [
         ['JSON', json],
         ['readable', pretty],
-      ]) {
+      ] as const) {
         for (const c of Object.values(CANARY)) assert.ok(!text.includes(c), `${form} log holds ${c.slice(0, 12)}…`);
         assert.ok(text.includes('[redacted]'), `${form} shows what was redacted`);
       }
