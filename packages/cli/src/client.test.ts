@@ -748,6 +748,28 @@ for (const dialect of dialects) {
       expectCode(noVault, 3);
     });
 
+    it('import: the same file twice changes nothing; --on-conflict update writes new versions', async () => {
+      const file = path.join(dir, 'twice.csv');
+      writeFileSync(file, ['name,username,password,folder', 'Twice A,u1,pw-a-1,', 'Twice B,u2,pw-b-1,Sub'].join('\n'));
+      const args = ['import', file, '--format', 'csv', '--vault', 'Infra', '--folder', 'Imported'];
+      expectCode(await A(args), 0);
+      const again = await A([...args, '--dry-run']);
+      expectCode(again, 0);
+      assert.match(again.stdout, /^Dry run: would create 0 secrets and 0 folders in Infra\/Imported\/; 2 entries skipped\.\n/);
+      assert.match(again.stdout, /--on-conflict update or duplicate/);
+      const second = json(await A([...args, '--json']));
+      assert.deepEqual([second.created, second.updated, second.skipped.length, second.clashes.length], [0, 0, 2, 2]);
+      writeFileSync(file, ['name,username,password,folder', 'twice a,u1,pw-a-2,'].join('\n'));
+      const up = await A([...args, '--on-conflict', 'update']);
+      expectCode(up, 0);
+      assert.match(
+        up.stdout,
+        /^Created 0 secrets, updated 1 and 0 folders in Infra\/Imported\/\.\n {2}~ Infra\/Imported\/twice a {2}\(web-login\)\n/,
+      );
+      assert.equal((await A(['get', 'Infra/Imported/Twice A', '--field', 'password'])).stdout, 'pw-a-2\n');
+      expectCode(await A([...args, '--on-conflict', 'merge']), 2);
+    });
+
     it('two secrets of one name are a conflict (exit 6) until named by id', async () => {
       for (const value of ['one', 'two']) {
         const r = await call(h, 'POST', '/api/v1/secrets', {

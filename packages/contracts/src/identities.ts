@@ -23,6 +23,22 @@ const profileFields = {
   mobile: Str(40),
 };
 
+/** Sign-in state of an account, for administrators (users.read) and the user themselves. */
+export const LoginActivity = Type.Object(
+  {
+    locked: Type.Boolean({ description: 'Logins are refused now (a locked account answers like a wrong password)' }),
+    lockedUntil: Type.Union([Timestamp, Type.Null()], {
+      description: 'When a progressive lock ends; null when not locked, or locked until an administrator unlocks it (hardLocked)',
+    }),
+    hardLocked: Type.Boolean({ description: 'Locked until an administrator unlocks it: POST /api/v1/users/{id}/unlock' }),
+    failedLogins: Type.Integer({ minimum: 0, description: 'Consecutive failed logins since the last success or unlock' }),
+    lastFailedLoginAt: Type.Union([Timestamp, Type.Null()]),
+    lastLoginAt: Type.Union([Timestamp, Type.Null()], { description: 'The last successful password login; null: none recorded' }),
+  },
+  { additionalProperties: false },
+);
+export type LoginActivity = Static<typeof LoginActivity>;
+
 export const User = Type.Object(
   {
     id: Id,
@@ -35,6 +51,7 @@ export const User = Type.Object(
     totpEnabled: Type.Boolean(),
     createdAt: Timestamp,
     updatedAt: Timestamp,
+    loginActivity: Type.Optional(LoginActivity),
   },
   { additionalProperties: false, $id: 'User' },
 );

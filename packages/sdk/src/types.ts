@@ -139,6 +139,7 @@ export type PmpIds = L.PmpIds;
 
 // import and export
 export type ImportFormat = T.ImportFormat;
+export type ImportConflict = T.ImportConflict;
 export type ImportRequest = T.ImportRequest;
 export type ImportReport = T.ImportReport;
 export type ExportRequest = T.ExportRequest;

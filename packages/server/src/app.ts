@@ -6,6 +6,7 @@ import type { Config } from './config/config.ts';
 import { createPasswordHasher } from './crypto/password-hash.ts';
 import type { Database } from './db/database.ts';
 import { frameworkErrorHandler, genRequestId, registerHooks } from './http/hooks.ts';
+import { operationIds, serversFor } from './http/openapi.ts';
 import './http/route-config.ts';
 import { ErrorEnvelope } from '@coffer/contracts/errors';
 import { createJobQueue } from './jobs/queue.ts';
@@ -184,6 +185,7 @@ export async function buildApp(deps: AppDeps) {
     vaults,
     secrets,
     audited,
+    audit,
     // export files use the login hashing parameters and share its gate (Argon2id is memory-hard)
     kdf: { params: hasher.params, maxMemoryKiB: Math.max(256 * 1024, hasher.params.memoryKiB), gate: (fn) => hasher.gate.run(fn) },
   });
@@ -205,10 +207,12 @@ export async function buildApp(deps: AppDeps) {
   await app.register(swaggerUi, { routePrefix: '/api/v1/docs', staticCSP: true, uiConfig: { deepLinking: true } });
 
   app.addSchema(ErrorEnvelope);
+  const operationId = operationIds();
   // every route documents the error envelope and, unless public, the bearer scheme
   app.addHook('onRoute', (route) => {
-    const cfg = route.config as { auth?: string } | undefined;
+    const cfg = route.config as { auth?: string; action?: string } | undefined;
     if (!route.schema || !cfg?.auth) return;
+    if (cfg.action) operationId(route, cfg.action);
     const response = (route.schema.response ?? {}) as Record<string, unknown>;
     response['4xx'] ??= { $ref: 'ErrorEnvelope#' };
     response['5xx'] ??= { $ref: 'ErrorEnvelope#' };
@@ -234,7 +238,8 @@ export async function buildApp(deps: AppDeps) {
   app.get('/api/v1/openapi.json', {
     config: { auth: 'public', permission: 'none', action: 'docs.openapi', audit: false, whileSealed: true },
     schema: { hide: true },
-    handler: async () => app.swagger(),
+    // servers: where this client reached the server (a generated client then needs no base URL)
+    handler: async (req) => ({ ...app.swagger(), servers: serversFor(req) }),
   });
 
   // periodic signed checkpoint of the audit head

@@ -179,6 +179,10 @@ describe('server process', () => {
     assert.match(s.out(), /COFFER_PORT must be an integer/);
     const t = start({ COFFER_ARGON2_MEMORY_KIB: '1024', COFFER_DATA_DIR: '/nonexistent-never' });
     assert.equal(await t.exited, 2);
-    assert.match(t.out(), /argon2\/memoryKiB/);
+    assert.match(t.out(), /COFFER_ARGON2_MEMORY_KIB must be >= 19456/);
+    const u = start({ COFFER_PORT: '70000', COFFER_LOG_LEVEL: 'loud', COFFER_DATA_DIR: '/nonexistent-never' });
+    assert.equal(await u.exited, 2);
+    assert.match(u.out(), /COFFER_PORT must be <= 65535/);
+    assert.match(u.out(), /COFFER_LOG_LEVEL must be one of fatal, error, warn, info, debug, silent/);
   });
 });

@@ -2,8 +2,10 @@ import { readFileSync } from 'node:fs';
 import { buildApp } from './app.ts';
 import { ConfigError, loadConfig } from './config/config.ts';
 import { migrateToLatest, openDatabase } from './db/database.ts';
+import { acquireStoreLock, StoreLockedError, sqliteFile } from './db/store-lock.ts';
+import { prettyLog } from './lib/pretty-log.ts';
 
-/** loadConfig -> openDatabase -> migrate -> buildApp -> (first start: init) -> unseal -> listen. */
+/** loadConfig -> store lock (SQLite) -> openDatabase -> migrate -> buildApp -> (first start: init) -> unseal -> listen. */
 async function main(): Promise<void> {
   let config: ReturnType<typeof loadConfig>;
   try {
@@ -15,10 +17,27 @@ async function main(): Promise<void> {
     }
     throw e;
   }
+  // One server per SQLite store (db/store-lock.ts); taken here, at the process start, not in
+  // openDatabase/buildApp: tests build several apps on one store in one process on purpose.
+  const dbFile = sqliteFile(config.databaseUrl);
+  let lock: { release(): void } | undefined;
+  if (dbFile) {
+    try {
+      lock = acquireStoreLock(dbFile, 'server');
+    } catch (e) {
+      if (e instanceof StoreLockedError) {
+        process.stderr.write(`coffer: ${e.message}\n`);
+        process.exit(3);
+      }
+      throw e;
+    }
+  }
   const database = await openDatabase(config.databaseUrl);
   await migrateToLatest(database.db);
   const https = config.tlsCert && config.tlsKey ? { cert: readFileSync(config.tlsCert), key: readFileSync(config.tlsKey) } : undefined;
-  const coffer = await buildApp({ config, database, ...(https ? { https } : {}) });
+  // a person at a terminal reads lines; a supervisor or a log shipper gets JSON (both redacted)
+  const logStream = process.stdout.isTTY ? prettyLog(process.stdout, { colors: !process.env.NO_COLOR }) : undefined;
+  const coffer = await buildApp({ config, database, ...(https ? { https } : {}), ...(logStream ? { logStream } : {}) });
   const status = await coffer.services.seal.status();
   if (!status.initialized) {
     const username = process.env.COFFER_ADMIN_USERNAME || 'admin';
@@ -47,6 +66,7 @@ async function main(): Promise<void> {
     coffer.app.log.info({ signal }, 'shutting down');
     await coffer.app.close();
     await database.close();
+    lock?.release();
     process.exit(0);
   };
   process.on('SIGINT', () => void shutdown('SIGINT'));

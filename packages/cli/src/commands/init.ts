@@ -61,7 +61,7 @@ export const initCommand: Command = {
 
     const { buildApp } = await import('@coffer/server/app');
     const { migrateToLatest } = await import('@coffer/server/db/database');
-    const { config, database } = await openFromConfig();
+    const { config, database } = await openFromConfig({ lock: 'coffer init' });
     let result: Awaited<ReturnType<Awaited<ReturnType<typeof buildApp>>['initialize']>>;
     try {
       await migrateToLatest(database.db);

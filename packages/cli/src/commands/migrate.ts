@@ -19,7 +19,7 @@ export const migrateCommand: Command = {
   positionals: { min: 0, max: 0 },
   async run({ values }) {
     const { migrateToLatest } = await import('@coffer/server/db/database');
-    const { config, database } = await openFromConfig();
+    const { config, database } = await openFromConfig({ lock: 'coffer migrate' });
     let applied: string[];
     try {
       applied = await migrateToLatest(database.db);

@@ -117,7 +117,9 @@ export function transferApi(t: Transport) {
   return {
     /**
      * Imports a CSV, KeePass XML, Bitwarden JSON or Coffer export file (its text in `content`) below a
-     * vault or folder (`edit`); `dryRun: true` only reports. `timeoutMs` overrides the client's for a large file.
+     * vault or folder (`edit`); `dryRun: true` only reports. An entry whose name is taken in its folder
+     * is skipped unless `onConflict` says `update` (a new version of the existing secret) or
+     * `duplicate`; the report lists every clash. `timeoutMs` overrides the client's for a large file.
      */
     import(input: ImportRequest, opts: { timeoutMs?: number } = {}): Promise<ImportReport> {
       return t.json({ method: 'POST', path: '/api/v1/import', body: input, timeoutMs: opts.timeoutMs });

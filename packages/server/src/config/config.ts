@@ -1,12 +1,15 @@
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { type Static, Type } from 'typebox';
-import { Value } from 'typebox/value';
 import { parseCidr } from '../lib/cidr.ts';
+import { ConfigError, type ConfigOrigin, checkAgainstSchema, fromEnvironment, settingName } from './env-vars.ts';
+
+export { ConfigError } from './env-vars.ts';
 
 /**
  * The whole configuration. Read once at start from COFFER_* variables and an optional JSON file
- * (COFFER_CONFIG), validated, frozen, passed down. Nothing secret has a default.
+ * (COFFER_CONFIG), validated, frozen, passed down. Nothing secret has a default. Which variable
+ * sets which setting: ENV_VARS in env-vars.ts.
  */
 export const ConfigSchema = Type.Object(
   {
@@ -75,17 +78,6 @@ export const ConfigSchema = Type.Object(
 );
 export type Config = Readonly<Static<typeof ConfigSchema>>;
 
-export class ConfigError extends Error {
-  override name = 'ConfigError';
-}
-
-const intVar = (env: NodeJS.ProcessEnv, name: string): number | undefined => {
-  const v = env[name];
-  if (v === undefined || v === '') return undefined;
-  if (!/^-?\d+$/.test(v)) throw new ConfigError(`${name} must be an integer, got "${v}"`);
-  return Number(v);
-};
-
 const strVar = (env: NodeJS.ProcessEnv, name: string): string | undefined => {
   const v = env[name];
   return v === undefined || v === '' ? undefined : v;
@@ -141,67 +133,40 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd: string = p
     webhooks: { allowedTargets: [], timeoutMs: 5000, maxAttempts: 10 },
     workflowSweepMs: 5000,
   };
-  const fromEnv = {
-    host: strVar(env, 'COFFER_HOST'),
-    port: intVar(env, 'COFFER_PORT'),
-    dataDir: strVar(env, 'COFFER_DATA_DIR') ? dataDir : undefined,
-    databaseUrl: strVar(env, 'COFFER_DATABASE_URL'),
-    tlsCert: strVar(env, 'COFFER_TLS_CERT'),
-    tlsKey: strVar(env, 'COFFER_TLS_KEY'),
-    keyFile: strVar(env, 'COFFER_KEY_FILE'),
-    logLevel: strVar(env, 'COFFER_LOG_LEVEL'),
-    trustedProxies: strVar(env, 'COFFER_TRUSTED_PROXIES')
-      ?.split(',')
-      .map((s) => s.trim())
-      .filter(Boolean),
-    bodyLimitBytes: intVar(env, 'COFFER_BODY_LIMIT_BYTES'),
-    attachmentMaxBytes: intVar(env, 'COFFER_ATTACHMENT_MAX_BYTES'),
-    workflowSweepMs: intVar(env, 'COFFER_WORKFLOW_SWEEP_MS'),
-    argon2: {
-      memoryKiB: intVar(env, 'COFFER_ARGON2_MEMORY_KIB'),
-      passes: intVar(env, 'COFFER_ARGON2_PASSES'),
-      maxConcurrent: intVar(env, 'COFFER_ARGON2_MAX_CONCURRENT'),
-    },
-    session: {
-      idleSeconds: intVar(env, 'COFFER_SESSION_IDLE_SECONDS'),
-      absoluteSeconds: intVar(env, 'COFFER_SESSION_ABSOLUTE_SECONDS'),
-    },
-    webhooks: {
-      allowedTargets: strVar(env, 'COFFER_WEBHOOK_ALLOWED_TARGETS')
-        ?.split(',')
-        .map((s) => s.trim())
-        .filter(Boolean),
-    },
-  };
-  const merged = deepMerge(deepMerge(defaults, file), fromEnv as Record<string, unknown>);
+  // the variables of ENV_VARS (env-vars.ts): one row per setting
+  const fromEnv = fromEnvironment(env);
+  if (fromEnv.dataDir !== undefined) fromEnv.dataDir = dataDir;
+  const merged = deepMerge(deepMerge(defaults, file), fromEnv);
   if (typeof merged.keyFile === 'string') merged.keyFile = path.resolve(cwd, merged.keyFile);
   if (typeof merged.databaseUrl === 'string' && merged.databaseUrl.startsWith('sqlite:')) {
     merged.databaseUrl = `sqlite:${path.resolve(cwd, merged.databaseUrl.slice('sqlite:'.length))}`;
   }
-  return validateConfig(merged);
+  return validateConfig(merged, { env, ...(configPath ? { file: { path: configPath, data: file } } : {}) });
 }
 
-export function validateConfig(candidate: unknown): Config {
-  if (!Value.Check(ConfigSchema, candidate)) {
-    const problems = [...Value.Errors(ConfigSchema, candidate)].map((e) => `  ${e.instancePath || '/'}: ${e.message}`);
-    throw new ConfigError(`Invalid configuration:\n${problems.join('\n')}`);
-  }
+/** Validates a candidate configuration. `origin` (where the values came from) lets messages name
+ * the environment variable or the config file's key the operator wrote. */
+export function validateConfig(candidate: unknown, origin?: ConfigOrigin): Config {
+  checkAgainstSchema(ConfigSchema, candidate, origin);
   const c = candidate as Static<typeof ConfigSchema>;
+  const name = (path: string) => settingName(path, origin);
   if ((c.tlsCert === undefined) !== (c.tlsKey === undefined)) {
-    throw new ConfigError('Invalid configuration: COFFER_TLS_CERT and COFFER_TLS_KEY must be set together');
+    throw new ConfigError(`Invalid configuration: ${name('tlsCert')} and ${name('tlsKey')} must be set together`);
   }
   if (!/^(sqlite:|postgres(ql)?:\/\/)/.test(c.databaseUrl)) {
-    throw new ConfigError('Invalid configuration: COFFER_DATABASE_URL must start with sqlite: or postgres://');
+    throw new ConfigError(`Invalid configuration: ${name('databaseUrl')} must start with sqlite: or postgres://`);
   }
   for (const t of c.webhooks?.allowedTargets ?? []) {
     if (!parseCidr(t) && !/^(?=.{1,253}$)[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*$/i.test(t)) {
       throw new ConfigError(
-        `Invalid configuration: COFFER_WEBHOOK_ALLOWED_TARGETS entry "${t}" is neither a host name nor an IP address/CIDR`,
+        `Invalid configuration: ${name('webhooks.allowedTargets')} entry "${t}" is neither a host name nor an IP address/CIDR`,
       );
     }
   }
   if (c.session.idleSeconds > c.session.absoluteSeconds) {
-    throw new ConfigError('Invalid configuration: session idle lifetime exceeds the absolute lifetime');
+    throw new ConfigError(
+      `Invalid configuration: ${name('session.idleSeconds')} (idle lifetime) must not exceed ${name('session.absoluteSeconds')} (absolute lifetime)`,
+    );
   }
   return deepFreeze(structuredClone(c));
 }

@@ -52,6 +52,8 @@ export interface UserTable {
   totp_last_step: number | null;
   created_at: number;
   updated_at: number;
+  /** The last successful login (migration 0011); null: none since. */
+  last_login_at: number | null;
 }
 
 export interface GroupTable {

@@ -265,6 +265,32 @@ for (const dialect of dialects) {
         assert.equal(result.valid, true, JSON.stringify(result.errors));
       });
 
+      it('gives every operation a unique camelCase operationId and tags, and names the server, for client generators', async () => {
+        const ids = new Map<string, string>();
+        for (const [p, item] of Object.entries(doc.paths as Json)) {
+          for (const [m, op] of Object.entries(item as Json)) {
+            const where = `${m.toUpperCase()} ${p}`;
+            const o = op as Json;
+            assert.equal(typeof o.operationId, 'string', `${where}: operationId`);
+            const id = o.operationId as string;
+            assert.match(id, /^[a-z][a-zA-Z0-9]*$/, `${where}: camelCase operationId`);
+            assert.ok(!ids.has(id), `${where}: operationId ${id} also on ${ids.get(id)}`);
+            ids.set(id, where);
+            assert.ok(Array.isArray(o.tags) && o.tags.length > 0 && o.tags.every((t) => typeof t === 'string' && t), `${where}: tags`);
+          }
+        }
+        // derived from the route's audit action, so they stay put when a path changes
+        assert.equal(ids.get('secretImport'), 'POST /api/v1/import');
+        assert.equal(ids.get('secretSharedWithMe'), 'GET /api/v1/shared-with-me');
+        assert.equal(ids.get('apikeyCreate'), 'POST /api/v1/users/{id}/api-keys');
+        assert.equal(ids.get('apikeyCreateOwn'), 'POST /api/v1/me/api-keys');
+        assert.deepEqual(doc.servers, [{ url: 'http://localhost:80', description: 'This Coffer server' }]);
+        const behind = await call(h, 'GET', '/api/v1/openapi.json', { headers: { host: 'vault.example.com:8443' } });
+        assert.deepEqual(behind.body.servers, [{ url: 'http://vault.example.com:8443', description: 'This Coffer server' }]);
+        const odd = await call(h, 'GET', '/api/v1/openapi.json', { headers: { host: 'a b"<x>' } });
+        assert.deepEqual(odd.body.servers, [{ url: '/', description: 'This Coffer server' }]);
+      });
+
       it('is OpenAPI 3.1 with the bearer scheme', () => {
         assert.match(String(doc.openapi), /^3\.1\.\d+$/);
         assert.ok(isObj(doc.info) && typeof doc.info.title === 'string' && typeof doc.info.version === 'string');

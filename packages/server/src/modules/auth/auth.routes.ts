@@ -82,7 +82,7 @@ export function authRoutes(fastify: FastifyInstance, deps: { auth: AuthService; 
   const createKey = { body: CreateApiKey, response: { 201: CreatedApiKey } };
   app.post('/api/v1/me/api-keys', {
     config: { auth: 'user', permission: 'self', action: 'apikey.create' },
-    schema: { tags: ['api-keys'], summary: 'Create an API key for yourself (shown once)', ...createKey },
+    schema: { tags: ['api-keys'], operationId: 'apikeyCreateOwn', summary: 'Create an API key for yourself (shown once)', ...createKey },
     handler: async (req, reply) => {
       requireUser(req.ctx.actor);
       return reply.code(201).send(await apiKeys.create(req.ctx, req.ctx.actor.userId, req.body));
@@ -90,7 +90,7 @@ export function authRoutes(fastify: FastifyInstance, deps: { auth: AuthService; 
   });
   app.get('/api/v1/me/api-keys', {
     config: { auth: 'user', permission: 'self', action: 'apikey.list' },
-    schema: { tags: ['api-keys'], summary: 'Your API keys', response: { 200: Page(ApiKey) } },
+    schema: { tags: ['api-keys'], operationId: 'apikeyListOwn', summary: 'Your API keys', response: { 200: Page(ApiKey) } },
     handler: async (req) => {
       requireUser(req.ctx.actor);
       return apiKeys.list(req.ctx, req.ctx.actor.userId);

@@ -150,6 +150,8 @@ export function createAuthService(deps: {
     try {
       return await db.transaction().execute(async (trx) => {
         await clearFailures(trx, account);
+        // the last login, for administrators reviewing accounts (GET /users: loginActivity)
+        await trx.updateTable('users').set({ last_login_at: now }).where('id', '=', user.id).execute();
         if (rehash) await trx.updateTable('users').set({ password_hash: rehash }).where('id', '=', user.id).execute();
         const pair = await issueSession(trx, user.id, ctx.sourceIp, method, newId('fam', now), null);
         const actorCtx = {

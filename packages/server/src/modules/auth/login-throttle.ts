@@ -94,3 +94,25 @@ export function createIpLimiter(perMinute: number) {
     },
   };
 }
+
+export interface FailureState {
+  failures: number;
+  lockedUntil: number;
+  lastFailureAt: number;
+}
+
+/** The counters of several accounts in one query (a page of users), by account key. */
+export async function failureStates(db: Executor, accountKeys: string[]): Promise<Map<string, FailureState>> {
+  const out = new Map<string, FailureState>();
+  for (let i = 0; i < accountKeys.length; i += 500) {
+    const rows = await db
+      .selectFrom('login_failures')
+      .select(['account_key', 'failures', 'locked_until', 'updated_at'])
+      .where('account_key', 'in', accountKeys.slice(i, i + 500))
+      .execute();
+    for (const r of rows) {
+      out.set(r.account_key, { failures: Number(r.failures), lockedUntil: Number(r.locked_until), lastFailureAt: Number(r.updated_at) });
+    }
+  }
+  return out;
+}

@@ -1,10 +1,11 @@
-import type { User } from '@coffer/contracts/identities';
+import type { LoginActivity, User } from '@coffer/contracts/identities';
 import type { UserRow } from './users.repository.ts';
 
 const iso = (ms: number) => new Date(Number(ms)).toISOString();
 
-/** Row -> wire object, by allow-list: the password hash and TOTP seed never leave. */
-export function presentUser(u: UserRow): User {
+/** Row -> wire object, by allow-list: the password hash and TOTP seed never leave. The login
+ * activity only where the caller may see it (users.read, or their own record). */
+export function presentUser(u: UserRow, activity?: LoginActivity): User {
   return {
     id: u.id,
     username: u.username,
@@ -25,5 +26,6 @@ export function presentUser(u: UserRow): User {
     totpEnabled: u.totp_enabled === 1,
     createdAt: iso(u.created_at),
     updatedAt: iso(u.updated_at),
+    ...(activity ? { loginActivity: activity } : {}),
   };
 }

@@ -7,6 +7,7 @@ import type { Clock } from '../../lib/clock.ts';
 import { newId } from '../../lib/ids.ts';
 import type { createAudited } from '../audit/audit-log.ts';
 import { authorize, can, type RequestContext, requireUser } from '../auth/actor.ts';
+import { loginActivities } from './login-activity.ts';
 import { canonicalUsername } from './username.ts';
 import { presentUser } from './users.presenter.ts';
 import * as repo from './users.repository.ts';
@@ -39,6 +40,7 @@ function newUserRow(input: CreateUser & { kind: 'human' | 'api' }, passwordHash:
     totp_last_step: null,
     created_at: now,
     updated_at: now,
+    last_login_at: null,
   };
 }
 
@@ -105,7 +107,8 @@ export function createUsersService(deps: {
       const limit = q.limit ?? 50;
       const rows = await repo.listUsers(trx, { after: q.cursor ?? null, limit: limit + 1, ...(q.kind ? { kind: q.kind } : {}) });
       const page = rows.slice(0, limit);
-      return { items: page.map(presentUser), nextCursor: rows.length > limit ? (page.at(-1)?.id ?? null) : null };
+      const activity = await loginActivities(trx, page, deps.accountKey, clock.now());
+      return { items: page.map((u, i) => presentUser(u, activity[i])), nextCursor: rows.length > limit ? (page.at(-1)?.id ?? null) : null };
     });
   }
 
@@ -115,7 +118,7 @@ export function createUsersService(deps: {
       if (ctx.actor.userId !== id) authorize(ctx.actor, 'users.read');
       const u = await repo.findUserById(trx, id);
       if (!u) throw notFound();
-      return presentUser(u);
+      return presentUser(u, (await loginActivities(trx, [u], deps.accountKey, clock.now()))[0]);
     });
   }
 

@@ -709,6 +709,55 @@ export function createSecretsService(deps: {
     return recordChange(trx, ctx, s, action, [field]);
   }
 
+  /**
+   * An import's `update` of an existing secret: `next` builds the new content from the secret's
+   * template and current values, which is written as a new version (action `import`) as an update
+   * writes one. Needs `edit`; the caller holds the transaction and writes the audit record.
+   */
+  async function overwrite(
+    trx: Trx,
+    ctx: RequestContext,
+    id: string,
+    next: (
+      template: { slug: string; fields: TemplateField[] },
+      current: SplitValues,
+    ) => { values: SplitValues; tags?: string[]; description?: string; color?: string; expiresAt?: number | null },
+    changed: string[],
+  ): Promise<SecretTable> {
+    const { s } = await load(trx, ctx, id, 'edit');
+    const template = await templateOf(trx, s.template_id);
+    const n = next(template, await loadValues(trx, s));
+    const tags = n.tags ?? (JSON.parse(s.tags) as string[]);
+    const base: SecretTable = {
+      ...s,
+      description: n.description ?? s.description,
+      color: n.color ?? s.color,
+      tags: JSON.stringify(tags),
+      expires_at: n.expiresAt === undefined ? s.expires_at : n.expiresAt,
+      version: s.version + 1,
+      updated_at: clock.now(),
+    };
+    const row = rowFrom(base, n.values, await folderPath(trx, s.parent_node_id, s.vault_id), template.fields);
+    const claimed = await trx
+      .updateTable('secrets')
+      .set({ ...row, id: undefined } as Partial<SecretTable>)
+      .where('id', '=', id)
+      .where('version', '=', s.version)
+      .executeTakeFirst();
+    if (Number(claimed.numUpdatedRows) !== 1) throw new AppError('precondition_failed', 'The secret changed concurrently; retry.');
+    if (n.tags) {
+      await trx.deleteFrom('secret_tags').where('secret_id', '=', id).execute();
+      if (tags.length)
+        await trx
+          .insertInto('secret_tags')
+          .values(tags.map((tag) => ({ secret_id: id, tag })))
+          .execute();
+    }
+    await writeValues(trx, id, n.values);
+    await writeVersion(trx, ctx, row, n.values, 'import', changed);
+    return row;
+  }
+
   async function share(ctx: RequestContext, id: string, input: { userId: string; level?: Level; expiresAt?: string | null }) {
     // only single secrets are shared this way (folders and vaults get grants)
     if (!id.startsWith('sec_')) {
@@ -920,6 +969,7 @@ export function createSecretsService(deps: {
     effectivePolicy,
     recordChange,
     writeSecretValue,
+    overwrite,
   };
 }
 export type SecretsService = ReturnType<typeof createSecretsService>;

@@ -12,11 +12,12 @@ export interface ImportTemplate {
 /** An entry that cannot be imported; the message names fields and problems, never values. */
 export class SkipEntry extends Error {}
 
-/** Validates the entry's values against its template, as a create would. A value the template
- * refuses (an unknown field, a URL that is not one) is kept as a custom field rather than lost. */
-export function importValues(t: ImportTemplate, e: ImportEntry): SplitValues {
+/** Validates the entry's values against its template, as a create would (or, given the current
+ * values of an existing secret, as an update would). A value the template refuses (an unknown
+ * field, a URL that is not one) is kept as a custom field rather than lost. */
+export function importValues(t: ImportTemplate, e: ImportEntry, base: SplitValues | null = null): SplitValues {
   try {
-    return splitValues(t.fields, e.fields, e.customFields, null);
+    return splitValues(t.fields, e.fields, e.customFields, base);
   } catch (err) {
     if (!isAppError(err) || err.code !== 'validation.failed') throw err;
     const details = err.details ?? [];
@@ -35,7 +36,7 @@ export function importValues(t: ImportTemplate, e: ImportEntry): SplitValues {
       delete fields[slug];
     }
     try {
-      return splitValues(t.fields, fields, custom, null);
+      return splitValues(t.fields, fields, custom, base);
     } catch (again) {
       if (!isAppError(again) || again.code !== 'validation.failed') throw again;
       throw new SkipEntry(problems(again.details ?? []));

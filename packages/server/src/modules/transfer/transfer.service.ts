@@ -8,7 +8,7 @@ import type { Clock } from '../../lib/clock.ts';
 import { newId } from '../../lib/ids.ts';
 import type { Access } from '../access/access.service.ts';
 import { levelRank } from '../access/levels.ts';
-import type { createAudited } from '../audit/audit-log.ts';
+import type { AuditLog, createAudited } from '../audit/audit-log.ts';
 import { type RequestContext, requireUser } from '../auth/actor.ts';
 import { COLUMN_SLUGS, customSlug, type SplitValues } from '../secrets/secret-values.ts';
 import { type ClearFields, type SecretsService, searchText, valueBinding, versionBinding } from '../secrets/secrets.service.ts';
@@ -19,6 +19,7 @@ import { parseCsvImport } from './csv-import.ts';
 import type { ParsedImport, Skip } from './entries.ts';
 import { type ExportPayload, exportSealer, type Gate, type KdfParams, openExportFile, payloadEntries } from './export-file.ts';
 import { folderPlanner, type ImportTarget } from './folder-planner.ts';
+import { clashResolver, updateFromEntry } from './import-conflicts.ts';
 import { type ImportTemplate, importValues, SkipEntry } from './import-values.ts';
 import { parseKeePassXml } from './keepass-import.ts';
 
@@ -33,6 +34,10 @@ const BATCH = 500;
  *   inherited permissions (an existing folder of the same name is reused when the caller may
  *   edit it, else its entries are skipped); a dry run checks everything and writes nothing but
  *   its audit record;
+ * - an entry whose name is taken in its folder (canonical form, live visible secrets, or an
+ *   earlier entry of the file) is skipped, updated or duplicated as `onConflict` says (default
+ *   skip), so importing a file twice changes nothing the second time; an update is a new version
+ *   of that secret with its own `secret.update` record, in the import's transaction;
  * - an import is one transaction and one audit record (`secret.import`, counts only): every
  *   secret is created as the secrets service creates one — values sealed bound to (secret,
  *   field), version 1 with its encrypted snapshot, search text — or none is;
@@ -47,12 +52,13 @@ export function createTransferService(deps: {
   seal: Pick<SealManager, 'decrypt' | 'requireKeys' | 'reloadKeyring'>;
   access: Access;
   vaults: Pick<VaultsService, 'requireNode' | 'seesInside' | 'requireVisibleVault'>;
-  secrets: Pick<SecretsService, 'effectivePolicy' | 'gateReveal'>;
+  secrets: Pick<SecretsService, 'effectivePolicy' | 'gateReveal' | 'overwrite'>;
   audited: ReturnType<typeof createAudited>;
+  audit: Pick<AuditLog, 'append'>;
   /** Argon2id parameters of new export files, the most memory a file may ask for, and the hashing gate. */
   kdf: { params: KdfParams; maxMemoryKiB: number; gate: Gate };
 }) {
-  const { db, clock, seal, access, vaults, secrets, audited, kdf } = deps;
+  const { db, clock, seal, access, vaults, secrets, audited, audit, kdf } = deps;
 
   /** The vault or folder to import into / export from; 404 unless visible, 403 below `need`. */
   async function target(exec: Executor, ctx: RequestContext, vaultId: string, folderId: string | null | undefined, need: 'edit' | 'list') {
@@ -134,6 +140,7 @@ export function createTransferService(deps: {
     await target(db, ctx, input.vaultId, input.folderId, 'edit');
     const parsed = await parse(input);
     const dryRun = input.dryRun ?? false;
+    const onConflict = input.onConflict ?? 'skip';
     const report = await audited(
       ctx,
       { action: 'secret.import', objectType: input.folderId ? 'folder' : 'vault', objectId: input.folderId ?? input.vaultId },
@@ -141,6 +148,11 @@ export function createTransferService(deps: {
         const t = await target(trx, ctx, input.vaultId, input.folderId, 'edit');
         const userId = ctx.actor.userId;
         const folders = await folderPlanner({ access, clock }, trx, ctx, t, dryRun);
+        const principals = await access.principalsOf(trx, ctx.actor);
+        if (!principals) throw new AppError('auth.required', 'Authentication is required.');
+        const clashes = clashResolver({ access }, trx, ctx, principals, onConflict);
+        const clashList: ImportReport['clashes'] = [];
+        let updated = 0;
         for (const f of parsed.folders) await folders.resolve(f);
 
         const templates = new Map<string, ImportTemplate | null>();
@@ -208,8 +220,25 @@ export function createTransferService(deps: {
             continue;
           }
           const path = node.path || '/';
+          const decision = await clashes.decide(e, node.id, path);
+          if (decision.clash) clashList.push(decision.clash);
+          if (decision.kind === 'skip') {
+            skipped.push({ index: e.index, reason: decision.reason });
+            continue;
+          }
+          if (decision.kind === 'update') {
+            const refused = dryRun ? null : await updateFromEntry({ secrets, audit }, trx, ctx, decision.secretId, e);
+            if (refused) {
+              decision.clash.outcome = 'skipped';
+              skipped.push({ index: e.index, reason: refused });
+              continue;
+            }
+            items.push({ name: e.name, path, template: tpl.slug, id: decision.secretId, outcome: 'updated' });
+            updated++;
+            continue;
+          }
           if (dryRun) {
-            items.push({ name: e.name, path, template: tpl.slug });
+            items.push({ name: e.name, path, template: tpl.slug, outcome: 'created' });
             continue;
           }
           const id = newId('sec', now);
@@ -266,13 +295,31 @@ export function createTransferService(deps: {
             snapshot: JSON.stringify(snapshot),
             values_enc: Object.keys(values.sensitive).length ? sealValue(versionBinding(id, 1), JSON.stringify(values.sensitive)) : null,
           });
-          items.push({ name: e.name, path, template: tpl.slug, id });
+          items.push({ name: e.name, path, template: tpl.slug, id, outcome: 'created' });
           if (pending.secrets.length >= BATCH) await flush();
         }
         await flush();
         skipped.sort((a, b) => a.index - b.index);
-        const report: ImportReport = { dryRun, created: items.length, folders: folders.created(), skipped, items };
-        ev.details = { format: input.format, dryRun, created: report.created, folders: report.folders, skipped: skipped.length };
+        const report: ImportReport = {
+          dryRun,
+          onConflict,
+          created: items.length - updated,
+          updated,
+          folders: folders.created(),
+          skipped,
+          items,
+          clashes: clashList,
+        };
+        ev.details = {
+          format: input.format,
+          dryRun,
+          onConflict,
+          created: report.created,
+          updated,
+          folders: report.folders,
+          skipped: skipped.length,
+          clashes: clashList.length,
+        };
         return report;
       },
     );
