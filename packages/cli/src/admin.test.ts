@@ -122,6 +122,14 @@ for (const dialect of dialects) {
         expectCode(down, 0, 'download -o ./out.txt');
         assert.equal(readFileSync(path.join(work, 'out.txt'), 'utf8'), 'attached from the caller’s directory\n');
         assert.equal(existsSync(path.join(ROOT, 'out.txt')), false, 'nothing written in the checkout');
+        // npm run coffer runs in the checkout; what the user typed means the directory they typed it in
+        const npm = await A(['--prefix', ROOT, 'run', '-s', 'coffer', '--', 'download', 'Team/Web/shop', 'note.txt', '-o', './npm.txt'], {
+          ...inWork,
+          bin: 'npm',
+        });
+        expectCode(npm, 0, 'npm run coffer');
+        assert.equal(readFileSync(path.join(work, 'npm.txt'), 'utf8'), 'attached from the caller’s directory\n');
+        assert.equal(existsSync(path.join(ROOT, 'npm.txt')), false, 'nothing written in the checkout');
         // exit codes pass through the launcher
         const usage = await A(['no-such-command'], inWork);
         expectCode(usage, 2);
