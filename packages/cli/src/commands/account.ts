@@ -29,7 +29,8 @@ export const whoamiCommand: Command = clientCommand({
       outJson({ url: client.baseUrl, ...me });
       return CLIENT_EXIT.ok;
     }
-    const via = me.authMethod === 'apikey' || me.apiKeyId ? `API key ${me.apiKeyId}` : 'password session';
+    const via =
+      me.authMethod === 'apikey' ? `API key ${me.apiKeyId}` : me.apiKeyId ? `session from API key ${me.apiKeyId}` : 'password session';
     out(
       [
         `${me.username} (${me.userId}) on ${client.baseUrl}`,

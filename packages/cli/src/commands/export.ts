@@ -65,10 +65,10 @@ export const exportCommand: Command = clientCommand({
       if (exists) throw new CliError(`${output} exists: give --force to replace it`, CLIENT_EXIT.conflict);
     }
     const reason = str(values, 'reason');
-    const passphrase = await readNewSecret('Passphrase for the file (input hidden): ', 'Again (input hidden): ');
-    if (!passphrase) throw new UsageError('give a passphrase (on stdin, or asked at a terminal)');
     const { client } = openSession({ timeoutMs: 10 * 60_000 });
     const where = await resolveFolder(client, positionals[0] as string);
+    const passphrase = await readNewSecret('Passphrase for the file (input hidden): ', 'Again (input hidden): ');
+    if (!passphrase) throw new UsageError('give a passphrase (on stdin, or asked at a terminal)');
     const file = await client.transfer.export(
       { vaultId: where.vaultId, folderId: where.folderId, passphrase, ...(reason !== undefined ? { reason } : {}) },
       { timeoutMs: 10 * 60_000 },

@@ -193,8 +193,8 @@ export const usersCreateCommand: Command = cmd({
       ...(flag(values, 'all-passwords') ? { allPasswords: true } : {}),
       ...profile(values),
     };
-    if (!api) input.password = await newPassword(values, username);
     const { client } = openSession();
+    if (!api) input.password = await newPassword(values, username);
     return change(values, () => client.users.create(input), {
       text: (u) => `Created ${u.kind === 'api' ? 'API user' : 'user'} ${u.username} (${u.role}${u.allPasswords ? ', all passwords' : ''}).`,
     });

@@ -2,9 +2,11 @@
 // username, to share with, without being able to list or search the directory.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+import fc from 'fast-check';
 import { adminToken, call, createUser, dialects, type Harness, type Res, startHarness } from '../../../test/harness.ts';
 import { manualClock } from '../../lib/clock.ts';
 import { USER_LOOKUPS_PER_MINUTE } from './user-lookup.service.ts';
+import { canonicalUsername } from './username.ts';
 
 const lookupUrl = (username: string) => `/api/v1/users/lookup?username=${encodeURIComponent(username)}`;
 /** An error answer without its request id, to compare two answers. */
@@ -114,6 +116,66 @@ for (const dialect of dialects) {
         assert.ok(!String(r.details).includes(target.username) && !String(r.details).includes('not-a-user-here'));
       }
       assert.notEqual(JSON.parse(String(rows[0]?.details)).usernameHmac, JSON.parse(String(rows[1]?.details)).usernameHmac);
+    });
+
+    it('finds exactly the active user whose canonical name equals the query (property, against a model)', async () => {
+      const people = [
+        { username: 'Ada', active: true },
+        { username: 'ada.lovelace', active: true },
+        { username: 'Zoë_Ortiz', active: true },
+        { username: 'mallory', active: false },
+      ];
+      const ids = new Map<string, string>();
+      for (const p of people) {
+        const r = await call(h, 'POST', '/api/v1/users', {
+          token: admin,
+          body: { username: p.username, password: 'a-long-enough-password', role: 'password_user' },
+        });
+        assert.equal(r.status, 201, r.raw);
+        ids.set(p.username, r.body.id);
+        if (!p.active) assert.equal((await call(h, 'POST', `/api/v1/users/${r.body.id}/disable`, { token: admin })).status, 200);
+      }
+      const finder = await createUser(h, admin, 'password_user');
+      clock.advance(61_000);
+      const fullWidth = (s: string) => s.replace(/[!-~]/g, (c) => String.fromCharCode(c.charCodeAt(0) + 0xfee0));
+      const variant = fc
+        .tuple(
+          fc.constantFrom(...people.map((p) => p.username)),
+          fc.constantFrom<(s: string, n: number) => string>(
+            (s) => s,
+            (s) => s.toUpperCase(),
+            (s) => ` ${s}\t`,
+            fullWidth,
+            (s, n) => s.slice(0, 1 + (n % (s.length - 1))),
+            (s, n) => s.slice(1 + (n % (s.length - 1))),
+            (s) => `${s}%`,
+            (s) => `${s.slice(0, -1)}_`,
+            (s) => `%${s.slice(1)}`,
+            (s) => `${s}*`,
+          ),
+          fc.nat(),
+        )
+        .map(([name, f, n]) => f(name, n));
+      const query = fc.oneof(variant, fc.string({ minLength: 1, maxLength: 20 }), fc.constantFrom('%', '_', '*', '.*', ' '));
+      await fc.assert(
+        fc.asyncProperty(query, async (q) => {
+          clock.advance(3_000); // below the rate limit: this property is about matching
+          const r = await lookup(finder.token, q);
+          const want =
+            canonicalUsername(q) === ''
+              ? undefined
+              : people.find((p) => p.active && canonicalUsername(p.username) === canonicalUsername(q));
+          if (want) {
+            assert.equal(r.status, 200, `${JSON.stringify(q)}: ${r.raw}`);
+            assert.deepEqual(r.body, { id: ids.get(want.username), username: want.username, displayName: '' });
+          } else if (r.status !== 200 || !/^user\d+_/.test(r.body.username)) {
+            // only another test's user may match a random string; otherwise it is not found
+            assert.equal(r.status, 404, `${JSON.stringify(q)}: ${r.raw}`);
+            assert.equal(r.body.error.code, 'not_found');
+          }
+        }),
+        { numRuns: 150 },
+      );
     });
 
     it(`answers 429 after ${USER_LOOKUPS_PER_MINUTE} lookups in a minute, per user, until the minute has passed`, async () => {
