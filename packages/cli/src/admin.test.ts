@@ -3,9 +3,9 @@
 // server on an ephemeral port, on both dialects: an administrator, two password users (one of them
 // owns a vault) and a user who changes their own password and second factor.
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
+import { type ChildProcess, execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, realpathSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import type { AddressInfo } from 'node:net';
+import { type AddressInfo, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -97,7 +97,9 @@ for (const dialect of dialects) {
       rmSync(dir, { recursive: true, force: true });
     });
 
-    it('coffer is an installed command: --version, and relative paths mean the caller’s directory, on the machine’s Node', async () => {
+    it('coffer is an installed command: --version, and relative paths mean the caller’s directory, on the machine’s Node', {
+      timeout: 120_000,
+    }, async () => {
       const node20 = machineNode();
       const version = execFileSync(node20, ['--version'], { encoding: 'utf8' }).trim();
       const work = mkdtempSync(path.join(tmpdir(), 'coffer-cli-cwd-'));
@@ -136,6 +138,21 @@ for (const dialect of dialects) {
         const missing = await A(['get', 'Team/Web/nothing'], inWork);
         expectCode(missing, 3);
         expectCode(await A(['detach', 'Team/Web/shop', 'note.txt'], inWork), 0);
+        // a signal to the command reaches the CLI: while it waits for a server that never answers,
+        // SIGTERM ends it, and the command ends by the same signal (a CLI left running would hold
+        // stdout and stderr open until its 30 s timeout, and say so on stderr)
+        const silent = createServer(() => {});
+        await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+        try {
+          let launcher: ChildProcess | undefined;
+          silent.once('connection', () => launcher?.kill('SIGTERM'));
+          const port = (silent.address() as AddressInfo).port;
+          const term = await A(['seal-status', '--url', `http://127.0.0.1:${port}`], { ...inWork, started: (c) => (launcher = c) });
+          assert.equal(term.signal, 'SIGTERM', `ended by ${term.signal}, exit ${term.code}`);
+          assert.equal(term.stderr, '');
+        } finally {
+          silent.close();
+        }
       } finally {
         rmSync(work, { recursive: true, force: true });
       }

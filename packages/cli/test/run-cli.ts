@@ -3,7 +3,7 @@
 // processes start in a third of the time), and every stderr kept so a test can scan them for
 // secret values at the end.
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -13,6 +13,8 @@ const MAIN = path.join(import.meta.dirname, '../src/main.ts');
 
 export interface Run {
   code: number | null;
+  /** The signal that ended the process, if one did. */
+  signal: NodeJS.Signals | null;
   stdout: string;
   stderr: string;
 }
@@ -26,6 +28,7 @@ export function cliRunner() {
   /**
    * `input` goes to stdin at once; `respond` instead keeps stdin open until stdout matches `after`,
    * then sends what `send` makes of the match (an answer that depends on what the CLI printed).
+   * `started` gets the child process (e.g. to signal it).
    * `bin` runs that executable (e.g. the installed launcher) instead of this Node on src/main.ts,
    * in `cwd`.
    */
@@ -36,6 +39,7 @@ export function cliRunner() {
       input?: string;
       env?: Record<string, string>;
       respond?: { after: RegExp; send: (m: RegExpMatchArray) => string };
+      started?: (child: ChildProcess) => void;
       bin?: string;
       cwd?: string;
     } = {},
@@ -51,6 +55,7 @@ export function cliRunner() {
     });
     let stdout = '';
     let stderr = '';
+    opts.started?.(child);
     let responded = false;
     child.stdout.setEncoding('utf8').on('data', (c: string) => {
       stdout += c;
@@ -66,9 +71,10 @@ export function cliRunner() {
     if (!opts.respond) child.stdin.end(opts.input ?? '');
     return new Promise((resolve, reject) => {
       child.on('error', reject);
-      child.on('close', (code) => {
+      child.on('close', (code, signal) => {
         stderrs.push(stderr);
-        resolve({ code, stdout, stderr });
+        child.stdin.destroy();
+        resolve({ code, signal, stdout, stderr });
       });
     });
   }
