@@ -3,13 +3,18 @@
 // directly; seal status, unseal and key rotation talk to a running server over HTTP; the client
 // commands (login … import) use the session stored by `coffer login`, through the SDK.
 import { parseArgs } from 'node:util';
+import { type CommandGroup, groupUsage } from './admin.ts';
 import { CliError, type Command, EXIT, formatError, type Options, UsageError } from './cli.ts';
 import { EXIT_CODES_HELP } from './client.ts';
+import { passwdCommand, totpGroup, whoamiCommand } from './commands/account.ts';
 import { auditVerifyCommand } from './commands/audit-verify.ts';
 import { checkinCommand, checkoutCommand, checkoutsCommand, rotateCommand } from './commands/checkout.ts';
+import { exportCommand } from './commands/export.ts';
 import { attachCommand, detachCommand, downloadCommand, filesCommand } from './commands/files.ts';
 import { genCommand } from './commands/gen.ts';
 import { getCommand, revealCommand } from './commands/get.ts';
+import { grantsGroup } from './commands/grants.ts';
+import { groupsGroup } from './commands/groups.ts';
 import { importCommand } from './commands/import.ts';
 import { initCommand } from './commands/init.ts';
 import { loginCommand, logoutCommand } from './commands/login.ts';
@@ -22,8 +27,12 @@ import { sealStatusCommand } from './commands/seal-status.ts';
 import { historyCommand, restoreCommand, searchCommand } from './commands/search.ts';
 import { setCommand } from './commands/set.ts';
 import { shareCommand } from './commands/share.ts';
+import { templatesGroup } from './commands/templates.ts';
+import { trashGroup } from './commands/trash.ts';
 import { unsealCommand } from './commands/unseal.ts';
+import { usersGroup } from './commands/users.ts';
 import { mkdirCommand, vaultCreateCommand, vaultLsCommand } from './commands/vault.ts';
+import { CLI_VERSION } from './version.ts';
 
 const adminCommands: Command[] = [initCommand, migrateCommand, sealStatusCommand, unsealCommand, auditVerifyCommand, rotateKeyCommand];
 const clientCommands: Command[] = [
@@ -57,7 +66,10 @@ const clientCommands: Command[] = [
   checkoutsCommand,
   rotateCommand,
 ];
-const commands: Command[] = [...adminCommands, ...clientCommands];
+// your account and the administration of users, groups, grants, templates and the trash
+const accountCommands: Command[] = [whoamiCommand, passwdCommand, exportCommand];
+const commandGroups: CommandGroup[] = [totpGroup, usersGroup, groupsGroup, grantsGroup, templatesGroup, trashGroup];
+const commands: Command[] = [...adminCommands, ...clientCommands, ...accountCommands];
 const vaultCommands: Command[] = [vaultCreateCommand, vaultLsCommand];
 
 const auditUsage = `Usage: coffer audit <command> [options]
@@ -82,7 +94,11 @@ ${adminCommands.map((c) => `  ${c.name.padEnd(14)}${c.summary}`).join('\n')}
 Secrets (sign in first with coffer login):
 ${clientCommands.map((c) => `  ${c.name.padEnd(14)}${c.summary}`).join('\n')}
 
-Every command takes --help and --json (machine-readable output).
+Your account and user administration (sign in first; coffer GROUP --help lists a group's commands):
+${accountCommands.map((c) => `  ${c.name.padEnd(14)}${c.summary}`).join('\n')}
+${commandGroups.map((g) => `  ${g.name.padEnd(14)}${g.commands.map((c) => c.name.slice(g.name.length + 1)).join(', ')}`).join('\n')}
+
+Every command takes --help and --json (machine-readable output); coffer --version prints the version.
 Database commands read the server's configuration (COFFER_* variables); server commands talk to
 --url, else COFFER_URL, else http://127.0.0.1:7300. The secrets commands talk to the server of
 the session stored by coffer login (COFFER_CLI_CONFIG, else ~/.config/coffer/credentials.json).
@@ -98,6 +114,7 @@ function resolve(argv: string[]): { cmd: Command; rest: string[] } | { help: str
   const [first, ...rest] = argv;
   if (first === undefined) throw new UsageError('no command given', globalUsage);
   if (isHelp(first)) return { help: globalUsage };
+  if (first === '--version' || first === '-V') return { help: `coffer ${CLI_VERSION}` };
   if (first === 'help') {
     if (rest.length === 0) return { help: globalUsage };
     const r = resolve(rest);
@@ -116,6 +133,15 @@ function resolve(argv: string[]): { cmd: Command; rest: string[] } | { help: str
     if (sub === undefined) throw new UsageError('coffer vault needs a command', vaultUsage);
     const cmd = vaultCommands.find((c) => c.name === `vault ${sub}`);
     if (!cmd) throw new UsageError(`unknown command "vault ${sub}"`, vaultUsage);
+    return { cmd, rest: subRest };
+  }
+  const group = commandGroups.find((g) => g.name === first);
+  if (group) {
+    const [sub, ...subRest] = rest;
+    if (isHelp(sub)) return { help: groupUsage(group) };
+    if (sub === undefined) throw new UsageError(`coffer ${first} needs a command`, groupUsage(group));
+    const cmd = group.commands.find((c) => c.name === `${first} ${sub}`);
+    if (!cmd) throw new UsageError(`unknown command "${first} ${sub}"`, groupUsage(group));
     return { cmd, rest: subRest };
   }
   const cmd = commands.find((c) => c.name === first);

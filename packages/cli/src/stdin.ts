@@ -1,3 +1,4 @@
+import { createInterface } from 'node:readline/promises';
 import type { ReadStream } from 'node:tty';
 import { CliError } from './cli.ts';
 
@@ -72,4 +73,80 @@ function readHidden(stdin: ReadStream, prompt: string): Promise<string> {
     stdin.on('data', onData);
     stdin.resume();
   });
+}
+
+/**
+ * Reads several secret lines, e.g. the current and the new password: at a terminal each after its
+ * prompt, without echo; else the first lines of stdin, in order (a missing line reads as empty).
+ */
+export async function readSecretLines(prompts: string[]): Promise<string[]> {
+  const stdin = process.stdin as ReadStream;
+  if (stdin.isTTY) {
+    const lines: string[] = [];
+    for (const p of prompts) lines.push(await readHidden(stdin, p));
+    return lines;
+  }
+  return readLines(stdin, prompts.length);
+}
+
+/**
+ * A new password or passphrase: at a terminal asked twice (a typo cannot lock anyone out), else
+ * the first line of stdin.
+ */
+export async function readNewSecret(prompt: string, again: string): Promise<string> {
+  const stdin = process.stdin as ReadStream;
+  if (!stdin.isTTY) return readFirstLine(stdin);
+  const first = await readHidden(stdin, prompt);
+  if (!first) return first;
+  if ((await readHidden(stdin, again)) !== first) throw new CliError('the two entries differ: nothing was changed');
+  return first;
+}
+
+function readLines(stream: NodeJS.ReadStream, n: number): Promise<string[]> {
+  return new Promise((resolve, reject) => {
+    let buf = '';
+    const lines = () => buf.split('\n').map((l) => l.replace(/\r$/, '').trim());
+    const done = () => {
+      stream.off('data', onData);
+      stream.off('end', onEnd);
+      stream.off('error', onError);
+      stream.pause();
+      const all = lines();
+      resolve(Array.from({ length: n }, (_, i) => all[i] ?? ''));
+    };
+    const onData = (chunk: string) => {
+      buf += chunk;
+      if (buf.split('\n').length > n) done();
+      else if (buf.length > MAX_LINE * n) {
+        stream.off('data', onData);
+        stream.off('end', onEnd);
+        stream.off('error', onError);
+        stream.pause();
+        reject(new CliError('a line read from stdin is too long'));
+      }
+    };
+    const onEnd = () => done();
+    const onError = (e: Error) => {
+      stream.off('data', onData);
+      stream.off('end', onEnd);
+      stream.off('error', onError);
+      reject(new CliError(`cannot read stdin: ${e.message}`));
+    };
+    stream.setEncoding('utf8');
+    stream.on('data', onData);
+    stream.on('end', onEnd);
+    stream.on('error', onError);
+  });
+}
+
+/** One line that need not be hidden (e.g. a TOTP code): asked at a terminal, else the first line of stdin. */
+export async function readPlainLine(prompt: string): Promise<string> {
+  const stdin = process.stdin as ReadStream;
+  if (!stdin.isTTY) return readFirstLine(stdin);
+  const rl = createInterface({ input: stdin, output: process.stderr, terminal: true });
+  try {
+    return (await rl.question(prompt)).trim();
+  } finally {
+    rl.close();
+  }
 }

@@ -106,3 +106,21 @@ export const UpdateGroup = Type.Object(
   { additionalProperties: false, minProperties: 1 },
 );
 export const GroupMemberParams = Type.Object({ id: Id, userId: Id }, { additionalProperties: false });
+
+/** Finding a user to share with: one exact username, never a pattern. */
+export const UserLookupQuery = Type.Object(
+  {
+    username: Type.String({
+      minLength: 1,
+      maxLength: 100,
+      description: 'The exact username (compared in its canonical form: NFKC, trimmed, lower-case)',
+    }),
+  },
+  { additionalProperties: false },
+);
+/** What any signed-in user may learn about another: enough to share with them, nothing more. */
+export const UserRef = Type.Object(
+  { id: Id, username: Type.String(), displayName: Type.String({ description: 'First and last name, or empty' }) },
+  { additionalProperties: false, $id: 'UserRef' },
+);
+export type UserRef = Static<typeof UserRef>;

@@ -58,6 +58,7 @@ async function callEverything(c: ReturnType<typeof createClient>): Promise<void>
     () => c.users.resetPassword(ID, 'a-long-passphrase'),
     () => c.users.unlock(ID),
     () => c.users.changeOwnPassword('a', 'a-long-passphrase'),
+    () => c.users.lookup('someone'),
     () => c.groups.create({ name: 'g' }),
     () => c.groups.list(),
     () => c.groups.get(ID),
@@ -262,6 +263,12 @@ for (const dialect of dialects) {
       assert.equal((await coffer.users.update(u.id, { department: 'Ops' })).department, 'Ops');
       const humans = await coffer.users.list({ kind: 'human', limit: 500 });
       assert.ok(humans.items.some((x) => x.id === u.id));
+      assert.deepEqual(await coffer.users.lookup(` SDK-USER-${dialect.toUpperCase()} `), {
+        id: u.id,
+        username: u.username,
+        displayName: 'Sdk',
+      });
+      assert.ok(isCofferError(await rejection(coffer.users.lookup(`sdk-user-${dialect.slice(0, 2)}`)), 'not_found'));
       assert.equal((await coffer.users.disable(u.id)).status, 'disabled');
       assert.equal((await coffer.users.enable(u.id)).status, 'active');
       await coffer.users.unlock(u.id);

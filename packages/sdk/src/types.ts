@@ -48,6 +48,8 @@ export interface UserListQuery extends PageQuery {
   kind?: 'human' | 'api';
 }
 export type Group = I.Group;
+/** Another user as anyone may see them (users.lookup): enough to share with. */
+export type UserRef = I.UserRef;
 export type CreateGroup = Static<typeof I.CreateGroup>;
 export type UpdateGroup = Static<typeof I.UpdateGroup>;
 

@@ -25,6 +25,8 @@ import { accountKey } from './modules/auth/login-throttle.ts';
 import { createTotpService } from './modules/auth/totp.service.ts';
 import { createGroupsService } from './modules/identities/groups.service.ts';
 import { identitiesRoutes } from './modules/identities/identities.routes.ts';
+import { userLookupRoutes } from './modules/identities/user-lookup.routes.ts';
+import { createUserLookupService } from './modules/identities/user-lookup.service.ts';
 import { createUsersService } from './modules/identities/users.service.ts';
 import { lookupRoutes } from './modules/lookup/lookup.routes.ts';
 import { createLookupService } from './modules/lookup/lookup.service.ts';
@@ -126,6 +128,7 @@ export async function buildApp(deps: AppDeps) {
     accountKey: (canonical) => accountKey(seal.requireKeys().tokenHmacKey, canonical),
   });
   const groups = createGroupsService({ clock, audited });
+  const userLookup = createUserLookupService({ clock, audited, auditHmacKey: () => seal.requireKeys().auditHmacKey });
   const auth = createAuthService({ db, clock, hasher, seal, audit, audited, session: config.session, login: config.login });
   const apiKeys = createApiKeysService({ clock, seal, audited });
   const totp = createTotpService({ db, clock, seal, hasher, audited });
@@ -223,6 +226,7 @@ export async function buildApp(deps: AppDeps) {
   registerHooks(app, { db, seal, auth, audit, tls: Boolean(deps.https) });
   sysRoutes(app, { sys });
   authRoutes(app, { auth, apiKeys, totp });
+  userLookupRoutes(app, { userLookup });
   identitiesRoutes(app, { users, groups });
   auditRoutes(app, { audit: auditService });
   vaultsRoutes(app, { vaults, explain });

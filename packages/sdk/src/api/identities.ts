@@ -1,5 +1,5 @@
 import { seg, type Transport } from '../transport.ts';
-import type { CreateGroup, CreateUser, Group, Page, PageQuery, UpdateGroup, UpdateUser, User, UserListQuery } from '../types.ts';
+import type { CreateGroup, CreateUser, Group, Page, PageQuery, UpdateGroup, UpdateUser, User, UserListQuery, UserRef } from '../types.ts';
 
 /** People and API users (PMP's four roles). */
 export function usersApi(t: Transport) {
@@ -43,6 +43,14 @@ export function usersApi(t: Transport) {
     /** Changes your own password; ends all your sessions and keys, this client's session included. */
     async changeOwnPassword(currentPassword: string, newPassword: string): Promise<void> {
       await t.json({ method: 'POST', path: '/api/v1/me/password', body: { currentPassword, newPassword } });
+    },
+    /**
+     * An active user by exact username (compared without regard to case, width or surrounding
+     * space; never a prefix or pattern), to share with: anyone signed in may ask. Unknown and
+     * disabled users answer `not_found`; too many lookups in a minute answer `auth.rate_limited`.
+     */
+    lookup(username: string): Promise<UserRef> {
+      return t.json({ method: 'GET', path: '/api/v1/users/lookup', query: { username } });
     },
   };
 }
