@@ -43,9 +43,9 @@ export function spawnProc(cmd: string, args: string[], env: Record<string, strin
 
 export const startServer = (env: Record<string, string>) => spawnProc(process.execPath, [SERVER_MAIN], env);
 
-/** Polls until `check` holds (a process coming up or going away), at most ~10 s. */
+/** Polls until `check` holds (a process coming up or going away), at most ~60 s (a first start on a loaded 2-core CI machine migrates and hashes). */
 export async function until(what: string, check: () => boolean | Promise<boolean>): Promise<void> {
-  for (let i = 0; i < 200; i++) {
+  for (let i = 0; i < 1200; i++) {
     try {
       if (await check()) return;
     } catch {
