@@ -247,7 +247,7 @@ class CheckoutCmd extends Cmd {
       else if (eff(req, now) !== 'approved') expected = 'conflict';
       else if (now < req.start) expected = 'conflict';
       else end = Math.min(end, req.end);
-    } else if (this.who !== 'O') expected = 'forbidden';
+    } else if (this.who !== 'O') expected = 'secret.approval_required';
     if (expected === 'ok' && live(m, now)) expected = 'secret.checked_out';
     assert.equal(res.code, expected, `${this.toString()} (request ${req ? eff(req, now) : '-'})`);
     if (expected !== 'ok') return;
@@ -303,7 +303,7 @@ class RevealCmd extends Cmd {
       const approved = m.reqs.some(
         (q) => q.requester === this.who && q.action === 'reveal' && q.state === 'approved' && q.start <= now && now < q.end,
       );
-      expected = approved ? 'ok' : 'forbidden';
+      expected = approved ? 'ok' : 'secret.approval_required';
     }
     assert.equal(res.code, expected, this.toString());
     if (res.value) assert.equal(res.value.version, m.version, 'revealed the current version');
@@ -466,12 +466,12 @@ for (const dialect of dialects) {
         'revoke:ok',
         'checkout:ok',
         'checkout:conflict',
-        'checkout:forbidden',
+        'checkout:secret.approval_required',
         'checkout:secret.checked_out',
         'checkin:ok',
         'checkin:conflict',
         'reveal:ok',
-        'reveal:forbidden',
+        'reveal:secret.approval_required',
         'reveal:secret.checked_out',
         'rotate:ok',
       ]) {
