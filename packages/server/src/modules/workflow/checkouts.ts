@@ -215,6 +215,14 @@ export function createCheckouts(core: Core, rotation: Pick<RotationSteps, 'rotat
     );
   }
 
+  /**
+   * Checks in the active checkout of the secret: the holder's own, or forced by an owner or an
+   * administrator (with a reason). Which checkout that is, is read; whether this call ended it, is
+   * decided by finishCheckout's conditional update. When another transaction ended it first (a
+   * revoke, the sweep, an overdue end inside a new checkout), the active checkout is read again, in
+   * a new statement that sees what that transaction committed, so the answer is the one a
+   * checkin after it would give — never an end decided from the stale read.
+   */
   async function checkin(ctx: RequestContext, secretId: string, input: { reason?: string }): Promise<Checkout> {
     return audited(
       ctx,
@@ -222,33 +230,45 @@ export function createCheckouts(core: Core, rotation: Pick<RotationSteps, 'rotat
       async (trx, ev) => {
         requireUser(ctx.actor);
         const { s, level } = await deps.secrets.load(trx, ctx, secretId, 'list');
-        const co = await trx.selectFrom('checkouts').selectAll().where('secret_id', '=', s.id).where('active', '=', 1).executeTakeFirst();
-        if (!co) throw new AppError('conflict', 'The secret is not checked out.');
         const now = clock.now();
-        let how: 'checkin' | 'forced';
-        if (co.holder_id === ctx.actor.userId) how = 'checkin';
-        else if (level >= levelRank.manage || ctx.actor.role === 'administrator') how = 'forced';
-        else {
-          const names = await userNames(trx, [co.holder_id]);
-          throw checkedOutError(names.get(co.holder_id) ?? null, co.holder_id, co.ends_at);
+        let lost: string | null = null;
+        for (let attempt = 0; attempt < 3; attempt++) {
+          const co = await trx.selectFrom('checkouts').selectAll().where('secret_id', '=', s.id).where('active', '=', 1).executeTakeFirst();
+          if (!co) throw new AppError('conflict', `The secret is not checked out${lost ? await endedMeanwhile(trx, lost) : ''}.`);
+          let how: 'checkin' | 'forced';
+          if (co.holder_id === ctx.actor.userId) how = 'checkin';
+          else if (level >= levelRank.manage || ctx.actor.role === 'administrator') how = 'forced';
+          else {
+            const names = await userNames(trx, [co.holder_id]);
+            throw checkedOutError(names.get(co.holder_id) ?? null, co.holder_id, co.ends_at);
+          }
+          if (how === 'forced' && !input.reason?.trim()) {
+            throw new AppError('validation.failed', 'A reason is required to check in on behalf of the holder.', {
+              details: [{ path: '/reason', message: 'required' }],
+            });
+          }
+          const done = await finishCheckout(trx, ctx, co, how, now);
+          if (!done) {
+            lost = co.id;
+            continue;
+          }
+          ev.details = { checkoutId: co.id, holderId: co.holder_id, how, rotatedVersion: done.rotation?.version ?? null };
+          const rotations = new Map(done.rotation ? [[co.id, done.rotation]] : []);
+          return (await presentCheckouts(trx, [done.row], rotations))[0] as Checkout;
         }
-        if (how === 'forced' && !input.reason?.trim()) {
-          throw new AppError('validation.failed', 'A reason is required to check in on behalf of the holder.', {
-            details: [{ path: '/reason', message: 'required' }],
-          });
-        }
-        const done = await finishCheckout(trx, ctx, co, how, now);
-        if (!done) {
-          // someone else ended it first (a revoke, a forced checkin, the sweep): say how, as it is now
-          const now2 = await trx.selectFrom('checkouts').select(['end_reason', 'ended_at']).where('id', '=', co.id).executeTakeFirst();
-          const why = now2?.end_reason ? `: ${endedHow[now2.end_reason]}${now2.ended_at ? ` at ${iso(now2.ended_at)}` : ''}` : '';
-          throw new AppError('conflict', `The checkout ended meanwhile${why}.`);
-        }
-        ev.details = { checkoutId: co.id, holderId: co.holder_id, how, rotatedVersion: done.rotation?.version ?? null };
-        const rotations = new Map(done.rotation ? [[co.id, done.rotation]] : []);
-        return (await presentCheckouts(trx, [done.row], rotations))[0] as Checkout;
+        throw new AppError(
+          'conflict',
+          `The checkouts of this secret changed meanwhile${lost ? await endedMeanwhile(trx, lost) : ''}; try again.`,
+        );
       },
     );
+  }
+
+  /** How a checkout that another transaction ended, ended (as it is now). */
+  async function endedMeanwhile(trx: Trx, id: string): Promise<string> {
+    const co = await trx.selectFrom('checkouts').select(['end_reason', 'ended_at']).where('id', '=', id).executeTakeFirst();
+    if (!co?.end_reason) return '';
+    return ` (the checkout ended meanwhile: ${endedHow[co.end_reason]}${co.ended_at ? ` at ${iso(co.ended_at)}` : ''})`;
   }
 
   async function listCheckouts(ctx: RequestContext, q: CheckoutQuery): Promise<{ items: Checkout[]; nextCursor: null }> {
