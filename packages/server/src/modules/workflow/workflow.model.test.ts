@@ -183,7 +183,10 @@ interface AuditRec {
 
 /** The newest audit record's sequence number: a step's records come after it. */
 async function auditHead(): Promise<number> {
-  const r = await h.database.db.selectFrom('audit_log').select((eb) => eb.fn.max('seq').as('seq')).executeTakeFirst();
+  const r = await h.database.db
+    .selectFrom('audit_log')
+    .select((eb) => eb.fn.max('seq').as('seq'))
+    .executeTakeFirst();
   return Number(r?.seq ?? 0);
 }
 
