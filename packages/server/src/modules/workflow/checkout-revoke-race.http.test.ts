@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { runCheckoutRevokeRace } from '../../../test/checkout-revoke-race.ts';
-import { adminToken, call, dialects, type Harness, startHarness } from '../../../test/harness.ts';
+import { adminToken, call, createUser, dialects, type Harness, startHarness } from '../../../test/harness.ts';
 
 const PAIRS = Number(process.env.REVOKE_RACE_PAIRS ?? 150);
 
@@ -20,10 +20,12 @@ for (const dialect of dialects) {
     it(`leaves no live checkout of a revoked request over ${PAIRS} pairs`, { timeout: 5 * 60_000 }, async () => {
       const node = (method: 'GET' | 'POST', url: string, token: string, body?: unknown) =>
         call(h, method, url, { ...(token ? { token } : {}), ...(body !== undefined ? { body } : {}) });
+      const admin = await adminToken(h);
       const r = await runCheckoutRevokeRace({
         nodes: [node],
         db: h.database.db,
-        adminToken: await adminToken(h),
+        adminToken: admin,
+        createUser: (role) => createUser(h, admin, role),
         pairs: PAIRS,
         parallel: 4,
         label: dialect,
