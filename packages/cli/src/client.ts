@@ -297,6 +297,14 @@ export function describeServerError(e: CofferError): string {
 export function asCliError(e: unknown, subject?: string): unknown {
   const prefix = subject ? `${subject}: ` : '';
   if (e instanceof CofferError) {
+    if (e.code === 'secret.approval_required') {
+      // the server's message is for every client; the CLI says which command asks for access
+      const what = subject ?? 'PATH';
+      return new CliError(
+        `${prefix}this needs an approved access request: coffer request ${what} --reason R (${e.code}, request ${e.requestId})`,
+        CLIENT_EXIT.approvalRequired,
+      );
+    }
     const code = e.code === 'secret.checked_out' ? CLIENT_EXIT.checkedOut : exitFor(e.status);
     return new CliError(`${prefix}${describeServerError(e)}`, code);
   }

@@ -117,7 +117,7 @@ for (const dialect of dialects) {
       rmSync(dir, { recursive: true, force: true });
     });
 
-    it('without an approved request: reveal exits 4, checkout exits 8 and says how to ask; bad usage exits 2', async () => {
+    it('without an approved request: reveal and checkout exit 8 and say how to ask; bad usage exits 2', async () => {
       const [noReason, badAction, badStart, reveal, checkout, badId, noComment] = await Promise.all([
         A(['request', SECRET]),
         A(['request', SECRET, '--reason', 'x', '--action', 'borrow']),
@@ -131,8 +131,17 @@ for (const dialect of dialects) {
       assert.match(noReason.stderr, /^coffer: --reason is required/);
       expectCode(badAction, 2);
       expectCode(badStart, 2);
-      expectCode(reveal, 4);
-      assert.match(reveal.stderr, /needs an approved access request .*\(forbidden, request req_\S+\)\n$/);
+      expectCode(reveal, 8);
+      assert.match(
+        reveal.stderr,
+        new RegExp(
+          `^error: ${SECRET}: revealing this secret needs an approved access request: coffer request ${SECRET} --reason R, then coffer reveal ${SECRET} once it is approved \\(secret\\.approval_required, request req_\\S+\\)\\n$`,
+        ),
+      );
+      assert.doesNotMatch(reveal.stderr, /\/api\/v1/, 'a CLI command, not a REST path');
+      const getField = await A(['get', SECRET, '--field', 'password', '--reason', 'look']);
+      expectCode(getField, 8);
+      assert.match(getField.stderr, new RegExp(`coffer request ${SECRET} --reason R`));
       expectCode(checkout, 8);
       assert.equal(
         checkout.stderr,
@@ -288,6 +297,14 @@ for (const dialect of dialects) {
       assert.ok(m, req.stdout);
       const id = m[1] as string;
       assert.match(req.stdout, new RegExp(`\\nOnce approved \\(coffer approve ${id}\\), run: coffer reveal ${SECRET}\\n$`));
+      const early = await A(['reveal', SECRET, '--reason', 'just curious']);
+      expectCode(early, 8, 'a reveal while the request waits');
+      assert.match(
+        early.stderr,
+        new RegExp(
+          `^error: ${SECRET}: your access request ${id} is waiting for approval; reveal it once it is approved \\(secret\\.approval_required, request req_\\S+\\)\\n$`,
+        ),
+      );
       expectCode(await B(['reject', id]), 2, 'reject needs a comment');
       const rejected = await B(['reject', id, '--comment', 'no ticket']);
       expectCode(rejected, 0);
@@ -302,7 +319,7 @@ for (const dialect of dialects) {
       );
       const list = await A(['requests']);
       assert.match(list.stdout, new RegExp(`\\n${id} +rejected +reveal +orders db`));
-      expectCode(await A(['reveal', SECRET, '--reason', 'just curious']), 4);
+      expectCode(await A(['reveal', SECRET, '--reason', 'just curious']), 8);
       expectCode(await A(['checkout', SECRET]), 8);
       expectCode(await B(['approve', id]), 6, 'a decided request cannot be approved');
     });
@@ -339,6 +356,51 @@ for (const dialect of dialects) {
       const denied = await A(['rotate', SECRET, '--reason', 'mine now']);
       expectCode(denied, 4, 'rotation needs edit access');
       assert.equal(denied.stdout, '');
+    });
+
+    it('checkout --show prints the value; a reveal during the checkout takes its reason', async () => {
+      const password = await currentPassword();
+      const req = json(await A(['request', SECRET, '--reason', 'renew certs INC-9', '--duration', '20', '--json']));
+      expectCode(await B(['approve', req.id]), 0);
+      expectCode(await A(['checkout', SECRET, '--field', 'password']), 2, '--field needs --show');
+      const co = await A(['checkout', SECRET, '--show', '--field', 'password']);
+      expectCode(co, 0);
+      assert.equal(co.stdout, `${password}\n`, 'the value alone on stdout');
+      assert.match(co.stderr, new RegExp(`^Checked out ${SECRET} with request ${req.id}: held by ${u.alice.username} until .+ UTC\\.\\n`));
+      assert.ok(!co.stderr.includes(password));
+      // the vault requires a reason: without --reason the reveal takes the checkout's (the request's)
+      const again = await A(['reveal', SECRET, '--field', 'password']);
+      expectCode(again, 0);
+      assert.equal(again.stdout, `${password}\n`);
+      const reveals = await h.database.db
+        .selectFrom('audit_log')
+        .select(['reason', 'outcome', 'details'])
+        .where('action', '=', 'secret.reveal')
+        .where('actor_id', '=', u.alice.id)
+        .where('object_id', '=', ids.secret as string)
+        .orderBy('seq', 'desc')
+        .limit(2)
+        .execute();
+      assert.deepEqual(
+        reveals.map((r) => [r.outcome, r.reason]),
+        [
+          ['success', 'renew certs INC-9'],
+          ['success', 'renew certs INC-9'],
+        ],
+        'both reveals (--show and the plain one) audited with the reason of the request',
+      );
+      assert.equal(JSON.parse(reveals[0]?.details ?? '{}').reasonFrom, json(await A(['checkouts', '--mine', '--json']))[0].id);
+      expectCode(await A(['checkin', SECRET, '--reason', 'renewed']), 0);
+      // once checked in, nothing lends a reason (nor access) any more
+      expectCode(await A(['reveal', SECRET, '--field', 'password']), 8);
+      // --json: the checkout and the values
+      const dreq = json(await D(['request', SECRET, '--reason', 'db restore', '--duration', '10', '--json']));
+      expectCode(await B(['approve', dreq.id]), 0);
+      const dco = await D(['checkout', SECRET, '--show', '--json']);
+      expectCode(dco, 0);
+      assert.equal(json(dco).holderId, u.dave.id);
+      assert.equal(json(dco).values.password, password, 'no rotation on checkin in this folder');
+      expectCode(await D(['checkin', SECRET]), 0);
     });
 
     it('documents every new command; no secret value ever reached stderr', async () => {

@@ -21,6 +21,7 @@ export const errorCodes = [
   'conflict',
   'precondition_failed',
   'secret.checked_out',
+  'secret.approval_required',
   'sys.sealed',
   'sys.not_initialized',
   'sys.already_initialized',

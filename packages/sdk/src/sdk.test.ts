@@ -868,8 +868,8 @@ for (const dialect of dialects) {
       assert.deepEqual(policy.requireReason, { value: true, source: ids.vault });
 
       // without an approved request neither a reveal nor a checkout
-      assert.ok(isCofferError(await rejection(as.alice.secrets.reveal(sid, { reason: 'look' })), 'forbidden'));
-      assert.ok(isCofferError(await rejection(as.alice.checkouts.start(sid, { reason: 'deploy' })), 'forbidden'));
+      assert.ok(isCofferError(await rejection(as.alice.secrets.reveal(sid, { reason: 'look' })), 'secret.approval_required'));
+      assert.ok(isCofferError(await rejection(as.alice.checkouts.start(sid, { reason: 'deploy' })), 'secret.approval_required'));
 
       const req = await as.alice.accessRequests.create({ secretId: sid, action: 'checkout', reason: 'deploy 42', durationMinutes: 30 });
       assert.equal(req.state, 'waiting_for_approval');
@@ -956,7 +956,7 @@ for (const dialect of dialects) {
       assert.equal(rejected.state, 'rejected');
       assert.equal(rejected.stateLabel, 'rejected');
       assert.equal(rejected.comment, 'no ticket');
-      assert.ok(isCofferError(await rejection(as.alice.secrets.reveal(sid, { reason: 'curious' })), 'forbidden'));
+      assert.ok(isCofferError(await rejection(as.alice.secrets.reveal(sid, { reason: 'curious' })), 'secret.approval_required'));
       const again = await as.alice.accessRequests.create({ secretId: sid, reason: 'second try', durationMinutes: 5 });
       assert.equal((await as.alice.accessRequests.cancel(again.id)).state, 'cancelled');
       const states = (await as.alice.accessRequests.list({ state: 'rejected' })).items.map((x) => x.id);

@@ -159,7 +159,7 @@ export async function buildApp(deps: AppDeps) {
     templates,
     audited,
     // bound late: the workflow service is built from the secrets service
-    revealGate: (trx, ctx, secret, chain) => workflow.revealGate(trx, ctx, secret, chain),
+    revealGate: (trx, ctx, secret, chain, opts) => workflow.revealGate(trx, ctx, secret, chain, opts),
   });
   const workflow = createWorkflowService({
     db,

@@ -1,4 +1,6 @@
-// The real server as a child process, for tests of the process itself (start, lock, signals).
+// The real server as a child process: for tests of the process itself (start, lock, signals) and
+// for tests that need more than one node on one store (PostgreSQL), driven over real HTTP with fetch.
+import assert from 'node:assert/strict';
 import { type ChildProcess, spawn } from 'node:child_process';
 import { createServer } from 'node:net';
 import path from 'node:path';
@@ -66,4 +68,70 @@ export function isAlive(pid: number): boolean {
   } catch {
     return false;
   }
+}
+
+export interface ServerProcess extends Proc {
+  base: string;
+  /** SIGTERM, then waits for the exit. */
+  stop(): Promise<void>;
+}
+
+/**
+ * A node for multi-node tests: `src/main.ts` with the given environment (on top of a free port,
+ * warnings-only logs and a sweep every second; a test's webhook receiver is on loopback), once
+ * /health answers.
+ */
+export async function startNode(env: Record<string, string>): Promise<ServerProcess> {
+  const port = await freePort();
+  const p = startServer({
+    COFFER_LOG_LEVEL: 'warn',
+    COFFER_PORT: String(port),
+    COFFER_WORKFLOW_SWEEP_MS: '1000',
+    COFFER_WEBHOOK_ALLOWED_TARGETS: '127.0.0.1/32',
+    ...env,
+  });
+  const stop = async () => {
+    if (p.child.exitCode === null && p.child.signalCode === null) p.child.kill('SIGTERM');
+    await p.exited;
+  };
+  try {
+    await healthy(port);
+  } catch {
+    p.child.kill('SIGKILL');
+    throw new Error(`server did not come up: ${p.out()}`);
+  }
+  return { ...p, base: `http://127.0.0.1:${port}`, stop };
+}
+
+export interface HttpRes {
+  status: number;
+  // biome-ignore lint/suspicious/noExplicitAny: test responses are checked field by field
+  body: any;
+  raw: string;
+}
+
+/** One JSON request over real HTTP. */
+export async function api(base: string, method: string, url: string, token: string | null, body?: unknown): Promise<HttpRes> {
+  const r = await fetch(`${base}${url}`, {
+    method,
+    headers: {
+      ...(token ? { authorization: `Bearer ${token}` } : {}),
+      ...(body !== undefined ? { 'content-type': 'application/json' } : {}),
+    },
+    ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
+  });
+  const text = await r.text();
+  let json: unknown = null;
+  try {
+    json = text ? JSON.parse(text) : null;
+  } catch {
+    json = null;
+  }
+  return { status: r.status, body: json, raw: text };
+}
+
+export async function loginAs(base: string, username: string, password: string): Promise<string> {
+  const r = await api(base, 'POST', '/api/v1/auth/login', null, { username, password });
+  assert.equal(r.status, 200, r.raw);
+  return r.body.accessToken as string;
 }

@@ -1,11 +1,12 @@
 import { type AccessRequest, type Checkout, type CofferClient, isCofferError, type Secret } from '@coffer/sdk/client';
 import { CliError, type Command, flag, intFlag, out, outJson, str, UsageError } from '../cli.ts';
-import { about, CLIENT_EXIT, clientCommand, EXIT_CODES_HELP, openSession } from '../client.ts';
+import { about, asCliError, CLIENT_EXIT, clientCommand, EXIT_CODES_HELP, openSession } from '../client.ts';
 import { resolveSecret } from '../paths.ts';
 import { table, when } from '../workflow-view.ts';
+import { printValues, revealValues } from './get.ts';
 import { REQUEST_ID, text } from './request.ts';
 
-const checkoutUsage = `Usage: coffer checkout PATH [--request ID] [--reason R] [--duration MIN] [--json]
+const checkoutUsage = `Usage: coffer checkout PATH [--request ID] [--reason R] [--duration MIN] [--show [--field F]] [--json]
 
 Checks out a secret (PATH = VAULT/[FOLDER/...]SECRET, or id:ID) exclusively: while you hold it,
 nobody else can check it out (nor reveal it, unless the policy allows shared reads). Prints who
@@ -20,7 +21,11 @@ Options:
                    of the access request used)
   --duration MIN   how long, in minutes (default: the policy's maximum, or the rest of the
                    approved window)
-  --json           print the checkout; on exit 7 {"error":"secret.checked_out", holder, holderId, endsAt}
+  --show           then reveal the values (audited as a reveal, with the checkout's reason) and
+                   print them alone on stdout, like coffer reveal; the summary goes to stderr
+  --field F        with --show: only this field's value (a slug, or a custom field's name)
+  --json           print the checkout (with --show, also values); on exit 7
+                   {"error":"secret.checked_out", holder, holderId, endsAt}
   -h, --help       this help
 
 ${EXIT_CODES_HELP}`;
@@ -94,10 +99,19 @@ export const checkoutCommand: Command = clientCommand({
   name: 'checkout',
   summary: 'Check a secret out exclusively',
   usage: checkoutUsage,
-  options: { request: { type: 'string' }, reason: { type: 'string' }, duration: { type: 'string' } },
+  options: {
+    request: { type: 'string' },
+    reason: { type: 'string' },
+    duration: { type: 'string' },
+    show: { type: 'boolean' },
+    field: { type: 'string' },
+  },
   positionals: { min: 1, max: 1 },
   async run({ values, positionals }) {
     const arg = positionals[0] as string;
+    const show = flag(values, 'show');
+    const field = str(values, 'field');
+    if (field !== undefined && !show) throw new UsageError('--field goes with --show');
     const requestRaw = str(values, 'request');
     if (requestRaw !== undefined && !REQUEST_ID.test(requestRaw)) throw new UsageError(`--request takes an access request id (arq_…)`);
     let reason = text(values, 'reason');
@@ -135,12 +149,32 @@ export const checkoutCommand: Command = clientCommand({
       }
       throw e;
     }
-    if (json) outJson(co);
+    const via = co.requestId ? ` with request ${co.requestId}` : '';
+    const summary = `Checked out ${arg}${via}: held by ${co.holderName ?? co.holderId} until ${when(co.endsAt)}.\nCheck it in with: coffer checkin ${arg}`;
+    if (!show) {
+      if (json) outJson(co);
+      else out(summary);
+      return CLIENT_EXIT.ok;
+    }
+    // a reveal like any other (same gate, audited); the reason is the checkout's
+    let revealed: Awaited<ReturnType<typeof revealValues>>;
+    try {
+      revealed = await revealValues(client, secret, arg, { ...(field !== undefined ? { fields: [field] } : {}), reason });
+    } catch (e) {
+      const err = asCliError(e, arg);
+      if (err instanceof CliError) {
+        throw new CliError(`${arg} is checked out (until ${when(co.endsAt)}), but revealing it failed: ${err.message}`, err.exitCode);
+      }
+      throw err;
+    }
+    if (field !== undefined && revealed.values[field] === undefined) {
+      throw new CliError(`${arg} is checked out, but has no sensitive value in the field "${field}"`, CLIENT_EXIT.notFound);
+    }
+    if (json) outJson({ ...co, values: revealed.values });
     else {
-      const via = co.requestId ? ` with request ${co.requestId}` : '';
-      out(
-        `Checked out ${arg}${via}: held by ${co.holderName ?? co.holderId} until ${when(co.endsAt)}.\nCheck it in with: coffer checkin ${arg}`,
-      );
+      process.stderr.write(`${summary}\n`);
+      if (field !== undefined) out(revealed.values[field] as string);
+      else printValues(secret.name, revealed.values);
     }
     return CLIENT_EXIT.ok;
   },

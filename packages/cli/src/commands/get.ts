@@ -1,4 +1,5 @@
-import type { CofferClient, Secret } from '@coffer/sdk/client';
+import { type CofferClient, isCofferError, type Secret } from '@coffer/sdk/client';
+import { revealNeedsApproval } from '../approval.ts';
 import { CliError, type Command, flag, out, outJson, str, UsageError } from '../cli.ts';
 import { CLIENT_EXIT, clientCommand, EXIT_CODES_HELP, openSession } from '../client.ts';
 import { cliPath, escapeName, resolveSecret, splitPath } from '../paths.ts';
@@ -22,8 +23,10 @@ ${EXIT_CODES_HELP}`;
 const revealUsage = `Usage: coffer reveal PATH [--reason R] [--field F] [--json]
 
 Reveals the sensitive values of a secret (PATH = VAULT/[FOLDER/...]SECRET, or id:ID). Every reveal
-is audited; when the policy of the vault or folder requires a reason, give it with --reason. The
-values go to stdout only.
+is audited; when the policy of the vault or folder requires a reason, give it with --reason (during
+your approved access request or your checkout of the secret, its reason is used when you give
+none). Where the policy requires approval, ask for it first with coffer request PATH --reason R
+(exit 8 until it is approved). The values go to stdout only.
 
 Options:
   --reason R    why you reveal it (recorded in the audit trail)
@@ -62,8 +65,39 @@ function clearValue(s: Secret, field: string): string | undefined {
 const isSensitive = (s: Secret, field: string) =>
   s.sensitiveFields.includes(field) || s.customFields.some((c) => c.name === field && c.value === null);
 
-async function revealOne(client: CofferClient, s: Secret, field: string, reason: string | undefined): Promise<string> {
-  const r = await client.secrets.reveal(s.id, { fields: [field], ...(reason !== undefined ? { reason } : {}) });
+/**
+ * Reveals (audited); a reveal that needs an approved access request exits 8 saying how to ask.
+ * Without --reason, where the policy requires one, the server takes the reason of your approved
+ * request or checkout.
+ */
+export async function revealValues(client: CofferClient, s: Secret, arg: string, opts: { fields?: string[]; reason?: string | undefined }) {
+  try {
+    return await client.secrets.reveal(s.id, {
+      ...(opts.fields ? { fields: opts.fields } : {}),
+      ...(opts.reason !== undefined ? { reason: opts.reason } : {}),
+    });
+  } catch (e) {
+    if (isCofferError(e, 'secret.approval_required')) throw await revealNeedsApproval(client, s, arg, e);
+    throw e;
+  }
+}
+
+/** Sensitive values as `coffer reveal` prints them: one per line, or one block per field when multi-line. */
+export function printValues(name: string, values: Record<string, string>): void {
+  const entries = Object.entries(values);
+  if (entries.length === 0) {
+    process.stderr.write(`${escapeName(name)} holds no sensitive value\n`);
+  } else if (entries.some(([, v]) => v.includes('\n'))) {
+    // multi-line values (keys, notes): one block per field
+    out(entries.map(([k, v]) => `${k}:\n${v}`).join('\n\n'));
+  } else {
+    const width = Math.max(...entries.map(([k]) => k.length)) + 2;
+    out(entries.map(([k, v]) => `${`${k}:`.padEnd(width)}${v}`).join('\n'));
+  }
+}
+
+async function revealOne(client: CofferClient, s: Secret, arg: string, field: string, reason: string | undefined): Promise<string> {
+  const r = await revealValues(client, s, arg, { fields: [field], reason });
   const v = r.values[field];
   if (v === undefined) throw new CliError(`the secret has no value in the field "${field}"`, CLIENT_EXIT.notFound);
   return v;
@@ -92,7 +126,7 @@ export const getCommand: Command = clientCommand({
       let value = clearValue(s, field);
       if (value === undefined) {
         if (!isSensitive(s, field)) throw new CliError(`the secret has no field "${field}"`, CLIENT_EXIT.notFound);
-        value = await revealOne(client, s, field, reason);
+        value = await revealOne(client, s, arg, field, reason);
       }
       if (json) outJson({ field, value });
       else out(value);
@@ -142,10 +176,7 @@ export const revealCommand: Command = clientCommand({
     checkReason(reason);
     const { client } = openSession();
     const { secret: s } = await resolveSecret(client, arg);
-    const r = await client.secrets.reveal(s.id, {
-      ...(field !== undefined ? { fields: [field] } : {}),
-      ...(reason !== undefined ? { reason } : {}),
-    });
+    const r = await revealValues(client, s, arg, { ...(field !== undefined ? { fields: [field] } : {}), reason });
     if (field !== undefined) {
       const v = r.values[field];
       if (v === undefined) throw new CliError(`the secret has no sensitive value in the field "${field}"`, CLIENT_EXIT.notFound);
@@ -153,20 +184,8 @@ export const revealCommand: Command = clientCommand({
       else out(v);
       return CLIENT_EXIT.ok;
     }
-    if (flag(values, 'json')) {
-      outJson(r);
-    } else {
-      const entries = Object.entries(r.values);
-      if (entries.length === 0) {
-        process.stderr.write(`${escapeName(s.name)} holds no sensitive value\n`);
-      } else if (entries.some(([, v]) => v.includes('\n'))) {
-        // multi-line values (keys, notes): one block per field
-        out(entries.map(([k, v]) => `${k}:\n${v}`).join('\n\n'));
-      } else {
-        const width = Math.max(...entries.map(([k]) => k.length)) + 2;
-        out(entries.map(([k, v]) => `${`${k}:`.padEnd(width)}${v}`).join('\n'));
-      }
-    }
+    if (flag(values, 'json')) outJson(r);
+    else printValues(s.name, r.values);
     return CLIENT_EXIT.ok;
   },
 });

@@ -109,6 +109,9 @@ export function secretsApi(t: Transport) {
     /**
      * Reveals sensitive values (`reveal`), all of them or only `fields` (slugs). Give a `reason`
      * when the effective policy requires one (see `policy`); it is written to the audit trail.
+     * During your own approved access request or checkout of the secret, its reason is used when
+     * you give none. Where the policy requires approval and you hold none, this fails with
+     * `secret.approval_required` (ask with `accessRequests.create`).
      */
     reveal(id: string, opts: { reason?: string; fields?: string[] } = {}): Promise<Revealed> {
       return t.json({ method: 'POST', path: `/api/v1/secrets/${seg(id)}/reveal`, body: opts });

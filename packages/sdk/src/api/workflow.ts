@@ -19,7 +19,8 @@ const decision = (comment: string | undefined) => (comment === undefined ? {} : 
 
 /**
  * Access requests: where the policy of a vault or folder says so (`approval.required`), revealing
- * or checking out a secret needs a request approved by enough approvers, for a time window.
+ * or checking out a secret needs a request approved by enough approvers, for a time window
+ * (without one, reveals and checkouts fail with `secret.approval_required`).
  * States, in PMP's words: waiting for approval, approved, checked out (in use), checked in,
  * rejected, expired; and cancelled, revoked.
  */

@@ -399,6 +399,8 @@ export interface AccessRequestTable {
   comment: string | null;
   created_at: number;
   updated_at: number;
+  /** The state the last transition left (set by that UPDATE, returned by its RETURNING); null until one. */
+  prev_state: AccessRequestState | null;
 }
 
 export interface AccessApprovalTable {

@@ -18,6 +18,7 @@ export const errorStatus: Record<ErrorCode, number> = {
   conflict: 409,
   precondition_failed: 412,
   'secret.checked_out': 409,
+  'secret.approval_required': 403,
   'sys.sealed': 503,
   'sys.not_initialized': 503,
   'sys.already_initialized': 409,

@@ -210,6 +210,7 @@ const deniedCodes = new Set([
   'auth.mfa_required',
   'auth.rate_limited',
   'sys.sealed',
+  'secret.approval_required',
 ]);
 
 export function outcomeOf(err: unknown): Outcome {
@@ -233,7 +234,8 @@ interface AuditedSpec {
    * group-committed after the read (still before the caller sees any data). */
   readOnly?: boolean;
 }
-type AuditedEv = { objectId: string | null; details: Record<string, unknown> | null };
+/** `reason`: set by a use case that settles its reason itself (a reveal taking the reason of the caller's approval). */
+type AuditedEv = { objectId: string | null; details: Record<string, unknown> | null; reason?: string | null };
 
 export function createAudited(deps: { db: Db; audit: AuditLog }) {
   function audited<T>(
@@ -268,7 +270,7 @@ export function createAudited(deps: { db: Db; audit: AuditLog }) {
           objectType: spec.objectType ?? null,
           objectId: ev.objectId,
           outcome: 'success',
-          reason: spec.reason ?? null,
+          reason: ev.reason ?? spec.reason ?? null,
           details: ev.details,
         });
       } catch (err) {
@@ -285,7 +287,7 @@ export function createAudited(deps: { db: Db; audit: AuditLog }) {
           objectType: spec.objectType ?? null,
           objectId: ev.objectId,
           outcome: 'success',
-          reason: spec.reason ?? null,
+          reason: ev.reason ?? spec.reason ?? null,
           details: ev.details,
         });
         return result;

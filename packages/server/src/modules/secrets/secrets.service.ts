@@ -62,9 +62,19 @@ export function createSecretsService(deps: {
   vaults: VaultsService;
   templates: TemplatesService;
   audited: ReturnType<typeof createAudited>;
-  /** Access workflows (approval, exclusive checkout, time window): throws when the caller may not reveal now. */
-  /** `chain`: the secret's policy chain when the caller has read it already. */
-  revealGate?: (trx: Executor, ctx: RequestContext, secret: SecretTable, chain?: PolicyNode[]) => Promise<void>;
+  /**
+   * Access workflows (approval, exclusive checkout, time window): throws when the caller may not
+   * reveal now; returns the caller's own checkout or approved request it found, with its reason
+   * (`wantReason`: look for one even where the policy does not need it). `chain`: the secret's
+   * policy chain when the caller has read it already.
+   */
+  revealGate?: (
+    trx: Executor,
+    ctx: RequestContext,
+    secret: SecretTable,
+    chain?: PolicyNode[],
+    opts?: { wantReason?: boolean },
+  ) => Promise<{ from: string; reason: string | null } | undefined>;
 }) {
   const { db, clock, seal, access, vaults, templates, audited } = deps;
   const sqlite = db.getExecutor().adapter instanceof SqliteAdapter;
@@ -486,6 +496,32 @@ export function createSecretsService(deps: {
     });
   }
 
+  /**
+   * The workflow gate of a reveal, and its reason: the one given, else (when the policy requires
+   * one) the reason of the caller's own live checkout or approved reveal request, which the audit
+   * record then carries (`ev.reason`, and `reasonFrom` names where it came from). Without either,
+   * a required reason is a validation error.
+   */
+  async function gateWithReason(
+    exec: Executor,
+    ctx: RequestContext,
+    s: SecretTable,
+    policy: { requireReason?: boolean | null; chain: PolicyNode[] },
+    given: string | undefined,
+    ev: { reason?: string | null },
+  ): Promise<{ reasonFrom?: string }> {
+    const hasReason = Boolean(given?.trim());
+    const grant = await deps.revealGate?.(exec, ctx, s, policy.chain, { wantReason: policy.requireReason === true && !hasReason });
+    if (!policy.requireReason || hasReason) return {};
+    if (!grant?.reason?.trim()) {
+      throw new AppError('validation.failed', 'A reason is required to reveal this secret.', {
+        details: [{ path: '/reason', message: 'required by policy' }],
+      });
+    }
+    ev.reason = grant.reason;
+    return { reasonFrom: grant.from };
+  }
+
   async function reveal(ctx: RequestContext, id: string, input: { reason?: string; fields?: string[] }) {
     return audited(
       ctx,
@@ -493,16 +529,11 @@ export function createSecretsService(deps: {
       async (trx, ev) => {
         const { s } = await load(trx, ctx, id, 'reveal');
         const policy = await effectivePolicy(trx, s.parent_node_id);
-        if (policy.requireReason && !input.reason?.trim()) {
-          throw new AppError('validation.failed', 'A reason is required to reveal this secret.', {
-            details: [{ path: '/reason', message: 'required by policy' }],
-          });
-        }
-        await deps.revealGate?.(trx, ctx, s, policy.chain);
+        const reasonFrom = await gateWithReason(trx, ctx, s, policy, input.reason, ev);
         const values = (await loadValues(trx, s)).sensitive;
         const picked: Record<string, string> = {};
         for (const [k, v] of Object.entries(values)) if (!input.fields || input.fields.includes(k)) picked[k] = v;
-        ev.details = { fields: Object.keys(picked), version: s.version };
+        ev.details = { fields: Object.keys(picked), version: s.version, ...reasonFrom };
         return { id: s.id, version: s.version, values: picked };
       },
     );
@@ -540,12 +571,7 @@ export function createSecretsService(deps: {
       async (trx, ev) => {
         const { s } = await load(trx, ctx, id, 'reveal');
         const policy = await effectivePolicy(trx, s.parent_node_id);
-        if (policy.requireReason && !reason?.trim()) {
-          throw new AppError('validation.failed', 'A reason is required to reveal this secret.', {
-            details: [{ path: '/reason', message: 'required by policy' }],
-          });
-        }
-        await deps.revealGate?.(trx, ctx, s, policy.chain);
+        const reasonFrom = await gateWithReason(trx, ctx, s, policy, reason, ev);
         const v = await trx
           .selectFrom('secret_versions')
           .selectAll()
@@ -556,7 +582,7 @@ export function createSecretsService(deps: {
         const values = v.values_enc
           ? (JSON.parse((await seal.decrypt(trx, versionBinding(id, version), v.values_enc)).toString('utf8')) as Record<string, string>)
           : {};
-        ev.details = { version, fields: Object.keys(values) };
+        ev.details = { version, fields: Object.keys(values), ...reasonFrom };
         return { id, version, values };
       },
     );

@@ -3,108 +3,27 @@
 // lock), and both processes see the same holder. An expired checkout is checked in (and rotated)
 // once, by whichever process's scheduler gets to it, never twice.
 import assert from 'node:assert/strict';
-import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer as createHttpServer, type Server } from 'node:http';
-import { type AddressInfo, createServer } from 'node:net';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import pg from 'pg';
 import { dropSchema, PG_URL } from '../../../test/harness.ts';
+import { api, loginAs, type ServerProcess, startNode } from '../../../test/server-process.ts';
 import { verifyWebhookSignature } from '../webhooks/signature.ts';
 
-const MAIN = path.resolve(import.meta.dirname, '../../main.ts');
 const ADMIN_PASSWORD = 'two-process-admin-pw-1';
 const CONCURRENT = 50;
-
-function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const s = createServer();
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as { port: number };
-      s.close(() => resolve(port));
-    });
-  });
-}
-
-interface Proc {
-  child: ChildProcess;
-  base: string;
-  out: () => string;
-  exited: Promise<number | null>;
-}
-
-async function startServer(env: Record<string, string>): Promise<Proc> {
-  const port = await freePort();
-  const child = spawn(process.execPath, [MAIN], {
-    env: {
-      PATH: process.env.PATH ?? '',
-      COFFER_ARGON2_MEMORY_KIB: '19456',
-      COFFER_ARGON2_PASSES: '2',
-      COFFER_LOG_LEVEL: 'warn',
-      COFFER_PORT: String(port),
-      // the sweep every second (default 5 s); the receiver of the test's webhook is on loopback
-      COFFER_WORKFLOW_SWEEP_MS: '1000',
-      COFFER_WEBHOOK_ALLOWED_TARGETS: '127.0.0.1/32',
-      ...env,
-    },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let out = '';
-  child.stdout?.on('data', (d) => {
-    out += d;
-  });
-  child.stderr?.on('data', (d) => {
-    out += d;
-  });
-  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
-  const base = `http://127.0.0.1:${port}`;
-  for (let i = 0; i < 150; i++) {
-    try {
-      if ((await fetch(`${base}/health`)).status === 200) return { child, base, out: () => out, exited };
-    } catch {
-      // not up yet
-    }
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  child.kill('SIGKILL');
-  throw new Error(`server did not come up: ${out}`);
-}
-
-async function api(base: string, method: string, url: string, token: string | null, body?: unknown) {
-  const r = await fetch(`${base}${url}`, {
-    method,
-    headers: {
-      ...(token ? { authorization: `Bearer ${token}` } : {}),
-      ...(body !== undefined ? { 'content-type': 'application/json' } : {}),
-    },
-    ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
-  });
-  const text = await r.text();
-  // biome-ignore lint/suspicious/noExplicitAny: test responses are checked field by field
-  let json: any = null;
-  try {
-    json = text ? JSON.parse(text) : null;
-  } catch {
-    json = null;
-  }
-  return { status: r.status, body: json, raw: text };
-}
-
-async function loginAs(base: string, username: string, password: string): Promise<string> {
-  const r = await api(base, 'POST', '/api/v1/auth/login', null, { username, password });
-  assert.equal(r.status, 200, r.raw);
-  return r.body.accessToken as string;
-}
 
 describe('exclusive checkout across two server processes on one PostgreSQL', () => {
   const schema = `two_${Date.now().toString(36)}_${process.pid}`;
   const url = `${PG_URL}?schema=${schema}`;
   const dirA = mkdtempSync(path.join(tmpdir(), 'coffer-two-a-'));
   const dirB = mkdtempSync(path.join(tmpdir(), 'coffer-two-b-'));
-  let a: Proc;
-  let b: Proc;
+  let a: ServerProcess;
+  let b: ServerProcess;
   const users: Array<{ id: string; username: string; password: string; tokenA: string; tokenB: string }> = [];
   let ownerToken: string;
   let vaultId: string;
@@ -125,9 +44,9 @@ describe('exclusive checkout across two server processes on one PostgreSQL', () 
     });
     await new Promise<void>((r) => receiver.listen(0, '127.0.0.1', r));
     receiverUrl = `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/hook`;
-    a = await startServer({ COFFER_DATA_DIR: dirA, COFFER_DATABASE_URL: url, COFFER_ADMIN_PASSWORD: ADMIN_PASSWORD });
+    a = await startNode({ COFFER_DATA_DIR: dirA, COFFER_DATABASE_URL: url, COFFER_ADMIN_PASSWORD: ADMIN_PASSWORD });
     // the second process shares the store and unseals with the first one's key file
-    b = await startServer({ COFFER_DATA_DIR: dirB, COFFER_DATABASE_URL: url, COFFER_KEY_FILE: path.join(dirA, 'coffer.key') });
+    b = await startNode({ COFFER_DATA_DIR: dirB, COFFER_DATABASE_URL: url, COFFER_KEY_FILE: path.join(dirA, 'coffer.key') });
     const admin = await loginAs(a.base, 'admin', ADMIN_PASSWORD);
     const mk = async (role: string) => {
       const username = `u${users.length}_${Math.random().toString(36).slice(2, 8)}`;
@@ -161,11 +80,7 @@ describe('exclusive checkout across two server processes on one PostgreSQL', () 
 
   after(async () => {
     receiver?.close();
-    for (const p of [a, b]) {
-      if (!p) continue;
-      p.child.kill('SIGTERM');
-      await p.exited;
-    }
+    for (const p of [a, b]) await p?.stop();
     await dropSchema(schema);
     rmSync(dirA, { recursive: true, force: true });
     rmSync(dirB, { recursive: true, force: true });
