@@ -2,6 +2,7 @@
 // they wait in audit_sealed (durably, before the answer: fail closed) and enter the chain, MACed and
 // marked, at the next append on an unsealed node. And MAC key terms follow the keyring's rotation.
 import assert from 'node:assert/strict';
+import { PassThrough } from 'node:stream';
 import { after, before, describe, it } from 'node:test';
 import { sql } from 'kysely';
 import { adminToken, call, dialects, type Harness, startHarness } from '../../../test/harness.ts';
@@ -149,7 +150,7 @@ if (dialects.includes('postgres')) {
     before(async () => {
       a = await startHarness('postgres');
       dbB = await openDatabase(a.config.databaseUrl);
-      b = await buildApp({ config: a.config, database: dbB });
+      b = await buildApp({ config: a.config, database: dbB, logStream: new PassThrough().resume() });
       await b.start();
       await b.app.ready();
       b.services.seal.seal(); // node B is sealed, node A is not

@@ -209,7 +209,7 @@ async function mutate(db: Db, snap: Snapshot, m: Mutation): Promise<number> {
 }
 
 for (const dialect of dialects) {
-  const RUNS = dialect === 'sqlite' ? 200 : 60;
+  const RUNS = dialect === 'sqlite' ? 200 : 100;
   describe(`audit: rewrites with recomputed hashes and head are found through the API [${dialect}]`, { concurrency: false }, () => {
     let h: Harness;
     let db: Db;
