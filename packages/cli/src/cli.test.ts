@@ -222,7 +222,9 @@ describe('coffer CLI', { concurrency: true }, () => {
         expectCode(noKey, 9);
         assert.match(noKey.stdout, /^Audit chain OK as far as checked: \d+ records, 0 signed checkpoints, hashes and checkpoints only\.\n/);
         assert.match(noKey.stdout, /\nMACs not checked: no unseal material: the key file .*elsewhere\.key is missing/);
-        const noKeyJson = await cli(['audit', 'verify', '--json'], { env: { ...store.env, COFFER_KEY_FILE: path.join(store.dir, 'elsewhere.key') } });
+        const noKeyJson = await cli(['audit', 'verify', '--json'], {
+          env: { ...store.env, COFFER_KEY_FILE: path.join(store.dir, 'elsewhere.key') },
+        });
         expectCode(noKeyJson, 9);
         assert.equal(json(noKeyJson).macsChecked, false);
         assert.equal(json(noKeyJson).ok, true);
@@ -248,7 +250,9 @@ describe('coffer CLI', { concurrency: true }, () => {
           const hash = recordHash(content);
           await database.db.updateTable('audit_log').set({ outcome: 'denied', hash }).where('seq', '=', last.seq).execute();
           await database.db.updateTable('audit_head').set({ hash }).where('id', '=', 1).execute();
-          const keyless = await cli(['audit', 'verify', '--json'], { env: { ...store.env, COFFER_KEY_FILE: path.join(store.dir, 'elsewhere.key') } });
+          const keyless = await cli(['audit', 'verify', '--json'], {
+            env: { ...store.env, COFFER_KEY_FILE: path.join(store.dir, 'elsewhere.key') },
+          });
           expectCode(keyless, 9);
           assert.equal(json(keyless).ok, true, 'without the MACs a rewrite after the newest checkpoint passes');
           const tail = await cli(['audit', 'verify'], { env: store.env });
@@ -392,12 +396,18 @@ describe('coffer CLI', { concurrency: true }, () => {
       });
 
       it('audit verify on a Shamir store checks the MACs (of every key term) only with --shares-stdin', async () => {
-        const env: Record<string, string> = { COFFER_DATA_DIR: h.dir, ...(dialect === 'postgres' ? { COFFER_DATABASE_URL: h.config.databaseUrl } : {}) };
+        const env: Record<string, string> = {
+          COFFER_DATA_DIR: h.dir,
+          ...(dialect === 'postgres' ? { COFFER_DATABASE_URL: h.config.databaseUrl } : {}),
+        };
         const terms = await h.database.db.selectFrom('audit_log').select('mac_term').distinct().execute();
         assert.ok(terms.length >= 3, `records under several key terms: ${JSON.stringify(terms)}`);
         const plain = await cli(['audit', 'verify'], { env });
         expectCode(plain, 9);
-        assert.match(plain.stdout, /\nMACs not checked: no unseal material: this store unseals with Shamir shares \(pass --shares-stdin\)\.\n/);
+        assert.match(
+          plain.stdout,
+          /\nMACs not checked: no unseal material: this store unseals with Shamir shares \(pass --shares-stdin\)\.\n/,
+        );
         const [s1, s2, s3] = shares as [string, string, string];
         const two = await cli(['audit', 'verify', '--shares-stdin'], { env, input: `${s1}\n${s2}\n` });
         expectCode(two, 1);

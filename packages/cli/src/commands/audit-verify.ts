@@ -81,7 +81,8 @@ export const auditVerifyCommand: Command = {
         try {
           await seal.autoUnseal();
         } catch (e) {
-          if (isAppError(e) && e.code === 'sys.unseal_failed') throw new CliError(`the key file ${config.keyFile} does not unseal this store`);
+          if (isAppError(e) && e.code === 'sys.unseal_failed')
+            throw new CliError(`the key file ${config.keyFile} does not unseal this store`);
           unchecked = `no unseal material: ${formatError(e)}`;
         }
       } else if (!sharesStdin) {
@@ -121,7 +122,10 @@ export const auditVerifyCommand: Command = {
   },
 };
 
-function report(r: Awaited<ReturnType<typeof import('@coffer/server/modules/audit/audit-verify').verifyAuditChain>>, unchecked: string | null) {
+function report(
+  r: Awaited<ReturnType<typeof import('@coffer/server/modules/audit/audit-verify').verifyAuditChain>>,
+  unchecked: string | null,
+) {
   const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`;
   const counts = `${plural(r.records, 'record')}, ${plural(r.checkpoints, 'signed checkpoint')}`;
   const macs = r.macFrom > 1 ? `MACs from record ${r.macFrom} (records before it are legacy: hash chain only)` : 'MACs on every record';

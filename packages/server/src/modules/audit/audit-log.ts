@@ -76,7 +76,13 @@ export function createAuditLog(deps: {
   const updateHead = prepared<'seq' | 'hash' | 'mac' | 'mac_term' | 'sealed_pending', never>((db, p) =>
     db
       .updateTable('audit_head')
-      .set({ seq: p<number>('seq'), hash: p('hash'), mac: p('mac'), mac_term: p<number>('mac_term'), sealed_pending: p<number>('sealed_pending') })
+      .set({
+        seq: p<number>('seq'),
+        hash: p('hash'),
+        mac: p('mac'),
+        mac_term: p<number>('mac_term'),
+        sealed_pending: p<number>('sealed_pending'),
+      })
       .where('id', '=', 1),
   );
 
@@ -179,11 +185,7 @@ export function createAuditLog(deps: {
     });
   }
 
-  async function writeCheckpoint(
-    trx: Trx,
-    head: { seq: number; hash: string; mac: string | null },
-    macFrom: number,
-  ): Promise<boolean> {
+  async function writeCheckpoint(trx: Trx, head: { seq: number; hash: string; mac: string | null }, macFrom: number): Promise<boolean> {
     const signer = deps.signer();
     if (!signer) return false; // sealed: the next checkpoint after unseal covers these records
     const time = deps.clock.now();

@@ -136,7 +136,12 @@ async function stripAndRecompute(trx: Trx, from: number, opts: { deleteSeq?: num
   if (opts.deleteSeq) {
     await trx.deleteFrom('audit_log').where('seq', '=', opts.deleteSeq).execute();
     const rows = await trx.selectFrom('audit_log').select('seq').where('seq', '>', opts.deleteSeq).orderBy('seq').execute();
-    for (const r of rows) await trx.updateTable('audit_log').set({ seq: Number(r.seq) - 1 }).where('seq', '=', r.seq).execute();
+    for (const r of rows)
+      await trx
+        .updateTable('audit_log')
+        .set({ seq: Number(r.seq) - 1 })
+        .where('seq', '=', r.seq)
+        .execute();
   }
   await trx.updateTable('audit_log').set({ mac: null, mac_term: null, sealed: 0 }).where('seq', '>=', from).execute();
   const rows = await trx.selectFrom('audit_log').selectAll().orderBy('seq').execute();
@@ -281,10 +286,18 @@ for (const dialect of dialects) {
 
     it('a forged marker (its details rewritten) is found', async () => {
       const r = await tampered(s, async (trx) => {
-        const m = await trx.selectFrom('audit_log').selectAll().where('seq', '=', LEGACY + 1).executeTakeFirstOrThrow();
+        const m = await trx
+          .selectFrom('audit_log')
+          .selectAll()
+          .where('seq', '=', LEGACY + 1)
+          .executeTakeFirstOrThrow();
         const details = JSON.stringify({ ...JSON.parse(m.details ?? '{}'), legacyVerified: false });
         const hash = recordHash({ ...m, details });
-        await trx.updateTable('audit_log').set({ details, hash }).where('seq', '=', LEGACY + 1).execute();
+        await trx
+          .updateTable('audit_log')
+          .set({ details, hash })
+          .where('seq', '=', LEGACY + 1)
+          .execute();
         await trx
           .updateTable('audit_log')
           .set({ prev_hash: hash })
@@ -303,7 +316,11 @@ for (const dialect of dialects) {
     after(async () => s.close());
 
     it('the marker records the failed check; verify names the legacy record', async () => {
-      const marker = await s.database.db.selectFrom('audit_log').selectAll().where('action', '=', MAC_START_ACTION).executeTakeFirstOrThrow();
+      const marker = await s.database.db
+        .selectFrom('audit_log')
+        .selectAll()
+        .where('action', '=', MAC_START_ACTION)
+        .executeTakeFirstOrThrow();
       assert.equal(Number(marker.seq), LEGACY + 1);
       assert.deepEqual(JSON.parse(marker.details ?? 'null'), {
         legacyRecords: LEGACY,

@@ -34,7 +34,12 @@ const actions = ['user.create', 'secret.reveal', 'auth.login', 'grant.create', '
 
 function ctxOf(i: number): RequestContext {
   return {
-    actor: { ...systemActor, kind: i % 3 ? 'user' : 'anonymous', userId: i % 3 ? `usr_${String(i).padStart(26, '0')}` : null, username: `u${i}` },
+    actor: {
+      ...systemActor,
+      kind: i % 3 ? 'user' : 'anonymous',
+      userId: i % 3 ? `usr_${String(i).padStart(26, '0')}` : null,
+      username: `u${i}`,
+    },
     requestId: `req_tail_${i}`,
     sourceIp: `198.51.100.${i % 250}`,
     audited: false,
@@ -78,8 +83,15 @@ async function restore(db: Db, snap: Snapshot): Promise<void> {
     await trx.deleteFrom('audit_head').execute();
     await trx.deleteFrom('audit_log').execute();
     await trx.insertInto('audit_log').values(snap.log).execute();
-    await trx.insertInto('audit_head').values(snap.head as never).execute();
-    if (snap.checkpoints.length) await trx.insertInto('audit_checkpoints').values(snap.checkpoints as never).execute();
+    await trx
+      .insertInto('audit_head')
+      .values(snap.head as never)
+      .execute();
+    if (snap.checkpoints.length)
+      await trx
+        .insertInto('audit_checkpoints')
+        .values(snap.checkpoints as never)
+        .execute();
   });
 }
 
@@ -110,7 +122,12 @@ async function recomputeFrom(db: Db, from: number): Promise<void> {
 /** Rewrites the seq of rows >= from by `by` (two steps, so the primary key never collides). */
 async function shift(db: Db, from: number, by: number): Promise<void> {
   const rows = await db.selectFrom('audit_log').select('seq').where('seq', '>=', from).execute();
-  for (const r of rows) await db.updateTable('audit_log').set({ seq: -Number(r.seq) }).where('seq', '=', r.seq).execute();
+  for (const r of rows)
+    await db
+      .updateTable('audit_log')
+      .set({ seq: -Number(r.seq) })
+      .where('seq', '=', r.seq)
+      .execute();
   for (const r of rows)
     await db
       .updateTable('audit_log')
@@ -133,7 +150,12 @@ function arbMutation(snap: Snapshot, lo: number): fc.Arbitrary<Mutation> {
   const n = snap.n;
   const pos = (max: number) => fc.integer({ min: lo, max });
   const options: fc.Arbitrary<Mutation>[] = [
-    fc.record({ kind: fc.constant('edit' as const), k: pos(n), field: fc.constantFrom(...contentFields), text: fc.string({ maxLength: 12 }) }),
+    fc.record({
+      kind: fc.constant('edit' as const),
+      k: pos(n),
+      field: fc.constantFrom(...contentFields),
+      text: fc.string({ maxLength: 12 }),
+    }),
     fc.record({ kind: fc.constant('insert' as const), k: pos(n + 1), donor: fc.integer({ min: 1, max: n }), copyMac: fc.boolean() }),
     fc.record({ kind: fc.constant('strip' as const), k: pos(n) }),
   ];

@@ -491,7 +491,9 @@ for (const dialect of dialects) {
         // v2 (a store with MACs): the record's MAC and the MAC start are signed too
         assert.equal(cp.macFrom, 1);
         assert.match(cp.mac, /^[0-9a-f]{64}$/);
-        const message = Buffer.from(JSON.stringify(['coffer-audit-checkpoint/v2', cp.seq, cp.hash, cp.mac, cp.macFrom, Date.parse(cp.time)]));
+        const message = Buffer.from(
+          JSON.stringify(['coffer-audit-checkpoint/v2', cp.seq, cp.hash, cp.mac, cp.macFrom, Date.parse(cp.time)]),
+        );
         assert.equal(edVerify(null, message, key, Buffer.from(cp.signature, 'base64')), true, `checkpoint ${cp.seq} verifies`);
         for (const forged of [
           ['coffer-audit-checkpoint/v2', cp.seq + 1, cp.hash, cp.mac, cp.macFrom, Date.parse(cp.time)],
