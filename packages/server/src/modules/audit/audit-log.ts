@@ -133,7 +133,8 @@ export function createAuditLog(deps: {
     const prefix: Draft[] = [];
     if (head.mac === null && Number(head.mac_from) > 1) prefix.push(await macStartMarker(trx, head, deps.clock.now()));
     let pending = Number(head.sealed_pending);
-    if (pending > 0) {
+    // the count in the head spares the hot path a query; settle() and the checkpoint look anyway
+    if (pending > 0 || items.length === 0) {
       const taken = await takeSealed(trx, pending);
       prefix.push(...taken.drafts);
       pending = taken.pending;
