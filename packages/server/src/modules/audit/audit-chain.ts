@@ -85,6 +85,7 @@ export interface VerifyProblem {
     | 'mac_missing'
     | 'mac_mismatch'
     | 'mac_boundary'
+    | 'sealed_record'
     | 'bad_checkpoint'
     | 'checkpoint_mismatch'
     | 'head_mismatch';

@@ -12,6 +12,9 @@ import { type Draft, lockHead, macStartMarker, takeSealed, writeSealed } from '.
 
 export type Outcome = 'success' | 'denied' | 'failure' | 'error';
 
+/** Who can be recorded while sealed (see appendMany). */
+const UNKEYED_ACTORS: ReadonlySet<string> = new Set(['anonymous', 'system']);
+
 export interface AuditEvent {
   action: string;
   objectType?: string | null;
@@ -120,6 +123,11 @@ export function createAuditLog(deps: {
   async function appendMany(trx: Trx, items: ReadonlyArray<{ ctx: RequestContext; ev: AuditEvent }>): Promise<number[]> {
     const head = await lockHead(trx, deps.dialect);
     if (!deps.keyring()) {
+      // Only anonymous callers (refused as sealed, unseal attempts) and the system (initialisation)
+      // act while sealed. A signed-in request still in flight when the server was sealed gets no
+      // record and no effect (its transaction rolls back) rather than an unkeyed record naming a
+      // user, so verification can treat such a record as forged.
+      if (items.some(({ ctx }) => !UNKEYED_ACTORS.has(ctx.actor.kind))) throw new AppError('sys.sealed', 'Coffer is sealed.');
       await writeSealed(
         trx,
         items.map(({ ctx, ev }) => draftOf(ctx, ev)),
@@ -254,6 +262,8 @@ export function createAuditLog(deps: {
 
   /** Appends in its own (shared) transaction and resolves once the record is durable. */
   function appendDurable(db: Db, ctx: RequestContext, ev: AuditEvent): Promise<number> {
+    // refused on its own rather than failing a whole batch of records that may be kept (appendMany)
+    if (!deps.keyring() && !UNKEYED_ACTORS.has(ctx.actor.kind)) return Promise.reject(new AppError('sys.sealed', 'Coffer is sealed.'));
     return new Promise<number>((resolve, reject) => {
       queue.push({ ctx, ev, resolve, reject });
       if (!flushing) void flush(db);

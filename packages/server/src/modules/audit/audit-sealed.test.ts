@@ -8,6 +8,7 @@ import { sql } from 'kysely';
 import { adminToken, call, dialects, type Harness, startHarness } from '../../../test/harness.ts';
 import { type App, buildApp } from '../../app.ts';
 import { type Database, openDatabase } from '../../db/database.ts';
+import { anonymousActor, systemActor } from '../auth/actor.ts';
 import { AUDIT_MAC_LABEL, recordHash } from './audit-chain.ts';
 import { verifyAuditChain } from './audit-verify.ts';
 
@@ -74,6 +75,23 @@ for (const dialect of dialects) {
       assert.equal((await waiting()).length, 4);
     });
 
+    it('never keeps an unkeyed record naming a signed-in actor (a request in flight when sealed): no record, no effect', async () => {
+      const audit = h.coffer.services.audit;
+      const ctx = {
+        actor: { ...systemActor, kind: 'user' as const, userId: 'usr_00000000000000000000000001', username: 'alice' },
+        requestId: 'req_inflight01',
+        sourceIp: '192.0.2.1',
+        audited: false,
+      };
+      const ev = { action: 'secret.reveal', outcome: 'success' as const };
+      await assert.rejects(
+        h.database.db.transaction().execute((trx) => audit.append(trx, ctx, ev)),
+        (e: unknown) => (e as { code?: string }).code === 'sys.sealed',
+      );
+      await assert.rejects(audit.appendDurable(h.database.db, ctx, ev), (e: unknown) => (e as { code?: string }).code === 'sys.sealed');
+      assert.equal((await waiting()).length, 4);
+    });
+
     it('the unseal puts them in the chain, in order, MACed and marked, before its own record', async () => {
       const before = await waiting();
       const shares = h.shares as string[];
@@ -99,6 +117,48 @@ for (const dialect of dialects) {
       assert.equal(Number(head.sealed_pending), 0);
       const v = await verifyAuditChain(h.database.db, macKeys(h.coffer));
       assert.deepEqual([v.ok, v.macFrom, v.sealedPending, v.macsChecked], [true, 1, 0, true], JSON.stringify(v.firstBad));
+    });
+
+    it('a record put into audit_sealed by hand naming a signed-in actor is flagged once in the chain', async () => {
+      const db = h.database.db;
+      await db
+        .transaction()
+        .execute(async (trx) => {
+          await trx
+            .insertInto('audit_sealed')
+            .values({
+              pos: 1000,
+              id: 'aud_forgedsealed000000000001',
+              time: Date.now(),
+              actor_id: 'usr_00000000000000000000000001',
+              actor_name: 'alice',
+              actor_kind: 'user',
+              auth_method: 'session',
+              source_ip: null,
+              request_id: null,
+              action: 'secret.reveal',
+              object_type: 'secret',
+              object_id: null,
+              outcome: 'success',
+              reason: null,
+              details: null,
+            })
+            .execute();
+          await trx.updateTable('audit_head').set({ sealed_pending: 1 }).where('id', '=', 1).execute();
+          // the next append takes it in, MACed: the MAC is fine, the record is still impossible
+          const anon = { actor: anonymousActor, requestId: 'req_next0001', sourceIp: '192.0.2.9', audited: false };
+          await h.coffer.services.audit.append(trx, anon, { action: 'auth.login', outcome: 'denied' });
+          const taken = await trx
+            .selectFrom('audit_log')
+            .selectAll()
+            .where('id', '=', 'aud_forgedsealed000000000001')
+            .executeTakeFirstOrThrow();
+          assert.equal(Number(taken.sealed), 1);
+          const v = await verifyAuditChain(trx, macKeys(h.coffer));
+          assert.deepEqual([v.firstBad?.seq, v.firstBad?.kind], [Number(taken.seq), 'sealed_record']);
+          throw new Error('rollback');
+        })
+        .catch((e) => assert.equal((e as Error).message, 'rollback'));
     });
 
     it('after a key rotation new records use the new term; each record verifies under its own', async () => {

@@ -93,6 +93,8 @@ export async function verifyAuditChain(db: Executor, opts: VerifyOptions = {}): 
           fail({ seq, kind: 'mac_boundary', message: `record ${seq} carries a MAC but precedes the MAC start (${macFrom})` });
         } else if (keyed && (r.mac === null || term === null)) {
           fail({ seq, kind: 'mac_missing', message: `record ${seq} has no MAC` });
+        } else if (Number(r.sealed) !== 0 && ((r.actor_kind !== 'anonymous' && r.actor_kind !== 'system') || r.actor_id !== null)) {
+          fail({ seq, kind: 'sealed_record', message: `record ${seq} is marked as written while sealed but names a signed-in actor` });
         } else if (keyed && seq === macFrom && macFrom > 1 && (r.action !== MAC_START_ACTION || !isStartMarker(r.details, macFrom))) {
           fail({ seq, kind: 'mac_boundary', message: `record ${seq} should be the marker where MACs start` });
         } else if (keyed && (term as number) < prevTerm) {
