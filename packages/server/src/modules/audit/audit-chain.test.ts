@@ -514,8 +514,10 @@ for (const dialect of dialects) {
           return m.k;
         },
         // without the keyring (or before MACs) it is found only at the first checkpoint covering it
-        // (a changed key term may show earlier: terms never go backwards)
-        (snap, m) => (m.mode === 'edit' && m.edit.field === 'mac_term' ? undefined : firstCheckpointAtOrAfter(snap, m.k)),
+        // (a changed key term or sealed flag may show earlier: terms never go backwards, and a
+        // record marked sealed cannot name a signed-in actor)
+        (snap, m) =>
+          m.mode === 'edit' && (m.edit.field === 'mac_term' || m.edit.field === 'sealed') ? undefined : firstCheckpointAtOrAfter(snap, m.k),
       );
     });
 
