@@ -57,6 +57,7 @@ export async function verifyAuditChain(db: Executor, opts: VerifyOptions = {}): 
   let prevHash = GENESIS_HASH;
   let prevMac = GENESIS_MAC;
   let lastMac: string | null = null;
+  let lastTerm: number | null = null;
   let prevTerm = 0;
   let expectedSeq = 1;
   let records = 0;
@@ -112,6 +113,7 @@ export async function verifyAuditChain(db: Executor, opts: VerifyOptions = {}): 
       prevHash = r.hash;
       if (seq >= macFrom) prevMac = r.mac ?? GENESIS_MAC;
       lastMac = r.mac;
+      lastTerm = r.mac_term === null ? null : Number(r.mac_term);
       expectedSeq = seq + 1;
       after = seq;
     }
@@ -128,7 +130,11 @@ export async function verifyAuditChain(db: Executor, opts: VerifyOptions = {}): 
     const headMatches =
       head === undefined
         ? lastSeq === 0
-        : headSeq === lastSeq && (lastSeq === 0 || (head.hash === prevHash && (head.mac ?? null) === (lastMac ?? null)));
+        : headSeq === lastSeq &&
+          (lastSeq === 0 ||
+            (head.hash === prevHash &&
+              (head.mac ?? null) === lastMac &&
+              (head.mac_term === null ? null : Number(head.mac_term)) === lastTerm));
     if (!headMatches) {
       fail({ seq: Math.min(headSeq, lastSeq) + 1, kind: 'head_mismatch', message: 'the chain head does not match the last record' });
     }
