@@ -12,6 +12,7 @@ import { after, before, describe, it } from 'node:test';
 import { buildApp } from '@coffer/server/app';
 import type { Dialect } from '@coffer/server/db/database';
 import { openDatabase } from '@coffer/server/db/database';
+import { recordHash } from '@coffer/server/modules/audit/audit-chain';
 import { ADMIN, dialects, dropSchema, type Harness, PG_URL, startHarness, testConfig } from '../../server/test/harness.ts';
 
 const MAIN = path.join(import.meta.dirname, 'main.ts');
@@ -212,7 +213,21 @@ describe('coffer CLI', { concurrency: true }, () => {
       it('audit verify passes on a fresh install and names the tampered record', async () => {
         const ok = await cli(['audit', 'verify'], { env: store.env });
         expectCode(ok, 0);
-        assert.match(ok.stdout, /^Audit chain OK: \d+ records, 0 signed checkpoints, last record \d+\.\n$/);
+        assert.match(
+          ok.stdout,
+          /^Audit chain OK: \d+ records, 0 signed checkpoints, MACs on every record checked\.\nHead: record \d+, hash [0-9a-f]{64}, MAC [0-9a-f]{64} \(compare with a copy kept outside Coffer\)\.\n$/,
+        );
+        // without the key file the MACs cannot be checked: said so, and never exit 0
+        const noKey = await cli(['audit', 'verify'], { env: { ...store.env, COFFER_KEY_FILE: path.join(store.dir, 'elsewhere.key') } });
+        expectCode(noKey, 9);
+        assert.match(noKey.stdout, /^Audit chain OK as far as checked: \d+ records, 0 signed checkpoints, hashes and checkpoints only\.\n/);
+        assert.match(noKey.stdout, /\nMACs not checked: no unseal material: the key file .*elsewhere\.key is missing/);
+        const noKeyJson = await cli(['audit', 'verify', '--json'], {
+          env: { ...store.env, COFFER_KEY_FILE: path.join(store.dir, 'elsewhere.key') },
+        });
+        expectCode(noKeyJson, 9);
+        assert.equal(json(noKeyJson).macsChecked, false);
+        assert.equal(json(noKeyJson).ok, true);
 
         const database = await openDatabase(store.url);
         try {
@@ -226,7 +241,23 @@ describe('coffer CLI', { concurrency: true }, () => {
           const okJson = await cli(['audit', 'verify', '--public-key', pem, '--json'], { env: store.env });
           expectCode(okJson, 0);
           assert.equal(json(okJson).ok, true);
+          assert.equal(json(okJson).macsChecked, true);
           assert.ok(json(okJson).records >= 2);
+
+          // someone who can write the database rewrites the last record, its hash and the head
+          const last = await database.db.selectFrom('audit_log').selectAll().orderBy('seq', 'desc').limit(1).executeTakeFirstOrThrow();
+          const { hash: _h, mac: _m, ...content } = { ...last, outcome: 'denied' as const };
+          const hash = recordHash(content);
+          await database.db.updateTable('audit_log').set({ outcome: 'denied', hash }).where('seq', '=', last.seq).execute();
+          await database.db.updateTable('audit_head').set({ hash }).where('id', '=', 1).execute();
+          const keyless = await cli(['audit', 'verify', '--json'], {
+            env: { ...store.env, COFFER_KEY_FILE: path.join(store.dir, 'elsewhere.key') },
+          });
+          expectCode(keyless, 9);
+          assert.equal(json(keyless).ok, true, 'without the MACs a rewrite after the newest checkpoint passes');
+          const tail = await cli(['audit', 'verify'], { env: store.env });
+          expectCode(tail, 3);
+          assert.match(tail.stdout, new RegExp(`^Audit chain FAILED at record ${last.seq}: .*\\(mac_mismatch\\)`));
           await database.db.updateTable('audit_log').set({ action: 'sys.tampered' }).where('seq', '=', 1).execute();
         } finally {
           await database.close();
@@ -362,6 +393,34 @@ describe('coffer CLI', { concurrency: true }, () => {
         expectCode(noWait, 0);
         assert.equal(json(noWait).activeTerm, 4);
         assert.ok(!h.logs().includes(token), 'the token reached the server log');
+      });
+
+      it('audit verify on a Shamir store checks the MACs (of every key term) only with --shares-stdin', async () => {
+        const env: Record<string, string> = {
+          COFFER_DATA_DIR: h.dir,
+          ...(dialect === 'postgres' ? { COFFER_DATABASE_URL: h.config.databaseUrl } : {}),
+        };
+        const terms = await h.database.db.selectFrom('audit_log').select('mac_term').distinct().execute();
+        assert.ok(terms.length >= 3, `records under several key terms: ${JSON.stringify(terms)}`);
+        const plain = await cli(['audit', 'verify'], { env });
+        expectCode(plain, 9);
+        assert.match(
+          plain.stdout,
+          /\nMACs not checked: no unseal material: this store unseals with Shamir shares \(pass --shares-stdin\)\.\n/,
+        );
+        const [s1, s2, s3] = shares as [string, string, string];
+        const two = await cli(['audit', 'verify', '--shares-stdin'], { env, input: `${s1}\n${s2}\n` });
+        expectCode(two, 1);
+        assert.equal(two.stderr, 'error: 2 share(s) given, 3 needed\n');
+        const keyed = await cli(['audit', 'verify', '--shares-stdin', '--json'], { env, input: `${s3}\n\n${s1}\r\n${s2}\n` });
+        expectCode(keyed, 0);
+        assert.equal(json(keyed).macsChecked, true);
+        assert.equal(json(keyed).macFrom, 1);
+        const wrong = await cli(['audit', 'verify', '--shares-stdin'], { env, input: `${s1}\n${s2}\n${s2.slice(0, -2)}ab\n` });
+        expectCode(wrong, 1);
+        for (const r of [plain, two, keyed, wrong]) {
+          for (const s of shares) assert.ok(!`${r.stdout}${r.stderr}`.includes(s.slice(s.indexOf('-') + 1)), 'no share in the output');
+        }
       });
     });
   }

@@ -1,7 +1,7 @@
 import type { ParseArgsConfig } from 'node:util';
 
-/** Exit codes: 0 done, 1 error, 2 bad usage, 3 audit tampering found. */
-export const EXIT = { ok: 0, error: 1, usage: 2, tampered: 3 } as const;
+/** Exit codes: 0 done, 1 error, 2 bad usage, 3 audit tampering found, 9 audit MACs not checked. */
+export const EXIT = { ok: 0, error: 1, usage: 2, tampered: 3, unverified: 9 } as const;
 
 /** Bad command line: the message and the usage go to stderr, exit 2. */
 export class UsageError extends Error {

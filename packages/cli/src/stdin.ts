@@ -150,3 +150,33 @@ export async function readPlainLine(prompt: string): Promise<string> {
     rl.close();
   }
 }
+
+/**
+ * Reads up to `max` secret lines: at a terminal each is asked for without echo (an empty line
+ * stops early); from a pipe or file, the non-empty lines of stdin (at most 64 KiB in all).
+ */
+export async function readAllLines(prompt: string, max: number): Promise<string[]> {
+  const stdin = process.stdin as ReadStream;
+  if (stdin.isTTY) {
+    const lines: string[] = [];
+    while (lines.length < max) {
+      const line = await readHidden(stdin, prompt);
+      if (!line) break;
+      lines.push(line);
+    }
+    return lines;
+  }
+  const chunks: string[] = [];
+  let size = 0;
+  stdin.setEncoding('utf8');
+  for await (const chunk of stdin as AsyncIterable<string>) {
+    size += chunk.length;
+    if (size > 64 * 1024) throw new CliError('stdin is too long');
+    chunks.push(chunk);
+  }
+  return chunks
+    .join('')
+    .split('\n')
+    .map((l) => l.trim())
+    .filter((l) => l.length > 0);
+}

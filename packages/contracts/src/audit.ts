@@ -20,6 +20,11 @@ export const AuditRecord = Type.Object(
     details: Type.Union([Type.Record(Type.String(), Type.Unknown()), Type.Null()]),
     prevHash: Type.String(),
     hash: Type.String(),
+    mac: Type.Union([Type.String(), Type.Null()], {
+      description: 'HMAC-SHA-256 under the audit MAC key of macTerm over the previous MAC and this record; null before the MAC start',
+    }),
+    macTerm: Type.Union([Type.Integer(), Type.Null()]),
+    sealed: Type.Boolean({ description: 'Written while Coffer was sealed; entered the chain at the next unsealed append' }),
   },
   { additionalProperties: false, $id: 'AuditRecord' },
 );
@@ -43,10 +48,14 @@ export const AuditVerify = Type.Object(
   {
     ok: Type.Boolean(),
     records: Type.Integer(),
-    lastSeq: Type.Integer(),
+    lastSeq: Type.Integer({ description: 'The last record: compare seq, hash and MAC with an external copy to see a cut tail' }),
     lastHash: Type.String(),
+    lastMac: Type.Union([Type.String(), Type.Null()]),
+    macFrom: Type.Integer({ description: 'Records from this seq on carry a MAC; earlier ones are legacy (hash chain only)' }),
+    macsChecked: Type.Boolean(),
     checkpoints: Type.Integer(),
     lastCheckpointSeq: Type.Union([Type.Integer(), Type.Null()]),
+    sealedPending: Type.Integer({ description: 'Records written while sealed that have not entered the chain yet' }),
     firstBad: Type.Union([
       Type.Object({ seq: Type.Integer(), kind: Type.String(), message: Type.String() }, { additionalProperties: false }),
       Type.Null(),
@@ -56,7 +65,18 @@ export const AuditVerify = Type.Object(
 );
 
 export const AuditCheckpoint = Type.Object(
-  { seq: Type.Integer(), hash: Type.String(), time: Type.String({ format: 'date-time' }), signature: Type.String(), keyId: Type.String() },
+  {
+    seq: Type.Integer(),
+    hash: Type.String(),
+    time: Type.String({ format: 'date-time' }),
+    signature: Type.String(),
+    keyId: Type.String(),
+    mac: Type.Union([Type.String(), Type.Null()]),
+    macFrom: Type.Union([Type.Integer(), Type.Null()], {
+      description:
+        'Set on v2 checkpoints, which sign ["coffer-audit-checkpoint/v2", seq, hash, mac, macFrom, time]; v1 sign ["coffer-audit-checkpoint/v1", seq, hash, time] (time in ms)',
+    }),
+  },
   { additionalProperties: false },
 );
 export const AuditCheckpoints = Type.Object(

@@ -117,6 +117,8 @@ export async function buildApp(deps: AppDeps) {
     dialect: database.dialect,
     checkpointEvery: config.audit.checkpointEvery,
     signer: () => seal.keys?.auditSigner,
+    keyring: () => seal.keys?.keyring,
+    reloadKeyring: (exec) => seal.reloadKeyring(exec),
   });
   const audited = createAudited({ db, audit });
   const hasher = createPasswordHasher(config.argon2);
@@ -145,7 +147,7 @@ export async function buildApp(deps: AppDeps) {
   });
   const webhooks = createWebhooksService({ db, clock, seal, audited, jobs, config: config.webhooks ?? defaultWebhooksConfig });
   const sys = createSysService({ db, seal, audit, audited, reencrypt, onJobError });
-  const auditService = createAuditService({ db, audit, audited });
+  const auditService = createAuditService({ db, audit, audited, seal });
   const access = createAccess({ clock, dialect: database.dialect });
   const vaults = createVaultsService({ clock, access, audited });
   const explain = createExplainService({ db, access, vaults, audited });
@@ -293,6 +295,8 @@ export async function buildApp(deps: AppDeps) {
     async start() {
       await templates.ensureBuiltins();
       await seal.autoUnseal();
+      // records written while sealed (and, on a migrated store, the MAC start marker) go in now
+      await audit.settle(db);
       if (seal.keys) reencrypt.kick(onJobError);
       jobs.start();
     },

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { randomBytes } from 'node:crypto';
+import { hkdfSync, randomBytes } from 'node:crypto';
 import { describe, test } from 'node:test';
 import fc from 'fast-check';
 import { type Binding, DecryptError } from './aead.ts';
@@ -407,5 +407,37 @@ describe('data key wrapping', () => {
     const b = newDataKey();
     assert.equal(a.length, 32);
     assert.notDeepEqual(a, b);
+  });
+});
+
+describe('purpose keys derived from a term (keyring.derive)', () => {
+  const exported = (k: ReturnType<ReturnType<typeof createKeyring>['derive']>) => k?.export();
+
+  test('HKDF-SHA-256 of the term key with the label as info: one key per (term, label), stable, 32 bytes', () => {
+    fc.assert(
+      fc.property(fc.uint8Array({ minLength: 32, maxLength: 32 }), fc.string({ minLength: 1, maxLength: 40 }), (raw, label) => {
+        const key = Buffer.from(raw);
+        const kr = createKeyring([{ term: 7, key }], 7);
+        const expected = Buffer.from(hkdfSync('sha256', key, Buffer.alloc(0), Buffer.from(label, 'utf8'), 32));
+        assert.deepEqual(exported(kr.derive(7, label)), expected);
+        assert.equal(kr.derive(7, label), kr.derive(7, label), 'cached');
+        assert.notDeepEqual(exported(kr.derive(7, `${label}x`)), expected, 'another label, another key');
+        assert.notDeepEqual(expected, key, 'never the data key itself');
+      }),
+      { numRuns: 500 },
+    );
+  });
+
+  test('different term keys give different keys; an unknown term gives none; nothing after wipe', () => {
+    const kr = createKeyring(TERMS, 1);
+    const label = 'coffer/audit-mac/v1';
+    const keys = [1, 2, 3].map((t) => exported(kr.derive(t, label))?.toString('hex'));
+    assert.equal(new Set(keys).size, 3);
+    assert.equal(kr.derive(99, label), undefined);
+    const copy = createKeyring(TERMS, 1);
+    assert.ok(copy.derive(1, label));
+    copy.wipe();
+    assert.equal(copy.derive(1, label), undefined, 'nothing derived after wipe');
+    assert.equal(copy.derive(2, label), undefined);
   });
 });

@@ -1,4 +1,4 @@
-import { createSecretKey, type KeyObject, randomBytes } from 'node:crypto';
+import { createSecretKey, hkdfSync, type KeyObject, randomBytes } from 'node:crypto';
 import { aeadOpen, aeadSeal, associatedData, type Binding, DecryptError } from './aead.ts';
 
 /**
@@ -19,6 +19,13 @@ export interface Keyring {
   decrypt(binding: Binding, envelope: string): Buffer;
   /** A copy with one more term, which becomes the active one. */
   withTerm(term: KeyTerm, active: boolean): Keyring;
+  /**
+   * A key for one purpose under one term: HKDF-SHA-256 of the term's data key (empty salt) with
+   * `label` as the info, 32 bytes. Derived in memory only (never stored), cached, and wiped with
+   * the keyring. Undefined for a term this keyring does not hold. Use a fixed, versioned label per
+   * purpose (e.g. `coffer/audit-mac/v1`): keys of different labels are independent.
+   */
+  derive(term: number, label: string): KeyObject | undefined;
   /** For zeroing at seal time. */
   wipe(): void;
 }
@@ -36,6 +43,7 @@ export function createKeyring(terms: KeyTerm[], activeTerm: number): Keyring {
   if (!byTerm.has(activeTerm)) throw new Error(`active key term ${activeTerm} is not in the keyring`);
   // imported once: building a key from raw bytes on every operation costs more than the AES itself
   let objects: Map<number, KeyObject> | null = new Map([...byTerm.entries()].map(([term, key]) => [term, createSecretKey(key)]));
+  const derived = new Map<string, { raw: Buffer; key: KeyObject }>();
   return {
     activeTerm,
     terms: [...byTerm.keys()].sort((a, b) => a - b),
@@ -63,8 +71,21 @@ export function createKeyring(terms: KeyTerm[], activeTerm: number): Keyring {
       all.push(t);
       return createKeyring(all, active ? t.term : activeTerm);
     },
+    derive(term, label) {
+      const id = `${term}\n${label}`;
+      const hit = derived.get(id);
+      if (hit) return hit.key;
+      const dataKey = objects ? byTerm.get(term) : undefined;
+      if (!dataKey) return undefined;
+      const raw = Buffer.from(hkdfSync('sha256', dataKey, Buffer.alloc(0), Buffer.from(label, 'utf8'), 32));
+      const key = createSecretKey(raw);
+      derived.set(id, { raw, key });
+      return key;
+    },
     wipe() {
       for (const k of byTerm.values()) k.fill(0);
+      for (const d of derived.values()) d.raw.fill(0);
+      derived.clear();
       objects = null; // KeyObjects cannot be zeroed; dropping them leaves them to the collector
     },
   };

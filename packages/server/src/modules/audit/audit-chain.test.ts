@@ -3,8 +3,9 @@
 // Chains are written by the real append (audit.append inside a transaction) and signed by the
 // real checkpointNow. Each property run restores one chain into the audit tables inside a
 // transaction, applies ONE mutation the way someone with write access to the database would,
-// runs verifyAuditChain on the mutated state and rolls the transaction back (so runs never see
-// each other's changes). Every mutation must be detected, at the record the ADR names.
+// runs verifyAuditChain (with the MAC keys, as the API does) on the mutated state and rolls the
+// transaction back (so runs never see each other's changes). Every mutation must be detected, at
+// the record the ADR names. The tail after the newest checkpoint: audit-mac.test.ts.
 import assert from 'node:assert/strict';
 import { sign as edSign, generateKeyPairSync, randomBytes } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
@@ -14,9 +15,20 @@ import type { Db, Trx } from '../../db/database.ts';
 import type { AuditCheckpointTable, AuditHeadTable, AuditLogTable } from '../../db/schema.ts';
 import { newId } from '../../lib/ids.ts';
 import type { Actor, RequestContext } from '../auth/actor.ts';
-import { type AuditRecord, checkpointMessage, GENESIS_HASH, recordHash } from './audit-chain.ts';
+import { AUDIT_MAC_LABEL, type AuditRecord, checkpointMessage, GENESIS_HASH, recordHash } from './audit-chain.ts';
 import type { AuditEvent } from './audit-log.ts';
-import { verifyAuditChain } from './audit-verify.ts';
+import { type VerifyOptions, verifyAuditChain } from './audit-verify.ts';
+
+/** The audit MAC keys of the harness's keyring, as the API's verify uses them. */
+export function macKeys(h: Harness): Required<Pick<VerifyOptions, 'macKey'>> {
+  return {
+    macKey: (term) => {
+      const keyring = h.coffer.services.seal.keys?.keyring;
+      if (!keyring) throw new Error('sealed');
+      return keyring.derive(term, AUDIT_MAC_LABEL);
+    },
+  };
+}
 
 /** Property runs per mutation kind (5 kinds, both dialects). */
 const RUNS = 200;
@@ -108,7 +120,7 @@ async function buildChain(h: Harness, n: number): Promise<Snapshot> {
     });
     assert.equal((await audit.checkpointNow(db))?.seq, cp, 'checkpointNow signs the head');
   }
-  const v = await verifyAuditChain(db);
+  const v = await verifyAuditChain(db, macKeys(h));
   assert.equal(v.ok, true, `fresh chain verifies: ${JSON.stringify(v.firstBad)}`);
   assert.equal(v.lastSeq, n);
   assert.equal(v.checkpoints, cps.length);
@@ -171,10 +183,11 @@ async function recomputeTail(trx: Trx, from: number): Promise<Map<number, string
     }
   }
   const last = rows.at(-1);
+  // the MACs cannot be recomputed without the keyring: the attacker keeps them (and copies the last into the head)
   if (last)
     await trx
       .updateTable('audit_head')
-      .set({ seq: Number(last.seq), hash: prev })
+      .set({ seq: Number(last.seq), hash: prev, mac: last.mac, mac_term: last.mac_term })
       .where('id', '=', 1)
       .execute();
   return newHashes;
@@ -208,9 +221,12 @@ const editableFields = [
   'details',
   'prev_hash',
   'hash',
+  'mac',
+  'mac_term',
+  'sealed',
 ] as const;
 type Field = (typeof editableFields)[number];
-const contentFields = editableFields.filter((f) => f !== 'hash' && f !== 'prev_hash');
+const contentFields = editableFields.filter((f) => f !== 'hash' && f !== 'prev_hash' && f !== 'mac');
 
 interface EditSpec {
   field: Field;
@@ -231,8 +247,10 @@ const arbEdit = (fields: readonly Field[]): fc.Arbitrary<EditSpec> =>
 /** A different value for the field (never equal to the old one, so the canonical form changes). */
 function editedValue(row: AuditLogTable, e: EditSpec): string | number | null {
   const old = row[e.field];
-  if (e.field === 'time') return Number(old) + e.delta;
-  if (e.field === 'hash' || e.field === 'prev_hash') {
+  if (e.field === 'time' || e.field === 'mac_term') return Number(old) + e.delta;
+  if (e.field === 'sealed') return 1 - Number(old);
+  if (e.field === 'mac' && e.nullify) return null;
+  if (e.field === 'hash' || e.field === 'prev_hash' || e.field === 'mac') {
     const s = String(old);
     const i = e.pos % s.length;
     const c = s[i] === '0' ? '1' : '0';
@@ -245,7 +263,8 @@ function editedValue(row: AuditLogTable, e: EditSpec): string | number | null {
 
 const randomHex = () => randomBytes(32).toString('hex');
 
-function forgedRecord(ctx: RequestContext, ev: AuditEvent, seq: number, prevHash: string): AuditLogTable {
+/** A record with a correct own hash; without the keyring its MAC can only be missing or copied from another record. */
+function forgedRecord(ctx: RequestContext, ev: AuditEvent, seq: number, prevHash: string, copyMacOf?: AuditLogTable): AuditLogTable {
   const time = Date.now();
   const rec: AuditRecord = {
     seq,
@@ -264,8 +283,10 @@ function forgedRecord(ctx: RequestContext, ev: AuditEvent, seq: number, prevHash
     reason: ev.reason ?? null,
     details: ev.details ? JSON.stringify(ev.details) : null,
     prev_hash: prevHash,
+    mac_term: copyMacOf ? copyMacOf.mac_term : null,
+    sealed: 0,
   };
-  return { ...rec, hash: recordHash(rec) };
+  return { ...rec, hash: recordHash(rec), mac: copyMacOf ? copyMacOf.mac : null };
 }
 
 const firstCheckpointAtOrAfter = (snap: Snapshot, k: number) => snap.cps.find((c) => c >= k) as number;
@@ -285,7 +306,12 @@ for (const dialect of dialects) {
     };
 
     /** Runs the property: a chain of arbitrary length, one mutation, the expected first bad seq. */
-    async function detects<M>(arbMutation: (n: number) => fc.Arbitrary<M>, mutate: (trx: Trx, snap: Snapshot, m: M) => Promise<number>) {
+    async function detects<M>(
+      arbMutation: (n: number) => fc.Arbitrary<M>,
+      mutate: (trx: Trx, snap: Snapshot, m: M) => Promise<number>,
+      /** Where a verifier without the MAC keys (public key only) finds it, when that is checked too. */
+      withoutKeys?: (snap: Snapshot, m: M) => number | undefined,
+    ) {
       let runs = 0;
       await fc.assert(
         fc.asyncProperty(
@@ -294,7 +320,7 @@ for (const dialect of dialects) {
             const snap = await chain(n);
             const r = await onChain(db, snap, async (trx) => {
               const expected = await mutate(trx, snap, m);
-              return { expected, v: await verifyAuditChain(trx) };
+              return { expected, v: await verifyAuditChain(trx, macKeys(h)), plain: withoutKeys ? await verifyAuditChain(trx) : null };
             });
             runs++;
             assert.equal(r.v.ok, false, `not detected: ${JSON.stringify({ n, cps: snap.cps, m })}`);
@@ -303,6 +329,11 @@ for (const dialect of dialects) {
               r.expected,
               `wrong first bad record: ${JSON.stringify({ n, cps: snap.cps, m, bad: r.v.firstBad })}`,
             );
+            const plainExpected = withoutKeys?.(snap, m);
+            if (plainExpected !== undefined && r.plain) {
+              assert.equal(r.plain.macsChecked, false);
+              assert.equal(r.plain.firstBad?.seq, plainExpected, `without keys: ${JSON.stringify({ n, m, bad: r.plain.firstBad })}`);
+            }
           },
         ),
         { numRuns: RUNS },
@@ -341,6 +372,7 @@ for (const dialect of dialects) {
       assert.equal(bad.body.ok, false);
       assert.equal(bad.body.firstBad.seq, Number(target.seq));
       assert.equal(bad.body.firstBad.kind, 'hash_mismatch');
+      assert.equal(bad.body.macsChecked, true);
       // and a later record's broken link is still reported at the first bad one
       await db
         .updateTable('audit_log')
@@ -391,13 +423,14 @@ for (const dialect of dialects) {
       );
     });
 
-    it(`detects every inserted forged record with a correct own hash (wrong link, right link, or a seq gap) (${RUNS} runs)`, async () => {
+    it(`detects every inserted forged record with a correct own hash (wrong link, right link, copied MAC, or a seq gap) at its own seq (${RUNS} runs)`, async () => {
       await detects(
         (n) =>
           fc.record({
             k: fc.integer({ min: 1, max: n + 1 }),
-            variant: fc.constantFrom('wrongLink', 'rightLink', 'gap'),
+            variant: fc.constantFrom('wrongLink', 'rightLink', 'copiedMac', 'gap'),
             gap: fc.integer({ min: 1, max: 1000 }),
+            macOf: fc.nat(),
             ctx: arbContext,
             ev: arbEvent,
           }),
@@ -415,14 +448,13 @@ for (const dialect of dialects) {
           let prev = correctPrev;
           if (m.variant === 'wrongLink') while (prev === correctPrev) prev = randomHex();
           await shiftSeqs(trx, m.k, 1);
+          const donor = m.variant === 'copiedMac' ? (snap.log[m.macOf % snap.n] as AuditLogTable) : undefined;
           await trx
             .insertInto('audit_log')
-            .values(forgedRecord(m.ctx, m.ev, m.k, prev))
+            .values(forgedRecord(m.ctx, m.ev, m.k, prev, donor))
             .execute();
-          // A correctly linked forgery is indistinguishable at its own position unless a checkpoint
-          // signed that seq; otherwise the chain breaks at the displaced original right after it (or,
-          // at the end, at the head, which still names n).
-          if (m.variant === 'rightLink') return m.k > snap.n || snap.cps.includes(m.k) ? m.k : m.k + 1;
+          // A correctly linked forgery has a correct plain hash too; its missing or copied MAC
+          // gives it away at its own position (before MACs: only at the next checkpoint).
           return m.k;
         },
       );
@@ -451,7 +483,7 @@ for (const dialect of dialects) {
       );
     });
 
-    it(`detects a rewrite with recomputed hashes of every following record at the first checkpoint covering it (${RUNS} runs)`, async () => {
+    it(`detects a rewrite with recomputed hashes of every following record at the rewritten record (its MAC) (${RUNS} runs)`, async () => {
       await detects(
         (n) =>
           fc.record({
@@ -479,8 +511,13 @@ for (const dialect of dialects) {
               await trx.updateTable('audit_checkpoints').set({ hash }).where('seq', '=', seq).execute();
             }
           }
-          return firstCheckpointAtOrAfter(snap, m.k);
+          return m.k;
         },
+        // without the keyring (or before MACs) it is found only at the first checkpoint covering it
+        // (a changed key term or sealed flag may show earlier: terms never go backwards, and a
+        // record marked sealed cannot name a signed-in actor)
+        (snap, m) =>
+          m.mode === 'edit' && (m.edit.field === 'mac_term' || m.edit.field === 'sealed') ? undefined : firstCheckpointAtOrAfter(snap, m.k),
       );
     });
 
@@ -498,7 +535,7 @@ for (const dialect of dialects) {
       );
     });
 
-    it('detects a rewrite re-signed with the attacker key when verified with the exported public key', async () => {
+    it('detects a rewrite re-signed with the attacker key when verified with the exported public key, or with the MAC keys', async () => {
       const snap = await chain(20);
       const exportedKey = (
         await db.selectFrom('system_keys').select('public_value').where('name', '=', 'audit-signing').executeTakeFirstOrThrow()
@@ -509,7 +546,8 @@ for (const dialect of dialects) {
         const evil = generateKeyPairSync('ed25519');
         for (const cp of snap.checkpoints) {
           const hash = hashes.get(Number(cp.seq)) ?? cp.hash;
-          const signature = edSign(null, checkpointMessage(Number(cp.seq), hash, Number(cp.time)), evil.privateKey).toString('base64');
+          const message = checkpointMessage(Number(cp.seq), hash, Number(cp.time), { mac: cp.mac, macFrom: Number(cp.mac_from) });
+          const signature = edSign(null, message, evil.privateKey).toString('base64');
           await trx.updateTable('audit_checkpoints').set({ hash, signature }).where('seq', '=', cp.seq).execute();
         }
         await trx
@@ -517,9 +555,15 @@ for (const dialect of dialects) {
           .set({ public_value: evil.publicKey.export({ format: 'pem', type: 'spki' }).toString() })
           .where('name', '=', 'audit-signing')
           .execute();
-        return { stored: await verifyAuditChain(trx), exported: await verifyAuditChain(trx, { publicKeyPem: exportedKey }) };
+        return {
+          stored: await verifyAuditChain(trx),
+          exported: await verifyAuditChain(trx, { publicKeyPem: exportedKey }),
+          keyed: await verifyAuditChain(trx, macKeys(h)),
+        };
       });
-      assert.equal(r.stored.ok, true, 'with the replaced stored key the forgery passes (why the key must be exported)');
+      assert.equal(r.stored.ok, true, 'with the replaced stored key and no MAC keys the forgery passes (why the key must be exported)');
+      assert.equal(r.keyed.ok, false, 'the MACs give it away without any exported key');
+      assert.deepEqual([r.keyed.firstBad?.seq, r.keyed.firstBad?.kind], [3, 'mac_mismatch']);
       assert.equal(r.exported.ok, false);
       assert.equal(r.exported.firstBad?.kind, 'bad_checkpoint');
       assert.equal(r.exported.firstBad?.seq, snap.cps[0]);
@@ -558,7 +602,7 @@ for (const dialect of dialects) {
       for (let i = 0; i < 7; i++) await append(i); // 26..32
       assert.equal((await audit.checkpointNow(db))?.seq, 32);
       for (let i = 7; i < 10; i++) await append(i); // 33..35, not yet covered
-      const before = await verifyAuditChain(db);
+      const before = await verifyAuditChain(db, macKeys(h));
       assert.equal(before.ok, true);
       assert.equal(before.lastSeq, 35);
       // what an operator exported for safekeeping (GET /api/v1/audit/checkpoints)
@@ -566,14 +610,14 @@ for (const dialect of dialects) {
       const lastExported = exported.at(-1) as AuditCheckpointTable;
       assert.equal(Number(lastExported.seq), 32);
       const moveHead = async (seq: number) => {
-        const r = await db.selectFrom('audit_log').select('hash').where('seq', '=', seq).executeTakeFirstOrThrow();
-        await db.updateTable('audit_head').set({ seq, hash: r.hash }).where('id', '=', 1).execute();
+        const r = await db.selectFrom('audit_log').select(['hash', 'mac', 'mac_term']).where('seq', '=', seq).executeTakeFirstOrThrow();
+        await db.updateTable('audit_head').set({ seq, hash: r.hash, mac: r.mac, mac_term: r.mac_term }).where('id', '=', 1).execute();
       };
 
       // 1) cut off 33..35 (after the last checkpoint) and move the head back: verify cannot tell
       await db.deleteFrom('audit_log').where('seq', '>', 32).execute();
       await moveHead(32);
-      const tail = await verifyAuditChain(db);
+      const tail = await verifyAuditChain(db, macKeys(h));
       assert.equal(tail.ok, true, 'documented limitation: a cut tail after the last checkpoint goes unnoticed');
       assert.equal(tail.lastSeq, 32);
 
@@ -581,7 +625,7 @@ for (const dialect of dialects) {
       await db.deleteFrom('audit_log').where('seq', '>', 25).execute();
       await db.deleteFrom('audit_checkpoints').where('seq', '>', 25).execute();
       await moveHead(25);
-      const cut = await verifyAuditChain(db);
+      const cut = await verifyAuditChain(db, macKeys(h));
       assert.equal(cut.ok, true, 'documented limitation: verify without the exported list');
       assert.equal(cut.lastCheckpointSeq, 25);
       // ... but against the exported checkpoint list the loss is evident
@@ -593,7 +637,7 @@ for (const dialect of dialects) {
 
       // 3) with the exported checkpoint put back, verify itself names the first missing record
       await db.insertInto('audit_checkpoints').values(lastExported).execute();
-      const withCp = await verifyAuditChain(db);
+      const withCp = await verifyAuditChain(db, macKeys(h));
       assert.equal(withCp.ok, false);
       assert.equal(withCp.firstBad?.seq, 26);
       assert.equal(withCp.firstBad?.kind, 'sequence_gap');

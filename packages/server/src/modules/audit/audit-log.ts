@@ -1,14 +1,19 @@
 import { sign as edSign, type KeyObject } from 'node:crypto';
+import type { Keyring } from '../../crypto/keyring.ts';
 import type { Db, Executor, Trx } from '../../db/database.ts';
 import { prepared } from '../../db/prepared.ts';
-import type { AuditLogTable } from '../../db/schema.ts';
+import type { AuditHeadTable, AuditLogTable } from '../../db/schema.ts';
 import { AppError, isAppError } from '../../lib/app-error.ts';
 import type { Clock } from '../../lib/clock.ts';
 import { newId } from '../../lib/ids.ts';
 import type { RequestContext } from '../auth/actor.ts';
-import { type AuditRecord, checkpointMessage, GENESIS_HASH, recordHash } from './audit-chain.ts';
+import { AUDIT_MAC_LABEL, checkpointMessage, GENESIS_MAC, sealRecord } from './audit-chain.ts';
+import { type Draft, lockHead, macStartMarker, takeSealed, writeSealed } from './audit-head.ts';
 
 export type Outcome = 'success' | 'denied' | 'failure' | 'error';
+
+/** Who can be recorded while sealed (see appendMany). */
+const UNKEYED_ACTORS: ReadonlySet<string> = new Set(['anonymous', 'system']);
 
 export interface AuditEvent {
   action: string;
@@ -27,16 +32,23 @@ export interface AuditSigner {
 }
 
 /**
- * Appends to the hash chain. Must run inside the caller's transaction, so the record commits or
+ * Appends to the chain. Must run inside the caller's transaction, so the record commits or
  * rolls back with the change it describes. The chain head row is locked for the append
  * (`for update` on PostgreSQL; SQLite transactions are already serialised), so concurrent
- * writers on several nodes still build one linear chain.
+ * writers on several nodes still build one linear chain. Each record is hashed and MACed here,
+ * in memory, under the audit MAC key of the newest key term (no extra round trip); while the
+ * keyring is not in memory, records wait in audit_sealed and enter the chain at the next append
+ * on an unsealed node.
  */
 export function createAuditLog(deps: {
   clock: Clock;
   dialect: 'sqlite' | 'postgres';
   checkpointEvery: number;
   signer: () => AuditSigner | undefined;
+  /** The keyring while unsealed; undefined while sealed. */
+  keyring: () => Keyring | undefined;
+  /** Loads key terms that another node added (the head names a newer term than this node holds). */
+  reloadKeyring: (exec: Executor) => Promise<void>;
 }) {
   const columns = [
     'seq',
@@ -56,15 +68,24 @@ export function createAuditLog(deps: {
     'details',
     'prev_hash',
     'hash',
+    'mac',
+    'mac_term',
+    'sealed',
   ] as const;
   type Column = (typeof columns)[number];
   const insertOne = prepared<Column, never>((db, p) =>
     db.insertInto('audit_log').values(Object.fromEntries(columns.map((c) => [c, p(c)])) as unknown as AuditLogTable),
   );
-  const updateHead = prepared<'seq' | 'hash', never>((db, p) =>
+  const updateHead = prepared<'seq' | 'hash' | 'mac' | 'mac_term' | 'sealed_pending', never>((db, p) =>
     db
       .updateTable('audit_head')
-      .set({ seq: p<number>('seq'), hash: p('hash') })
+      .set({
+        seq: p<number>('seq'),
+        hash: p('hash'),
+        mac: p('mac'),
+        mac_term: p<number>('mac_term'),
+        sealed_pending: p<number>('sealed_pending'),
+      })
       .where('id', '=', 1),
   );
 
@@ -72,49 +93,68 @@ export function createAuditLog(deps: {
     return (await appendMany(trx, [{ ctx, ev }]))[0] as number;
   }
 
+  function draftOf(ctx: RequestContext, ev: AuditEvent): Draft {
+    const time = deps.clock.now();
+    return {
+      id: newId('aud', time),
+      time,
+      actor_id: ctx.actor.userId,
+      actor_name: ctx.actor.username,
+      actor_kind: ctx.actor.kind,
+      auth_method: ctx.actor.authMethod,
+      source_ip: ctx.sourceIp || null,
+      request_id: ctx.requestId || null,
+      action: ev.action,
+      object_type: ev.objectType ?? null,
+      object_id: ev.objectId ?? null,
+      outcome: ev.outcome,
+      reason: ev.reason ?? null,
+      details: ev.details ? JSON.stringify(ev.details) : null,
+      sealed: 0,
+    };
+  }
+
   /**
    * Appends records in order: the head is read and written once, the rows go in multi-row inserts.
-   * Returns their sequence numbers.
+   * Returns their sequence numbers (0 for a record that waits in audit_sealed while sealed).
+   * Before the caller's records come, when due: the MAC start marker (first append on a migrated
+   * store) and the records written while sealed.
    */
   async function appendMany(trx: Trx, items: ReadonlyArray<{ ctx: RequestContext; ev: AuditEvent }>): Promise<number[]> {
-    let headQuery = trx.selectFrom('audit_head').selectAll().where('id', '=', 1);
-    if (deps.dialect === 'postgres') headQuery = headQuery.forUpdate();
-    const head = await headQuery.executeTakeFirst();
-    let seq = head ? Number(head.seq) : 0;
-    let prev = head ? head.hash : GENESIS_HASH;
-    const rows: Array<AuditRecord & { hash: string }> = [];
-    const checkpoints: Array<{ seq: number; hash: string }> = [];
-    for (const { ctx, ev } of items) {
-      seq += 1;
-      const time = deps.clock.now();
-      const rec: AuditRecord = {
-        seq,
-        id: newId('aud', time),
-        time,
-        actor_id: ctx.actor.userId,
-        actor_name: ctx.actor.username,
-        actor_kind: ctx.actor.kind,
-        auth_method: ctx.actor.authMethod,
-        source_ip: ctx.sourceIp || null,
-        request_id: ctx.requestId || null,
-        action: ev.action,
-        object_type: ev.objectType ?? null,
-        object_id: ev.objectId ?? null,
-        outcome: ev.outcome,
-        reason: ev.reason ?? null,
-        details: ev.details ? JSON.stringify(ev.details) : null,
-        prev_hash: prev,
-      };
-      const hash = recordHash(rec);
-      rows.push({ ...rec, hash });
-      if (seq % deps.checkpointEvery === 0) checkpoints.push({ seq, hash });
-      prev = hash;
+    const head = await lockHead(trx, deps.dialect);
+    if (!deps.keyring()) {
+      // Only anonymous callers (refused as sealed, unseal attempts) and the system (initialisation)
+      // act while sealed. A signed-in request still in flight when the server was sealed gets no
+      // record and no effect (its transaction rolls back) rather than an unkeyed record naming a
+      // user, so verification can treat such a record as forged.
+      if (items.some(({ ctx }) => !UNKEYED_ACTORS.has(ctx.actor.kind))) throw new AppError('sys.sealed', 'Coffer is sealed.');
+      await writeSealed(
+        trx,
+        items.map(({ ctx, ev }) => draftOf(ctx, ev)),
+      );
+      for (const { ctx } of items) ctx.audited = true;
+      return items.map(() => 0);
     }
+    const headTerm = head.mac_term === null ? 0 : Number(head.mac_term);
+    // another node rotated the key: MAC under its term too (terms never go backwards in the chain)
+    if (headTerm > (deps.keyring()?.activeTerm ?? 0)) await deps.reloadKeyring(trx);
+    const prefix: Draft[] = [];
+    if (head.mac === null && Number(head.mac_from) > 1) prefix.push(await macStartMarker(trx, head, deps.clock.now()));
+    let pending = Number(head.sealed_pending);
+    // the count in the head spares the hot path a query; settle() and the checkpoint look anyway
+    if (pending > 0 || items.length === 0) {
+      const taken = await takeSealed(trx, pending);
+      prefix.push(...taken.drafts);
+      pending = taken.pending;
+    }
+    const drafts = [...prefix, ...items.map(({ ctx, ev }) => draftOf(ctx, ev))];
+    if (drafts.length === 0) return [];
+    const rows = chainRows(head, drafts);
     if (deps.dialect === 'sqlite') {
       // in-process: re-running one prepared statement is cheaper than building a multi-row insert
       for (const r of rows) await insertOne(trx, r);
     } else {
-      // over the network: one round trip per 50 rows (17 columns a row, far below the parameter limit)
+      // over the network: one round trip per 50 rows (20 columns a row, far below the parameter limit)
       for (let i = 0; i < rows.length; i += 50) {
         await trx
           .insertInto('audit_log')
@@ -122,39 +162,71 @@ export function createAuditLog(deps: {
           .execute();
       }
     }
-    if (head) {
-      await updateHead(trx, { seq, hash: prev });
-    } else {
-      await trx.insertInto('audit_head').values({ id: 1, seq, hash: prev }).execute();
+    const last = rows.at(-1) as AuditLogTable;
+    await updateHead(trx, { seq: last.seq, hash: last.hash, mac: last.mac, mac_term: last.mac_term, sealed_pending: pending });
+    for (const r of rows) {
+      if (r.seq % deps.checkpointEvery === 0) await writeCheckpoint(trx, r, Number(head.mac_from));
     }
-    for (const c of checkpoints) await writeCheckpoint(trx, c.seq, c.hash);
     for (const { ctx } of items) ctx.audited = true;
-    return rows.map((r) => r.seq);
+    return rows.slice(prefix.length).map((r) => r.seq);
   }
 
-  async function writeCheckpoint(trx: Trx, seq: number, hash: string): Promise<boolean> {
+  /**
+   * Places drafts after the head: seq, link, key term, hash and MAC. Synchronous from taking the
+   * key to the last MAC, so a concurrent seal cannot wipe the key in between.
+   */
+  function chainRows(head: AuditHeadTable, drafts: readonly Draft[]): AuditLogTable[] {
+    const keyring = deps.keyring();
+    if (!keyring) throw new AppError('sys.sealed', 'Coffer is sealed.');
+    const term = Math.max(keyring.activeTerm, head.mac_term === null ? 0 : Number(head.mac_term));
+    const key = keyring.derive(term, AUDIT_MAC_LABEL);
+    if (!key) throw new Error(`the audit MAC key of term ${term} is not loaded`);
+    let seq = Number(head.seq);
+    let prevHash = head.hash;
+    let prevMac = head.mac ?? GENESIS_MAC;
+    return drafts.map((d) => {
+      seq += 1;
+      const rec = { ...d, seq, prev_hash: prevHash, mac_term: term };
+      const { hash, mac } = sealRecord(rec, key, prevMac);
+      prevHash = hash;
+      prevMac = mac;
+      return { ...rec, hash, mac };
+    });
+  }
+
+  async function writeCheckpoint(trx: Trx, head: { seq: number; hash: string; mac: string | null }, macFrom: number): Promise<boolean> {
     const signer = deps.signer();
     if (!signer) return false; // sealed: the next checkpoint after unseal covers these records
     const time = deps.clock.now();
-    const signature = edSign(null, checkpointMessage(seq, hash, time), signer.privateKey).toString('base64');
+    const seq = Number(head.seq);
+    const message = checkpointMessage(seq, head.hash, time, { mac: head.mac, macFrom });
+    const signature = edSign(null, message, signer.privateKey).toString('base64');
     await trx
       .insertInto('audit_checkpoints')
-      .values({ seq, hash, time, signature, key_id: signer.keyId })
+      .values({ seq, hash: head.hash, time, signature, key_id: signer.keyId, mac: head.mac, mac_from: macFrom })
       .onConflict((oc) => oc.column('seq').doNothing())
       .execute();
     return true;
   }
 
+  /**
+   * Puts what is due into the chain without a record of its own (the MAC start marker, records
+   * written while sealed). Runs at start after unseal and before each periodic checkpoint.
+   */
+  async function settle(db: Db): Promise<void> {
+    if (!deps.keyring()) return;
+    await db.transaction().execute((trx) => appendMany(trx, []));
+  }
+
   /** Signs the current head if it is not yet covered by a checkpoint. */
   async function checkpointNow(db: Db): Promise<{ seq: number; hash: string } | null> {
     return db.transaction().execute(async (trx) => {
-      let q = trx.selectFrom('audit_head').selectAll().where('id', '=', 1);
-      if (deps.dialect === 'postgres') q = q.forUpdate();
-      const head = await q.executeTakeFirst();
-      if (!head) return null;
+      if (deps.keyring()) await appendMany(trx, []);
+      const head = await lockHead(trx, deps.dialect);
+      if (Number(head.seq) === 0) return null;
       const last = await trx.selectFrom('audit_checkpoints').select('seq').orderBy('seq', 'desc').limit(1).executeTakeFirst();
       if (last && Number(last.seq) >= Number(head.seq)) return { seq: Number(head.seq), hash: head.hash };
-      const ok = await writeCheckpoint(trx, Number(head.seq), head.hash);
+      const ok = await writeCheckpoint(trx, head, Number(head.mac_from));
       return ok ? { seq: Number(head.seq), hash: head.hash } : null;
     });
   }
@@ -190,13 +262,15 @@ export function createAuditLog(deps: {
 
   /** Appends in its own (shared) transaction and resolves once the record is durable. */
   function appendDurable(db: Db, ctx: RequestContext, ev: AuditEvent): Promise<number> {
+    // refused on its own rather than failing a whole batch of records that may be kept (appendMany)
+    if (!deps.keyring() && !UNKEYED_ACTORS.has(ctx.actor.kind)) return Promise.reject(new AppError('sys.sealed', 'Coffer is sealed.'));
     return new Promise<number>((resolve, reject) => {
       queue.push({ ctx, ev, resolve, reject });
       if (!flushing) void flush(db);
     });
   }
 
-  return { append, appendDurable, checkpointNow };
+  return { append, appendDurable, checkpointNow, settle };
 }
 export type AuditLog = ReturnType<typeof createAuditLog>;
 

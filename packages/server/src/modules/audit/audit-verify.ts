@@ -1,20 +1,64 @@
-import { createPublicKey, verify as edVerify } from 'node:crypto';
+import { createHash, createPublicKey, verify as edVerify, type KeyObject, timingSafeEqual } from 'node:crypto';
 import type { Executor } from '../../db/database.ts';
-import { checkpointMessage, GENESIS_HASH, recordHash, type VerifyProblem, type VerifyResult } from './audit-chain.ts';
+import type { AuditCheckpointTable } from '../../db/schema.ts';
+import {
+  canonicalRecord,
+  checkpointMessage,
+  GENESIS_HASH,
+  GENESIS_MAC,
+  MAC_START_ACTION,
+  recordMac,
+  type VerifyProblem,
+  type VerifyResult,
+} from './audit-chain.ts';
+
+export interface VerifyOptions {
+  /** Overrides the key stored in the database (pass an exported key: whoever rewrites the
+   * database can replace the stored one). */
+  publicKeyPem?: string;
+  /** The audit MAC key of a key term (undefined for a term not held). Without this option MACs
+   * are checked for presence only: `macsChecked` is false. */
+  macKey?: (term: number) => KeyObject | undefined;
+}
+
+const sameHex = (a: string, b: string) => a.length === b.length && timingSafeEqual(Buffer.from(a), Buffer.from(b));
+
+function checkpointSignedOk(cp: AuditCheckpointTable, publicKey: KeyObject | undefined): boolean {
+  if (!publicKey) return false;
+  const v2 = cp.mac_from === null || cp.mac_from === undefined ? undefined : { mac: cp.mac, macFrom: Number(cp.mac_from) };
+  const message = checkpointMessage(Number(cp.seq), cp.hash, Number(cp.time), v2);
+  return edVerify(null, message, publicKey, Buffer.from(cp.signature, 'base64'));
+}
+
+/** The marker at the MAC start of a migrated store must name exactly the legacy records before it. */
+function isStartMarker(details: string | null, macFrom: number): boolean {
+  try {
+    return (JSON.parse(details ?? 'null') as { legacyRecords?: unknown } | null)?.legacyRecords === macFrom - 1;
+  } catch {
+    return false;
+  }
+}
 
 /**
- * Walks the whole chain in sequence order and names the first bad record. Reads in pages, so the
- * memory use does not grow with the log. `publicKeyPem` overrides the key stored in the database
- * (pass an exported key: an attacker who rewrites the database can replace the stored one).
+ * Walks the whole chain in sequence order and names the first bad record: plain hashes and links,
+ * the MAC of every record from the MAC start on, the checkpoint signatures and what they sign, and
+ * the head. Reads in pages, so the memory use does not grow with the log.
  */
-export async function verifyAuditChain(db: Executor, opts: { publicKeyPem?: string } = {}): Promise<VerifyResult> {
+export async function verifyAuditChain(db: Executor, opts: VerifyOptions = {}): Promise<VerifyResult> {
   const stored = await db.selectFrom('system_keys').select('public_value').where('name', '=', 'audit-signing').executeTakeFirst();
   const pem = opts.publicKeyPem ?? stored?.public_value ?? undefined;
   const publicKey = pem ? createPublicKey(pem) : undefined;
   const checkpoints = await db.selectFrom('audit_checkpoints').selectAll().orderBy('seq').execute();
   const cpBySeq = new Map(checkpoints.map((c) => [Number(c.seq), c]));
+  const head = await db.selectFrom('audit_head').selectAll().where('id', '=', 1).executeTakeFirst();
+  // without a head row every record must carry a MAC: the strictest reading
+  const macFrom = head ? Number(head.mac_from) : 1;
 
   let prevHash = GENESIS_HASH;
+  let prevMac = GENESIS_MAC;
+  let lastMac: string | null = null;
+  let lastTerm: number | null = null;
+  let prevTerm = 0;
   let expectedSeq = 1;
   let records = 0;
   let firstBad: VerifyProblem | null = null;
@@ -22,16 +66,12 @@ export async function verifyAuditChain(db: Executor, opts: { publicKeyPem?: stri
     firstBad ??= p;
   };
 
-  // Checkpoint signatures are checked on their own; a bad one is a problem at its seq.
-  for (const cp of checkpoints) {
-    const ok =
-      publicKey !== undefined &&
-      edVerify(null, checkpointMessage(Number(cp.seq), cp.hash, Number(cp.time)), publicKey, Buffer.from(cp.signature, 'base64'));
-    if (!ok) {
-      fail({ seq: Number(cp.seq), kind: 'bad_checkpoint', message: `checkpoint at record ${cp.seq} has an invalid signature` });
-      break;
-    }
-  }
+  // Checkpoint signatures are checked on their own; a bad one is a problem at its seq (reported
+  // when no record before it is bad).
+  const badCp = checkpoints.find((cp) => !checkpointSignedOk(cp, publicKey));
+  const cpProblem: VerifyProblem | null = badCp
+    ? { seq: Number(badCp.seq), kind: 'bad_checkpoint', message: `checkpoint at record ${badCp.seq} has an invalid signature` }
+    : null;
 
   const PAGE = 2000;
   let after = 0;
@@ -41,20 +81,39 @@ export async function verifyAuditChain(db: Executor, opts: { publicKeyPem?: stri
       const seq = Number(r.seq);
       records++;
       if (firstBad === null) {
+        const keyed = seq >= macFrom;
+        const term = r.mac_term === null ? null : Number(r.mac_term);
+        const canonical = canonicalRecord(r);
         if (seq !== expectedSeq) {
           fail({ seq: expectedSeq, kind: 'sequence_gap', message: `record ${expectedSeq} is missing (next is ${seq})` });
         } else if (r.prev_hash !== prevHash) {
           fail({ seq, kind: 'broken_link', message: `record ${seq} does not follow record ${seq - 1}` });
-        } else if (recordHash(r) !== r.hash) {
+        } else if (canonicalHash(canonical) !== r.hash) {
           fail({ seq, kind: 'hash_mismatch', message: `record ${seq} was altered` });
+        } else if (!keyed && (r.mac !== null || term !== null || Number(r.sealed) !== 0)) {
+          fail({ seq, kind: 'mac_boundary', message: `record ${seq} carries a MAC but precedes the MAC start (${macFrom})` });
+        } else if (keyed && (r.mac === null || term === null)) {
+          fail({ seq, kind: 'mac_missing', message: `record ${seq} has no MAC` });
+        } else if (Number(r.sealed) !== 0 && ((r.actor_kind !== 'anonymous' && r.actor_kind !== 'system') || r.actor_id !== null)) {
+          fail({ seq, kind: 'sealed_record', message: `record ${seq} is marked as written while sealed but names a signed-in actor` });
+        } else if (keyed && seq === macFrom && macFrom > 1 && (r.action !== MAC_START_ACTION || !isStartMarker(r.details, macFrom))) {
+          fail({ seq, kind: 'mac_boundary', message: `record ${seq} should be the marker where MACs start` });
+        } else if (keyed && (term as number) < prevTerm) {
+          fail({ seq, kind: 'mac_mismatch', message: `record ${seq} is MACed under an older key term than record ${seq - 1}` });
+        } else if (keyed && opts.macKey && !macOk(opts.macKey(term as number), prevMac, canonical, r.mac as string)) {
+          fail({ seq, kind: 'mac_mismatch', message: `record ${seq} was not written by Coffer (its MAC does not match)` });
         } else {
           const cp = cpBySeq.get(seq);
-          if (cp && cp.hash !== r.hash) {
+          if (cp && (cp.hash !== r.hash || (cp.mac_from !== null && (cp.mac !== r.mac || Number(cp.mac_from) !== macFrom)))) {
             fail({ seq, kind: 'checkpoint_mismatch', message: `record ${seq} differs from its signed checkpoint` });
           }
         }
+        if (keyed && term !== null) prevTerm = term;
       }
       prevHash = r.hash;
+      if (seq >= macFrom) prevMac = r.mac ?? GENESIS_MAC;
+      lastMac = r.mac;
+      lastTerm = r.mac_term === null ? null : Number(r.mac_term);
       expectedSeq = seq + 1;
       after = seq;
     }
@@ -66,17 +125,44 @@ export async function verifyAuditChain(db: Executor, opts: { publicKeyPem?: stri
   if (firstBad === null && lastCp && Number(lastCp.seq) > lastSeq) {
     fail({ seq: lastSeq + 1, kind: 'sequence_gap', message: `records after ${lastSeq} up to checkpoint ${lastCp.seq} are missing` });
   }
-  const head = await db.selectFrom('audit_head').selectAll().where('id', '=', 1).executeTakeFirst();
-  if (firstBad === null && head && (Number(head.seq) !== lastSeq || (lastSeq > 0 && head.hash !== prevHash))) {
-    fail({ seq: Math.min(Number(head.seq), lastSeq) + 1, kind: 'sequence_gap', message: 'the chain head does not match the last record' });
+  if (firstBad === null) {
+    const headSeq = head ? Number(head.seq) : 0;
+    const headMatches =
+      head === undefined
+        ? lastSeq === 0
+        : headSeq === lastSeq &&
+          (lastSeq === 0 ||
+            (head.hash === prevHash &&
+              (head.mac ?? null) === lastMac &&
+              (head.mac_term === null ? null : Number(head.mac_term)) === lastTerm));
+    if (!headMatches) {
+      fail({ seq: Math.min(headSeq, lastSeq) + 1, kind: 'head_mismatch', message: 'the chain head does not match the last record' });
+    }
   }
+  if (cpProblem && (firstBad === null || (firstBad as VerifyProblem).seq > cpProblem.seq)) firstBad = cpProblem;
+  const sealed = await db
+    .selectFrom('audit_sealed')
+    .select((eb) => eb.fn.countAll().as('n'))
+    .executeTakeFirst();
   return {
     ok: firstBad === null,
     records,
     lastSeq,
     lastHash: prevHash,
+    lastMac,
+    macFrom,
+    macsChecked: opts.macKey !== undefined,
     checkpoints: checkpoints.length,
     lastCheckpointSeq: lastCp ? Number(lastCp.seq) : null,
+    sealedPending: Number(sealed?.n ?? 0),
     firstBad,
   };
+}
+
+function canonicalHash(canonical: string): string {
+  return createHash('sha256').update(canonical).digest('hex');
+}
+
+function macOk(key: KeyObject | undefined, prevMac: string, canonical: string, mac: string): boolean {
+  return key !== undefined && sameHex(recordMac(key, prevMac, canonical), mac);
 }

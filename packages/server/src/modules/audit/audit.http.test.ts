@@ -488,13 +488,24 @@ for (const dialect of dialects) {
         .slice(0, 16);
       assert.ok(r.body.checkpoints.length >= 1);
       for (const cp of r.body.checkpoints) {
-        const message = Buffer.from(JSON.stringify(['coffer-audit-checkpoint/v1', cp.seq, cp.hash, Date.parse(cp.time)]));
+        // v2 (a store with MACs): the record's MAC and the MAC start are signed too
+        assert.equal(cp.macFrom, 1);
+        assert.match(cp.mac, /^[0-9a-f]{64}$/);
+        const message = Buffer.from(
+          JSON.stringify(['coffer-audit-checkpoint/v2', cp.seq, cp.hash, cp.mac, cp.macFrom, Date.parse(cp.time)]),
+        );
         assert.equal(edVerify(null, message, key, Buffer.from(cp.signature, 'base64')), true, `checkpoint ${cp.seq} verifies`);
-        const tampered = Buffer.from(JSON.stringify(['coffer-audit-checkpoint/v1', cp.seq + 1, cp.hash, Date.parse(cp.time)]));
-        assert.equal(edVerify(null, tampered, key, Buffer.from(cp.signature, 'base64')), false);
+        for (const forged of [
+          ['coffer-audit-checkpoint/v2', cp.seq + 1, cp.hash, cp.mac, cp.macFrom, Date.parse(cp.time)],
+          ['coffer-audit-checkpoint/v2', cp.seq, cp.hash, cp.mac, cp.macFrom + 1, Date.parse(cp.time)],
+          ['coffer-audit-checkpoint/v1', cp.seq, cp.hash, Date.parse(cp.time)],
+        ]) {
+          assert.equal(edVerify(null, Buffer.from(JSON.stringify(forged)), key, Buffer.from(cp.signature, 'base64')), false);
+        }
         assert.equal(cp.keyId, keyId);
-        const row = await h.database.db.selectFrom('audit_log').select('hash').where('seq', '=', cp.seq).executeTakeFirstOrThrow();
+        const row = await h.database.db.selectFrom('audit_log').select(['hash', 'mac']).where('seq', '=', cp.seq).executeTakeFirstOrThrow();
         assert.equal(row.hash, cp.hash, 'the checkpoint signs the record hash at its seq');
+        assert.equal(row.mac, cp.mac, 'and its MAC');
       }
       const last = r.body.checkpoints.at(-1);
       assert.ok(last.seq >= (await maxSeq(h)) - 2, 'the newest checkpoint covers the head at the time of the request');

@@ -3,6 +3,8 @@ import type { Db, Executor } from '../../db/database.ts';
 import type { AuditLogTable } from '../../db/schema.ts';
 import { AppError } from '../../lib/app-error.ts';
 import { authorize, type RequestContext } from '../auth/actor.ts';
+import type { SealManager } from '../sys/seal.ts';
+import { AUDIT_MAC_LABEL } from './audit-chain.ts';
 import type { AuditLog, createAudited } from './audit-log.ts';
 import { verifyAuditChain } from './audit-verify.ts';
 
@@ -35,11 +37,19 @@ export function presentAudit(r: AuditLogTable) {
     details: r.details ? (JSON.parse(r.details) as Record<string, unknown>) : null,
     prevHash: r.prev_hash,
     hash: r.hash,
+    mac: r.mac,
+    macTerm: r.mac_term === null ? null : Number(r.mac_term),
+    sealed: Number(r.sealed) === 1,
   };
 }
 
 /** Reading the trail (Administrators and Password Auditors). Reading it is itself audited. */
-export function createAuditService(deps: { db: Db; audit: AuditLog; audited: ReturnType<typeof createAudited> }) {
+export function createAuditService(deps: {
+  db: Db;
+  audit: AuditLog;
+  audited: ReturnType<typeof createAudited>;
+  seal: Pick<SealManager, 'keys' | 'reloadKeyring'>;
+}) {
   const { db, audited } = deps;
 
   function query(exec: Executor, f: AuditFilter, limit: number) {
@@ -93,7 +103,24 @@ export function createAuditService(deps: { db: Db; audit: AuditLog; audited: Ret
   async function verify(ctx: RequestContext) {
     return audited(ctx, { action: 'audit.verify', objectType: 'audit' }, async (trx) => {
       authorize(ctx.actor, 'audit.read');
-      return verifyAuditChain(trx);
+      const run = async () => {
+        const keyring = deps.seal.keys?.keyring;
+        if (!keyring) throw new AppError('sys.sealed', 'Coffer is sealed.');
+        let unknownTerm = false;
+        const result = await verifyAuditChain(trx, {
+          macKey: (term) => {
+            const key = keyring.derive(term, AUDIT_MAC_LABEL);
+            unknownTerm ||= key === undefined;
+            return key;
+          },
+        });
+        return { result, unknownTerm };
+      };
+      const first = await run();
+      if (!first.unknownTerm) return first.result;
+      // a term another node added since this node loaded the keyring: load it and check again
+      await deps.seal.reloadKeyring(trx);
+      return (await run()).result;
     });
   }
 
@@ -108,6 +135,8 @@ export function createAuditService(deps: { db: Db; audit: AuditLog; audited: Ret
         time: new Date(Number(c.time)).toISOString(),
         signature: c.signature,
         keyId: c.key_id,
+        mac: c.mac,
+        macFrom: c.mac_from === null ? null : Number(c.mac_from),
       })),
     };
   }

@@ -5,6 +5,7 @@ import { adminToken, call, createUser, type Harness, login, startHarness } from 
 import { type App, buildApp } from '../../app.ts';
 import { base32Decode, hotp, totpStep } from '../../crypto/totp.ts';
 import { type Database, openDatabase } from '../../db/database.ts';
+import { AUDIT_MAC_LABEL } from '../audit/audit-chain.ts';
 import { verifyAuditChain } from '../audit/audit-verify.ts';
 
 describe('two nodes on one PostgreSQL', () => {
@@ -58,8 +59,13 @@ describe('two nodes on one PostgreSQL', () => {
     const tA = await adminToken(a);
     const tB = await adminToken(b);
     await Promise.all(Array.from({ length: 40 }, (_, i) => call(i % 2 ? a : b, 'GET', '/api/v1/auth/whoami', { token: i % 2 ? tA : tB })));
-    const r = await verifyAuditChain(a.database.db);
+    // both nodes MAC with the keyring; after the rotations above (terms 2 and 3 added on A), node B
+    // follows the newest term it finds in the head, so terms never go backwards in the chain
+    const r = await verifyAuditChain(a.database.db, { macKey: (t) => b.services.seal.keys?.keyring.derive(t, AUDIT_MAC_LABEL) });
     assert.equal(r.ok, true, JSON.stringify(r.firstBad));
+    assert.equal(r.macsChecked, true);
     assert.ok(r.records >= 40);
+    const last = await a.database.db.selectFrom('audit_log').select('mac_term').orderBy('seq', 'desc').limit(40).execute();
+    assert.deepEqual([...new Set(last.map((x) => x.mac_term))], [3], 'the writes of both nodes after the rotation use term 3');
   });
 });
