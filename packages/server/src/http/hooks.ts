@@ -6,6 +6,7 @@ import { normalizeIp } from '../lib/cidr.ts';
 import { poolBytes } from '../lib/random-pool.ts';
 import type { AuditLog } from '../modules/audit/audit-log.ts';
 import { outcomeOf } from '../modules/audit/audit-log.ts';
+import { appendFailureRecords } from '../modules/audit/integrity.ts';
 import { anonymousActor, type RequestContext } from '../modules/auth/actor.ts';
 import type { AuthService } from '../modules/auth/auth.service.ts';
 import type { SealManager } from '../modules/sys/seal.ts';
@@ -116,7 +117,7 @@ export function registerHooks(
     const cfg = req.routeOptions?.config ?? {};
     if (ctx && !ctx.audited && cfg.action && cfg.audit !== false) {
       try {
-        await deps.audit.appendDurable(deps.db, ctx, { action: cfg.action as string, outcome: outcomeOf(appErr), reason: appErr.code });
+        await appendFailureRecords(deps, ctx, { action: cfg.action as string, outcome: outcomeOf(appErr), reason: appErr.code }, appErr);
       } catch (auditErr) {
         req.log.error({ err: auditErr }, 'audit write failed');
         final = new AppError('audit.unavailable', 'The audit trail could not be written; nothing was done.');
