@@ -1,4 +1,5 @@
 import type { ErrorEnvelope } from '@coffer/contracts/errors';
+import { textPatternMessage } from '@coffer/contracts/text';
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Db } from '../db/database.ts';
 import { AppError, isAppError } from '../lib/app-error.ts';
@@ -160,7 +161,8 @@ export function toAppError(err: unknown): AppError {
     return new AppError('validation.failed', 'The request is invalid.', {
       details: e.validation.slice(0, 20).map((v) => ({
         path: `${(e as { validationContext?: string }).validationContext ?? 'body'}${v.instancePath ?? ''}${v.params && 'additionalProperty' in v.params ? `/${String(v.params.additionalProperty)}` : ''}`,
-        message: v.message ?? 'invalid',
+        // the text rules in words rather than the regular expression
+        message: textPatternMessage(v.params?.pattern) ?? v.message ?? 'invalid',
       })),
     });
   }

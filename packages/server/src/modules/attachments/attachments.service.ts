@@ -1,4 +1,5 @@
 import type { Attachment } from '@coffer/contracts/attachments';
+import { isCleanName } from '@coffer/contracts/text';
 import { envelopeTerm } from '../../crypto/keyring.ts';
 import type { Db, Executor, Trx } from '../../db/database.ts';
 import type { AttachmentTable, SecretTable } from '../../db/schema.ts';
@@ -31,11 +32,10 @@ const iso = (ms: number) => new Date(Number(ms)).toISOString();
 /** The name rules of the contract, checked again here: names also arrive in a header. */
 export function checkName(raw: string): string {
   const name = raw.normalize('NFC').trim();
-  // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what is refused
-  const bad = name.length === 0 || name.length > 255 || /[\u0000-\u001f\u007f/\\]/.test(name) || name === '.' || name === '..';
+  const bad = name.length === 0 || name.length > 255 || !isCleanName(name) || /[/\\]/.test(name) || name === '.' || name === '..';
   if (bad) {
     throw new AppError('validation.failed', 'Invalid file name.', {
-      details: [{ path: '/name', message: 'must be 1-255 characters without control characters, / or \\' }],
+      details: [{ path: '/name', message: 'must be 1-255 characters without control characters, bidirectional overrides, / or \\' }],
     });
   }
   return name;
