@@ -1,6 +1,6 @@
 import { type Static, Type } from 'typebox';
 import { Id, Timestamp } from './common.ts';
-import { Name, TRIMMED_NAME_PATTERN, Text } from './text.ts';
+import { Name, Text, TRIMMED_NAME_PATTERN } from './text.ts';
 
 export const Role = Type.Union(
   [Type.Literal('administrator'), Type.Literal('password_administrator'), Type.Literal('password_auditor'), Type.Literal('password_user')],

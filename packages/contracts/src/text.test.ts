@@ -7,7 +7,7 @@ import { Ajv } from 'ajv';
 import fc from 'fast-check';
 import { Value } from 'typebox/value';
 import { Username } from './identities.ts';
-import { isCleanName, isCleanText, Name, NAME_PATTERN, Segment, TEXT_PATTERN, Text, textPatternMessage } from './text.ts';
+import { isCleanName, isCleanText, NAME_PATTERN, Name, Segment, TEXT_PATTERN, Text, textPatternMessage } from './text.ts';
 
 /** Refused in every kind of text: the code points the module comment lists. */
 function hostile(cp: number): boolean {
