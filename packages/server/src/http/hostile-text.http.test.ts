@@ -10,7 +10,7 @@ import { adminToken, call, createUser, dialects, type Harness, startHarness } fr
 
 const ESC = 'a\u001b[2Jb';
 const CSI = 'a\u009b31mb';
-const RLO = 'a\u202etxt.exe';
+const RLO = 'a\u202eexe';
 const HOSTILE = [ESC, CSI, RLO];
 const MULTILINE = 'first line\n\tsecond line';
 
@@ -164,7 +164,27 @@ const cases: Case[] = [
     path: 'body/username',
     kind: 'name',
   },
-  ...(['firstName', 'lastName', 'department', 'location', 'mobile'] as const).flatMap((f): Case[] => [
+  {
+    op: 'update template',
+    method: 'PATCH',
+    url: () => `/api/v1/templates/${T}`,
+    body: (v) => ({ fields: [{ name: v, slug: 'f', type: 'text' }] }),
+    path: 'body/fields/0/name',
+    kind: 'name',
+  },
+  ...(
+    [
+      'firstName',
+      'lastName',
+      'department',
+      'location',
+      'landlineCountryCode',
+      'landline',
+      'landlineExt',
+      'mobileCountryCode',
+      'mobile',
+    ] as const
+  ).flatMap((f): Case[] => [
     {
       op: 'create user',
       method: 'POST',
@@ -239,6 +259,22 @@ const cases: Case[] = [
     url: () => '/api/v1/metadata',
     body: (v) => ({ nodeId: V, section: v, name: 'n' }),
     path: 'body/section',
+    kind: 'name',
+  },
+  {
+    op: 'delete metadata',
+    method: 'DELETE',
+    url: () => '/api/v1/metadata',
+    body: (v) => ({ nodeId: V, section: 's', name: v }),
+    path: 'body/name',
+    kind: 'name',
+  },
+  {
+    op: 'update webhook',
+    method: 'PATCH',
+    url: () => `/api/v1/webhooks/${W}`,
+    body: (v) => ({ url: `https://example.com/${v}` }),
+    path: 'body/url',
     kind: 'name',
   },
   {

@@ -271,13 +271,23 @@ export function createSealManager(deps: { db: Db; clock: Clock; keyFile: string 
    */
   async function decrypt(exec: Executor, binding: Binding, envelope: string): Promise<Buffer> {
     const k = requireKeys();
+    const damaged = (e: unknown) => {
+      if (!(e instanceof DecryptError)) return e;
+      requireKeys();
+      return integrityError(binding);
+    };
+    let term: number;
     try {
-      if (!k.keyring.terms.includes(envelopeTerm(envelope))) await reloadKeyring(exec);
+      term = envelopeTerm(envelope);
+    } catch (e) {
+      throw damaged(e);
+    }
+    // outside the try: a failure while reloading the keyring is not this value's fault
+    if (!k.keyring.terms.includes(term)) await reloadKeyring(exec);
+    try {
       return requireKeys().keyring.decrypt(binding, envelope);
     } catch (e) {
-      if (!(e instanceof DecryptError)) throw e;
-      requireKeys();
-      throw integrityError(binding);
+      throw damaged(e);
     }
   }
 
