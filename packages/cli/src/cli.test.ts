@@ -392,6 +392,37 @@ describe('coffer CLI', { concurrency: true }, () => {
         const noWait = await cli(['rotate-key', '--url', url, '--no-wait', '--json'], { env: { COFFER_TOKEN: token } });
         expectCode(noWait, 0);
         assert.equal(json(noWait).activeTerm, 4);
+
+        // a value altered in the database: the re-encryption leaves it and goes on; the command says so (exit 1)
+        const post = async (p: string, body: unknown) => {
+          const r = await fetch(`${url}${p}`, {
+            method: 'POST',
+            headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
+            body: JSON.stringify(body),
+          });
+          assert.equal(r.status, 201);
+          return ((await r.json()) as { id: string }).id;
+        };
+        const vaultId = await post('/api/v1/vaults', { name: 'Rotated' });
+        const secretId = await post('/api/v1/secrets', { vaultId, template: 'web-login', name: 'w', fields: { password: 'pw' } });
+        const row = await h.database.db
+          .selectFrom('secret_values')
+          .select('value_enc')
+          .where('secret_id', '=', secretId)
+          .executeTakeFirstOrThrow();
+        const [, term, body] = row.value_enc.split('.') as [string, string, string];
+        const bytes = Buffer.from(body, 'base64url');
+        bytes[20] = (bytes[20] as number) ^ 1;
+        await h.database.db
+          .updateTable('secret_values')
+          .set({ value_enc: `c1.${term}.${bytes.toString('base64url')}` })
+          .where('secret_id', '=', secretId)
+          .execute();
+        const damaged = await cli(['rotate-key', '--url', url, '--json'], { env: { COFFER_TOKEN: token } });
+        expectCode(damaged, 1);
+        assert.equal(json(damaged).reencryption.status, 'done');
+        assert.equal(json(damaged).reencryption.failed, 1);
+        assert.match(damaged.stderr, /^error: 1 stored value failed the integrity check and stayed on the old term .*integrity\.failure/);
         assert.ok(!h.logs().includes(token), 'the token reached the server log');
       });
 

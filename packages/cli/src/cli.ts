@@ -1,4 +1,5 @@
 import type { ParseArgsConfig } from 'node:util';
+import { safeJson, safeText } from './terminal.ts';
 
 /** Exit codes: 0 done, 1 error, 2 bad usage, 3 audit tampering found, 9 audit MACs not checked. */
 export const EXIT = { ok: 0, error: 1, usage: 2, tampered: 3, unverified: 9 } as const;
@@ -69,11 +70,22 @@ export function intFlag(values: Values, name: string, min: number, max: number):
   return Number(v);
 }
 
+/** A line (or lines) on stdout; control characters from anywhere are escaped (terminal.ts). */
 export const out = (text: string): void => {
-  process.stdout.write(text.endsWith('\n') ? text : `${text}\n`);
+  const safe = safeText(text);
+  process.stdout.write(safe.endsWith('\n') ? safe : `${safe}\n`);
 };
 
-export const outJson = (value: unknown): void => out(JSON.stringify(value, null, 2));
+/** JSON on stdout, with the characters terminals act on written as \u escapes (terminal.ts). */
+export const outJson = (value: unknown): void => {
+  process.stdout.write(`${safeJson(value)}\n`);
+};
+
+/** A line on stderr, escaped like `out`. */
+export const err = (text: string): void => {
+  const safe = safeText(text);
+  process.stderr.write(safe.endsWith('\n') ? safe : `${safe}\n`);
+};
 
 export const env = (name: string): string | undefined => {
   const v = process.env[name];

@@ -20,6 +20,8 @@ export interface KeyringStatus {
     processed: number;
     total: number;
     percent: number;
+    /** Values that failed their integrity check (absent from servers before it was reported). */
+    failed?: number;
   };
 }
 

@@ -32,6 +32,7 @@ import { trashGroup } from './commands/trash.ts';
 import { unsealCommand } from './commands/unseal.ts';
 import { usersGroup } from './commands/users.ts';
 import { mkdirCommand, vaultCreateCommand, vaultLsCommand } from './commands/vault.ts';
+import { safeLine } from './terminal.ts';
 import { CLI_VERSION } from './version.ts';
 
 const adminCommands: Command[] = [initCommand, migrateCommand, sealStatusCommand, unsealCommand, auditVerifyCommand, rotateKeyCommand];
@@ -186,11 +187,12 @@ function exit(code: number): void {
 
 main(process.argv.slice(2)).then(exit, (e: unknown) => {
   if (e instanceof UsageError) {
-    process.stderr.write(`coffer: ${e.message}\n\n${e.usage ?? globalUsage}\n`);
+    process.stderr.write(`coffer: ${safeLine(e.message)}\n\n${e.usage ?? globalUsage}\n`);
     exit(EXIT.usage);
     return;
   }
-  process.stderr.write(`error: ${formatError(e)}\n`);
+  // messages carry the server's words and names from the store: one line, nothing a terminal obeys
+  process.stderr.write(`error: ${safeLine(formatError(e))}\n`);
   if (process.env.COFFER_DEBUG && e instanceof Error && e.stack) process.stderr.write(`${e.stack}\n`);
   exit(e instanceof CliError ? e.exitCode : EXIT.error);
 });

@@ -1,6 +1,8 @@
 // Progress on stderr for long operations: a bar when the amount of work is known, a spinner when
 // it is not. Drawn only when stderr is a terminal, so pipes, files and --json consumers never see it.
 
+import { safeLine } from './terminal.ts';
+
 const FRAMES = ['⠋', '⠙', '⠹', '⠸', '⠼', '⠴', '⠦', '⠧', '⠇', '⠏'];
 const WIDTH = 24;
 
@@ -45,7 +47,7 @@ export function startProgress(opts: { stream?: ProgressStream; bytes?: boolean; 
   let stopped = false;
   const draw = () => {
     if (stopped || !state.label) return;
-    let line = progressLine(frame++, state.label, state.done, state.total, opts.bytes);
+    let line = progressLine(frame++, safeLine(state.label), state.done, state.total, opts.bytes);
     const cols = stream.columns ?? 80;
     if (line.length > cols - 1) line = line.slice(0, cols - 1);
     stream.write(`\r\x1b[2K${line}`);

@@ -1,6 +1,7 @@
 // How the access-workflow commands show things: request states in PMP's words, times, tables.
 import type { AccessRequest, RequestState } from '@coffer/sdk/client';
 import { UsageError } from './cli.ts';
+import { safeLine } from './terminal.ts';
 
 /** PMP's words for the states of an access request. */
 export const STATE_WORDS: Record<RequestState, string> = {
@@ -36,8 +37,9 @@ export function when(iso: string): string {
   return Number.isNaN(d.getTime()) ? iso : `${d.toISOString().slice(0, 16).replace('T', ' ')} UTC`;
 }
 
-/** Left-aligned columns under a header; the last column is not padded. */
-export function table(header: string[], rows: string[][]): string {
+/** Left-aligned columns under a header; the last column is not padded. Each cell is one line (terminal.ts). */
+export function table(header: string[], cells: string[][]): string {
+  const rows = cells.map((r) => r.map(safeLine));
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
   const line = (cells: string[]) =>
     cells

@@ -1,11 +1,12 @@
 import { type Static, Type } from 'typebox';
 import { Id, Timestamp } from './common.ts';
+import { Segment, Text } from './text.ts';
 
 /**
  * A file name: 1-255 characters, no control characters, no path separators, not `.` or `..`.
  * The server checks the same rules again (names also arrive in the `x-filename` header).
  */
-export const AttachmentName = Type.String({ minLength: 1, maxLength: 255, pattern: '^[^\\u0000-\\u001f\\u007f/\\\\]+$' });
+export const AttachmentName = Segment(255, { minLength: 1 });
 
 /** A media type such as `application/pdf` (parameters are not kept). */
 export const MediaType = Type.String({
@@ -43,13 +44,10 @@ export const UploadHeaders = Type.Object({
   'x-content-type': Type.Optional(MediaType),
 });
 
-export const DownloadQuery = Type.Object(
-  { reason: Type.Optional(Type.String({ minLength: 1, maxLength: 500 })) },
-  { additionalProperties: false },
-);
+export const DownloadQuery = Type.Object({ reason: Type.Optional(Text(500, { minLength: 1 })) }, { additionalProperties: false });
 
 export const DownloadHeaders = Type.Object({
-  'x-reveal-reason': Type.Optional(Type.String({ minLength: 1, maxLength: 500, description: 'The reason, when the policy asks for one' })),
+  'x-reveal-reason': Type.Optional(Text(500, { minLength: 1, description: 'The reason, when the policy asks for one' })),
 });
 
 export const AttachmentParams = Type.Object({ id: Id, attachmentId: Id }, { additionalProperties: false });

@@ -1,6 +1,7 @@
 import { type Static, Type } from 'typebox';
 import { Id, Str, Timestamp } from './common.ts';
 import { Role } from './identities.ts';
+import { Name } from './text.ts';
 
 export const Login = Type.Object(
   {
@@ -47,7 +48,7 @@ export const Scope = Type.Union(
 
 export const CreateApiKey = Type.Object(
   {
-    name: Type.String({ minLength: 1, maxLength: 100 }),
+    name: Name(100, { minLength: 1 }),
     allowedCidrs: Type.Array(Type.String({ minLength: 2, maxLength: 64 }), {
       minItems: 1,
       maxItems: 50,

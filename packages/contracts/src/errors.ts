@@ -28,6 +28,7 @@ export const errorCodes = [
   'sys.unseal_failed',
   'audit.unavailable',
   'webhook.target_refused',
+  'integrity.failed',
   'internal',
 ] as const;
 

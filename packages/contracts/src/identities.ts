@@ -1,5 +1,6 @@
 import { type Static, Type } from 'typebox';
-import { Id, Str, Timestamp } from './common.ts';
+import { Id, Timestamp } from './common.ts';
+import { Name, Text, TRIMMED_NAME_PATTERN } from './text.ts';
 
 export const Role = Type.Union(
   [Type.Literal('administrator'), Type.Literal('password_administrator'), Type.Literal('password_auditor'), Type.Literal('password_user')],
@@ -7,20 +8,20 @@ export const Role = Type.Union(
 );
 export type Role = Static<typeof Role>;
 
-export const Username = Type.String({ minLength: 1, maxLength: 100, pattern: '^[^\\s\\x00-\\x1f](.*[^\\s\\x00-\\x1f])?$' });
+export const Username = Type.String({ minLength: 1, maxLength: 100, pattern: TRIMMED_NAME_PATTERN });
 export const NewPassword = Type.String({ minLength: 12, maxLength: 256, description: 'At least 12 characters' });
 
 const profileFields = {
-  firstName: Str(100),
-  lastName: Str(100),
+  firstName: Name(100),
+  lastName: Name(100),
   email: Type.Union([Type.Literal(''), Type.String({ format: 'email', maxLength: 254 })]),
-  department: Str(100),
-  location: Str(200),
-  landlineCountryCode: Str(8),
-  landline: Str(40),
-  landlineExt: Str(10),
-  mobileCountryCode: Str(8),
-  mobile: Str(40),
+  department: Name(100),
+  location: Name(200),
+  landlineCountryCode: Name(8),
+  landline: Name(40),
+  landlineExt: Name(10),
+  mobileCountryCode: Name(8),
+  mobile: Name(40),
 };
 
 /** Sign-in state of an account, for administrators (users.read) and the user themselves. */
@@ -98,11 +99,11 @@ export const Group = Type.Object(
 );
 export type Group = Static<typeof Group>;
 export const CreateGroup = Type.Object(
-  { name: Type.String({ minLength: 1, maxLength: 100 }), description: Type.Optional(Str(1000)) },
+  { name: Name(100, { minLength: 1 }), description: Type.Optional(Text(1000)) },
   { additionalProperties: false },
 );
 export const UpdateGroup = Type.Object(
-  { name: Type.Optional(Type.String({ minLength: 1, maxLength: 100 })), description: Type.Optional(Str(1000)) },
+  { name: Type.Optional(Name(100, { minLength: 1 })), description: Type.Optional(Text(1000)) },
   { additionalProperties: false, minProperties: 1 },
 );
 export const GroupMemberParams = Type.Object({ id: Id, userId: Id }, { additionalProperties: false });

@@ -1,5 +1,6 @@
 import { type Static, Type } from 'typebox';
 import { Id, Timestamp } from './common.ts';
+import { Name, TEXT_PATTERN } from './text.ts';
 
 /** The type of a metadata field: how its value is checked and returned. */
 export const MetadataType = Type.Union([
@@ -11,14 +12,19 @@ export const MetadataType = Type.Union([
 ]);
 export type MetadataType = 'string' | 'number' | 'boolean' | 'date' | 'user';
 
-const Label = Type.String({ minLength: 1, maxLength: 100, pattern: '^[^\\u0000-\\u001f\\u007f]+$' });
+const Label = Name(100, { minLength: 1 });
 
 /**
  * A value: a string for `string`, `date` (YYYY-MM-DD) and `user` (a user id), a number for
  * `number`, a boolean for `boolean`. One schema with a list of types rather than a union: the
  * validator's type coercion would turn 5 into "5" in a union's string branch.
  */
-export const MetadataValue = Type.Unsafe<string | number | boolean>({ type: ['string', 'number', 'boolean'], maxLength: 2000 });
+export const MetadataValue = Type.Unsafe<string | number | boolean>({
+  type: ['string', 'number', 'boolean'],
+  maxLength: 2000,
+  // applies to strings only: a string value is display text (multi-line allowed), never a secret
+  pattern: TEXT_PATTERN,
+});
 
 /** A metadata field of a vault, folder or secret. Metadata is stored and returned in clear: never put a secret in it. */
 export const MetadataField = Type.Object(

@@ -1,5 +1,6 @@
 import { type Static, Type } from 'typebox';
-import { Cursor, Id, Str, Timestamp } from './common.ts';
+import { Cursor, Id, Timestamp } from './common.ts';
+import { Name, Text } from './text.ts';
 import { Level } from './vaults.ts';
 
 export const FieldType = Type.Union([
@@ -59,7 +60,7 @@ export const Template = Type.Object(
 );
 const TemplateFieldInput = Type.Object(
   {
-    name: Type.String({ minLength: 1, maxLength: 100 }),
+    name: Name(100, { minLength: 1 }),
     slug: Type.String({ minLength: 1, maxLength: 60, pattern: '^[a-z][a-z0-9-]*$' }),
     type: FieldType,
     required: Type.Optional(Type.Boolean()),
@@ -69,7 +70,7 @@ const TemplateFieldInput = Type.Object(
 );
 export const CreateTemplate = Type.Object(
   {
-    name: Type.String({ minLength: 1, maxLength: 100 }),
+    name: Name(100, { minLength: 1 }),
     slug: Type.String({ minLength: 1, maxLength: 60, pattern: '^[a-z][a-z0-9-]*$' }),
     fields: Type.Array(TemplateFieldInput, { minItems: 1, maxItems: 50 }),
   },
@@ -77,20 +78,20 @@ export const CreateTemplate = Type.Object(
 );
 export const UpdateTemplate = Type.Object(
   {
-    name: Type.Optional(Type.String({ minLength: 1, maxLength: 100 })),
+    name: Type.Optional(Name(100, { minLength: 1 })),
     fields: Type.Optional(Type.Array(TemplateFieldInput, { minItems: 1, maxItems: 50 })),
   },
   { additionalProperties: false, minProperties: 1 },
 );
 
 export const Color = Type.String({ maxLength: 20, pattern: '^[a-z0-9#-]*$' });
-export const Tag = Type.String({ minLength: 1, maxLength: 60 });
+export const Tag = Name(60, { minLength: 1 });
 export const FieldValues = Type.Record(Type.String({ pattern: '^[a-z][a-z0-9-]{0,59}$' }), Type.String({ maxLength: 65536 }), {
   description: 'Values by field slug',
 });
 
 export const CustomField = Type.Object(
-  { name: Type.String({ minLength: 1, maxLength: 100 }), type: FieldType, value: Type.String({ maxLength: 65536 }) },
+  { name: Name(100, { minLength: 1 }), type: FieldType, value: Type.String({ maxLength: 65536 }) },
   { additionalProperties: false },
 );
 
@@ -132,8 +133,8 @@ export const CreateSecret = Type.Object(
     vaultId: Id,
     folderId: Type.Optional(Type.Union([Id, Type.Null()])),
     template: Type.String({ minLength: 1, maxLength: 60, description: 'Template slug' }),
-    name: Type.String({ minLength: 1, maxLength: 300 }),
-    description: Type.Optional(Str(4000)),
+    name: Name(300, { minLength: 1 }),
+    description: Type.Optional(Text(4000)),
     tags: Type.Optional(Type.Array(Tag, { maxItems: 50 })),
     color: Type.Optional(Color),
     expiresAt: Type.Optional(Type.Union([Type.String({ format: 'date-time' }), Type.Null()])),
@@ -146,8 +147,8 @@ export type CreateSecret = Static<typeof CreateSecret>;
 
 export const UpdateSecret = Type.Object(
   {
-    name: Type.Optional(Type.String({ minLength: 1, maxLength: 300 })),
-    description: Type.Optional(Str(4000)),
+    name: Type.Optional(Name(300, { minLength: 1 })),
+    description: Type.Optional(Text(4000)),
     tags: Type.Optional(Type.Array(Tag, { maxItems: 50 })),
     color: Type.Optional(Color),
     expiresAt: Type.Optional(Type.Union([Type.String({ format: 'date-time' }), Type.Null()])),
@@ -162,7 +163,7 @@ export type UpdateSecret = Static<typeof UpdateSecret>;
 
 export const Reveal = Type.Object(
   {
-    reason: Type.Optional(Type.String({ minLength: 1, maxLength: 500 })),
+    reason: Type.Optional(Text(500, { minLength: 1 })),
     fields: Type.Optional(Type.Array(Type.String({ maxLength: 100 }), { maxItems: 50 })),
   },
   { additionalProperties: false },

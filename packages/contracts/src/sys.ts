@@ -36,6 +36,9 @@ export const KeyringStatus = Type.Object(
         processed: Type.Integer(),
         total: Type.Integer(),
         percent: Type.Number(),
+        failed: Type.Integer({
+          description: 'Values that failed their integrity check: left on their old term, each audited as integrity.failure',
+        }),
       },
       { additionalProperties: false },
     ),

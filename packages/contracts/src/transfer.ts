@@ -1,5 +1,6 @@
 import { type Static, Type } from 'typebox';
-import { Id, Str } from './common.ts';
+import { Id } from './common.ts';
+import { Text } from './text.ts';
 
 /** Largest import file (the text inside the JSON body); the import route takes bodies up to 50 MiB. */
 export const IMPORT_MAX_CHARS = 50 * 1024 * 1024;
@@ -100,7 +101,7 @@ export const ExportRequest = Type.Object(
     vaultId: Id,
     folderId: Type.Optional(Type.Union([Id, Type.Null()], { description: 'Export this folder and below (default: the whole vault)' })),
     passphrase: Type.String({ minLength: 12, maxLength: 1024, description: 'The file is encrypted with a key derived from it (Argon2id)' }),
-    reason: Type.Optional(Str(500, { description: 'Required when a policy asks a reason to reveal some of the secrets' })),
+    reason: Type.Optional(Text(500, { description: 'Required when a policy asks a reason to reveal some of the secrets' })),
   },
   { additionalProperties: false },
 );

@@ -1,6 +1,7 @@
 import { type Static, Type } from 'typebox';
-import { Id, Str, Timestamp } from './common.ts';
+import { Id, Timestamp } from './common.ts';
 import { PasswordPolicy } from './passwords.ts';
+import { Name, Segment, Text } from './text.ts';
 import { ApprovalPolicy, CheckoutPolicy, TimeWindow } from './workflow.ts';
 
 export const Level = Type.Union(
@@ -46,24 +47,19 @@ export const Vault = Type.Object(
   { additionalProperties: false, $id: 'Vault' },
 );
 export const CreateVault = Type.Object(
-  { name: Type.String({ minLength: 1, maxLength: 200 }), description: Type.Optional(Str(2000)), policy: Type.Optional(AccessPolicy) },
+  { name: Name(200, { minLength: 1 }), description: Type.Optional(Text(2000)), policy: Type.Optional(AccessPolicy) },
   { additionalProperties: false },
 );
 export const UpdateVault = Type.Object(
   {
-    name: Type.Optional(Type.String({ minLength: 1, maxLength: 200 })),
-    description: Type.Optional(Str(2000)),
+    name: Type.Optional(Name(200, { minLength: 1 })),
+    description: Type.Optional(Text(2000)),
     policy: Type.Optional(AccessPolicy),
   },
   { additionalProperties: false, minProperties: 1 },
 );
 
-export const FolderName = Type.String({
-  minLength: 1,
-  maxLength: 200,
-  pattern: '^[^/\\\\\\x00-\\x1f]+$',
-  description: 'No slashes or backslashes',
-});
+export const FolderName = Segment(200, { minLength: 1, description: 'No slashes or backslashes' });
 
 export const Folder = Type.Object(
   {

@@ -1,5 +1,6 @@
 import { type Static, Type } from 'typebox';
-import { Cursor, Id, Limit, Str, Timestamp } from './common.ts';
+import { Cursor, Id, Limit, Timestamp } from './common.ts';
+import { Name, Text } from './text.ts';
 
 /** Every event a webhook can receive. `ping` is sent only by the test endpoint. */
 export const webhookEventTypes = [
@@ -60,7 +61,7 @@ export const WebhookEvent = Type.Object(
 );
 export type WebhookEvent = Static<typeof WebhookEvent>;
 
-const Url = Type.String({ minLength: 8, maxLength: 2000, description: 'http:// or https:// URL of the receiver' });
+const Url = Name(2000, { minLength: 8, description: 'http:// or https:// URL of the receiver' });
 const Events = Type.Array(SubscribableEventType, { minItems: 1, maxItems: 8, uniqueItems: true });
 
 export const CreateWebhook = Type.Object(
@@ -68,7 +69,7 @@ export const CreateWebhook = Type.Object(
     url: Url,
     events: Events,
     enabled: Type.Optional(Type.Boolean({ default: true })),
-    description: Type.Optional(Str(500)),
+    description: Type.Optional(Text(500)),
   },
   { additionalProperties: false },
 );
@@ -79,7 +80,7 @@ export const UpdateWebhook = Type.Object(
     url: Type.Optional(Url),
     events: Type.Optional(Events),
     enabled: Type.Optional(Type.Boolean()),
-    description: Type.Optional(Str(500)),
+    description: Type.Optional(Text(500)),
   },
   { additionalProperties: false, minProperties: 1 },
 );

@@ -1,5 +1,6 @@
 import { type Static, Type } from 'typebox';
 import { Cursor, Id, Limit, Timestamp } from './common.ts';
+import { Text } from './text.ts';
 
 // Access workflows: approvals, exclusive checkout, time windows and rotation. The policy parts
 // below are fields of the vault/folder AccessPolicy (vaults.ts); like requireReason and
@@ -99,7 +100,7 @@ export const CreateAccessRequest = Type.Object(
   {
     secretId: Id,
     action: Type.Optional(RequestAction),
-    reason: Type.String({ minLength: 1, maxLength: 500 }),
+    reason: Text(500, { minLength: 1 }),
     startAt: Type.Optional(Type.String({ format: 'date-time', description: 'Wanted start (default now)' })),
     durationMinutes: Type.Integer({ minimum: 1, maximum: 10080, description: 'Wanted length; a checkout is also capped by the policy' }),
   },
@@ -108,7 +109,7 @@ export const CreateAccessRequest = Type.Object(
 export type CreateAccessRequest = Static<typeof CreateAccessRequest>;
 
 export const Decision = Type.Object(
-  { comment: Type.Optional(Type.String({ minLength: 1, maxLength: 500, description: 'Audited as the reason' })) },
+  { comment: Type.Optional(Text(500, { minLength: 1, description: 'Audited as the reason' })) },
   { additionalProperties: false },
 );
 export type Decision = Static<typeof Decision>;
@@ -167,7 +168,7 @@ export type AccessRequestQuery = Static<typeof AccessRequestQuery>;
 export const StartCheckout = Type.Object(
   {
     requestId: Type.Optional(Id),
-    reason: Type.Optional(Type.String({ minLength: 1, maxLength: 500 })),
+    reason: Type.Optional(Text(500, { minLength: 1 })),
     durationMinutes: Type.Optional(
       Type.Integer({
         minimum: 1,
@@ -180,10 +181,7 @@ export const StartCheckout = Type.Object(
 );
 export type StartCheckout = Static<typeof StartCheckout>;
 
-export const Checkin = Type.Object(
-  { reason: Type.Optional(Type.String({ minLength: 1, maxLength: 500 })) },
-  { additionalProperties: false },
-);
+export const Checkin = Type.Object({ reason: Type.Optional(Text(500, { minLength: 1 })) }, { additionalProperties: false });
 export type Checkin = Static<typeof Checkin>;
 
 export const Rotation = Type.Object(
@@ -232,14 +230,11 @@ export const CheckoutQuery = Type.Object(
 );
 export type CheckoutQuery = Static<typeof CheckoutQuery>;
 
-export const RotateSecret = Type.Object(
-  { reason: Type.Optional(Type.String({ minLength: 1, maxLength: 500 })) },
-  { additionalProperties: false },
-);
+export const RotateSecret = Type.Object({ reason: Type.Optional(Text(500, { minLength: 1 })) }, { additionalProperties: false });
 export const SetSecretPassword = Type.Object(
   {
     password: Type.String({ minLength: 1, maxLength: 4096 }),
-    reason: Type.Optional(Type.String({ minLength: 1, maxLength: 500 })),
+    reason: Type.Optional(Text(500, { minLength: 1 })),
   },
   { additionalProperties: false },
 );

@@ -12,12 +12,14 @@ import { ErrorEnvelope } from '@coffer/contracts/errors';
 import { createJobQueue } from './jobs/queue.ts';
 import { createReencryptJob } from './jobs/reencrypt.ts';
 import { type Clock, systemClock } from './lib/clock.ts';
+import { integrityRecordOf } from './lib/integrity-error.ts';
 import { createAccess } from './modules/access/access.service.ts';
 import { attachmentsRoutes } from './modules/attachments/attachments.routes.ts';
 import { createAttachmentsService } from './modules/attachments/attachments.service.ts';
 import { auditRoutes } from './modules/audit/audit.routes.ts';
 import { createAuditService } from './modules/audit/audit.service.ts';
 import { createAudited, createAuditLog } from './modules/audit/audit-log.ts';
+import { createIntegrityReporter } from './modules/audit/integrity.ts';
 import { createApiKeysService } from './modules/auth/api-keys.service.ts';
 import { authRoutes } from './modules/auth/auth.routes.ts';
 import { createAuthService } from './modules/auth/auth.service.ts';
@@ -134,7 +136,9 @@ export async function buildApp(deps: AppDeps) {
   const auth = createAuthService({ db, clock, hasher, seal, audit, audited, session: config.session, login: config.login });
   const apiKeys = createApiKeysService({ clock, seal, audited });
   const totp = createTotpService({ db, clock, seal, hasher, audited });
-  const reencrypt = createReencryptJob({ db, clock, seal, owner: `node_${randomBytes(6).toString('hex')}` });
+  // integrity failures found by background work (no request to answer): audited as the system, logged
+  const integrity = createIntegrityReporter({ db, audit, clock, log: (fields, message) => app.log.error(fields, message) });
+  const reencrypt = createReencryptJob({ db, clock, seal, owner: `node_${randomBytes(6).toString('hex')}`, integrity });
   const onJobError = (e: unknown) => app.log.error({ err: e }, 'background job failed');
   // the job queue shared by every process on the database (jobs/queue.ts); idle while sealed
   const jobs = createJobQueue({
@@ -143,9 +147,13 @@ export async function buildApp(deps: AppDeps) {
     clock,
     owner: `node_${randomBytes(6).toString('hex')}`,
     ready: () => seal.keys !== undefined,
-    onError: (e, info) => app.log.error({ err: e, ...info }, 'queued job failed'),
+    onError: (e, info) => {
+      app.log.error({ err: e, ...info }, 'queued job failed');
+      // e.g. the sweep rotating a secret whose stored value was altered
+      if (integrityRecordOf(e)) void integrity(e, info.kind ?? 'job', info.jobId);
+    },
   });
-  const webhooks = createWebhooksService({ db, clock, seal, audited, jobs, config: config.webhooks ?? defaultWebhooksConfig });
+  const webhooks = createWebhooksService({ db, clock, seal, audited, jobs, config: config.webhooks ?? defaultWebhooksConfig, integrity });
   const sys = createSysService({ db, seal, audit, audited, reencrypt, onJobError });
   const auditService = createAuditService({ db, audit, audited, seal });
   const access = createAccess({ clock, dialect: database.dialect });

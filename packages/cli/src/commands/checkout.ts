@@ -1,7 +1,8 @@
 import { type AccessRequest, type Checkout, type CofferClient, isCofferError, type Secret } from '@coffer/sdk/client';
-import { CliError, type Command, flag, intFlag, out, outJson, str, UsageError } from '../cli.ts';
+import { CliError, type Command, err, flag, intFlag, out, outJson, str, UsageError } from '../cli.ts';
 import { about, asCliError, CLIENT_EXIT, clientCommand, EXIT_CODES_HELP, openSession } from '../client.ts';
 import { resolveSecret } from '../paths.ts';
+import { outValue } from '../terminal.ts';
 import { table, when } from '../workflow-view.ts';
 import { printValues, revealValues } from './get.ts';
 import { REQUEST_ID, text } from './request.ts';
@@ -172,8 +173,8 @@ export const checkoutCommand: Command = clientCommand({
     }
     if (json) outJson({ ...co, values: revealed.values });
     else {
-      process.stderr.write(`${summary}\n`);
-      if (field !== undefined) out(revealed.values[field] as string);
+      err(summary);
+      if (field !== undefined) outValue(revealed.values[field] as string);
       else printValues(secret.name, revealed.values);
     }
     return CLIENT_EXIT.ok;
@@ -275,8 +276,8 @@ export const rotateCommand: Command = clientCommand({
     if (value === undefined) throw new CliError(`${arg}: the rotated field ${rot.field} holds no value`, CLIENT_EXIT.notFound);
     if (flag(values, 'json')) outJson({ ...rot, value });
     else {
-      process.stderr.write(`${summary}\n`);
-      out(value);
+      err(summary);
+      outValue(value);
     }
     return CLIENT_EXIT.ok;
   },

@@ -5,6 +5,7 @@ import { CliError, type Command, flag, formatError, out, outJson, str, UsageErro
 import { CLIENT_EXIT, clientCommand, EXIT_CODES_HELP, openSession } from '../client.ts';
 import { resolveSecret } from '../paths.ts';
 import { formatBytes, startProgress } from '../progress.ts';
+import { outValue, safeLine } from '../terminal.ts';
 
 /** Largest file `coffer attach` reads (the server's own limit, COFFER_ATTACHMENT_MAX_BYTES, is usually far lower). */
 const ATTACH_READ_MAX = 1024 * 1024 * 1024;
@@ -41,7 +42,8 @@ Downloads the file NAME attached to a secret (PATH = VAULT/[FOLDER/...]SECRET, o
 a reveal: audited, with --reason when the policy asks for one. Written to FILE (default: NAME in
 the current directory), readable by you only (0600), and only once it is complete and verified:
 an interrupted or damaged download leaves no file. An existing file is not replaced without
---force. With -o - the content goes to stdout.
+--force. With -o - the content goes to stdout: exactly its bytes into a pipe or file; on a
+terminal as text with control characters shown as \\uXXXX (see coffer reveal --help).
 
 Options:
   -o, --output F  where to write it (- for stdout)
@@ -133,8 +135,16 @@ export const filesCommand: Command = clientCommand({
       return CLIENT_EXIT.ok;
     }
     if (items.length) {
-      const width = Math.max(...items.map((a) => a.name.length)) + 2;
-      out(items.map((a) => `${a.name.padEnd(width)}${formatBytes(a.size).padStart(10)}  ${a.contentType}  ${a.createdAt}`).join('\n'));
+      const names = items.map((a) => safeLine(a.name));
+      const width = Math.max(...names.map((n) => n.length)) + 2;
+      out(
+        items
+          .map(
+            (a, i) =>
+              `${(names[i] as string).padEnd(width)}${formatBytes(a.size).padStart(10)}  ${safeLine(a.contentType)}  ${a.createdAt}`,
+          )
+          .join('\n'),
+      );
     }
     return CLIENT_EXIT.ok;
   },
@@ -170,7 +180,8 @@ export const downloadCommand: Command = clientCommand({
       timeoutMs: 10 * 60_000,
     });
     if (toStdout) {
-      process.stdout.write(content);
+      // the file's bytes into a pipe; shown escaped on a terminal (terminal.ts)
+      outValue(content);
       return CLIENT_EXIT.ok;
     }
     // written under a temporary name (0600, never readable by others), synced, then renamed: the

@@ -1,15 +1,19 @@
 import { type CofferClient, isCofferError, type Secret } from '@coffer/sdk/client';
 import { revealNeedsApproval } from '../approval.ts';
-import { CliError, type Command, flag, out, outJson, str, UsageError } from '../cli.ts';
+import { CliError, type Command, err, flag, out, outJson, str, UsageError } from '../cli.ts';
 import { CLIENT_EXIT, clientCommand, EXIT_CODES_HELP, openSession } from '../client.ts';
 import { cliPath, escapeName, resolveSecret, splitPath } from '../paths.ts';
+import { outValue, safeLine, safeText } from '../terminal.ts';
 
 const getUsage = `Usage: coffer get PATH [--field F [--reason R]] [--json]
 
 Shows a secret's metadata (PATH = VAULT/[FOLDER/...]SECRET, or id:ID): template, non-sensitive
 field values, which sensitive fields hold a value, tags, version. Sensitive values are not shown.
 With --field, prints only that field's value; for a sensitive field this is a reveal (audited; give
---reason when the policy asks for one).
+--reason when the policy asks for one). The value is printed like coffer reveal prints one: exact
+into a pipe or file, control characters shown as \\uXXXX on a terminal (see coffer reveal --help).
+Names, descriptions and other text from the server are always printed with control characters
+escaped.
 
 Options:
   --field F     print only this field's value (a field slug, a custom field's name, or one of
@@ -27,6 +31,12 @@ is audited; when the policy of the vault or folder requires a reason, give it wi
 your approved access request or your checkout of the secret, its reason is used when you give
 none). Where the policy requires approval, ask for it first with coffer request PATH --reason R
 (exit 8 until it is approved). The values go to stdout only.
+
+Into a pipe or a file, a value is written exactly as stored (then a line break, unless it ends with
+one): \`coffer reveal PATH --field password > file\` keeps every byte. On a terminal, control
+characters in a value (escape sequences, carriage returns, C1 controls, bidi overrides) would act on
+the terminal instead of showing, so they are printed as visible \\uXXXX escapes (newline and tab
+stay) and a note on stderr says so; pipe the output (e.g. | cat) or use --json for the exact value.
 
 Options:
   --reason R    why you reveal it (recorded in the audit trail)
@@ -86,13 +96,13 @@ export async function revealValues(client: CofferClient, s: Secret, arg: string,
 export function printValues(name: string, values: Record<string, string>): void {
   const entries = Object.entries(values);
   if (entries.length === 0) {
-    process.stderr.write(`${escapeName(name)} holds no sensitive value\n`);
+    err(`${escapeName(name)} holds no sensitive value`);
   } else if (entries.some(([, v]) => v.includes('\n'))) {
     // multi-line values (keys, notes): one block per field
-    out(entries.map(([k, v]) => `${k}:\n${v}`).join('\n\n'));
+    outValue(entries.map(([k, v]) => `${safeLine(k)}:\n${v}`).join('\n\n'));
   } else {
     const width = Math.max(...entries.map(([k]) => k.length)) + 2;
-    out(entries.map(([k, v]) => `${`${k}:`.padEnd(width)}${v}`).join('\n'));
+    outValue(entries.map(([k, v]) => `${`${safeLine(k)}:`.padEnd(width)}${v}`).join('\n'));
   }
 }
 
@@ -129,7 +139,7 @@ export const getCommand: Command = clientCommand({
         value = await revealOne(client, s, arg, field, reason);
       }
       if (json) outJson({ field, value });
-      else out(value);
+      else outValue(value);
       return CLIENT_EXIT.ok;
     }
     if (json) {
@@ -137,13 +147,14 @@ export const getCommand: Command = clientCommand({
       return CLIENT_EXIT.ok;
     }
     const rows: Array<[string, string]> = [
-      ['Path', displayPath(arg, s)],
+      ['Path', safeLine(displayPath(arg, s))],
       ['Id', s.id],
       ['Template', s.template],
       ['Version', String(s.version)],
     ];
-    if (s.description) rows.push(['Description', s.description]);
-    if (s.tags.length) rows.push(['Tags', s.tags.join(', ')]);
+    // a description may hold several lines; everything else is one line
+    if (s.description) rows.push(['Description', safeText(s.description)]);
+    if (s.tags.length) rows.push(['Tags', safeLine(s.tags.join(', '))]);
     if (s.expiresAt) rows.push(['Expires', s.expiresAt]);
     if (s.shared) rows.push(['Shared with you', 'yes']);
     rows.push(['Your access', s.myLevel ?? 'none'], ['Updated', s.updatedAt]);
@@ -151,9 +162,11 @@ export const getCommand: Command = clientCommand({
       ...Object.entries(s.fields),
       ...s.sensitiveFields.map((f): [string, string] => [f, '(hidden: coffer reveal)']),
       ...s.customFields.map((c): [string, string] => [c.name, c.value ?? '(hidden: coffer reveal)']),
-    ];
+    ].map(([k, v]): [string, string] => [safeLine(k), safeLine(v)]);
     const width = Math.max(...rows.map(([k]) => k.length), ...fieldRows.map(([k]) => k.length + 2)) + 2;
-    const lines = rows.map(([k, v]) => `${`${k}:`.padEnd(width)}${v}`);
+    // the continuation lines of a multi-line value are indented under it: no stored line can pass
+    // for a field of its own
+    const lines = rows.map(([k, v]) => `${`${k}:`.padEnd(width)}${v.split('\n').join(`\n${' '.repeat(width)}`)}`);
     if (fieldRows.length) {
       lines.push('Fields:');
       for (const [k, v] of fieldRows) lines.push(`  ${`${k}:`.padEnd(width - 2)}${v}`);
@@ -181,7 +194,7 @@ export const revealCommand: Command = clientCommand({
       const v = r.values[field];
       if (v === undefined) throw new CliError(`the secret has no sensitive value in the field "${field}"`, CLIENT_EXIT.notFound);
       if (flag(values, 'json')) outJson(r);
-      else out(v);
+      else outValue(v);
       return CLIENT_EXIT.ok;
     }
     if (flag(values, 'json')) outJson(r);

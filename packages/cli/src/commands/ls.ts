@@ -3,6 +3,7 @@ import { CliError, type Command, flag, out, outJson } from '../cli.ts';
 import { CLIENT_EXIT, clientCommand, EXIT_CODES_HELP, openSession } from '../client.ts';
 import { cliPath, escapeName, resolveFolder, resolveSecret, splitPath } from '../paths.ts';
 import { withProgress } from '../progress.ts';
+import { safeLine } from '../terminal.ts';
 
 const usage = `Usage: coffer ls [PATH] [-R] [--json]
 
@@ -100,7 +101,8 @@ export const lsCommand: Command = clientCommand({
       outJson(entries);
     } else if (entries.length > 0) {
       const relative = arg !== undefined && !recursive;
-      out(entries.map((e) => `${relative ? escapeName(e.name) : e.path}${e.type === 'secret' ? '' : '/'}`).join('\n'));
+      // one entry per line: a name from the store can hold no line break or escape here
+      out(entries.map((e) => safeLine(`${relative ? escapeName(e.name) : e.path}${e.type === 'secret' ? '' : '/'}`)).join('\n'));
     }
     return CLIENT_EXIT.ok;
   },

@@ -1,8 +1,9 @@
 import type { BulkResult, CofferClient } from '@coffer/sdk/client';
-import { CliError, type Command, flag, out, outJson } from '../cli.ts';
+import { CliError, type Command, err, flag, out, outJson } from '../cli.ts';
 import { about, CLIENT_EXIT, clientCommand, EXIT_CODES_HELP, openSession } from '../client.ts';
 import { cliPath, type ResolvedSecret, resolveFolder, resolveSecret } from '../paths.ts';
 import { type Progress, withProgress } from '../progress.ts';
+import { safeLine } from '../terminal.ts';
 
 const mvUsage = `Usage: coffer mv PATH... DEST [--json]
 
@@ -76,7 +77,7 @@ function report(items: ResolvedSecret[], r: BulkResult, verb: string, json: bool
     if (x.ok) {
       if (!json) out(`${verb} ${x.path}`);
     } else {
-      process.stderr.write(`error: ${x.path}: ${x.error?.message ?? 'failed'} (${x.error?.code ?? 'unknown'})\n`);
+      err(`error: ${safeLine(`${x.path}: ${x.error?.message ?? 'failed'} (${x.error?.code ?? 'unknown'})`)}`);
       if (code === CLIENT_EXIT.ok) code = EXIT_BY_CODE[x.error?.code ?? ''] ?? CLIENT_EXIT.error;
     }
   }

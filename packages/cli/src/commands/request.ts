@@ -2,6 +2,7 @@ import type { AccessRequest, AccessRequestQuery, CofferClient, RequestAction } f
 import { type Command, flag, intFlag, out, outJson, str, UsageError, type Values } from '../cli.ts';
 import { CLIENT_EXIT, clientCommand, EXIT_CODES_HELP, openSession } from '../client.ts';
 import { resolveSecret } from '../paths.ts';
+import { safeLine } from '../terminal.ts';
 import { parseState, stateWords, table, when } from '../workflow-view.ts';
 
 const STATES_HELP = `States: waiting for approval, approved, checked out (in use), checked in, rejected, expired,
@@ -190,7 +191,7 @@ export const requestsCommand: Command = clientCommand({
 
 function decided(verb: string, r: AccessRequest): string {
   const who = r.requesterName ?? r.requesterId;
-  return `${verb} ${r.id} (${r.action} of ${r.secretName} for ${who}, until ${when(r.endAt)}): ${stateLine(r)}.`;
+  return safeLine(`${verb} ${r.id} (${r.action} of ${r.secretName} for ${who}, until ${when(r.endAt)}): ${stateLine(r)}.`);
 }
 
 export const approveCommand: Command = clientCommand({

@@ -15,7 +15,10 @@ Options:
   --no-wait           return once the new term is active, without waiting for the re-encryption
   --timeout SECONDS   stop waiting after this long (the re-encryption goes on); default: no limit
   --json              print the final keyring status {activeTerm, terms, reencryption}
-  -h, --help          this help`;
+  -h, --help          this help
+
+Exits 1 when stored values failed their integrity check during the re-encryption (they are left
+as they are, on their old term; the audit trail names each, action integrity.failure).`;
 
 const finished = (s: KeyringStatus, term: number) =>
   s.reencryption.status === 'idle' || (s.reencryption.status === 'done' && (s.reencryption.targetTerm ?? 0) >= term);
@@ -63,6 +66,13 @@ export const rotateKeyCommand: Command = {
         r.status === 'done' || r.status === 'idle'
           ? `Re-encryption done: 100% (${r.processed} value${r.processed === 1 ? '' : 's'} moved to term ${r.targetTerm ?? term}).`
           : `Re-encryption ${r.status}: ${r.percent}% (${r.processed}/${r.total}); it goes on in the background.`,
+      );
+    }
+    const failed = s.reencryption.failed ?? 0;
+    if (failed > 0) {
+      throw new CliError(
+        `${failed} stored value${failed === 1 ? '' : 's'} failed the integrity check and stayed on the old term ` +
+          '(altered or damaged in the database); the audit trail names each (action integrity.failure)',
       );
     }
     return EXIT.ok;

@@ -2,6 +2,7 @@ import type { SearchQuery, Secret } from '@coffer/sdk/client';
 import { type Command, flag, intFlag, out, outJson, str, UsageError } from '../cli.ts';
 import { CLIENT_EXIT, clientCommand, EXIT_CODES_HELP, openSession, strList } from '../client.ts';
 import { cliPath, resolveFolder, resolveSecret, secretCliPath, splitPath, vaultNames } from '../paths.ts';
+import { safeLine } from '../terminal.ts';
 
 const searchUsage = `Usage: coffer search [TEXT] [--tag T ...] [--template T] [--vault V] [--limit N] [--json]
 
@@ -79,13 +80,13 @@ export const searchCommand: Command = clientCommand({
     if (flag(values, 'json')) {
       outJson(found.map((s) => ({ ...s, cliPath: secretCliPath(names, s) })));
     } else if (found.length > 0) {
-      const paths = found.map((s) => secretCliPath(names, s));
+      const paths = found.map((s) => safeLine(secretCliPath(names, s)));
       const width = Math.max(...paths.map((p) => p.length)) + 2;
       out(
         found
           .map((s, i) => {
             const who = s.username && s.host ? `${s.username}@${s.host}` : s.username || s.host || s.url;
-            return `${(paths[i] as string).padEnd(width)}${s.template}${who ? `  ${who}` : ''}`.trimEnd();
+            return `${(paths[i] as string).padEnd(width)}${safeLine(`${s.template}${who ? `  ${who}` : ''}`)}`.trimEnd();
           })
           .join('\n'),
       );
@@ -110,11 +111,13 @@ export const historyCommand: Command = clientCommand({
       return CLIENT_EXIT.ok;
     }
     const title = arg.startsWith('id:') ? arg : cliPath(splitPath(arg)[0] as string, secret.path, secret.name);
-    const lines = [`History of ${title}:`];
+    const lines = [`History of ${safeLine(title)}:`];
     for (const v of versions) {
       const fields = v.changedFields.length ? `  ${v.changedFields.join(', ')}` : '';
       lines.push(
-        `  v${String(v.version).padEnd(4)} ${v.changedAt}  ${v.action.padEnd(8)} by ${v.byUsername ?? v.changedBy ?? 'unknown'}${fields}`,
+        safeLine(
+          `  v${String(v.version).padEnd(4)} ${v.changedAt}  ${v.action.padEnd(8)} by ${v.byUsername ?? v.changedBy ?? 'unknown'}${fields}`,
+        ),
       );
     }
     out(lines.join('\n'));

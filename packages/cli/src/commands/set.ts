@@ -1,6 +1,6 @@
 import type { ReadStream } from 'node:tty';
 import type { CofferClient, CreateSecret, Secret, UpdateSecret } from '@coffer/sdk/client';
-import { CliError, type Command, flag, out, outJson, str, UsageError, type Values } from '../cli.ts';
+import { CliError, type Command, err, flag, out, outJson, str, UsageError, type Values } from '../cli.ts';
 import { about, CLIENT_EXIT, clientCommand, EXIT_CODES_HELP, openSession, readAllStdin, strList } from '../client.ts';
 import { cliPath, isIdRef, type ResolvedSecret, resolveFolderSegments, resolveSecret, splitPath } from '../paths.ts';
 import { readSecretLine } from '../stdin.ts';
@@ -73,9 +73,7 @@ async function warnSensitiveArgv(client: CofferClient, template: string, slugs: 
   const t = (await client.templates.list()).items.find((x) => x.slug === template);
   const sensitive = slugs.filter((s) => t?.fields.find((f) => f.slug === s)?.sensitive);
   for (const s of sensitive) {
-    process.stderr.write(
-      `warning: the value of "${s}" was on the command line (visible to other local users); prefer --field-stdin ${s}\n`,
-    );
+    err(`warning: the value of "${s}" was on the command line (visible to other local users); prefer --field-stdin ${s}`);
   }
 }
 

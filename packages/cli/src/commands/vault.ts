@@ -2,6 +2,7 @@ import type { CofferClient, FolderRef } from '@coffer/sdk/client';
 import { CliError, type Command, flag, out, outJson, str, UsageError } from '../cli.ts';
 import { about, CLIENT_EXIT, clientCommand, EXIT_CODES_HELP, openSession } from '../client.ts';
 import { cliPath, escapeName, splitPath } from '../paths.ts';
+import { safeLine } from '../terminal.ts';
 
 const createUsage = `Usage: coffer vault create NAME [--description D] [--json]
 
@@ -68,12 +69,12 @@ export const vaultLsCommand: Command = clientCommand({
     if (flag(values, 'json')) {
       outJson(vaults);
     } else if (vaults.length > 0) {
-      const names = vaults.map((v) => `${escapeName(v.name)}/`);
+      const names = vaults.map((v) => safeLine(`${escapeName(v.name)}/`));
       const width = Math.max(...names.map((n) => n.length)) + 2;
       out(
         vaults
           .map((v, i) =>
-            `${(names[i] as string).padEnd(width)}${(v.myLevel ?? '-').padEnd(8)}${v.description.replace(/\s+/g, ' ')}`.trimEnd(),
+            `${(names[i] as string).padEnd(width)}${(v.myLevel ?? '-').padEnd(8)}${safeLine(v.description.replace(/\s+/g, ' '))}`.trimEnd(),
           )
           .join('\n'),
       );

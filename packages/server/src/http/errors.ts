@@ -25,5 +25,6 @@ export const errorStatus: Record<ErrorCode, number> = {
   'sys.unseal_failed': 400,
   'audit.unavailable': 503,
   'webhook.target_refused': 400,
+  'integrity.failed': 500,
   internal: 500,
 };

@@ -1,4 +1,5 @@
 import type { ErrorEnvelope } from '@coffer/contracts/errors';
+import { textPatternMessage } from '@coffer/contracts/text';
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Db } from '../db/database.ts';
 import { AppError, isAppError } from '../lib/app-error.ts';
@@ -6,6 +7,7 @@ import { normalizeIp } from '../lib/cidr.ts';
 import { poolBytes } from '../lib/random-pool.ts';
 import type { AuditLog } from '../modules/audit/audit-log.ts';
 import { outcomeOf } from '../modules/audit/audit-log.ts';
+import { appendFailureRecords } from '../modules/audit/integrity.ts';
 import { anonymousActor, type RequestContext } from '../modules/auth/actor.ts';
 import type { AuthService } from '../modules/auth/auth.service.ts';
 import type { SealManager } from '../modules/sys/seal.ts';
@@ -116,7 +118,7 @@ export function registerHooks(
     const cfg = req.routeOptions?.config ?? {};
     if (ctx && !ctx.audited && cfg.action && cfg.audit !== false) {
       try {
-        await deps.audit.appendDurable(deps.db, ctx, { action: cfg.action as string, outcome: outcomeOf(appErr), reason: appErr.code });
+        await appendFailureRecords(deps, ctx, { action: cfg.action as string, outcome: outcomeOf(appErr), reason: appErr.code }, appErr);
       } catch (auditErr) {
         req.log.error({ err: auditErr }, 'audit write failed');
         final = new AppError('audit.unavailable', 'The audit trail could not be written; nothing was done.');
@@ -159,7 +161,8 @@ export function toAppError(err: unknown): AppError {
     return new AppError('validation.failed', 'The request is invalid.', {
       details: e.validation.slice(0, 20).map((v) => ({
         path: `${(e as { validationContext?: string }).validationContext ?? 'body'}${v.instancePath ?? ''}${v.params && 'additionalProperty' in v.params ? `/${String(v.params.additionalProperty)}` : ''}`,
-        message: v.message ?? 'invalid',
+        // the text rules in words rather than the regular expression
+        message: textPatternMessage(v.params?.pattern) ?? v.message ?? 'invalid',
       })),
     });
   }

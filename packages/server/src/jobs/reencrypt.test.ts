@@ -261,7 +261,8 @@ for (const dialect of dialects) {
     it('resumes an interrupted run from its stored progress, on another node after the lease runs out', async () => {
       admin = await adminToken(h);
       const keyring = h.coffer.services.seal.requireKeys().keyring;
-      // a value that cannot be decrypted (bound to another row) sorts last and stops the run mid-way
+      // a row whose update the database refuses (a trigger) sorts last and stops the run mid-way (a
+      // value that fails its integrity check would not: it is reported and skipped, see below)
       await seedEncrypted(1);
       const poisonId = 'usr_zzzzzzzzzzzzzzzzzzzzzzzzzz';
       await h.database.db
@@ -275,9 +276,25 @@ for (const dialect of dialects) {
           id: poisonId,
           username: poisonId,
           username_canonical: poisonId,
-          totp_secret_enc: keyring.encrypt(binding('somebody-else'), randomBytes(20)),
+          totp_secret_enc: keyring.encrypt(binding(poisonId), randomBytes(20)),
         })
         .execute();
+      if (dialect === 'sqlite') {
+        await sql
+          .raw(
+            `create trigger poison before update of totp_secret_enc on users when old.id = '${poisonId}' begin select raise(abort, 'poisoned'); end`,
+          )
+          .execute(h.database.db);
+      } else {
+        await sql
+          .raw(`create function poison() returns trigger language plpgsql as $$ begin raise exception 'poisoned'; end $$`)
+          .execute(h.database.db);
+        await sql
+          .raw(
+            `create trigger poison before update of totp_secret_enc on users for each row when (old.id = '${poisonId}') execute function poison()`,
+          )
+          .execute(h.database.db);
+      }
       const r = await call(h, 'POST', '/api/v1/sys/rotate-key', { token: admin });
       assert.equal(r.status, 200, r.raw);
       assert.equal(r.body.activeTerm, 4);
@@ -294,7 +311,15 @@ for (const dialect of dialects) {
       await totpLoginAll(); // old and new terms both readable mid-way
 
       await h.database.db.deleteFrom('users').where('id', '=', poisonId).execute();
-      const nodeB = createReencryptJob({ db: h.database.db, clock, seal: h.coffer.services.seal, owner: 'node_b' });
+      await sql.raw(dialect === 'sqlite' ? 'drop trigger poison' : 'drop trigger poison on users').execute(h.database.db);
+      if (dialect === 'postgres') await sql.raw('drop function poison()').execute(h.database.db);
+      const nodeB = createReencryptJob({
+        db: h.database.db,
+        clock,
+        seal: h.coffer.services.seal,
+        owner: 'node_b',
+        integrity: async () => assert.fail('no integrity failure expected'),
+      });
       await nodeB.runOnce();
       assert.equal((await h.database.db.selectFrom('jobs').select('state').executeTakeFirstOrThrow()).state, job.state, 'the lease holds');
       clock.advance(60_001);

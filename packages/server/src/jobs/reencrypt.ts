@@ -1,7 +1,9 @@
 import { type RawBuilder, sql } from 'kysely';
-import type { Binding } from '../crypto/aead.ts';
+import { type Binding, DecryptError } from '../crypto/aead.ts';
 import type { Db } from '../db/database.ts';
 import type { Clock } from '../lib/clock.ts';
+import { integrityError } from '../lib/integrity-error.ts';
+import type { IntegrityReporter } from '../modules/audit/integrity.ts';
 import type { SealManager } from '../modules/sys/seal.ts';
 
 /**
@@ -70,6 +72,8 @@ export interface ReencryptState {
   lastKey: string;
   processed: number;
   total: number;
+  /** Values that failed their integrity check: left as they are (audited, logged), not counted in processed. */
+  failed?: number;
 }
 
 const JOB = 'keyring.reencrypt';
@@ -81,7 +85,14 @@ const BATCH = 200;
  * conditional update (only if it still holds the old ciphertext), so a concurrent write is never
  * overwritten.
  */
-export function createReencryptJob(deps: { db: Db; clock: Clock; seal: SealManager; owner: string }) {
+export function createReencryptJob(deps: {
+  db: Db;
+  clock: Clock;
+  seal: SealManager;
+  owner: string;
+  /** Audits and logs a value that fails its integrity check; the job goes on with the others. */
+  integrity: IntegrityReporter;
+}) {
   const { db, clock, seal } = deps;
   let running: Promise<void> | undefined;
   let again = false;
@@ -159,13 +170,28 @@ export function createReencryptJob(deps: { db: Db; clock: Clock; seal: SealManag
           where ${col} is not null and ${col} not like ${`c1.${state.targetTerm}.%`} and ${last ? after(c.keys, last) : sql`1 = 1`}
           order by ${keyCols} limit ${BATCH}`.execute(db)
       ).rows.map((r) => ({ k: c.keys.map((k) => r[k]), v: String(r.v) }));
+      // sealed before the transaction: a value that does not authenticate is reported and left as it
+      // is (it stays on its old term, so countPending still shows it), and the others move on
+      const moved: Array<{ k: unknown[]; v: string; next: string }> = [];
+      let failed = 0;
+      for (const r of rows) {
+        const b = c.binding(r.k.map(String));
+        let pt: Buffer;
+        try {
+          pt = keyring.decrypt(b, r.v);
+        } catch (e) {
+          if (!(e instanceof DecryptError)) throw e;
+          seal.requireKeys(); // sealed meanwhile: stop here, the data is not at fault
+          failed++;
+          await deps.integrity(integrityError(b), JOB);
+          continue;
+        }
+        moved.push({ k: r.k, v: r.v, next: keyring.encrypt(b, pt) });
+        pt.fill(0);
+      }
       await db.transaction().execute(async (trx) => {
-        for (const r of rows) {
-          const b = c.binding(r.k.map(String));
-          const pt = keyring.decrypt(b, r.v);
-          const next = keyring.encrypt(b, pt);
-          pt.fill(0);
-          await sql`update ${sql.table(c.table)} set ${col} = ${next} where ${sameRow(c.keys, r.k)} and ${col} = ${r.v}`.execute(trx);
+        for (const r of moved) {
+          await sql`update ${sql.table(c.table)} set ${col} = ${r.next} where ${sameRow(c.keys, r.k)} and ${col} = ${r.v}`.execute(trx);
         }
         if (rows.length < BATCH) {
           state.tableIndex++;
@@ -173,7 +199,8 @@ export function createReencryptJob(deps: { db: Db; clock: Clock; seal: SealManag
         } else {
           state.lastKey = JSON.stringify((rows.at(-1) as { k: unknown[] }).k);
         }
-        state.processed += rows.length;
+        state.processed += moved.length;
+        if (failed > 0) state.failed = (state.failed ?? 0) + failed;
         const now = clock.now();
         const next = JSON.stringify(state);
         // conditional: only if the job is still the one we claimed (a rotation meanwhile replaces it)
@@ -221,10 +248,12 @@ export function createReencryptJob(deps: { db: Db; clock: Clock; seal: SealManag
 
   async function status() {
     const row = await db.selectFrom('jobs').selectAll().where('name', '=', JOB).executeTakeFirst();
-    if (!row) return { status: 'idle' as const, targetTerm: null, processed: 0, total: 0, percent: 100 };
+    if (!row) return { status: 'idle' as const, targetTerm: null, processed: 0, total: 0, percent: 100, failed: 0 };
     const s = JSON.parse(row.state) as ReencryptState;
-    const percent = row.status === 'done' ? 100 : s.total === 0 ? 0 : Math.min(99.9, Math.floor((s.processed / s.total) * 1000) / 10);
-    return { status: row.status, targetTerm: s.targetTerm, processed: s.processed, total: Math.max(s.total, s.processed), percent };
+    const failed = s.failed ?? 0;
+    const done = s.processed + failed;
+    const percent = row.status === 'done' ? 100 : s.total === 0 ? 0 : Math.min(99.9, Math.floor((done / s.total) * 1000) / 10);
+    return { status: row.status, targetTerm: s.targetTerm, processed: s.processed, total: Math.max(s.total, done), percent, failed };
   }
 
   return { enqueue, runOnce, kick, status, countPending };

@@ -507,13 +507,24 @@ for (const dialect of dialects) {
         for (const [i, e] of enc.entries()) await setChunk(attId, i, e);
       };
 
-      // the first chunk fails: a clean error answer before any byte, not a 5xx
+      // the first chunk fails: the documented integrity error before any byte, naming no record
       await setChunk(attId, 0, enc[1] as string);
       await setChunk(attId, 1, enc[0] as string);
       const first = await download(owner.token, ids.b, attId);
-      assert.equal(first.status, 409, first.raw.toString());
-      assert.equal(first.json().error.code, 'conflict');
+      assert.equal(first.status, 500, first.raw.toString());
+      assert.equal(first.json().error.code, 'integrity.failed');
       assert.ok(!first.raw.includes(data.subarray(0, 64)));
+      assert.ok(!first.raw.includes(attId) && !first.raw.includes('chunk'));
+      const firstRecord = await h.database.db
+        .selectFrom('audit_log')
+        .selectAll()
+        .where('action', '=', 'integrity.failure')
+        .where('request_id', '=', first.json().error.requestId)
+        .executeTakeFirstOrThrow();
+      assert.deepEqual(JSON.parse(firstRecord.details as string), {
+        record: { type: 'attachment', id: attId, field: 'chunk:0' },
+        during: 'attachment.download',
+      });
       await restore();
       assert.ok((await download(owner.token, ids.b, attId)).raw.equals(data), 'restored');
 
@@ -533,7 +544,35 @@ for (const dialect of dialects) {
         });
         assert.equal(res.status, 200, 'the headers went out with the first chunk');
         await assert.rejects(res.arrayBuffer(), 'reading the body fails: the connection was aborted');
+        // the reveal's success record, then its failure and the integrity record naming the chunk
+        const requestId = res.headers.get('x-request-id') as string;
+        const rows = await waitForRows(requestId, 3);
+        assert.deepEqual(
+          rows.map((r) => [r.action, r.outcome, r.reason]),
+          [
+            ['attachment.download', 'success', null],
+            ['attachment.download', 'error', 'integrity.failed'],
+            ['integrity.failure', 'error', 'integrity.failed'],
+          ],
+        );
+        const detail = JSON.parse(rows[2]?.details as string);
+        assert.equal(detail.record.type, 'attachment');
+        assert.equal(detail.record.id, attId);
+        assert.match(detail.record.field, /^chunk:[1-9]$/);
+        assert.ok(
+          h
+            .logs()
+            .split('\n')
+            .some((l) => l.includes(requestId) && l.includes('"level":50') && l.includes('download aborted') && l.includes(attId)),
+          'logged at error level under the request id',
+        );
       };
+      /** The audit records of a request: the failure is written while the connection is cut, so wait for them. */
+      const waitForRows = (requestId: string, n: number) =>
+        waitFor('the audit records of the aborted download', async () => {
+          const rows = await h.database.db.selectFrom('audit_log').selectAll().where('request_id', '=', requestId).orderBy('seq').execute();
+          return rows.length >= n ? rows : undefined;
+        });
       await setChunk(attId, 2, enc[3] as string);
       await setChunk(attId, 3, enc[2] as string);
       await midStream();
@@ -563,10 +602,10 @@ for (const dialect of dialects) {
         .select(['outcome', 'reason'])
         .where('action', '=', 'attachment.download')
         .where('object_id', '=', attId)
-        .where('outcome', '=', 'failure')
+        .where('outcome', '=', 'error')
         .execute();
       assert.ok(failures.length >= 4, `integrity failures are audited (${failures.length})`);
-      assert.ok(failures.every((f) => f.reason === 'conflict'));
+      assert.ok(failures.every((f) => f.reason === 'integrity.failed'));
       assert.ok(!h.logs().includes(CANARY));
     });
 

@@ -4,7 +4,7 @@ import { IdParams, Page } from '@coffer/contracts/common';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyInstance } from 'fastify';
 import { Type } from 'typebox';
-import { AppError } from '../../lib/app-error.ts';
+import { AppError, isAppError } from '../../lib/app-error.ts';
 import type { AttachmentsService } from './attachments.service.ts';
 
 /** `attachment; filename="ascii fallback"; filename*=UTF-8''percent-encoded` (RFC 6266 / 8187). */
@@ -83,7 +83,13 @@ export function attachmentsRoutes(fastify: FastifyInstance, deps: { attachments:
         .header('content-length', String(attachment.size))
         .header('content-disposition', contentDisposition(attachment.name));
       // a stream (Fastify pipes it); typed as the documented binary string
-      return reply.send(Readable.from(content, { objectMode: false }) as unknown as string);
+      const stream = Readable.from(content, { objectMode: false });
+      // a chunk that fails after the headers went out aborts the connection (Fastify logs that as a
+      // warning); the failure is logged here at error level under the request id, with the record
+      stream.once('error', (e) =>
+        req.log.error({ err: isAppError(e) && e.cause ? e.cause : e, code: isAppError(e) ? e.code : 'internal' }, 'download aborted'),
+      );
+      return reply.send(stream as unknown as string);
     },
   });
 

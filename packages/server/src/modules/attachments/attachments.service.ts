@@ -1,11 +1,12 @@
 import type { Attachment } from '@coffer/contracts/attachments';
-import { DecryptError } from '../../crypto/aead.ts';
+import { isCleanName } from '@coffer/contracts/text';
 import { envelopeTerm } from '../../crypto/keyring.ts';
 import type { Db, Executor, Trx } from '../../db/database.ts';
 import type { AttachmentTable, SecretTable } from '../../db/schema.ts';
 import { AppError } from '../../lib/app-error.ts';
 import type { Clock } from '../../lib/clock.ts';
 import { newId } from '../../lib/ids.ts';
+import { integrityError } from '../../lib/integrity-error.ts';
 import type { createAudited } from '../audit/audit-log.ts';
 import type { RequestContext } from '../auth/actor.ts';
 import type { SecretsService } from '../secrets/secrets.service.ts';
@@ -24,17 +25,17 @@ const INSERT_BATCH = 16;
 export const chunkBinding = (attachmentId: string, idx: number) => ({ type: 'attachment', id: attachmentId, field: `chunk:${idx}` });
 
 const notFound = () => new AppError('not_found', 'No such attachment.');
-const damaged = () => new AppError('conflict', 'The attachment is damaged: its stored content failed the integrity check.');
+/** A chunk that is missing, does not authenticate or breaks the sequence: the stored content is damaged. */
+const damaged = (attachmentId: string, idx: number) => integrityError(chunkBinding(attachmentId, idx));
 const iso = (ms: number) => new Date(Number(ms)).toISOString();
 
 /** The name rules of the contract, checked again here: names also arrive in a header. */
 export function checkName(raw: string): string {
   const name = raw.normalize('NFC').trim();
-  // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what is refused
-  const bad = name.length === 0 || name.length > 255 || /[\u0000-\u001f\u007f/\\]/.test(name) || name === '.' || name === '..';
+  const bad = name.length === 0 || name.length > 255 || !isCleanName(name) || /[/\\]/.test(name) || name === '.' || name === '..';
   if (bad) {
     throw new AppError('validation.failed', 'Invalid file name.', {
-      details: [{ path: '/name', message: 'must be 1-255 characters without control characters, / or \\' }],
+      details: [{ path: '/name', message: 'must be 1-255 characters without control characters, bidirectional overrides, / or \\' }],
     });
   }
   return name;
@@ -232,7 +233,7 @@ export function createAttachmentsService(deps: {
     });
   }
 
-  /** Decrypts chunk `idx` and checks its place in the sequence; any failure is `damaged`. */
+  /** Decrypts chunk `idx` and checks its place in the sequence; any failure is `integrity.failed`. */
   async function openChunk(exec: Executor, a: AttachmentTable, idx: number, sentSoFar: number) {
     const r = await exec
       .selectFrom('attachment_chunks')
@@ -240,14 +241,9 @@ export function createAttachmentsService(deps: {
       .where('attachment_id', '=', a.id)
       .where('idx', '=', idx)
       .executeTakeFirst();
-    if (!r) throw damaged();
-    let pt: Buffer;
-    try {
-      pt = await seal.decrypt(exec, chunkBinding(a.id, idx), r.data_enc);
-    } catch (e) {
-      if (e instanceof DecryptError) throw damaged();
-      throw e;
-    }
+    if (!r) throw damaged(a.id, idx);
+    // a chunk that does not authenticate is an integrity failure naming (attachment, chunk:<idx>)
+    const pt = await seal.decrypt(exec, chunkBinding(a.id, idx), r.data_enc);
     const flag = pt[0];
     const data = pt.subarray(1);
     const total = sentSoFar + data.length;
@@ -261,7 +257,7 @@ export function createAttachmentsService(deps: {
       (flag === LAST && total !== size);
     if (bad) {
       pt.fill(0);
-      throw damaged();
+      throw damaged(a.id, idx);
     }
     return { data, last: flag === LAST };
   }

@@ -9,6 +9,7 @@ import { newId } from '../../lib/ids.ts';
 import type { RequestContext } from '../auth/actor.ts';
 import { AUDIT_MAC_LABEL, checkpointMessage, GENESIS_MAC, sealRecord } from './audit-chain.ts';
 import { type Draft, lockHead, macStartMarker, takeSealed, writeSealed } from './audit-head.ts';
+import { appendFailureRecords } from './integrity.ts';
 
 export type Outcome = 'success' | 'denied' | 'failure' | 'error';
 
@@ -290,7 +291,7 @@ const deniedCodes = new Set([
 export function outcomeOf(err: unknown): Outcome {
   if (!isAppError(err)) return 'error';
   if (deniedCodes.has(err.code)) return 'denied';
-  return err.code === 'internal' || err.code === 'audit.unavailable' ? 'error' : 'failure';
+  return err.code === 'internal' || err.code === 'audit.unavailable' || err.code === 'integrity.failed' ? 'error' : 'failure';
 }
 
 /**
@@ -387,14 +388,16 @@ async function recordFailure(
   err: unknown,
 ): Promise<void> {
   try {
-    await deps.audit.appendDurable(deps.db, ctx, {
+    const failure: AuditEvent = {
       action: spec.action,
       objectType: spec.objectType ?? null,
       objectId: ev.objectId,
       outcome: outcomeOf(err),
       reason: isAppError(err) ? err.code : 'internal',
       details: ev.details,
-    });
+    };
+    // an integrity failure also gets its own record naming the damaged value
+    await appendFailureRecords(deps, ctx, failure, err);
   } catch (auditErr) {
     throw auditFailure(auditErr);
   }

@@ -9,6 +9,7 @@ import type { Db, Executor, Trx } from '../../db/database.ts';
 import { AppError } from '../../lib/app-error.ts';
 import type { Clock } from '../../lib/clock.ts';
 import { newId } from '../../lib/ids.ts';
+import { integrityError } from '../../lib/integrity-error.ts';
 
 export type UnsealMode = 'keyfile' | 'shamir';
 
@@ -262,11 +263,32 @@ export function createSealManager(deps: { db: Db; clock: Clock; keyFile: string 
     return requireKeys().keyring.encrypt(binding, plaintext);
   }
 
-  /** Decrypts; a ciphertext of a term this node has not loaded yet triggers a reload first. */
+  /**
+   * Decrypts; a ciphertext of a term this node has not loaded yet triggers a reload first. A
+   * ciphertext that does not authenticate (altered, moved from another record or field, of an
+   * unknown term, malformed) is an `integrity.failed` naming the binding — unless the barrier was
+   * sealed meanwhile (the keys are gone, the data is not at fault).
+   */
   async function decrypt(exec: Executor, binding: Binding, envelope: string): Promise<Buffer> {
     const k = requireKeys();
-    if (!k.keyring.terms.includes(envelopeTerm(envelope))) await reloadKeyring(exec);
-    return requireKeys().keyring.decrypt(binding, envelope);
+    const damaged = (e: unknown) => {
+      if (!(e instanceof DecryptError)) return e;
+      requireKeys();
+      return integrityError(binding);
+    };
+    let term: number;
+    try {
+      term = envelopeTerm(envelope);
+    } catch (e) {
+      throw damaged(e);
+    }
+    // outside the try: a failure while reloading the keyring is not this value's fault
+    if (!k.keyring.terms.includes(term)) await reloadKeyring(exec);
+    try {
+      return requireKeys().keyring.decrypt(binding, envelope);
+    } catch (e) {
+      throw damaged(e);
+    }
   }
 
   return {

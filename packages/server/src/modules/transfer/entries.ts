@@ -1,4 +1,5 @@
 import type { FieldType } from '@coffer/contracts/secrets';
+import { NAME_FORBIDDEN, TEXT_FORBIDDEN } from '@coffer/contracts/text';
 
 /** One secret to create, whatever file it came from. Values are plaintext until the service seals them. */
 export interface ImportEntry {
@@ -46,8 +47,15 @@ export const LIMITS = {
   tag: 60,
 } as const;
 
-// biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what it removes
-const CONTROL = /[\u0000-\u001f\u007f]/g;
+/** What names may not hold (contracts/text.ts): control characters, bidi overrides, line separators. */
+const CONTROL = new RegExp(`[${NAME_FORBIDDEN}]`, 'gu');
+/** The same for multi-line text, which keeps newline and tab. */
+const TEXT_CONTROL = new RegExp(`[${TEXT_FORBIDDEN}]`, 'gu');
+
+/** Multi-line display text (a description): CRLF becomes LF, other control characters a space. */
+export function cleanText(raw: string): string {
+  return raw.replace(/\r\n?/g, '\n').replace(TEXT_CONTROL, ' ');
+}
 
 /** At most `max` code points. */
 export function clip(s: string, max: number): string {
@@ -192,7 +200,8 @@ export function finish(
   }
   const fields = { ...e.fields };
   if (overflow.length) fields.notes = [fields.notes ?? '', overflow.join('\n')].filter(Boolean).join('\n\n');
-  const strings = [...Object.values(fields), ...custom.map((c) => c.value), e.description ?? ''];
+  const description = cleanText(e.description ?? '');
+  const strings = [...Object.values(fields), ...custom.map((c) => c.value), description];
   if (strings.some((s) => s.includes('\u0000'))) return { index, reason: 'a value contains a NUL character' };
   if (strings.some((s) => s.length > LIMITS.value)) return { index, reason: `a value is longer than ${LIMITS.value} characters` };
   return {
@@ -203,7 +212,7 @@ export function finish(
     fields,
     customFields: custom,
     tags: cleanTags(e.tags),
-    description: e.description ?? '',
+    description,
     color: e.color ?? '',
     expiresAt: e.expiresAt ?? null,
   };

@@ -1,11 +1,12 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { isCleanName, isCleanText } from '@coffer/contracts/text';
 import fc from 'fast-check';
 import { AppError } from '../../lib/app-error.ts';
 import { parseBitwardenJson } from './bitwarden-import.ts';
 import { parseCsv } from './csv.ts';
 import { parseCsvImport } from './csv-import.ts';
-import type { ImportEntry } from './entries.ts';
+import { finish, type ImportEntry, isSkip } from './entries.ts';
 import { exportSealer, openExportFile, payloadEntries } from './export-file.ts';
 import { parseKeePassXml } from './keepass-import.ts';
 import { parseXml } from './xml.ts';
@@ -343,5 +344,66 @@ describe('Coffer export file', () => {
     for (const bad of ['', 'null', '{}', '{"format":"coffer-export"}']) {
       await assert.rejects(openExportFile(bad, 'x', { maxMemoryKiB: 65536 }, gate), isValidationError);
     }
+  });
+});
+
+describe('imported display text', () => {
+  it('names, folders, tags and field names lose control characters and bidi overrides; descriptions keep lines; values stay exact (property)', () => {
+    const hostileText = fc.string({
+      unit: fc.oneof(
+        fc.constantFrom('\u001b', '\u009b', '\u202e', '\u2066', '\u2028', '\r', '\n', '\t', '\u007f', '\u0085'),
+        fc.string({ unit: 'binary', minLength: 1, maxLength: 1 }),
+      ),
+      maxLength: 30,
+    });
+    fc.assert(
+      fc.property(hostileText, hostileText, hostileText, hostileText, hostileText, (name, folder, tag, field, text) => {
+        const value = text.replaceAll('\u0000', '');
+        const b = finish(0, {
+          name,
+          folder: [folder],
+          template: 'web-login',
+          fields: { password: value },
+          custom: [{ name: field, type: 'password', value }],
+          tags: [tag],
+          description: value,
+        });
+        if (isSkip(b)) return; // a value too long or with NUL: skipped, nothing stored
+        assert.ok(isCleanName(b.name), JSON.stringify(b.name));
+        for (const t of b.tags) assert.ok(isCleanName(t), JSON.stringify(t));
+        for (const c of b.customFields) assert.ok(isCleanName(c.name), JSON.stringify(c.name));
+        assert.ok(isCleanText(b.description), JSON.stringify(b.description));
+        assert.equal(b.fields.password, value, 'a value is kept exactly');
+        assert.equal(b.customFields[0]?.value, value);
+      }),
+      { numRuns: 1000 },
+    );
+  });
+
+  it('a Bitwarden file with escapes in names and folders imports them visible-safe; CRLF in notes stays', () => {
+    const r = parseBitwardenJson(
+      JSON.stringify({
+        encrypted: false,
+        folders: [{ id: 'f1', name: 'Ops\u001b[2J\u202eevil' }],
+        items: [
+          {
+            type: 1,
+            name: 'db\u009b31m\u2028prod',
+            folderId: 'f1',
+            notes: 'line 1\r\nline 2\u001b',
+            fields: [{ name: 'PIN\u001b', value: '12\u001b34', type: 1 }],
+            login: { username: 'u', password: 'p\u001b\u202e' },
+          },
+        ],
+      }),
+    );
+    const [e] = r.entries as [ImportEntry];
+    assert.equal(e.name, 'db 31m prod');
+    assert.deepEqual(e.folder, ['Ops [2J evil']);
+    assert.deepEqual(r.folders, [['Ops [2J evil']]);
+    assert.equal(e.customFields[0]?.name, 'PIN');
+    assert.equal(e.customFields[0]?.value, '12\u001b34', 'a value is not text to clean');
+    assert.equal(e.fields.password, 'p\u001b\u202e');
+    assert.equal(e.fields.notes, 'line 1\r\nline 2\u001b', 'notes are a value');
   });
 });

@@ -17,7 +17,9 @@ import { type ClaimedJob, JobError, type JobQueue } from '../../jobs/queue.ts';
 import { AppError, isAppError } from '../../lib/app-error.ts';
 import type { Clock } from '../../lib/clock.ts';
 import { newId } from '../../lib/ids.ts';
+import { integrityRecordOf } from '../../lib/integrity-error.ts';
 import type { createAudited } from '../audit/audit-log.ts';
+import type { IntegrityReporter } from '../audit/integrity.ts';
 import { authorize, can, type RequestContext } from '../auth/actor.ts';
 import type { SealManager } from '../sys/seal.ts';
 import { newWebhookSecret, signatureHeader } from './signature.ts';
@@ -47,8 +49,8 @@ const notFound = () => new AppError('not_found', 'No such webhook.');
 /** A failed attempt: the receiver's status (if it answered) goes to the delivery log. */
 class DeliveryError extends JobError {
   readonly status: number | null;
-  constructor(code: string, message: string, status: number | null = null) {
-    super(code, message);
+  constructor(code: string, message: string, status: number | null = null, opts: { permanent?: boolean } = {}) {
+    super(code, message, opts);
     this.status = status;
   }
 }
@@ -100,6 +102,8 @@ export function createWebhooksService(deps: {
   config?: WebhooksConfig;
   /** DNS resolution (tests may substitute one); default node:dns lookup of all addresses. */
   resolve?: Resolver;
+  /** Audits and logs a signing secret that fails its integrity check (a delivery is no request). */
+  integrity: IntegrityReporter;
 }) {
   const { db, clock, seal, audited, jobs } = deps;
   const config = deps.config ?? defaultWebhooksConfig;
@@ -310,7 +314,17 @@ export function createWebhooksService(deps: {
     } catch (e) {
       throw isAppError(e) ? new DeliveryError(e.code, e.message) : e;
     }
-    const secret = (await seal.decrypt(db, secretBinding(d.webhookId), d.secret_enc)).toString('utf8');
+    let secret: string;
+    try {
+      secret = (await seal.decrypt(db, secretBinding(d.webhookId), d.secret_enc)).toString('utf8');
+    } catch (e) {
+      if (!integrityRecordOf(e)) throw e;
+      // nothing is sent unsigned or signed with garbage; retrying cannot help: a new secret can
+      await deps.integrity(e, 'webhook.deliver', job.id);
+      throw new DeliveryError('integrity.failed', 'the signing secret failed its integrity check; rotate the secret', null, {
+        permanent: true,
+      });
+    }
     const timestamp = Math.floor(clock.now() / 1000);
     let status: number;
     try {
