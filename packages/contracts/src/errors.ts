@@ -27,6 +27,9 @@ export const errorCodes = [
   'sys.unseal_failed',
   'audit.unavailable',
   'webhook.target_refused',
+  'auth.reauth_failed',
+  'request.rate_limited',
+  'sys.unseal_nonce_invalid',
   'internal',
 ] as const;
 

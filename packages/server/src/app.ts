@@ -20,7 +20,11 @@ import { createAudited, createAuditLog } from './modules/audit/audit-log.ts';
 import { createApiKeysService } from './modules/auth/api-keys.service.ts';
 import { authRoutes } from './modules/auth/auth.routes.ts';
 import { createAuthService } from './modules/auth/auth.service.ts';
+import { createCredentialExposure } from './modules/auth/credential-exposure.ts';
+import { createCredentialRateLimit, defaultRateLimit } from './modules/auth/credential-rate-limit.ts';
 import { accountKey } from './modules/auth/login-throttle.ts';
+import { createReauth } from './modules/auth/reauth.ts';
+import { createSecondFactor } from './modules/auth/second-factor.ts';
 import { createTotpService } from './modules/auth/totp.service.ts';
 import { createGroupsService } from './modules/identities/groups.service.ts';
 import { identitiesRoutes } from './modules/identities/identities.routes.ts';
@@ -117,17 +121,19 @@ export async function buildApp(deps: AppDeps) {
   });
   const audited = createAudited({ db, audit });
   const hasher = createPasswordHasher(config.argon2);
+  const reauth = createReauth({ db, clock, hasher, seal, secondFactor: createSecondFactor({ db, clock, seal }), login: config.login });
   const users = createUsersService({
     db,
     clock,
     hasher,
     audited,
     accountKey: (canonical) => accountKey(seal.requireKeys().tokenHmacKey, canonical),
+    reauth,
   });
   const groups = createGroupsService({ clock, audited });
   const auth = createAuthService({ db, clock, hasher, seal, audit, audited, session: config.session, login: config.login });
-  const apiKeys = createApiKeysService({ clock, seal, audited });
-  const totp = createTotpService({ db, clock, seal, hasher, audited });
+  const apiKeys = createApiKeysService({ clock, seal, audited, reauth, maxDays: config.apiKeys?.maxDays ?? 365 });
+  const totp = createTotpService({ clock, seal, audited, reauth });
   const reencrypt = createReencryptJob({ db, clock, seal, owner: `node_${randomBytes(6).toString('hex')}` });
   const onJobError = (e: unknown) => app.log.error({ err: e }, 'background job failed');
   // the job queue shared by every process on the database (jobs/queue.ts); idle while sealed
@@ -216,7 +222,15 @@ export async function buildApp(deps: AppDeps) {
     if (cfg.auth === 'user') (route.schema as Record<string, unknown>).security ??= [{ bearer: [] }];
   });
 
-  registerHooks(app, { db, seal, auth, audit, tls: Boolean(deps.https) });
+  registerHooks(app, {
+    db,
+    seal,
+    auth,
+    audit,
+    tls: Boolean(deps.https),
+    exposure: createCredentialExposure({ db, clock, seal, audit }),
+    rateLimit: createCredentialRateLimit({ ...(config.rateLimit ?? defaultRateLimit), clock }),
+  });
   sysRoutes(app, { sys });
   authRoutes(app, { auth, apiKeys, totp });
   identitiesRoutes(app, { users, groups });

@@ -70,6 +70,29 @@ export const ConfigSchema = Type.Object(
         { additionalProperties: false },
       ),
     ),
+    /** API keys. Absent: new keys expire at most 365 days ahead. */
+    apiKeys: Type.Optional(
+      Type.Object(
+        {
+          /** The longest expiry a new key may get (existing keys keep theirs). */
+          maxDays: Type.Integer({ minimum: 1, maximum: 3650 }),
+        },
+        { additionalProperties: false },
+      ),
+    ),
+    /**
+     * Requests per credential (a session, or an API key with the sessions exchanged from it): a
+     * token bucket in each process's memory. Absent: 3000 per minute with bursts of 500.
+     */
+    rateLimit: Type.Optional(
+      Type.Object(
+        {
+          perMinute: Type.Integer({ minimum: 1, maximum: 10_000_000 }),
+          burst: Type.Integer({ minimum: 1, maximum: 10_000_000 }),
+        },
+        { additionalProperties: false },
+      ),
+    ),
   },
   { additionalProperties: false },
 );
@@ -140,6 +163,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd: string = p
     audit: { checkpointEvery: 1000, checkpointSeconds: 60 },
     webhooks: { allowedTargets: [], timeoutMs: 5000, maxAttempts: 10 },
     workflowSweepMs: 5000,
+    apiKeys: { maxDays: 365 },
+    rateLimit: { perMinute: 3000, burst: 500 },
   };
   const fromEnv = {
     host: strVar(env, 'COFFER_HOST'),
@@ -166,6 +191,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd: string = p
       idleSeconds: intVar(env, 'COFFER_SESSION_IDLE_SECONDS'),
       absoluteSeconds: intVar(env, 'COFFER_SESSION_ABSOLUTE_SECONDS'),
     },
+    apiKeys: { maxDays: intVar(env, 'COFFER_API_KEY_MAX_DAYS') },
+    rateLimit: { perMinute: intVar(env, 'COFFER_RATE_LIMIT_PER_MINUTE'), burst: intVar(env, 'COFFER_RATE_LIMIT_BURST') },
     webhooks: {
       allowedTargets: strVar(env, 'COFFER_WEBHOOK_ALLOWED_TARGETS')
         ?.split(',')

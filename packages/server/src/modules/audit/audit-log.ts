@@ -210,6 +210,10 @@ const deniedCodes = new Set([
   'auth.mfa_required',
   'auth.rate_limited',
   'sys.sealed',
+  'auth.reauth_failed',
+  'request.rate_limited',
+  'request.credentials_in_query',
+  'sys.unseal_nonce_invalid',
 ]);
 
 export function outcomeOf(err: unknown): Outcome {
