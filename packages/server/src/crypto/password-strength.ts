@@ -5,7 +5,7 @@ import { adjacencyGraphs, dictionary } from '@zxcvbn-ts/language-common';
  * Password strength by zxcvbn-ts (ADR 0009), a maintained TypeScript port of Dropbox's zxcvbn:
  * the password is split into the cheapest sequence of guessable pieces — words of its common
  * password list (about 49,000 passwords from breach corpora) and of the EFF diceware list, also in
- * l33t spelling, reversed or a few edits away, keyboard walks, repeats, sequences, dates — and
+ * l33t spelling or reversed, keyboard walks, repeats, sequences, dates — and
  * the number of guesses of that split is the estimate.
  *
  * It never keeps, logs or echoes the password: the feedback is a fixed set of sentences.
@@ -20,11 +20,14 @@ export interface PasswordStrength {
 }
 
 /**
- * zxcvbn's work grows faster than linearly with the length (a 100-character input can take tens
- * of milliseconds on the event loop): a longer password is judged on its first this many
- * characters. That only under-estimates it: the rest can only add guesses.
+ * zxcvbn's work grows faster than linearly with the length and with the number of l33t-able
+ * characters (a 64-character run of digits and symbols took ~80 ms on the event loop; with the
+ * two bounds below the worst inputs we tried take ~10 ms): a longer password is judged on its
+ * first this many characters. That only under-estimates it: the rest can only add guesses.
  */
-export const MAX_ESTIMATED_LENGTH = 64;
+export const MAX_ESTIMATED_LENGTH = 48;
+/** At most this many l33t substitutions are tried per match (the library's default, 100, is slow). */
+const L33T_MAX_SUBSTITUTIONS = 8;
 
 /** Our own sentences for zxcvbn's feedback keys (the library returns keys unless translated). */
 const translations: NonNullable<OptionsType['translations']> = {
@@ -87,7 +90,9 @@ function zxcvbn(): ZxcvbnFactory {
     dictionary,
     graphs: adjacencyGraphs,
     translations,
-    useLevenshteinDistance: true,
+    // off: the edit-distance search runs over the whole dictionary and cost ~100-700 ms a password
+    useLevenshteinDistance: false,
+    l33tMaxSubstitutions: L33T_MAX_SUBSTITUTIONS,
     maxLength: MAX_ESTIMATED_LENGTH,
   });
   return factory;

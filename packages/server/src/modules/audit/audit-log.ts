@@ -212,7 +212,6 @@ const deniedCodes = new Set([
   'sys.sealed',
   'auth.reauth_failed',
   'request.rate_limited',
-  'request.credentials_in_query',
   'sys.unseal_nonce_invalid',
 ]);
 
