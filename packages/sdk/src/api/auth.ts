@@ -22,7 +22,8 @@ export function authApi(t: Transport) {
     },
     /**
      * Exchanges the refresh token for new tokens now (the client also does this by itself when the
-     * access token has expired). Concurrent calls share one exchange; `onTokens` is called once.
+     * access token is refused). Concurrent calls share one exchange; `onTokens` is called once. A
+     * session idle past its limit cannot be refreshed: sign in again.
      */
     refresh(): Promise<TokenPair> {
       return t.refresh();

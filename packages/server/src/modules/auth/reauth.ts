@@ -55,7 +55,7 @@ export function createReauth(deps: {
       .select(['id', 'kind', 'status', 'password_hash', 'username_canonical', 'totp_enabled', 'totp_secret_enc'])
       .where('id', '=', ctx.actor.userId)
       .executeTakeFirst();
-    if (!user || user.kind !== 'human' || user.status !== 'active' || user.password_hash === null) {
+    if (user?.kind !== 'human' || user.status !== 'active' || user.password_hash === null) {
       // API users have no password: their keys are made by an administrator
       return new AppError('auth.reauth_failed', 'This account has no password to confirm changes with.');
     }
