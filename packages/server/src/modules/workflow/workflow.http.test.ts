@@ -298,7 +298,7 @@ for (const dialect of dialects) {
         api(alice.token, 'POST', '/api/v1/me/api-keys', {
           name: 'ci',
           allowedCidrs: ['127.0.0.1'],
-          expiresAt: new Date(Date.now() + 30 * 86_400_000).toISOString(),
+          expiresAt: new Date(clock.now() + 30 * 86_400_000).toISOString(),
           currentPassword: alice.password,
         }),
         201,
