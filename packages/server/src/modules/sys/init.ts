@@ -7,7 +7,7 @@ import type { Db } from '../../db/database.ts';
 import { AppError } from '../../lib/app-error.ts';
 import type { AuditLog } from '../audit/audit-log.ts';
 import { systemActor } from '../auth/actor.ts';
-import { passwordProblems, passwordRulesError } from '../identities/password-rules.ts';
+import { passwordProblems } from '../identities/password-rules.ts';
 import type { UsersService } from '../identities/users.service.ts';
 import type { SealManager, UnsealMode } from './seal.ts';
 
@@ -67,7 +67,16 @@ export async function initializeCoffer(
   if (opts.adminPassword !== undefined) {
     const problems = passwordProblems(opts.adminPassword, { totp: false, userInputs: [opts.adminUsername] }, '/adminPassword');
     if (opts.adminPassword.length > 256) problems.push({ path: '/adminPassword', message: 'length: at most 256 characters' });
-    if (problems.length > 0) throw passwordRulesError(problems);
+    // named in the message too: `npm start` and `coffer init` print only the message
+    if (problems.length > 0) {
+      throw new AppError(
+        'validation.failed',
+        `The administrator password does not meet the rules: ${problems.map((p) => p.message).join('; ')}`,
+        {
+          details: problems,
+        },
+      );
+    }
   }
   const password = opts.adminPassword ?? generateAdminPassword(opts.adminUsername);
   const hash = await deps.hasher.hash(password);
