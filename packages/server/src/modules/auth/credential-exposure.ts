@@ -1,5 +1,6 @@
 import { keyedHash, tokenKind } from '../../crypto/tokens.ts';
 import type { Db, Trx } from '../../db/database.ts';
+import { AppError } from '../../lib/app-error.ts';
 import type { Clock } from '../../lib/clock.ts';
 import type { AuditLog } from '../audit/audit-log.ts';
 import type { SealManager } from '../sys/seal.ts';
@@ -90,9 +91,14 @@ export function createCredentialExposure(deps: { db: Db; clock: Clock; seal: Sea
   async function revoke(ctx: RequestContext, tokens: readonly string[]): Promise<void> {
     if (tokens.length === 0 || !seal.keys) return;
     const now = clock.now();
-    await db.transaction().execute(async (trx) => {
-      for (const t of tokens.slice(0, 20)) await revokeOne(trx, ctx, t, now);
-    });
+    try {
+      await db.transaction().execute(async (trx) => {
+        for (const t of tokens.slice(0, 20)) await revokeOne(trx, ctx, t, now);
+      });
+    } catch (e) {
+      // fail closed: the request is refused either way; the revocation and its record go together
+      throw new AppError('audit.unavailable', 'The audit trail could not be written; nothing was done.', { cause: e });
+    }
   }
 
   return { revoke };

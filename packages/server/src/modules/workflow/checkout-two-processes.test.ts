@@ -4,6 +4,7 @@
 // once, by whichever process's scheduler gets to it, never twice.
 import assert from 'node:assert/strict';
 import { type ChildProcess, spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer as createHttpServer, type Server } from 'node:http';
 import { type AddressInfo, createServer } from 'node:net';
@@ -47,6 +48,9 @@ async function startServer(env: Record<string, string>): Promise<Proc> {
       // the sweep every second (default 5 s); the receiver of the test's webhook is on loopback
       COFFER_WORKFLOW_SWEEP_MS: '1000',
       COFFER_WEBHOOK_ALLOWED_TARGETS: '127.0.0.1/32',
+      // the races drive many requests through one session: lift the per-credential limit
+      COFFER_RATE_LIMIT_PER_MINUTE: '10000000',
+      COFFER_RATE_LIMIT_BURST: '10000000',
       ...env,
     },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -131,7 +135,8 @@ describe('exclusive checkout across two server processes on one PostgreSQL', () 
     const admin = await loginAs(a.base, 'admin', ADMIN_PASSWORD);
     const mk = async (role: string) => {
       const username = `u${users.length}_${Math.random().toString(36).slice(2, 8)}`;
-      const password = `pw-${Math.random().toString(36).slice(2)}-x`;
+      // 21 characters (the account password rules need 15)
+      const password = `pw-${randomBytes(9).toString('hex')}`;
       const r = await api(a.base, 'POST', '/api/v1/users', admin, { username, password, role });
       assert.equal(r.status, 201, r.raw);
       return { id: r.body.id as string, username, password };
