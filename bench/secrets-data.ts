@@ -212,7 +212,8 @@ export async function buildSecretsDataset(o: {
     await post<{ key: string }>(baseUrl, session, 'bench user API key', '/api/v1/me/api-keys', {
       name: 'bench',
       allowedCidrs: ['127.0.0.1'],
-      expiresAt: 'never',
+      expiresAt: new Date(Date.now() + 365 * 86_400_000).toISOString(),
+      currentPassword: password,
     })
   ).key;
 

@@ -504,14 +504,20 @@ for (const dialect of dialects) {
       assert.equal(mfa.body.error.code, 'auth.mfa_required');
       expectCode(await D(['whoami']), 0, 'the enrolling session stays');
 
-      const [noFlag, wrong] = await Promise.all([
-        D(['totp', 'disable'], { input: `${dave.password}\n` }),
-        D(['totp', 'disable', '--password-stdin'], { input: 'wrong-password\n' }),
+      // re-authentication: the password and a second factor (the enrolment spent this time step's
+      // code, so a recovery code)
+      const recovery = [...enroll.stdout.matchAll(/^ {2}(\S+)$/gm)].map((m) => m[1] as string).filter((c) => !c.startsWith('otpauth'));
+      assert.equal(recovery.length, 10);
+      const [noFlag, wrong, noCode] = await Promise.all([
+        D(['totp', 'disable'], { input: `${dave.password}\n${recovery[0]}\n` }),
+        D(['totp', 'disable', '--password-stdin'], { input: `wrong-password\n${recovery[0]}\n` }),
+        D(['totp', 'disable', '--password-stdin'], { input: `${dave.password}\n` }),
       ]);
       expectCode(noFlag, 2);
-      expectCode(wrong, 5);
-      assert.match(wrong.stderr, errorLine('auth.invalid_credentials'));
-      const off = await D(['totp', 'disable', '--password-stdin', '--json'], { input: `${dave.password}\n` });
+      expectCode(wrong, 4);
+      assert.match(wrong.stderr, errorLine('auth.reauth_failed'));
+      expectCode(noCode, 2, 'no second factor given');
+      const off = await D(['totp', 'disable', '--password-stdin', '--json'], { input: `${dave.password}\n${recovery[0]}\n` });
       expectCode(off, 0);
       assert.deepEqual(json(off), { enabled: false, signedOut: true });
       assert.equal(existsSync(cfg.dave), false, 'the dead session is forgotten');
@@ -530,7 +536,7 @@ for (const dialect of dialects) {
       expectCode(badCode, 2);
       expectCode(confirmed, 0);
       assert.equal(json(confirmed).recoveryCodes.length, 10);
-      const off2 = await D(['totp', 'disable', '--password-stdin'], { input: `${dave.password}\n` });
+      const off2 = await D(['totp', 'disable', '--password-stdin'], { input: `${dave.password}\n${json(confirmed).recoveryCodes[0]}\n` });
       expectCode(off2, 0);
       expectCode(await D(['login', '--url', url, '--username', dave.username, '--password-stdin'], { input: dave.password }), 0);
 

@@ -123,6 +123,8 @@ describe('coffer CLI', { concurrency: true }, () => {
         ['audit', 'erase'],
         ['unseal', 'a-share', 'another'],
         ['unseal', 'a-share', '--reset'],
+        ['unseal', '--reset'],
+        ['unseal', 'a-share', '--nonce', 'abc'],
         ['seal-status', '--url', 'not a url'],
         ['rotate-key', '--url', 'http://127.0.0.1:1'],
       ];
@@ -144,10 +146,11 @@ describe('coffer CLI', { concurrency: true }, () => {
       });
       const dir = mkdtempSync(path.join(tmpdir(), 'coffer-cli-'));
       cleanups.push(async () => rmSync(dir, { recursive: true, force: true }));
-      const [unreachable, noDb, badPassword, badKey] = await Promise.all([
+      const [unreachable, noDb, badPassword, commonPassword, badKey] = await Promise.all([
         cli(['seal-status', '--url', `http://127.0.0.1:${closedPort}`]),
         cli(['audit', 'verify'], { env: { COFFER_DATA_DIR: dir } }),
         cli(['init', '--json'], { env: { COFFER_DATA_DIR: dir, COFFER_ADMIN_PASSWORD: 'too-short' } }),
+        cli(['init', '--json', '--admin-password', '123456789987654321'], { env: { COFFER_DATA_DIR: dir } }),
         cli(['audit', 'verify', '--public-key', path.join(dir, 'missing.pem')], { env: { COFFER_DATA_DIR: dir } }),
       ]);
       expectCode(unreachable, 1);
@@ -158,10 +161,19 @@ describe('coffer CLI', { concurrency: true }, () => {
       expectCode(noDb, 1);
       assert.match(noDb.stderr, /^error: there is no database at sqlite:.*\n$/);
       expectCode(badPassword, 1);
-      assert.equal(badPassword.stderr, 'error: the administrator password needs 12 to 256 characters\n');
+      assert.match(
+        badPassword.stderr,
+        /^error: the administrator password does not meet the rules: length: at least 15 characters for an account without a second factor \(8 with TOTP\)[^\n]*\n$/,
+      );
+      assert.ok(!badPassword.stderr.includes('too-short'), 'the password is not echoed');
+      expectCode(commonPassword, 1);
+      assert.equal(
+        commonPassword.stderr,
+        'error: the administrator password does not meet the rules: common: this password is on a list of breached or common passwords\n',
+      );
       expectCode(badKey, 1);
       assert.match(badKey.stderr, /^error: cannot read the public key file .*missing\.pem: .*\n$/);
-      for (const r of [unreachable, noDb, badPassword, badKey]) assert.equal(r.stdout, '');
+      for (const r of [unreachable, noDb, badPassword, commonPassword, badKey]) assert.equal(r.stdout, '');
       assert.equal(existsSync(path.join(dir, 'coffer.db')), false, 'audit verify must not create a database');
     });
   });
@@ -335,13 +347,24 @@ describe('coffer CLI', { concurrency: true }, () => {
         assert.match(empty.stderr, /^error: no unseal share given/);
       });
 
-      it('unseal takes the shares from stdin one at a time; --reset discards the progress', async () => {
+      it('unseal takes the shares from stdin one at a time; --reset --nonce discards the progress', async () => {
         const [s1, s2, s3] = shares as [string, string, string];
         let r = await cli(['unseal', '--url', url], { input: `${s1}\n` });
         expectCode(r, 0);
-        assert.equal(r.stdout, 'Share accepted.\nSealed: yes  Progress: 1/3  Mode: shamir\n');
+        const m =
+          /^Share accepted\.\nSealed: yes {2}Progress: 1\/3 {2}Mode: shamir\nUnseal nonce: ([0-9a-f]{32})\n\(only it resets this progress: coffer unseal --reset --nonce \1\)\n$/.exec(
+            r.stdout,
+          );
+        assert.ok(m, r.stdout);
+        const nonce = m[1] as string;
 
-        r = await cli(['unseal', '--reset', '--url', url]);
+        r = await cli(['unseal', '--reset', '--nonce', '0'.repeat(32), '--url', url]);
+        expectCode(r, 1);
+        assert.match(
+          r.stderr,
+          /^error: Only whoever entered the first share can reset the unseal progress.*\(sys\.unseal_nonce_invalid, request req_\S+\)\n$/,
+        );
+        r = await cli(['unseal', '--reset', '--nonce', nonce, '--url', url]);
         expectCode(r, 0);
         assert.equal(r.stdout, 'Unseal progress reset.\nSealed: yes  Progress: 0/3  Mode: shamir\n');
 
@@ -351,6 +374,7 @@ describe('coffer CLI', { concurrency: true }, () => {
         r = await cli(['unseal', '--url', url, '--json'], { input: s2 });
         expectCode(r, 0);
         assert.equal(json(r).progress, 2);
+        assert.equal(json(r).nonce, undefined, 'the nonce comes with the first share only');
         assert.equal(json(r).sealed, true);
         r = await cli(['unseal', '--url', url], { input: `${s3}\r\n` });
         expectCode(r, 0);

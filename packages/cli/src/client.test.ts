@@ -159,7 +159,12 @@ for (const dialect of dialects) {
       // a program signs in with an API key (read from stdin), exchanged for a session
       const created = await call(h, 'POST', '/api/v1/me/api-keys', {
         token: alice.token,
-        body: { name: 'cli test', allowedCidrs: ['127.0.0.1'], expiresAt: 'never' },
+        body: {
+          name: 'cli test',
+          allowedCidrs: ['127.0.0.1'],
+          expiresAt: new Date(Date.now() + 30 * 86_400_000).toISOString(),
+          currentPassword: alice.password,
+        },
       });
       assert.equal(created.status, 201, created.raw);
       const key = created.body.key as string;

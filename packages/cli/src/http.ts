@@ -8,6 +8,8 @@ export interface SealStatus {
   threshold: number | null;
   shares: number | null;
   progress: number;
+  /** Only in the answer to the first share: what a reset of this progress needs. */
+  nonce?: string;
 }
 
 /** GET /api/v1/sys/keyring (contracts/sys KeyringStatus). */

@@ -1,6 +1,7 @@
 import { type Static, Type } from 'typebox';
-import { Id, Str, Timestamp } from './common.ts';
+import { Id, Timestamp } from './common.ts';
 import { Role } from './identities.ts';
+import { Reauth, ReauthFields } from './reauth.ts';
 import { Name } from './text.ts';
 
 export const Login = Type.Object(
@@ -54,10 +55,15 @@ export const CreateApiKey = Type.Object(
       maxItems: 50,
       description: 'Hosts or networks the key may be used from, e.g. 10.0.0.5 or 10.0.0.0/24',
     }),
-    expiresAt: Type.Union([Type.String({ format: 'date-time' }), Type.Literal('never')], {
-      description: 'Mandatory: a future time, or the explicit "never"',
+    expiresAt: Type.String({
+      format: 'date-time',
+      description: 'Mandatory: a future time at most COFFER_API_KEY_MAX_DAYS (365 by default) days ahead; "never" is refused',
     }),
     scopes: Type.Optional(Type.Array(Scope, { maxItems: 20, uniqueItems: true })),
+    allowAnyAddress: Type.Optional(
+      Type.Boolean({ description: 'Must be true to bind the key to every address (a /0 network such as 0.0.0.0/0 or ::/0)' }),
+    ),
+    ...ReauthFields,
   },
   { additionalProperties: false },
 );
@@ -70,7 +76,10 @@ export const ApiKey = Type.Object(
     name: Type.String(),
     allowedCidrs: Type.Array(Type.String()),
     scopes: Type.Union([Type.Array(Type.String()), Type.Null()]),
-    expiresAt: Type.Union([Timestamp, Type.Literal('never')]),
+    expiresAt: Timestamp,
+    /** Created without an expiry before migration 0009, which gave it one: rotate it. */
+    expiryImposed: Type.Boolean({ description: 'The key had no expiry; migration 0009 gave it one (365 days from the upgrade)' }),
+    anyAddress: Type.Boolean({ description: 'The key is bound to every address (a /0 network)' }),
     createdAt: Timestamp,
     lastUsedAt: Type.Union([Timestamp, Type.Null()]),
     revoked: Type.Boolean(),
@@ -94,4 +103,5 @@ export const RecoveryCodes = Type.Object(
   { recoveryCodes: Type.Array(Type.String(), { description: 'Shown once; each works once' }) },
   { additionalProperties: false },
 );
-export const DisableTotp = Type.Object({ password: Str(256, { minLength: 1 }) }, { additionalProperties: false });
+export const DisableTotp = Reauth;
+export const RegenerateRecoveryCodes = Reauth;

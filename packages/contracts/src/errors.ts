@@ -29,6 +29,9 @@ export const errorCodes = [
   'audit.unavailable',
   'webhook.target_refused',
   'integrity.failed',
+  'auth.reauth_failed',
+  'request.rate_limited',
+  'sys.unseal_nonce_invalid',
   'internal',
 ] as const;
 

@@ -1,5 +1,6 @@
 import { type Static, Type } from 'typebox';
 import { Id, Timestamp } from './common.ts';
+import { type Reauth, ReauthFields } from './reauth.ts';
 import { Name, Text, TRIMMED_NAME_PATTERN } from './text.ts';
 
 export const Role = Type.Union(
@@ -9,12 +10,19 @@ export const Role = Type.Union(
 export type Role = Static<typeof Role>;
 
 export const Username = Type.String({ minLength: 1, maxLength: 100, pattern: TRIMMED_NAME_PATTERN });
-export const NewPassword = Type.String({ minLength: 12, maxLength: 256, description: 'At least 12 characters' });
+export const NewPassword = Type.String({
+  minLength: 8,
+  maxLength: 256,
+  description:
+    'At least 15 characters (8 when the account has TOTP), not on the list of breached/common passwords, and not easy to guess (zxcvbn score at least 3, or 2 with TOTP)',
+});
+
+export const Email = Type.Union([Type.Literal(''), Type.String({ format: 'email', maxLength: 254 })]);
 
 const profileFields = {
   firstName: Name(100),
   lastName: Name(100),
-  email: Type.Union([Type.Literal(''), Type.String({ format: 'email', maxLength: 254 })]),
+  email: Email,
   department: Name(100),
   location: Name(200),
   landlineCountryCode: Name(8),
@@ -76,16 +84,18 @@ export const UpdateUser = Type.Object(
     ...Object.fromEntries(Object.entries(profileFields).map(([k, v]) => [k, Type.Optional(v)])),
     role: Type.Optional(Role),
     allPasswords: Type.Optional(Type.Boolean()),
+    // changing someone's e-mail needs the caller's own re-authentication
+    currentPassword: Type.Optional(ReauthFields.currentPassword),
+    totpCode: ReauthFields.totpCode,
+    recoveryCode: ReauthFields.recoveryCode,
   },
   { additionalProperties: false, minProperties: 1 },
 );
-export type UpdateUser = Partial<Record<keyof typeof profileFields, string>> & { role?: Role; allPasswords?: boolean };
+export type UpdateUser = Partial<Record<keyof typeof profileFields, string>> & { role?: Role; allPasswords?: boolean } & Partial<Reauth>;
 
 export const SetPassword = Type.Object({ password: NewPassword }, { additionalProperties: false });
-export const ChangeOwnPassword = Type.Object(
-  { currentPassword: Type.String({ minLength: 1, maxLength: 256 }), newPassword: NewPassword },
-  { additionalProperties: false },
-);
+export const ChangeOwnPassword = Type.Object({ ...ReauthFields, newPassword: NewPassword }, { additionalProperties: false });
+export const ChangeOwnEmail = Type.Object({ ...ReauthFields, email: Email }, { additionalProperties: false });
 
 export const Group = Type.Object(
   {

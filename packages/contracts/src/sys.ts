@@ -8,6 +8,11 @@ export const SealStatus = Type.Object(
     threshold: Type.Union([Type.Integer(), Type.Null()]),
     shares: Type.Union([Type.Integer(), Type.Null()]),
     progress: Type.Integer({ description: 'Shares entered so far' }),
+    nonce: Type.Optional(
+      Type.String({
+        description: 'Only in the answer to the first share of an unseal: needed to reset that progress (shown once)',
+      }),
+    ),
   },
   { additionalProperties: false },
 );
@@ -15,9 +20,15 @@ export const SealStatus = Type.Object(
 export const Unseal = Type.Union(
   [
     Type.Object({ share: Type.String({ minLength: 3, maxLength: 200 }) }, { additionalProperties: false }),
-    Type.Object({ reset: Type.Literal(true) }, { additionalProperties: false }),
+    Type.Object(
+      { reset: Type.Literal(true), nonce: Type.String({ minLength: 1, maxLength: 100, description: 'The nonce of the first share' }) },
+      { additionalProperties: false },
+    ),
   ],
-  { description: 'One share, or {"reset": true} to discard the shares entered so far' },
+  {
+    description:
+      'One share, or {"reset": true, "nonce": …} to discard the shares entered so far: only whoever entered the first share holds the nonce',
+  },
 );
 
 export const Health = Type.Object(

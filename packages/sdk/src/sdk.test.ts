@@ -41,7 +41,7 @@ async function callEverything(c: ReturnType<typeof createClient>): Promise<void>
   const drain = async (it: AsyncIterable<unknown>) => {
     for await (const _ of it);
   };
-  const key = { name: 'k', allowedCidrs: ['127.0.0.1'], expiresAt: 'never' as const };
+  const key = { name: 'k', allowedCidrs: ['127.0.0.1'], expiresAt: '2030-01-01T00:00:00Z', currentPassword: 'p' };
   const calls: Array<() => Promise<unknown>> = [
     () => c.auth.login('u', 'p'),
     () => c.auth.refresh(),
@@ -57,7 +57,8 @@ async function callEverything(c: ReturnType<typeof createClient>): Promise<void>
     () => c.users.delete(ID),
     () => c.users.resetPassword(ID, 'a-long-passphrase'),
     () => c.users.unlock(ID),
-    () => c.users.changeOwnPassword('a', 'a-long-passphrase'),
+    () => c.users.changeOwnPassword('a', 'a-long-passphrase', { totpCode: '123456' }),
+    () => c.users.changeOwnEmail('a@example.com', { currentPassword: 'p' }),
     () => c.users.lookup('someone'),
     () => c.groups.create({ name: 'g' }),
     () => c.groups.list(),
@@ -73,11 +74,11 @@ async function callEverything(c: ReturnType<typeof createClient>): Promise<void>
     () => c.apiKeys.revoke(ID),
     () => c.totp.begin(),
     () => c.totp.confirm('123456'),
-    () => c.totp.disable('p'),
-    () => c.totp.regenerateRecoveryCodes(),
+    () => c.totp.disable({ currentPassword: 'p', totpCode: '123456' }),
+    () => c.totp.regenerateRecoveryCodes({ currentPassword: 'p', recoveryCode: 'aaaaa-bbbbb' }),
     () => c.sys.health(),
     () => c.sys.sealStatus(),
-    () => c.sys.unseal({ reset: true }),
+    () => c.sys.unseal({ reset: true, nonce: 'n' }),
     () => c.sys.seal(),
     () => c.sys.rotateKey(),
     () => c.sys.keyring(),
@@ -284,7 +285,12 @@ for (const dialect of dialects) {
 
       const bot = await coffer.users.create({ username: `sdk-bot-${dialect}`, kind: 'api', role: 'password_user' });
       const expiresAt = new Date(clock.now() + 365 * 86_400_000).toISOString();
-      const created = await coffer.apiKeys.createForUser(bot.id, { name: 'sdk test', allowedCidrs: ['127.0.0.1'], expiresAt });
+      const created = await coffer.apiKeys.createForUser(bot.id, {
+        name: 'sdk test',
+        allowedCidrs: ['127.0.0.1'],
+        expiresAt,
+        currentPassword: ADMIN.password,
+      });
       assert.match(created.key, /^cfk_/);
       assert.deepEqual(
         (await coffer.apiKeys.listForUser(bot.id)).items.map((k) => k.id),
@@ -296,9 +302,19 @@ for (const dialect of dialects) {
       const viaKey = await botClient.auth.whoami();
       assert.equal(viaKey.authMethod, 'apikey');
       assert.equal(viaKey.userId, bot.id);
-      const own = await botClient.apiKeys.createForMe({ name: 'second', allowedCidrs: ['127.0.0.1'], expiresAt: 'never' });
+      // an API user has no password to re-authenticate with: its keys come from an administrator
+      const own = await rejection(
+        botClient.apiKeys.createForMe({ name: 'second', allowedCidrs: ['127.0.0.1'], expiresAt, currentPassword: 'x' }),
+      );
+      assert.ok(isCofferError(own, 'auth.reauth_failed'));
+      const second = await coffer.apiKeys.createForUser(bot.id, {
+        name: 'second',
+        allowedCidrs: ['127.0.0.1'],
+        expiresAt,
+        currentPassword: ADMIN.password,
+      });
       assert.equal((await botClient.apiKeys.listMine()).items.length, 2);
-      await botClient.apiKeys.revoke(own.apiKey.id);
+      await botClient.apiKeys.revoke(second.apiKey.id);
       const pair = await botClient.auth.exchangeApiKey();
       assert.deepEqual(seen, [pair]);
       const viaSession = await botClient.auth.whoami();
@@ -313,6 +329,8 @@ for (const dialect of dialects) {
     it('a user changes their password and enrols TOTP through the SDK', async () => {
       const me = createClient({ baseUrl });
       await me.auth.login(`sdk-user-${dialect}`, 'a-long-passphrase-2');
+      const weak = await rejection(me.users.changeOwnPassword('a-long-passphrase-2', 'password1234567'));
+      assert.ok(isCofferError(weak, 'validation.failed'));
       await me.users.changeOwnPassword('a-long-passphrase-2', 'a-long-passphrase-3');
       // the change ended every session, this one included
       assert.ok(isCofferError(await rejection(me.auth.whoami()), 'auth.invalid_token'));
@@ -325,8 +343,15 @@ for (const dialect of dialects) {
       assert.ok(isCofferError(mfa, 'auth.mfa_required'));
       const again = createClient({ baseUrl });
       await again.auth.login(`sdk-user-${dialect}`, 'a-long-passphrase-3', { recoveryCode: recoveryCodes[0] as string });
-      assert.equal((await again.totp.regenerateRecoveryCodes()).recoveryCodes.length, recoveryCodes.length);
-      await again.totp.disable('a-long-passphrase-3');
+      const proof = { currentPassword: 'a-long-passphrase-3' };
+      assert.ok(isCofferError(await rejection(again.totp.regenerateRecoveryCodes(proof)), 'auth.reauth_failed'), 'TOTP needs a code too');
+      const fresh = await again.totp.regenerateRecoveryCodes({ ...proof, recoveryCode: recoveryCodes[1] as string });
+      assert.equal(fresh.recoveryCodes.length, recoveryCodes.length);
+      assert.equal(
+        (await again.users.changeOwnEmail('sdk@example.com', { ...proof, recoveryCode: fresh.recoveryCodes[0] as string })).email,
+        'sdk@example.com',
+      );
+      await again.totp.disable({ ...proof, recoveryCode: fresh.recoveryCodes[1] as string });
     });
 
     it('vault, folder, secret: reveal, ETag, stale update is 412, history, versions, trash, share', async () => {
@@ -484,29 +509,52 @@ for (const dialect of dialects) {
       assert.match((await coffer.audit.checkpoints()).publicKey, /BEGIN PUBLIC KEY/);
     });
 
-    it('an idle-expired session is refreshed once for 5 concurrent calls, and onTokens fires once', async () => {
+    it('an idle-expired session is not revived by its refresh token: one shared attempt, then auth.invalid_token', async () => {
       const startTokens = tokens.length;
-      const oldRefresh = tokens.at(-1)?.refreshToken as string;
       clock.advance((IDLE_SECONDS + 5) * 1000);
       const before = rec.seen.length;
-      const answers = await Promise.all([
+      const answers = await Promise.allSettled([
         coffer.auth.whoami(),
         coffer.vaults.get(ids.vault as string),
         coffer.users.get(ids.user as string),
         coffer.secrets.policy(ids.secret as string),
         coffer.auth.whoami(),
       ]);
-      assert.equal(answers.length, 5);
-      assert.equal(tokens.length, startTokens + 1, 'onTokens fired exactly once');
+      for (const a of answers) assert.ok(a.status === 'rejected' && isCofferError(a.reason, 'auth.invalid_token'));
+      assert.equal(tokens.length, startTokens, 'onTokens did not fire');
       const calls = rec.seen.slice(before);
-      assert.equal(calls.filter((c) => c === 'POST /api/v1/auth/refresh').length, 1, 'one shared refresh');
-      assert.ok(calls.length <= 5 * 2 + 1, `no loops: ${calls.length} requests`);
-      assert.notEqual(tokens.at(-1)?.refreshToken, oldRefresh);
+      assert.equal(calls.filter((c) => c === 'POST /api/v1/auth/refresh').length, 1, 'one shared refresh attempt');
+      assert.ok(calls.length <= 5 + 1, `no loops: ${calls.length} requests`);
+      await coffer.auth.login(ADMIN.username, ADMIN.password);
+    });
 
+    it('a refused access token of a live session is refreshed once for 5 concurrent calls, and onTokens fires once', async () => {
+      const live = await createClient({ baseUrl }).auth.login(ADMIN.username, ADMIN.password);
+      const r = recordingFetch();
+      const seen: TokenPair[] = [];
+      const c = createClient({
+        baseUrl,
+        fetch: r.fetch,
+        token: `cfs_${'A'.repeat(43)}`,
+        refreshToken: live.refreshToken,
+        onTokens: (t) => void seen.push(t),
+      });
+      const answers = await Promise.all([
+        c.auth.whoami(),
+        c.vaults.get(ids.vault as string),
+        c.users.get(ids.user as string),
+        c.secrets.policy(ids.secret as string),
+        c.auth.whoami(),
+      ]);
+      assert.equal(answers.length, 5);
+      assert.equal(seen.length, 1, 'onTokens fired exactly once');
+      assert.equal(r.seen.filter((x) => x === 'POST /api/v1/auth/refresh').length, 1, 'one shared refresh');
+      assert.ok(r.seen.length <= 5 * 2 + 1, `no loops: ${r.seen.length} requests`);
+      assert.notEqual(seen[0]?.refreshToken, live.refreshToken);
       // an explicit refresh rotates again
-      const pair = await coffer.auth.refresh();
-      assert.equal(tokens.at(-1), pair);
-      assert.equal((await coffer.auth.whoami()).username, ADMIN.username);
+      const pair = await c.auth.refresh();
+      assert.equal(seen.at(-1), pair);
+      assert.equal((await c.auth.whoami()).username, ADMIN.username);
     });
 
     it('a dead refresh token fails the call once, without looping', async () => {
@@ -594,6 +642,7 @@ for (const dialect of dialects) {
     const clock = manualClock();
     let h: Harness;
     let coffer: ReturnType<typeof createClient>;
+    let baseUrl: string;
     const rec = recordingFetch();
     const tokens: TokenPair[] = [];
     const ids: Record<string, string> = {};
@@ -604,7 +653,7 @@ for (const dialect of dialects) {
         config: { session: { idleSeconds: IDLE_SECONDS, absoluteSeconds: 3600, refreshSeconds: 7200 } },
       });
       await h.app.listen({ port: 0, host: '127.0.0.1' });
-      const baseUrl = `http://127.0.0.1:${(h.app.server.address() as AddressInfo).port}`;
+      baseUrl = `http://127.0.0.1:${(h.app.server.address() as AddressInfo).port}`;
       coffer = createClient({ baseUrl, fetch: rec.fetch, onTokens: (t) => void tokens.push(t) });
       await coffer.auth.login(ADMIN.username, ADMIN.password);
       const v = await coffer.vaults.create({ name: `Extras ${dialect}` });
@@ -716,14 +765,21 @@ for (const dialect of dialects) {
       assert.equal((await coffer.secrets.reveal(copy.secret.id, { fields: ['password'] })).values.password, SECRET_VALUE);
     });
 
-    it('an upload after the session idled out is refreshed and sent again', async () => {
-      clock.advance((IDLE_SECONDS + 5) * 1000);
-      const before = tokens.length;
-      const start = rec.seen.length;
-      const a = await coffer.attachments.upload(ids.secret as string, new Blob(['again']), { name: 'after-refresh.txt' });
+    it('an upload whose access token is refused is refreshed and sent again', async () => {
+      const live = await createClient({ baseUrl }).auth.login(ADMIN.username, ADMIN.password);
+      const r = recordingFetch();
+      const seen: TokenPair[] = [];
+      const c = createClient({
+        baseUrl,
+        fetch: r.fetch,
+        token: `cfs_${'A'.repeat(43)}`,
+        refreshToken: live.refreshToken,
+        onTokens: (t) => void seen.push(t),
+      });
+      const a = await c.attachments.upload(ids.secret as string, new Blob(['again']), { name: 'after-refresh.txt' });
       assert.equal(a.size, 5);
-      assert.equal(tokens.length, before + 1);
-      assert.deepEqual(rec.seen.slice(start), [
+      assert.equal(seen.length, 1);
+      assert.deepEqual(r.seen, [
         `POST /api/v1/secrets/${ids.secret}/attachments`,
         'POST /api/v1/auth/refresh',
         `POST /api/v1/secrets/${ids.secret}/attachments`,

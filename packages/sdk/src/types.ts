@@ -9,6 +9,7 @@ import type * as I from '@coffer/contracts/identities';
 import type * as L from '@coffer/contracts/lookup';
 import type * as M from '@coffer/contracts/metadata';
 import type * as P from '@coffer/contracts/passwords';
+import type * as R from '@coffer/contracts/reauth';
 import type * as S from '@coffer/contracts/secrets';
 import type * as Sys from '@coffer/contracts/sys';
 import type * as T from '@coffer/contracts/transfer';
@@ -38,6 +39,15 @@ export type ApiKey = Static<typeof Auth.ApiKey>;
 export type CreatedApiKey = Static<typeof Auth.CreatedApiKey>;
 export type TotpEnrollment = Static<typeof Auth.TotpEnrollment>;
 export type RecoveryCodes = Static<typeof Auth.RecoveryCodes>;
+/**
+ * Re-authentication for sensitive changes (API keys, recovery codes, TOTP removal, password and
+ * e-mail change): your current password, plus `totpCode` (or `recoveryCode`) when you have TOTP.
+ * A wrong one answers `auth.reauth_failed` (403; the session stays valid) and counts toward the
+ * account's lockout.
+ */
+export type Reauth = R.Reauth;
+/** The second factor of a re-authentication, when the account has TOTP. */
+export type SecondFactor = Omit<Reauth, 'currentPassword'>;
 
 // identities
 export type Role = I.Role;

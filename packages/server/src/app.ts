@@ -23,7 +23,11 @@ import { createIntegrityReporter } from './modules/audit/integrity.ts';
 import { createApiKeysService } from './modules/auth/api-keys.service.ts';
 import { authRoutes } from './modules/auth/auth.routes.ts';
 import { createAuthService } from './modules/auth/auth.service.ts';
+import { createCredentialExposure } from './modules/auth/credential-exposure.ts';
+import { createCredentialRateLimit, defaultRateLimit } from './modules/auth/credential-rate-limit.ts';
 import { accountKey } from './modules/auth/login-throttle.ts';
+import { createReauth } from './modules/auth/reauth.ts';
+import { createSecondFactor } from './modules/auth/second-factor.ts';
 import { createTotpService } from './modules/auth/totp.service.ts';
 import { createGroupsService } from './modules/identities/groups.service.ts';
 import { identitiesRoutes } from './modules/identities/identities.routes.ts';
@@ -124,18 +128,20 @@ export async function buildApp(deps: AppDeps) {
   });
   const audited = createAudited({ db, audit });
   const hasher = createPasswordHasher(config.argon2);
+  const reauth = createReauth({ db, clock, hasher, seal, secondFactor: createSecondFactor({ db, clock, seal }), login: config.login });
   const users = createUsersService({
     db,
     clock,
     hasher,
     audited,
     accountKey: (canonical) => accountKey(seal.requireKeys().tokenHmacKey, canonical),
+    reauth,
   });
   const groups = createGroupsService({ clock, audited });
   const userLookup = createUserLookupService({ clock, audited, auditHmacKey: () => seal.requireKeys().auditHmacKey });
   const auth = createAuthService({ db, clock, hasher, seal, audit, audited, session: config.session, login: config.login });
-  const apiKeys = createApiKeysService({ clock, seal, audited });
-  const totp = createTotpService({ db, clock, seal, hasher, audited });
+  const apiKeys = createApiKeysService({ clock, seal, audited, reauth, maxDays: config.apiKeys?.maxDays ?? 365 });
+  const totp = createTotpService({ clock, seal, audited, reauth });
   // integrity failures found by background work (no request to answer): audited as the system, logged
   const integrity = createIntegrityReporter({ db, audit, clock, log: (fields, message) => app.log.error(fields, message) });
   const reencrypt = createReencryptJob({ db, clock, seal, owner: `node_${randomBytes(6).toString('hex')}`, integrity });
@@ -233,7 +239,15 @@ export async function buildApp(deps: AppDeps) {
     if (cfg.auth === 'user') (route.schema as Record<string, unknown>).security ??= [{ bearer: [] }];
   });
 
-  registerHooks(app, { db, seal, auth, audit, tls: Boolean(deps.https) });
+  registerHooks(app, {
+    db,
+    seal,
+    auth,
+    audit,
+    tls: Boolean(deps.https),
+    exposure: createCredentialExposure({ db, clock, seal, audit }),
+    rateLimit: createCredentialRateLimit({ ...(config.rateLimit ?? defaultRateLimit), clock }),
+  });
   sysRoutes(app, { sys });
   authRoutes(app, { auth, apiKeys, totp });
   userLookupRoutes(app, { userLookup });

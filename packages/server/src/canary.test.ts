@@ -224,10 +224,18 @@ for (const dialect of dialects) {
         assert.equal((await call(h, 'POST', '/api/v1/auth/login', { body: { username: recovery[1], password: recovery[2] } })).status, 401);
         assert.equal((await call(h, 'POST', '/api/v1/auth/login', { body: { username: seedText, password: userPassword } })).status, 401);
 
-        // an API key: used, misused from elsewhere, put in the query string and the username field
+        // an API key (made with the password and a TOTP code): used, misused from elsewhere, put in
+        // the query string (which revokes it) and the username field
+        clock.advance(PERIOD_MS);
         const k = await call(h, 'POST', '/api/v1/me/api-keys', {
           token: user,
-          body: { name: 'ci', allowedCidrs: ['127.0.0.1'], expiresAt: 'never' },
+          body: {
+            name: 'ci',
+            allowedCidrs: ['127.0.0.1'],
+            expiresAt: new Date(clock.now() + 30 * 86_400_000).toISOString(),
+            currentPassword: userPassword,
+            totpCode: hotp(seed, totpStep(clock.now())),
+          },
         });
         assert.equal(k.status, 201, k.raw);
         const apiKey = k.body.key as string;
@@ -241,7 +249,7 @@ for (const dialect of dialects) {
           tokenCanary('exchanged refresh token', ex.body.refreshToken),
         );
         assert.equal((await call(h, 'GET', `/api/v1/auth/whoami?api_key=${apiKey}`)).status, 400);
-        assert.equal((await call(h, 'GET', `/api/v1/users?token=${admin}`)).status, 400);
+        assert.equal((await call(h, 'GET', '/api/v1/auth/whoami', { token: apiKey })).status, 401, 'a key seen in a URL is revoked');
         assert.equal((await call(h, 'GET', `/api/v1/no-such-route?token=${a.body.refreshToken}`)).status, 404);
         assert.equal((await call(h, 'POST', '/api/v1/auth/login', { body: { username: apiKey, password: apiKey } })).status, 401);
         assert.equal(
@@ -264,6 +272,8 @@ for (const dialect of dialects) {
         canaries.push(tokenCanary('rotated access token', r1.body.accessToken), tokenCanary('rotated refresh token', r1.body.refreshToken));
         assert.equal((await call(h, 'POST', '/api/v1/auth/refresh', { body: { refreshToken: a.body.refreshToken } })).status, 401);
         assert.equal((await call(h, 'GET', '/api/v1/users', { token: r1.body.refreshToken })).status, 401);
+        // the reuse ended that family; a session token in the query is refused (and revoked)
+        assert.equal((await call(h, 'GET', `/api/v1/users?token=${r1.body.accessToken}`)).status, 400);
         const admin2 = (await call(h, 'POST', '/api/v1/auth/login', { body: { username: ADMIN.username, password: ADMIN.password } })).body;
         canaries.push(tokenCanary('admin access token 2', admin2.accessToken), tokenCanary('admin refresh token 2', admin2.refreshToken));
 
@@ -271,12 +281,17 @@ for (const dialect of dialects) {
         const newPassword = 'user-new-password-canary-77ad';
         const resetPassword = 'user-reset-password-canary-03f2';
         canaries.push(canary('user new password', newPassword), canary('user reset password', resetPassword));
+        clock.advance(PERIOD_MS);
         const wrongChange = await call(h, 'POST', '/api/v1/me/password', {
           token: user,
-          body: { currentPassword: ADMIN.password, newPassword },
+          body: { currentPassword: ADMIN.password, totpCode: hotp(seed, totpStep(clock.now())), newPassword },
         });
-        assert.equal(wrongChange.status, 401);
-        const change = await call(h, 'POST', '/api/v1/me/password', { token: user, body: { currentPassword: userPassword, newPassword } });
+        assert.equal(wrongChange.status, 403);
+        assert.equal(wrongChange.body.error.code, 'auth.reauth_failed');
+        const change = await call(h, 'POST', '/api/v1/me/password', {
+          token: user,
+          body: { currentPassword: userPassword, totpCode: hotp(seed, totpStep(clock.now())), newPassword },
+        });
         assert.equal(change.status, 200, change.raw);
         assert.equal((await call(h, 'POST', '/api/v1/auth/login', { body: { username: newPassword, password: newPassword } })).status, 401);
         const reset = await call(h, 'POST', `/api/v1/users/${userId}/password`, {
@@ -293,10 +308,18 @@ for (const dialect of dialects) {
         });
         assert.equal(u4.status, 200, u4.raw);
         canaries.push(tokenCanary('user access token 4', u4.body.accessToken), tokenCanary('user refresh token 4', u4.body.refreshToken));
-        const dis = await call(h, 'POST', '/api/v1/me/totp/disable', { token: u4.body.accessToken, body: { password: userPassword } });
-        assert.equal(dis.status, 401, 'the old password no longer works');
+        const dis = await call(h, 'POST', '/api/v1/me/totp/disable', {
+          token: u4.body.accessToken,
+          body: { currentPassword: userPassword, recoveryCode: recovery[4] },
+        });
+        assert.equal(dis.status, 403, 'the old password no longer works');
         assert.equal(
-          (await call(h, 'POST', '/api/v1/me/totp/disable', { token: u4.body.accessToken, body: { password: resetPassword } })).status,
+          (
+            await call(h, 'POST', '/api/v1/me/totp/disable', {
+              token: u4.body.accessToken,
+              body: { currentPassword: resetPassword, recoveryCode: recovery[4] },
+            })
+          ).status,
           200,
         );
         assert.equal((await call(h, 'POST', '/api/v1/auth/logout', { token: admin2.accessToken })).status, 200);

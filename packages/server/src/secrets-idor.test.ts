@@ -869,12 +869,22 @@ for (const dialect of dialects) {
       // B's API key on its own address; A's API key bound to another address
       const bKey = await call(h, 'POST', '/api/v1/me/api-keys', {
         token: ownerB.token,
-        body: { name: 'b-ci', allowedCidrs: ['127.0.0.1'], expiresAt: 'never' },
+        body: {
+          name: 'b-ci',
+          allowedCidrs: ['127.0.0.1'],
+          expiresAt: new Date(Date.now() + 30 * 86_400_000).toISOString(),
+          currentPassword: ownerB.password,
+        },
       });
       assert.equal(bKey.status, 201, bKey.raw);
       const aKey = await call(h, 'POST', '/api/v1/me/api-keys', {
         token: ownerA.token,
-        body: { name: 'a-ci', allowedCidrs: ['10.20.30.40/32'], expiresAt: 'never' },
+        body: {
+          name: 'a-ci',
+          allowedCidrs: ['10.20.30.40/32'],
+          expiresAt: new Date(Date.now() + 30 * 86_400_000).toISOString(),
+          currentPassword: ownerA.password,
+        },
       });
       assert.equal(aKey.status, 201, aKey.raw);
       const onHost = await send(aKey.body.key, { method: 'GET', url: `/api/v1/secrets/${A.sec}` }, '10.20.30.40');

@@ -88,6 +88,9 @@ export async function startNode(env: Record<string, string>): Promise<ServerProc
     COFFER_PORT: String(port),
     COFFER_WORKFLOW_SWEEP_MS: '1000',
     COFFER_WEBHOOK_ALLOWED_TARGETS: '127.0.0.1/32',
+    // races drive many requests through one session: lift the per-credential limit
+    COFFER_RATE_LIMIT_PER_MINUTE: '10000000',
+    COFFER_RATE_LIMIT_BURST: '10000000',
     ...env,
   });
   const stop = async () => {

@@ -3,7 +3,7 @@
 import { type CommandGroup, change } from '../admin.ts';
 import { CliError, type Command, flag, out, outJson, UsageError, type Values } from '../cli.ts';
 import { CLIENT_EXIT, clientCommand, deleteStored, EXIT_CODES_HELP, openSession, withLock } from '../client.ts';
-import { readPlainLine, readSecretLine, readSecretLines } from '../stdin.ts';
+import { readPlainLine, readSecretLines } from '../stdin.ts';
 
 const whoamiUsage = `Usage: coffer whoami [--json]
 
@@ -52,15 +52,29 @@ function needsTerminal(values: Values, opt: string): void {
   if (!flag(values, opt) && !process.stdin.isTTY) throw new UsageError(`no terminal to ask on: pipe the input in with --${opt}`);
 }
 
+/** Whether the signed-in user has TOTP on: their re-authentication then needs a code too. */
+async function hasTotp(client: ReturnType<typeof openSession>['client']): Promise<boolean> {
+  const me = await client.auth.whoami();
+  return (await client.users.get(me.userId)).totpEnabled;
+}
+
+/** A code read for re-authentication: 6 digits are a TOTP code, anything else a recovery code. */
+function secondFactor(code: string | undefined): { totpCode?: string; recoveryCode?: string } {
+  if (!code) throw new CliError('your account has TOTP: give the code the app shows (or a recovery code)', CLIENT_EXIT.usage);
+  return CODE.test(code) ? { totpCode: code } : { recoveryCode: code };
+}
+
 const passwdUsage = `Usage: coffer passwd [--password-stdin] [--json]
 
 Changes your password. Every session and API key of yours ends, this one included: sign in again
 afterwards (the stored session is deleted). Passwords are never taken from the command line: they
 are asked for without echo at a terminal (the new one twice), or read from stdin with
---password-stdin (first line: the current password, second line: the new one).
+--password-stdin (first line: the current password, second line: the new one, third line: with
+TOTP on, the code the app shows or a recovery code). The new password needs at least 15
+characters (8 with TOTP), must not be a breached or common password, nor easy to guess.
 
 Options:
-  --password-stdin    read the current and the new password from the first two lines of stdin
+  --password-stdin    read the current and the new password (and the code) from the lines of stdin
   --json              print {passwordChanged, signedOut}
   -h, --help          this help
 
@@ -75,14 +89,21 @@ export const passwdCommand: Command = clientCommand({
   async run({ values }) {
     needsTerminal(values, 'password-stdin');
     const { client, file } = openSession();
+    const totp = await hasTotp(client);
+    const tty = process.stdin.isTTY;
     const prompts = ['Current password (input hidden): ', 'New password (input hidden): '];
-    const [current, next, again] = await readSecretLines(process.stdin.isTTY ? [...prompts, 'Again (input hidden): '] : prompts);
+    if (tty) prompts.push('Again (input hidden): ');
+    if (totp) prompts.push('Code from the app, or a recovery code (input hidden): ');
+    const lines = await readSecretLines(prompts);
+    const [current, next] = lines;
+    const again = tty ? lines[2] : undefined;
     if (!current || !next) throw new CliError('give the current and the new password', CLIENT_EXIT.usage);
     if (again !== undefined && again !== next) throw new CliError('the two entries of the new password differ: nothing was changed');
+    const second = totp ? secondFactor(lines.at(-1)) : {};
     return change(
       values,
       async () => {
-        await client.users.changeOwnPassword(current, next);
+        await client.users.changeOwnPassword(current, next, second);
         await forgetSession(file);
       },
       {
@@ -185,12 +206,13 @@ export const totpConfirmCommand: Command = clientCommand({
 
 const disableUsage = `Usage: coffer totp disable [--password-stdin] [--json]
 
-Turns the TOTP second factor off. Needs your password (asked for without echo at a terminal, or
-the first line of stdin with --password-stdin). Every session and API key of yours ends, this one
-included: sign in again afterwards (the stored session is deleted).
+Turns the TOTP second factor off. Needs your password and a code from the app (or a recovery code),
+asked for without echo at a terminal, or the first two lines of stdin with --password-stdin. Every
+session and API key of yours ends, this one included: sign in again afterwards (the stored session
+is deleted).
 
 Options:
-  --password-stdin    read your password from the first line of stdin
+  --password-stdin    read your password (first line) and the code (second line) from stdin
   --json              print {enabled, signedOut}
   -h, --help          this help
 
@@ -205,12 +227,13 @@ export const totpDisableCommand: Command = clientCommand({
   async run({ values }) {
     needsTerminal(values, 'password-stdin');
     const { client, file } = openSession();
-    const password = await readSecretLine('Password (input hidden): ');
+    const [password, code] = await readSecretLines(['Password (input hidden): ', 'Code from the app, or a recovery code (input hidden): ']);
     if (!password) throw new CliError('no password given', CLIENT_EXIT.usage);
+    const second = secondFactor(code);
     return change(
       values,
       async () => {
-        await client.totp.disable(password);
+        await client.totp.disable({ currentPassword: password, ...second });
         await forgetSession(file);
       },
       {

@@ -13,8 +13,9 @@ Options:
   --shares N              Shamir: number of shares (default 5, at most 20)
   --threshold K           Shamir: shares needed to unseal (default 3, at least 2, at most N)
   --admin-username U      the first administrator (default: COFFER_ADMIN_USERNAME, else admin)
-  --admin-password P      its password, at least 12 characters (default: COFFER_ADMIN_PASSWORD, else a
-                          generated one, printed once). Prefer the variable: arguments show in ps.
+  --admin-password P      its password (default: COFFER_ADMIN_PASSWORD, else a generated one, printed
+                          once): at least 15 characters, not a breached or common password, not easy
+                          to guess. Prefer the variable: arguments show in ps.
   --json                  print {adminUsername, adminPassword, generatedPassword, unsealMode, keyFile,
                           shares, threshold}
   -h, --help              this help
@@ -54,9 +55,12 @@ export const initCommand: Command = {
       throw new UsageError('the administrator username needs 1 to 100 characters, no control characters, no space at either end');
     }
     const adminPassword = str(values, 'admin-password') ?? env('COFFER_ADMIN_PASSWORD');
-    if (adminPassword !== undefined && (adminPassword.length < 12 || adminPassword.length > 256)) {
-      // never echo the password itself
-      throw new CliError('the administrator password needs 12 to 256 characters');
+    if (adminPassword !== undefined) {
+      // the server's own rules for account passwords; the messages never echo the password
+      const { passwordProblems } = await import('@coffer/server/modules/identities/password-rules');
+      const problems = passwordProblems(adminPassword, { totp: false, userInputs: [adminUsername] }, 'password').map((p) => p.message);
+      if (adminPassword.length > 256) problems.push('length: at most 256 characters');
+      if (problems.length > 0) throw new CliError(`the administrator password does not meet the rules: ${problems.join('; ')}`);
     }
 
     const { buildApp } = await import('@coffer/server/app');

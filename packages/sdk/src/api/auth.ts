@@ -1,5 +1,5 @@
 import { seg, type Transport } from '../transport.ts';
-import type { ApiKey, CreateApiKey, CreatedApiKey, Page, RecoveryCodes, TokenPair, TotpEnrollment, WhoAmI } from '../types.ts';
+import type { ApiKey, CreateApiKey, CreatedApiKey, Page, Reauth, RecoveryCodes, TokenPair, TotpEnrollment, WhoAmI } from '../types.ts';
 
 /** Sign-in, sessions and the identity behind the client's credential. */
 export function authApi(t: Transport) {
@@ -22,7 +22,8 @@ export function authApi(t: Transport) {
     },
     /**
      * Exchanges the refresh token for new tokens now (the client also does this by itself when the
-     * access token has expired). Concurrent calls share one exchange; `onTokens` is called once.
+     * access token is refused). Concurrent calls share one exchange; `onTokens` is called once. A
+     * session idle past its limit cannot be refreshed: sign in again.
      */
     refresh(): Promise<TokenPair> {
       return t.refresh();
@@ -52,7 +53,11 @@ export function authApi(t: Transport) {
 /** API keys: host-bound credentials for programs. The key itself is shown once, at creation. */
 export function apiKeysApi(t: Transport) {
   return {
-    /** Creates a key for yourself; the answer's `key` is shown only now. */
+    /**
+     * Creates a key for yourself; the answer's `key` is shown only now. Needs `currentPassword`
+     * (and `totpCode` with TOTP) and an `expiresAt` at most the server's maximum ahead (365 days by
+     * default); a binding to every address (`0.0.0.0/0`, `::/0`) also needs `allowAnyAddress: true`.
+     */
     createForMe(input: CreateApiKey): Promise<CreatedApiKey> {
       return t.json({ method: 'POST', path: '/api/v1/me/api-keys', body: input });
     },
@@ -60,7 +65,7 @@ export function apiKeysApi(t: Transport) {
     listMine(): Promise<Page<ApiKey>> {
       return t.json({ method: 'GET', path: '/api/v1/me/api-keys' });
     },
-    /** Creates a key for a user, e.g. an API user (needs `apikeys.manage`). */
+    /** Creates a key for a user, e.g. an API user (needs `apikeys.manage`; you re-authenticate as yourself). */
     createForUser(userId: string, input: CreateApiKey): Promise<CreatedApiKey> {
       return t.json({ method: 'POST', path: `/api/v1/users/${seg(userId)}/api-keys`, body: input });
     },
@@ -86,13 +91,13 @@ export function totpApi(t: Transport) {
     confirm(code: string): Promise<RecoveryCodes> {
       return t.json({ method: 'POST', path: '/api/v1/me/totp/confirm', body: { code } });
     },
-    /** Turns TOTP off; needs the password, and ends all your sessions and keys (this one too). */
-    async disable(password: string): Promise<void> {
-      await t.json({ method: 'POST', path: '/api/v1/me/totp/disable', body: { password } });
+    /** Turns TOTP off; needs re-authentication, and ends all your sessions and keys (this one too). */
+    async disable(proof: Reauth): Promise<void> {
+      await t.json({ method: 'POST', path: '/api/v1/me/totp/disable', body: proof });
     },
-    /** Replaces your recovery codes; the new ones are shown only now. */
-    regenerateRecoveryCodes(): Promise<RecoveryCodes> {
-      return t.json({ method: 'POST', path: '/api/v1/me/recovery-codes' });
+    /** Replaces your recovery codes (needs re-authentication); the new ones are shown only now. */
+    regenerateRecoveryCodes(proof: Reauth): Promise<RecoveryCodes> {
+      return t.json({ method: 'POST', path: '/api/v1/me/recovery-codes', body: proof });
     },
   };
 }

@@ -1,5 +1,18 @@
 import { seg, type Transport } from '../transport.ts';
-import type { CreateGroup, CreateUser, Group, Page, PageQuery, UpdateGroup, UpdateUser, User, UserListQuery, UserRef } from '../types.ts';
+import type {
+  CreateGroup,
+  CreateUser,
+  Group,
+  Page,
+  PageQuery,
+  Reauth,
+  SecondFactor,
+  UpdateGroup,
+  UpdateUser,
+  User,
+  UserListQuery,
+  UserRef,
+} from '../types.ts';
 
 /** People and API users (PMP's four roles). */
 export function usersApi(t: Transport) {
@@ -16,7 +29,10 @@ export function usersApi(t: Transport) {
     get(id: string): Promise<User> {
       return t.json({ method: 'GET', path: `/api/v1/users/${seg(id)}` });
     },
-    /** Changes profile fields, role or scope; a role or scope change ends the user's sessions and keys. */
+    /**
+     * Changes profile fields, role or scope; a role or scope change ends the user's sessions and
+     * keys. Changing `email` needs your own `currentPassword` (and `totpCode`) in the patch.
+     */
     update(id: string, patch: UpdateUser): Promise<User> {
       return t.json({ method: 'PATCH', path: `/api/v1/users/${seg(id)}`, body: patch });
     },
@@ -32,7 +48,10 @@ export function usersApi(t: Transport) {
     async delete(id: string): Promise<void> {
       await t.json({ method: 'DELETE', path: `/api/v1/users/${seg(id)}` });
     },
-    /** Sets a user's password (at least 12 characters); ends their sessions and keys. */
+    /**
+     * Sets a user's password; ends their sessions and keys. At least 15 characters (8 when the user
+     * has TOTP), not a breached/common password, not easy to guess (`validation.failed` names the rule).
+     */
     async resetPassword(id: string, password: string): Promise<void> {
       await t.json({ method: 'POST', path: `/api/v1/users/${seg(id)}/password`, body: { password } });
     },
@@ -40,9 +59,16 @@ export function usersApi(t: Transport) {
     async unlock(id: string): Promise<void> {
       await t.json({ method: 'POST', path: `/api/v1/users/${seg(id)}/unlock` });
     },
-    /** Changes your own password; ends all your sessions and keys, this client's session included. */
-    async changeOwnPassword(currentPassword: string, newPassword: string): Promise<void> {
-      await t.json({ method: 'POST', path: '/api/v1/me/password', body: { currentPassword, newPassword } });
+    /**
+     * Changes your own password (the same rules as `resetPassword`); give `second` when you have
+     * TOTP. Ends all your sessions and keys, this client's session included.
+     */
+    async changeOwnPassword(currentPassword: string, newPassword: string, second: SecondFactor = {}): Promise<void> {
+      await t.json({ method: 'POST', path: '/api/v1/me/password', body: { currentPassword, ...second, newPassword } });
+    },
+    /** Changes your own e-mail address (needs re-authentication). */
+    changeOwnEmail(email: string, proof: Reauth): Promise<User> {
+      return t.json({ method: 'POST', path: '/api/v1/me/email', body: { ...proof, email } });
     },
     /**
      * An active user by exact username (compared without regard to case, width or surrounding

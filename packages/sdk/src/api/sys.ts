@@ -1,5 +1,5 @@
 import type { Transport } from '../transport.ts';
-import type { Health, KeyringStatus, SealStatus } from '../types.ts';
+import type { Health, KeyringStatus, SealStatus, Unseal } from '../types.ts';
 
 /** Seal state, unsealing and the keyring. */
 export function sysApi(t: Transport) {
@@ -13,10 +13,12 @@ export function sysApi(t: Transport) {
       return t.json({ method: 'GET', path: '/api/v1/sys/seal-status', auth: 'public' });
     },
     /**
-     * Enters one Shamir share (`{ share }`), or discards the shares entered so far (`{ reset: true }`).
-     * The server unseals when the threshold is reached; a wrong combination resets the progress.
+     * Enters one Shamir share (`{ share }`), or discards the shares entered so far
+     * (`{ reset: true, nonce }`). The answer to the first share of an unseal carries `nonce`: only
+     * with it can that progress be reset. The server unseals when the threshold is reached; a wrong
+     * combination resets the progress.
      */
-    unseal(input: { share: string } | { reset: true }): Promise<SealStatus> {
+    unseal(input: Unseal): Promise<SealStatus> {
       return t.json({ method: 'POST', path: '/api/v1/sys/unseal', body: input, auth: 'public' });
     },
     /** Seals the server now: every key leaves its memory, data routes answer 503 `sys.sealed`. */

@@ -31,6 +31,18 @@ describe('configuration', () => {
     assert.deepEqual(c.trustedProxies, ['10.0.0.0/8']);
   });
 
+  it('API key maximum and per-credential request limit: defaults, environment, bounds', () => {
+    const d = loadConfig({}, dir);
+    assert.deepEqual(d.apiKeys, { maxDays: 365 });
+    assert.deepEqual(d.rateLimit, { perMinute: 3000, burst: 500 });
+    const c = loadConfig({ COFFER_API_KEY_MAX_DAYS: '90', COFFER_RATE_LIMIT_PER_MINUTE: '100000', COFFER_RATE_LIMIT_BURST: '20' }, dir);
+    assert.deepEqual(c.apiKeys, { maxDays: 90 });
+    assert.deepEqual(c.rateLimit, { perMinute: 100000, burst: 20 });
+    assert.throws(() => loadConfig({ COFFER_API_KEY_MAX_DAYS: '0' }, dir), /COFFER_API_KEY_MAX_DAYS must be >= 1/);
+    assert.throws(() => loadConfig({ COFFER_API_KEY_MAX_DAYS: 'never' }, dir), /COFFER_API_KEY_MAX_DAYS must be an integer/);
+    assert.throws(() => loadConfig({ COFFER_RATE_LIMIT_PER_MINUTE: '0' }, dir), /COFFER_RATE_LIMIT_PER_MINUTE must be >= 1/);
+  });
+
   it('names every invalid setting', () => {
     const file = path.join(dir, 'bad.json');
     writeFileSync(file, JSON.stringify({ port: 70000, nonsense: true }));

@@ -73,6 +73,29 @@ export const ConfigSchema = Type.Object(
         { additionalProperties: false },
       ),
     ),
+    /** API keys. Absent: new keys expire at most 365 days ahead. */
+    apiKeys: Type.Optional(
+      Type.Object(
+        {
+          /** The longest expiry a new key may get (existing keys keep theirs). */
+          maxDays: Type.Integer({ minimum: 1, maximum: 3650 }),
+        },
+        { additionalProperties: false },
+      ),
+    ),
+    /**
+     * Requests per credential (a session, or an API key with the sessions exchanged from it): a
+     * token bucket in each process's memory. Absent: 3000 per minute with bursts of 500.
+     */
+    rateLimit: Type.Optional(
+      Type.Object(
+        {
+          perMinute: Type.Integer({ minimum: 1, maximum: 10_000_000 }),
+          burst: Type.Integer({ minimum: 1, maximum: 10_000_000 }),
+        },
+        { additionalProperties: false },
+      ),
+    ),
   },
   { additionalProperties: false },
 );
@@ -132,6 +155,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd: string = p
     audit: { checkpointEvery: 1000, checkpointSeconds: 60 },
     webhooks: { allowedTargets: [], timeoutMs: 5000, maxAttempts: 10 },
     workflowSweepMs: 5000,
+    apiKeys: { maxDays: 365 },
+    rateLimit: { perMinute: 3000, burst: 500 },
   };
   // the variables of ENV_VARS (env-vars.ts): one row per setting
   const fromEnv = fromEnvironment(env);

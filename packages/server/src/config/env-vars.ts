@@ -25,6 +25,9 @@ export const ENV_VARS: readonly EnvVar[] = [
   { env: 'COFFER_SESSION_IDLE_SECONDS', path: 'session.idleSeconds', kind: 'int' },
   { env: 'COFFER_SESSION_ABSOLUTE_SECONDS', path: 'session.absoluteSeconds', kind: 'int' },
   { env: 'COFFER_WEBHOOK_ALLOWED_TARGETS', path: 'webhooks.allowedTargets', kind: 'list' },
+  { env: 'COFFER_API_KEY_MAX_DAYS', path: 'apiKeys.maxDays', kind: 'int' },
+  { env: 'COFFER_RATE_LIMIT_PER_MINUTE', path: 'rateLimit.perMinute', kind: 'int' },
+  { env: 'COFFER_RATE_LIMIT_BURST', path: 'rateLimit.burst', kind: 'int' },
 ];
 
 export interface EnvVar {

@@ -105,6 +105,8 @@ export interface ApiKeyTable {
   created_at: number;
   last_used_at: number | null;
   revoked_at: number | null;
+  /** 1: created without an expiry, given one by migration 0009. */
+  expiry_imposed: number;
 }
 
 export interface RecoveryCodeTable {

@@ -47,7 +47,13 @@ describe('hot queries use indexes even with statistics from a small store [sqlit
 
     const key = await call(h, 'POST', '/api/v1/me/api-keys', {
       token: reader.token,
-      body: { name: 'plans', allowedCidrs: ['0.0.0.0/0', '::/0'], expiresAt: 'never' },
+      body: {
+        name: 'plans',
+        allowedCidrs: ['0.0.0.0/0', '::/0'],
+        allowAnyAddress: true,
+        expiresAt: new Date(Date.now() + 30 * 86_400_000).toISOString(),
+        currentPassword: reader.password,
+      },
     });
     assert.equal(key.status, 201, key.raw);
 

@@ -26,5 +26,9 @@ export const errorStatus: Record<ErrorCode, number> = {
   'audit.unavailable': 503,
   'webhook.target_refused': 400,
   'integrity.failed': 500,
+  // 403, not 401: the session is fine, the proof was not (clients must not drop the session)
+  'auth.reauth_failed': 403,
+  'request.rate_limited': 429,
+  'sys.unseal_nonce_invalid': 403,
   internal: 500,
 };

@@ -10,6 +10,8 @@ import { outcomeOf } from '../modules/audit/audit-log.ts';
 import { appendFailureRecords } from '../modules/audit/integrity.ts';
 import { anonymousActor, type RequestContext } from '../modules/auth/actor.ts';
 import type { AuthService } from '../modules/auth/auth.service.ts';
+import { type CredentialExposure, findExposure } from '../modules/auth/credential-exposure.ts';
+import type { CredentialRateLimit } from '../modules/auth/credential-rate-limit.ts';
 import type { SealManager } from '../modules/sys/seal.ts';
 import { errorStatus } from './errors.ts';
 import { hasNul, parseJsonBody } from './json-body.ts';
@@ -29,9 +31,6 @@ export function genRequestId(req: { headers: Record<string, string | string[] | 
   return `req_${poolBytes(12).toString('base64url')}`;
 }
 
-/** Query parameters that look like credentials are refused (they end up in proxy and server logs). */
-const CREDENTIAL_PARAMS = /^(access_?token|token|api_?key|apikey|auth_?token|password|refresh_?token|key)$/i;
-
 const securityHeaders: Record<string, string> = {
   'x-content-type-options': 'nosniff',
   'x-frame-options': 'DENY',
@@ -44,7 +43,17 @@ const securityHeaders: Record<string, string> = {
 
 export function registerHooks(
   app: FastifyInstance,
-  deps: { db: Db; seal: SealManager; auth: AuthService; audit: AuditLog; tls: boolean },
+  deps: {
+    db: Db;
+    seal: SealManager;
+    auth: AuthService;
+    audit: AuditLog;
+    tls: boolean;
+    /** Revokes a credential seen in a query string (modules/auth/credential-exposure.ts). */
+    exposure: CredentialExposure;
+    /** The per-credential request budget (modules/auth/credential-rate-limit.ts). */
+    rateLimit: CredentialRateLimit;
+  },
 ): void {
   app.decorateRequest('ctx', null as unknown as RequestContext);
 
@@ -63,8 +72,14 @@ export function registerHooks(
     const cfg = req.routeOptions.config;
     if (!cfg.auth) return; // unmatched route: the not-found handler answers
     const q = req.query as Record<string, unknown> | undefined;
-    if (q && Object.keys(q).some((k) => CREDENTIAL_PARAMS.test(k))) {
-      throw new AppError('request.credentials_in_query', 'Credentials in the URL are refused; use the Authorization header or the body.');
+    // a credential in a URL is refused, and a real one is revoked on the spot (it is in logs now)
+    const exposed = cfg.credentialsInQuery === 'accepted' ? undefined : findExposure(q);
+    if (exposed) {
+      await deps.exposure.revoke(req.ctx, exposed.tokens);
+      throw new AppError(
+        'request.credentials_in_query',
+        'Credentials in the URL are refused (and a Coffer token found there is revoked); use the Authorization header or the body.',
+      );
     }
     if (hasNul(q) || hasNul(req.params)) throw new AppError('validation.failed', 'Text with NUL characters is refused.');
     if (!cfg.whileSealed && !deps.seal.keys) {
@@ -78,6 +93,7 @@ export function registerHooks(
       const m = typeof h === 'string' ? /^Bearer ([A-Za-z0-9_-]{10,200})$/.exec(h) : null;
       if (!m) throw new AppError('auth.required', 'Authentication is required: send Authorization: Bearer <token>.');
       req.ctx.actor = await deps.auth.authenticate(m[1] as string, req.ctx.sourceIp);
+      deps.rateLimit.check(req.ctx.actor);
     }
   });
 

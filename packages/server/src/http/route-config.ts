@@ -15,6 +15,12 @@ export interface RouteConfig {
   audit?: false;
   /** Route answers while sealed (health, seal status, unseal). */
   whileSealed?: true;
+  /**
+   * Only for a compatibility API whose clients must send a credential in the query string: the
+   * request is then not refused nor the credential revoked (document the route as an exception
+   * and keep the query out of logs). No native route sets it.
+   */
+  credentialsInQuery?: 'accepted';
 }
 
 declare module 'fastify' {

@@ -286,6 +286,9 @@ const deniedCodes = new Set([
   'auth.rate_limited',
   'sys.sealed',
   'secret.approval_required',
+  'auth.reauth_failed',
+  'request.rate_limited',
+  'sys.unseal_nonce_invalid',
 ]);
 
 export function outcomeOf(err: unknown): Outcome {

@@ -212,7 +212,7 @@ for (const dialect of dialects) {
       ],
       [
         'resetting the unseal progress: 200',
-        () => call(h, 'POST', '/api/v1/sys/unseal', { ip: IP, body: { reset: true } }),
+        () => call(h, 'POST', '/api/v1/sys/unseal', { ip: IP, body: { reset: true, nonce: 'nothing-pending' } }),
         { status: 200, action: 'sys.unseal_reset', outcome: 'success', actor: () => null },
       ],
       [

@@ -3,25 +3,33 @@ import type { Static } from 'typebox';
 import { keyedHash, newToken } from '../../crypto/tokens.ts';
 import type { ApiKeyTable } from '../../db/schema.ts';
 import { AppError } from '../../lib/app-error.ts';
-import { parseCidr } from '../../lib/cidr.ts';
+import { coversEveryAddress, parseCidr } from '../../lib/cidr.ts';
 import type { Clock } from '../../lib/clock.ts';
 import { newId } from '../../lib/ids.ts';
 import type { createAudited } from '../audit/audit-log.ts';
 import type { SealManager } from '../sys/seal.ts';
 import { authorize, type RequestContext, requireUser } from './actor.ts';
+import type { Reauth } from './reauth.ts';
 
 type ApiKeyWire = Static<typeof ApiKey>;
 
 const iso = (ms: number | null) => (ms === null ? null : new Date(Number(ms)).toISOString());
+const DAY_MS = 86_400_000;
+/** A client's clock may run ahead of ours: an expiry up to this much past the maximum is accepted. */
+const SKEW_MS = 3_600_000;
 
 export function presentApiKey(k: ApiKeyTable): ApiKeyWire {
+  const cidrs = JSON.parse(k.allowed_cidrs) as string[];
   return {
     id: k.id,
     userId: k.user_id,
     name: k.name,
-    allowedCidrs: JSON.parse(k.allowed_cidrs),
+    allowedCidrs: cidrs,
     scopes: JSON.parse(k.scopes),
-    expiresAt: k.expires_at === null ? 'never' : (iso(k.expires_at) as string),
+    // a key without an expiry is refused (auth.service checkApiKey): it reads as expired at creation
+    expiresAt: iso(k.expires_at ?? k.created_at) as string,
+    expiryImposed: k.expiry_imposed === 1,
+    anyAddress: coversEveryAddress(cidrs),
     createdAt: iso(k.created_at) as string,
     lastUsedAt: iso(k.last_used_at),
     revoked: k.revoked_at !== null,
@@ -30,39 +38,66 @@ export function presentApiKey(k: ApiKeyTable): ApiKeyWire {
 
 /**
  * API keys (PMP's API users' keys, or a person's own). The key is shown once; only its keyed hash
- * is stored. Expiry is mandatory (a date, or the explicit "never"); the key works only from the
- * listed addresses/networks. A user manages their own keys; `apikeys.manage` manages anyone's.
+ * is stored. Expiry is mandatory, at most `maxDays` ahead; the key works only from the listed
+ * addresses/networks, and a binding to every address needs `allowAnyAddress`. A user manages their
+ * own keys; `apikeys.manage` manages anyone's. Creating one needs the caller's re-authentication
+ * (an administrator creating a key for someone else re-authenticates as themselves).
  */
-export function createApiKeysService(deps: { clock: Clock; seal: SealManager; audited: ReturnType<typeof createAudited> }) {
-  const { clock, seal, audited } = deps;
+export function createApiKeysService(deps: {
+  clock: Clock;
+  seal: SealManager;
+  audited: ReturnType<typeof createAudited>;
+  reauth: Reauth;
+  maxDays: number;
+}) {
+  const { clock, seal, audited, reauth } = deps;
 
   function authorizeFor(ctx: RequestContext, userId: string) {
     requireUser(ctx.actor);
     if (ctx.actor.userId !== userId) authorize(ctx.actor, 'apikeys.manage');
   }
 
+  /** The checked binding and expiry, or the validation error (judged before re-authentication, so
+   * a refused input spends no TOTP code). */
+  function validate(input: CreateApiKey, now: number): { cidrs: string[]; anyAddress: boolean; expiresAt: number } | AppError {
+    const cidrs: string[] = [];
+    for (const [i, c] of input.allowedCidrs.entries()) {
+      const p = parseCidr(c);
+      if (!p)
+        return new AppError('validation.failed', 'Not an IP address or CIDR.', {
+          details: [{ path: `/allowedCidrs/${i}`, message: 'expected an IP address or CIDR' }],
+        });
+      cidrs.push(`${p.net}/${p.prefix}`);
+    }
+    const anyAddress = coversEveryAddress(cidrs);
+    if (anyAddress && input.allowAnyAddress !== true) {
+      return new AppError('validation.failed', 'These networks cover every address: set allowAnyAddress to true to confirm.', {
+        details: [{ path: '/allowAnyAddress', message: 'must be true for a binding to every address (a /0 network)' }],
+      });
+    }
+    const expiresAt = Date.parse(input.expiresAt);
+    if (!Number.isFinite(expiresAt) || expiresAt <= now) {
+      return new AppError('validation.failed', 'expiresAt must be in the future.', {
+        details: [{ path: '/expiresAt', message: 'must be in the future' }],
+      });
+    }
+    if (expiresAt > now + deps.maxDays * DAY_MS + SKEW_MS) {
+      return new AppError('validation.failed', `An API key may live at most ${deps.maxDays} days.`, {
+        details: [{ path: '/expiresAt', message: `must be at most ${deps.maxDays} days ahead (COFFER_API_KEY_MAX_DAYS)` }],
+      });
+    }
+    return { cidrs, anyAddress, expiresAt };
+  }
+
   async function create(ctx: RequestContext, userId: string, input: CreateApiKey) {
+    const checked = validate(input, clock.now());
+    const failure = checked instanceof AppError ? undefined : await reauth.check(ctx, input);
     return audited(ctx, { action: 'apikey.create', objectType: 'api_key' }, async (trx, ev) => {
       authorizeFor(ctx, userId);
+      if (checked instanceof AppError) throw checked;
+      if (failure) throw failure;
+      const { cidrs, anyAddress, expiresAt } = checked;
       const now = clock.now();
-      const cidrs: string[] = [];
-      input.allowedCidrs.forEach((c, i) => {
-        const p = parseCidr(c);
-        if (!p)
-          throw new AppError('validation.failed', 'Not an IP address or CIDR.', {
-            details: [{ path: `/allowedCidrs/${i}`, message: 'expected an IP address or CIDR' }],
-          });
-        cidrs.push(`${p.net}/${p.prefix}`);
-      });
-      let expiresAt: number | null = null;
-      if (input.expiresAt !== 'never') {
-        expiresAt = Date.parse(input.expiresAt);
-        if (!Number.isFinite(expiresAt) || expiresAt <= now) {
-          throw new AppError('validation.failed', 'expiresAt must be in the future (or "never").', {
-            details: [{ path: '/expiresAt', message: 'must be in the future' }],
-          });
-        }
-      }
       const user = await trx.selectFrom('users').select(['id', 'status']).where('id', '=', userId).executeTakeFirst();
       if (!user) throw new AppError('not_found', 'No such user.');
       if (user.status !== 'active') throw new AppError('conflict', 'The user is disabled.');
@@ -78,10 +113,11 @@ export function createApiKeysService(deps: { clock: Clock; seal: SealManager; au
         created_at: now,
         last_used_at: null,
         revoked_at: null,
+        expiry_imposed: 0,
       };
       await trx.insertInto('api_keys').values(row).execute();
       ev.objectId = row.id;
-      ev.details = { userId, allowedCidrs: cidrs, expiresAt: expiresAt === null ? 'never' : iso(expiresAt), scopes: input.scopes ?? null };
+      ev.details = { userId, allowedCidrs: cidrs, anyAddress, expiresAt: iso(expiresAt), scopes: input.scopes ?? null };
       return { apiKey: presentApiKey(row), key };
     });
   }

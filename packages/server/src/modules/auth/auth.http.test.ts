@@ -75,7 +75,12 @@ for (const dialect of dialects) {
       const u = await createUser(h, admin, 'password_user');
       const key = await call(h, 'POST', '/api/v1/me/api-keys', {
         token: u.token,
-        body: { name: 'k', allowedCidrs: ['127.0.0.1'], expiresAt: 'never' },
+        body: {
+          name: 'k',
+          allowedCidrs: ['127.0.0.1'],
+          expiresAt: new Date(Date.now() + 30 * 86_400_000).toISOString(),
+          currentPassword: u.password,
+        },
       });
       assert.equal(key.status, 201);
       assert.equal((await call(h, 'GET', '/api/v1/auth/whoami', { token: key.body.key })).status, 200);
@@ -99,17 +104,22 @@ for (const dialect of dialects) {
       assert.equal(apiUser.status, 201);
       const noExpiry = await call(h, 'POST', `/api/v1/users/${apiUser.body.id}/api-keys`, {
         token: admin,
-        body: { name: 'x', allowedCidrs: ['10.0.0.0/24'] },
+        body: { name: 'x', allowedCidrs: ['10.0.0.0/24'], currentPassword: ADMIN.password },
       });
       assert.equal(noExpiry.status, 400, 'expiry is mandatory');
       const past = await call(h, 'POST', `/api/v1/users/${apiUser.body.id}/api-keys`, {
         token: admin,
-        body: { name: 'x', allowedCidrs: ['10.0.0.0/24'], expiresAt: '2001-01-01T00:00:00Z' },
+        body: { name: 'x', allowedCidrs: ['10.0.0.0/24'], expiresAt: '2001-01-01T00:00:00Z', currentPassword: ADMIN.password },
       });
       assert.equal(past.status, 400);
       const k = await call(h, 'POST', `/api/v1/users/${apiUser.body.id}/api-keys`, {
         token: admin,
-        body: { name: 'batch', allowedCidrs: ['10.0.0.0/24'], expiresAt: new Date(Date.now() + 86400_000).toISOString() },
+        body: {
+          name: 'batch',
+          allowedCidrs: ['10.0.0.0/24'],
+          expiresAt: new Date(Date.now() + 86400_000).toISOString(),
+          currentPassword: ADMIN.password,
+        },
       });
       assert.equal(k.status, 201);
       assert.match(k.body.key, /^cfk_/);

@@ -6,6 +6,7 @@ import {
   Login,
   RecoveryCodes,
   Refresh,
+  RegenerateRecoveryCodes,
   TokenPair,
   TotpCode,
   TotpEnrollment,
@@ -82,7 +83,12 @@ export function authRoutes(fastify: FastifyInstance, deps: { auth: AuthService; 
   const createKey = { body: CreateApiKey, response: { 201: CreatedApiKey } };
   app.post('/api/v1/me/api-keys', {
     config: { auth: 'user', permission: 'self', action: 'apikey.create' },
-    schema: { tags: ['api-keys'], operationId: 'apikeyCreateOwn', summary: 'Create an API key for yourself (shown once)', ...createKey },
+    schema: {
+      tags: ['api-keys'],
+      operationId: 'apikeyCreateOwn',
+      summary: 'Create an API key for yourself (shown once; needs currentPassword, and totpCode with TOTP)',
+      ...createKey,
+    },
     handler: async (req, reply) => {
       requireUser(req.ctx.actor);
       return reply.code(201).send(await apiKeys.create(req.ctx, req.ctx.actor.userId, req.body));
@@ -100,7 +106,7 @@ export function authRoutes(fastify: FastifyInstance, deps: { auth: AuthService; 
     config: { auth: 'user', permission: 'apikeys.manage', action: 'apikey.create' },
     schema: {
       tags: ['api-keys'],
-      summary: "Create an API key for a user, e.g. an API user (PMP's Generate)",
+      summary: "Create an API key for a user, e.g. an API user (PMP's Generate); the caller re-authenticates as themselves",
       params: IdParams,
       ...createKey,
     },
@@ -144,18 +150,23 @@ export function authRoutes(fastify: FastifyInstance, deps: { auth: AuthService; 
     config: { auth: 'user', permission: 'self', action: 'mfa.totp_disable' },
     schema: {
       tags: ['mfa'],
-      summary: 'Turn TOTP off (needs the password; ends all sessions and keys)',
+      summary: 'Turn TOTP off (needs currentPassword and totpCode or recoveryCode; ends all sessions and keys)',
       body: DisableTotp,
       response: { 200: Ok },
     },
     handler: async (req) => {
-      await totp.disable(req.ctx, req.body.password);
+      await totp.disable(req.ctx, req.body);
       return { ok: true as const };
     },
   });
   app.post('/api/v1/me/recovery-codes', {
     config: { auth: 'user', permission: 'self', action: 'mfa.recovery_codes_regenerate' },
-    schema: { tags: ['mfa'], summary: 'Replace your recovery codes', response: { 200: RecoveryCodes } },
-    handler: async (req) => totp.regenerateRecoveryCodes(req.ctx),
+    schema: {
+      tags: ['mfa'],
+      summary: 'Replace your recovery codes (needs currentPassword and totpCode or recoveryCode)',
+      body: RegenerateRecoveryCodes,
+      response: { 200: RecoveryCodes },
+    },
+    handler: async (req) => totp.regenerateRecoveryCodes(req.ctx, req.body),
   });
 }

@@ -2,7 +2,6 @@ import { createHmac, randomBytes } from 'node:crypto';
 import type { Login, TokenPair } from '@coffer/contracts/auth';
 import type { PasswordHasher } from '../../crypto/password-hash.ts';
 import { keyedHash, newToken, tokenKind } from '../../crypto/tokens.ts';
-import { matchTotp } from '../../crypto/totp.ts';
 import type { Db, Executor, Trx } from '../../db/database.ts';
 import { prepared } from '../../db/prepared.ts';
 import type { ApiKeyTable, SessionTable, UserTable } from '../../db/schema.ts';
@@ -15,6 +14,7 @@ import { canonicalUsername } from '../identities/username.ts';
 import type { SealManager } from '../sys/seal.ts';
 import { type Actor, type Permission, type RequestContext, requireUser } from './actor.ts';
 import { accountKey, clearFailures, createIpLimiter, isLocked, recordFailure } from './login-throttle.ts';
+import { createSecondFactor } from './second-factor.ts';
 
 const invalidCredentials = () => new AppError('auth.invalid_credentials', 'Invalid username or password.');
 const invalidToken = () => new AppError('auth.invalid_token', 'The token is invalid or has expired.');
@@ -52,6 +52,7 @@ export function createAuthService(deps: {
   const { db, clock, hasher, seal, audit, audited } = deps;
   const ipLimiter = createIpLimiter(deps.login.perIpPerMinute);
   const hashToken = (token: string) => keyedHash(seal.requireKeys().tokenHmacKey, token);
+  const { useTotp, useRecoveryCode } = createSecondFactor({ db, clock, seal });
   const auditHmac = (value: string) => createHmac('sha256', seal.requireKeys().auditHmacKey).update(value).digest('base64url').slice(0, 22);
 
   async function issueSession(
@@ -214,31 +215,6 @@ export function createAuthService(deps: {
     }
   }
 
-  /** Accepts a TOTP code once: the step must be newer than the last accepted one (conditional update). */
-  async function useTotp(userId: string, secretEnc: string | null, code: string): Promise<boolean> {
-    if (!secretEnc) return false;
-    const secret = await seal.decrypt(db, { type: 'user', id: userId, field: 'totp_secret' }, secretEnc);
-    const step = matchTotp(secret, code, clock.now());
-    secret.fill(0);
-    if (step === undefined) return false;
-    const r = await db
-      .updateTable('users')
-      .set({ totp_last_step: step })
-      .where('id', '=', userId)
-      .where((eb) => eb.or([eb('totp_last_step', 'is', null), eb('totp_last_step', '<', step)]))
-      .executeTakeFirst();
-    return Number(r.numUpdatedRows) === 1;
-  }
-
-  async function useRecoveryCode(userId: string, code: string): Promise<boolean> {
-    const r = await db
-      .deleteFrom('recovery_codes')
-      .where('user_id', '=', userId)
-      .where('code_hash', '=', hashToken(`recovery:${userId}:${code.trim().toLowerCase()}`))
-      .executeTakeFirst();
-    return Number(r.numDeletedRows) === 1;
-  }
-
   /**
    * Resolves a bearer token to an actor, or throws auth.invalid_token. Checks on every request:
    * session not revoked, idle and absolute deadlines, user active; for API keys (and sessions
@@ -341,7 +317,8 @@ export function createAuthService(deps: {
   async function checkApiKey(by: { id: string } | { hash: string }, ip: string, now: number, exec: Executor = db) {
     const [k] = 'id' in by ? await apiKeyById(exec, { v: by.id }) : await apiKeyByHash(exec, { v: by.hash });
     if (!k || k.revoked_at !== null || k.status !== 'active') throw invalidToken();
-    if (k.expires_at !== null && now >= Number(k.expires_at)) throw invalidToken();
+    // expiry is mandatory (migration 0009 gave every old key one): a key without one fails closed
+    if (k.expires_at === null || now >= Number(k.expires_at)) throw invalidToken();
     if (!ipAllowed(ip, JSON.parse(k.allowed_cidrs) as string[])) throw invalidToken();
     if (k.last_used_at === null || now - Number(k.last_used_at) > TOUCH_INTERVAL_MS) {
       await exec.updateTable('api_keys').set({ last_used_at: now }).where('id', '=', k.id).execute();
@@ -381,7 +358,8 @@ export function createAuthService(deps: {
       const old = await trx.selectFrom('sessions').selectAll().where('id', '=', row.session_id).executeTakeFirst();
       const user = await trx.selectFrom('users').selectAll().where('id', '=', row.user_id).executeTakeFirst();
       if (!old || old.revoked_at !== null || !user || user.status !== 'active') throw invalidToken();
-      if (now >= Number(old.absolute_expires_at)) throw invalidToken();
+      // an idle session is over: its refresh token must not revive it (only activity extends it)
+      if (now >= Number(old.absolute_expires_at) || now >= Number(old.idle_expires_at)) throw invalidToken();
       if (old.api_key_id) await checkApiKeyById(old.api_key_id, ctx.sourceIp, now, trx);
       await trx.updateTable('sessions').set({ revoked_at: now }).where('id', '=', old.id).execute();
       // the new session keeps the family's absolute deadline

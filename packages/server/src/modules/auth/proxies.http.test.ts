@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { adminToken, call, dialects, type Harness, startHarness } from '../../../test/harness.ts';
+import { ADMIN, adminToken, call, dialects, type Harness, startHarness } from '../../../test/harness.ts';
 
 for (const dialect of dialects) {
   describe(`client addresses behind a trusted proxy [${dialect}]`, () => {
@@ -11,7 +11,12 @@ for (const dialect of dialects) {
       const admin = await adminToken(h);
       const k = await call(h, 'POST', '/api/v1/me/api-keys', {
         token: admin,
-        body: { name: 'behind-proxy', allowedCidrs: ['198.51.100.0/24'], expiresAt: 'never' },
+        body: {
+          name: 'behind-proxy',
+          allowedCidrs: ['198.51.100.0/24'],
+          expiresAt: new Date(Date.now() + 30 * 86_400_000).toISOString(),
+          currentPassword: ADMIN.password,
+        },
       });
       key = k.body.key;
     });

@@ -26,6 +26,20 @@ for (const dialect of dialects) {
       assert.equal((await call(h, 'GET', '/api/v1/auth/whoami', { token: t.accessToken })).status, 401, 'idle lifetime passed');
     });
 
+    it('refuses the refresh token of a session idle past its limit (the idle timeout is not renewable)', async () => {
+      const t = await login(h, ADMIN.username, ADMIN.password);
+      clock.advance(601_000); // idle 600 s; the refresh token itself is good for 7200 s
+      assert.equal((await call(h, 'GET', '/api/v1/auth/whoami', { token: t.accessToken })).status, 401, 'idled out');
+      const r = await call(h, 'POST', '/api/v1/auth/refresh', { body: { refreshToken: t.refreshToken } });
+      assert.equal(r.status, 401, r.raw);
+      assert.equal(r.body.error.code, 'auth.invalid_token');
+      // a session in use refreshes as before
+      const active = await login(h, ADMIN.username, ADMIN.password);
+      clock.advance(590_000);
+      const ok = await call(h, 'POST', '/api/v1/auth/refresh', { body: { refreshToken: active.refreshToken } });
+      assert.equal(ok.status, 200, ok.raw);
+    });
+
     it('ends at the absolute lifetime however active, and refresh does not extend it', async () => {
       const first = await call(h, 'POST', '/api/v1/auth/login', { body: { username: ADMIN.username, password: ADMIN.password } });
       assert.equal(first.status, 200);

@@ -163,21 +163,37 @@ for (const dialect of dialects) {
       for (const r of stored) for (const c of recoveryCodes) assert.ok(!r.code_hash.includes(c), 'recovery codes are stored hashed');
     });
 
-    it('disables TOTP only with the password, ending every session and key', async () => {
+    it('disables TOTP only with the password and a code, ending every session and key', async () => {
       const { u, secret } = await enrolled();
       clock.advance(PERIOD_MS);
       const second = await login(h, u.username, u.password, { totpCode: code(secret) });
+      clock.advance(PERIOD_MS);
       const key = await call(h, 'POST', '/api/v1/me/api-keys', {
         token: u.token,
-        body: { name: 'k', allowedCidrs: ['127.0.0.1'], expiresAt: 'never' },
+        body: {
+          name: 'k',
+          allowedCidrs: ['127.0.0.1'],
+          expiresAt: new Date(clock.now() + 86_400_000).toISOString(),
+          currentPassword: u.password,
+          totpCode: code(secret),
+        },
       });
-      assert.equal(key.status, 201);
-      const wrong = await call(h, 'POST', '/api/v1/me/totp/disable', { token: u.token, body: { password: 'not-my-password' } });
-      assert.equal(wrong.status, 401);
-      assert.equal(wrong.body.error.code, 'auth.invalid_credentials');
+      assert.equal(key.status, 201, key.raw);
+      clock.advance(PERIOD_MS);
+      const wrong = await call(h, 'POST', '/api/v1/me/totp/disable', {
+        token: u.token,
+        body: { currentPassword: 'not-my-password', totpCode: code(secret) },
+      });
+      assert.equal(wrong.status, 403);
+      assert.equal(wrong.body.error.code, 'auth.reauth_failed');
+      const noCode = await call(h, 'POST', '/api/v1/me/totp/disable', { token: u.token, body: { currentPassword: u.password } });
+      assert.equal(noCode.status, 403, 'the password alone does not turn the second factor off');
       assert.equal((await call(h, 'GET', '/api/v1/auth/whoami', { token: u.token })).status, 200, 'a refused disable changes nothing');
-      const off = await call(h, 'POST', '/api/v1/me/totp/disable', { token: u.token, body: { password: u.password } });
-      assert.equal(off.status, 200);
+      const off = await call(h, 'POST', '/api/v1/me/totp/disable', {
+        token: u.token,
+        body: { currentPassword: u.password, totpCode: code(secret) },
+      });
+      assert.equal(off.status, 200, off.raw);
       for (const t of [u.token, second.accessToken, key.body.key as string]) {
         assert.equal((await call(h, 'GET', '/api/v1/auth/whoami', { token: t })).status, 401);
       }

@@ -1,7 +1,5 @@
-import type { PasswordHasher } from '../../crypto/password-hash.ts';
 import { keyedHash } from '../../crypto/tokens.ts';
 import { base32Encode, matchTotp, newTotpSecret, otpauthUri } from '../../crypto/totp.ts';
-import type { Db } from '../../db/database.ts';
 import { AppError } from '../../lib/app-error.ts';
 import type { Clock } from '../../lib/clock.ts';
 import type { createAudited } from '../audit/audit-log.ts';
@@ -9,6 +7,7 @@ import { revokeAllCredentials } from '../identities/users.repository.ts';
 import type { SealManager } from '../sys/seal.ts';
 import { type RequestContext, requireUser } from './actor.ts';
 import { newRecoveryCode } from './auth.service.ts';
+import type { Reauth, ReauthProof } from './reauth.ts';
 
 const RECOVERY_CODES = 10;
 
@@ -17,14 +16,8 @@ const RECOVERY_CODES = 10;
  * inactive; confirming with a valid code activates it and returns recovery codes (shown once,
  * stored as keyed hashes, each usable once). Changing the factor ends the user's other sessions.
  */
-export function createTotpService(deps: {
-  db: Db;
-  clock: Clock;
-  seal: SealManager;
-  hasher: PasswordHasher;
-  audited: ReturnType<typeof createAudited>;
-}) {
-  const { db, clock, seal, hasher, audited } = deps;
+export function createTotpService(deps: { clock: Clock; seal: SealManager; audited: ReturnType<typeof createAudited>; reauth: Reauth }) {
+  const { clock, seal, audited, reauth } = deps;
   const binding = (userId: string) => ({ type: 'user', id: userId, field: 'totp_secret' });
 
   async function begin(ctx: RequestContext) {
@@ -88,23 +81,25 @@ export function createTotpService(deps: {
     return codes;
   }
 
-  async function regenerateRecoveryCodes(ctx: RequestContext) {
+  /** Needs re-authentication: new codes would let a stolen session pass the second factor later. */
+  async function regenerateRecoveryCodes(ctx: RequestContext, proof: ReauthProof) {
+    const failure = await reauth.check(ctx, proof);
     return audited(ctx, { action: 'mfa.recovery_codes_regenerate', objectType: 'user', objectId: ctx.actor.userId }, async (trx) => {
       requireUser(ctx.actor);
+      if (failure) throw failure;
       const u = await trx.selectFrom('users').select('totp_enabled').where('id', '=', ctx.actor.userId).executeTakeFirstOrThrow();
       if (u.totp_enabled !== 1) throw new AppError('conflict', 'TOTP is not enabled.');
       return { recoveryCodes: await replaceRecoveryCodes(trx, ctx.actor.userId) };
     });
   }
 
-  /** Needs the password again; ends every session and key of the user (a security change). */
-  async function disable(ctx: RequestContext, password: string) {
+  /** Needs re-authentication (password and a code); ends every session and key of the user (a security change). */
+  async function disable(ctx: RequestContext, proof: ReauthProof) {
     requireUser(ctx.actor);
     const userId = ctx.actor.userId;
-    const u = await db.selectFrom('users').select('password_hash').where('id', '=', userId).executeTakeFirst();
-    const ok = u?.password_hash ? (await hasher.verify(u.password_hash, password)).ok : false;
+    const failure = await reauth.check(ctx, proof);
     await audited(ctx, { action: 'mfa.totp_disable', objectType: 'user', objectId: userId }, async (trx) => {
-      if (!ok) throw new AppError('auth.invalid_credentials', 'The password is wrong.');
+      if (failure) throw failure;
       await trx
         .updateTable('users')
         .set({ totp_enabled: 0, totp_secret_enc: null, totp_last_step: null, updated_at: clock.now() })

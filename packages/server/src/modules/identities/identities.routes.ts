@@ -1,5 +1,6 @@
 import { Cursor, IdParams, Limit, Ok, Page } from '@coffer/contracts/common';
 import {
+  ChangeOwnEmail,
   ChangeOwnPassword,
   CreateGroup,
   CreateUser,
@@ -51,7 +52,8 @@ export function identitiesRoutes(fastify: FastifyInstance, deps: { users: UsersS
     config: { auth: 'user', permission: 'users.write', action: 'user.update' },
     schema: {
       tags: tagsU,
-      summary: "Update profile fields, role or scope (a role/scope change ends the user's sessions and keys)",
+      summary:
+        "Update profile fields, role or scope (a role/scope change ends the user's sessions and keys; an e-mail change needs the caller's currentPassword and totpCode)",
       params: IdParams,
       body: UpdateUser,
       response: { 200: User },
@@ -102,14 +104,24 @@ export function identitiesRoutes(fastify: FastifyInstance, deps: { users: UsersS
     config: { auth: 'user', permission: 'self', action: 'user.password_change' },
     schema: {
       tags: tagsU,
-      summary: 'Change your own password (ends all your sessions and keys)',
+      summary: 'Change your own password (needs currentPassword, and totpCode with TOTP; ends all your sessions and keys)',
       body: ChangeOwnPassword,
       response: { 200: Ok },
     },
     handler: async (req) => {
-      await users.changeOwnPassword(req.ctx, req.body.currentPassword, req.body.newPassword);
+      await users.changeOwnPassword(req.ctx, req.body);
       return { ok: true as const };
     },
+  });
+  app.post('/api/v1/me/email', {
+    config: { auth: 'user', permission: 'self', action: 'user.email_change' },
+    schema: {
+      tags: tagsU,
+      summary: 'Change your own e-mail address (needs currentPassword, and totpCode with TOTP)',
+      body: ChangeOwnEmail,
+      response: { 200: User },
+    },
+    handler: async (req) => users.changeOwnEmail(req.ctx, req.body),
   });
 
   app.post('/api/v1/groups', {

@@ -7,7 +7,9 @@ import type { Clock } from '../../lib/clock.ts';
 import { newId } from '../../lib/ids.ts';
 import type { createAudited } from '../audit/audit-log.ts';
 import { authorize, can, type RequestContext, requireUser } from '../auth/actor.ts';
+import type { Reauth, ReauthProof } from '../auth/reauth.ts';
 import { loginActivities } from './login-activity.ts';
+import { assertPasswordRules, passwordProblems, passwordRulesError } from './password-rules.ts';
 import { canonicalUsername } from './username.ts';
 import { presentUser } from './users.presenter.ts';
 import * as repo from './users.repository.ts';
@@ -44,6 +46,9 @@ function newUserRow(input: CreateUser & { kind: 'human' | 'api' }, passwordHash:
   };
 }
 
+/** Words of an account an attacker would try in its password. */
+const accountWords = (u: repo.UserRow | undefined) => (u ? [u.username, u.email, u.first_name, u.last_name] : []);
+
 /** Which roles may hold the all-passwords (super-administrator) scope, as in PMP. */
 const superScopeRoles: readonly Role[] = ['administrator', 'password_administrator'];
 
@@ -61,8 +66,10 @@ export function createUsersService(deps: {
   audited: ReturnType<typeof createAudited>;
   /** The login-throttle row key of a canonical username (auth/login-throttle.ts). */
   accountKey: (canonical: string) => string;
+  /** The caller's re-authentication (auth/reauth.ts) for password and e-mail changes. */
+  reauth: Pick<Reauth, 'check'>;
 }) {
-  const { db, clock, hasher, audited } = deps;
+  const { db, clock, hasher, audited, reauth } = deps;
 
   async function guardLastAdmin(trx: Parameters<typeof repo.countActiveAdministrators>[0], user: repo.UserRow) {
     if (user.role === 'administrator' && user.status === 'active' && user.kind === 'human') {
@@ -74,9 +81,14 @@ export function createUsersService(deps: {
 
   async function create(ctx: RequestContext, input: CreateUser): Promise<User> {
     const kind = input.kind ?? 'human';
-    const passwordHash = input.password !== undefined ? await hasher.hash(input.password) : null;
+    const problems =
+      input.password !== undefined && kind === 'human'
+        ? passwordProblems(input.password, { totp: false, userInputs: [input.username, input.email ?? ''] }, '/password')
+        : [];
+    const passwordHash = input.password !== undefined && problems.length === 0 ? await hasher.hash(input.password) : null;
     return audited(ctx, { action: 'user.create', objectType: 'user' }, async (trx, ev) => {
       authorize(ctx.actor, 'users.write');
+      if (problems.length > 0) throw passwordRulesError(problems);
       if (kind === 'human' && passwordHash === null) {
         throw new AppError('validation.failed', 'A password is required for a human user.', {
           details: [{ path: '/password', message: 'required' }],
@@ -123,10 +135,16 @@ export function createUsersService(deps: {
   }
 
   async function update(ctx: RequestContext, id: string, patch: UpdateUser): Promise<User> {
+    // changing an e-mail address needs the caller's own re-authentication (outside the transaction)
+    const before = patch.email !== undefined && can(ctx.actor, 'users.write') ? await repo.findUserById(db, id) : undefined;
+    const proven = before !== undefined && before.email !== patch.email ? ((await reauth.check(ctx, patch)) ?? true) : undefined;
     return audited(ctx, { action: 'user.update', objectType: 'user', objectId: id }, async (trx, ev) => {
       authorize(ctx.actor, 'users.write');
       const u = await repo.findUserById(trx, id);
       if (!u) throw notFound();
+      if (patch.email !== undefined && patch.email !== u.email && proven !== true) {
+        throw proven ?? new AppError('auth.reauth_failed', 'Changing an e-mail address needs your currentPassword (and totpCode).');
+      }
       const role = patch.role ?? u.role;
       const allPasswords = patch.allPasswords ?? (u.all_passwords === 1 && superScopeRoles.includes(role));
       if (allPasswords && !superScopeRoles.includes(role)) {
@@ -154,7 +172,8 @@ export function createUsersService(deps: {
       }
       await repo.updateUser(trx, id, set);
       if (privilegeChange) await repo.revokeAllCredentials(trx, id, now, { apiKeys: true });
-      ev.details = { fields: Object.keys(patch), privilegeChange };
+      const reauthFields = ['currentPassword', 'totpCode', 'recoveryCode'];
+      ev.details = { fields: Object.keys(patch).filter((k) => !reauthFields.includes(k)), privilegeChange };
       return presentUser({ ...u, ...set } as repo.UserRow);
     });
   }
@@ -188,29 +207,58 @@ export function createUsersService(deps: {
   }
 
   async function resetPassword(ctx: RequestContext, id: string, password: string): Promise<void> {
-    const hash = await hasher.hash(password);
+    // the rules depend on the target: 8 characters suffice once it has TOTP
+    const target = can(ctx.actor, 'users.write') ? await repo.findUserById(db, id) : undefined;
+    const problems = passwordProblems(password, { totp: target?.totp_enabled === 1, userInputs: accountWords(target) }, '/password');
+    const hash = problems.length === 0 ? await hasher.hash(password) : null;
     await audited(ctx, { action: 'user.password_reset', objectType: 'user', objectId: id }, async (trx) => {
       authorize(ctx.actor, 'users.write');
       const u = await repo.findUserById(trx, id);
       if (!u) throw notFound();
       if (u.kind !== 'human') throw new AppError('validation.failed', 'API users have no password.');
+      if (problems.length > 0) throw passwordRulesError(problems);
+      // TOTP was removed since the rules were judged: judge again as for an account without it
+      if (u.totp_enabled !== 1 && target?.totp_enabled === 1)
+        assertPasswordRules(password, { totp: false, userInputs: accountWords(u) }, '/password');
+      if (!hash) throw notFound();
       const now = clock.now();
       await repo.updateUser(trx, id, { password_hash: hash, updated_at: now });
       await repo.revokeAllCredentials(trx, id, now, { apiKeys: true });
     });
   }
 
-  async function changeOwnPassword(ctx: RequestContext, current: string, next: string): Promise<void> {
+  /** Needs re-authentication; the new password obeys the rules (checked first, so a refused one
+   * spends no TOTP code). Ends every session and key of the user. */
+  async function changeOwnPassword(ctx: RequestContext, input: ReauthProof & { newPassword: string }): Promise<void> {
     requireUser(ctx.actor);
     const userId = ctx.actor.userId;
     const u = await repo.findUserById(db, userId);
-    const check = u?.password_hash ? await hasher.verify(u.password_hash, current) : { ok: false };
-    const hash = check.ok ? await hasher.hash(next) : null;
+    const problems = passwordProblems(input.newPassword, { totp: u?.totp_enabled === 1, userInputs: accountWords(u) }, '/newPassword');
+    const failure = problems.length === 0 ? await reauth.check(ctx, input) : undefined;
+    const hash = problems.length === 0 && !failure ? await hasher.hash(input.newPassword) : null;
     await audited(ctx, { action: 'user.password_change', objectType: 'user', objectId: userId }, async (trx) => {
-      if (!u || !hash) throw new AppError('auth.invalid_credentials', 'The current password is wrong.');
+      if (problems.length > 0) throw passwordRulesError(problems);
+      if (failure) throw failure;
+      if (!u || !hash) throw new AppError('auth.reauth_failed', 'Re-authentication failed.');
       const now = clock.now();
       await repo.updateUser(trx, userId, { password_hash: hash, updated_at: now });
       await repo.revokeAllCredentials(trx, userId, now, { apiKeys: true });
+    });
+  }
+
+  /** Self-service e-mail change; needs re-authentication. */
+  async function changeOwnEmail(ctx: RequestContext, input: ReauthProof & { email: string }): Promise<User> {
+    requireUser(ctx.actor);
+    const userId = ctx.actor.userId;
+    const failure = await reauth.check(ctx, input);
+    return audited(ctx, { action: 'user.email_change', objectType: 'user', objectId: userId }, async (trx, ev) => {
+      if (failure) throw failure;
+      const u = await repo.findUserById(trx, userId);
+      if (!u) throw notFound();
+      const now = clock.now();
+      await repo.updateUser(trx, userId, { email: input.email, updated_at: now });
+      ev.details = { fields: ['email'] };
+      return presentUser({ ...u, email: input.email, updated_at: now });
     });
   }
 
@@ -230,6 +278,19 @@ export function createUsersService(deps: {
     return row;
   }
 
-  return { create, list, get, update, setStatus, remove, resetPassword, changeOwnPassword, unlock, createInitialAdmin, can };
+  return {
+    create,
+    list,
+    get,
+    update,
+    setStatus,
+    remove,
+    resetPassword,
+    changeOwnPassword,
+    changeOwnEmail,
+    unlock,
+    createInitialAdmin,
+    can,
+  };
 }
 export type UsersService = ReturnType<typeof createUsersService>;

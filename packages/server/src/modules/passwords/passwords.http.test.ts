@@ -218,7 +218,7 @@ for (const dialect of dialects) {
       const s = await call(h, 'POST', '/api/v1/passwords/strength', { token: outsider.token, body: { password: strong } });
       assert.equal(s.status, 200);
       assert.equal(s.body.score, 4);
-      assert.ok(s.body.entropyBits > 100);
+      assert.ok(s.body.entropyBits > 70, String(s.body.entropyBits)); // zxcvbn: ~10^24 guesses for 24 random characters
       const canary = await call(h, 'POST', '/api/v1/passwords/strength', { token: owner.token, body: { password: CHECKED_PASSWORD } });
       assert.equal(canary.status, 200);
       assert.ok(!canary.raw.includes(CHECKED_PASSWORD));

@@ -7,6 +7,7 @@ import type { Db } from '../../db/database.ts';
 import { AppError } from '../../lib/app-error.ts';
 import type { AuditLog } from '../audit/audit-log.ts';
 import { systemActor } from '../auth/actor.ts';
+import { passwordProblems } from '../identities/password-rules.ts';
 import type { UsersService } from '../identities/users.service.ts';
 import type { SealManager, UnsealMode } from './seal.ts';
 
@@ -39,6 +40,15 @@ export function generatePassword(length = 24): string {
   return out.join('');
 }
 
+/** A generated password that obeys the account password rules (a random one practically always does). */
+export function generateAdminPassword(username: string): string {
+  for (let i = 0; i < 100; i++) {
+    const p = generatePassword();
+    if (passwordProblems(p, { totp: false, userInputs: [username] }, '/adminPassword').length === 0) return p;
+  }
+  throw new Error('could not generate a password that obeys the password rules');
+}
+
 /**
  * First start: seal configuration, keyring and the first administrator (never a built-in default
  * password), with their audit records, in one transaction: an install is complete or absent.
@@ -54,10 +64,21 @@ export async function initializeCoffer(
   if (!Value.Check(Username, opts.adminUsername)) {
     throw new AppError('validation.failed', 'The administrator username must be 1-100 characters without surrounding spaces.');
   }
-  if (opts.adminPassword !== undefined && opts.adminPassword.length < 12) {
-    throw new AppError('validation.failed', 'The administrator password needs at least 12 characters.');
+  if (opts.adminPassword !== undefined) {
+    const problems = passwordProblems(opts.adminPassword, { totp: false, userInputs: [opts.adminUsername] }, '/adminPassword');
+    if (opts.adminPassword.length > 256) problems.push({ path: '/adminPassword', message: 'length: at most 256 characters' });
+    // named in the message too: `npm start` and `coffer init` print only the message
+    if (problems.length > 0) {
+      throw new AppError(
+        'validation.failed',
+        `The administrator password does not meet the rules: ${problems.map((p) => p.message).join('; ')}`,
+        {
+          details: problems,
+        },
+      );
+    }
   }
-  const password = opts.adminPassword ?? generatePassword();
+  const password = opts.adminPassword ?? generateAdminPassword(opts.adminUsername);
   const hash = await deps.hasher.hash(password);
   const ctx = { actor: systemActor, requestId: 'init', sourceIp: '', audited: false };
   const res = await deps.seal.initialize(

@@ -132,16 +132,19 @@ for (const dialect of dialects) {
       assert.equal(r.body.error.code, 'sys.sealed');
     });
 
-    it('unseals one share at a time; reset discards the progress', async () => {
+    it('unseals one share at a time; reset (with the nonce) discards the progress', async () => {
       const r1 = await unseal(share(0));
       assert.equal(r1.status, 200);
-      assert.deepEqual(r1.body, { initialized: true, sealed: true, mode: 'shamir', threshold: 3, shares: 5, progress: 1 });
+      const { nonce, ...rest } = r1.body;
+      assert.deepEqual(rest, { initialized: true, sealed: true, mode: 'shamir', threshold: 3, shares: 5, progress: 1 });
+      assert.match(nonce, /^[0-9a-f]{32}$/);
       const dup = await unseal(` ${share(0).toUpperCase()} `);
       assert.equal(dup.body.progress, 1, 'the same share again does not count twice');
       const r2 = await unseal(share(1));
       assert.equal(r2.body.progress, 2);
       assert.equal(r2.body.sealed, true);
-      const reset = await call(h, 'POST', '/api/v1/sys/unseal', { body: { reset: true } });
+      assert.equal(r2.body.nonce, undefined, 'only the first share learns the nonce');
+      const reset = await call(h, 'POST', '/api/v1/sys/unseal', { body: { reset: true, nonce } });
       assert.equal(reset.status, 200);
       assert.equal(reset.body.progress, 0);
       assert.equal(reset.body.sealed, true);
@@ -157,6 +160,42 @@ for (const dialect of dialects) {
       const more = await unseal(share(0));
       assert.equal(more.status, 200, 'a share while unsealed is a no-op');
       assert.equal(more.body.sealed, false);
+    });
+
+    it('only whoever entered the first share can reset the progress: a missing or wrong nonce is refused and audited', async () => {
+      h.coffer.services.seal.seal();
+      const first = await unseal(share(0));
+      const nonce = first.body.nonce as string;
+      assert.equal((await status()).nonce, undefined, 'the seal status never shows the nonce');
+      await unsealWith([share(1)]);
+      const missing = await call(h, 'POST', '/api/v1/sys/unseal', { body: { reset: true } });
+      assert.equal(missing.status, 400);
+      assert.equal(missing.body.error.code, 'validation.failed');
+      for (const wrong of ['0'.repeat(32), nonce.toUpperCase(), `${nonce}0`, 'x']) {
+        const r = await call(h, 'POST', '/api/v1/sys/unseal', { body: { reset: true, nonce: wrong } });
+        assert.equal(r.status, 403, wrong);
+        assert.equal(r.body.error.code, 'sys.unseal_nonce_invalid');
+      }
+      assert.equal((await status()).progress, 2, 'the progress survives the refused resets');
+      const denied = await h.database.db
+        .selectFrom('audit_log')
+        .select(['outcome', 'reason', 'details'])
+        .where('action', '=', 'sys.unseal_reset')
+        .where('outcome', '=', 'denied')
+        .execute();
+      assert.ok(denied.length >= 4 && denied.every((d) => d.reason === 'sys.unseal_nonce_invalid'));
+      assert.ok(!JSON.stringify(denied).includes(nonce));
+      const ok = await call(h, 'POST', '/api/v1/sys/unseal', { body: { reset: true, nonce } });
+      assert.equal(ok.status, 200);
+      assert.equal(ok.body.progress, 0);
+      // a new progress gets a new nonce; the old one resets nothing
+      const again = await unseal(share(2));
+      assert.notEqual(again.body.nonce, nonce);
+      const stale = await call(h, 'POST', '/api/v1/sys/unseal', { body: { reset: true, nonce } });
+      assert.equal(stale.status, 403);
+      const done = await unsealWith([share(3), share(4)]);
+      assert.equal(done.body.sealed, false);
+      assert.equal(done.body.nonce, undefined);
     });
 
     it("refuses a share set that holds another install's share, and resets the progress", async () => {
@@ -194,7 +233,7 @@ for (const dialect of dialects) {
         const r = await unsealWith(set.map(share));
         assert.equal(r.body.sealed, true, `shares ${set.join(',')}`);
         assert.equal(r.body.progress, 2);
-        await call(h, 'POST', '/api/v1/sys/unseal', { body: { reset: true } });
+        h.coffer.services.seal.seal(); // sealing again discards the progress
       }
       // the same with the primitives, for every subset size and order of 2..5 shares
       const term1 = await h.database.db.selectFrom('keyring_terms').selectAll().where('term', '=', 1).executeTakeFirstOrThrow();

@@ -4,7 +4,7 @@ import path from 'node:path';
 import { type Binding, DecryptError } from '../../crypto/aead.ts';
 import { createKeyring, envelopeTerm, type Keyring, newDataKey, unwrapDataKey, wrapDataKey } from '../../crypto/keyring.ts';
 import { combineShares, decodeShare, encodeShare, type Share, splitSecret } from '../../crypto/shamir.ts';
-import { sha256Hex } from '../../crypto/tokens.ts';
+import { constantTimeEqual, sha256Hex } from '../../crypto/tokens.ts';
 import type { Db, Executor, Trx } from '../../db/database.ts';
 import { AppError } from '../../lib/app-error.ts';
 import type { Clock } from '../../lib/clock.ts';
@@ -43,6 +43,8 @@ export function createSealManager(deps: { db: Db; clock: Clock; keyFile: string 
   let rootKey: Buffer | undefined;
   let keys: UnsealedKeys | undefined;
   let pending: Share[] = [];
+  /** Given to whoever entered the first pending share: only they may reset the progress. */
+  let pendingNonce: string | undefined;
   let cachedConfig: { mode: UnsealMode; shares: number; threshold: number } | undefined;
 
   async function sealConfig(db: Executor = deps.db) {
@@ -161,6 +163,7 @@ export function createSealManager(deps: { db: Db; clock: Clock; keyFile: string 
       keys = await loadKeys(root);
       rootKey = Buffer.from(root);
       pending = [];
+      pendingNonce = undefined;
     } catch (e) {
       if (e instanceof DecryptError) throw new AppError('sys.unseal_failed', 'The unseal key is wrong.');
       throw e;
@@ -184,7 +187,7 @@ export function createSealManager(deps: { db: Db; clock: Clock; keyFile: string 
    * Shamir mode: adds one share. When `threshold` distinct shares are in, they are combined; a
    * wrong combination resets the progress and fails. Shares never leave this function.
    */
-  async function submitShare(text: string): Promise<SealStatus> {
+  async function submitShare(text: string): Promise<SealStatus & { nonce?: string }> {
     const cfg = await sealConfig();
     if (!cfg) throw new AppError('sys.not_initialized', 'Coffer is not initialised.');
     if (keys) return status();
@@ -193,21 +196,40 @@ export function createSealManager(deps: { db: Db; clock: Clock; keyFile: string 
     if (!share || share.y.length !== 32 || share.x > cfg.shares) {
       throw new AppError('validation.failed', 'That is not a valid unseal share.');
     }
+    let nonce: string | undefined;
+    if (pending.length === 0) {
+      nonce = randomBytes(16).toString('hex');
+      pendingNonce = nonce;
+    }
     if (!pending.some((s) => s.x === share.x)) pending.push(share);
     if (pending.length >= cfg.threshold) {
       const root = combineShares(pending);
       pending = [];
+      pendingNonce = undefined;
       try {
         await unsealWithRoot(root);
       } finally {
         root.fill(0);
       }
     }
-    return status();
+    const s = await status();
+    return nonce !== undefined && s.sealed ? { ...s, nonce } : s;
   }
 
-  function resetProgress(): void {
+  /**
+   * Discards the pending shares; only with the nonce given for the first of them, so an anonymous
+   * caller cannot undo the share holders' work (Vault's unseal nonce). Nothing pending: nothing to do.
+   */
+  function resetProgress(nonce: string): void {
+    if (pending.length === 0) return;
+    if (pendingNonce === undefined || !constantTimeEqual(nonce, pendingNonce)) {
+      throw new AppError(
+        'sys.unseal_nonce_invalid',
+        'Only whoever entered the first share can reset the unseal progress: give the nonce its answer returned.',
+      );
+    }
     pending = [];
+    pendingNonce = undefined;
   }
 
   function seal(): void {
@@ -218,6 +240,7 @@ export function createSealManager(deps: { db: Db; clock: Clock; keyFile: string 
     keys = undefined;
     rootKey = undefined;
     pending = [];
+    pendingNonce = undefined;
   }
 
   function requireKeys(): UnsealedKeys {

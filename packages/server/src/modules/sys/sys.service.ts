@@ -23,16 +23,23 @@ export function createSysService(deps: {
   }
 
   /** Each attempt is audited (never the share). Works while sealed: audit needs no key. */
-  async function unseal(ctx: RequestContext, body: { share: string } | { reset: true }) {
+  async function unseal(ctx: RequestContext, body: { share: string } | { reset: true; nonce: string }) {
     if ('reset' in body) {
-      seal.resetProgress();
+      try {
+        seal.resetProgress(body.nonce);
+      } catch (e) {
+        const reason = e instanceof AppError ? e.code : 'internal';
+        await db.transaction().execute((trx) => audit.append(trx, ctx, { action: 'sys.unseal_reset', outcome: 'denied', reason }));
+        throw e;
+      }
       await db.transaction().execute((trx) => audit.append(trx, ctx, { action: 'sys.unseal_reset', outcome: 'success' }));
       return publicStatus();
     }
     let outcome: 'success' | 'failure' = 'success';
     let reason: string | null = null;
+    let nonce: string | undefined;
     try {
-      await seal.submitShare(body.share);
+      nonce = (await seal.submitShare(body.share)).nonce;
     } catch (e) {
       outcome = 'failure';
       reason = e instanceof AppError ? e.code : 'internal';
@@ -46,7 +53,8 @@ export function createSysService(deps: {
         audit.append(trx, ctx, { action: 'sys.unseal', outcome, reason, details: { sealed: s.sealed, progress: s.progress } }),
       );
     if (!s.sealed) reencrypt.kick(deps.onJobError);
-    return s;
+    // the first share's answer alone carries the nonce that can reset this progress
+    return nonce !== undefined ? { ...s, nonce } : s;
   }
 
   async function sealNow(ctx: RequestContext) {

@@ -3,6 +3,7 @@
 // lock), and both processes see the same holder. An expired checkout is checked in (and rotated)
 // once, by whichever process's scheduler gets to it, never twice.
 import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer as createHttpServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -50,7 +51,8 @@ describe('exclusive checkout across two server processes on one PostgreSQL', () 
     const admin = await loginAs(a.base, 'admin', ADMIN_PASSWORD);
     const mk = async (role: string) => {
       const username = `u${users.length}_${Math.random().toString(36).slice(2, 8)}`;
-      const password = `pw-${Math.random().toString(36).slice(2)}-x`;
+      // 21 characters (the account password rules need 15)
+      const password = `pw-${randomBytes(9).toString('hex')}`;
       const r = await api(a.base, 'POST', '/api/v1/users', admin, { username, password, role });
       assert.equal(r.status, 201, r.raw);
       return { id: r.body.id as string, username, password };

@@ -295,7 +295,12 @@ for (const dialect of dialects) {
       const own = await api(alice.token, 'POST', `/api/v1/access-requests/${r.id}/approve`, { comment: 'me' });
       assert.equal(own.status, 403, own.raw);
       const key = await ok(
-        api(alice.token, 'POST', '/api/v1/me/api-keys', { name: 'ci', allowedCidrs: ['127.0.0.1'], expiresAt: 'never' }),
+        api(alice.token, 'POST', '/api/v1/me/api-keys', {
+          name: 'ci',
+          allowedCidrs: ['127.0.0.1'],
+          expiresAt: new Date(clock.now() + 30 * 86_400_000).toISOString(),
+          currentPassword: alice.password,
+        }),
         201,
       );
       const viaKey = await api(key.key, 'POST', `/api/v1/access-requests/${r.id}/approve`, { comment: 'me' });
