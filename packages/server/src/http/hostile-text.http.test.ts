@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { sql } from 'kysely';
-import { adminToken, call, createUser, dialects, type Harness, startHarness } from '../../test/harness.ts';
+import { ADMIN, adminToken, call, createUser, dialects, type Harness, startHarness } from '../../test/harness.ts';
 
 const ESC = 'a\u001b[2Jb';
 const CSI = 'a\u009b31mb';
@@ -217,7 +217,7 @@ const cases: Case[] = [
     op: 'create own API key',
     method: 'POST',
     url: () => '/api/v1/me/api-keys',
-    body: (v) => ({ name: v, allowedCidrs: ['127.0.0.1'], expiresAt: 'never' }),
+    body: (v) => ({ name: v, allowedCidrs: ['127.0.0.1'], expiresAt: '2099-01-01T00:00:00Z', currentPassword: ADMIN.password }),
     path: 'body/name',
     kind: 'name',
   },
@@ -225,7 +225,7 @@ const cases: Case[] = [
     op: "create a user's API key",
     method: 'POST',
     url: () => `/api/v1/users/${U}/api-keys`,
-    body: (v) => ({ name: v, allowedCidrs: ['127.0.0.1'], expiresAt: 'never' }),
+    body: (v) => ({ name: v, allowedCidrs: ['127.0.0.1'], expiresAt: '2099-01-01T00:00:00Z', currentPassword: ADMIN.password }),
     path: 'body/name',
     kind: 'name',
   },

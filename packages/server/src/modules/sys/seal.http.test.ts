@@ -177,8 +177,9 @@ for (const dialect of dialects) {
         assert.equal(r.body.error.code, 'sys.unseal_nonce_invalid');
       }
       assert.equal((await status()).progress, 2, 'the progress survives the refused resets');
+      // sealed: the records wait in audit_sealed until the next unsealed append moves them into the chain
       const denied = await h.database.db
-        .selectFrom('audit_log')
+        .selectFrom('audit_sealed')
         .select(['outcome', 'reason', 'details'])
         .where('action', '=', 'sys.unseal_reset')
         .where('outcome', '=', 'denied')
