@@ -20,6 +20,12 @@ export const TokenPair = Type.Object(
     tokenType: Type.Literal('Bearer'),
     expiresIn: Type.Integer({ description: 'Seconds until the access token idles out' }),
     absoluteExpiresAt: Timestamp,
+    mustChangePassword: Type.Optional(
+      Type.Boolean({
+        description:
+          'Present (true) when the password was set by an administrator or generated: until it is changed (POST /api/v1/me/password) this session can only change it or log out',
+      }),
+    ),
   },
   { additionalProperties: false },
 );

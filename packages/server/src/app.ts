@@ -12,6 +12,9 @@ import { createJobQueue } from './jobs/queue.ts';
 import { createReencryptJob } from './jobs/reencrypt.ts';
 import { type Clock, systemClock } from './lib/clock.ts';
 import { createAccess } from './modules/access/access.service.ts';
+import { adminRequestsRoutes } from './modules/admin-requests/admin-requests.routes.ts';
+import { createAdminRequestsService } from './modules/admin-requests/admin-requests.service.ts';
+import { createDualControl } from './modules/admin-requests/dual-control.ts';
 import { attachmentsRoutes } from './modules/attachments/attachments.routes.ts';
 import { createAttachmentsService } from './modules/attachments/attachments.service.ts';
 import { auditRoutes } from './modules/audit/audit.routes.ts';
@@ -24,6 +27,7 @@ import { accountKey } from './modules/auth/login-throttle.ts';
 import { createTotpService } from './modules/auth/totp.service.ts';
 import { createGroupsService } from './modules/identities/groups.service.ts';
 import { identitiesRoutes } from './modules/identities/identities.routes.ts';
+import { recoverPassword } from './modules/identities/recovery.ts';
 import { createUsersService } from './modules/identities/users.service.ts';
 import { lookupRoutes } from './modules/lookup/lookup.routes.ts';
 import { createLookupService } from './modules/lookup/lookup.service.ts';
@@ -117,16 +121,28 @@ export async function buildApp(deps: AppDeps) {
   });
   const audited = createAudited({ db, audit });
   const hasher = createPasswordHasher(config.argon2);
+  // dual control of administrative actions that open values (ADR 0010): the services call its gate
+  const dualControl = createDualControl({ clock, seal, mode: config.dualControl ?? 'auto' });
   const users = createUsersService({
     db,
     clock,
     hasher,
     audited,
+    dualControl,
     accountKey: (canonical) => accountKey(seal.requireKeys().tokenHmacKey, canonical),
   });
-  const groups = createGroupsService({ clock, audited });
+  const groups = createGroupsService({ clock, audited, dualControl });
   const auth = createAuthService({ db, clock, hasher, seal, audit, audited, session: config.session, login: config.login });
-  const apiKeys = createApiKeysService({ clock, seal, audited });
+  const apiKeys = createApiKeysService({ clock, seal, audited, dualControl });
+  const adminRequests = createAdminRequestsService({
+    db,
+    clock,
+    seal,
+    hasher,
+    audit,
+    audited,
+    runners: { ...users.runners, ...groups.runners, ...apiKeys.runners },
+  });
   const totp = createTotpService({ db, clock, seal, hasher, audited });
   const reencrypt = createReencryptJob({ db, clock, seal, owner: `node_${randomBytes(6).toString('hex')}` });
   const onJobError = (e: unknown) => app.log.error({ err: e }, 'background job failed');
@@ -174,6 +190,12 @@ export async function buildApp(deps: AppDeps) {
   jobs.every('workflow.sweep', config.workflowSweepMs ?? 5000, {
     external: async () => {
       await workflow.sweep();
+    },
+  });
+  // admin requests past their lifetime are stored as expired (and audited), like the workflow sweep
+  jobs.every('admin-requests.sweep', config.workflowSweepMs ?? 5000, {
+    external: async () => {
+      await adminRequests.sweep();
     },
   });
   const transfer = createTransferService({
@@ -231,6 +253,7 @@ export async function buildApp(deps: AppDeps) {
   lookupRoutes(app, { lookup });
   webhooksRoutes(app, { webhooks });
   workflowRoutes(app, { workflow });
+  adminRequestsRoutes(app, { adminRequests });
   app.get('/api/v1/openapi.json', {
     config: { auth: 'public', permission: 'none', action: 'docs.openapi', audit: false, whileSealed: true },
     schema: { hide: true },
@@ -275,6 +298,8 @@ export async function buildApp(deps: AppDeps) {
     workflow,
     jobs,
     webhooks,
+    dualControl,
+    adminRequests,
   };
 
   return {
@@ -288,6 +313,8 @@ export async function buildApp(deps: AppDeps) {
       jobs.start();
     },
     initialize: (opts: InitOptions) => initializeCoffer({ db, seal, users, hasher, audit, keyFile: config.keyFile }, opts),
+    /** Store-level recovery of a lost password (`coffer admin reset-password`); the caller unseals first. */
+    recoverPassword: (opts: Parameters<typeof recoverPassword>[1]) => recoverPassword({ db, clock, hasher, audit, seal }, opts),
   };
 }
 export type App = Awaited<ReturnType<typeof buildApp>>;

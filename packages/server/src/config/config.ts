@@ -58,6 +58,12 @@ export const ConfigSchema = Type.Object(
     }),
     /** How often expired checkouts, approvals and temporary grants are ended (ms, default 5000). */
     workflowSweepMs: Type.Optional(Type.Integer({ minimum: 1000, maximum: 3_600_000 })),
+    /**
+     * Dual control of administrative actions that open secret values (ADR 0010). auto: when more
+     * than one active human administrator exists; always: even with one (the approver must still
+     * be another administrator). Absent: auto.
+     */
+    dualControl: Type.Optional(Type.Union([Type.Literal('auto'), Type.Literal('always')])),
     /** Outbound webhooks. Absent: the defaults (no internal target allowed, 5 s timeout, 10 attempts). */
     webhooks: Type.Optional(
       Type.Object(
@@ -140,6 +146,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd: string = p
     audit: { checkpointEvery: 1000, checkpointSeconds: 60 },
     webhooks: { allowedTargets: [], timeoutMs: 5000, maxAttempts: 10 },
     workflowSweepMs: 5000,
+    dualControl: 'auto',
   };
   const fromEnv = {
     host: strVar(env, 'COFFER_HOST'),
@@ -157,6 +164,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd: string = p
     bodyLimitBytes: intVar(env, 'COFFER_BODY_LIMIT_BYTES'),
     attachmentMaxBytes: intVar(env, 'COFFER_ATTACHMENT_MAX_BYTES'),
     workflowSweepMs: intVar(env, 'COFFER_WORKFLOW_SWEEP_MS'),
+    dualControl: strVar(env, 'COFFER_DUAL_CONTROL'),
     argon2: {
       memoryKiB: intVar(env, 'COFFER_ARGON2_MEMORY_KIB'),
       passes: intVar(env, 'COFFER_ARGON2_PASSES'),

@@ -76,6 +76,13 @@ export function registerHooks(
       const m = typeof h === 'string' ? /^Bearer ([A-Za-z0-9_-]{10,200})$/.exec(h) : null;
       if (!m) throw new AppError('auth.required', 'Authentication is required: send Authorization: Bearer <token>.');
       req.ctx.actor = await deps.auth.authenticate(m[1] as string, req.ctx.sourceIp);
+      // here, not in each route: a route added later cannot forget it
+      if (req.ctx.actor.mustChangePassword && !cfg.duringPasswordChange) {
+        throw new AppError(
+          'auth.password_change_required',
+          'Your password was set by an administrator: change it first (POST /api/v1/me/password with currentPassword and newPassword).',
+        );
+      }
     }
   });
 

@@ -15,6 +15,11 @@ export interface RouteConfig {
   audit?: false;
   /** Route answers while sealed (health, seal status, unseal). */
   whileSealed?: true;
+  /**
+   * Usable by a user who must first change an administrator-set password (changing it, logging
+   * out); every other route answers 403 auth.password_change_required to them.
+   */
+  duringPasswordChange?: true;
 }
 
 declare module 'fastify' {

@@ -6,6 +6,7 @@ import * as m0004 from './0004-search.ts';
 import * as m0005 from './0005-jobs-webhooks.ts';
 import * as m0006 from './0006-access-workflows.ts';
 import * as m0007 from './0007-attachment-history.ts';
+import * as m0010 from './0010-dual-control.ts';
 
 /** The one ordered migration list for both dialects. Append only. */
 export const migrations: Record<string, Migration> = {
@@ -16,4 +17,5 @@ export const migrations: Record<string, Migration> = {
   '0005-jobs-webhooks': m0005,
   '0006-access-workflows': m0006,
   '0007-attachment-history': m0007,
+  '0010-dual-control': m0010,
 };
