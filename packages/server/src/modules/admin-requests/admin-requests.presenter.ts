@@ -72,10 +72,24 @@ export async function presentRequests(exec: Executor, rows: AdminRequestTable[],
     if (op.type === 'group.member_add') groupIds.add(op.groupId);
   }
   const users = new Map(
-    (await exec.selectFrom('users').select(['id', 'username']).where('id', 'in', [...userIds]).execute()).map((u) => [u.id, u.username]),
+    (
+      await exec
+        .selectFrom('users')
+        .select(['id', 'username'])
+        .where('id', 'in', [...userIds])
+        .execute()
+    ).map((u) => [u.id, u.username]),
   );
   const groups = groupIds.size
-    ? new Map((await exec.selectFrom('groups').select(['id', 'name']).where('id', 'in', [...groupIds]).execute()).map((g) => [g.id, g.name]))
+    ? new Map(
+        (
+          await exec
+            .selectFrom('groups')
+            .select(['id', 'name'])
+            .where('id', 'in', [...groupIds])
+            .execute()
+        ).map((g) => [g.id, g.name]),
+      )
     : new Map<string, string>();
   return rows.map((r, i) => {
     const state = effectiveState(r, now);

@@ -55,7 +55,13 @@ export function adminRequestsRoutes(fastify: FastifyInstance, deps: { adminReque
   });
   app.post('/api/v1/admin-requests/:id/reject', {
     config: { auth: 'user', permission: 'users.write', action: 'admin_request.reject' },
-    schema: { tags, summary: 'Reject as another administrator, with a comment', params: IdParams, body: AdminDecision, response: { 200: AdminRequest } },
+    schema: {
+      tags,
+      summary: 'Reject as another administrator, with a comment',
+      params: IdParams,
+      body: AdminDecision,
+      response: { 200: AdminRequest },
+    },
     handler: async (req) => adminRequests.reject(req.ctx, req.params.id, req.body.comment),
   });
   app.post('/api/v1/admin-requests/:id/cancel', {

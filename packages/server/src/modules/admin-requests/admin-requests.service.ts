@@ -224,22 +224,26 @@ export function createAdminRequestsService(deps: {
   }
 
   async function cancel(ctx: RequestContext, id: string, comment: string | undefined): Promise<AdminRequest> {
-    return audited(ctx, { action: 'admin_request.cancel', objectType: 'admin_request', objectId: id, reason: comment ?? null }, async (trx, ev) => {
-      const { r, mine } = await loadRequest(trx, ctx, id);
-      ev.details = { operation: r.operation };
-      if (!mine) throw new AppError('forbidden', 'Only the requester can cancel an admin request.');
-      const now = clock.now();
-      const done = await trx
-        .updateTable('admin_requests')
-        .set({ state: 'cancelled', decided_by: ctx.actor.userId, decided_at: now, comment: comment ?? null, updated_at: now })
-        .where('id', '=', id)
-        .where('state', 'in', ['waiting_for_approval', 'approved'])
-        .where('expires_at', '>', now)
-        .returningAll()
-        .executeTakeFirst();
-      if (!done) throw await stateConflict(trx, id, now);
-      return presentById(trx, id, now);
-    });
+    return audited(
+      ctx,
+      { action: 'admin_request.cancel', objectType: 'admin_request', objectId: id, reason: comment ?? null },
+      async (trx, ev) => {
+        const { r, mine } = await loadRequest(trx, ctx, id);
+        ev.details = { operation: r.operation };
+        if (!mine) throw new AppError('forbidden', 'Only the requester can cancel an admin request.');
+        const now = clock.now();
+        const done = await trx
+          .updateTable('admin_requests')
+          .set({ state: 'cancelled', decided_by: ctx.actor.userId, decided_at: now, comment: comment ?? null, updated_at: now })
+          .where('id', '=', id)
+          .where('state', 'in', ['waiting_for_approval', 'approved'])
+          .where('expires_at', '>', now)
+          .returningAll()
+          .executeTakeFirst();
+        if (!done) throw await stateConflict(trx, id, now);
+        return presentById(trx, id, now);
+      },
+    );
   }
 
   async function execute(ctx: RequestContext, id: string): Promise<AdminRequestExecution> {
@@ -295,7 +299,8 @@ export function createAdminRequestsService(deps: {
     return audited(ctx, { action: 'admin_request.list', objectType: 'admin_request', readOnly: true }, async (exec, ev) => {
       requireUser(ctx.actor);
       const scope = q.scope ?? 'mine';
-      if (scope === 'all' && !can(ctx.actor, 'audit.read')) throw new AppError('forbidden', 'Listing every admin request needs audit.read.');
+      if (scope === 'all' && !can(ctx.actor, 'audit.read'))
+        throw new AppError('forbidden', 'Listing every admin request needs audit.read.');
       const me = ctx.actor.userId;
       const now = clock.now();
       const limit = q.limit ?? 50;
@@ -334,7 +339,8 @@ export function createAdminRequestsService(deps: {
       const last = rows.at(-1);
       const nextCursor = more && last ? Buffer.from(JSON.stringify([Number(last.created_at), last.id])).toString('base64url') : null;
       // pending: only what this credential could approve (a scoped key lacking the permission sees less)
-      const items = scope === 'pending' ? rows.filter((r) => can(ctx.actor, gatedOperations[r.operation as AdminOperation['type']].permission)) : rows;
+      const items =
+        scope === 'pending' ? rows.filter((r) => can(ctx.actor, gatedOperations[r.operation as AdminOperation['type']].permission)) : rows;
       ev.details = { scope, count: items.length };
       return { items: await presentRequests(exec, items, now), nextCursor };
     });

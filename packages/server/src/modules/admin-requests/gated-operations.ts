@@ -57,15 +57,13 @@ export const gatedOperations: { [K in AdminOperationType]: GatedOperation<K> } =
   'user.create': {
     permission: 'users.write',
     objectType: 'user',
-    when:
-      'with the all-passwords scope (opens every value), or as an administrator (another administrator could approve its creator’s requests)',
+    when: 'with the all-passwords scope (opens every value), or as an administrator (another administrator could approve its creator’s requests)',
     gated: (f, admins) => f.allPasswords || (f.role === 'administrator' && admins >= ADMIN_BOOTSTRAP),
   },
   'user.update': {
     permission: 'users.write',
     objectType: 'user',
-    when:
-      'giving the all-passwords scope (opens every value); promoting to administrator (a puppet approver); demoting an active administrator (leaves one administrator alone)',
+    when: 'giving the all-passwords scope (opens every value); promoting to administrator (a puppet approver); demoting an active administrator (leaves one administrator alone)',
     gated: (f, admins) =>
       (f.after.allPasswords && !f.before.allPasswords) ||
       (f.after.role === 'administrator' && f.before.role !== 'administrator' && admins >= ADMIN_BOOTSTRAP) ||
@@ -101,8 +99,7 @@ export const gatedOperations: { [K in AdminOperationType]: GatedOperation<K> } =
   'group.member_add': {
     permission: 'groups.write',
     objectType: 'group',
-    when:
-      'adding anyone to a group that holds a grant: oneself, or a user one created and can sign in as (the member reaches what the group reaches)',
+    when: 'adding anyone to a group that holds a grant: oneself, or a user one created and can sign in as (the member reaches what the group reaches)',
     gated: (f) => f.groupHoldsGrants,
   },
   'apikey.create': {
