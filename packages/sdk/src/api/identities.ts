@@ -1,11 +1,30 @@
 import { seg, type Transport } from '../transport.ts';
-import type { CreateGroup, CreateUser, Group, Page, PageQuery, UpdateGroup, UpdateUser, User, UserListQuery } from '../types.ts';
+import type {
+  CreateGroup,
+  CreateUser,
+  Group,
+  Page,
+  PageQuery,
+  PendingApproval,
+  UpdateGroup,
+  UpdateUser,
+  User,
+  UserListQuery,
+} from '../types.ts';
 
-/** People and API users (PMP's four roles). */
+/**
+ * People and API users (PMP's four roles). The calls marked "gated" answer a `PendingApproval`
+ * instead (nothing changed yet; see `isPendingApproval` and `adminRequests`) while dual control
+ * applies and the change opens values: the all-passwords scope, another user's password,
+ * creating, promoting, re-enabling, demoting, disabling or deleting an administrator.
+ */
 export function usersApi(t: Transport) {
   return {
-    /** Creates a person (`kind: 'human'`, with a password) or an API user (`kind: 'api'`). */
-    create(input: CreateUser): Promise<User> {
+    /**
+     * Creates a person (`kind: 'human'`, with a password they must change at the first login) or
+     * an API user (`kind: 'api'`). Gated with the all-passwords scope or as an administrator.
+     */
+    create(input: CreateUser): Promise<User | PendingApproval> {
       return t.json({ method: 'POST', path: '/api/v1/users', body: input });
     },
     /** One page of users, optionally only people or only API users. */
@@ -16,31 +35,42 @@ export function usersApi(t: Transport) {
     get(id: string): Promise<User> {
       return t.json({ method: 'GET', path: `/api/v1/users/${seg(id)}` });
     },
-    /** Changes profile fields, role or scope; a role or scope change ends the user's sessions and keys. */
-    update(id: string, patch: UpdateUser): Promise<User> {
+    /** Changes profile fields, role or scope; a role or scope change ends the user's sessions and keys. Gated (scope, administrator role). */
+    update(id: string, patch: UpdateUser): Promise<User | PendingApproval> {
       return t.json({ method: 'PATCH', path: `/api/v1/users/${seg(id)}`, body: patch });
     },
-    /** Disables a user and ends their sessions and keys. */
-    disable(id: string): Promise<User> {
+    /** Disables a user and ends their sessions and keys. Gated for an administrator. */
+    disable(id: string): Promise<User | PendingApproval> {
       return t.json({ method: 'POST', path: `/api/v1/users/${seg(id)}/disable` });
     },
-    /** Enables a disabled user. */
-    enable(id: string): Promise<User> {
+    /** Enables a disabled user. Gated for an administrator or an all-passwords account. */
+    enable(id: string): Promise<User | PendingApproval> {
       return t.json({ method: 'POST', path: `/api/v1/users/${seg(id)}/enable` });
     },
-    /** Deletes a user. */
-    async delete(id: string): Promise<void> {
-      await t.json({ method: 'DELETE', path: `/api/v1/users/${seg(id)}` });
+    /** Deletes a user (undefined when done). Gated for an administrator. */
+    async delete(id: string): Promise<PendingApproval | undefined> {
+      return (await t.json<PendingApproval | undefined>({ method: 'DELETE', path: `/api/v1/users/${seg(id)}` })) ?? undefined;
     },
-    /** Sets a user's password (at least 12 characters); ends their sessions and keys. */
-    async resetPassword(id: string, password: string): Promise<void> {
-      await t.json({ method: 'POST', path: `/api/v1/users/${seg(id)}/password`, body: { password } });
+    /**
+     * Sets a user's password (at least 12 characters; temporary: they must change it at the next
+     * login); ends their sessions and keys. Undefined when done. Gated for anyone but yourself.
+     */
+    async resetPassword(id: string, password: string): Promise<PendingApproval | undefined> {
+      const r = await t.json<PendingApproval | { ok: true }>({
+        method: 'POST',
+        path: `/api/v1/users/${seg(id)}/password`,
+        body: { password },
+      });
+      return 'request' in r ? r : undefined;
     },
     /** Clears the login lock of a user. */
     async unlock(id: string): Promise<void> {
       await t.json({ method: 'POST', path: `/api/v1/users/${seg(id)}/unlock` });
     },
-    /** Changes your own password; ends all your sessions and keys, this client's session included. */
+    /**
+     * Changes your own password; ends all your sessions and keys, this client's session included.
+     * The one call (with `auth.logout`) a session with `mustChangePassword` may make.
+     */
     async changeOwnPassword(currentPassword: string, newPassword: string): Promise<void> {
       await t.json({ method: 'POST', path: '/api/v1/me/password', body: { currentPassword, newPassword } });
     },
@@ -66,8 +96,8 @@ export function groupsApi(t: Transport) {
     async delete(id: string): Promise<void> {
       await t.json({ method: 'DELETE', path: `/api/v1/groups/${seg(id)}` });
     },
-    /** Adds a member (idempotent); answers the group. */
-    addMember(id: string, userId: string): Promise<Group> {
+    /** Adds a member (idempotent); answers the group. Gated when the group holds a grant. */
+    addMember(id: string, userId: string): Promise<Group | PendingApproval> {
       return t.json({ method: 'PUT', path: `/api/v1/groups/${seg(id)}/members/${seg(userId)}` });
     },
     /** Removes a member (idempotent); answers the group. */

@@ -1,3 +1,4 @@
+import { PendingApproval } from '@coffer/contracts/admin-requests';
 import {
   ApiKey,
   CreateApiKey,
@@ -11,7 +12,6 @@ import {
   TotpEnrollment,
   WhoAmI,
 } from '@coffer/contracts/auth';
-import { PendingApproval } from '@coffer/contracts/admin-requests';
 import { IdParams, Ok, Page } from '@coffer/contracts/common';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyInstance } from 'fastify';

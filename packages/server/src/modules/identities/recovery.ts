@@ -6,8 +6,8 @@ import { newId } from '../../lib/ids.ts';
 import type { AuditLog } from '../audit/audit-log.ts';
 import { systemActor } from '../auth/actor.ts';
 import { accountKey } from '../auth/login-throttle.ts';
-import type { SealManager } from '../sys/seal.ts';
 import { generatePassword } from '../sys/init.ts';
+import type { SealManager } from '../sys/seal.ts';
 import { canonicalUsername } from './username.ts';
 import { revokeAllCredentials } from './users.repository.ts';
 

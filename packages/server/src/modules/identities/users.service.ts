@@ -19,7 +19,12 @@ const notFound = () => new AppError('not_found', 'No such user.');
 type NewUser = Omit<CreateUser, 'password'>;
 
 /** A new active user row from the create-user input (PMP's fields; absent ones are empty). */
-function newUserRow(input: NewUser & { kind: 'human' | 'api' }, passwordHash: string | null, now: number, temporary: boolean): repo.UserRow {
+function newUserRow(
+  input: NewUser & { kind: 'human' | 'api' },
+  passwordHash: string | null,
+  now: number,
+  temporary: boolean,
+): repo.UserRow {
   return {
     id: newId('usr', now),
     username: input.username.normalize('NFKC').trim(),
@@ -217,7 +222,9 @@ export function createUsersService(deps: {
   }
 
   async function update(ctx: RequestContext, id: string, patch: UpdateUser): Promise<User | PendingApproval> {
-    return audited(ctx, { action: 'user.update', objectType: 'user', objectId: id }, (trx, ev) => updateIn(trx, ctx, ev, id, patch, callMode));
+    return audited(ctx, { action: 'user.update', objectType: 'user', objectId: id }, (trx, ev) =>
+      updateIn(trx, ctx, ev, id, patch, callMode),
+    );
   }
 
   async function setStatusIn(
@@ -249,7 +256,14 @@ export function createUsersService(deps: {
     authorize(ctx.actor, 'users.write');
     const u = await load(trx, id);
     await guardLastAdmin(trx, u);
-    const pending = await dualControl.gate(trx, ctx, ev, { type: 'user.delete', userId: id }, { target: accountOf(u) }, { mode, targetId: id });
+    const pending = await dualControl.gate(
+      trx,
+      ctx,
+      ev,
+      { type: 'user.delete', userId: id },
+      { target: accountOf(u) },
+      { mode, targetId: id },
+    );
     if (pending) return pending;
     await repo.revokeAllCredentials(trx, id, clock.now(), { apiKeys: true });
     await repo.deleteUser(trx, id);
@@ -339,7 +353,8 @@ export function createUsersService(deps: {
   const runners = {
     'user.create': createIn,
     'user.update': updateIn,
-    'user.enable': (trx: Trx, ctx: RequestContext, ev: AuditedEv, id: string, mode: GateMode) => setStatusIn(trx, ctx, ev, id, 'active', mode),
+    'user.enable': (trx: Trx, ctx: RequestContext, ev: AuditedEv, id: string, mode: GateMode) =>
+      setStatusIn(trx, ctx, ev, id, 'active', mode),
     'user.disable': (trx: Trx, ctx: RequestContext, ev: AuditedEv, id: string, mode: GateMode) =>
       setStatusIn(trx, ctx, ev, id, 'disabled', mode),
     'user.delete': removeIn,
