@@ -165,14 +165,20 @@ for (const dialect of dialects) {
       const other = pendingOf(
         await call(h, 'POST', `/api/v1/users/${target.id}/password`, { token: a, body: { password: 'another-password-77' } }),
       );
+      const own = await h.database.db.selectFrom('admin_requests').select('secret_enc').where('id', '=', other).executeTakeFirstOrThrow();
       await h.database.db.updateTable('admin_requests').set({ secret_enc: row.secret_enc }).where('id', '=', other).execute();
       assert.equal((await approve(other)).status, 200);
       const moved = await execute(other);
       assert.ok(moved.status >= 400, moved.raw);
       assert.equal((await userRow(target.id)).password_hash, before.password_hash);
+      // put it back (a later key rotation re-encrypts every row) and withdraw it
+      await h.database.db.updateTable('admin_requests').set({ secret_enc: own.secret_enc }).where('id', '=', other).execute();
+      assert.equal((await call(h, 'POST', `/api/v1/admin-requests/${other}/cancel`, { token: a, body: {} })).status, 200);
 
       assert.equal((await approve(id)).status, 200);
       assert.equal((await execute(id)).status, 200);
+      const used = await h.database.db.selectFrom('admin_requests').select('secret_enc').where('id', '=', id).executeTakeFirstOrThrow();
+      assert.equal(used.secret_enc, null, 'the hash goes once used');
       assert.equal(
         (await call(h, 'POST', '/api/v1/auth/login', { body: { username: target.username, password: target.password } })).status,
         401,
@@ -379,6 +385,22 @@ for (const dialect of dialects) {
       assert.deepEqual(runs.map((r) => r.status).sort(), [200, 409, 409, 409]);
       const keys = await call(h, 'GET', `/api/v1/users/${target.id}/api-keys`, { token: a });
       assert.equal(keys.body.items.filter((k: { name: string }) => k.name === 'race2').length, 1);
+    });
+
+    it('keeps a pending password hash readable across a key rotation (the re-encryption job moves it)', async () => {
+      const id = pendingOf(
+        await call(h, 'POST', `/api/v1/users/${target.id}/password`, { token: a, body: { password: 'rotated-password-1' } }),
+      );
+      assert.equal((await approve(id)).status, 200);
+      const rot = await call(h, 'POST', '/api/v1/sys/rotate-key', { token: a });
+      assert.equal(rot.status, 200, rot.raw);
+      const failures: unknown[] = [];
+      await h.coffer.services.reencrypt.kick((e) => failures.push(e));
+      assert.deepEqual(failures, []);
+      const row = await h.database.db.selectFrom('admin_requests').select('secret_enc').where('id', '=', id).executeTakeFirstOrThrow();
+      assert.ok(row.secret_enc?.startsWith(`c1.${rot.body.activeTerm}.`), `re-encrypted to the new term: ${row.secret_enc?.slice(0, 6)}`);
+      assert.equal((await execute(id)).status, 200);
+      await login(h, target.username, 'rotated-password-1');
     });
   });
 

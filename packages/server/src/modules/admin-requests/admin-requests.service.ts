@@ -53,7 +53,8 @@ function decodeCursor(c: string | undefined): [number, string] | null {
  *   update (UPDATE … RETURNING) of the requester's own request, then the effect through the owning
  *   service (the same checks as a direct call), then its audit record naming the request and the
  *   approvers, all in one transaction;
- * - a password is never stored: only its Argon2 hash, encrypted and bound to the request id;
+ * - a password is never stored: only its Argon2 hash, encrypted and bound to the request id, and
+ *   deleted when the request is executed, rejected, cancelled or expired;
  * - requests expire REQUEST_TTL_MS after they were filed (approved or not); until the sweep stores
  *   that, they read as expired;
  * - every transition is a conditional update deciding from the row it changed; a loser is told the
@@ -213,7 +214,15 @@ export function createAdminRequestsService(deps: {
       if (state !== 'waiting_for_approval') {
         await trx
           .updateTable('admin_requests')
-          .set({ state, decided_by: me, decided_at: now, comment: comment ?? null, updated_at: now })
+          .set({
+            state,
+            decided_by: me,
+            decided_at: now,
+            comment: comment ?? null,
+            updated_at: now,
+            // a rejected request will never run: what it kept for running goes now
+            ...(state === 'rejected' ? { secret_enc: null } : {}),
+          })
           .where('id', '=', id)
           .where('state', '=', 'waiting_for_approval')
           .execute();
@@ -234,7 +243,14 @@ export function createAdminRequestsService(deps: {
         const now = clock.now();
         const done = await trx
           .updateTable('admin_requests')
-          .set({ state: 'cancelled', decided_by: ctx.actor.userId, decided_at: now, comment: comment ?? null, updated_at: now })
+          .set({
+            state: 'cancelled',
+            decided_by: ctx.actor.userId,
+            decided_at: now,
+            comment: comment ?? null,
+            updated_at: now,
+            secret_enc: null,
+          })
           .where('id', '=', id)
           .where('state', 'in', ['waiting_for_approval', 'approved'])
           .where('expires_at', '>', now)
@@ -289,7 +305,8 @@ export function createAdminRequestsService(deps: {
         details: { ...effect.details, adminRequest: id, approvedBy },
       });
       const resultId = op.type === 'user.create' || op.type === 'apikey.create' ? effect.objectId : null;
-      if (resultId) await trx.updateTable('admin_requests').set({ result_id: resultId }).where('id', '=', id).execute();
+      // used once: the stored hash is not needed any more
+      await trx.updateTable('admin_requests').set({ result_id: resultId, secret_enc: null }).where('id', '=', id).execute();
       ev.details = { ...ev.details, resultId };
       return { request: await presentById(trx, id, now), ...out };
     });
@@ -361,7 +378,7 @@ export function createAdminRequestsService(deps: {
       await db.transaction().execute(async (trx) => {
         const done = await trx
           .updateTable('admin_requests')
-          .set({ state: 'expired', updated_at: now })
+          .set({ state: 'expired', updated_at: now, secret_enc: null })
           .where('id', '=', r.id)
           .where('state', 'in', ['waiting_for_approval', 'approved'])
           .where('expires_at', '<=', now)
