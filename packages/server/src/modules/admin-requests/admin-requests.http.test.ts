@@ -33,8 +33,10 @@ for (const dialect of dialects) {
     let owner: U;
     let target: U;
     const clock = manualClock(Date.UTC(2031, 0, 6, 9, 0, 0));
-    /** The second administrator, created while only one exists (so not gated); each test can stand alone. */
+    /** A fresh session of the first administrator, and the second administrator, created while only one exists (so
+     * not gated): each test can stand alone. */
     const ensureSecond = async () => {
+      a = await adminToken(h);
       if (!b) b = await createUser(h, a, 'administrator');
     };
     const approve = (id: string, token = b.token, comment?: string) =>
