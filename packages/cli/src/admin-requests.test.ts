@@ -7,28 +7,10 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import type { PendingApproval } from '@coffer/sdk/client';
 import { ADMIN, adminToken, call, createUser, dialects, type Harness, startHarness } from '../../server/test/harness.ts';
 import { cliRunner, expectCode, json } from '../test/run-cli.ts';
-import { CliError } from './cli.ts';
-import { settleGated } from './commands/admin-requests.ts';
 
 const { cli, stderrs } = cliRunner();
-
-describe('settleGated (the gated administration commands)', () => {
-  it('passes a done result through, and turns a pending one into exit 8 naming both next steps', () => {
-    assert.deepEqual(settleGated({ id: 'usr_x' }), { id: 'usr_x' });
-    const pending = { status: 'pending_approval', request: { id: 'adm_0000000000aaaaaaaaaaaaaaaa' } } as unknown as PendingApproval;
-    assert.throws(
-      () => settleGated(pending),
-      (e: unknown) =>
-        e instanceof CliError &&
-        e.exitCode === 8 &&
-        e.message ===
-          "needs another administrator's approval: request adm_0000000000aaaaaaaaaaaaaaaa (they run: coffer approve adm_0000000000aaaaaaaaaaaaaaaa; then you run: coffer requests execute adm_0000000000aaaaaaaaaaaaaaaa)",
-    );
-  });
-});
 
 for (const dialect of dialects) {
   describe(`coffer: temporary passwords and admin requests [${dialect}]`, { concurrency: false }, () => {
