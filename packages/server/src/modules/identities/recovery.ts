@@ -33,7 +33,7 @@ export async function recoverPassword(
   const keys = deps.seal.requireKeys();
   const canonical = canonicalUsername(opts.username);
   const found = await deps.db.selectFrom('users').select(['id', 'kind']).where('username_canonical', '=', canonical).executeTakeFirst();
-  if (!found || found.kind !== 'human') throw new AppError('not_found', `No person is called "${opts.username}".`);
+  if (found?.kind !== 'human') throw new AppError('not_found', `No person is called "${opts.username}".`);
   const password = generatePassword();
   const hash = await deps.hasher.hash(password);
   const now = deps.clock.now();
