@@ -1,7 +1,9 @@
 // What the administration commands share: how a change is carried out and reported, the
 // sub-command groups' help, and the sign-in check of commands that need none of a path's lookups.
+import type { PendingApproval } from '@coffer/sdk/client';
 import { type Command, flag, out, outJson, type Values } from './cli.ts';
 import { CLIENT_EXIT, EXIT_CODES_HELP } from './client.ts';
+import { settleGated } from './commands/admin-requests.ts';
 
 /**
  * Carries out one administrative change and reports it: `text` for people, `json` (default: the
@@ -9,12 +11,13 @@ import { CLIENT_EXIT, EXIT_CODES_HELP } from './client.ts';
  * commands goes through here, so an answer that is not the change itself (e.g. one that waits for
  * a second administrator) is handled in this one place.
  */
-export async function change<T>(
+export async function change<R>(
   values: Values,
-  run: () => Promise<T>,
-  report: { text: (result: T) => string; json?: (result: T) => unknown },
+  run: () => Promise<R>,
+  report: { text: (result: Exclude<R, PendingApproval>) => string; json?: (result: Exclude<R, PendingApproval>) => unknown },
 ): Promise<number> {
-  const result = await run();
+  // a call that became an admin request (dual control): printed, exit 8
+  const result = settleGated(await run(), { json: flag(values, 'json') }) as Exclude<R, PendingApproval>;
   if (flag(values, 'json')) outJson(report.json ? report.json(result) : result);
   else out(report.text(result));
   return CLIENT_EXIT.ok;

@@ -30,6 +30,7 @@ export const CLIENT_EXIT = {
 export const EXIT_CODES_HELP = `Exit status: 0 done, 1 error, 2 bad usage, 3 not found (audit verify: tampering found),
 4 permission denied, 5 not signed in or the session is invalid, 6 conflict or stale version,
 7 checked out (in use) by someone else, 8 needs an approved access request (none yet, or waiting),
+or another administrator's approval (an admin request was filed),
 9 audit verify: nothing wrong found, but the MACs were not checked (no unseal material).`;
 
 /** What `coffer login` stores. */

@@ -7,6 +7,7 @@ import { type CommandGroup, groupUsage } from './admin.ts';
 import { CliError, type Command, EXIT, formatError, type Options, UsageError } from './cli.ts';
 import { EXIT_CODES_HELP } from './client.ts';
 import { passwdCommand, totpGroup, whoamiCommand } from './commands/account.ts';
+import { adminResetPasswordCommand } from './commands/admin-reset-password.ts';
 import { auditVerifyCommand } from './commands/audit-verify.ts';
 import { checkinCommand, checkoutCommand, checkoutsCommand, rotateCommand } from './commands/checkout.ts';
 import { exportCommand } from './commands/export.ts';
@@ -35,7 +36,15 @@ import { mkdirCommand, vaultCreateCommand, vaultLsCommand } from './commands/vau
 import { safeLine } from './terminal.ts';
 import { CLI_VERSION } from './version.ts';
 
-const adminCommands: Command[] = [initCommand, migrateCommand, sealStatusCommand, unsealCommand, auditVerifyCommand, rotateKeyCommand];
+const adminCommands: Command[] = [
+  initCommand,
+  migrateCommand,
+  sealStatusCommand,
+  unsealCommand,
+  auditVerifyCommand,
+  rotateKeyCommand,
+  adminResetPasswordCommand,
+];
 const clientCommands: Command[] = [
   loginCommand,
   logoutCommand,
@@ -80,6 +89,13 @@ Commands:
 
 Run coffer audit verify --help for its options.`;
 
+const adminUsage = `Usage: coffer admin <command> [options]
+
+Commands:
+  reset-password    ${adminResetPasswordCommand.summary}
+
+Run coffer admin reset-password --help for its options.`;
+
 const vaultUsage = `Usage: coffer vault <command> [options]
 
 Commands:
@@ -90,7 +106,7 @@ Run coffer vault <command> --help for its options.`;
 const globalUsage = `Usage: coffer <command> [options]
 
 Administration:
-${adminCommands.map((c) => `  ${c.name.padEnd(14)}${c.summary}`).join('\n')}
+${adminCommands.map((c) => `  ${c.name.padEnd(22)}${c.summary}`).join('\n')}
 
 Secrets (sign in first with coffer login):
 ${clientCommands.map((c) => `  ${c.name.padEnd(14)}${c.summary}`).join('\n')}
@@ -127,6 +143,13 @@ function resolve(argv: string[]): { cmd: Command; rest: string[] } | { help: str
     if (sub === undefined) throw new UsageError('coffer audit needs a command', auditUsage);
     if (sub !== 'verify') throw new UsageError(`unknown command "audit ${sub}"`, auditUsage);
     return { cmd: auditVerifyCommand, rest: subRest };
+  }
+  if (first === 'admin') {
+    const [sub, ...subRest] = rest;
+    if (isHelp(sub)) return { help: adminUsage };
+    if (sub === undefined) throw new UsageError('coffer admin needs a command', adminUsage);
+    if (sub !== 'reset-password') throw new UsageError(`unknown command "admin ${sub}"`, adminUsage);
+    return { cmd: adminResetPasswordCommand, rest: subRest };
   }
   if (first === 'vault') {
     const [sub, ...subRest] = rest;

@@ -22,6 +22,12 @@ export const TokenPair = Type.Object(
     tokenType: Type.Literal('Bearer'),
     expiresIn: Type.Integer({ description: 'Seconds until the access token idles out' }),
     absoluteExpiresAt: Timestamp,
+    mustChangePassword: Type.Optional(
+      Type.Boolean({
+        description:
+          'Present (true) when the password was set by an administrator or generated: until it is changed (POST /api/v1/me/password) this session can only change it or log out',
+      }),
+    ),
   },
   { additionalProperties: false },
 );
@@ -47,26 +53,26 @@ export const Scope = Type.Union(
   ['users.read', 'users.write', 'groups.read', 'groups.write', 'apikeys.manage', 'audit.read', 'sys.manage'].map((s) => Type.Literal(s)),
 );
 
-export const CreateApiKey = Type.Object(
-  {
-    name: Name(100, { minLength: 1 }),
-    allowedCidrs: Type.Array(Type.String({ minLength: 2, maxLength: 64 }), {
-      minItems: 1,
-      maxItems: 50,
-      description: 'Hosts or networks the key may be used from, e.g. 10.0.0.5 or 10.0.0.0/24',
-    }),
-    expiresAt: Type.String({
-      format: 'date-time',
-      description: 'Mandatory: a future time at most COFFER_API_KEY_MAX_DAYS (365 by default) days ahead; "never" is refused',
-    }),
-    scopes: Type.Optional(Type.Array(Scope, { maxItems: 20, uniqueItems: true })),
-    allowAnyAddress: Type.Optional(
-      Type.Boolean({ description: 'Must be true to bind the key to every address (a /0 network such as 0.0.0.0/0 or ::/0)' }),
-    ),
-    ...ReauthFields,
-  },
-  { additionalProperties: false },
-);
+const apiKeySettings = {
+  name: Name(100, { minLength: 1 }),
+  allowedCidrs: Type.Array(Type.String({ minLength: 2, maxLength: 64 }), {
+    minItems: 1,
+    maxItems: 50,
+    description: 'Hosts or networks the key may be used from, e.g. 10.0.0.5 or 10.0.0.0/24',
+  }),
+  expiresAt: Type.String({
+    format: 'date-time',
+    description: 'Mandatory: a future time at most COFFER_API_KEY_MAX_DAYS (365 by default) days ahead; "never" is refused',
+  }),
+  scopes: Type.Optional(Type.Array(Scope, { maxItems: 20, uniqueItems: true })),
+  allowAnyAddress: Type.Optional(
+    Type.Boolean({ description: 'Must be true to bind the key to every address (a /0 network such as 0.0.0.0/0 or ::/0)' }),
+  ),
+};
+/** A key's settings, as an admin request stores and shows them (never a re-authentication proof). */
+export const ApiKeySettings = Type.Object(apiKeySettings, { additionalProperties: false });
+export type ApiKeySettings = Static<typeof ApiKeySettings>;
+export const CreateApiKey = Type.Object({ ...apiKeySettings, ...ReauthFields }, { additionalProperties: false });
 export type CreateApiKey = Static<typeof CreateApiKey>;
 
 export const ApiKey = Type.Object(

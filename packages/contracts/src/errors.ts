@@ -16,6 +16,7 @@ export const errorCodes = [
   'auth.mfa_required',
   'auth.rate_limited',
   'auth.busy',
+  'auth.password_change_required',
   'forbidden',
   'not_found',
   'conflict',

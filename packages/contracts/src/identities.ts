@@ -92,6 +92,16 @@ export const UpdateUser = Type.Object(
   { additionalProperties: false, minProperties: 1 },
 );
 export type UpdateUser = Partial<Record<keyof typeof profileFields, string>> & { role?: Role; allPasswords?: boolean } & Partial<Reauth>;
+/** A user change without the re-authentication proof: what an admin request stores and shows. */
+export const UserPatch = Type.Object(
+  {
+    ...Object.fromEntries(Object.entries(profileFields).map(([k, v]) => [k, Type.Optional(v)])),
+    role: Type.Optional(Role),
+    allPasswords: Type.Optional(Type.Boolean()),
+  },
+  { additionalProperties: false, minProperties: 1 },
+);
+export type UserPatch = Omit<UpdateUser, keyof Reauth>;
 
 export const SetPassword = Type.Object({ password: NewPassword }, { additionalProperties: false });
 export const ChangeOwnPassword = Type.Object({ ...ReauthFields, newPassword: NewPassword }, { additionalProperties: false });

@@ -1,3 +1,4 @@
+import { adminRequestsApi } from './api/admin-requests.ts';
 import { attachmentsApi } from './api/attachments.ts';
 import { auditApi } from './api/audit.ts';
 import { apiKeysApi, authApi, totpApi } from './api/auth.ts';
@@ -11,6 +12,7 @@ import { accessRequestsApi, checkoutsApi, rotationApi } from './api/workflow.ts'
 import { createTransport, type FetchLike } from './transport.ts';
 import type { TokenPair } from './types.ts';
 
+export { isPendingApproval } from './api/admin-requests.ts';
 export type { FileContent } from './api/attachments.ts';
 export { etagOf, type IfMatch, paginate } from './api/secrets.ts';
 export { CofferError, CofferTransportError, type ErrorCode, type ErrorDetail, isCofferError } from './errors.ts';
@@ -83,6 +85,7 @@ export function createClient(options: ClientOptions) {
     checkouts: checkoutsApi(t),
     rotation: rotationApi(t),
     webhooks: webhooksApi(t),
+    adminRequests: adminRequestsApi(t),
   };
 }
 

@@ -7,7 +7,16 @@ import { after, before, describe, it } from 'node:test';
 import { base32Decode, hotp, totpStep } from '../../server/src/crypto/totp.ts';
 import { manualClock } from '../../server/src/lib/clock.ts';
 import { ADMIN, adminToken, createUser, dialects, type Harness, startHarness } from '../../server/test/harness.ts';
-import { CofferError, CofferTransportError, createClient, type FetchLike, isCofferError, type TokenPair } from './client.ts';
+import {
+  CofferError,
+  CofferTransportError,
+  createClient,
+  type FetchLike,
+  isCofferError,
+  isPendingApproval,
+  type PendingApproval,
+  type TokenPair,
+} from './client.ts';
 
 const SECRET_VALUE = 'sdk-canary-Vb8#pass';
 const IDLE_SECONDS = 60;
@@ -22,6 +31,13 @@ function recordingFetch(): { fetch: FetchLike; seen: string[] } {
       return globalThis.fetch(url, init);
     },
   };
+}
+
+/** The answer of a gated call that was not gated (one administrator: dual control does not apply). */
+async function done<T>(p: Promise<T | PendingApproval>): Promise<T> {
+  const r = await p;
+  assert.ok(!isPendingApproval(r), 'not gated with one administrator');
+  return r as T;
 }
 
 async function rejection(p: Promise<unknown>): Promise<unknown> {
@@ -163,6 +179,14 @@ async function callEverything(c: ReturnType<typeof createClient>): Promise<void>
     () => c.webhooks.deliveries(ID),
     () => drain(c.webhooks.allDeliveries(ID)),
     () => c.webhooks.test(ID),
+    () => c.adminRequests.create({ operation: { type: 'user.disable', userId: ID } }),
+    () => c.adminRequests.list(),
+    () => drain(c.adminRequests.listAll()),
+    () => c.adminRequests.get(ID),
+    () => c.adminRequests.approve(ID),
+    () => c.adminRequests.reject(ID, { comment: 'no' }),
+    () => c.adminRequests.cancel(ID),
+    () => c.adminRequests.execute(ID),
   ];
   for (const call of calls) await call();
 }
@@ -253,15 +277,17 @@ for (const dialect of dialects) {
     });
 
     it('users, groups and API keys; an API key client and its exchange for a session', async () => {
-      const u = await coffer.users.create({
-        username: `sdk-user-${dialect}`,
-        password: 'a-long-passphrase-1',
-        role: 'password_user',
-        firstName: 'Sdk',
-      });
+      const u = await done(
+        coffer.users.create({
+          username: `sdk-user-${dialect}`,
+          password: 'a-long-passphrase-1',
+          role: 'password_user',
+          firstName: 'Sdk',
+        }),
+      );
       ids.user = u.id;
       assert.equal((await coffer.users.get(u.id)).firstName, 'Sdk');
-      assert.equal((await coffer.users.update(u.id, { department: 'Ops' })).department, 'Ops');
+      assert.equal((await done(coffer.users.update(u.id, { department: 'Ops' }))).department, 'Ops');
       const humans = await coffer.users.list({ kind: 'human', limit: 500 });
       assert.ok(humans.items.some((x) => x.id === u.id));
       assert.deepEqual(await coffer.users.lookup(` SDK-USER-${dialect.toUpperCase()} `), {
@@ -270,27 +296,29 @@ for (const dialect of dialects) {
         displayName: 'Sdk',
       });
       assert.ok(isCofferError(await rejection(coffer.users.lookup(`sdk-user-${dialect.slice(0, 2)}`)), 'not_found'));
-      assert.equal((await coffer.users.disable(u.id)).status, 'disabled');
-      assert.equal((await coffer.users.enable(u.id)).status, 'active');
+      assert.equal((await done(coffer.users.disable(u.id))).status, 'disabled');
+      assert.equal((await done(coffer.users.enable(u.id))).status, 'active');
       await coffer.users.unlock(u.id);
-      await coffer.users.resetPassword(u.id, 'a-long-passphrase-2');
+      assert.equal(await coffer.users.resetPassword(u.id, 'a-long-passphrase-2'), undefined);
 
       const g = await coffer.groups.create({ name: `sdk-group-${dialect}` });
-      assert.deepEqual((await coffer.groups.addMember(g.id, u.id)).members, [u.id]);
+      assert.deepEqual((await done(coffer.groups.addMember(g.id, u.id))).members, [u.id]);
       assert.equal((await coffer.groups.update(g.id, { description: 'd' })).description, 'd');
       assert.ok((await coffer.groups.list()).items.some((x) => x.id === g.id));
       assert.deepEqual((await coffer.groups.removeMember(g.id, u.id)).members, []);
       assert.equal((await coffer.groups.get(g.id)).name, `sdk-group-${dialect}`);
       await coffer.groups.delete(g.id);
 
-      const bot = await coffer.users.create({ username: `sdk-bot-${dialect}`, kind: 'api', role: 'password_user' });
+      const bot = await done(coffer.users.create({ username: `sdk-bot-${dialect}`, kind: 'api', role: 'password_user' }));
       const expiresAt = new Date(clock.now() + 365 * 86_400_000).toISOString();
-      const created = await coffer.apiKeys.createForUser(bot.id, {
-        name: 'sdk test',
-        allowedCidrs: ['127.0.0.1'],
-        expiresAt,
-        currentPassword: ADMIN.password,
-      });
+      const created = await done(
+        coffer.apiKeys.createForUser(bot.id, {
+          name: 'sdk test',
+          allowedCidrs: ['127.0.0.1'],
+          expiresAt,
+          currentPassword: ADMIN.password,
+        }),
+      );
       assert.match(created.key, /^cfk_/);
       assert.deepEqual(
         (await coffer.apiKeys.listForUser(bot.id)).items.map((k) => k.id),
@@ -307,12 +335,14 @@ for (const dialect of dialects) {
         botClient.apiKeys.createForMe({ name: 'second', allowedCidrs: ['127.0.0.1'], expiresAt, currentPassword: 'x' }),
       );
       assert.ok(isCofferError(own, 'auth.reauth_failed'));
-      const second = await coffer.apiKeys.createForUser(bot.id, {
-        name: 'second',
-        allowedCidrs: ['127.0.0.1'],
-        expiresAt,
-        currentPassword: ADMIN.password,
-      });
+      const second = await done(
+        coffer.apiKeys.createForUser(bot.id, {
+          name: 'second',
+          allowedCidrs: ['127.0.0.1'],
+          expiresAt,
+          currentPassword: ADMIN.password,
+        }),
+      );
       assert.equal((await botClient.apiKeys.listMine()).items.length, 2);
       await botClient.apiKeys.revoke(second.apiKey.id);
       const pair = await botClient.auth.exchangeApiKey();
@@ -322,13 +352,15 @@ for (const dialect of dialects) {
       assert.equal(viaSession.apiKeyId, created.apiKey.id);
       await botClient.auth.logout();
 
-      await coffer.users.delete(bot.id);
+      assert.equal(await coffer.users.delete(bot.id), undefined);
       assert.ok(isCofferError(await rejection(coffer.users.get(bot.id)), 'not_found'));
     });
 
     it('a user changes their password and enrols TOTP through the SDK', async () => {
       const me = createClient({ baseUrl });
-      await me.auth.login(`sdk-user-${dialect}`, 'a-long-passphrase-2');
+      // the administrator set this password: the session can only change it
+      assert.equal((await me.auth.login(`sdk-user-${dialect}`, 'a-long-passphrase-2')).mustChangePassword, true);
+      assert.ok(isCofferError(await rejection(me.auth.whoami()), 'auth.password_change_required'));
       const weak = await rejection(me.users.changeOwnPassword('a-long-passphrase-2', 'password1234567'));
       assert.ok(isCofferError(weak, 'validation.failed'));
       await me.users.changeOwnPassword('a-long-passphrase-2', 'a-long-passphrase-3');
@@ -727,7 +759,7 @@ for (const dialect of dialects) {
       const moved = await coffer.bulk.move({ ids: newIds, vaultId: ids.vault as string, folderId: ids.folder as string });
       assert.equal(moved.succeeded, 2);
       assert.equal((await coffer.secrets.get(newIds[0] as string)).secret.path, '/Servers');
-      const user = await coffer.users.create({ username: `bulk-${dialect}`, password: 'a-long-passphrase-1', role: 'password_user' });
+      const user = await done(coffer.users.create({ username: `bulk-${dialect}`, password: 'a-long-passphrase-1', role: 'password_user' }));
       const shared = await coffer.bulk.share({ ids: newIds, userId: user.id, level: 'view' });
       assert.ok(shared.results.every((r) => r.ok && r.grantId));
       const trashed = await coffer.bulk.trash(newIds);
@@ -1049,6 +1081,51 @@ for (const dialect of dialects) {
       assert.ok(all.length >= 9);
       await admin.webhooks.delete(id);
       assert.ok(isCofferError(await rejection(admin.webhooks.get(id)), 'not_found'));
+    });
+  });
+
+  describe(`SDK: dual control [${dialect}]`, () => {
+    let h: Harness;
+    let baseUrl: string;
+    before(async () => {
+      h = await startHarness(dialect);
+      await h.app.listen({ port: 0, host: '127.0.0.1' });
+      baseUrl = `http://127.0.0.1:${(h.app.server.address() as AddressInfo).port}`;
+    });
+    after(async () => h.close());
+
+    it('gated calls answer a PendingApproval; another administrator approves; the requester executes', async () => {
+      const a = createClient({ baseUrl });
+      await a.auth.login(ADMIN.username, ADMIN.password);
+      const second = await createUser(h, await adminToken(h), 'administrator');
+      const b = createClient({ baseUrl, token: second.token });
+      const u = await done(a.users.create({ username: `sdk-dc-${dialect}`, password: 'a-long-passphrase-1', role: 'password_user' }));
+      const pending = await a.users.resetPassword(u.id, 'a-long-passphrase-9');
+      assert.ok(isPendingApproval(pending));
+      assert.equal(pending.request.operation.type, 'user.password_reset');
+      assert.equal(pending.request.state, 'waiting_for_approval');
+      const expiresAt = new Date(Date.now() + 30 * 86_400_000).toISOString();
+      const key = await a.apiKeys.createForUser(u.id, {
+        name: 'k',
+        allowedCidrs: ['127.0.0.1'],
+        expiresAt,
+        currentPassword: ADMIN.password,
+      });
+      assert.ok(isPendingApproval(key));
+      assert.ok(isCofferError(await rejection(a.adminRequests.approve(pending.request.id)), 'forbidden'));
+      const waiting: string[] = [];
+      for await (const r of b.adminRequests.listAll({ scope: 'pending' })) waiting.push(r.id);
+      assert.deepEqual(waiting.sort(), [pending.request.id, key.request.id].sort());
+      assert.equal((await b.adminRequests.approve(key.request.id, { comment: 'ok' })).state, 'approved');
+      // the key is minted at execute: the requester re-authenticates then too
+      assert.ok(isCofferError(await rejection(a.adminRequests.execute(key.request.id)), 'auth.reauth_failed'));
+      const run = await a.adminRequests.execute(key.request.id, { currentPassword: ADMIN.password });
+      assert.equal(run.request.state, 'executed');
+      assert.match(run.apiKey?.key ?? '', /^cfk_/);
+      assert.equal((await b.adminRequests.reject(pending.request.id, { comment: 'no' })).state, 'rejected');
+      const filed = await a.adminRequests.create({ operation: { type: 'user.disable', userId: u.id }, reason: 'left' });
+      assert.equal((await a.adminRequests.cancel(filed.id)).state, 'cancelled');
+      assert.equal((await a.adminRequests.get(filed.id)).reason, 'left');
     });
   });
 }

@@ -1,6 +1,7 @@
 // The wire types of the native API, derived from the TypeBox schemas in @coffer/contracts so the
 // SDK cannot drift from what the server validates and serializes. Type-only: nothing here exists
 // at run time.
+import type * as Adm from '@coffer/contracts/admin-requests';
 import type * as Att from '@coffer/contracts/attachments';
 import type * as A from '@coffer/contracts/audit';
 import type * as Auth from '@coffer/contracts/auth';
@@ -180,6 +181,23 @@ export type RotateSecret = Static<typeof W.RotateSecret>;
 export type SetSecretPassword = Static<typeof W.SetSecretPassword>;
 /** The effective access policy of a secret, each part with the vault or folder it comes from. */
 export type EffectiveAccessPolicy = Static<typeof W.EffectiveAccessPolicy>;
+
+// dual control: admin requests
+export type AdminOperationType = Adm.AdminOperationType;
+/** A gated operation as asked for (passwords included; hashed at once by the server). */
+export type AdminOperationInput = Adm.AdminOperationInput;
+/** A gated operation as stored and shown (never a password). */
+export type AdminOperation = Adm.AdminOperation;
+/** `waiting_for_approval`, `approved`, `rejected`, `cancelled`, `expired`, `executed`. */
+export type AdminRequestState = Adm.AdminRequestState;
+export type AdminRequest = Adm.AdminRequest;
+export type CreateAdminRequest = Adm.CreateAdminRequest;
+export type AdminRequestQuery = Adm.AdminRequestQuery;
+export type AdminDecision = Adm.AdminDecision;
+export type AdminRequestExecution = Adm.AdminRequestExecution;
+export type ExecuteAdminRequest = Adm.ExecuteAdminRequest;
+/** The answer of a gated call that became an admin request (HTTP 202): nothing changed yet. */
+export type PendingApproval = Adm.PendingApproval;
 
 // outbound webhooks (administrators: sys.manage)
 export type WebhookEventType = Wh.WebhookEventType;

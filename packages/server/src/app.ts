@@ -14,6 +14,9 @@ import { createReencryptJob } from './jobs/reencrypt.ts';
 import { type Clock, systemClock } from './lib/clock.ts';
 import { integrityRecordOf } from './lib/integrity-error.ts';
 import { createAccess } from './modules/access/access.service.ts';
+import { adminRequestsRoutes } from './modules/admin-requests/admin-requests.routes.ts';
+import { createAdminRequestsService } from './modules/admin-requests/admin-requests.service.ts';
+import { createDualControl } from './modules/admin-requests/dual-control.ts';
 import { attachmentsRoutes } from './modules/attachments/attachments.routes.ts';
 import { createAttachmentsService } from './modules/attachments/attachments.service.ts';
 import { auditRoutes } from './modules/audit/audit.routes.ts';
@@ -31,6 +34,7 @@ import { createSecondFactor } from './modules/auth/second-factor.ts';
 import { createTotpService } from './modules/auth/totp.service.ts';
 import { createGroupsService } from './modules/identities/groups.service.ts';
 import { identitiesRoutes } from './modules/identities/identities.routes.ts';
+import { recoverPassword } from './modules/identities/recovery.ts';
 import { userLookupRoutes } from './modules/identities/user-lookup.routes.ts';
 import { createUserLookupService } from './modules/identities/user-lookup.service.ts';
 import { createUsersService } from './modules/identities/users.service.ts';
@@ -129,18 +133,31 @@ export async function buildApp(deps: AppDeps) {
   const audited = createAudited({ db, audit });
   const hasher = createPasswordHasher(config.argon2);
   const reauth = createReauth({ db, clock, hasher, seal, secondFactor: createSecondFactor({ db, clock, seal }), login: config.login });
+  // dual control of administrative actions that open values (ADR 0010): the services call its gate
+  const dualControl = createDualControl({ clock, seal, mode: config.dualControl ?? 'auto' });
   const users = createUsersService({
     db,
     clock,
     hasher,
     audited,
+    dualControl,
     accountKey: (canonical) => accountKey(seal.requireKeys().tokenHmacKey, canonical),
     reauth,
   });
-  const groups = createGroupsService({ clock, audited });
+  const groups = createGroupsService({ clock, audited, dualControl });
   const userLookup = createUserLookupService({ clock, audited, auditHmacKey: () => seal.requireKeys().auditHmacKey });
   const auth = createAuthService({ db, clock, hasher, seal, audit, audited, session: config.session, login: config.login });
-  const apiKeys = createApiKeysService({ clock, seal, audited, reauth, maxDays: config.apiKeys?.maxDays ?? 365 });
+  const apiKeys = createApiKeysService({ clock, seal, audited, reauth, dualControl, maxDays: config.apiKeys?.maxDays ?? 365 });
+  const adminRequests = createAdminRequestsService({
+    db,
+    clock,
+    seal,
+    hasher,
+    audit,
+    audited,
+    reauth,
+    runners: { ...users.runners, ...groups.runners, ...apiKeys.runners },
+  });
   const totp = createTotpService({ clock, seal, audited, reauth });
   // integrity failures found by background work (no request to answer): audited as the system, logged
   const integrity = createIntegrityReporter({ db, audit, clock, log: (fields, message) => app.log.error(fields, message) });
@@ -194,6 +211,12 @@ export async function buildApp(deps: AppDeps) {
   jobs.every('workflow.sweep', config.workflowSweepMs ?? 5000, {
     external: async () => {
       await workflow.sweep();
+    },
+  });
+  // admin requests past their lifetime are stored as expired (and audited), like the workflow sweep
+  jobs.every('admin-requests.sweep', config.workflowSweepMs ?? 5000, {
+    external: async () => {
+      await adminRequests.sweep();
     },
   });
   const transfer = createTransferService({
@@ -263,6 +286,7 @@ export async function buildApp(deps: AppDeps) {
   lookupRoutes(app, { lookup });
   webhooksRoutes(app, { webhooks });
   workflowRoutes(app, { workflow });
+  adminRequestsRoutes(app, { adminRequests });
   app.get('/api/v1/openapi.json', {
     config: { auth: 'public', permission: 'none', action: 'docs.openapi', audit: false, whileSealed: true },
     schema: { hide: true },
@@ -308,6 +332,8 @@ export async function buildApp(deps: AppDeps) {
     workflow,
     jobs,
     webhooks,
+    dualControl,
+    adminRequests,
   };
 
   return {
@@ -323,6 +349,8 @@ export async function buildApp(deps: AppDeps) {
       jobs.start();
     },
     initialize: (opts: InitOptions) => initializeCoffer({ db, seal, users, hasher, audit, keyFile: config.keyFile }, opts),
+    /** Store-level recovery of a lost password (`coffer admin reset-password`); the caller unseals first. */
+    recoverPassword: (opts: Parameters<typeof recoverPassword>[1]) => recoverPassword({ db, clock, hasher, audit, seal }, opts),
   };
 }
 export type App = Awaited<ReturnType<typeof buildApp>>;

@@ -158,13 +158,27 @@ for (const dialect of dialects) {
 
         // a user with a known password
         const userPassword = 'user-password-canary-5c1e9b';
-        canaries.push(canary('user password', userPassword));
+        const temporaryPassword = 'user-temporary-password-canary-0d4a';
+        canaries.push(canary('user password', userPassword), canary('user temporary password', temporaryPassword));
         const created = await call(h, 'POST', '/api/v1/users', {
           token: admin,
-          body: { username: 'canary-user', password: userPassword, role: 'password_user', firstName: 'Cana' },
+          body: { username: 'canary-user', password: temporaryPassword, role: 'password_user', firstName: 'Cana' },
         });
         assert.equal(created.status, 201);
         const userId = created.body.id as string;
+        // the administrator's password is temporary: the first session replaces it
+        const u0 = await call(h, 'POST', '/api/v1/auth/login', { body: { username: 'canary-user', password: temporaryPassword } });
+        assert.equal(u0.body.mustChangePassword, true);
+        canaries.push(
+          tokenCanary('user first access token', u0.body.accessToken),
+          tokenCanary('user first refresh token', u0.body.refreshToken),
+        );
+        assert.equal((await call(h, 'GET', '/api/v1/auth/whoami', { token: u0.body.accessToken })).status, 403);
+        const own = await call(h, 'POST', '/api/v1/me/password', {
+          token: u0.body.accessToken,
+          body: { currentPassword: temporaryPassword, newPassword: userPassword },
+        });
+        assert.equal(own.status, 200, own.raw);
         assert.equal(
           (await call(h, 'POST', '/api/v1/auth/login', { body: { username: userPassword, password: userPassword } })).status,
           401,
@@ -308,16 +322,35 @@ for (const dialect of dialects) {
         });
         assert.equal(u4.status, 200, u4.raw);
         canaries.push(tokenCanary('user access token 4', u4.body.accessToken), tokenCanary('user refresh token 4', u4.body.refreshToken));
-        const dis = await call(h, 'POST', '/api/v1/me/totp/disable', {
+        // the reset password is temporary too: replaced first (the old one no longer works)
+        assert.equal(u4.body.mustChangePassword, true);
+        const finalPassword = 'user-final-password-canary-6b2f';
+        canaries.push(canary('user final password', finalPassword));
+        const stale = await call(h, 'POST', '/api/v1/me/password', {
           token: u4.body.accessToken,
-          body: { currentPassword: userPassword, recoveryCode: recovery[4] },
+          body: { currentPassword: userPassword, recoveryCode: recovery[4], newPassword: finalPassword },
         });
-        assert.equal(dis.status, 403, 'the old password no longer works');
+        assert.equal(stale.status, 403, 'the old password no longer works');
+        const replaced = await call(h, 'POST', '/api/v1/me/password', {
+          token: u4.body.accessToken,
+          body: { currentPassword: resetPassword, recoveryCode: recovery[4], newPassword: finalPassword },
+        });
+        assert.equal(replaced.status, 200, replaced.raw);
+        const u5 = await call(h, 'POST', '/api/v1/auth/login', {
+          body: { username: 'canary-user', password: finalPassword, recoveryCode: recovery[5] },
+        });
+        assert.equal(u5.status, 200, u5.raw);
+        canaries.push(tokenCanary('user access token 5', u5.body.accessToken), tokenCanary('user refresh token 5', u5.body.refreshToken));
+        const dis = await call(h, 'POST', '/api/v1/me/totp/disable', {
+          token: u5.body.accessToken,
+          body: { currentPassword: resetPassword, recoveryCode: recovery[6] },
+        });
+        assert.equal(dis.status, 403, 'the reset password no longer works');
         assert.equal(
           (
             await call(h, 'POST', '/api/v1/me/totp/disable', {
-              token: u4.body.accessToken,
-              body: { currentPassword: resetPassword, recoveryCode: recovery[4] },
+              token: u5.body.accessToken,
+              body: { currentPassword: finalPassword, recoveryCode: recovery[6] },
             })
           ).status,
           200,

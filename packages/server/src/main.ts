@@ -48,7 +48,9 @@ async function main(): Promise<void> {
       '  Coffer initialised.',
       `  Root key file: ${r.keyFile} (mode 0600). In production keep it on another disk or use Shamir shares (coffer init --unseal-mode shamir).`,
       `  Administrator: ${r.adminUsername}`,
-      r.generatedPassword ? `  Password (shown once, change it): ${r.adminPassword}` : '  Password: the one given in COFFER_ADMIN_PASSWORD',
+      r.generatedPassword
+        ? `  Password (shown once, change it): ${r.adminPassword}\n  It is temporary: the first login must change it (coffer login asks for a new one).`
+        : '  Password: the one given in COFFER_ADMIN_PASSWORD',
       '',
     ];
     // printed once to the terminal, never to the log

@@ -52,7 +52,11 @@ export async function runCheckoutRevokeRace(opts: {
     const username = `race_${randomBytes(4).toString('hex')}`;
     const password = `race-pw-${randomBytes(12).toString('hex')}`;
     const u = await ok(first('POST', '/api/v1/users', opts.adminToken, { username, password, role }), 201);
-    const t = await fetchToken(first, username, password);
+    // an administrator's password is temporary: the user replaces it first
+    const own = `own-pw-${randomBytes(12).toString('hex')}`;
+    const temporary = await fetchToken(first, username, password);
+    await ok(first('POST', '/api/v1/me/password', temporary, { currentPassword: password, newPassword: own }), 200);
+    const t = await fetchToken(first, username, own);
     return { id: u.id as string, token: t };
   };
   const mkUser = (role: 'password_administrator' | 'password_user') => (opts.createUser ? opts.createUser(role) : viaApi(role));

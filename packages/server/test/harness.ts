@@ -185,8 +185,28 @@ export async function adminToken(h: Pick<Harness, 'app'>): Promise<string> {
   return (await login(h, ADMIN.username, ADMIN.password)).accessToken;
 }
 
+/**
+ * The first login of a user whose password an administrator set: it must be changed first (the
+ * session can do nothing else). Changes it to a fresh random one and signs in again; returns the
+ * new password and session.
+ */
+export async function firstLogin(h: Pick<Harness, 'app'>, username: string, temporary: string) {
+  const first = await login(h, username, temporary);
+  if (!(first as { mustChangePassword?: boolean }).mustChangePassword) return { password: temporary, tokens: first };
+  const password = `pw-${randomBytes(12).toString('hex')}`;
+  const changed = await call(h, 'POST', '/api/v1/me/password', {
+    token: first.accessToken,
+    body: { currentPassword: temporary, newPassword: password },
+  });
+  if (changed.status !== 200) throw new Error(`forced password change failed: ${changed.status} ${changed.raw}`);
+  return { password, tokens: await login(h, username, password) };
+}
+
 let userSeq = 0;
-/** Creates a user with the role through the API and returns its id, password and a session token. */
+/**
+ * Creates a user with the role through the API, does the forced first password change, and
+ * returns its id, (own) password and a session token.
+ */
 export async function createUser(
   h: Pick<Harness, 'app'>,
   admin: string,
@@ -194,9 +214,9 @@ export async function createUser(
   extra: Record<string, unknown> = {},
 ) {
   const username = `user${++userSeq}_${randomBytes(3).toString('hex')}`;
-  const password = `pw-${randomBytes(9).toString('hex')}`;
-  const r = await call(h, 'POST', '/api/v1/users', { token: admin, body: { username, password, role, ...extra } });
+  const temporary = `pw-${randomBytes(9).toString('hex')}`;
+  const r = await call(h, 'POST', '/api/v1/users', { token: admin, body: { username, password: temporary, role, ...extra } });
   if (r.status !== 201) throw new Error(`create user failed: ${r.status} ${r.raw}`);
-  const t = await login(h, username, password);
+  const { password, tokens: t } = await firstLogin(h, username, temporary);
   return { id: r.body.id as string, username, password, token: t.accessToken, refreshToken: t.refreshToken };
 }

@@ -2,6 +2,7 @@
 // for tests that need more than one node on one store (PostgreSQL), driven over real HTTP with fetch.
 import assert from 'node:assert/strict';
 import { type ChildProcess, spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { createServer } from 'node:net';
 import path from 'node:path';
 
@@ -137,4 +138,20 @@ export async function loginAs(base: string, username: string, password: string):
   const r = await api(base, 'POST', '/api/v1/auth/login', null, { username, password });
   assert.equal(r.status, 200, r.raw);
   return r.body.accessToken as string;
+}
+
+/**
+ * A user made by an administrator over real HTTP, after the forced first password change (an
+ * administrator's password is temporary): its id, username and own password.
+ */
+export async function newUser(base: string, adminToken: string, role: string): Promise<{ id: string; username: string; password: string }> {
+  const username = `u_${randomBytes(5).toString('hex')}`;
+  const temporary = `tmp-${randomBytes(12).toString('hex')}`;
+  const r = await api(base, 'POST', '/api/v1/users', adminToken, { username, password: temporary, role });
+  assert.equal(r.status, 201, r.raw);
+  const first = await loginAs(base, username, temporary);
+  const password = `pw-${randomBytes(12).toString('hex')}`;
+  const changed = await api(base, 'POST', '/api/v1/me/password', first, { currentPassword: temporary, newPassword: password });
+  assert.equal(changed.status, 200, changed.raw);
+  return { id: r.body.id as string, username, password };
 }

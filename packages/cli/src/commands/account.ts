@@ -3,6 +3,7 @@
 import { type CommandGroup, change } from '../admin.ts';
 import { CliError, type Command, flag, out, outJson, UsageError, type Values } from '../cli.ts';
 import { CLIENT_EXIT, clientCommand, deleteStored, EXIT_CODES_HELP, openSession, withLock } from '../client.ts';
+import { hasTotp, secondFactor } from '../reauth.ts';
 import { readPlainLine, readSecretLines } from '../stdin.ts';
 
 const whoamiUsage = `Usage: coffer whoami [--json]
@@ -50,18 +51,6 @@ async function forgetSession(file: string): Promise<void> {
 
 function needsTerminal(values: Values, opt: string): void {
   if (!flag(values, opt) && !process.stdin.isTTY) throw new UsageError(`no terminal to ask on: pipe the input in with --${opt}`);
-}
-
-/** Whether the signed-in user has TOTP on: their re-authentication then needs a code too. */
-async function hasTotp(client: ReturnType<typeof openSession>['client']): Promise<boolean> {
-  const me = await client.auth.whoami();
-  return (await client.users.get(me.userId)).totpEnabled;
-}
-
-/** A code read for re-authentication: 6 digits are a TOTP code, anything else a recovery code. */
-function secondFactor(code: string | undefined): { totpCode?: string; recoveryCode?: string } {
-  if (!code) throw new CliError('your account has TOTP: give the code the app shows (or a recovery code)', CLIENT_EXIT.usage);
-  return CODE.test(code) ? { totpCode: code } : { recoveryCode: code };
 }
 
 const passwdUsage = `Usage: coffer passwd [--password-stdin] [--json]

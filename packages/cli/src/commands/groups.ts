@@ -1,4 +1,4 @@
-import { type Group, type PageQuery, paginate, type User } from '@coffer/sdk/client';
+import { type Group, isPendingApproval, type PageQuery, paginate, type User } from '@coffer/sdk/client';
 import { type CommandGroup, change } from '../admin.ts';
 import { type Command, flag, out, outJson, str, UsageError } from '../cli.ts';
 import { CLIENT_EXIT, clientCommand, EXIT_CODES_HELP, openSession } from '../client.ts';
@@ -162,7 +162,12 @@ ${EXIT_CODES_HELP}`;
         values,
         async () => {
           let after = g;
-          for (const u of users) after = adding ? await client.groups.addMember(g.id, u.id) : await client.groups.removeMember(g.id, u.id);
+          for (const u of users) {
+            const r = adding ? await client.groups.addMember(g.id, u.id) : await client.groups.removeMember(g.id, u.id);
+            // gated (the group holds grants): the rest waits for the approval of this one
+            if (isPendingApproval(r)) return r;
+            after = r;
+          }
           return after;
         },
         {

@@ -104,7 +104,7 @@ export const initCommand: Command = {
     const lines = ['Coffer initialised.', '', `  Administrator:  ${result.adminUsername}`];
     lines.push(
       result.generatedPassword
-        ? `  Password:       ${result.adminPassword}   (generated, shown once: store it now, change it after the first login)`
+        ? `  Password:       ${result.adminPassword}   (generated, shown once: store it now; the first login must change it)`
         : '  Password:       the one you gave',
     );
     if (mode === 'keyfile') {

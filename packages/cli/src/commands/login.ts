@@ -9,6 +9,7 @@ import {
   deleteStored,
   describeServerError,
   openSession,
+  readAllStdin,
   readStored,
   withLock,
   writeStored,
@@ -16,7 +17,7 @@ import {
 import { serverUrl } from '../http.ts';
 import { readSecretLine } from '../stdin.ts';
 
-const loginUsage = `Usage: coffer login [--url URL] [--username U] [--password-stdin] [--totp CODE] [--json]
+const loginUsage = `Usage: coffer login [--url URL] [--username U] [--password-stdin [--new-password-stdin]] [--totp CODE] [--json]
        coffer login [--url URL] --api-key-stdin [--json]
 
 Signs in and stores the session (URL, access and refresh token) in the credentials file:
@@ -26,10 +27,15 @@ commands use it, and write refreshed tokens back to it. The password is never ta
 command line: it is asked for without echo at a terminal, or read from stdin (one line) with
 --password-stdin.
 
+A password set by an administrator (or generated at the first start) must be changed at the first
+login: the command asks for a new one twice (without echo), or reads it from the second line of
+stdin with --new-password-stdin, changes it, and signs in with it.
+
 Options:
   --url URL          the server (default: COFFER_URL, else http://127.0.0.1:7300)
   --username U       who signs in (asked for at a terminal when left out)
   --password-stdin   read the password from the first line of stdin
+  --new-password-stdin  when the password must be changed: the new one is the second line of stdin
   --totp CODE        the current TOTP code (asked for at a terminal when the account needs one)
   --api-key-stdin    sign in with an API key (cfk_…) read from stdin, exchanged for a session
   --json             print {url, username, userId, role, credentialsFile}
@@ -46,24 +52,80 @@ async function ask(question: string): Promise<string> {
 
 const stdinIsTty = () => (process.stdin as ReadStream).isTTY === true;
 
-async function passwordLogin(client: CofferClient, v: Values): Promise<TokenPair> {
+/** The password, and the new one when it is piped in as the second line (--new-password-stdin). */
+async function readPasswords(v: Values): Promise<{ password: string; next: string | undefined }> {
+  if (!flag(v, 'new-password-stdin')) return { password: await readSecretLine('Password (input hidden): '), next: undefined };
+  const [password = '', next = ''] = (await readAllStdin()).split(/\r?\n/);
+  return { password: password.trim(), next: next.trim() || undefined };
+}
+
+async function passwordLogin(
+  client: CofferClient,
+  v: Values,
+): Promise<{ pair: TokenPair; username: string; password: string; next?: string }> {
   let username = str(v, 'username');
   const fromStdin = flag(v, 'password-stdin');
+  if (flag(v, 'new-password-stdin') && !fromStdin)
+    throw new UsageError('--new-password-stdin needs --password-stdin (the two passwords are lines of stdin)');
   if (!fromStdin && !stdinIsTty()) throw new UsageError('no terminal to ask the password on: pipe it in with --password-stdin');
   if (username === undefined) {
     if (fromStdin || !stdinIsTty()) throw new UsageError('give --username (stdin is taken by the password)');
     username = await ask('Username: ');
   }
   if (!username) throw new UsageError('the username is empty');
-  const password = await readSecretLine('Password (input hidden): ');
+  const { password, next } = await readPasswords(v);
   if (!password) throw new CliError('no password given', CLIENT_EXIT.usage);
   let totpCode = str(v, 'totp');
+  const done = (pair: TokenPair) => ({ pair, username: username as string, password, ...(next !== undefined ? { next } : {}) });
   try {
-    return await client.auth.login(username, password, totpCode ? { totpCode } : {});
+    return done(await client.auth.login(username, password, totpCode ? { totpCode } : {}));
   } catch (e) {
     if (!isCofferError(e, 'auth.mfa_required') || totpCode !== undefined || fromStdin || !stdinIsTty()) throw e;
     totpCode = await ask('TOTP code: ');
-    return client.auth.login(username, password, { totpCode });
+    return done(await client.auth.login(username, password, { totpCode }));
+  }
+}
+
+/**
+ * The forced first change of a password an administrator set: the new one (asked twice at a
+ * terminal, or the second line of stdin) replaces it, which ends every session; then a normal
+ * sign-in with it.
+ */
+async function changeTemporaryPassword(
+  client: CofferClient,
+  login: { username: string; password: string; next?: string },
+): Promise<TokenPair> {
+  let next = login.next;
+  if (next === undefined) {
+    if (!stdinIsTty()) {
+      await client.auth.logout().catch(() => {});
+      throw new CliError(
+        'your password was set by an administrator and must be changed first: run coffer login at a terminal, or pass the new password as the second line of stdin with --new-password-stdin',
+        CLIENT_EXIT.auth,
+      );
+    }
+    process.stderr.write('Your password was set by an administrator: choose a new one.\n');
+    next = await readSecretLine('New password (input hidden): ');
+    const again = await readSecretLine('New password again: ');
+    if (next !== again) {
+      await client.auth.logout().catch(() => {});
+      throw new CliError('the two new passwords differ; nothing was changed', CLIENT_EXIT.usage);
+    }
+  }
+  if (!next) throw new CliError('no new password given', CLIENT_EXIT.usage);
+  await client.users.changeOwnPassword(login.password, next);
+  try {
+    return await client.auth.login(login.username, next);
+  } catch (e) {
+    // the TOTP code of the first sign-in cannot be used twice: a terminal asks for the next one
+    if (!isCofferError(e, 'auth.mfa_required') || !stdinIsTty()) {
+      if (isCofferError(e, 'auth.mfa_required')) {
+        throw new CliError('the password was changed; sign in again with coffer login and the next TOTP code', CLIENT_EXIT.auth);
+      }
+      throw e;
+    }
+    const totpCode = await ask('TOTP code (the next one): ');
+    return client.auth.login(login.username, next, { totpCode });
   }
 }
 
@@ -75,6 +137,7 @@ export const loginCommand: Command = clientCommand({
     url: { type: 'string' },
     username: { type: 'string' },
     'password-stdin': { type: 'boolean' },
+    'new-password-stdin': { type: 'boolean' },
     totp: { type: 'string' },
     'api-key-stdin': { type: 'boolean' },
   },
@@ -82,7 +145,10 @@ export const loginCommand: Command = clientCommand({
   async run({ values }) {
     const url = serverUrl(str(values, 'url'));
     const apiKey = flag(values, 'api-key-stdin');
-    if (apiKey && (values.username !== undefined || flag(values, 'password-stdin') || values.totp !== undefined)) {
+    if (
+      apiKey &&
+      (values.username !== undefined || flag(values, 'password-stdin') || flag(values, 'new-password-stdin') || values.totp !== undefined)
+    ) {
       throw new UsageError('--api-key-stdin signs in with a key: leave out --username, --password-stdin and --totp');
     }
     const totp = str(values, 'totp');
@@ -98,7 +164,8 @@ export const loginCommand: Command = clientCommand({
         pair = await client.auth.exchangeApiKey();
       } else {
         client = createClient({ baseUrl: url });
-        pair = await passwordLogin(client, values);
+        const first = await passwordLogin(client, values);
+        pair = first.pair.mustChangePassword ? await changeTemporaryPassword(client, first) : first.pair;
       }
     } catch (e) {
       if (isCofferError(e) && e.status === 401) throw new CliError(describeServerError(e), CLIENT_EXIT.auth);

@@ -4,6 +4,7 @@ import { CLIENT_EXIT, clientCommand, EXIT_CODES_HELP, openSession } from '../cli
 import { resolveSecret } from '../paths.ts';
 import { safeLine } from '../terminal.ts';
 import { parseState, stateWords, table, when } from '../workflow-view.ts';
+import { adminRequestsTable, anyRequestId, decideAdmin, executeAdmin, listAdminRequests } from './admin-requests.ts';
 
 const STATES_HELP = `States: waiting for approval, approved, checked out (in use), checked in, rejected, expired,
 cancelled, revoked.`;
@@ -28,15 +29,20 @@ ${STATES_HELP}
 ${EXIT_CODES_HELP}`;
 
 const requestsUsage = `Usage: coffer requests [--mine | --pending | --all] [--state S] [--json]
+       coffer requests execute ID [--json]
 
-Lists access requests, newest first: id, state, action, secret, requester, window and reason.
+Lists access requests, newest first: id, state, action, secret, requester, window and reason;
+then the admin requests (adm_…: administrative operations under dual control) in the same scope.
+
+coffer requests execute ID performs your admin request ID once another administrator approved it,
+exactly as it was asked (an API key made this way is shown once, now).
 
 Options:
   --mine        your own requests (the default)
   --pending     the requests waiting for your approval
   --all         every request (needs audit.read: administrators and auditors)
   --state S     only requests in this state (e.g. approved, "waiting for approval", checked_out)
-  --json        print [access request]
+  --json        print [access request, then admin request]
   -h, --help    this help
 
 ${STATES_HELP}
@@ -46,7 +52,8 @@ const approveUsage = `Usage: coffer approve ID [--comment C] [--json]
 
 Approves the access request ID (arq_…; see coffer requests --pending) as one of its approvers.
 You cannot approve your own request. When the policy asks for several approvals, the request stays
-waiting for approval until enough distinct approvers agreed.
+waiting for approval until enough distinct approvers agreed. An admin request (adm_…) is approved
+as another administrator; its requester then runs coffer requests execute ID.
 
 Options:
   --comment C   a comment for the requester (audited as the reason)
@@ -57,7 +64,8 @@ ${EXIT_CODES_HELP}`;
 
 const rejectUsage = `Usage: coffer reject ID --comment C [--json]
 
-Rejects the access request ID (arq_…; see coffer requests --pending) as one of its approvers.
+Rejects the access request ID (arq_…) or admin request ID (adm_…; see coffer requests --pending)
+as one of its approvers.
 
 Options:
   --comment C   why (required; shown to the requester and audited)
@@ -69,10 +77,7 @@ ${EXIT_CODES_HELP}`;
 export const REQUEST_ID = /^arq_[0-9a-z]{26}$/;
 const DEFAULT_MINUTES = 60;
 
-function requestId(raw: string): string {
-  if (!REQUEST_ID.test(raw)) throw new UsageError(`"${raw}" is not an access request id (arq_…): see coffer requests`);
-  return raw;
-}
+const requestKind = (raw: string) => anyRequestId(raw, REQUEST_ID);
 
 /** A free-text option (reason, comment): not blank, at most 500 characters. */
 export function text(values: Values, name: string): string | undefined {
@@ -152,11 +157,15 @@ async function listRequests(client: CofferClient, query: AccessRequestQuery): Pr
 
 export const requestsCommand: Command = clientCommand({
   name: 'requests',
-  summary: 'List access requests: yours, waiting for you, or all',
+  summary: 'List access and admin requests (yours, waiting for you, all); execute an approved admin request',
   usage: requestsUsage,
   options: { mine: { type: 'boolean' }, pending: { type: 'boolean' }, all: { type: 'boolean' }, state: { type: 'string' } },
-  positionals: { min: 0, max: 0 },
-  async run({ values }) {
+  positionals: { min: 0, max: 2 },
+  async run({ values, positionals }) {
+    if (positionals.length > 0) {
+      if (positionals[0] !== 'execute' || positionals.length !== 2) throw new UsageError('did you mean coffer requests execute ID?');
+      return executeAdmin(openSession().client, positionals[1] as string, flag(values, 'json'));
+    }
     const scopes = (['mine', 'pending', 'all'] as const).filter((s) => flag(values, s));
     if (scopes.length > 1) throw new UsageError('give one of --mine, --pending, --all');
     const stateRaw = str(values, 'state');
@@ -164,30 +173,36 @@ export const requestsCommand: Command = clientCommand({
     if (stateRaw !== undefined) query.state = parseState(stateRaw);
     const { client } = openSession();
     const items = await listRequests(client, query);
+    const admin = await listAdminRequests(client, query.scope ?? 'mine', query.state);
     if (flag(values, 'json')) {
-      outJson(items);
+      outJson([...items, ...admin]);
       return CLIENT_EXIT.ok;
     }
-    if (items.length > 0) {
-      out(
-        table(
-          ['ID', 'STATE', 'ACTION', 'SECRET', 'REQUESTER', 'FROM', 'UNTIL', 'REASON'],
-          items.map((r) => [
-            r.id,
-            stateLine(r),
-            r.action,
-            r.secretName,
-            r.requesterName ?? r.requesterId,
-            when(r.startAt),
-            when(r.endAt),
-            r.reason.replace(/\s+/g, ' '),
-          ]),
-        ),
-      );
+    if (admin.length > 0) {
+      if (items.length > 0) out(`${requestsTable(items)}\n`);
+      out(adminRequestsTable(admin));
+      return CLIENT_EXIT.ok;
     }
+    if (items.length > 0) out(requestsTable(items));
     return CLIENT_EXIT.ok;
   },
 });
+
+function requestsTable(items: AccessRequest[]): string {
+  return table(
+    ['ID', 'STATE', 'ACTION', 'SECRET', 'REQUESTER', 'FROM', 'UNTIL', 'REASON'],
+    items.map((r) => [
+      r.id,
+      stateLine(r),
+      r.action,
+      r.secretName,
+      r.requesterName ?? r.requesterId,
+      when(r.startAt),
+      when(r.endAt),
+      r.reason.replace(/\s+/g, ' '),
+    ]),
+  );
+}
 
 function decided(verb: string, r: AccessRequest): string {
   const who = r.requesterName ?? r.requesterId;
@@ -196,14 +211,16 @@ function decided(verb: string, r: AccessRequest): string {
 
 export const approveCommand: Command = clientCommand({
   name: 'approve',
-  summary: 'Approve an access request',
+  summary: 'Approve an access request or an admin request',
   usage: approveUsage,
   options: { comment: { type: 'string' } },
   positionals: { min: 1, max: 1 },
   async run({ values, positionals }) {
-    const id = requestId(positionals[0] as string);
+    const id = positionals[0] as string;
+    const kind = requestKind(id);
     const comment = text(values, 'comment');
     const { client } = openSession();
+    if (kind === 'admin') return decideAdmin(client, id, 'approve', comment, flag(values, 'json'));
     const r = await client.accessRequests.approve(id, comment !== undefined ? { comment } : {});
     if (flag(values, 'json')) outJson(r);
     else out(decided('Approved', r));
@@ -213,15 +230,17 @@ export const approveCommand: Command = clientCommand({
 
 export const rejectCommand: Command = clientCommand({
   name: 'reject',
-  summary: 'Reject an access request, with a comment',
+  summary: 'Reject an access or admin request, with a comment',
   usage: rejectUsage,
   options: { comment: { type: 'string' } },
   positionals: { min: 1, max: 1 },
   async run({ values, positionals }) {
-    const id = requestId(positionals[0] as string);
+    const id = positionals[0] as string;
+    const kind = requestKind(id);
     const comment = text(values, 'comment');
     if (comment === undefined) throw new UsageError('--comment is required: tell the requester why');
     const { client } = openSession();
+    if (kind === 'admin') return decideAdmin(client, id, 'reject', comment, flag(values, 'json'));
     const r = await client.accessRequests.reject(id, { comment });
     if (flag(values, 'json')) outJson(r);
     else out(decided('Rejected', r));

@@ -1,5 +1,16 @@
 import { seg, type Transport } from '../transport.ts';
-import type { ApiKey, CreateApiKey, CreatedApiKey, Page, Reauth, RecoveryCodes, TokenPair, TotpEnrollment, WhoAmI } from '../types.ts';
+import type {
+  ApiKey,
+  CreateApiKey,
+  CreatedApiKey,
+  Page,
+  PendingApproval,
+  Reauth,
+  RecoveryCodes,
+  TokenPair,
+  TotpEnrollment,
+  WhoAmI,
+} from '../types.ts';
 
 /** Sign-in, sessions and the identity behind the client's credential. */
 export function authApi(t: Transport) {
@@ -8,7 +19,9 @@ export function authApi(t: Transport) {
      * Signs in and makes the new session this client's credential (`onTokens` is called).
      * Give `totpCode` or `recoveryCode` when the account has TOTP on; without one the server
      * answers `auth.mfa_required`. Unknown users, wrong passwords, disabled and locked accounts
-     * all answer `auth.invalid_credentials`.
+     * all answer `auth.invalid_credentials`. `mustChangePassword: true` in the answer: the password
+     * was set by an administrator; until `users.changeOwnPassword` the session can do nothing else
+     * (other calls fail with `auth.password_change_required`), and after it, sign in again.
      */
     async login(username: string, password: string, second: { totpCode?: string; recoveryCode?: string } = {}): Promise<TokenPair> {
       const pair = await t.json<TokenPair>({
@@ -65,8 +78,12 @@ export function apiKeysApi(t: Transport) {
     listMine(): Promise<Page<ApiKey>> {
       return t.json({ method: 'GET', path: '/api/v1/me/api-keys' });
     },
-    /** Creates a key for a user, e.g. an API user (needs `apikeys.manage`; you re-authenticate as yourself). */
-    createForUser(userId: string, input: CreateApiKey): Promise<CreatedApiKey> {
+    /**
+     * Creates a key for a user, e.g. an API user (needs `apikeys.manage`; you re-authenticate as
+     * yourself). Gated for anyone but yourself: a `PendingApproval`, and the key comes from
+     * `adminRequests.execute` once approved.
+     */
+    createForUser(userId: string, input: CreateApiKey): Promise<CreatedApiKey | PendingApproval> {
       return t.json({ method: 'POST', path: `/api/v1/users/${seg(userId)}/api-keys`, body: input });
     },
     /** A user's API keys (needs `apikeys.manage`). */

@@ -5,6 +5,7 @@ import type {
   Group,
   Page,
   PageQuery,
+  PendingApproval,
   Reauth,
   SecondFactor,
   UpdateGroup,
@@ -14,11 +15,19 @@ import type {
   UserRef,
 } from '../types.ts';
 
-/** People and API users (PMP's four roles). */
+/**
+ * People and API users (PMP's four roles). The calls marked "gated" answer a `PendingApproval`
+ * instead (nothing changed yet; see `isPendingApproval` and `adminRequests`) while dual control
+ * applies and the change opens values: the all-passwords scope, another user's password,
+ * creating, promoting, re-enabling, demoting, disabling or deleting an administrator.
+ */
 export function usersApi(t: Transport) {
   return {
-    /** Creates a person (`kind: 'human'`, with a password) or an API user (`kind: 'api'`). */
-    create(input: CreateUser): Promise<User> {
+    /**
+     * Creates a person (`kind: 'human'`, with a password they must change at the first login) or
+     * an API user (`kind: 'api'`). Gated with the all-passwords scope or as an administrator.
+     */
+    create(input: CreateUser): Promise<User | PendingApproval> {
       return t.json({ method: 'POST', path: '/api/v1/users', body: input });
     },
     /** One page of users, optionally only people or only API users. */
@@ -31,29 +40,36 @@ export function usersApi(t: Transport) {
     },
     /**
      * Changes profile fields, role or scope; a role or scope change ends the user's sessions and
-     * keys. Changing `email` needs your own `currentPassword` (and `totpCode`) in the patch.
+     * keys. Changing `email` needs your own `currentPassword` (and `totpCode`) in the patch. Gated
+     * (scope, administrator role).
      */
-    update(id: string, patch: UpdateUser): Promise<User> {
+    update(id: string, patch: UpdateUser): Promise<User | PendingApproval> {
       return t.json({ method: 'PATCH', path: `/api/v1/users/${seg(id)}`, body: patch });
     },
-    /** Disables a user and ends their sessions and keys. */
-    disable(id: string): Promise<User> {
+    /** Disables a user and ends their sessions and keys. Gated for an administrator. */
+    disable(id: string): Promise<User | PendingApproval> {
       return t.json({ method: 'POST', path: `/api/v1/users/${seg(id)}/disable` });
     },
-    /** Enables a disabled user. */
-    enable(id: string): Promise<User> {
+    /** Enables a disabled user. Gated for an administrator or an all-passwords account. */
+    enable(id: string): Promise<User | PendingApproval> {
       return t.json({ method: 'POST', path: `/api/v1/users/${seg(id)}/enable` });
     },
-    /** Deletes a user. */
-    async delete(id: string): Promise<void> {
-      await t.json({ method: 'DELETE', path: `/api/v1/users/${seg(id)}` });
+    /** Deletes a user (undefined when done). Gated for an administrator. */
+    async delete(id: string): Promise<PendingApproval | undefined> {
+      return (await t.json<PendingApproval | undefined>({ method: 'DELETE', path: `/api/v1/users/${seg(id)}` })) ?? undefined;
     },
     /**
      * Sets a user's password; ends their sessions and keys. At least 15 characters (8 when the user
-     * has TOTP), not a breached/common password, not easy to guess (`validation.failed` names the rule).
+     * has TOTP), not a breached/common password, not easy to guess (`validation.failed` names the
+     * rule); temporary: they must change it at the next login. Undefined when done. Gated.
      */
-    async resetPassword(id: string, password: string): Promise<void> {
-      await t.json({ method: 'POST', path: `/api/v1/users/${seg(id)}/password`, body: { password } });
+    async resetPassword(id: string, password: string): Promise<PendingApproval | undefined> {
+      const r = await t.json<PendingApproval | { ok: true }>({
+        method: 'POST',
+        path: `/api/v1/users/${seg(id)}/password`,
+        body: { password },
+      });
+      return 'request' in r ? r : undefined;
     },
     /** Clears the login lock of a user. */
     async unlock(id: string): Promise<void> {
@@ -61,7 +77,8 @@ export function usersApi(t: Transport) {
     },
     /**
      * Changes your own password (the same rules as `resetPassword`); give `second` when you have
-     * TOTP. Ends all your sessions and keys, this client's session included.
+     * TOTP. Ends all your sessions and keys, this client's session included. The one call (with
+     * `auth.logout`) a session with `mustChangePassword` may make.
      */
     async changeOwnPassword(currentPassword: string, newPassword: string, second: SecondFactor = {}): Promise<void> {
       await t.json({ method: 'POST', path: '/api/v1/me/password', body: { currentPassword, ...second, newPassword } });
@@ -100,8 +117,8 @@ export function groupsApi(t: Transport) {
     async delete(id: string): Promise<void> {
       await t.json({ method: 'DELETE', path: `/api/v1/groups/${seg(id)}` });
     },
-    /** Adds a member (idempotent); answers the group. */
-    addMember(id: string, userId: string): Promise<Group> {
+    /** Adds a member (idempotent); answers the group. Gated when the group holds a grant. */
+    addMember(id: string, userId: string): Promise<Group | PendingApproval> {
       return t.json({ method: 'PUT', path: `/api/v1/groups/${seg(id)}/members/${seg(userId)}` });
     },
     /** Removes a member (idempotent); answers the group. */

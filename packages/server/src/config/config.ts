@@ -61,6 +61,12 @@ export const ConfigSchema = Type.Object(
     }),
     /** How often expired checkouts, approvals and temporary grants are ended (ms, default 5000). */
     workflowSweepMs: Type.Optional(Type.Integer({ minimum: 1000, maximum: 3_600_000 })),
+    /**
+     * Dual control of administrative actions that open secret values (ADR 0010). auto: when more
+     * than one active human administrator exists; always: even with one (the approver must still
+     * be another administrator). Absent: auto.
+     */
+    dualControl: Type.Optional(Type.Union([Type.Literal('auto'), Type.Literal('always')])),
     /** Outbound webhooks. Absent: the defaults (no internal target allowed, 5 s timeout, 10 attempts). */
     webhooks: Type.Optional(
       Type.Object(
@@ -157,6 +163,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd: string = p
     workflowSweepMs: 5000,
     apiKeys: { maxDays: 365 },
     rateLimit: { perMinute: 3000, burst: 500 },
+    dualControl: 'auto',
   };
   // the variables of ENV_VARS (env-vars.ts): one row per setting
   const fromEnv = fromEnvironment(env);

@@ -28,6 +28,7 @@ export const ENV_VARS: readonly EnvVar[] = [
   { env: 'COFFER_API_KEY_MAX_DAYS', path: 'apiKeys.maxDays', kind: 'int' },
   { env: 'COFFER_RATE_LIMIT_PER_MINUTE', path: 'rateLimit.perMinute', kind: 'int' },
   { env: 'COFFER_RATE_LIMIT_BURST', path: 'rateLimit.burst', kind: 'int' },
+  { env: 'COFFER_DUAL_CONTROL', path: 'dualControl', kind: 'string' },
 ];
 
 export interface EnvVar {

@@ -54,6 +54,9 @@ export interface UserTable {
   updated_at: number;
   /** The last successful login (migration 0011); null: none since. */
   last_login_at: number | null;
+  /** 1: the password was set by an administrator (or generated) and must be changed at the next
+   * login (migration 0010; optional here so rows written without it get the default 0). */
+  must_change_password?: number;
 }
 
 export interface GroupTable {
@@ -463,6 +466,40 @@ export interface CheckoutTable {
   rotated_version: number | null;
 }
 
+export type AdminRequestState = 'waiting_for_approval' | 'approved' | 'rejected' | 'cancelled' | 'expired' | 'executed';
+
+/** A gated administrative operation waiting for, or done after, another administrator's approval (0010). */
+export interface AdminRequestTable {
+  id: string;
+  operation: string;
+  /** JSON: the stored operation, exactly what execute performs; never a password. */
+  params: string;
+  target_id: string | null;
+  /** AEAD ciphertext bound to ("admin_request", id, "secret"): e.g. a password's Argon2 hash. */
+  secret_enc: string | null;
+  reason: string | null;
+  requester_id: string;
+  state: AdminRequestState;
+  approvals_required: number;
+  decided_by: string | null;
+  decided_at: number | null;
+  comment: string | null;
+  executed_at: number | null;
+  /** The id of what execute created (a user, an API key). */
+  result_id: string | null;
+  expires_at: number;
+  created_at: number;
+  updated_at: number;
+}
+
+export interface AdminApprovalTable {
+  request_id: string;
+  approver_id: string;
+  decision: 'approve' | 'reject';
+  comment: string | null;
+  created_at: number;
+}
+
 export interface DB {
   seal_config: SealConfigTable;
   keyring_terms: KeyringTermTable;
@@ -502,4 +539,6 @@ export interface DB {
   job_queue: QueueJobTable;
   webhooks: WebhookTable;
   webhook_deliveries: WebhookDeliveryTable;
+  admin_requests: AdminRequestTable;
+  admin_approvals: AdminApprovalTable;
 }

@@ -13,6 +13,7 @@ export const errorStatus: Record<ErrorCode, number> = {
   'auth.mfa_required': 401,
   'auth.rate_limited': 429,
   'auth.busy': 503,
+  'auth.password_change_required': 403,
   forbidden: 403,
   not_found: 404,
   conflict: 409,

@@ -94,6 +94,13 @@ export function registerHooks(
       if (!m) throw new AppError('auth.required', 'Authentication is required: send Authorization: Bearer <token>.');
       req.ctx.actor = await deps.auth.authenticate(m[1] as string, req.ctx.sourceIp);
       deps.rateLimit.check(req.ctx.actor);
+      // here, not in each route: a route added later cannot forget it
+      if (req.ctx.actor.mustChangePassword && !cfg.duringPasswordChange) {
+        throw new AppError(
+          'auth.password_change_required',
+          'Your password was set by an administrator: change it first (POST /api/v1/me/password with currentPassword and newPassword).',
+        );
+      }
     }
   });
 

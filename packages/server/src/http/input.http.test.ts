@@ -249,6 +249,13 @@ for (const dialect of dialects) {
         fields: ['currentPassword', 'newPassword', 'totpCode'],
         valid: { currentPassword: 'not-the-password', newPassword: 'a-new-long-password' },
       },
+      {
+        method: 'POST',
+        path: '/api/v1/admin-requests',
+        auth: true,
+        fields: ['operation', 'reason'],
+        valid: { operation: { type: 'user.disable', userId: 'usr_00000000000000000000000000' }, reason: 'r' },
+      },
     ];
 
     for (const route of routes) {
@@ -287,6 +294,9 @@ for (const dialect of dialects) {
         ['DELETE', '/api/v1/groups/:id'],
         ['PUT', '/api/v1/groups/:id/members/:userId'],
         ['DELETE', '/api/v1/groups/:id/members/:userId'],
+        ['GET', '/api/v1/admin-requests/:id'],
+        ['POST', '/api/v1/admin-requests/:id/approve'],
+        ['POST', '/api/v1/admin-requests/:id/execute'],
       ];
       // path segments as sent on the wire: encoded text, or raw malformed percent-encodings
       const arbId = fc.oneof(
@@ -315,6 +325,7 @@ for (const dialect of dialects) {
         '/api/v1/audit/export',
         '/api/v1/me/api-keys',
         `/api/v1/users/${'%s'}/api-keys`,
+        '/api/v1/admin-requests',
       ];
       const arbQuery = fc.dictionary(
         fc.oneof(

@@ -21,6 +21,11 @@ export interface RouteConfig {
    * and keep the query out of logs). No native route sets it.
    */
   credentialsInQuery?: 'accepted';
+  /**
+   * Usable by a user who must first change an administrator-set password (changing it, logging
+   * out); every other route answers 403 auth.password_change_required to them.
+   */
+  duringPasswordChange?: true;
 }
 
 declare module 'fastify' {

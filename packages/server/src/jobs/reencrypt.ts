@@ -49,6 +49,13 @@ export const encryptedColumns: ReadonlyArray<{
     binding: ([id, idx]) => ({ type: 'attachment', id: String(id), field: `chunk:${idx}` }),
   },
   { table: 'webhooks', keys: ['id'], column: 'secret_enc', binding: ([id]) => ({ type: 'webhook', id: String(id), field: 'secret' }) },
+  // a pending password reset's Argon2 hash (admin-requests/dual-control.ts secretBinding)
+  {
+    table: 'admin_requests',
+    keys: ['id'],
+    column: 'secret_enc',
+    binding: ([id]) => ({ type: 'admin_request', id: String(id), field: 'secret' }),
+  },
 ];
 
 /** `(k1, k2) > (v1, v2)` spelled out, so both dialects use the primary-key index. */

@@ -8,6 +8,7 @@ import * as m0006 from './0006-access-workflows.ts';
 import * as m0007 from './0007-attachment-history.ts';
 import * as m0008 from './0008-audit-mac.ts';
 import * as m0009 from './0009-auth-hardening.ts';
+import * as m0010 from './0010-dual-control.ts';
 import * as m0011 from './0011-user-activity.ts';
 import * as m0012 from './0012-workflow.ts';
 
@@ -22,6 +23,7 @@ export const migrations: Record<string, Migration> = {
   '0007-attachment-history': m0007,
   '0008-audit-mac': m0008,
   '0009-auth-hardening': m0009,
+  '0010-dual-control': m0010,
   '0011-user-activity': m0011,
   '0012-workflow': m0012,
 };

@@ -284,6 +284,7 @@ const deniedCodes = new Set([
   'auth.invalid_credentials',
   'auth.mfa_required',
   'auth.rate_limited',
+  'auth.password_change_required',
   'sys.sealed',
   'secret.approval_required',
   'auth.reauth_failed',
@@ -312,8 +313,16 @@ interface AuditedSpec {
    * group-committed after the read (still before the caller sees any data). */
   readOnly?: boolean;
 }
-/** `reason`: set by a use case that settles its reason itself (a reveal taking the reason of the caller's approval). */
-type AuditedEv = { objectId: string | null; details: Record<string, unknown> | null; reason?: string | null };
+export type AuditedEv = {
+  objectId: string | null;
+  details: Record<string, unknown> | null;
+  /** Set by a use case that settles its reason itself (a reveal taking the reason of the caller's approval). */
+  reason?: string | null;
+  /** Set when the use case did something else than its name says: a gated call that only filed
+   * an admin request records `admin_request.create` on the request, not the change it asked for. */
+  action?: string;
+  objectType?: string;
+};
 
 export function createAudited(deps: { db: Db; audit: AuditLog }) {
   function audited<T>(
@@ -361,8 +370,8 @@ export function createAudited(deps: { db: Db; audit: AuditLog }) {
         const result = await fn(trx, ev);
         effectDone = true;
         await deps.audit.append(trx, ctx, {
-          action: spec.action,
-          objectType: spec.objectType ?? null,
+          action: ev.action ?? spec.action,
+          objectType: ev.objectType ?? spec.objectType ?? null,
           objectId: ev.objectId,
           outcome: 'success',
           reason: ev.reason ?? spec.reason ?? null,

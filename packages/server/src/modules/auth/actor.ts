@@ -14,6 +14,11 @@ export interface Actor {
   apiKeyId: string | null;
   /** When an API key has scopes, only these permissions are usable through it. */
   scopes: readonly Permission[] | null;
+  /**
+   * The user's password was set by an administrator (or generated at first start): until they
+   * change it, every credential of theirs may only change it or log out (http/hooks.ts).
+   */
+  mustChangePassword?: boolean;
 }
 
 /** What a service needs to know about the request besides the actor (for the audit record). */

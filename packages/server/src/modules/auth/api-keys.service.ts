@@ -1,12 +1,15 @@
-import type { ApiKey, CreateApiKey } from '@coffer/contracts/auth';
+import type { PendingApproval } from '@coffer/contracts/admin-requests';
+import type { ApiKey, ApiKeySettings, CreateApiKey } from '@coffer/contracts/auth';
 import type { Static } from 'typebox';
 import { keyedHash, newToken } from '../../crypto/tokens.ts';
+import type { Trx } from '../../db/database.ts';
 import type { ApiKeyTable } from '../../db/schema.ts';
 import { AppError } from '../../lib/app-error.ts';
 import { coversEveryAddress, parseCidr } from '../../lib/cidr.ts';
 import type { Clock } from '../../lib/clock.ts';
 import { newId } from '../../lib/ids.ts';
-import type { createAudited } from '../audit/audit-log.ts';
+import { callMode, type DualControl, type GateMode } from '../admin-requests/dual-control.ts';
+import type { AuditedEv, createAudited } from '../audit/audit-log.ts';
 import type { SealManager } from '../sys/seal.ts';
 import { authorize, type RequestContext, requireUser } from './actor.ts';
 import type { Reauth } from './reauth.ts';
@@ -42,15 +45,26 @@ export function presentApiKey(k: ApiKeyTable): ApiKeyWire {
  * addresses/networks, and a binding to every address needs `allowAnyAddress`. A user manages their
  * own keys; `apikeys.manage` manages anyone's. Creating one needs the caller's re-authentication
  * (an administrator creating a key for someone else re-authenticates as themselves).
+ * A key for someone else lets its holder act as them: while dual control applies it becomes an
+ * admin request, and the key is minted when the approved request is executed (shown once, to the
+ * requester, who re-authenticates again then). The request stores the key's settings, never the proof.
  */
+/** The key's settings without the re-authentication proof: what an admin request stores and shows. */
+export function withoutProof(input: CreateApiKey): ApiKeySettings {
+  const { currentPassword: _p, totpCode: _t, recoveryCode: _r, ...settings } = input;
+  return settings;
+}
+
 export function createApiKeysService(deps: {
   clock: Clock;
   seal: SealManager;
   audited: ReturnType<typeof createAudited>;
   reauth: Reauth;
+  dualControl: DualControl;
   maxDays: number;
 }) {
-  const { clock, seal, audited, reauth } = deps;
+  const { clock, seal, audited, reauth, dualControl } = deps;
+  type Created = { apiKey: ApiKeyWire; key: string };
 
   function authorizeFor(ctx: RequestContext, userId: string) {
     requireUser(ctx.actor);
@@ -59,7 +73,7 @@ export function createApiKeysService(deps: {
 
   /** The checked binding and expiry, or the validation error (judged before re-authentication, so
    * a refused input spends no TOTP code). */
-  function validate(input: CreateApiKey, now: number): { cidrs: string[]; anyAddress: boolean; expiresAt: number } | AppError {
+  function validate(input: ApiKeySettings, now: number): { cidrs: string[]; anyAddress: boolean; expiresAt: number } | AppError {
     const cidrs: string[] = [];
     for (const [i, c] of input.allowedCidrs.entries()) {
       const p = parseCidr(c);
@@ -89,36 +103,61 @@ export function createApiKeysService(deps: {
     return { cidrs, anyAddress, expiresAt };
   }
 
-  async function create(ctx: RequestContext, userId: string, input: CreateApiKey) {
-    const checked = validate(input, clock.now());
+  /** The use case inside its transaction: directly, as an admin request, or executing an approved one. */
+  async function createIn(
+    trx: Trx,
+    ctx: RequestContext,
+    ev: AuditedEv,
+    userId: string,
+    input: ApiKeySettings,
+    mode: GateMode,
+  ): Promise<Created | PendingApproval> {
+    authorizeFor(ctx, userId);
+    const now = clock.now();
+    const checked = validate(input, now);
+    if (checked instanceof AppError) throw checked;
+    const { cidrs, anyAddress, expiresAt } = checked;
+    const user = await trx.selectFrom('users').select(['id', 'status']).where('id', '=', userId).executeTakeFirst();
+    if (!user) throw new AppError('not_found', 'No such user.');
+    if (user.status !== 'active') throw new AppError('conflict', 'The user is disabled.');
+    const pending = await dualControl.gate(
+      trx,
+      ctx,
+      ev,
+      { type: 'apikey.create', userId, apiKey: input },
+      { self: ctx.actor.userId === userId },
+      { mode, targetId: userId },
+    );
+    if (pending) return pending;
+    const key = newToken('apikey');
+    const row: ApiKeyTable = {
+      id: newId('key', now),
+      user_id: userId,
+      name: input.name,
+      key_hash: keyedHash(seal.requireKeys().tokenHmacKey, key),
+      allowed_cidrs: JSON.stringify(cidrs),
+      scopes: JSON.stringify(input.scopes ?? null),
+      expires_at: expiresAt,
+      created_at: now,
+      last_used_at: null,
+      revoked_at: null,
+      expiry_imposed: 0,
+    };
+    await trx.insertInto('api_keys').values(row).execute();
+    ev.objectId = row.id;
+    ev.details = { userId, allowedCidrs: cidrs, anyAddress, expiresAt: iso(expiresAt), scopes: input.scopes ?? null };
+    return { apiKey: presentApiKey(row), key };
+  }
+
+  async function create(ctx: RequestContext, userId: string, input: CreateApiKey): Promise<Created | PendingApproval> {
+    const settings = withoutProof(input);
+    const checked = validate(settings, clock.now());
     const failure = checked instanceof AppError ? undefined : await reauth.check(ctx, input);
     return audited(ctx, { action: 'apikey.create', objectType: 'api_key' }, async (trx, ev) => {
       authorizeFor(ctx, userId);
       if (checked instanceof AppError) throw checked;
       if (failure) throw failure;
-      const { cidrs, anyAddress, expiresAt } = checked;
-      const now = clock.now();
-      const user = await trx.selectFrom('users').select(['id', 'status']).where('id', '=', userId).executeTakeFirst();
-      if (!user) throw new AppError('not_found', 'No such user.');
-      if (user.status !== 'active') throw new AppError('conflict', 'The user is disabled.');
-      const key = newToken('apikey');
-      const row: ApiKeyTable = {
-        id: newId('key', now),
-        user_id: userId,
-        name: input.name,
-        key_hash: keyedHash(seal.requireKeys().tokenHmacKey, key),
-        allowed_cidrs: JSON.stringify(cidrs),
-        scopes: JSON.stringify(input.scopes ?? null),
-        expires_at: expiresAt,
-        created_at: now,
-        last_used_at: null,
-        revoked_at: null,
-        expiry_imposed: 0,
-      };
-      await trx.insertInto('api_keys').values(row).execute();
-      ev.objectId = row.id;
-      ev.details = { userId, allowedCidrs: cidrs, anyAddress, expiresAt: iso(expiresAt), scopes: input.scopes ?? null };
-      return { apiKey: presentApiKey(row), key };
+      return createIn(trx, ctx, ev, userId, settings, callMode);
     });
   }
 
@@ -149,6 +188,6 @@ export function createApiKeysService(deps: {
     });
   }
 
-  return { create, list, revoke };
+  return { create, list, revoke, runners: { 'apikey.create': createIn } };
 }
 export type ApiKeysService = ReturnType<typeof createApiKeysService>;

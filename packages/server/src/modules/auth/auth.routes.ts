@@ -1,3 +1,4 @@
+import { PendingApproval } from '@coffer/contracts/admin-requests';
 import {
   ApiKey,
   CreateApiKey,
@@ -17,6 +18,7 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyInstance } from 'fastify';
 import { Type } from 'typebox';
 import { AppError } from '../../lib/app-error.ts';
+import { isPendingApproval } from '../admin-requests/admin-requests.service.ts';
 import { requireUser } from './actor.ts';
 import type { ApiKeysService } from './api-keys.service.ts';
 import type { AuthService } from './auth.service.ts';
@@ -44,7 +46,7 @@ export function authRoutes(fastify: FastifyInstance, deps: { auth: AuthService; 
     handler: async (req) => auth.refresh(req.ctx, req.body.refreshToken),
   });
   app.post('/api/v1/auth/logout', {
-    config: { auth: 'user', permission: 'self', action: 'auth.logout' },
+    config: { auth: 'user', permission: 'self', action: 'auth.logout', duringPasswordChange: true },
     schema: { tags, summary: 'End this session and its refresh tokens', security: [{ bearer: [] }], response: { 200: Ok } },
     handler: async (req) => {
       await auth.logout(req.ctx);
@@ -80,7 +82,7 @@ export function authRoutes(fastify: FastifyInstance, deps: { auth: AuthService; 
     },
   });
 
-  const createKey = { body: CreateApiKey, response: { 201: CreatedApiKey } };
+  const createKey = { body: CreateApiKey, response: { 201: CreatedApiKey, 202: PendingApproval } };
   app.post('/api/v1/me/api-keys', {
     config: { auth: 'user', permission: 'self', action: 'apikey.create' },
     schema: {
@@ -91,7 +93,8 @@ export function authRoutes(fastify: FastifyInstance, deps: { auth: AuthService; 
     },
     handler: async (req, reply) => {
       requireUser(req.ctx.actor);
-      return reply.code(201).send(await apiKeys.create(req.ctx, req.ctx.actor.userId, req.body));
+      const r = await apiKeys.create(req.ctx, req.ctx.actor.userId, req.body);
+      return reply.code(isPendingApproval(r) ? 202 : 201).send(r);
     },
   });
   app.get('/api/v1/me/api-keys', {
@@ -106,11 +109,15 @@ export function authRoutes(fastify: FastifyInstance, deps: { auth: AuthService; 
     config: { auth: 'user', permission: 'apikeys.manage', action: 'apikey.create' },
     schema: {
       tags: ['api-keys'],
-      summary: "Create an API key for a user, e.g. an API user (PMP's Generate); the caller re-authenticates as themselves",
+      summary:
+        "Create an API key for a user, e.g. an API user (PMP's Generate); the caller re-authenticates as themselves (202: needs another administrator's approval)",
       params: IdParams,
       ...createKey,
     },
-    handler: async (req, reply) => reply.code(201).send(await apiKeys.create(req.ctx, req.params.id, req.body)),
+    handler: async (req, reply) => {
+      const r = await apiKeys.create(req.ctx, req.params.id, req.body);
+      return reply.code(isPendingApproval(r) ? 202 : 201).send(r);
+    },
   });
   app.get('/api/v1/users/:id/api-keys', {
     config: { auth: 'user', permission: 'apikeys.manage', action: 'apikey.list' },

@@ -33,7 +33,7 @@ export interface SessionLimits {
  * single-use refresh tokens with family revocation, API keys as bearer tokens, and the API key ->
  * session exchange. Tokens are stored only as keyed hashes.
  */
-type OwnerColumns = Pick<UserTable, 'username' | 'role' | 'all_passwords' | 'status'> & { uid: string };
+type OwnerColumns = Pick<UserTable, 'username' | 'role' | 'all_passwords' | 'status' | 'must_change_password'> & { uid: string };
 type SessionRow = Pick<SessionTable, 'revoked_at' | 'idle_expires_at' | 'absolute_expires_at' | 'last_seen_at' | 'api_key_id'> & {
   sid: string;
 } & OwnerColumns;
@@ -168,7 +168,8 @@ export function createAuthService(deps: {
         });
         ctx.audited = true;
         const { sessionId: _s, ...wire } = pair;
-        return wire;
+        // the session works only for changing the password until then (http/hooks.ts)
+        return user.must_change_password === 1 ? { ...wire, mustChangePassword: true } : wire;
       });
     } catch (e) {
       throw e instanceof AppError
@@ -236,6 +237,7 @@ export function createAuthService(deps: {
         'users.role',
         'users.all_passwords',
         'users.status',
+        'users.must_change_password',
       ])
       .where('sessions.token_hash', '=', p('hash')),
   );
@@ -266,6 +268,7 @@ export function createAuthService(deps: {
         sessionId: row.sid,
         apiKeyId: row.api_key_id,
         scopes,
+        mustChangePassword: row.must_change_password === 1,
       };
     }
     if (kind === 'apikey') {
@@ -281,6 +284,7 @@ export function createAuthService(deps: {
         sessionId: null,
         apiKeyId: row.id,
         scopes: k.scopes,
+        mustChangePassword: k.mustChangePassword,
       };
     }
     throw invalidToken();
@@ -307,6 +311,7 @@ export function createAuthService(deps: {
           'users.role',
           'users.all_passwords',
           'users.status',
+          'users.must_change_password',
         ])
         .where(column, '=', p('v')),
     );
@@ -330,6 +335,7 @@ export function createAuthService(deps: {
       role: k.role,
       allPasswords: k.all_passwords === 1,
       scopes: JSON.parse(k.scopes) as Permission[] | null,
+      mustChangePassword: k.must_change_password === 1,
     };
   }
 
@@ -376,7 +382,7 @@ export function createAuthService(deps: {
       // the success record names the user the refreshed session belongs to
       ctx.actor = { ...ctx.actor, kind: 'user', userId: user.id, username: user.username, role: user.role };
       const { sessionId: _s, ...wire } = pair;
-      return wire;
+      return user.must_change_password === 1 ? { ...wire, mustChangePassword: true } : wire;
     }).catch(async (e) => {
       if (reused) await revokeFamily(ctx, reused);
       throw e;

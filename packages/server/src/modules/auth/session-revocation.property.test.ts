@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import fc from 'fast-check';
-import { adminToken, call, createUser, dialects, type Harness, startHarness } from '../../../test/harness.ts';
+import { adminToken, call, createUser, dialects, firstLogin, type Harness, startHarness } from '../../../test/harness.ts';
 
 type Op =
   | { kind: 'login'; user: number }
@@ -50,6 +50,8 @@ for (const dialect of dialects) {
           const users = [await createUser(h, admin, 'password_user'), await createUser(h, admin, 'password_user')];
           const passwords = users.map((u) => u.password);
           const disabled = [false, false];
+          /** An administrator reset the password: the next login must replace it first. */
+          const mustChange = [false, false];
           const roles = ['password_user', 'password_user'];
           const tokens: ModelToken[] = users.map((u, i) => ({
             user: i,
@@ -66,6 +68,22 @@ for (const dialect of dialects) {
             switch (op.kind) {
               case 'login': {
                 const u = users[op.user]!;
+                if (mustChange[op.user] && !disabled[op.user]) {
+                  // the forced change ends every session of the user; then a normal one
+                  const fl = await firstLogin(h, u.username, passwords[op.user] as string);
+                  passwords[op.user] = fl.password;
+                  mustChange[op.user] = false;
+                  killUser(op.user);
+                  tokens.push({
+                    user: op.user,
+                    access: fl.tokens.accessToken,
+                    refresh: fl.tokens.refreshToken,
+                    family: families++,
+                    alive: true,
+                    refreshAlive: true,
+                  });
+                  break;
+                }
                 const r = await call(h, 'POST', '/api/v1/auth/login', { body: { username: u.username, password: passwords[op.user] } });
                 if (disabled[op.user]) {
                   assert.equal(r.status, 401);
@@ -116,6 +134,7 @@ for (const dialect of dialects) {
                 const r = await call(h, 'POST', `/api/v1/users/${users[op.user]!.id}/password`, { token: admin, body: { password: next } });
                 assert.equal(r.status, 200);
                 passwords[op.user] = next;
+                mustChange[op.user] = true;
                 killUser(op.user);
                 break;
               }

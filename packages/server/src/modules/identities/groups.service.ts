@@ -1,10 +1,12 @@
+import type { PendingApproval } from '@coffer/contracts/admin-requests';
 import type { Group } from '@coffer/contracts/identities';
-import type { Executor } from '../../db/database.ts';
+import type { Executor, Trx } from '../../db/database.ts';
 import type { GroupTable } from '../../db/schema.ts';
 import { AppError } from '../../lib/app-error.ts';
 import type { Clock } from '../../lib/clock.ts';
 import { newId } from '../../lib/ids.ts';
-import type { createAudited } from '../audit/audit-log.ts';
+import { callMode, type DualControl, type GateMode } from '../admin-requests/dual-control.ts';
+import type { AuditedEv, createAudited } from '../audit/audit-log.ts';
 import { authorize, type RequestContext } from '../auth/actor.ts';
 import { canonicalUsername } from './username.ts';
 
@@ -21,9 +23,13 @@ async function present(db: Executor, g: GroupTable): Promise<Group> {
   };
 }
 
-/** Groups of users; grants to groups come with the secrets issue. Names are unique (canonical). */
-export function createGroupsService(deps: { clock: Clock; audited: ReturnType<typeof createAudited> }) {
-  const { clock, audited } = deps;
+/**
+ * Groups of users; names are unique (canonical). Adding a member to a group that holds a grant
+ * gives them what the group reaches: while dual control applies it becomes an admin request
+ * (admin-requests/gated-operations.ts), whoever the member is.
+ */
+export function createGroupsService(deps: { clock: Clock; audited: ReturnType<typeof createAudited>; dualControl: DualControl }) {
+  const { clock, audited, dualControl } = deps;
 
   const find = (db: Executor, id: string) => db.selectFrom('groups').selectAll().where('id', '=', id).executeTakeFirst();
 
@@ -113,28 +119,64 @@ export function createGroupsService(deps: { clock: Clock; audited: ReturnType<ty
     });
   }
 
-  async function setMember(ctx: RequestContext, id: string, userId: string, member: boolean): Promise<Group> {
-    const action = member ? 'group.member_add' : 'group.member_remove';
-    return audited(ctx, { action, objectType: 'group', objectId: id }, async (trx, ev) => {
+  async function addMemberIn(
+    trx: Trx,
+    ctx: RequestContext,
+    ev: AuditedEv,
+    id: string,
+    userId: string,
+    mode: GateMode,
+  ): Promise<Group | PendingApproval> {
+    authorize(ctx.actor, 'groups.write');
+    const g = await find(trx, id);
+    if (!g) throw notFound();
+    ev.details = { userId };
+    const u = await trx.selectFrom('users').select('id').where('id', '=', userId).executeTakeFirst();
+    if (!u) throw new AppError('not_found', 'No such user.');
+    // any grant, live or not yet swept: the group reaches values (or did until a moment ago)
+    const grant = await trx
+      .selectFrom('grants')
+      .select('id')
+      .where('principal_type', '=', 'group')
+      .where('principal_id', '=', id)
+      .limit(1)
+      .executeTakeFirst();
+    const pending = await dualControl.gate(
+      trx,
+      ctx,
+      ev,
+      { type: 'group.member_add', groupId: id, userId },
+      { groupHoldsGrants: grant !== undefined },
+      { mode, targetId: id },
+    );
+    if (pending) return pending;
+    await trx
+      .insertInto('group_members')
+      .values({ group_id: id, user_id: userId })
+      .onConflict((oc) => oc.columns(['group_id', 'user_id']).doNothing())
+      .execute();
+    ev.objectId = id;
+    ev.details = { userId };
+    return present(trx, g);
+  }
+
+  async function addMember(ctx: RequestContext, id: string, userId: string): Promise<Group | PendingApproval> {
+    return audited(ctx, { action: 'group.member_add', objectType: 'group', objectId: id }, (trx, ev) =>
+      addMemberIn(trx, ctx, ev, id, userId, callMode),
+    );
+  }
+
+  async function removeMember(ctx: RequestContext, id: string, userId: string): Promise<Group> {
+    return audited(ctx, { action: 'group.member_remove', objectType: 'group', objectId: id }, async (trx, ev) => {
       authorize(ctx.actor, 'groups.write');
       const g = await find(trx, id);
       if (!g) throw notFound();
       ev.details = { userId };
-      if (member) {
-        const u = await trx.selectFrom('users').select('id').where('id', '=', userId).executeTakeFirst();
-        if (!u) throw new AppError('not_found', 'No such user.');
-        await trx
-          .insertInto('group_members')
-          .values({ group_id: id, user_id: userId })
-          .onConflict((oc) => oc.columns(['group_id', 'user_id']).doNothing())
-          .execute();
-      } else {
-        await trx.deleteFrom('group_members').where('group_id', '=', id).where('user_id', '=', userId).execute();
-      }
+      await trx.deleteFrom('group_members').where('group_id', '=', id).where('user_id', '=', userId).execute();
       return present(trx, g);
     });
   }
 
-  return { create, list, get, update, remove, setMember };
+  return { create, list, get, update, remove, addMember, removeMember, runners: { 'group.member_add': addMemberIn } };
 }
 export type GroupsService = ReturnType<typeof createGroupsService>;

@@ -1,3 +1,4 @@
+import { PendingApproval } from '@coffer/contracts/admin-requests';
 import { Cursor, IdParams, Limit, Ok, Page } from '@coffer/contracts/common';
 import {
   ChangeOwnEmail,
@@ -14,6 +15,7 @@ import {
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyInstance } from 'fastify';
 import { Type } from 'typebox';
+import { isPendingApproval } from '../admin-requests/admin-requests.service.ts';
 import type { GroupsService } from './groups.service.ts';
 import type { UsersService } from './users.service.ts';
 
@@ -35,8 +37,17 @@ export function identitiesRoutes(fastify: FastifyInstance, deps: { users: UsersS
 
   app.post('/api/v1/users', {
     config: { auth: 'user', permission: 'users.write', action: 'user.create' },
-    schema: { tags: tagsU, summary: 'Create a user or an API user', body: CreateUser, response: { 201: User } },
-    handler: async (req, reply) => reply.code(201).send(await users.create(req.ctx, req.body)),
+    schema: {
+      tags: tagsU,
+      summary: 'Create a user or an API user (202: needs another administrator’s approval, see admin requests)',
+      description: 'A password given here is temporary: the user must change it at the first login.',
+      body: CreateUser,
+      response: { 201: User, 202: PendingApproval },
+    },
+    handler: async (req, reply) => {
+      const r = await users.create(req.ctx, req.body);
+      return reply.code(isPendingApproval(r) ? 202 : 201).send(r);
+    },
   });
   app.get('/api/v1/users', {
     config: { auth: 'user', permission: 'users.read', action: 'user.list' },
@@ -56,40 +67,54 @@ export function identitiesRoutes(fastify: FastifyInstance, deps: { users: UsersS
         "Update profile fields, role or scope (a role/scope change ends the user's sessions and keys; an e-mail change needs the caller's currentPassword and totpCode)",
       params: IdParams,
       body: UpdateUser,
-      response: { 200: User },
+      response: { 200: User, 202: PendingApproval },
     },
-    handler: async (req) => users.update(req.ctx, req.params.id, req.body),
+    handler: async (req, reply) => {
+      const r = await users.update(req.ctx, req.params.id, req.body);
+      return reply.code(isPendingApproval(r) ? 202 : 200).send(r);
+    },
   });
   app.post('/api/v1/users/:id/disable', {
     config: { auth: 'user', permission: 'users.write', action: 'user.disable' },
-    schema: { tags: tagsU, summary: 'Disable a user (ends their sessions and keys)', params: IdParams, response: { 200: User } },
-    handler: async (req) => users.setStatus(req.ctx, req.params.id, 'disabled'),
+    schema: {
+      tags: tagsU,
+      summary: 'Disable a user (ends their sessions and keys)',
+      params: IdParams,
+      response: { 200: User, 202: PendingApproval },
+    },
+    handler: async (req, reply) => {
+      const r = await users.setStatus(req.ctx, req.params.id, 'disabled');
+      return reply.code(isPendingApproval(r) ? 202 : 200).send(r);
+    },
   });
   app.post('/api/v1/users/:id/enable', {
     config: { auth: 'user', permission: 'users.write', action: 'user.enable' },
-    schema: { tags: tagsU, summary: 'Enable a user', params: IdParams, response: { 200: User } },
-    handler: async (req) => users.setStatus(req.ctx, req.params.id, 'active'),
+    schema: { tags: tagsU, summary: 'Enable a user', params: IdParams, response: { 200: User, 202: PendingApproval } },
+    handler: async (req, reply) => {
+      const r = await users.setStatus(req.ctx, req.params.id, 'active');
+      return reply.code(isPendingApproval(r) ? 202 : 200).send(r);
+    },
   });
   app.delete('/api/v1/users/:id', {
     config: { auth: 'user', permission: 'users.write', action: 'user.delete' },
-    schema: { tags: tagsU, summary: 'Delete a user', params: IdParams, response: { 204: Type.Null() } },
+    schema: { tags: tagsU, summary: 'Delete a user', params: IdParams, response: { 204: Type.Null(), 202: PendingApproval } },
     handler: async (req, reply) => {
-      await users.remove(req.ctx, req.params.id);
-      return reply.code(204).send(null);
+      const pending = await users.remove(req.ctx, req.params.id);
+      return pending ? reply.code(202).send(pending) : reply.code(204).send(null);
     },
   });
   app.post('/api/v1/users/:id/password', {
     config: { auth: 'user', permission: 'users.write', action: 'user.password_reset' },
     schema: {
       tags: tagsU,
-      summary: "Set a user's password (ends their sessions and keys)",
+      summary: "Set a user's password (ends their sessions and keys; temporary: they must change it at the next login)",
       params: IdParams,
       body: SetPassword,
-      response: { 200: Ok },
+      response: { 200: Ok, 202: PendingApproval },
     },
-    handler: async (req) => {
-      await users.resetPassword(req.ctx, req.params.id, req.body.password);
-      return { ok: true as const };
+    handler: async (req, reply) => {
+      const pending = await users.resetPassword(req.ctx, req.params.id, req.body.password);
+      return pending ? reply.code(202).send(pending) : { ok: true as const };
     },
   });
   app.post('/api/v1/users/:id/unlock', {
@@ -101,7 +126,7 @@ export function identitiesRoutes(fastify: FastifyInstance, deps: { users: UsersS
     },
   });
   app.post('/api/v1/me/password', {
-    config: { auth: 'user', permission: 'self', action: 'user.password_change' },
+    config: { auth: 'user', permission: 'self', action: 'user.password_change', duringPasswordChange: true },
     schema: {
       tags: tagsU,
       summary: 'Change your own password (needs currentPassword, and totpCode with TOTP; ends all your sessions and keys)',
@@ -154,12 +179,20 @@ export function identitiesRoutes(fastify: FastifyInstance, deps: { users: UsersS
   });
   app.put('/api/v1/groups/:id/members/:userId', {
     config: { auth: 'user', permission: 'groups.write', action: 'group.member_add' },
-    schema: { tags: tagsG, summary: 'Add a member', params: GroupMemberParams, response: { 200: Group } },
-    handler: async (req) => groups.setMember(req.ctx, req.params.id, req.params.userId, true),
+    schema: {
+      tags: tagsG,
+      summary: 'Add a member (202: the group holds a grant and needs another administrator’s approval)',
+      params: GroupMemberParams,
+      response: { 200: Group, 202: PendingApproval },
+    },
+    handler: async (req, reply) => {
+      const r = await groups.addMember(req.ctx, req.params.id, req.params.userId);
+      return reply.code(isPendingApproval(r) ? 202 : 200).send(r);
+    },
   });
   app.delete('/api/v1/groups/:id/members/:userId', {
     config: { auth: 'user', permission: 'groups.write', action: 'group.member_remove' },
     schema: { tags: tagsG, summary: 'Remove a member', params: GroupMemberParams, response: { 200: Group } },
-    handler: async (req) => groups.setMember(req.ctx, req.params.id, req.params.userId, false),
+    handler: async (req) => groups.removeMember(req.ctx, req.params.id, req.params.userId),
   });
 }

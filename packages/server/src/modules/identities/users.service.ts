@@ -1,11 +1,14 @@
-import type { CreateUser, UpdateUser, User } from '@coffer/contracts/identities';
+import type { PendingApproval } from '@coffer/contracts/admin-requests';
+import type { CreateUser, UpdateUser, User, UserPatch } from '@coffer/contracts/identities';
 import type { PasswordHasher } from '../../crypto/password-hash.ts';
-import type { Db } from '../../db/database.ts';
+import type { Db, Trx } from '../../db/database.ts';
 import type { Role } from '../../db/schema.ts';
 import { AppError } from '../../lib/app-error.ts';
 import type { Clock } from '../../lib/clock.ts';
 import { newId } from '../../lib/ids.ts';
-import type { createAudited } from '../audit/audit-log.ts';
+import { callMode, type DualControl, type GateMode } from '../admin-requests/dual-control.ts';
+import type { Account } from '../admin-requests/gated-operations.ts';
+import type { AuditedEv, createAudited } from '../audit/audit-log.ts';
 import { authorize, can, type RequestContext, requireUser } from '../auth/actor.ts';
 import type { Reauth, ReauthProof } from '../auth/reauth.ts';
 import { loginActivities } from './login-activity.ts';
@@ -16,8 +19,15 @@ import * as repo from './users.repository.ts';
 
 const notFound = () => new AppError('not_found', 'No such user.');
 
+type NewUser = Omit<CreateUser, 'password'>;
+
 /** A new active user row from the create-user input (PMP's fields; absent ones are empty). */
-function newUserRow(input: CreateUser & { kind: 'human' | 'api' }, passwordHash: string | null, now: number): repo.UserRow {
+function newUserRow(
+  input: NewUser & { kind: 'human' | 'api' },
+  passwordHash: string | null,
+  now: number,
+  temporary: boolean,
+): repo.UserRow {
   return {
     id: newId('usr', now),
     username: input.username.normalize('NFKC').trim(),
@@ -43,11 +53,25 @@ function newUserRow(input: CreateUser & { kind: 'human' | 'api' }, passwordHash:
     created_at: now,
     updated_at: now,
     last_login_at: null,
+    must_change_password: temporary ? 1 : 0,
   };
 }
 
 /** Words of an account an attacker would try in its password. */
 const accountWords = (u: repo.UserRow | undefined) => (u ? [u.username, u.email, u.first_name, u.last_name] : []);
+
+/** A patch without the re-authentication proof: what an admin request stores and shows. */
+function withoutProof(patch: UpdateUser): UserPatch {
+  const { currentPassword: _p, totpCode: _t, recoveryCode: _r, ...rest } = patch;
+  return rest;
+}
+
+const accountOf = (u: repo.UserRow): Account => ({
+  role: u.role,
+  allPasswords: u.all_passwords === 1,
+  status: u.status,
+  kind: u.kind,
+});
 
 /** Which roles may hold the all-passwords (super-administrator) scope, as in PMP. */
 const superScopeRoles: readonly Role[] = ['administrator', 'password_administrator'];
@@ -57,19 +81,27 @@ const superScopeRoles: readonly Role[] = ['administrator', 'password_administrat
  * - the canonical username is unique (case, width and surrounding space do not make a new user);
  * - every security change (password, role, scope, disable) ends every session, refresh token and
  *   API key of the user in the same transaction;
- * - the last active human administrator cannot be demoted, disabled or deleted.
+ * - the last active human administrator cannot be demoted, disabled or deleted;
+ * - a password an administrator sets (at creation or by a reset) is temporary: the user must
+ *   change it at the next login;
+ * - the changes in the dual-control table (admin-requests/gated-operations.ts) become admin
+ *   requests while dual control applies; nobody gives themselves the all-passwords scope.
+ * Each gated use case is one `…In(trx, ctx, ev, input, mode)` function: the route calls it in
+ * `call` mode, and executing an approved admin request calls it again in `execute` mode, so the
+ * same checks run at request and at execute time.
  */
 export function createUsersService(deps: {
   db: Db;
   clock: Clock;
   hasher: PasswordHasher;
   audited: ReturnType<typeof createAudited>;
+  dualControl: DualControl;
   /** The login-throttle row key of a canonical username (auth/login-throttle.ts). */
   accountKey: (canonical: string) => string;
   /** The caller's re-authentication (auth/reauth.ts) for password and e-mail changes. */
   reauth: Pick<Reauth, 'check'>;
 }) {
-  const { db, clock, hasher, audited, reauth } = deps;
+  const { db, clock, hasher, audited, dualControl, reauth } = deps;
 
   async function guardLastAdmin(trx: Parameters<typeof repo.countActiveAdministrators>[0], user: repo.UserRow) {
     if (user.role === 'administrator' && user.status === 'active' && user.kind === 'human') {
@@ -79,37 +111,68 @@ export function createUsersService(deps: {
     }
   }
 
-  async function create(ctx: RequestContext, input: CreateUser): Promise<User> {
+  async function load(trx: Trx, id: string): Promise<repo.UserRow> {
+    const u = await repo.findUserById(trx, id);
+    if (!u) throw notFound();
+    return u;
+  }
+
+  async function createIn(
+    trx: Trx,
+    ctx: RequestContext,
+    ev: AuditedEv,
+    input: NewUser,
+    passwordHash: string | null,
+    mode: GateMode,
+  ): Promise<User | PendingApproval> {
+    authorize(ctx.actor, 'users.write');
     const kind = input.kind ?? 'human';
+    if (kind === 'human' && passwordHash === null) {
+      throw new AppError('validation.failed', 'A password is required for a human user.', {
+        details: [{ path: '/password', message: 'required' }],
+      });
+    }
+    if (kind === 'api' && passwordHash !== null) {
+      throw new AppError('validation.failed', 'API users sign in with API keys, not passwords.', {
+        details: [{ path: '/password', message: 'not allowed for kind api' }],
+      });
+    }
+    if (input.allPasswords && !superScopeRoles.includes(input.role)) {
+      throw new AppError('validation.failed', 'Only administrators and password administrators can have the all-passwords scope.');
+    }
+    const canonical = canonicalUsername(input.username);
+    if (await repo.findUserByCanonical(trx, canonical)) throw new AppError('conflict', 'That username is taken.');
+    const pending = await dualControl.gate(
+      trx,
+      ctx,
+      ev,
+      { type: 'user.create', user: { ...input, kind }, temporaryPassword: passwordHash !== null },
+      { role: input.role, allPasswords: input.allPasswords === true },
+      { mode, targetId: null, secret: passwordHash },
+    );
+    if (pending) return pending;
+    const now = clock.now();
+    // a password chosen by an administrator is known to them: the user replaces it at the first login
+    const row = newUserRow({ ...input, kind }, passwordHash, now, passwordHash !== null);
+    await repo.insertUser(trx, row);
+    ev.objectId = row.id;
+    ev.details = { role: row.role, kind, allPasswords: row.all_passwords === 1 };
+    return presentUser(row);
+  }
+
+  async function create(ctx: RequestContext, input: CreateUser): Promise<User | PendingApproval> {
+    const { password, ...rest } = input;
+    const kind = input.kind ?? 'human';
+    // judged before hashing (Argon2 is not spent on a refused password)
     const problems =
-      input.password !== undefined && kind === 'human'
-        ? passwordProblems(input.password, { totp: false, userInputs: [input.username, input.email ?? ''] }, '/password')
+      password !== undefined && kind === 'human'
+        ? passwordProblems(password, { totp: false, userInputs: [input.username, input.email ?? ''] }, '/password')
         : [];
-    const passwordHash = input.password !== undefined && problems.length === 0 ? await hasher.hash(input.password) : null;
-    return audited(ctx, { action: 'user.create', objectType: 'user' }, async (trx, ev) => {
+    const passwordHash = password !== undefined && problems.length === 0 ? await hasher.hash(password) : null;
+    return audited(ctx, { action: 'user.create', objectType: 'user' }, (trx, ev) => {
       authorize(ctx.actor, 'users.write');
       if (problems.length > 0) throw passwordRulesError(problems);
-      if (kind === 'human' && passwordHash === null) {
-        throw new AppError('validation.failed', 'A password is required for a human user.', {
-          details: [{ path: '/password', message: 'required' }],
-        });
-      }
-      if (kind === 'api' && passwordHash !== null) {
-        throw new AppError('validation.failed', 'API users sign in with API keys, not passwords.', {
-          details: [{ path: '/password', message: 'not allowed for kind api' }],
-        });
-      }
-      if (input.allPasswords && !superScopeRoles.includes(input.role)) {
-        throw new AppError('validation.failed', 'Only administrators and password administrators can have the all-passwords scope.');
-      }
-      const canonical = canonicalUsername(input.username);
-      if (await repo.findUserByCanonical(trx, canonical)) throw new AppError('conflict', 'That username is taken.');
-      const now = clock.now();
-      const row = newUserRow({ ...input, kind }, passwordHash, now);
-      await repo.insertUser(trx, row);
-      ev.objectId = row.id;
-      ev.details = { role: row.role, kind, allPasswords: row.all_passwords === 1 };
-      return presentUser(row);
+      return createIn(trx, ctx, ev, rest, passwordHash, callMode);
     });
   }
 
@@ -134,101 +197,174 @@ export function createUsersService(deps: {
     });
   }
 
-  async function update(ctx: RequestContext, id: string, patch: UpdateUser): Promise<User> {
+  async function updateIn(
+    trx: Trx,
+    ctx: RequestContext,
+    ev: AuditedEv,
+    id: string,
+    patch: UserPatch,
+    mode: GateMode,
+  ): Promise<User | PendingApproval> {
+    authorize(ctx.actor, 'users.write');
+    const u = await load(trx, id);
+    const role = patch.role ?? u.role;
+    const allPasswords = patch.allPasswords ?? (u.all_passwords === 1 && superScopeRoles.includes(role));
+    if (allPasswords && !superScopeRoles.includes(role)) {
+      throw new AppError('validation.failed', 'Only administrators and password administrators can have the all-passwords scope.');
+    }
+    const privilegeChange = role !== u.role || allPasswords !== (u.all_passwords === 1);
+    if (role !== 'administrator') await guardLastAdmin(trx, u);
+    const pending = await dualControl.gate(
+      trx,
+      ctx,
+      ev,
+      { type: 'user.update', userId: id, patch },
+      { self: ctx.actor.userId === id, before: accountOf(u), after: { role, allPasswords } },
+      { mode, targetId: id },
+    );
+    if (pending) return pending;
+    const now = clock.now();
+    const set: Partial<repo.UserRow> = { updated_at: now, role, all_passwords: allPasswords ? 1 : 0 };
+    const map: Record<string, keyof repo.UserRow> = {
+      firstName: 'first_name',
+      lastName: 'last_name',
+      email: 'email',
+      department: 'department',
+      location: 'location',
+      landlineCountryCode: 'landline_country_code',
+      landline: 'landline',
+      landlineExt: 'landline_ext',
+      mobileCountryCode: 'mobile_country_code',
+      mobile: 'mobile',
+    };
+    for (const [k, col] of Object.entries(map)) {
+      const v = (patch as Record<string, unknown>)[k];
+      if (typeof v === 'string') (set as Record<string, unknown>)[col] = v;
+    }
+    await repo.updateUser(trx, id, set);
+    if (privilegeChange) await repo.revokeAllCredentials(trx, id, now, { apiKeys: true });
+    ev.details = { fields: Object.keys(patch), privilegeChange };
+    return presentUser({ ...u, ...set } as repo.UserRow);
+  }
+
+  async function update(ctx: RequestContext, id: string, patch: UpdateUser): Promise<User | PendingApproval> {
     // changing an e-mail address needs the caller's own re-authentication (outside the transaction)
     const before = patch.email !== undefined && can(ctx.actor, 'users.write') ? await repo.findUserById(db, id) : undefined;
     const proven = before !== undefined && before.email !== patch.email ? ((await reauth.check(ctx, patch)) ?? true) : undefined;
     return audited(ctx, { action: 'user.update', objectType: 'user', objectId: id }, async (trx, ev) => {
       authorize(ctx.actor, 'users.write');
-      const u = await repo.findUserById(trx, id);
-      if (!u) throw notFound();
+      const u = await load(trx, id);
       if (patch.email !== undefined && patch.email !== u.email && proven !== true) {
         throw proven ?? new AppError('auth.reauth_failed', 'Changing an e-mail address needs your currentPassword (and totpCode).');
       }
-      const role = patch.role ?? u.role;
-      const allPasswords = patch.allPasswords ?? (u.all_passwords === 1 && superScopeRoles.includes(role));
-      if (allPasswords && !superScopeRoles.includes(role)) {
-        throw new AppError('validation.failed', 'Only administrators and password administrators can have the all-passwords scope.');
-      }
-      const privilegeChange = role !== u.role || allPasswords !== (u.all_passwords === 1);
-      if (role !== 'administrator') await guardLastAdmin(trx, u);
-      const now = clock.now();
-      const set: Partial<repo.UserRow> = { updated_at: now, role, all_passwords: allPasswords ? 1 : 0 };
-      const map: Record<string, keyof repo.UserRow> = {
-        firstName: 'first_name',
-        lastName: 'last_name',
-        email: 'email',
-        department: 'department',
-        location: 'location',
-        landlineCountryCode: 'landline_country_code',
-        landline: 'landline',
-        landlineExt: 'landline_ext',
-        mobileCountryCode: 'mobile_country_code',
-        mobile: 'mobile',
-      };
-      for (const [k, col] of Object.entries(map)) {
-        const v = (patch as Record<string, unknown>)[k];
-        if (typeof v === 'string') (set as Record<string, unknown>)[col] = v;
-      }
-      await repo.updateUser(trx, id, set);
-      if (privilegeChange) await repo.revokeAllCredentials(trx, id, now, { apiKeys: true });
-      const reauthFields = ['currentPassword', 'totpCode', 'recoveryCode'];
-      ev.details = { fields: Object.keys(patch).filter((k) => !reauthFields.includes(k)), privilegeChange };
-      return presentUser({ ...u, ...set } as repo.UserRow);
+      // the proof is spent here: an admin request stores the patch without it
+      return updateIn(trx, ctx, ev, id, withoutProof(patch), callMode);
     });
   }
 
-  async function setStatus(ctx: RequestContext, id: string, status: 'active' | 'disabled'): Promise<User> {
+  async function setStatusIn(
+    trx: Trx,
+    ctx: RequestContext,
+    ev: AuditedEv,
+    id: string,
+    status: 'active' | 'disabled',
+    mode: GateMode,
+  ): Promise<User | PendingApproval> {
+    authorize(ctx.actor, 'users.write');
+    const u = await load(trx, id);
+    if (status === 'disabled') await guardLastAdmin(trx, u);
+    const type = status === 'active' ? 'user.enable' : 'user.disable';
+    const pending = await dualControl.gate(trx, ctx, ev, { type, userId: id }, { target: accountOf(u) }, { mode, targetId: id });
+    if (pending) return pending;
+    const now = clock.now();
+    if (status === 'disabled') await repo.revokeAllCredentials(trx, id, now, { apiKeys: true });
+    await repo.updateUser(trx, id, { status, updated_at: now });
+    return presentUser({ ...u, status, updated_at: now });
+  }
+
+  async function setStatus(ctx: RequestContext, id: string, status: 'active' | 'disabled'): Promise<User | PendingApproval> {
     const action = status === 'active' ? 'user.enable' : 'user.disable';
-    return audited(ctx, { action, objectType: 'user', objectId: id }, async (trx) => {
-      authorize(ctx.actor, 'users.write');
-      const u = await repo.findUserById(trx, id);
-      if (!u) throw notFound();
-      const now = clock.now();
-      if (status === 'disabled') {
-        await guardLastAdmin(trx, u);
-        await repo.revokeAllCredentials(trx, id, now, { apiKeys: true });
-      }
-      await repo.updateUser(trx, id, { status, updated_at: now });
-      return presentUser({ ...u, status, updated_at: now });
-    });
+    return audited(ctx, { action, objectType: 'user', objectId: id }, (trx, ev) => setStatusIn(trx, ctx, ev, id, status, callMode));
   }
 
-  async function remove(ctx: RequestContext, id: string): Promise<void> {
-    await audited(ctx, { action: 'user.delete', objectType: 'user', objectId: id }, async (trx, ev) => {
-      authorize(ctx.actor, 'users.write');
-      const u = await repo.findUserById(trx, id);
-      if (!u) throw notFound();
-      await guardLastAdmin(trx, u);
-      await repo.revokeAllCredentials(trx, id, clock.now(), { apiKeys: true });
-      await repo.deleteUser(trx, id);
-      ev.details = { username: u.username };
-    });
+  async function removeIn(trx: Trx, ctx: RequestContext, ev: AuditedEv, id: string, mode: GateMode): Promise<PendingApproval | null> {
+    authorize(ctx.actor, 'users.write');
+    const u = await load(trx, id);
+    await guardLastAdmin(trx, u);
+    const pending = await dualControl.gate(
+      trx,
+      ctx,
+      ev,
+      { type: 'user.delete', userId: id },
+      { target: accountOf(u) },
+      { mode, targetId: id },
+    );
+    if (pending) return pending;
+    await repo.revokeAllCredentials(trx, id, clock.now(), { apiKeys: true });
+    await repo.deleteUser(trx, id);
+    ev.details = { username: u.username };
+    return null;
   }
 
-  async function resetPassword(ctx: RequestContext, id: string, password: string): Promise<void> {
+  async function remove(ctx: RequestContext, id: string): Promise<PendingApproval | null> {
+    return audited(ctx, { action: 'user.delete', objectType: 'user', objectId: id }, (trx, ev) => removeIn(trx, ctx, ev, id, callMode));
+  }
+
+  async function resetPasswordIn(
+    trx: Trx,
+    ctx: RequestContext,
+    ev: AuditedEv,
+    id: string,
+    hash: string,
+    mode: GateMode,
+  ): Promise<PendingApproval | null> {
+    authorize(ctx.actor, 'users.write');
+    const u = await load(trx, id);
+    if (u.kind !== 'human') throw new AppError('validation.failed', 'API users have no password.');
+    const self = ctx.actor.userId === id;
+    const pending = await dualControl.gate(
+      trx,
+      ctx,
+      ev,
+      { type: 'user.password_reset', userId: id },
+      { self },
+      { mode, targetId: id, secret: hash },
+    );
+    if (pending) return pending;
+    const now = clock.now();
+    // set by someone else, so known to them: temporary until the user changes it
+    await repo.updateUser(trx, id, { password_hash: hash, must_change_password: self ? 0 : 1, updated_at: now });
+    await repo.revokeAllCredentials(trx, id, now, { apiKeys: true });
+    ev.details = { temporary: !self };
+    return null;
+  }
+
+  async function resetPassword(ctx: RequestContext, id: string, password: string): Promise<PendingApproval | null> {
     // the rules depend on the target: 8 characters suffice once it has TOTP
     const target = can(ctx.actor, 'users.write') ? await repo.findUserById(db, id) : undefined;
     const problems = passwordProblems(password, { totp: target?.totp_enabled === 1, userInputs: accountWords(target) }, '/password');
     const hash = problems.length === 0 ? await hasher.hash(password) : null;
-    await audited(ctx, { action: 'user.password_reset', objectType: 'user', objectId: id }, async (trx) => {
+    return audited(ctx, { action: 'user.password_reset', objectType: 'user', objectId: id }, async (trx, ev) => {
       authorize(ctx.actor, 'users.write');
-      const u = await repo.findUserById(trx, id);
-      if (!u) throw notFound();
+      if (ctx.actor.userId === id) {
+        // one's own password changes with re-authentication only (a stolen session must not do it)
+        throw new AppError('validation.failed', 'Change your own password with POST /api/v1/me/password (coffer passwd).', {
+          details: [{ path: '/id', message: 'not your own account' }],
+        });
+      }
+      const u = await load(trx, id);
       if (u.kind !== 'human') throw new AppError('validation.failed', 'API users have no password.');
       if (problems.length > 0) throw passwordRulesError(problems);
       // TOTP was removed since the rules were judged: judge again as for an account without it
       if (u.totp_enabled !== 1 && target?.totp_enabled === 1)
         assertPasswordRules(password, { totp: false, userInputs: accountWords(u) }, '/password');
       if (!hash) throw notFound();
-      const now = clock.now();
-      await repo.updateUser(trx, id, { password_hash: hash, updated_at: now });
-      await repo.revokeAllCredentials(trx, id, now, { apiKeys: true });
+      return resetPasswordIn(trx, ctx, ev, id, hash, callMode);
     });
   }
 
   /** Needs re-authentication; the new password obeys the rules (checked first, so a refused one
-   * spends no TOTP code). Ends every session and key of the user. */
+   * spends no TOTP code). Clears a temporary password. Ends every session and key of the user. */
   async function changeOwnPassword(ctx: RequestContext, input: ReauthProof & { newPassword: string }): Promise<void> {
     requireUser(ctx.actor);
     const userId = ctx.actor.userId;
@@ -240,8 +376,13 @@ export function createUsersService(deps: {
       if (problems.length > 0) throw passwordRulesError(problems);
       if (failure) throw failure;
       if (!u || !hash) throw new AppError('auth.reauth_failed', 'Re-authentication failed.');
+      if (u.must_change_password === 1 && input.newPassword === input.currentPassword) {
+        throw new AppError('validation.failed', 'Choose a new password: the temporary one must be replaced.', {
+          details: [{ path: '/newPassword', message: 'must differ from the current password' }],
+        });
+      }
       const now = clock.now();
-      await repo.updateUser(trx, userId, { password_hash: hash, updated_at: now });
+      await repo.updateUser(trx, userId, { password_hash: hash, must_change_password: 0, updated_at: now });
       await repo.revokeAllCredentials(trx, userId, now, { apiKeys: true });
     });
   }
@@ -253,8 +394,7 @@ export function createUsersService(deps: {
     const failure = await reauth.check(ctx, input);
     return audited(ctx, { action: 'user.email_change', objectType: 'user', objectId: userId }, async (trx, ev) => {
       if (failure) throw failure;
-      const u = await repo.findUserById(trx, userId);
-      if (!u) throw notFound();
+      const u = await load(trx, userId);
       const now = clock.now();
       await repo.updateUser(trx, userId, { email: input.email, updated_at: now });
       ev.details = { fields: ['email'] };
@@ -271,12 +411,27 @@ export function createUsersService(deps: {
     });
   }
 
-  /** First start: the initial administrator (no actor yet; the caller audits as system). */
-  async function createInitialAdmin(trx: Parameters<typeof repo.insertUser>[0], username: string, passwordHash: string) {
-    const row = newUserRow({ username, kind: 'human', role: 'administrator' }, passwordHash, clock.now());
+  /**
+   * First start: the initial administrator (no actor yet; the caller audits as system). A generated
+   * password is temporary (it was printed on a terminal); one the operator chose is not.
+   */
+  async function createInitialAdmin(trx: Parameters<typeof repo.insertUser>[0], username: string, passwordHash: string, temporary = false) {
+    const row = newUserRow({ username, kind: 'human', role: 'administrator' }, passwordHash, clock.now(), temporary);
     await repo.insertUser(trx, row);
     return row;
   }
+
+  /** The gated use cases, for executing approved admin requests (admin-requests.service.ts). */
+  const runners = {
+    'user.create': createIn,
+    'user.update': updateIn,
+    'user.enable': (trx: Trx, ctx: RequestContext, ev: AuditedEv, id: string, mode: GateMode) =>
+      setStatusIn(trx, ctx, ev, id, 'active', mode),
+    'user.disable': (trx: Trx, ctx: RequestContext, ev: AuditedEv, id: string, mode: GateMode) =>
+      setStatusIn(trx, ctx, ev, id, 'disabled', mode),
+    'user.delete': removeIn,
+    'user.password_reset': resetPasswordIn,
+  };
 
   return {
     create,
@@ -291,6 +446,7 @@ export function createUsersService(deps: {
     unlock,
     createInitialAdmin,
     can,
+    runners,
   };
 }
 export type UsersService = ReturnType<typeof createUsersService>;

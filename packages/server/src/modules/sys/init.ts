@@ -89,13 +89,14 @@ export async function initializeCoffer(
         outcome: 'success',
         details: { mode: opts.mode, shares: opts.mode === 'shamir' ? (opts.shares ?? 5) : null, threshold: opts.threshold ?? null },
       });
-      const admin = await deps.users.createInitialAdmin(trx, opts.adminUsername, hash);
+      // a generated password went to a terminal (or a log collector): it must be changed at the first login
+      const admin = await deps.users.createInitialAdmin(trx, opts.adminUsername, hash, opts.adminPassword === undefined);
       await deps.audit.append(trx, ctx, {
         action: 'user.create',
         objectType: 'user',
         objectId: admin.id,
         outcome: 'success',
-        details: { role: 'administrator', initial: true },
+        details: { role: 'administrator', initial: true, temporaryPassword: opts.adminPassword === undefined },
       });
     },
   );

@@ -3,7 +3,6 @@
 // lock), and both processes see the same holder. An expired checkout is checked in (and rotated)
 // once, by whichever process's scheduler gets to it, never twice.
 import assert from 'node:assert/strict';
-import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer as createHttpServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -12,7 +11,7 @@ import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import pg from 'pg';
 import { dropSchema, PG_URL } from '../../../test/harness.ts';
-import { api, loginAs, type ServerProcess, startNode } from '../../../test/server-process.ts';
+import { api, loginAs, newUser, type ServerProcess, startNode } from '../../../test/server-process.ts';
 import { verifyWebhookSignature } from '../webhooks/signature.ts';
 
 const ADMIN_PASSWORD = 'two-process-admin-pw-1';
@@ -49,14 +48,7 @@ describe('exclusive checkout across two server processes on one PostgreSQL', () 
     // the second process shares the store and unseals with the first one's key file
     b = await startNode({ COFFER_DATA_DIR: dirB, COFFER_DATABASE_URL: url, COFFER_KEY_FILE: path.join(dirA, 'coffer.key') });
     const admin = await loginAs(a.base, 'admin', ADMIN_PASSWORD);
-    const mk = async (role: string) => {
-      const username = `u${users.length}_${Math.random().toString(36).slice(2, 8)}`;
-      // 21 characters (the account password rules need 15)
-      const password = `pw-${randomBytes(9).toString('hex')}`;
-      const r = await api(a.base, 'POST', '/api/v1/users', admin, { username, password, role });
-      assert.equal(r.status, 201, r.raw);
-      return { id: r.body.id as string, username, password };
-    };
+    const mk = (role: string) => newUser(a.base, admin, role);
     const owner = await mk('password_administrator');
     ownerToken = await loginAs(a.base, owner.username, owner.password);
     for (let i = 0; i < 10; i++) {

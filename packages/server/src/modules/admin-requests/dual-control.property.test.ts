@@ -1,0 +1,268 @@
+// Separation of duties (SECURITY.md): once a second administrator exists, one administrator cannot
+// reach the value of a secret they hold no grant for by any sequence of administrative calls —
+// creating users (administrators included) and signing in as them, resetting passwords, changing
+// roles and the all-passwords scope, groups and memberships, grants, API keys for others,
+// disabling, enabling, deleting, filing, approving (with any credential they hold) and executing
+// admin requests. The other administrator never approves here. Then the positive path: with the
+// second administrator's approval the same administrator does get there.
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import fc from 'fast-check';
+import { adminToken, call, createUser, dialects, firstLogin, type Harness, login, type Res, startHarness } from '../../../test/harness.ts';
+
+const ROLES = ['administrator', 'password_administrator', 'password_auditor', 'password_user'] as const;
+
+type Op =
+  | { kind: 'createUser'; role: number; allPasswords: boolean }
+  | { kind: 'signIn'; user: number }
+  | { kind: 'resetPassword'; user: number }
+  | { kind: 'update'; user: number; role: number | null; allPasswords: boolean | null }
+  | { kind: 'createGroup' }
+  | { kind: 'addMember'; group: number; user: number }
+  | { kind: 'grant'; group: number; cred: number }
+  | { kind: 'apiKey'; user: number }
+  | { kind: 'status'; user: number; action: 'disable' | 'enable' | 'delete' }
+  | { kind: 'explicit'; user: number }
+  | { kind: 'approveAndExecute' };
+
+const idx = fc.nat(20);
+const opArb: fc.Arbitrary<Op> = fc.oneof(
+  fc.record({ kind: fc.constant('createUser' as const), role: fc.nat(3), allPasswords: fc.boolean() }),
+  fc.record({ kind: fc.constant('signIn' as const), user: idx }),
+  fc.record({ kind: fc.constant('resetPassword' as const), user: idx }),
+  fc.record({
+    kind: fc.constant('update' as const),
+    user: idx,
+    role: fc.option(fc.nat(3), { nil: null }),
+    allPasswords: fc.option(fc.boolean(), { nil: null }),
+  }),
+  fc.record({ kind: fc.constant('createGroup' as const) }),
+  fc.record({ kind: fc.constant('addMember' as const), group: idx, user: idx }),
+  fc.record({ kind: fc.constant('grant' as const), group: idx, cred: idx }),
+  fc.record({ kind: fc.constant('apiKey' as const), user: idx }),
+  fc.record({
+    kind: fc.constant('status' as const),
+    user: idx,
+    action: fc.constantFrom('disable' as const, 'enable' as const, 'delete' as const),
+  }),
+  fc.record({ kind: fc.constant('explicit' as const), user: idx }),
+  fc.record({ kind: fc.constant('approveAndExecute' as const) }),
+);
+
+const pick = <T>(xs: readonly T[], i: number): T => xs[i % xs.length] as T;
+
+for (const dialect of dialects) {
+  describe(`one administrator alone reaches no value [${dialect}]`, () => {
+    let h: Harness;
+    let a: string;
+    let aId: string;
+    let b: Awaited<ReturnType<typeof createUser>>;
+    let run = 0;
+    const stats = { runs: 0, ops: 0, pending: 0, reveals: 0 };
+
+    before(async () => {
+      h = await startHarness(dialect);
+      a = await adminToken(h);
+      aId = (await call(h, 'GET', '/api/v1/auth/whoami', { token: a })).body.userId;
+      // with one administrator nothing is gated: the second one is created directly
+      b = await createUser(h, a, 'administrator');
+    });
+    after(async () => h.close());
+
+    /** A victim's vault with one secret, and a group holding a reveal grant on it with one member. */
+    async function victim() {
+      const tag = `${dialect}-${++run}`;
+      const owner = await createUser(h, a, 'password_administrator');
+      const member = await createUser(h, a, 'password_user');
+      const v = await call(h, 'POST', '/api/v1/vaults', { token: owner.token, body: { name: `V ${tag}` } });
+      const s = await call(h, 'POST', '/api/v1/secrets', {
+        token: owner.token,
+        body: {
+          vaultId: v.body.id,
+          template: 'unix-account',
+          name: `S ${tag}`,
+          fields: { host: 'h', username: 'root', password: `value-${tag}` },
+        },
+      });
+      assert.equal(s.status, 201, s.raw);
+      const g = await call(h, 'POST', '/api/v1/groups', { token: a, body: { name: `G ${tag}` } });
+      assert.equal((await call(h, 'PUT', `/api/v1/groups/${g.body.id}/members/${member.id}`, { token: a })).status, 200);
+      const grant = await call(h, 'POST', '/api/v1/grants', {
+        token: owner.token,
+        body: { nodeId: v.body.id, principalType: 'group', principalId: g.body.id, level: 'reveal' },
+      });
+      assert.equal(grant.status, 201, grant.raw);
+      assert.equal((await call(h, 'POST', `/api/v1/secrets/${s.body.id}/reveal`, { token: member.token, body: {} })).status, 200);
+      return { owner, member, vault: v.body.id as string, secret: s.body.id as string, group: g.body.id as string, tag };
+    }
+
+    it('holds for random sequences of administrative calls', async (t) => {
+      await fc.assert(
+        fc.asyncProperty(fc.array(opArb, { minLength: 1, maxLength: 10 }), async (ops) => {
+          stats.runs++;
+          const v = await victim();
+          const users: string[] = [aId, b.id, v.owner.id, v.member.id];
+          const usernames = new Map<string, string>([
+            [v.owner.id, v.owner.username],
+            [v.member.id, v.member.username],
+            [b.id, b.username],
+          ]);
+          /** Passwords the attacker knows (set by them, then changed by them at the forced first login). */
+          const known = new Map<string, string>();
+          const groups: string[] = [v.group];
+          const mine = await call(h, 'POST', '/api/v1/me/api-keys', {
+            token: a,
+            body: { name: `a-${v.tag}`, allowedCidrs: ['127.0.0.1'], expiresAt: 'never' },
+          });
+          /** Every credential the attacker holds. */
+          const creds: string[] = [a, mine.body.key];
+          const requests: string[] = [];
+          let seq = 0;
+          const track = (r: Res) => {
+            if (r.status === 202 && r.body.request) {
+              requests.push(r.body.request.id);
+              stats.pending++;
+            }
+            return r;
+          };
+          const tryReveal = async (when: string) => {
+            for (const t of creds) {
+              const r = await call(h, 'POST', `/api/v1/secrets/${v.secret}/reveal`, { token: t, body: {} });
+              stats.reveals++;
+              assert.ok([401, 403, 404].includes(r.status), `${when}: a credential of the administrator revealed the secret (${r.status})`);
+            }
+          };
+          for (const op of ops) {
+            stats.ops++;
+            const u = 'user' in op ? pick(users, op.user) : aId;
+            switch (op.kind) {
+              case 'createUser': {
+                const username = `p${++seq}-${v.tag}`;
+                const password = `temporary-${username}-x`;
+                const r = track(
+                  await call(h, 'POST', '/api/v1/users', {
+                    token: a,
+                    body: {
+                      username,
+                      password,
+                      role: ROLES[op.role],
+                      ...(op.allPasswords && op.role <= 1 ? { allPasswords: true } : {}),
+                    },
+                  }),
+                );
+                if (r.status === 201) {
+                  users.push(r.body.id);
+                  usernames.set(r.body.id, username);
+                  known.set(r.body.id, password);
+                }
+                break;
+              }
+              case 'signIn': {
+                const pw = known.get(u);
+                const name = usernames.get(u);
+                if (!pw || !name) break;
+                try {
+                  const { password, tokens } = await firstLogin(h, name, pw);
+                  known.set(u, password);
+                  creds.push(tokens.accessToken);
+                } catch {
+                  // disabled, deleted: nothing gained
+                }
+                break;
+              }
+              case 'resetPassword': {
+                const password = `reset-${++seq}-${v.tag}-pw`;
+                const r = track(await call(h, 'POST', `/api/v1/users/${u}/password`, { token: a, body: { password } }));
+                if (r.status === 200) known.set(u, password);
+                if (r.status === 200 && u === aId) {
+                  // one's own reset is not gated; it ended one's sessions and keys: sign in again
+                  a = (await login(h, 'admin', password)).accessToken;
+                  creds.push(a);
+                }
+                break;
+              }
+              case 'update': {
+                const body: Record<string, unknown> = {};
+                if (op.role !== null) body.role = ROLES[op.role];
+                if (op.allPasswords !== null) body.allPasswords = op.allPasswords;
+                if (Object.keys(body).length === 0) body.department = 'x';
+                track(await call(h, 'PATCH', `/api/v1/users/${u}`, { token: a, body }));
+                break;
+              }
+              case 'createGroup': {
+                const g = await call(h, 'POST', '/api/v1/groups', { token: a, body: { name: `g${++seq}-${v.tag}` } });
+                if (g.status === 201) groups.push(g.body.id);
+                break;
+              }
+              case 'addMember':
+                track(await call(h, 'PUT', `/api/v1/groups/${pick(groups, op.group)}/members/${u}`, { token: a }));
+                break;
+              case 'grant': {
+                const principal = pick(groups, op.group);
+                for (const target of [v.vault, v.secret]) {
+                  await call(h, 'POST', '/api/v1/grants', {
+                    token: pick(creds, op.cred),
+                    body: { nodeId: target, principalType: 'group', principalId: principal, level: 'reveal' },
+                  });
+                }
+                break;
+              }
+              case 'apiKey': {
+                const r = track(
+                  await call(h, 'POST', `/api/v1/users/${u}/api-keys`, {
+                    token: a,
+                    body: { name: `k${++seq}`, allowedCidrs: ['127.0.0.1'], expiresAt: 'never' },
+                  }),
+                );
+                if (r.status === 201) creds.push(r.body.key);
+                break;
+              }
+              case 'status': {
+                const path = op.action === 'delete' ? `/api/v1/users/${u}` : `/api/v1/users/${u}/${op.action}`;
+                track(await call(h, op.action === 'delete' ? 'DELETE' : 'POST', path, { token: a }));
+                break;
+              }
+              case 'explicit': {
+                const r = await call(h, 'POST', '/api/v1/admin-requests', {
+                  token: a,
+                  body: { operation: { type: 'user.password_reset', userId: u, password: `explicit-${++seq}-${v.tag}` } },
+                });
+                if (r.status === 201) requests.push(r.body.id);
+                break;
+              }
+              case 'approveAndExecute':
+                // with every credential the administrator holds (their own, their keys, the people they made)
+                for (const id of requests) {
+                  for (const t of creds) {
+                    const r = await call(h, 'POST', `/api/v1/admin-requests/${id}/approve`, { token: t, body: {} });
+                    assert.notEqual(r.status, 200, 'an approval by a credential of the requester');
+                  }
+                  const x = await call(h, 'POST', `/api/v1/admin-requests/${id}/execute`, { token: a });
+                  assert.notEqual(x.status, 200, 'an unapproved request executed');
+                }
+                break;
+            }
+            await tryReveal(JSON.stringify(op));
+          }
+        }),
+        { numRuns: 20, endOnFailure: true },
+      );
+      t.diagnostic(JSON.stringify(stats));
+      assert.ok(stats.pending > 0 && stats.reveals > stats.ops, JSON.stringify(stats));
+    });
+
+    it("reaches the value with the second administrator's approval", async () => {
+      const v = await victim();
+      const password = `approved-reset-${v.tag}`;
+      const r = await call(h, 'POST', `/api/v1/users/${v.member.id}/password`, { token: a, body: { password } });
+      assert.equal(r.status, 202, r.raw);
+      const id = r.body.request.id as string;
+      assert.equal((await call(h, 'POST', `/api/v1/admin-requests/${id}/approve`, { token: b.token, body: {} })).status, 200);
+      assert.equal((await call(h, 'POST', `/api/v1/admin-requests/${id}/execute`, { token: a })).status, 200);
+      const { tokens } = await firstLogin(h, v.member.username, password);
+      const seen = await call(h, 'POST', `/api/v1/secrets/${v.secret}/reveal`, { token: tokens.accessToken, body: {} });
+      assert.equal(seen.status, 200, seen.raw);
+      assert.ok(seen.raw.includes(`value-${v.tag}`));
+    });
+  });
+}
