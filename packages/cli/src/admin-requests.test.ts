@@ -36,7 +36,7 @@ for (const dialect of dialects) {
     });
 
     it('login changes a password an administrator set (second line of stdin), then signs in with it', async () => {
-      const temp = 'temporary-password-cli-1';
+      const temp = 'Tmp-cli-1-Wz8q-Hn3v-Lc6m';
       const made = await call(h, 'POST', '/api/v1/users', {
         token: admin,
         body: { username: `carla-${dialect}`, password: temp, role: 'password_user' },
@@ -48,12 +48,12 @@ for (const dialect of dialects) {
       const same = await loginAs('carla', `carla-${dialect}`, `${temp}\n${temp}\n`, ['--new-password-stdin']);
       expectCode(same, 1);
       assert.match(same.stderr, /validation\.failed/);
-      const ok = await loginAs('carla', `carla-${dialect}`, `${temp}\nmy-own-cli-password-2\n`, ['--new-password-stdin', '--json']);
+      const ok = await loginAs('carla', `carla-${dialect}`, `${temp}\nOwn-cli-2-Rb5x-Kt9p-Fd4j\n`, ['--new-password-stdin', '--json']);
       expectCode(ok, 0);
       assert.equal(json(ok).username, `carla-${dialect}`);
       expectCode(await cli(cfg('carla'), ['ls']), 0);
       // the new password is the one now
-      expectCode(await loginAs('carla2', `carla-${dialect}`, 'my-own-cli-password-2\n'), 0);
+      expectCode(await loginAs('carla2', `carla-${dialect}`, 'Own-cli-2-Rb5x-Kt9p-Fd4j\n'), 0);
       expectCode(await loginAs('carla3', `carla-${dialect}`, `${temp}\n`), 5);
       const bad = await cli(cfg('x'), ['login', '--url', url, '--username', 'u', '--new-password-stdin'], { input: 'a\nb\n' });
       expectCode(bad, 2);
@@ -64,12 +64,20 @@ for (const dialect of dialects) {
       expectCode(await loginAs('a', ADMIN.username, `${ADMIN.password}\n`), 0);
       expectCode(await loginAs('b', second.username, `${second.password}\n`), 0);
       const u = await createUser(h, admin, 'password_user');
-      const reset = await call(h, 'POST', `/api/v1/users/${u.id}/password`, { token: admin, body: { password: 'reset-by-cli-flow-1' } });
+      const reset = await call(h, 'POST', `/api/v1/users/${u.id}/password`, {
+        token: admin,
+        body: { password: 'reset-cli-1-Pq7w-Jm2z-Xv5s' },
+      });
       assert.equal(reset.status, 202, reset.raw);
       const id = reset.body.request.id as string;
       const keyReq = await call(h, 'POST', `/api/v1/users/${u.id}/api-keys`, {
         token: admin,
-        body: { name: 'ci', allowedCidrs: ['127.0.0.1'], expiresAt: 'never' },
+        body: {
+          name: 'ci',
+          allowedCidrs: ['127.0.0.1'],
+          expiresAt: new Date(Date.now() + 30 * 86_400_000).toISOString(),
+          currentPassword: ADMIN.password,
+        },
       });
       const keyId = keyReq.body.request.id as string;
 
@@ -111,10 +119,18 @@ for (const dialect of dialects) {
       // an approved key request: the key is printed once, at execute
       const again = await call(h, 'POST', `/api/v1/users/${u.id}/api-keys`, {
         token: admin,
-        body: { name: 'ci2', allowedCidrs: ['127.0.0.1'], expiresAt: 'never' },
+        body: {
+          name: 'ci2',
+          allowedCidrs: ['127.0.0.1'],
+          expiresAt: new Date(Date.now() + 30 * 86_400_000).toISOString(),
+          currentPassword: ADMIN.password,
+        },
       });
       expectCode(await cli(cfg('b'), ['approve', again.body.request.id]), 0);
-      const minted = await cli(cfg('a'), ['requests', 'execute', again.body.request.id]);
+      // the key is minted now: the requester confirms with their password (read from stdin)
+      const unconfirmed = await cli(cfg('a'), ['requests', 'execute', again.body.request.id]);
+      expectCode(unconfirmed, 2);
+      const minted = await cli(cfg('a'), ['requests', 'execute', again.body.request.id], { input: `${ADMIN.password}\n` });
       expectCode(minted, 0);
       const key = /\(shown once, store it now\): (cfk_\S+)\n/.exec(minted.stdout)?.[1];
       assert.ok(key, minted.stdout);
@@ -126,7 +142,7 @@ for (const dialect of dialects) {
       expectCode(badId, 2);
       assert.match(badId.stderr, /arq_… or adm_…/);
       expectCode(badShape, 2);
-      for (const s of stderrs) assert.ok(!s.includes(key) && !s.includes('reset-by-cli-flow-1'));
+      for (const s of stderrs) assert.ok(!s.includes(key) && !s.includes('reset-cli-1-Pq7w-Jm2z-Xv5s'));
     });
   });
 }

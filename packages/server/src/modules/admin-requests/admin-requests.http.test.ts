@@ -2,7 +2,7 @@
 // two administrators exist; another administrator approves; the requester executes it once.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { adminToken, call, createUser, dialects, firstLogin, type Harness, login, startHarness } from '../../../test/harness.ts';
+import { ADMIN, adminToken, call, createUser, dialects, firstLogin, type Harness, login, startHarness } from '../../../test/harness.ts';
 import { manualClock } from '../../lib/clock.ts';
 
 const DAY = 24 * 3600_000;
@@ -41,7 +41,17 @@ for (const dialect of dialects) {
     };
     const approve = (id: string, token = b.token, comment?: string) =>
       call(h, 'POST', `/api/v1/admin-requests/${id}/approve`, { token, body: comment ? { comment } : {} });
-    const execute = (id: string, token = a) => call(h, 'POST', `/api/v1/admin-requests/${id}/execute`, { token });
+    // the requester re-authenticates at execute (an API key is minted then; other operations ignore it)
+    const execute = (id: string, token = a, currentPassword = ADMIN.password) =>
+      call(h, 'POST', `/api/v1/admin-requests/${id}/execute`, { token, body: { currentPassword } });
+    /** A key's expiry a month ahead of the test's clock, and the caller's re-authentication. */
+    const keyBody = (name: string, currentPassword: string, extra: Record<string, unknown> = {}) => ({
+      name,
+      allowedCidrs: ['127.0.0.1'],
+      expiresAt: new Date(clock.now() + 30 * DAY).toISOString(),
+      currentPassword,
+      ...extra,
+    });
     const pendingOf = (r: { status: number; raw: string; body: { status: string; request: { id: string; state: string } } }) => {
       assert.equal(r.status, 202, r.raw);
       assert.equal(r.body.status, 'pending_approval');
@@ -79,7 +89,7 @@ for (const dialect of dialects) {
       assert.equal((await approve(id, a)).status, 403);
       const key = await call(h, 'POST', '/api/v1/me/api-keys', {
         token: a,
-        body: { name: 'a', allowedCidrs: ['127.0.0.1'], expiresAt: 'never' },
+        body: keyBody('a', ADMIN.password),
       });
       assert.equal(key.status, 201, key.raw);
       const viaKey = await approve(id, key.body.key);
@@ -92,7 +102,7 @@ for (const dialect of dialects) {
       // a key of the other administrator without users.write cannot approve either
       const narrow = await call(h, 'POST', '/api/v1/me/api-keys', {
         token: b.token,
-        body: { name: 'narrow', allowedCidrs: ['127.0.0.1'], expiresAt: 'never', scopes: ['audit.read'] },
+        body: keyBody('narrow', b.password, { scopes: ['audit.read'] }),
       });
       assert.equal((await approve(id, narrow.body.key)).status, 403);
 
@@ -142,7 +152,7 @@ for (const dialect of dialects) {
       pendingOf(
         await call(h, 'POST', '/api/v1/users', {
           token: a,
-          body: { username: `super-${dialect}`, password: 'a-temporary-password-2', role: 'password_administrator', allPasswords: true },
+          body: { username: `super-${dialect}`, password: 'Temp-2-vQ8r-Lx3m-Np7t', role: 'password_administrator', allPasswords: true },
         }),
       );
       assert.equal(
@@ -153,7 +163,7 @@ for (const dialect of dialects) {
 
     it("gates setting another user's password; stores only the encrypted hash; the new password is temporary", async () => {
       await ensureSecond();
-      const newPassword = 'reset-password-canary-5e1d';
+      const newPassword = 'reset-canary-5e1d-Gq7w-Zt3k';
       const id = pendingOf(await call(h, 'POST', `/api/v1/users/${target.id}/password`, { token: a, body: { password: newPassword } }));
       const row = await h.database.db.selectFrom('admin_requests').selectAll().where('id', '=', id).executeTakeFirstOrThrow();
       const before = await userRow(target.id);
@@ -167,7 +177,7 @@ for (const dialect of dialects) {
       assert.equal((await userRow(target.id)).password_hash, before.password_hash);
       // the encrypted part is bound to the request: moved to another request it does not open
       const other = pendingOf(
-        await call(h, 'POST', `/api/v1/users/${target.id}/password`, { token: a, body: { password: 'another-password-77' } }),
+        await call(h, 'POST', `/api/v1/users/${target.id}/password`, { token: a, body: { password: 'another-Yp4n-Xs8v-77' } }),
       );
       const own = await h.database.db.selectFrom('admin_requests').select('secret_enc').where('id', '=', other).executeTakeFirstOrThrow();
       await h.database.db.updateTable('admin_requests').set({ secret_enc: row.secret_enc }).where('id', '=', other).execute();
@@ -223,12 +233,17 @@ for (const dialect of dialects) {
 
     it('gates an API key for another user; the key is minted at execute and shown once, to the requester', async () => {
       await ensureSecond();
-      const body = { name: 'for-target', allowedCidrs: ['127.0.0.1'], expiresAt: 'never' };
-      const id = pendingOf(await call(h, 'POST', `/api/v1/users/${target.id}/api-keys`, { token: a, body }));
+      const id = pendingOf(
+        await call(h, 'POST', `/api/v1/users/${target.id}/api-keys`, { token: a, body: keyBody('for-target', ADMIN.password) }),
+      );
       assert.equal((await call(h, 'GET', `/api/v1/users/${target.id}/api-keys`, { token: a })).body.items.length, 0);
       // one's own key is not gated
-      assert.equal((await call(h, 'POST', '/api/v1/me/api-keys', { token: b.token, body })).status, 201);
+      assert.equal((await call(h, 'POST', '/api/v1/me/api-keys', { token: b.token, body: keyBody('own', b.password) })).status, 201);
       assert.equal((await approve(id)).status, 200);
+      // the key is minted now: the requester proves it is them again
+      const unproven = await call(h, 'POST', `/api/v1/admin-requests/${id}/execute`, { token: a });
+      assert.equal(unproven.status, 403, unproven.raw);
+      assert.equal(unproven.body.error.code, 'auth.reauth_failed');
       const done = await execute(id);
       assert.equal(done.status, 200, done.raw);
       assert.match(done.body.apiKey.key, /^cfk_/);
@@ -244,7 +259,7 @@ for (const dialect of dialects) {
       const c = pendingOf(
         await call(h, 'POST', '/api/v1/users', {
           token: a,
-          body: { username: `third-${dialect}`, password: 'a-temporary-password-3', role: 'administrator' },
+          body: { username: `third-${dialect}`, password: 'Temp-3-kW4z-Hc9d-Rb2y', role: 'administrator' },
         }),
       );
       const promote = await createUser(h, a, 'password_user');
@@ -292,10 +307,10 @@ for (const dialect of dialects) {
       // a password in an explicit request is hashed at once and never shown
       const pw = await call(h, 'POST', '/api/v1/admin-requests', {
         token: a,
-        body: { operation: { type: 'user.password_reset', userId: target.id, password: 'explicit-password-canary-91' } },
+        body: { operation: { type: 'user.password_reset', userId: target.id, password: 'explicit-canary-91-Jm6b-Fh2q' } },
       });
       assert.equal(pw.status, 201, pw.raw);
-      assert.ok(!pw.raw.includes('explicit-password-canary-91'));
+      assert.ok(!pw.raw.includes('explicit-canary-91-Jm6b-Fh2q'));
       // the same refusals as a direct call
       const me = (await call(h, 'GET', '/api/v1/auth/whoami', { token: a })).body.userId as string;
       const selfScope = await call(h, 'POST', '/api/v1/admin-requests', {
@@ -322,17 +337,17 @@ for (const dialect of dialects) {
       const rej = pendingOf(
         await call(h, 'POST', `/api/v1/users/${target.id}/api-keys`, {
           token: a,
-          body: { name: 'k', allowedCidrs: ['127.0.0.1'], expiresAt: 'never' },
+          body: keyBody('k', ADMIN.password),
         }),
       );
       const no = await call(h, 'POST', `/api/v1/admin-requests/${rej}/reject`, { token: b.token, body: { comment: 'not for this user' } });
       assert.equal(no.body.state, 'rejected');
       assert.equal((await execute(rej)).status, 409);
       const waiting = pendingOf(
-        await call(h, 'POST', `/api/v1/users/${target.id}/password`, { token: a, body: { password: 'expiring-password-1' } }),
+        await call(h, 'POST', `/api/v1/users/${target.id}/password`, { token: a, body: { password: 'expiring-Wd3c-Kv9p-1' } }),
       );
       const approved = pendingOf(
-        await call(h, 'POST', `/api/v1/users/${target.id}/password`, { token: a, body: { password: 'expiring-password-2' } }),
+        await call(h, 'POST', `/api/v1/users/${target.id}/password`, { token: a, body: { password: 'expiring-Tn5g-Qr8x-2' } }),
       );
       assert.equal((await approve(approved)).status, 200);
       clock.advance(DAY + 1);
@@ -369,13 +384,13 @@ for (const dialect of dialects) {
       const id = pendingOf(
         await call(h, 'POST', `/api/v1/users/${target.id}/api-keys`, {
           token: a,
-          body: { name: 'race', allowedCidrs: ['127.0.0.1'], expiresAt: 'never' },
+          body: keyBody('race', ADMIN.password),
         }),
       );
       const third = (await call(h, 'GET', `/api/v1/users?limit=500`, { token: a })).body.items.find(
         (u: { username: string }) => u.username === `third-${dialect}`,
       );
-      const thirdToken = (await firstLogin(h, `third-${dialect}`, 'a-temporary-password-3')).tokens.accessToken;
+      const thirdToken = (await firstLogin(h, `third-${dialect}`, 'Temp-3-kW4z-Hc9d-Rb2y')).tokens.accessToken;
       assert.ok(third);
       const decisions = await Promise.all([
         approve(id, b.token),
@@ -387,7 +402,7 @@ for (const dialect of dialects) {
       const next = pendingOf(
         await call(h, 'POST', `/api/v1/users/${target.id}/api-keys`, {
           token: a,
-          body: { name: 'race2', allowedCidrs: ['127.0.0.1'], expiresAt: 'never' },
+          body: keyBody('race2', ADMIN.password),
         }),
       );
       assert.equal((await approve(next)).status, 200);
@@ -400,7 +415,7 @@ for (const dialect of dialects) {
     it('keeps a pending password hash readable across a key rotation (the re-encryption job moves it)', async () => {
       await ensureSecond();
       const id = pendingOf(
-        await call(h, 'POST', `/api/v1/users/${target.id}/password`, { token: a, body: { password: 'rotated-password-1' } }),
+        await call(h, 'POST', `/api/v1/users/${target.id}/password`, { token: a, body: { password: 'rotated-Bz6m-Ue2w-1' } }),
       );
       assert.equal((await approve(id)).status, 200);
       const rot = await call(h, 'POST', '/api/v1/sys/rotate-key', { token: a });
@@ -411,7 +426,7 @@ for (const dialect of dialects) {
       const row = await h.database.db.selectFrom('admin_requests').select('secret_enc').where('id', '=', id).executeTakeFirstOrThrow();
       assert.ok(row.secret_enc?.startsWith(`c1.${rot.body.activeTerm}.`), `re-encrypted to the new term: ${row.secret_enc?.slice(0, 6)}`);
       assert.equal((await execute(id)).status, 200);
-      await login(h, target.username, 'rotated-password-1');
+      await login(h, target.username, 'rotated-Bz6m-Ue2w-1');
     });
   });
 
@@ -426,7 +441,7 @@ for (const dialect of dialects) {
 
     it('gates even with one administrator; the approver must be another administrator', async () => {
       const u = await createUser(h, a, 'password_user');
-      const r = await call(h, 'POST', `/api/v1/users/${u.id}/password`, { token: a, body: { password: 'always-mode-password-1' } });
+      const r = await call(h, 'POST', `/api/v1/users/${u.id}/password`, { token: a, body: { password: 'always-mode-Hx5r-Pk8s-1' } });
       assert.equal(r.status, 202, r.raw);
       assert.equal((await call(h, 'POST', `/api/v1/admin-requests/${r.body.request.id}/approve`, { token: a, body: {} })).status, 403);
       // the second administrator can still be created (nobody could approve it), and then approves
@@ -436,11 +451,11 @@ for (const dialect of dialects) {
         200,
       );
       assert.equal((await call(h, 'POST', `/api/v1/admin-requests/${r.body.request.id}/execute`, { token: a })).status, 200);
-      await login(h, u.username, 'always-mode-password-1');
+      await login(h, u.username, 'always-mode-Hx5r-Pk8s-1');
       // a third needs the second's approval
       const c = await call(h, 'POST', '/api/v1/users', {
         token: a,
-        body: { username: 'third', password: 'a-temporary-password-9', role: 'administrator' },
+        body: { username: 'third', password: 'Temp-9-Lf3v-Oa7c-Mq4j', role: 'administrator' },
       });
       assert.equal(c.status, 202, c.raw);
     });

@@ -9,7 +9,6 @@ import {
 import { IdParams, Page } from '@coffer/contracts/common';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyInstance } from 'fastify';
-import { Type } from 'typebox';
 import type { AdminRequestsService } from './admin-requests.service.ts';
 
 export function adminRequestsRoutes(fastify: FastifyInstance, deps: { adminRequests: AdminRequestsService }): void {
@@ -84,9 +83,13 @@ export function adminRequestsRoutes(fastify: FastifyInstance, deps: { adminReque
       summary:
         'Perform your approved request, exactly as stored, once (an API key is minted now and shown once: send currentPassword, and totpCode with TOTP)',
       params: IdParams,
-      body: Type.Optional(ExecuteAdminRequest),
+      body: ExecuteAdminRequest,
       response: { 200: AdminRequestExecution },
     },
-    handler: async (req) => adminRequests.execute(req.ctx, req.params.id, req.body ?? {}),
+    // a body-less POST (only an API key request needs the proof) reads as an empty one
+    preValidation: async (req) => {
+      req.body ??= {};
+    },
+    handler: async (req) => adminRequests.execute(req.ctx, req.params.id, req.body),
   });
 }

@@ -6,9 +6,24 @@
 // admin requests. The other administrator never approves here. Then the positive path: with the
 // second administrator's approval the same administrator does get there.
 import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import fc from 'fast-check';
-import { adminToken, call, createUser, dialects, firstLogin, type Harness, login, type Res, startHarness } from '../../../test/harness.ts';
+import {
+  ADMIN,
+  adminToken,
+  call,
+  createUser,
+  dialects,
+  firstLogin,
+  type Harness,
+  login,
+  type Res,
+  startHarness,
+} from '../../../test/harness.ts';
+
+/** An API key's expiry a month ahead. */
+const inAMonth = () => new Date(Date.now() + 30 * 86_400_000).toISOString();
 
 const ROLES = ['administrator', 'password_administrator', 'password_auditor', 'password_user'] as const;
 
@@ -112,7 +127,7 @@ for (const dialect of dialects) {
           const groups: string[] = [v.group];
           const mine = await call(h, 'POST', '/api/v1/me/api-keys', {
             token: a,
-            body: { name: `a-${v.tag}`, allowedCidrs: ['127.0.0.1'], expiresAt: 'never' },
+            body: { name: `a-${v.tag}`, allowedCidrs: ['127.0.0.1'], expiresAt: inAMonth(), currentPassword: ADMIN.password },
           });
           /** Every credential the attacker holds. */
           const creds: string[] = [a, mine.body.key];
@@ -138,7 +153,7 @@ for (const dialect of dialects) {
             switch (op.kind) {
               case 'createUser': {
                 const username = `p${++seq}-${v.tag}`;
-                const password = `temporary-${username}-x`;
+                const password = `tmp-${randomBytes(9).toString('hex')}`;
                 const r = track(
                   await call(h, 'POST', '/api/v1/users', {
                     token: a,
@@ -171,7 +186,7 @@ for (const dialect of dialects) {
                 break;
               }
               case 'resetPassword': {
-                const password = `reset-${++seq}-${v.tag}-pw`;
+                const password = `reset-${++seq}-${randomBytes(9).toString('hex')}`;
                 const r = track(await call(h, 'POST', `/api/v1/users/${u}/password`, { token: a, body: { password } }));
                 if (r.status === 200) known.set(u, password);
                 if (r.status === 200 && u === aId) {
@@ -211,7 +226,7 @@ for (const dialect of dialects) {
                 const r = track(
                   await call(h, 'POST', `/api/v1/users/${u}/api-keys`, {
                     token: a,
-                    body: { name: `k${++seq}`, allowedCidrs: ['127.0.0.1'], expiresAt: 'never' },
+                    body: { name: `k${++seq}`, allowedCidrs: ['127.0.0.1'], expiresAt: inAMonth(), currentPassword: ADMIN.password },
                   }),
                 );
                 if (r.status === 201) creds.push(r.body.key);
@@ -225,7 +240,9 @@ for (const dialect of dialects) {
               case 'explicit': {
                 const r = await call(h, 'POST', '/api/v1/admin-requests', {
                   token: a,
-                  body: { operation: { type: 'user.password_reset', userId: u, password: `explicit-${++seq}-${v.tag}` } },
+                  body: {
+                    operation: { type: 'user.password_reset', userId: u, password: `explicit-${++seq}-${randomBytes(9).toString('hex')}` },
+                  },
                 });
                 if (r.status === 201) requests.push(r.body.id);
                 break;
@@ -237,7 +254,10 @@ for (const dialect of dialects) {
                     const r = await call(h, 'POST', `/api/v1/admin-requests/${id}/approve`, { token: t, body: {} });
                     assert.notEqual(r.status, 200, 'an approval by a credential of the requester');
                   }
-                  const x = await call(h, 'POST', `/api/v1/admin-requests/${id}/execute`, { token: a });
+                  const x = await call(h, 'POST', `/api/v1/admin-requests/${id}/execute`, {
+                    token: a,
+                    body: { currentPassword: ADMIN.password },
+                  });
                   assert.notEqual(x.status, 200, 'an unapproved request executed');
                 }
                 break;
@@ -253,12 +273,12 @@ for (const dialect of dialects) {
 
     it("reaches the value with the second administrator's approval", async () => {
       const v = await victim();
-      const password = `approved-reset-${v.tag}`;
+      const password = `approved-${randomBytes(9).toString('hex')}`;
       const r = await call(h, 'POST', `/api/v1/users/${v.member.id}/password`, { token: a, body: { password } });
       assert.equal(r.status, 202, r.raw);
       const id = r.body.request.id as string;
       assert.equal((await call(h, 'POST', `/api/v1/admin-requests/${id}/approve`, { token: b.token, body: {} })).status, 200);
-      assert.equal((await call(h, 'POST', `/api/v1/admin-requests/${id}/execute`, { token: a })).status, 200);
+      assert.equal((await call(h, 'POST', `/api/v1/admin-requests/${id}/execute`, { token: a, body: {} })).status, 200);
       const { tokens } = await firstLogin(h, v.member.username, password);
       const seen = await call(h, 'POST', `/api/v1/secrets/${v.secret}/reveal`, { token: tokens.accessToken, body: {} });
       assert.equal(seen.status, 200, seen.raw);

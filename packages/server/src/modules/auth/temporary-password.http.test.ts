@@ -4,7 +4,7 @@
 // pipeline, so no route can forget it).
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { adminToken, call, dialects, type Harness, login, startHarness } from '../../../test/harness.ts';
+import { ADMIN, adminToken, call, dialects, type Harness, login, startHarness } from '../../../test/harness.ts';
 
 for (const dialect of dialects) {
   describe(`temporary passwords [${dialect}]`, () => {
@@ -23,7 +23,7 @@ for (const dialect of dialects) {
     };
 
     it('makes the password given at creation temporary: the session may only change it or log out', async () => {
-      const temp = 'temporary-password-1a';
+      const temp = 'Tmp-1a-Rq8z-Vw3n-Kp5d';
       const id = await create(`temp-${dialect}`, temp);
       const l = await call(h, 'POST', '/api/v1/auth/login', { body: { username: `temp-${dialect}`, password: temp } });
       assert.equal(l.status, 200, l.raw);
@@ -34,7 +34,11 @@ for (const dialect of dialects) {
         ['GET', '/api/v1/vaults', undefined],
         ['POST', '/api/v1/vaults', { name: 'mine' }],
         ['GET', `/api/v1/users/${id}`, undefined],
-        ['POST', '/api/v1/me/api-keys', { name: 'k', allowedCidrs: ['127.0.0.1'], expiresAt: 'never' }],
+        [
+          'POST',
+          '/api/v1/me/api-keys',
+          { name: 'k', allowedCidrs: ['127.0.0.1'], expiresAt: '2099-01-01T00:00:00Z', currentPassword: temp },
+        ],
         ['POST', '/api/v1/me/totp', undefined],
         ['POST', '/api/v1/auth/token', undefined],
       ] as const) {
@@ -63,28 +67,35 @@ for (const dialect of dialects) {
       assert.equal(same.status, 400, same.raw);
       const changed = await call(h, 'POST', '/api/v1/me/password', {
         token: r2.body.accessToken,
-        body: { currentPassword: temp, newPassword: 'my-own-password-2b' },
+        body: { currentPassword: temp, newPassword: 'Own-2b-Xy7k-Lm4q-Ts9v' },
       });
       assert.equal(changed.status, 200, changed.raw);
       // the change ended every session; the next login is a normal one
       assert.equal((await call(h, 'GET', '/api/v1/auth/whoami', { token: r2.body.accessToken })).status, 401);
-      const again = await call(h, 'POST', '/api/v1/auth/login', { body: { username: `temp-${dialect}`, password: 'my-own-password-2b' } });
+      const again = await call(h, 'POST', '/api/v1/auth/login', {
+        body: { username: `temp-${dialect}`, password: 'Own-2b-Xy7k-Lm4q-Ts9v' },
+      });
       assert.equal(again.status, 200);
       assert.equal(again.body.mustChangePassword, undefined);
       assert.equal((await call(h, 'GET', '/api/v1/vaults', { token: again.body.accessToken })).status, 200);
     });
 
     it('lets the temporary session log out, and restricts an API key of the user too', async () => {
-      const id = await create(`keyed-${dialect}`, 'temporary-password-3c');
+      const id = await create(`keyed-${dialect}`, 'Tmp-3c-Hg6p-Nz2w-Bd8r');
       const key = await call(h, 'POST', `/api/v1/users/${id}/api-keys`, {
         token: admin,
-        body: { name: 'k', allowedCidrs: ['127.0.0.1'], expiresAt: 'never' },
+        body: {
+          name: 'k',
+          allowedCidrs: ['127.0.0.1'],
+          expiresAt: new Date(Date.now() + 30 * 86_400_000).toISOString(),
+          currentPassword: ADMIN.password,
+        },
       });
       assert.equal(key.status, 201, key.raw);
       const viaKey = await call(h, 'GET', '/api/v1/vaults', { token: key.body.key });
       assert.equal(viaKey.status, 403);
       assert.equal(viaKey.body.error.code, 'auth.password_change_required');
-      const l = await login(h, `keyed-${dialect}`, 'temporary-password-3c');
+      const l = await login(h, `keyed-${dialect}`, 'Tmp-3c-Hg6p-Nz2w-Bd8r');
       assert.equal((await call(h, 'POST', '/api/v1/auth/logout', { token: l.accessToken })).status, 200);
       assert.equal(
         (
@@ -97,19 +108,20 @@ for (const dialect of dialects) {
       );
     });
 
-    it("makes an administrator's reset temporary, but not a reset of one's own password", async () => {
-      const id = await create(`reset-${dialect}`, 'temporary-password-4d');
-      const reset = await call(h, 'POST', `/api/v1/users/${id}/password`, { token: admin, body: { password: 'reset-password-5e5e' } });
+    it("makes an administrator's reset temporary; one's own password changes only with re-authentication", async () => {
+      const id = await create(`reset-${dialect}`, 'Tmp-4d-Jc5t-Wq7e-Fy3u');
+      const reset = await call(h, 'POST', `/api/v1/users/${id}/password`, { token: admin, body: { password: 'Reset-5e5e-Ua9s-Gb2k' } });
       assert.equal(reset.status, 200, reset.raw);
       assert.equal(
-        ((await login(h, `reset-${dialect}`, 'reset-password-5e5e')) as { mustChangePassword?: boolean }).mustChangePassword,
+        ((await login(h, `reset-${dialect}`, 'Reset-5e5e-Ua9s-Gb2k')) as { mustChangePassword?: boolean }).mustChangePassword,
         true,
       );
       const me = (await call(h, 'GET', '/api/v1/auth/whoami', { token: admin })).body.userId as string;
-      const own = await call(h, 'POST', `/api/v1/users/${me}/password`, { token: admin, body: { password: 'admin-password-canary-7f3a' } });
-      assert.equal(own.status, 200);
-      admin = (await login(h, 'admin', 'admin-password-canary-7f3a')).accessToken;
-      assert.equal((await call(h, 'GET', '/api/v1/users', { token: admin })).status, 200);
+      // not through the administrators' route: a stolen session must not change its own password
+      const own = await call(h, 'POST', `/api/v1/users/${me}/password`, { token: admin, body: { password: 'Own-admin-Zk4x-Qm8c-1' } });
+      assert.equal(own.status, 400, own.raw);
+      assert.equal(own.body.error.details[0].message, 'not your own account');
+      assert.equal((await call(h, 'GET', '/api/v1/users', { token: admin })).status, 200, 'nothing changed');
     });
   });
 
