@@ -207,12 +207,26 @@ export async function buildSecretsDataset(o: {
   }
   // a password set by an administrator is temporary: the bench user replaces it first
   const temporary = (
-    await post<{ accessToken: string }>(baseUrl, '', 'bench user first login', '/api/v1/auth/login', { username: 'bench-reader', password }, 200)
+    await post<{ accessToken: string }>(
+      baseUrl,
+      '',
+      'bench user first login',
+      '/api/v1/auth/login',
+      { username: 'bench-reader', password },
+      200,
+    )
   ).accessToken;
   const own = `bench-own-${randomBytes(12).toString('hex')}`;
   await post(baseUrl, temporary, 'bench user password change', '/api/v1/me/password', { currentPassword: password, newPassword: own }, 200);
   const session = (
-    await post<{ accessToken: string }>(baseUrl, '', 'bench user login', '/api/v1/auth/login', { username: 'bench-reader', password: own }, 200)
+    await post<{ accessToken: string }>(
+      baseUrl,
+      '',
+      'bench user login',
+      '/api/v1/auth/login',
+      { username: 'bench-reader', password: own },
+      200,
+    )
   ).accessToken;
   const userKey = (
     await post<{ key: string }>(baseUrl, session, 'bench user API key', '/api/v1/me/api-keys', {
