@@ -9,18 +9,7 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import fc from 'fast-check';
-import {
-  ADMIN,
-  adminToken,
-  call,
-  createUser,
-  dialects,
-  firstLogin,
-  type Harness,
-  login,
-  type Res,
-  startHarness,
-} from '../../../test/harness.ts';
+import { ADMIN, adminToken, call, createUser, dialects, firstLogin, type Harness, type Res, startHarness } from '../../../test/harness.ts';
 
 /** An API key's expiry a month ahead. */
 const inAMonth = () => new Date(Date.now() + 30 * 86_400_000).toISOString();
@@ -188,12 +177,9 @@ for (const dialect of dialects) {
               case 'resetPassword': {
                 const password = `reset-${++seq}-${randomBytes(9).toString('hex')}`;
                 const r = track(await call(h, 'POST', `/api/v1/users/${u}/password`, { token: a, body: { password } }));
+                // one's own password is refused on this route (it changes with re-authentication)
+                if (u === aId) assert.equal(r.status, 400, r.raw);
                 if (r.status === 200) known.set(u, password);
-                if (r.status === 200 && u === aId) {
-                  // one's own reset is not gated; it ended one's sessions and keys: sign in again
-                  a = (await login(h, 'admin', password)).accessToken;
-                  creds.push(a);
-                }
                 break;
               }
               case 'update': {
