@@ -232,9 +232,9 @@ for (const dialect of dialects) {
       ]);
       expectCode(ls, 0);
       const rows = ls.stdout.trimEnd().split('\n');
-      assert.match(rows[0] as string, /^USERNAME +ROLE +STATUS +KIND +TOTP +NAME$/);
+      assert.match(rows[0] as string, /^USERNAME +ROLE +STATUS +KIND +TOTP +SIGN-IN +NAME$/);
       assert.ok(
-        rows.some((r) => /^carol +password_user +active +human +off +Carol$/.test(r)),
+        rows.some((r) => /^carol +password_user +active +human +off +(never|last \d{4}-\d\d-\d\d \d\d:\d\d) +Carol$/.test(r)),
         ls.stdout,
       );
       assert.ok(!rows.some((r) => r.startsWith('robot')), '--kind human leaves API users out');
@@ -265,12 +265,29 @@ for (const dialect of dialects) {
       assert.equal(json(shown).status, 'disabled', 'a disabled user is still found by name');
       expectCode(enabled, 0);
       assert.equal(json(enabled).status, 'active');
+      // administrators see a lockout: failed logins in a row, the lock, and the unlock clearing it
+      for (let i = 0; i < 6; i++) {
+        const r = await call(h, 'POST', '/api/v1/auth/login', {
+          body: { username: 'carol', password: 'not-her-password' },
+          ip: '10.9.8.7',
+        });
+        assert.equal(r.status, 401);
+      }
+      const locked = await Adm(['users', 'show', 'carol']);
+      assert.match(locked.stdout, /\nlocked: +until \d{4}-/);
+      assert.match(locked.stdout, /\nfailed logins: +[67] in a row, the last at \d{4}-/);
+      assert.match(locked.stdout, /\nlast login: +/);
+      assert.match(
+        (await Adm(['users', 'ls'])).stdout,
+        /\ncarol +password_administrator \+all +active +human +off +locked until \d{4}-\d\d-\d\d \d\d:\d\d, [67] failed, last /,
+      );
       const [unlock, reset] = await Promise.all([
         Adm(['users', 'unlock', 'carol', '--json']),
         Adm(['users', 'reset-password', ids.carol as string, '--password-stdin'], { input: `${CANARY.reset}\n` }),
       ]);
       expectCode(unlock, 0);
       assert.deepEqual(json(unlock), { id: ids.carol, username: 'carol', unlocked: true });
+      assert.match((await Adm(['users', 'show', 'carol'])).stdout, /\nlocked: +no\nfailed logins: +0 in a row\n/);
       expectCode(reset, 0);
       assert.equal(reset.stdout, 'Set the password of carol; their sessions and keys ended.\n');
       await login(h, 'carol', CANARY.reset);

@@ -61,7 +61,8 @@ const cmd = (c: Omit<Command, 'positionals'> & { positionals?: Command['position
 const lsUsage = `Usage: coffer users ls [--kind human|api] [--json]
 
 Lists the users (needs users.read: administrators, password administrators and auditors):
-username, role (+all: the all-passwords scope), status, kind, TOTP, name.
+username, role (+all: the all-passwords scope), status, kind, TOTP, sign-in (locked, failed logins
+in a row, last login), name.
 
 Options:
   --kind K      only people (human) or only API users (api)
@@ -87,13 +88,14 @@ export const usersLsCommand: Command = cmd({
     else if (users.length)
       out(
         table(
-          ['USERNAME', 'ROLE', 'STATUS', 'KIND', 'TOTP', 'NAME'],
+          ['USERNAME', 'ROLE', 'STATUS', 'KIND', 'TOTP', 'SIGN-IN', 'NAME'],
           users.map((u) => [
             u.username,
             `${u.role}${u.allPasswords ? ' +all' : ''}`,
             u.status,
             u.kind,
             u.totpEnabled ? 'on' : 'off',
+            signIn(u),
             displayName(u),
           ]),
         ),
@@ -113,6 +115,17 @@ Options:
 
 ${EXIT_CODES_HELP}`;
 
+/** One cell: locked (until when, or until unlocked), failed logins in a row, the last login. */
+function signIn(u: User): string {
+  const a = u.loginActivity;
+  if (!a) return '-';
+  const short = (t: string) => t.slice(0, 16).replace('T', ' ');
+  const lock = a.hardLocked ? 'LOCKED' : a.locked ? `locked until ${a.lockedUntil ? short(a.lockedUntil) : '?'}` : '';
+  const failed = a.failedLogins > 0 ? `${a.failedLogins} failed` : '';
+  const last = a.lastLoginAt ? `last ${short(a.lastLoginAt)}` : 'never';
+  return [lock, failed, last].filter(Boolean).join(', ');
+}
+
 export function describeUser(u: User): string {
   const rows: Array<[string, string]> = [
     ['id', u.id],
@@ -130,11 +143,22 @@ export function describeUser(u: User): string {
     ['landline', [u.landlineCountryCode, u.landline, u.landlineExt ? `ext ${u.landlineExt}` : ''].filter(Boolean).join(' ')],
     ['created', u.createdAt],
     ['updated', u.updatedAt],
+    ...loginRows(u),
   ];
   return rows
     .filter(([, v]) => v !== '')
     .map(([k, v]) => `${`${k}:`.padEnd(15)}${v}`)
     .join('\n');
+}
+
+function loginRows(u: User): Array<[string, string]> {
+  const a = u.loginActivity;
+  if (!a) return [];
+  return [
+    ['locked', a.hardLocked ? 'yes, until an administrator unlocks it (coffer users unlock)' : a.locked ? `until ${a.lockedUntil}` : 'no'],
+    ['failed logins', `${a.failedLogins} in a row${a.lastFailedLoginAt ? `, the last at ${a.lastFailedLoginAt}` : ''}`],
+    ['last login', a.lastLoginAt ?? 'never'],
+  ];
 }
 
 export const usersShowCommand: Command = cmd({
