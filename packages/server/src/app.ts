@@ -34,6 +34,7 @@ import { createSecondFactor } from './modules/auth/second-factor.ts';
 import { createTotpService } from './modules/auth/totp.service.ts';
 import { createGroupsService } from './modules/identities/groups.service.ts';
 import { identitiesRoutes } from './modules/identities/identities.routes.ts';
+import { createOwnAccountService } from './modules/identities/own-account.service.ts';
 import { recoverPassword } from './modules/identities/recovery.ts';
 import { userLookupRoutes } from './modules/identities/user-lookup.routes.ts';
 import { createUserLookupService } from './modules/identities/user-lookup.service.ts';
@@ -55,11 +56,13 @@ import { sysRoutes } from './modules/sys/sys.routes.ts';
 import { createSysService } from './modules/sys/sys.service.ts';
 import { transferRoutes } from './modules/transfer/transfer.routes.ts';
 import { createTransferService } from './modules/transfer/transfer.service.ts';
+import { isGroupNamedApprover } from './modules/vaults/approver-groups.ts';
 import { createExplainService } from './modules/vaults/explain.service.ts';
 import { vaultsRoutes } from './modules/vaults/vaults.routes.ts';
 import { createVaultsService } from './modules/vaults/vaults.service.ts';
 import { webhooksRoutes } from './modules/webhooks/webhooks.routes.ts';
 import { createWebhooksService, defaultWebhooksConfig } from './modules/webhooks/webhooks.service.ts';
+import { waitingRequestNamesGroup } from './modules/workflow/approver-groups.ts';
 import { workflowRoutes } from './modules/workflow/workflow.routes.ts';
 import { createWorkflowService } from './modules/workflow/workflow.service.ts';
 
@@ -144,7 +147,14 @@ export async function buildApp(deps: AppDeps) {
     accountKey: (canonical) => accountKey(seal.requireKeys().tokenHmacKey, canonical),
     reauth,
   });
-  const groups = createGroupsService({ clock, audited, dualControl });
+  const ownAccount = createOwnAccountService({ db, clock, hasher, audited, reauth });
+  const groups = createGroupsService({
+    clock,
+    audited,
+    dualControl,
+    // approver groups are named by the vaults' policies and by waiting access requests (their modules' tables)
+    approverGroup: async (exec, id) => (await isGroupNamedApprover(exec, id)) || (await waitingRequestNamesGroup(exec, id)),
+  });
   const userLookup = createUserLookupService({ clock, audited, auditHmacKey: () => seal.requireKeys().auditHmacKey });
   const auth = createAuthService({ db, clock, hasher, seal, audit, audited, session: config.session, login: config.login });
   const apiKeys = createApiKeysService({ clock, seal, audited, reauth, dualControl, maxDays: config.apiKeys?.maxDays ?? 365 });
@@ -274,7 +284,7 @@ export async function buildApp(deps: AppDeps) {
   sysRoutes(app, { sys });
   authRoutes(app, { auth, apiKeys, totp });
   userLookupRoutes(app, { userLookup });
-  identitiesRoutes(app, { users, groups });
+  identitiesRoutes(app, { users, groups, ownAccount });
   auditRoutes(app, { audit: auditService });
   vaultsRoutes(app, { vaults, explain });
   secretsRoutes(app, { secrets, templates });

@@ -3,8 +3,11 @@
 // creating users (administrators included) and signing in as them, resetting passwords, changing
 // roles and the all-passwords scope, groups and memberships, grants, API keys for others,
 // disabling, enabling, deleting, filing, approving (with any credential they hold) and executing
-// admin requests. The other administrator never approves here. Then the positive path: with the
-// second administrator's approval the same administrator does get there.
+// admin requests, asking for access to a secret whose policy names an approver group and approving
+// it with a puppet put into that group. The other administrator approves only what looks harmless
+// (a request about the administrator's own account, an e-mail change), and those are refused
+// anyway: nobody's password or e-mail changes without re-authentication. Then the positive path:
+// with the second administrator's approval the same administrator does get there.
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
@@ -26,8 +29,11 @@ type Op =
   | { kind: 'grant'; group: number; cred: number }
   | { kind: 'apiKey'; user: number }
   | { kind: 'status'; user: number; action: 'disable' | 'enable' | 'delete' }
-  | { kind: 'explicit'; user: number }
-  | { kind: 'approveAndExecute' };
+  | { kind: 'explicit'; user: number; self: boolean; what: 'password' | 'email' | 'profile' }
+  | { kind: 'approveAndExecute' }
+  | { kind: 'requestAccess' }
+  | { kind: 'approveAccess' }
+  | { kind: 'puppetApprover' };
 
 const idx = fc.nat(20);
 const opArb: fc.Arbitrary<Op> = fc.oneof(
@@ -49,9 +55,42 @@ const opArb: fc.Arbitrary<Op> = fc.oneof(
     user: idx,
     action: fc.constantFrom('disable' as const, 'enable' as const, 'delete' as const),
   }),
-  fc.record({ kind: fc.constant('explicit' as const), user: idx }),
+  fc.record({
+    kind: fc.constant('explicit' as const),
+    user: idx,
+    self: fc.boolean(),
+    what: fc.constantFrom('password' as const, 'email' as const, 'profile' as const),
+  }),
   fc.record({ kind: fc.constant('approveAndExecute' as const) }),
+  fc.record({ kind: fc.constant('requestAccess' as const) }),
+  fc.record({ kind: fc.constant('approveAccess' as const) }),
+  fc.record({ kind: fc.constant('puppetApprover' as const) }),
 );
+
+/**
+ * Random calls, with the moves a review found woven in at random places in every run: a request
+ * about one's own account and a harmless-looking one (both approved by the second administrator
+ * and executed), and a puppet put into the approver group.
+ */
+const sequenceArb: fc.Arbitrary<Op[]> = fc
+  .record({
+    ops: fc.array(opArb, { minLength: 1, maxLength: 10 }),
+    own: fc.constantFrom('password' as const, 'email' as const, 'profile' as const),
+    other: idx,
+    at: fc.array(fc.nat(10), { minLength: 3, maxLength: 3 }),
+  })
+  .map(({ ops, own, other, at }) => {
+    const moves: Op[] = [
+      { kind: 'explicit', user: 0, self: true, what: own },
+      { kind: 'explicit', user: other, self: false, what: 'profile' },
+      { kind: 'puppetApprover' },
+    ];
+    const out = [...ops];
+    moves.forEach((m, i) => {
+      out.splice((at[i] ?? 0) % (out.length + 1), 0, m);
+    });
+    return out;
+  });
 
 const pick = <T>(xs: readonly T[], i: number): T => xs[i % xs.length] as T;
 
@@ -62,7 +101,7 @@ for (const dialect of dialects) {
     let aId: string;
     let b: Awaited<ReturnType<typeof createUser>>;
     let run = 0;
-    const stats = { runs: 0, ops: 0, pending: 0, reveals: 0 };
+    const stats = { runs: 0, ops: 0, pending: 0, reveals: 0, approvedByB: 0, puppets: 0 };
 
     before(async () => {
       h = await startHarness(dialect);
@@ -73,7 +112,11 @@ for (const dialect of dialects) {
     });
     after(async () => h.close());
 
-    /** A victim's vault with one secret, and a group holding a reveal grant on it with one member. */
+    /**
+     * A victim's vault with one secret, and a group holding a reveal grant on it with one member;
+     * a folder whose policy needs an approval from an approver group (holding no grant), with a
+     * secret the administrator may reveal once approved.
+     */
     async function victim() {
       const tag = `${dialect}-${++run}`;
       const owner = await createUser(h, a, 'password_administrator');
@@ -97,12 +140,47 @@ for (const dialect of dialects) {
       });
       assert.equal(grant.status, 201, grant.raw);
       assert.equal((await call(h, 'POST', `/api/v1/secrets/${s.body.id}/reveal`, { token: member.token, body: {} })).status, 200);
-      return { owner, member, vault: v.body.id as string, secret: s.body.id as string, group: g.body.id as string, tag };
+      const ag = await call(h, 'POST', '/api/v1/groups', { token: a, body: { name: `AG ${tag}` } });
+      const f = await call(h, 'POST', '/api/v1/folders', {
+        token: owner.token,
+        body: {
+          vaultId: v.body.id,
+          name: 'guarded',
+          policy: { approval: { required: true, approvers: [{ type: 'group', id: ag.body.id }] } },
+        },
+      });
+      assert.equal(f.status, 201, f.raw);
+      const gs = await call(h, 'POST', '/api/v1/secrets', {
+        token: owner.token,
+        body: {
+          vaultId: v.body.id,
+          folderId: f.body.id,
+          template: 'unix-account',
+          name: `G ${tag}`,
+          fields: { host: 'h', username: 'root', password: `guarded-${tag}` },
+        },
+      });
+      assert.equal(gs.status, 201, gs.raw);
+      const mayAsk = await call(h, 'POST', '/api/v1/grants', {
+        token: owner.token,
+        body: { nodeId: f.body.id, principalType: 'user', principalId: aId, level: 'reveal' },
+      });
+      assert.equal(mayAsk.status, 201, mayAsk.raw);
+      return {
+        owner,
+        member,
+        vault: v.body.id as string,
+        secret: s.body.id as string,
+        group: g.body.id as string,
+        approverGroup: ag.body.id as string,
+        guarded: gs.body.id as string,
+        tag,
+      };
     }
 
     it('holds for random sequences of administrative calls', async (t) => {
       await fc.assert(
-        fc.asyncProperty(fc.array(opArb, { minLength: 1, maxLength: 10 }), async (ops) => {
+        fc.asyncProperty(sequenceArb, async (ops) => {
           stats.runs++;
           const v = await victim();
           const users: string[] = [aId, b.id, v.owner.id, v.member.id];
@@ -113,7 +191,11 @@ for (const dialect of dialects) {
           ]);
           /** Passwords the attacker knows (set by them, then changed by them at the forced first login). */
           const known = new Map<string, string>();
-          const groups: string[] = [v.group];
+          const groups: string[] = [v.group, v.approverGroup];
+          /** The administrator's own access requests for the guarded secret. */
+          const accessRequests: string[] = [];
+          const userRow = (id: string) =>
+            h.database.db.selectFrom('users').select(['password_hash', 'email']).where('id', '=', id).executeTakeFirst();
           const mine = await call(h, 'POST', '/api/v1/me/api-keys', {
             token: a,
             body: { name: `a-${v.tag}`, allowedCidrs: ['127.0.0.1'], expiresAt: inAMonth(), currentPassword: ADMIN.password },
@@ -131,9 +213,24 @@ for (const dialect of dialects) {
           };
           const tryReveal = async (when: string) => {
             for (const t of creds) {
-              const r = await call(h, 'POST', `/api/v1/secrets/${v.secret}/reveal`, { token: t, body: {} });
-              stats.reveals++;
-              assert.ok([401, 403, 404].includes(r.status), `${when}: a credential of the administrator revealed the secret (${r.status})`);
+              for (const secret of [v.secret, v.guarded]) {
+                const r = await call(h, 'POST', `/api/v1/secrets/${secret}/reveal`, { token: t, body: {} });
+                stats.reveals++;
+                assert.ok([401, 403, 404].includes(r.status), `${when}: a credential of the administrator revealed a secret (${r.status})`);
+              }
+            }
+          };
+          const requestAccess = async () => {
+            const r = await call(h, 'POST', '/api/v1/access-requests', {
+              token: a,
+              body: { secretId: v.guarded, reason: 'maintenance', durationMinutes: 60 },
+            });
+            if (r.status === 201) accessRequests.push(r.body.id);
+          };
+          /** Every credential the administrator holds approves every access request of theirs. */
+          const approveAccess = async () => {
+            for (const id of accessRequests) {
+              for (const t of creds) await call(h, 'POST', `/api/v1/access-requests/${id}/approve`, { token: t, body: {} });
             }
           };
           for (const op of ops) {
@@ -224,13 +321,57 @@ for (const dialect of dialects) {
                 break;
               }
               case 'explicit': {
-                const r = await call(h, 'POST', '/api/v1/admin-requests', {
+                const who = op.self ? aId : u;
+                const operation = {
+                  password: { type: 'user.password_reset', userId: who, password: `explicit-${++seq}-${randomBytes(9).toString('hex')}` },
+                  email: { type: 'user.update', userId: who, patch: { email: `e${++seq}@example.com` } },
+                  profile: { type: 'user.update', userId: who, patch: { department: `d${++seq}` } },
+                }[op.what];
+                const before = await userRow(who);
+                const r = await call(h, 'POST', '/api/v1/admin-requests', { token: a, body: { operation } });
+                if (r.status !== 201) break;
+                // about the administrator's own account, or no password: the second administrator approves
+                // it, and still no password or e-mail address changes without re-authentication
+                if (who === aId || op.what !== 'password') {
+                  assert.equal(
+                    (await call(h, 'POST', `/api/v1/admin-requests/${r.body.id}/approve`, { token: b.token, body: {} })).status,
+                    200,
+                  );
+                  stats.approvedByB++;
+                  await call(h, 'POST', `/api/v1/admin-requests/${r.body.id}/execute`, {
+                    token: a,
+                    body: { currentPassword: ADMIN.password },
+                  });
+                  assert.deepEqual(await userRow(who), before, `${JSON.stringify(op)}: changed without re-authentication`);
+                } else {
+                  requests.push(r.body.id);
+                }
+                break;
+              }
+              case 'requestAccess':
+                await requestAccess();
+                break;
+              case 'approveAccess':
+                await approveAccess();
+                break;
+              case 'puppetApprover': {
+                // a user the administrator made and signs in as, put into the approver group, approving their request
+                const username = `q${++seq}-${v.tag}`;
+                const temporary = `tmp-${randomBytes(9).toString('hex')}`;
+                const c = await call(h, 'POST', '/api/v1/users', {
                   token: a,
-                  body: {
-                    operation: { type: 'user.password_reset', userId: u, password: `explicit-${++seq}-${randomBytes(9).toString('hex')}` },
-                  },
+                  body: { username, password: temporary, role: 'password_user' },
                 });
-                if (r.status === 201) requests.push(r.body.id);
+                if (c.status !== 201) break;
+                const { password, tokens } = await firstLogin(h, username, temporary);
+                users.push(c.body.id);
+                usernames.set(c.body.id, username);
+                known.set(c.body.id, password);
+                creds.push(tokens.accessToken);
+                stats.puppets++;
+                track(await call(h, 'PUT', `/api/v1/groups/${v.approverGroup}/members/${c.body.id}`, { token: a }));
+                if (accessRequests.length === 0) await requestAccess();
+                await approveAccess();
                 break;
               }
               case 'approveAndExecute':
@@ -254,7 +395,7 @@ for (const dialect of dialects) {
         { numRuns: 20, endOnFailure: true },
       );
       t.diagnostic(JSON.stringify(stats));
-      assert.ok(stats.pending > 0 && stats.reveals > stats.ops, JSON.stringify(stats));
+      assert.ok(stats.pending > 0 && stats.reveals > stats.ops && stats.approvedByB > 0 && stats.puppets > 0, JSON.stringify(stats));
     });
 
     it("reaches the value with the second administrator's approval", async () => {

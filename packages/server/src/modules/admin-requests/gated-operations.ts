@@ -23,7 +23,7 @@ export interface GateFacts {
   'user.disable': { target: Account };
   'user.delete': { target: Account };
   'user.password_reset': { self: boolean };
-  'group.member_add': { groupHoldsGrants: boolean };
+  'group.member_add': { groupHoldsGrants: boolean; groupApproves: boolean };
   'apikey.create': { self: boolean };
 }
 
@@ -93,14 +93,14 @@ export const gatedOperations: { [K in AdminOperationType]: GatedOperation<K> } =
   'user.password_reset': {
     permission: 'users.write',
     objectType: 'user',
-    when: "setting another user's password (whoever knows it can sign in as them and read what they can)",
+    when: "setting another user's password (whoever knows it can sign in as them and read what they can); one's own is refused in every mode, before the gate (it changes with re-authentication: POST /me/password)",
     gated: (f) => !f.self,
   },
   'group.member_add': {
     permission: 'groups.write',
     objectType: 'group',
-    when: 'adding anyone to a group that holds a grant: oneself, or a user one created and can sign in as (the member reaches what the group reaches)',
-    gated: (f) => f.groupHoldsGrants,
+    when: 'adding anyone to a group that holds a grant (the member reaches what the group reaches), or to a group named as an approver in a vault or folder policy or a waiting access request (the member approves access requests: a puppet would approve its creator’s); oneself, or a user one created and can sign in as',
+    gated: (f) => f.groupHoldsGrants || f.groupApproves,
   },
   'apikey.create': {
     permission: 'apikeys.manage',

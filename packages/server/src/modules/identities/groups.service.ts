@@ -25,11 +25,21 @@ async function present(db: Executor, g: GroupTable): Promise<Group> {
 
 /**
  * Groups of users; names are unique (canonical). Adding a member to a group that holds a grant
- * gives them what the group reaches: while dual control applies it becomes an admin request
+ * gives them what the group reaches, and to a group named as an approver the power to approve
+ * access requests: while dual control applies either becomes an admin request
  * (admin-requests/gated-operations.ts), whoever the member is.
  */
-export function createGroupsService(deps: { clock: Clock; audited: ReturnType<typeof createAudited>; dualControl: DualControl }) {
-  const { clock, audited, dualControl } = deps;
+export function createGroupsService(deps: {
+  clock: Clock;
+  audited: ReturnType<typeof createAudited>;
+  dualControl: DualControl;
+  /**
+   * Is the group named as an approver: by a vault or folder policy, or by an access request still
+   * waiting for approval? Answered by the modules owning those tables (vaults/, workflow/).
+   */
+  approverGroup: (exec: Executor, groupId: string) => Promise<boolean>;
+}) {
+  const { clock, audited, dualControl, approverGroup } = deps;
 
   const find = (db: Executor, id: string) => db.selectFrom('groups').selectAll().where('id', '=', id).executeTakeFirst();
 
@@ -146,7 +156,8 @@ export function createGroupsService(deps: { clock: Clock; audited: ReturnType<ty
       ctx,
       ev,
       { type: 'group.member_add', groupId: id, userId },
-      { groupHoldsGrants: grant !== undefined },
+      // a member of an approver group approves others' access requests: a puppet approver otherwise
+      { groupHoldsGrants: grant !== undefined, groupApproves: await approverGroup(trx, id) },
       { mode, targetId: id },
     );
     if (pending) return pending;

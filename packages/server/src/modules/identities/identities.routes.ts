@@ -17,6 +17,7 @@ import type { FastifyInstance } from 'fastify';
 import { Type } from 'typebox';
 import { isPendingApproval } from '../admin-requests/admin-requests.service.ts';
 import type { GroupsService } from './groups.service.ts';
+import type { OwnAccountService } from './own-account.service.ts';
 import type { UsersService } from './users.service.ts';
 
 const ListQuery = Type.Object({ cursor: Type.Optional(Cursor), limit: Type.Optional(Limit) }, { additionalProperties: false });
@@ -29,9 +30,12 @@ const UserListQuery = Type.Object(
   { additionalProperties: false },
 );
 
-export function identitiesRoutes(fastify: FastifyInstance, deps: { users: UsersService; groups: GroupsService }): void {
+export function identitiesRoutes(
+  fastify: FastifyInstance,
+  deps: { users: UsersService; groups: GroupsService; ownAccount: OwnAccountService },
+): void {
   const app = fastify.withTypeProvider<TypeBoxTypeProvider>();
-  const { users, groups } = deps;
+  const { users, groups, ownAccount } = deps;
   const tagsU = ['users'];
   const tagsG = ['groups'];
 
@@ -134,7 +138,7 @@ export function identitiesRoutes(fastify: FastifyInstance, deps: { users: UsersS
       response: { 200: Ok },
     },
     handler: async (req) => {
-      await users.changeOwnPassword(req.ctx, req.body);
+      await ownAccount.changeOwnPassword(req.ctx, req.body);
       return { ok: true as const };
     },
   });
@@ -146,7 +150,7 @@ export function identitiesRoutes(fastify: FastifyInstance, deps: { users: UsersS
       body: ChangeOwnEmail,
       response: { 200: User },
     },
-    handler: async (req) => users.changeOwnEmail(req.ctx, req.body),
+    handler: async (req) => ownAccount.changeOwnEmail(req.ctx, req.body),
   });
 
   app.post('/api/v1/groups', {

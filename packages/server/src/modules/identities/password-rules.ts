@@ -61,3 +61,7 @@ export function assertPasswordRules(password: string, ctx: PasswordContext, path
   const problems = passwordProblems(password, ctx, path);
   if (problems.length > 0) throw passwordRulesError(problems);
 }
+
+/** Words of an account an attacker would try in its password. */
+export const accountWords = (u: { username: string; email: string; first_name: string; last_name: string } | undefined) =>
+  u ? [u.username, u.email, u.first_name, u.last_name] : [];

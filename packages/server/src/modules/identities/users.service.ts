@@ -2,82 +2,25 @@ import type { PendingApproval } from '@coffer/contracts/admin-requests';
 import type { CreateUser, UpdateUser, User, UserPatch } from '@coffer/contracts/identities';
 import type { PasswordHasher } from '../../crypto/password-hash.ts';
 import type { Db, Trx } from '../../db/database.ts';
-import type { Role } from '../../db/schema.ts';
 import { AppError } from '../../lib/app-error.ts';
 import type { Clock } from '../../lib/clock.ts';
-import { newId } from '../../lib/ids.ts';
 import { callMode, type DualControl, type GateMode } from '../admin-requests/dual-control.ts';
-import type { Account } from '../admin-requests/gated-operations.ts';
 import type { AuditedEv, createAudited } from '../audit/audit-log.ts';
 import { authorize, can, type RequestContext, requireUser } from '../auth/actor.ts';
-import type { Reauth, ReauthProof } from '../auth/reauth.ts';
+import type { Reauth } from '../auth/reauth.ts';
 import { loginActivities } from './login-activity.ts';
-import { assertPasswordRules, passwordProblems, passwordRulesError } from './password-rules.ts';
+import { ownPasswordRefused } from './own-account.service.ts';
+import { accountWords, assertPasswordRules, passwordProblems, passwordRulesError } from './password-rules.ts';
+import { accountOf, type NewUser, newUserRow, profileColumns, superScopeRoles, withoutProof } from './user-rows.ts';
 import { canonicalUsername } from './username.ts';
 import { presentUser } from './users.presenter.ts';
 import * as repo from './users.repository.ts';
 
 const notFound = () => new AppError('not_found', 'No such user.');
 
-type NewUser = Omit<CreateUser, 'password'>;
-
-/** A new active user row from the create-user input (PMP's fields; absent ones are empty). */
-function newUserRow(
-  input: NewUser & { kind: 'human' | 'api' },
-  passwordHash: string | null,
-  now: number,
-  temporary: boolean,
-): repo.UserRow {
-  return {
-    id: newId('usr', now),
-    username: input.username.normalize('NFKC').trim(),
-    username_canonical: canonicalUsername(input.username),
-    kind: input.kind,
-    first_name: input.firstName ?? '',
-    last_name: input.lastName ?? '',
-    email: input.email ?? '',
-    department: input.department ?? '',
-    location: input.location ?? '',
-    landline_country_code: input.landlineCountryCode ?? '',
-    landline: input.landline ?? '',
-    landline_ext: input.landlineExt ?? '',
-    mobile_country_code: input.mobileCountryCode ?? '',
-    mobile: input.mobile ?? '',
-    role: input.role,
-    all_passwords: input.allPasswords ? 1 : 0,
-    status: 'active',
-    password_hash: passwordHash,
-    totp_secret_enc: null,
-    totp_enabled: 0,
-    totp_last_step: null,
-    created_at: now,
-    updated_at: now,
-    last_login_at: null,
-    must_change_password: temporary ? 1 : 0,
-  };
-}
-
-/** Words of an account an attacker would try in its password. */
-const accountWords = (u: repo.UserRow | undefined) => (u ? [u.username, u.email, u.first_name, u.last_name] : []);
-
-/** A patch without the re-authentication proof: what an admin request stores and shows. */
-function withoutProof(patch: UpdateUser): UserPatch {
-  const { currentPassword: _p, totpCode: _t, recoveryCode: _r, ...rest } = patch;
-  return rest;
-}
-
-const accountOf = (u: repo.UserRow): Account => ({
-  role: u.role,
-  allPasswords: u.all_passwords === 1,
-  status: u.status,
-  kind: u.kind,
-});
-
-/** Which roles may hold the all-passwords (super-administrator) scope, as in PMP. */
-const superScopeRoles: readonly Role[] = ['administrator', 'password_administrator'];
-
 /**
- * Users: PMP's create-user fields, the four roles, enable/disable/delete. Invariants:
+ * Users, as administered (one's own password and e-mail: own-account.service.ts): PMP's
+ * create-user fields, the four roles, enable/disable/delete. Invariants:
  * - the canonical username is unique (case, width and surrounding space do not make a new user);
  * - every security change (password, role, scope, disable) ends every session, refresh token and
  *   API key of the user in the same transaction;
@@ -85,7 +28,10 @@ const superScopeRoles: readonly Role[] = ['administrator', 'password_administrat
  * - a password an administrator sets (at creation or by a reset) is temporary: the user must
  *   change it at the next login;
  * - the changes in the dual-control table (admin-requests/gated-operations.ts) become admin
- *   requests while dual control applies; nobody gives themselves the all-passwords scope.
+ *   requests while dual control applies; nobody gives themselves the all-passwords scope;
+ * - nobody sets their own password here, in any mode (it changes with re-authentication on
+ *   /me/password), and an e-mail change is never filed on purpose as an admin request (it needs
+ *   the caller's re-authentication, which only the direct PATCH carries).
  * Each gated use case is one `…In(trx, ctx, ev, input, mode)` function: the route calls it in
  * `call` mode, and executing an approved admin request calls it again in `execute` mode, so the
  * same checks run at request and at execute time.
@@ -98,7 +44,7 @@ export function createUsersService(deps: {
   dualControl: DualControl;
   /** The login-throttle row key of a canonical username (auth/login-throttle.ts). */
   accountKey: (canonical: string) => string;
-  /** The caller's re-authentication (auth/reauth.ts) for password and e-mail changes. */
+  /** The caller's re-authentication (auth/reauth.ts) for e-mail changes. */
   reauth: Pick<Reauth, 'check'>;
 }) {
   const { db, clock, hasher, audited, dualControl, reauth } = deps;
@@ -207,6 +153,13 @@ export function createUsersService(deps: {
   ): Promise<User | PendingApproval> {
     authorize(ctx.actor, 'users.write');
     const u = await load(trx, id);
+    // an e-mail change needs the caller's re-authentication, which only the direct PATCH carries (a
+    // gated PATCH proved it before it became a request); one filed on purpose carries none
+    if (mode.kind === 'request' && patch.email !== undefined && patch.email !== u.email) {
+      throw new AppError('validation.failed', 'Change an e-mail address with PATCH /api/v1/users/{id} (it needs your currentPassword).', {
+        details: [{ path: '/operation/patch/email', message: 'not through an admin request' }],
+      });
+    }
     const role = patch.role ?? u.role;
     const allPasswords = patch.allPasswords ?? (u.all_passwords === 1 && superScopeRoles.includes(role));
     if (allPasswords && !superScopeRoles.includes(role)) {
@@ -225,19 +178,7 @@ export function createUsersService(deps: {
     if (pending) return pending;
     const now = clock.now();
     const set: Partial<repo.UserRow> = { updated_at: now, role, all_passwords: allPasswords ? 1 : 0 };
-    const map: Record<string, keyof repo.UserRow> = {
-      firstName: 'first_name',
-      lastName: 'last_name',
-      email: 'email',
-      department: 'department',
-      location: 'location',
-      landlineCountryCode: 'landline_country_code',
-      landline: 'landline',
-      landlineExt: 'landline_ext',
-      mobileCountryCode: 'mobile_country_code',
-      mobile: 'mobile',
-    };
-    for (const [k, col] of Object.entries(map)) {
+    for (const [k, col] of Object.entries(profileColumns)) {
       const v = (patch as Record<string, unknown>)[k];
       if (typeof v === 'string') (set as Record<string, unknown>)[col] = v;
     }
@@ -319,23 +260,25 @@ export function createUsersService(deps: {
     mode: GateMode,
   ): Promise<PendingApproval | null> {
     authorize(ctx.actor, 'users.write');
+    // in every mode: a request filed before this rule, or approved by someone who found "their own
+    // account" harmless, must not set it without the re-authentication /me/password asks for
+    if (ctx.actor.userId === id) throw ownPasswordRefused(mode.kind === 'call' ? '/id' : '/operation/userId');
     const u = await load(trx, id);
     if (u.kind !== 'human') throw new AppError('validation.failed', 'API users have no password.');
-    const self = ctx.actor.userId === id;
     const pending = await dualControl.gate(
       trx,
       ctx,
       ev,
       { type: 'user.password_reset', userId: id },
-      { self },
+      { self: false },
       { mode, targetId: id, secret: hash },
     );
     if (pending) return pending;
     const now = clock.now();
     // set by someone else, so known to them: temporary until the user changes it
-    await repo.updateUser(trx, id, { password_hash: hash, must_change_password: self ? 0 : 1, updated_at: now });
+    await repo.updateUser(trx, id, { password_hash: hash, must_change_password: 1, updated_at: now });
     await repo.revokeAllCredentials(trx, id, now, { apiKeys: true });
-    ev.details = { temporary: !self };
+    ev.details = { temporary: true };
     return null;
   }
 
@@ -346,12 +289,8 @@ export function createUsersService(deps: {
     const hash = problems.length === 0 ? await hasher.hash(password) : null;
     return audited(ctx, { action: 'user.password_reset', objectType: 'user', objectId: id }, async (trx, ev) => {
       authorize(ctx.actor, 'users.write');
-      if (ctx.actor.userId === id) {
-        // one's own password changes with re-authentication only (a stolen session must not do it)
-        throw new AppError('validation.failed', 'Change your own password with POST /api/v1/me/password (coffer passwd).', {
-          details: [{ path: '/id', message: 'not your own account' }],
-        });
-      }
+      // one's own password changes with re-authentication only (a stolen session must not do it)
+      if (ctx.actor.userId === id) throw ownPasswordRefused('/id');
       const u = await load(trx, id);
       if (u.kind !== 'human') throw new AppError('validation.failed', 'API users have no password.');
       if (problems.length > 0) throw passwordRulesError(problems);
@@ -360,45 +299,6 @@ export function createUsersService(deps: {
         assertPasswordRules(password, { totp: false, userInputs: accountWords(u) }, '/password');
       if (!hash) throw notFound();
       return resetPasswordIn(trx, ctx, ev, id, hash, callMode);
-    });
-  }
-
-  /** Needs re-authentication; the new password obeys the rules (checked first, so a refused one
-   * spends no TOTP code). Clears a temporary password. Ends every session and key of the user. */
-  async function changeOwnPassword(ctx: RequestContext, input: ReauthProof & { newPassword: string }): Promise<void> {
-    requireUser(ctx.actor);
-    const userId = ctx.actor.userId;
-    const u = await repo.findUserById(db, userId);
-    const problems = passwordProblems(input.newPassword, { totp: u?.totp_enabled === 1, userInputs: accountWords(u) }, '/newPassword');
-    const failure = problems.length === 0 ? await reauth.check(ctx, input) : undefined;
-    const hash = problems.length === 0 && !failure ? await hasher.hash(input.newPassword) : null;
-    await audited(ctx, { action: 'user.password_change', objectType: 'user', objectId: userId }, async (trx) => {
-      if (problems.length > 0) throw passwordRulesError(problems);
-      if (failure) throw failure;
-      if (!u || !hash) throw new AppError('auth.reauth_failed', 'Re-authentication failed.');
-      if (u.must_change_password === 1 && input.newPassword === input.currentPassword) {
-        throw new AppError('validation.failed', 'Choose a new password: the temporary one must be replaced.', {
-          details: [{ path: '/newPassword', message: 'must differ from the current password' }],
-        });
-      }
-      const now = clock.now();
-      await repo.updateUser(trx, userId, { password_hash: hash, must_change_password: 0, updated_at: now });
-      await repo.revokeAllCredentials(trx, userId, now, { apiKeys: true });
-    });
-  }
-
-  /** Self-service e-mail change; needs re-authentication. */
-  async function changeOwnEmail(ctx: RequestContext, input: ReauthProof & { email: string }): Promise<User> {
-    requireUser(ctx.actor);
-    const userId = ctx.actor.userId;
-    const failure = await reauth.check(ctx, input);
-    return audited(ctx, { action: 'user.email_change', objectType: 'user', objectId: userId }, async (trx, ev) => {
-      if (failure) throw failure;
-      const u = await load(trx, userId);
-      const now = clock.now();
-      await repo.updateUser(trx, userId, { email: input.email, updated_at: now });
-      ev.details = { fields: ['email'] };
-      return presentUser({ ...u, email: input.email, updated_at: now });
     });
   }
 
@@ -441,8 +341,6 @@ export function createUsersService(deps: {
     setStatus,
     remove,
     resetPassword,
-    changeOwnPassword,
-    changeOwnEmail,
     unlock,
     createInitialAdmin,
     can,
