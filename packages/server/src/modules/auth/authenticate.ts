@@ -13,7 +13,10 @@ export const invalidToken = () => new AppError('auth.invalid_token', 'The token 
 const TOUCH_INTERVAL_MS = 30_000;
 
 type OwnerColumns = Pick<UserTable, 'username' | 'role' | 'all_passwords' | 'status' | 'must_change_password'> & { uid: string };
-type SessionRow = Pick<SessionTable, 'revoked_at' | 'idle_expires_at' | 'absolute_expires_at' | 'last_seen_at' | 'api_key_id'> & {
+type SessionRow = Pick<
+  SessionTable,
+  'family_id' | 'revoked_at' | 'idle_expires_at' | 'absolute_expires_at' | 'last_seen_at' | 'api_key_id'
+> & {
   sid: string;
 } & OwnerColumns;
 type ApiKeyRow = Pick<ApiKeyTable, 'id' | 'allowed_cidrs' | 'scopes' | 'expires_at' | 'revoked_at' | 'last_used_at'> & OwnerColumns;
@@ -32,6 +35,7 @@ export function createAuthenticator(deps: { db: Db; clock: Clock; idleSeconds: n
       .innerJoin('users', 'users.id', 'sessions.user_id')
       .select([
         'sessions.id as sid',
+        'sessions.family_id',
         'sessions.revoked_at',
         'sessions.idle_expires_at',
         'sessions.absolute_expires_at',
@@ -72,6 +76,8 @@ export function createAuthenticator(deps: { db: Db; clock: Clock; idleSeconds: n
         allPasswords: row.all_passwords === 1,
         authMethod: 'session',
         sessionId: row.sid,
+        // refresh keeps the family: the request budget follows it (credential-rate-limit.ts)
+        sessionFamilyId: row.family_id,
         apiKeyId: row.api_key_id,
         scopes,
         mustChangePassword: row.must_change_password === 1,
