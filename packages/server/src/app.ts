@@ -231,7 +231,15 @@ export async function buildApp(deps: AppDeps) {
     // export files use the login hashing parameters and share its gate (Argon2id is memory-hard)
     kdf: { params: hasher.params, maxMemoryKiB: Math.max(256 * 1024, hasher.params.memoryKiB), gate: (fn) => hasher.gate.run(fn) },
   });
-  const attachments = createAttachmentsService({ db, clock, seal, secrets, audited, maxBytes: config.attachmentMaxBytes });
+  const attachments = createAttachmentsService({
+    db,
+    clock,
+    seal,
+    secrets,
+    audited,
+    revealGate: workflow.revealGate,
+    maxBytes: config.attachmentMaxBytes,
+  });
   const metadata = createMetadataService({ clock, secrets, vaults, audited });
   const passwords = createPasswordsService({ access, secrets, audited });
   const lookup = createLookupService({ access, vaults, secrets, audited });
