@@ -87,6 +87,18 @@ export const logRedactPaths = [
   'body.totpCode',
   'body.recoveryCode',
   'body.passphrase',
+  // unseal nonce, passwords inside admin requests, secret values (a secret's fields and custom
+  // fields, bulk items, an import file), webhook URLs (often with a token in them); the list is
+  // checked against every route's body by log-redaction.test.ts
+  'body.nonce',
+  'body.operation.password',
+  'body.operation.user.password',
+  'body.fields',
+  'body.customFields[*].value',
+  'body.items[*].fields',
+  'body.items[*].customFields[*].value',
+  'body.content',
+  'body.url',
 ];
 
 /**
