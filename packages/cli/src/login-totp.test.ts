@@ -71,10 +71,16 @@ for (const dialect of dialects) {
       expectCode(noCode, 2);
       assert.match(noCode.stderr, /TOTP/);
       await stillTemporary();
-      // the code just used to sign in is spent: the change is refused (and nothing changes)
+      // the code just used to sign in is spent: the change is refused (and nothing changes); the
+      // restricted session the CLI signed in with is ended, not left behind
+      const live = async () =>
+        (await h.database.db.selectFrom('sessions').select('id').where('user_id', '=', u.id).where('revoked_at', 'is', null).execute())
+          .length;
+      const liveBefore = await live();
       const replay = await login(hotp(seed, step()), `${temp}\n${next}\n${hotp(seed, step())}\n`);
       expectCode(replay, 4);
       assert.match(replay.stderr, /auth\.reauth_failed/);
+      assert.equal(await live(), liveBefore, 'no session left behind');
       await stillTemporary();
 
       // the next step's code for the change, a recovery code for the sign-in with the new password

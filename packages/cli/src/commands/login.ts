@@ -107,7 +107,13 @@ async function changeTemporaryPassword(client: CofferClient, login: PasswordLogi
     throw e;
   }
   const next = asked.newPassword as string;
-  await client.users.changeOwnPassword(login.password, next, factorOf(asked.proof));
+  try {
+    await client.users.changeOwnPassword(login.password, next, factorOf(asked.proof));
+  } catch (e) {
+    // refused (a wrong or spent code, a weak password): the restricted session is of no more use
+    await client.auth.logout().catch(() => {});
+    throw e;
+  }
   if (!login.secondFactor) return client.auth.login(login.username, next);
   // each TOTP step is accepted once: signing in again takes a later code still
   const code = await readSecretLine('Signing in with the new password: the next code from the app, or a recovery code (input hidden): ');
