@@ -508,7 +508,18 @@ for (const dialect of dialects) {
     });
 
     it('totp enroll (the code asked after the secret is shown), disable, enroll + confirm; passwd', async () => {
-      const enroll = await D(['totp', 'enroll'], {
+      const [noPassword, wrongPassword, noFlag0] = await Promise.all([
+        D(['totp', 'enroll', '--password-stdin'], { input: '' }),
+        D(['totp', 'enroll', '--password-stdin'], { input: 'not-the-password-of-dave\n' }),
+        D(['totp', 'enroll'], { input: `${dave.password}\n` }),
+      ]);
+      expectCode(noPassword, 2, 'enrolling needs the password');
+      expectCode(wrongPassword, 4);
+      assert.match(wrongPassword.stderr, errorLine('auth.reauth_failed'));
+      assert.doesNotMatch(wrongPassword.stdout, /otpauth/, 'no seed without the password');
+      expectCode(noFlag0, 2, 'no terminal and no --password-stdin');
+      const enroll = await D(['totp', 'enroll', '--password-stdin'], {
+        input: `${dave.password}\n`,
         respond: {
           after: /Secret, to type in by hand: ([A-Z2-7]+)\n/,
           send: (m) => `${hotp(base32Decode(m[1] as string), totpStep(Date.now()))}\n`,
@@ -541,7 +552,7 @@ for (const dialect of dialects) {
       expectCode(await D(['login', '--url', url, '--username', dave.username, '--password-stdin'], { input: dave.password }), 0);
 
       // a script: enroll prints the secret as JSON and stops without a code; confirm finishes it
-      const begun = await D(['totp', 'enroll', '--json']);
+      const begun = await D(['totp', 'enroll', '--password-stdin', '--json'], { input: `${dave.password}\n` });
       expectCode(begun, 0);
       const { secret, otpauthUri } = json(begun);
       assert.match(otpauthUri, /^otpauth:\/\/totp\//);

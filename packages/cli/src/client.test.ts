@@ -181,7 +181,7 @@ for (const dialect of dialects) {
 
       // an account with TOTP: without --totp the server asks for it (exit 5), with a fresh code it signs in
       const carol = await createUser(h, await adminToken(h), 'password_user');
-      const begin = await call(h, 'POST', '/api/v1/me/totp', { token: carol.token });
+      const begin = await call(h, 'POST', '/api/v1/me/totp', { token: carol.token, body: { currentPassword: carol.password } });
       const seed = base32Decode(begin.body.secret);
       const step = totpStep(Date.now());
       const confirmed = await call(h, 'POST', '/api/v1/me/totp/confirm', { token: carol.token, body: { code: hotp(seed, step) } });

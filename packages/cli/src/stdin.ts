@@ -5,30 +5,45 @@ import { CliError } from './cli.ts';
 const MAX_LINE = 4096;
 
 /**
- * Reads one secret line: from a terminal with a prompt and without echo, else the first line of
- * stdin (a pipe or a file). Secrets read this way never appear in the process arguments.
+ * Reads one secret line: from a terminal with a prompt and without echo, else the next line of
+ * stdin (a pipe or a file; the first one at the first read). Secrets read this way never appear in
+ * the process arguments.
  */
 export function readSecretLine(prompt: string): Promise<string> {
   const stdin = process.stdin as ReadStream;
   return stdin.isTTY ? readHidden(stdin, prompt) : readFirstLine(stdin);
 }
 
+/**
+ * What a pipe delivered past the line last read: the next read starts with it, so answers given as
+ * lines of stdin (a password, then a new one, then a code) can be read one at a time even when they
+ * arrive in one chunk.
+ */
+let pending = '';
+
+/** The next line of a pipe or file (the rest, when no newline is left; empty at its end). */
 function readFirstLine(stream: NodeJS.ReadStream): Promise<string> {
   return new Promise((resolve, reject) => {
-    let buf = '';
+    let buf = pending;
+    pending = '';
     const cleanup = () => {
       stream.off('data', onData);
       stream.off('end', onEnd);
       stream.off('error', onError);
       stream.pause();
     };
+    /** Resolves with the first line of `buf` when it holds a whole one. */
+    const line = (): boolean => {
+      const nl = buf.indexOf('\n');
+      if (nl < 0) return false;
+      pending = buf.slice(nl + 1);
+      resolve(buf.slice(0, nl).trim());
+      return true;
+    };
     const onData = (chunk: string) => {
       buf += chunk;
-      const nl = buf.indexOf('\n');
-      if (nl >= 0) {
-        cleanup();
-        resolve(buf.slice(0, nl).trim());
-      } else if (buf.length > MAX_LINE) {
+      if (line()) cleanup();
+      else if (buf.length > MAX_LINE) {
         cleanup();
         reject(new CliError('the line read from stdin is too long'));
       }
@@ -41,10 +56,14 @@ function readFirstLine(stream: NodeJS.ReadStream): Promise<string> {
       cleanup();
       reject(new CliError(`cannot read stdin: ${e.message}`));
     };
+    if (line()) return;
+    if (stream.readableEnded) return resolve(buf.trim());
     stream.setEncoding('utf8');
     stream.on('data', onData);
     stream.on('end', onEnd);
     stream.on('error', onError);
+    // an earlier read paused the stream: a new 'data' listener alone would not start it again
+    stream.resume();
   });
 }
 
@@ -91,7 +110,7 @@ export async function readSecretLines(prompts: string[]): Promise<string[]> {
 
 /**
  * A new password or passphrase: at a terminal asked twice (a typo cannot lock anyone out), else
- * the first line of stdin.
+ * the next line of stdin.
  */
 export async function readNewSecret(prompt: string, again: string): Promise<string> {
   const stdin = process.stdin as ReadStream;
@@ -102,44 +121,13 @@ export async function readNewSecret(prompt: string, again: string): Promise<stri
   return first;
 }
 
-function readLines(stream: NodeJS.ReadStream, n: number): Promise<string[]> {
-  return new Promise((resolve, reject) => {
-    let buf = '';
-    const lines = () => buf.split('\n').map((l) => l.replace(/\r$/, '').trim());
-    const done = () => {
-      stream.off('data', onData);
-      stream.off('end', onEnd);
-      stream.off('error', onError);
-      stream.pause();
-      const all = lines();
-      resolve(Array.from({ length: n }, (_, i) => all[i] ?? ''));
-    };
-    const onData = (chunk: string) => {
-      buf += chunk;
-      if (buf.split('\n').length > n) done();
-      else if (buf.length > MAX_LINE * n) {
-        stream.off('data', onData);
-        stream.off('end', onEnd);
-        stream.off('error', onError);
-        stream.pause();
-        reject(new CliError('a line read from stdin is too long'));
-      }
-    };
-    const onEnd = () => done();
-    const onError = (e: Error) => {
-      stream.off('data', onData);
-      stream.off('end', onEnd);
-      stream.off('error', onError);
-      reject(new CliError(`cannot read stdin: ${e.message}`));
-    };
-    stream.setEncoding('utf8');
-    stream.on('data', onData);
-    stream.on('end', onEnd);
-    stream.on('error', onError);
-  });
+async function readLines(stream: NodeJS.ReadStream, n: number): Promise<string[]> {
+  const lines: string[] = [];
+  for (let i = 0; i < n; i++) lines.push(await readFirstLine(stream));
+  return lines;
 }
 
-/** One line that need not be hidden (e.g. a TOTP code): asked at a terminal, else the first line of stdin. */
+/** One line that need not be hidden (e.g. a TOTP code): asked at a terminal, else the next line of stdin. */
 export async function readPlainLine(prompt: string): Promise<string> {
   const stdin = process.stdin as ReadStream;
   if (!stdin.isTTY) return readFirstLine(stdin);
@@ -166,8 +154,9 @@ export async function readAllLines(prompt: string, max: number): Promise<string[
     }
     return lines;
   }
-  const chunks: string[] = [];
-  let size = 0;
+  const chunks: string[] = [pending];
+  pending = '';
+  let size = chunks[0]?.length ?? 0;
   stdin.setEncoding('utf8');
   for await (const chunk of stdin as AsyncIterable<string>) {
     size += chunk.length;

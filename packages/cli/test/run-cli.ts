@@ -27,7 +27,8 @@ export function cliRunner() {
 
   /**
    * `input` goes to stdin at once; `respond` instead keeps stdin open until stdout matches `after`,
-   * then sends what `send` makes of the match (an answer that depends on what the CLI printed).
+   * then sends what `send` makes of the match (an answer that depends on what the CLI printed),
+   * after `input` when both are given (e.g. a password first, then a code the output made).
    * `started` gets the child process (e.g. to signal it).
    * `bin` runs that executable (e.g. the installed launcher) instead of this Node on src/main.ts,
    * in `cwd`.
@@ -69,6 +70,7 @@ export function cliRunner() {
       stderr += c;
     });
     if (!opts.respond) child.stdin.end(opts.input ?? '');
+    else if (opts.input !== undefined) child.stdin.write(opts.input);
     return new Promise((resolve, reject) => {
       child.on('error', reject);
       child.on('close', (code, signal) => {

@@ -104,6 +104,12 @@ export const TotpEnrollment = Type.Object(
   },
   { additionalProperties: false },
 );
+/**
+ * Starting a TOTP enrolment re-authenticates (a stolen session must not turn TOTP on and lock the
+ * owner out): the account has no TOTP yet, so the current password alone.
+ */
+export const BeginTotp = Type.Object({ currentPassword: ReauthFields.currentPassword }, { additionalProperties: false });
+export type BeginTotp = Static<typeof BeginTotp>;
 export const TotpCode = Type.Object({ code: Type.String({ pattern: '^[0-9]{6}$' }) }, { additionalProperties: false });
 export const RecoveryCodes = Type.Object(
   { recoveryCodes: Type.Array(Type.String(), { description: 'Shown once; each works once' }) },

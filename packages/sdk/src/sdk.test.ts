@@ -88,7 +88,7 @@ async function callEverything(c: ReturnType<typeof createClient>): Promise<void>
     () => c.apiKeys.createForUser(ID, key),
     () => c.apiKeys.listForUser(ID),
     () => c.apiKeys.revoke(ID),
-    () => c.totp.begin(),
+    () => c.totp.begin({ currentPassword: 'p' }),
     () => c.totp.confirm('123456'),
     () => c.totp.disable({ currentPassword: 'p', totpCode: '123456' }),
     () => c.totp.regenerateRecoveryCodes({ currentPassword: 'p', recoveryCode: 'aaaaa-bbbbb' }),
@@ -367,7 +367,11 @@ for (const dialect of dialects) {
       // the change ended every session, this one included
       assert.ok(isCofferError(await rejection(me.auth.whoami()), 'auth.invalid_token'));
       await me.auth.login(`sdk-user-${dialect}`, 'a-long-passphrase-3');
-      const enrol = await me.totp.begin();
+      assert.ok(
+        isCofferError(await rejection(me.totp.begin({ currentPassword: 'not-my-password-at-all' })), 'auth.reauth_failed'),
+        'enrolling needs the password',
+      );
+      const enrol = await me.totp.begin({ currentPassword: 'a-long-passphrase-3' });
       const code = hotp(base32Decode(enrol.secret), totpStep(clock.now()));
       const { recoveryCodes } = await me.totp.confirm(code);
       assert.ok(recoveryCodes.length > 0);

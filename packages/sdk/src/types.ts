@@ -39,6 +39,8 @@ export type ApiKey = Static<typeof Auth.ApiKey>;
 /** A new API key: `key` is shown only here, once. */
 export type CreatedApiKey = Static<typeof Auth.CreatedApiKey>;
 export type TotpEnrollment = Static<typeof Auth.TotpEnrollment>;
+/** Starting a TOTP enrolment: your current password (re-authentication; the account has no TOTP yet). */
+export type BeginTotp = Auth.BeginTotp;
 export type RecoveryCodes = Static<typeof Auth.RecoveryCodes>;
 /**
  * Re-authentication for sensitive changes (API keys, recovery codes, TOTP removal, password and

@@ -90,6 +90,18 @@ export const logRedactPaths = [
   'body.totpCode',
   'body.recoveryCode',
   'body.passphrase',
+  // unseal nonce, passwords inside admin requests, secret values (a secret's fields and custom
+  // fields, bulk items, an import file), webhook URLs (often with a token in them); the list is
+  // checked against every route's body by log-redaction.test.ts
+  'body.nonce',
+  'body.operation.password',
+  'body.operation.user.password',
+  'body.fields',
+  'body.customFields[*].value',
+  'body.items[*].fields',
+  'body.items[*].customFields[*].value',
+  'body.content',
+  'body.url',
 ];
 
 /**
@@ -241,7 +253,15 @@ export async function buildApp(deps: AppDeps) {
     // export files use the login hashing parameters and share its gate (Argon2id is memory-hard)
     kdf: { params: hasher.params, maxMemoryKiB: Math.max(256 * 1024, hasher.params.memoryKiB), gate: (fn) => hasher.gate.run(fn) },
   });
-  const attachments = createAttachmentsService({ db, clock, seal, secrets, audited, maxBytes: config.attachmentMaxBytes });
+  const attachments = createAttachmentsService({
+    db,
+    clock,
+    seal,
+    secrets,
+    audited,
+    revealGate: workflow.revealGate,
+    maxBytes: config.attachmentMaxBytes,
+  });
   const metadata = createMetadataService({ clock, secrets, vaults, audited });
   const passwords = createPasswordsService({ access, secrets, audited });
   const lookup = createLookupService({ access, vaults, secrets, audited });

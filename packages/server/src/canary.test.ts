@@ -193,7 +193,7 @@ for (const dialect of dialects) {
         canaries.push(tokenCanary('user access token', user), tokenCanary('user refresh token', u1.body.refreshToken));
 
         // TOTP enrolment: the seed and the recovery codes
-        const begin = await call(h, 'POST', '/api/v1/me/totp', { token: user });
+        const begin = await call(h, 'POST', '/api/v1/me/totp', { token: user, body: { currentPassword: userPassword } });
         assert.equal(begin.status, 200);
         const seedText = begin.body.secret as string;
         const seed = base32Decode(seedText);

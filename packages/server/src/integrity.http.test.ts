@@ -243,7 +243,7 @@ for (const dialect of dialects) {
 
     it('TOTP seeds: login with a code and enrolment confirm', async () => {
       const u = await createUser(h, admin, 'password_user');
-      const begin = await call(h, 'POST', '/api/v1/me/totp', { token: u.token });
+      const begin = await call(h, 'POST', '/api/v1/me/totp', { token: u.token, body: { currentPassword: u.password } });
       const seed = base32Decode(begin.body.secret);
       const seedRow = async () =>
         (await db().selectFrom('users').select('totp_secret_enc').where('id', '=', u.id).executeTakeFirstOrThrow())
@@ -253,7 +253,7 @@ for (const dialect of dialects) {
       const orig = await seedRow();
       // confirm: the seed of another user moved onto this one
       const other = await createUser(h, admin, 'password_user');
-      await call(h, 'POST', '/api/v1/me/totp', { token: other.token });
+      await call(h, 'POST', '/api/v1/me/totp', { token: other.token, body: { currentPassword: other.password } });
       const otherSeed = (await db().selectFrom('users').select('totp_secret_enc').where('id', '=', other.id).executeTakeFirstOrThrow())
         .totp_secret_enc as string;
       const confirm = await tampered(

@@ -1,10 +1,10 @@
 // The signed-in user's own account: who am I, password change, TOTP second factor.
 
 import { type CommandGroup, change } from '../admin.ts';
-import { CliError, type Command, flag, out, outJson, UsageError, type Values } from '../cli.ts';
+import { type Command, flag, out, outJson, UsageError, type Values } from '../cli.ts';
 import { CLIENT_EXIT, clientCommand, deleteStored, EXIT_CODES_HELP, openSession, withLock } from '../client.ts';
-import { hasTotp, secondFactor } from '../reauth.ts';
-import { readPlainLine, readSecretLines } from '../stdin.ts';
+import { askReauth, factorOf, hasTotp } from '../reauth.ts';
+import { readPlainLine } from '../stdin.ts';
 
 const whoamiUsage = `Usage: coffer whoami [--json]
 
@@ -78,21 +78,11 @@ export const passwdCommand: Command = clientCommand({
   async run({ values }) {
     needsTerminal(values, 'password-stdin');
     const { client, file } = openSession();
-    const totp = await hasTotp(client);
-    const tty = process.stdin.isTTY;
-    const prompts = ['Current password (input hidden): ', 'New password (input hidden): '];
-    if (tty) prompts.push('Again (input hidden): ');
-    if (totp) prompts.push('Code from the app, or a recovery code (input hidden): ');
-    const lines = await readSecretLines(prompts);
-    const [current, next] = lines;
-    const again = tty ? lines[2] : undefined;
-    if (!current || !next) throw new CliError('give the current and the new password', CLIENT_EXIT.usage);
-    if (again !== undefined && again !== next) throw new CliError('the two entries of the new password differ: nothing was changed');
-    const second = totp ? secondFactor(lines.at(-1)) : {};
+    const { proof, newPassword } = await askReauth({ totp: await hasTotp(client), newPassword: true });
     return change(
       values,
       async () => {
-        await client.users.changeOwnPassword(current, next, second);
+        await client.users.changeOwnPassword(proof.currentPassword, newPassword as string, factorOf(proof));
         await forgetSession(file);
       },
       {
@@ -128,17 +118,19 @@ async function confirm(values: Values, code: string): Promise<number> {
   return CLIENT_EXIT.ok;
 }
 
-const enrollUsage = `Usage: coffer totp enroll [--json]
+const enrollUsage = `Usage: coffer totp enroll [--password-stdin] [--json]
 
-Turns on the TOTP second factor. Prints the otpauth:// URI (for an authenticator app or a QR code
-generator) and the secret behind it, once; then asks for the code the app shows (at a terminal,
-else the first line of stdin) and prints your recovery codes, once. Without a code the enrolment
-waits: finish it with coffer totp confirm. Your other sessions end once it is on.
+Turns on the TOTP second factor. Needs your password first (asked without echo at a terminal, or
+the first line of stdin with --password-stdin). Prints the otpauth:// URI (for an authenticator
+app or a QR code generator) and the secret behind it, once; then asks for the code the app shows
+(at a terminal, else the next line of stdin) and prints your recovery codes, once. Without a code
+the enrolment waits: finish it with coffer totp confirm. Your other sessions end once it is on.
 
 Options:
-  --json        print one JSON line {secret, otpauthUri}, and after the code one line
-                {enabled, recoveryCodes}
-  -h, --help    this help
+  --password-stdin    read your password from the first line of stdin (the code from the next)
+  --json              print one JSON line {secret, otpauthUri}, and after the code one line
+                      {enabled, recoveryCodes}
+  -h, --help          this help
 
 ${EXIT_CODES_HELP}`;
 
@@ -146,11 +138,14 @@ export const totpEnrollCommand: Command = clientCommand({
   name: 'totp enroll',
   summary: 'Turn on the TOTP second factor',
   usage: enrollUsage,
-  options: {},
+  options: { 'password-stdin': { type: 'boolean' } },
   positionals: { min: 0, max: 0 },
   async run({ values }) {
+    needsTerminal(values, 'password-stdin');
     const { client } = openSession();
-    const e = await client.totp.begin();
+    // no TOTP yet: the password alone
+    const { proof } = await askReauth({ totp: false });
+    const e = await client.totp.begin({ currentPassword: proof.currentPassword });
     if (flag(values, 'json')) out(JSON.stringify(e));
     else
       out(
@@ -216,13 +211,12 @@ export const totpDisableCommand: Command = clientCommand({
   async run({ values }) {
     needsTerminal(values, 'password-stdin');
     const { client, file } = openSession();
-    const [password, code] = await readSecretLines(['Password (input hidden): ', 'Code from the app, or a recovery code (input hidden): ']);
-    if (!password) throw new CliError('no password given', CLIENT_EXIT.usage);
-    const second = secondFactor(code);
+    // turning TOTP off always takes a code of it (or a recovery code)
+    const { proof } = await askReauth({ totp: true });
     return change(
       values,
       async () => {
-        await client.totp.disable({ currentPassword: password, ...second });
+        await client.totp.disable(proof);
         await forgetSession(file);
       },
       {

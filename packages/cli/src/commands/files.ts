@@ -39,11 +39,12 @@ ${EXIT_CODES_HELP}`;
 const downloadUsage = `Usage: coffer download PATH NAME [-o FILE | -o -] [--force] [--reason R]
 
 Downloads the file NAME attached to a secret (PATH = VAULT/[FOLDER/...]SECRET, or id:ID). This is
-a reveal: audited, with --reason when the policy asks for one. Written to FILE (default: NAME in
-the current directory), readable by you only (0600), and only once it is complete and verified:
-an interrupted or damaged download leaves no file. An existing file is not replaced without
---force. With -o - the content goes to stdout: exactly its bytes into a pipe or file; on a
-terminal as text with control characters shown as \\uXXXX (see coffer reveal --help).
+a reveal: audited, with --reason when the policy asks for one (during your approved access
+request or your checkout of the secret, its reason is used when you give none). Written to FILE
+(default: NAME in the current directory), readable by you only (0600), and only once it is
+complete and verified: an interrupted or damaged download leaves no file. An existing file is not
+replaced without --force. With -o - the content goes to stdout: exactly its bytes into a pipe or
+file; on a terminal as text with control characters shown as \\uXXXX (see coffer reveal --help).
 
 Options:
   -o, --output F  where to write it (- for stdout)

@@ -1,4 +1,3 @@
-import { createInterface } from 'node:readline/promises';
 import type { ReadStream } from 'node:tty';
 import { type CofferClient, createClient, isCofferError, type TokenPair } from '@coffer/sdk/client';
 import { CliError, type Command, flag, out, outJson, str, UsageError, type Values } from '../cli.ts';
@@ -9,13 +8,13 @@ import {
   deleteStored,
   describeServerError,
   openSession,
-  readAllStdin,
   readStored,
   withLock,
   writeStored,
 } from '../client.ts';
 import { serverUrl } from '../http.ts';
-import { readSecretLine } from '../stdin.ts';
+import { askReauth, factorOf, secondFactor } from '../reauth.ts';
+import { readPlainLine, readSecretLine } from '../stdin.ts';
 
 const loginUsage = `Usage: coffer login [--url URL] [--username U] [--password-stdin [--new-password-stdin]] [--totp CODE] [--json]
        coffer login [--url URL] --api-key-stdin [--json]
@@ -29,40 +28,33 @@ command line: it is asked for without echo at a terminal, or read from stdin (on
 
 A password set by an administrator (or generated at the first start) must be changed at the first
 login: the command asks for a new one twice (without echo), or reads it from the second line of
-stdin with --new-password-stdin, changes it, and signs in with it.
+stdin with --new-password-stdin, changes it, and signs in with it. With TOTP the change needs a
+second code, a later one than the code you signed in with (or a recovery code), and signing in
+with the new password a third (or another recovery code): asked for at a terminal, else the third
+and fourth lines of stdin.
 
 Options:
   --url URL          the server (default: COFFER_URL, else http://127.0.0.1:7300)
   --username U       who signs in (asked for at a terminal when left out)
   --password-stdin   read the password from the first line of stdin
   --new-password-stdin  when the password must be changed: the new one is the second line of stdin
+                     (with TOTP, the codes for the change and the new sign-in the third and fourth)
   --totp CODE        the current TOTP code (asked for at a terminal when the account needs one)
   --api-key-stdin    sign in with an API key (cfk_…) read from stdin, exchanged for a session
   --json             print {url, username, userId, role, credentialsFile}
   -h, --help         this help`;
 
-async function ask(question: string): Promise<string> {
-  const rl = createInterface({ input: process.stdin, output: process.stderr, terminal: true });
-  try {
-    return (await rl.question(question)).trim();
-  } finally {
-    rl.close();
-  }
-}
-
 const stdinIsTty = () => (process.stdin as ReadStream).isTTY === true;
 
-/** The password, and the new one when it is piped in as the second line (--new-password-stdin). */
-async function readPasswords(v: Values): Promise<{ password: string; next: string | undefined }> {
-  if (!flag(v, 'new-password-stdin')) return { password: await readSecretLine('Password (input hidden): '), next: undefined };
-  const [password = '', next = ''] = (await readAllStdin()).split(/\r?\n/);
-  return { password: password.trim(), next: next.trim() || undefined };
+interface PasswordLogin {
+  pair: TokenPair;
+  username: string;
+  password: string;
+  /** A second factor was sent: the account has TOTP (as far as the CLI can tell). */
+  secondFactor: boolean;
 }
 
-async function passwordLogin(
-  client: CofferClient,
-  v: Values,
-): Promise<{ pair: TokenPair; username: string; password: string; next?: string }> {
+async function passwordLogin(client: CofferClient, v: Values): Promise<PasswordLogin> {
   let username = str(v, 'username');
   const fromStdin = flag(v, 'password-stdin');
   if (flag(v, 'new-password-stdin') && !fromStdin)
@@ -70,63 +62,63 @@ async function passwordLogin(
   if (!fromStdin && !stdinIsTty()) throw new UsageError('no terminal to ask the password on: pipe it in with --password-stdin');
   if (username === undefined) {
     if (fromStdin || !stdinIsTty()) throw new UsageError('give --username (stdin is taken by the password)');
-    username = await ask('Username: ');
+    username = await readPlainLine('Username: ');
   }
   if (!username) throw new UsageError('the username is empty');
-  const { password, next } = await readPasswords(v);
+  const password = await readSecretLine('Password (input hidden): ');
   if (!password) throw new CliError('no password given', CLIENT_EXIT.usage);
-  let totpCode = str(v, 'totp');
-  const done = (pair: TokenPair) => ({ pair, username: username as string, password, ...(next !== undefined ? { next } : {}) });
+  const totpCode = str(v, 'totp');
+  const done = (pair: TokenPair, secondFactor: boolean) => ({ pair, username: username as string, password, secondFactor });
   try {
-    return done(await client.auth.login(username, password, totpCode ? { totpCode } : {}));
+    return done(await client.auth.login(username, password, totpCode ? { totpCode } : {}), totpCode !== undefined);
   } catch (e) {
     if (!isCofferError(e, 'auth.mfa_required') || totpCode !== undefined || fromStdin || !stdinIsTty()) throw e;
-    totpCode = await ask('TOTP code: ');
-    return done(await client.auth.login(username, password, { totpCode }));
+    const code = await readPlainLine('TOTP code (or a recovery code): ');
+    return done(await client.auth.login(username, password, secondFactor(code)), true);
   }
 }
 
 /**
  * The forced first change of a password an administrator set: the new one (asked twice at a
- * terminal, or the second line of stdin) replaces it, which ends every session; then a normal
- * sign-in with it.
+ * terminal, or the second line of stdin) replaces it, with the re-authentication every password
+ * change needs (with TOTP, a later code than the one just used, or a recovery code), which ends
+ * every session; then a sign-in with it (with TOTP, yet another code).
  */
-async function changeTemporaryPassword(
-  client: CofferClient,
-  login: { username: string; password: string; next?: string },
-): Promise<TokenPair> {
-  let next = login.next;
-  if (next === undefined) {
-    if (!stdinIsTty()) {
-      await client.auth.logout().catch(() => {});
-      throw new CliError(
-        'your password was set by an administrator and must be changed first: run coffer login at a terminal, or pass the new password as the second line of stdin with --new-password-stdin',
-        CLIENT_EXIT.auth,
-      );
-    }
-    process.stderr.write('Your password was set by an administrator: choose a new one.\n');
-    next = await readSecretLine('New password (input hidden): ');
-    const again = await readSecretLine('New password again: ');
-    if (next !== again) {
-      await client.auth.logout().catch(() => {});
-      throw new CliError('the two new passwords differ; nothing was changed', CLIENT_EXIT.usage);
-    }
+async function changeTemporaryPassword(client: CofferClient, login: PasswordLogin, v: Values): Promise<TokenPair> {
+  const tty = stdinIsTty();
+  if (!tty && !flag(v, 'new-password-stdin')) {
+    await client.auth.logout().catch(() => {});
+    throw new CliError(
+      'your password was set by an administrator and must be changed first: run coffer login at a terminal, or pass the new password as the second line of stdin with --new-password-stdin',
+      CLIENT_EXIT.auth,
+    );
   }
-  if (!next) throw new CliError('no new password given', CLIENT_EXIT.usage);
-  await client.users.changeOwnPassword(login.password, next);
+  if (tty) process.stderr.write('Your password was set by an administrator: choose a new one.\n');
+  let asked: Awaited<ReturnType<typeof askReauth>>;
   try {
-    return await client.auth.login(login.username, next);
+    asked = await askReauth({
+      totp: login.secondFactor,
+      currentPassword: login.password,
+      newPassword: true,
+      codePrompt: 'Your account has TOTP: the next code from the app (not the one you signed in with), or a recovery code (input hidden): ',
+    });
   } catch (e) {
-    // the TOTP code of the first sign-in cannot be used twice: a terminal asks for the next one
-    if (!isCofferError(e, 'auth.mfa_required') || !stdinIsTty()) {
-      if (isCofferError(e, 'auth.mfa_required')) {
-        throw new CliError('the password was changed; sign in again with coffer login and the next TOTP code', CLIENT_EXIT.auth);
-      }
-      throw e;
-    }
-    const totpCode = await ask('TOTP code (the next one): ');
-    return client.auth.login(login.username, next, { totpCode });
+    await client.auth.logout().catch(() => {});
+    throw e;
   }
+  const next = asked.newPassword as string;
+  try {
+    await client.users.changeOwnPassword(login.password, next, factorOf(asked.proof));
+  } catch (e) {
+    // refused (a wrong or spent code, a weak password): the restricted session is of no more use
+    await client.auth.logout().catch(() => {});
+    throw e;
+  }
+  if (!login.secondFactor) return client.auth.login(login.username, next);
+  // each TOTP step is accepted once: signing in again takes a later code still
+  const code = await readSecretLine('Signing in with the new password: the next code from the app, or a recovery code (input hidden): ');
+  if (!code) throw new CliError('the password was changed; sign in again with coffer login and a new TOTP code', CLIENT_EXIT.auth);
+  return client.auth.login(login.username, next, secondFactor(code));
 }
 
 export const loginCommand: Command = clientCommand({
@@ -165,7 +157,7 @@ export const loginCommand: Command = clientCommand({
       } else {
         client = createClient({ baseUrl: url });
         const first = await passwordLogin(client, values);
-        pair = first.pair.mustChangePassword ? await changeTemporaryPassword(client, first) : first.pair;
+        pair = first.pair.mustChangePassword ? await changeTemporaryPassword(client, first, values) : first.pair;
       }
     } catch (e) {
       if (isCofferError(e) && e.status === 401) throw new CliError(describeServerError(e), CLIENT_EXIT.auth);

@@ -1,6 +1,7 @@
 import { seg, type Transport } from '../transport.ts';
 import type {
   ApiKey,
+  BeginTotp,
   CreateApiKey,
   CreatedApiKey,
   Page,
@@ -100,9 +101,12 @@ export function apiKeysApi(t: Transport) {
 /** TOTP second factor of the signed-in user. */
 export function totpApi(t: Transport) {
   return {
-    /** Starts enrolment; the seed and otpauth URI are shown only now. */
-    begin(): Promise<TotpEnrollment> {
-      return t.json({ method: 'POST', path: '/api/v1/me/totp' });
+    /**
+     * Starts enrolment; the seed and otpauth URI are shown only now. Needs re-authentication: your
+     * current password (a wrong one is `auth.reauth_failed` and counts toward the lockout).
+     */
+    begin(proof: BeginTotp): Promise<TotpEnrollment> {
+      return t.json({ method: 'POST', path: '/api/v1/me/totp', body: proof });
     },
     /** Confirms enrolment with a current code; the recovery codes are shown only now. */
     confirm(code: string): Promise<RecoveryCodes> {

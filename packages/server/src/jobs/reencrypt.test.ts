@@ -73,7 +73,7 @@ for (const dialect of dialects) {
       admin = await adminToken(h);
       for (let i = 0; i < 3; i++) {
         const u = await createUser(h, admin, 'password_user');
-        const begin = await call(h, 'POST', '/api/v1/me/totp', { token: u.token });
+        const begin = await call(h, 'POST', '/api/v1/me/totp', { token: u.token, body: { currentPassword: u.password } });
         const secret = base32Decode(begin.body.secret);
         const confirm = await call(h, 'POST', '/api/v1/me/totp/confirm', {
           token: u.token,
@@ -200,7 +200,7 @@ for (const dialect of dialects) {
         for (let i = 0; i < 17; i++) {
           const r = readers[i % readers.length] as (typeof readers)[number];
           if (i % 6 === 0)
-            reqs.push(call(h, 'POST', '/api/v1/me/totp', { token: r.token })); // a write under the active term
+            reqs.push(call(h, 'POST', '/api/v1/me/totp', { token: r.token, body: { currentPassword: r.password } })); // a write under the active term
           else if (i % 2) reqs.push(call(h, 'GET', '/api/v1/auth/whoami', { token: r.token }));
           else reqs.push(call(h, 'GET', `/api/v1/users/${r.id}`, { token: r.token }));
         }
@@ -232,7 +232,7 @@ for (const dialect of dialects) {
       await totpLoginAll();
       // a seed written during the rotation is readable: the enrolment can be confirmed
       const r0 = readers[0] as (typeof readers)[number];
-      const begin = await call(h, 'POST', '/api/v1/me/totp', { token: r0.token });
+      const begin = await call(h, 'POST', '/api/v1/me/totp', { token: r0.token, body: { currentPassword: r0.password } });
       assert.ok(
         (
           await h.database.db.selectFrom('users').select('totp_secret_enc').where('id', '=', r0.id).executeTakeFirstOrThrow()

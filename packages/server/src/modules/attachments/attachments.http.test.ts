@@ -495,6 +495,81 @@ for (const dialect of dialects) {
       assert.equal((await download(owner.token, ids.a, att['empty.bin'] as string)).status, 200);
     });
 
+    it('a download without a reason takes the reason of the caller’s approved reveal request or checkout, as a reveal does', async () => {
+      const post = (token: string, url: string, body: unknown) => call(h, 'POST', url, { token, body });
+      const folder = async (name: string, policy: unknown) => {
+        const f = await post(owner.token, '/api/v1/folders', { vaultId: ids.vault, parentId: ids.restricted, name, policy });
+        assert.equal(f.status, 201, f.raw);
+        return f.body.id as string;
+      };
+      const gated = await folder('Gated files', {
+        requireReason: true,
+        approval: { required: true, approvers: [{ type: 'user', id: owner.id }] },
+      });
+      const exclusive = await folder('Checked-out files', { requireReason: true, checkout: { exclusive: true, maxMinutes: 30 } });
+      const secretIn = async (folderId: string, name: string) => {
+        const s = await post(owner.token, '/api/v1/secrets', {
+          vaultId: ids.vault,
+          folderId,
+          template: 'unix-account',
+          name,
+          fields: { host: 'h1', username: 'root', password: 'pw-not-the-canary' },
+        });
+        assert.equal(s.status, 201, s.raw);
+        const up = await upload(owner.token, s.body.id, 'backup.key', Buffer.from(`key ${CANARY}`));
+        assert.equal(up.status, 201);
+        return { secretId: s.body.id as string, attId: up.body.id as string };
+      };
+      const records = async (attId: string) =>
+        (
+          await h.database.db
+            .selectFrom('audit_log')
+            .select(['outcome', 'reason', 'details'])
+            .where('action', '=', 'attachment.download')
+            .where('object_id', '=', attId)
+            .where('actor_id', '=', revealer.id)
+            .orderBy('seq')
+            .execute()
+        ).map((r) => [r.outcome, r.reason, JSON.parse(r.details ?? '{}').reasonFrom ?? null]);
+
+      // an approved reveal request
+      const g = await secretIn(gated, 'gated server');
+      const early = await download(revealer.token, g.secretId, g.attId);
+      assert.equal(early.status, 403, 'nothing approved yet: approval is what is missing, not a reason');
+      assert.equal(early.json().error.code, 'secret.approval_required');
+      const req = await post(revealer.token, '/api/v1/access-requests', {
+        secretId: g.secretId,
+        reason: 'INC-88 restore the backup',
+        durationMinutes: 30,
+      });
+      assert.equal(req.status, 201, req.raw);
+      assert.equal((await post(owner.token, `/api/v1/access-requests/${req.body.id}/approve`, { comment: 'ok' })).status, 200);
+      const borrowed = await download(revealer.token, g.secretId, g.attId);
+      assert.equal(borrowed.status, 200, borrowed.raw.toString());
+      assert.ok(borrowed.raw.toString().includes(CANARY));
+      const given = await download(revealer.token, g.secretId, g.attId, { query: 'reason=second%20look' });
+      assert.equal(given.status, 200);
+      assert.deepEqual(await records(g.attId), [
+        ['denied', 'secret.approval_required', null],
+        ['success', 'INC-88 restore the backup', req.body.id],
+        ['success', 'second look', null],
+      ]);
+
+      // the caller's own checkout; after the checkin a reason is required again
+      const c = await secretIn(exclusive, 'checked-out server');
+      const co = await post(revealer.token, `/api/v1/secrets/${c.secretId}/checkout`, { reason: 'CHG-5 swap the disk' });
+      assert.equal(co.status, 201, co.raw);
+      assert.equal((await download(revealer.token, c.secretId, c.attId)).status, 200);
+      assert.equal((await post(revealer.token, `/api/v1/secrets/${c.secretId}/checkin`, {})).status, 200);
+      const afterCheckin = await download(revealer.token, c.secretId, c.attId);
+      assert.equal(afterCheckin.status, 400);
+      assert.deepEqual(afterCheckin.json().error.details, [{ path: '/reason', message: 'required by policy' }]);
+      assert.deepEqual(await records(c.attId), [
+        ['success', 'CHG-5 swap the disk', co.body.id],
+        ['failure', 'validation.failed', null],
+      ]);
+    });
+
     it('detects swapped, moved and dropped chunks: no corrupted plaintext is sent, never a complete-looking file', async () => {
       const data = allBytes(3 * CHUNK_BYTES + 500, 41);
       const up = await upload(owner.token, ids.b, 'tamper.bin', data);

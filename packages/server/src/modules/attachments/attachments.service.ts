@@ -11,6 +11,7 @@ import type { createAudited } from '../audit/audit-log.ts';
 import type { RequestContext } from '../auth/actor.ts';
 import type { SecretsService } from '../secrets/secrets.service.ts';
 import type { SealManager } from '../sys/seal.ts';
+import type { WorkflowService } from '../workflow/workflow.service.ts';
 import { archiveAttachment } from './attachment-store.ts';
 
 /** Plaintext bytes per chunk. */
@@ -58,7 +59,8 @@ function present(a: AttachmentTable): Attachment {
  *
  * Invariants:
  * - listing needs `view` on the secret, downloading `reveal` (plus a reason when the effective
- *   policy asks for one; audited as `attachment.download` with the reason), adding and removing
+ *   policy asks for one — given, or taken from the caller's own approved reveal request or live
+ *   checkout, as a reveal does; audited as `attachment.download` with it), adding and removing
  *   `edit`; a secret the caller may not see reads like a missing one (404);
  * - the content is never stored in clear, nor anything derived from it except its size;
  * - each chunk's plaintext is a flag byte (more / last) and up to CHUNK_BYTES of content, encrypted
@@ -78,6 +80,12 @@ export function createAttachmentsService(deps: {
   seal: SealManager;
   secrets: SecretsService;
   audited: ReturnType<typeof createAudited>;
+  /**
+   * The workflow gate of a reveal (approval, exclusive checkout, time window): throws when the
+   * caller may not open values now; returns the caller's own checkout or approved reveal request
+   * with its reason (`wantReason`: look for one even where the policy would not need it).
+   */
+  revealGate: WorkflowService['revealGate'];
   maxBytes: number;
 }) {
   const { db, clock, seal, secrets, audited, maxBytes } = deps;
@@ -272,13 +280,21 @@ export function createAttachmentsService(deps: {
     const { a, first } = await audited(ctx, spec, async (trx, ev) => {
       const { s } = await secrets.load(trx, ctx, secretId, 'reveal');
       const policy = await secrets.effectivePolicy(trx, s.parent_node_id);
-      if (policy.requireReason && !reason?.trim()) {
-        throw new AppError('validation.failed', 'A reason is required to reveal this secret.', {
-          details: [{ path: '/reason', message: 'required by policy' }],
-        });
+      // a file is a value: the same approval / checkout / time-window rules as a reveal, and the
+      // same reason: the one given, else that of the caller's own approved request or checkout
+      const hasReason = Boolean(reason?.trim());
+      const needsReason = policy.requireReason === true && !hasReason;
+      const grant = await deps.revealGate(trx, ctx, s, policy.chain, { wantReason: needsReason });
+      let reasonFrom: { reasonFrom?: string } = {};
+      if (needsReason) {
+        if (!grant?.reason?.trim()) {
+          throw new AppError('validation.failed', 'A reason is required to reveal this secret.', {
+            details: [{ path: '/reason', message: 'required by policy' }],
+          });
+        }
+        ev.reason = grant.reason;
+        reasonFrom = { reasonFrom: grant.from };
       }
-      // a file is a value: the same approval / checkout / time-window rules as a reveal
-      await secrets.gateReveal(trx, ctx, s, policy.chain);
       const a = await trx
         .selectFrom('attachments')
         .selectAll()
@@ -286,7 +302,7 @@ export function createAttachmentsService(deps: {
         .where('secret_id', '=', secretId)
         .executeTakeFirst();
       if (!a) throw notFound();
-      ev.details = { secretId, name: a.name, size: Number(a.size) };
+      ev.details = { secretId, name: a.name, size: Number(a.size), ...reasonFrom };
       return { a, first: await openChunk(trx, a, 0, 0) };
     });
 

@@ -11,6 +11,11 @@ export interface Actor {
   allPasswords: boolean;
   authMethod: 'session' | 'apikey' | 'none' | 'system';
   sessionId: string | null;
+  /**
+   * The session's family (a login and every refresh after it). Set for session tokens only; the
+   * per-credential request budget is kept per family, so refreshing buys no fresh burst.
+   */
+  sessionFamilyId?: string | null;
   apiKeyId: string | null;
   /** When an API key has scopes, only these permissions are usable through it. */
   scopes: readonly Permission[] | null;

@@ -11,7 +11,7 @@ import { newId } from '../../lib/ids.ts';
 import { callMode, type DualControl, type GateMode } from '../admin-requests/dual-control.ts';
 import type { AuditedEv, createAudited } from '../audit/audit-log.ts';
 import type { SealManager } from '../sys/seal.ts';
-import { authorize, type RequestContext, requireUser } from './actor.ts';
+import { authorize, can, type RequestContext, requireUser } from './actor.ts';
 import type { Reauth } from './reauth.ts';
 
 type ApiKeyWire = Static<typeof ApiKey>;
@@ -69,6 +69,10 @@ export function createApiKeysService(deps: {
   function authorizeFor(ctx: RequestContext, userId: string) {
     requireUser(ctx.actor);
     if (ctx.actor.userId !== userId) authorize(ctx.actor, 'apikeys.manage');
+  }
+
+  function isAuthorizedFor(ctx: RequestContext, userId: string): boolean {
+    return ctx.actor.kind === 'user' && ctx.actor.userId !== null && (ctx.actor.userId === userId || can(ctx.actor, 'apikeys.manage'));
   }
 
   /** The checked binding and expiry, or the validation error (judged before re-authentication, so
@@ -152,7 +156,10 @@ export function createApiKeysService(deps: {
   async function create(ctx: RequestContext, userId: string, input: CreateApiKey): Promise<Created | PendingApproval> {
     const settings = withoutProof(input);
     const checked = validate(settings, clock.now());
-    const failure = checked instanceof AppError ? undefined : await reauth.check(ctx, input);
+    // authorization first: a caller who may not make this key spends no TOTP step, recovery code
+    // or lockout count on the proof (the refusal is thrown and audited below)
+    const allowed = isAuthorizedFor(ctx, userId);
+    const failure = !allowed || checked instanceof AppError ? undefined : await reauth.check(ctx, input);
     return audited(ctx, { action: 'apikey.create', objectType: 'api_key' }, async (trx, ev) => {
       authorizeFor(ctx, userId);
       if (checked instanceof AppError) throw checked;

@@ -1,6 +1,7 @@
 import { PendingApproval } from '@coffer/contracts/admin-requests';
 import {
   ApiKey,
+  BeginTotp,
   CreateApiKey,
   CreatedApiKey,
   DisableTotp,
@@ -140,8 +141,13 @@ export function authRoutes(fastify: FastifyInstance, deps: { auth: AuthService; 
 
   app.post('/api/v1/me/totp', {
     config: { auth: 'user', permission: 'self', action: 'mfa.totp_begin' },
-    schema: { tags: ['mfa'], summary: 'Start TOTP enrolment (returns the seed once)', response: { 200: TotpEnrollment } },
-    handler: async (req) => totp.begin(req.ctx),
+    schema: {
+      tags: ['mfa'],
+      summary: 'Start TOTP enrolment (needs currentPassword; returns the seed once)',
+      body: BeginTotp,
+      response: { 200: TotpEnrollment },
+    },
+    handler: async (req) => totp.begin(req.ctx, req.body),
   });
   app.post('/api/v1/me/totp/confirm', {
     config: { auth: 'user', permission: 'self', action: 'mfa.totp_enable' },

@@ -8,8 +8,9 @@ export const defaultRateLimit = { perMinute: 3000, burst: 500 } as const;
 const MAX_BUCKETS = 100_000;
 
 /**
- * A request budget per credential, besides the login limits: a token bucket per session (or per
- * API key, shared with the sessions exchanged from it) holding `burst` requests and refilled at
+ * A request budget per credential, besides the login limits: a token bucket per session family (a
+ * login and the sessions refreshed from it: refreshing buys no fresh burst), or per API key
+ * (shared with the sessions exchanged from it), holding `burst` requests and refilled at
  * `perMinute`. A stolen token can then only do so much per minute. Kept in process memory, like
  * the per-address login limit: with several nodes each has its own budget.
  */
@@ -42,7 +43,15 @@ export function createCredentialRateLimit(opts: { perMinute: number; burst: numb
     take,
     /** Throws `request.rate_limited` (429, Retry-After) when the actor's credential is out of budget. */
     check(actor: Actor): void {
-      const key = actor.apiKeyId ? `k:${actor.apiKeyId}` : actor.sessionId ? `s:${actor.sessionId}` : null;
+      // an API key shares its budget with the sessions exchanged from it; a session with the
+      // sessions refreshed from it (its family): a new budget takes a new login
+      const key = actor.apiKeyId
+        ? `k:${actor.apiKeyId}`
+        : actor.sessionFamilyId
+          ? `f:${actor.sessionFamilyId}`
+          : actor.sessionId
+            ? `s:${actor.sessionId}`
+            : null;
       if (key === null) return;
       const wait = take(key, opts.clock.now());
       if (wait > 0) {

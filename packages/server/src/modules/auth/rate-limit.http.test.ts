@@ -1,4 +1,4 @@
-// The per-credential request budget (issue 10 §3): a token bucket per session or API key, 429
+// The per-credential request budget (issue 10 §3): a token bucket per session family (kept across refreshes) or API key, 429
 // request.rate_limited with Retry-After, audited as denied. The clock is injected: no waiting.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
@@ -86,6 +86,31 @@ for (const dialect of dialects) {
         assert.equal(r.action, 'auth.whoami');
         assert.equal(r.actor_id, u.id);
       }
+    });
+
+    it('refreshing keeps the budget of the session family: no fresh burst', async () => {
+      clock.advance(60_000);
+      const u = await createUser(h, admin, 'password_user');
+      const first = await call(h, 'POST', '/api/v1/auth/login', { body: { username: u.username, password: u.password } });
+      assert.equal(first.status, 200, first.raw);
+      let token = first.body.accessToken as string;
+      let refreshToken = first.body.refreshToken as string;
+      for (let i = 0; i < 5; i++) assert.equal((await call(h, 'GET', '/api/v1/auth/whoami', { token })).status, 200, `request ${i}`);
+      assert.equal((await call(h, 'GET', '/api/v1/auth/whoami', { token })).status, 429);
+      // the refresh itself is public (no bearer token): it works, but the new session shares the bucket
+      for (let round = 0; round < 3; round++) {
+        const r = await call(h, 'POST', '/api/v1/auth/refresh', { body: { refreshToken } });
+        assert.equal(r.status, 200, r.raw);
+        token = r.body.accessToken;
+        refreshToken = r.body.refreshToken;
+        const limited = await call(h, 'GET', '/api/v1/auth/whoami', { token });
+        assert.equal(limited.status, 429, `round ${round}: the refreshed session is still out of budget`);
+        assert.equal(limited.body.error.code, 'request.rate_limited');
+      }
+      // time refills the family's bucket as usual
+      clock.advance(1000);
+      assert.equal((await call(h, 'GET', '/api/v1/auth/whoami', { token })).status, 200);
+      assert.equal((await call(h, 'GET', '/api/v1/auth/whoami', { token })).status, 429);
     });
 
     it('an API key and the sessions exchanged from it share one budget', async () => {

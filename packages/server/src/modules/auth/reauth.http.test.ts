@@ -1,6 +1,6 @@
 // Re-authentication (issue 10 §3): a stolen session cannot make itself a lasting credential. New
-// recovery codes, API keys, TOTP removal, password and e-mail change need the current password
-// (and a TOTP code when enrolled); wrong answers count toward the account's lockout like logins.
+// recovery codes, API keys, TOTP enrolment and removal, password and e-mail change need the current
+// password (and a TOTP code when enrolled); wrong answers count toward the account's lockout like logins.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { ADMIN, adminToken, call, createUser, dialects, type Harness, login, startHarness } from '../../../test/harness.ts';
@@ -29,7 +29,8 @@ for (const dialect of dialects) {
 
     async function enrolled() {
       const u = await createUser(h, admin, 'password_user');
-      const begin = await call(h, 'POST', '/api/v1/me/totp', { token: u.token });
+      const begin = await call(h, 'POST', '/api/v1/me/totp', { token: u.token, body: { currentPassword: u.password } });
+      assert.equal(begin.status, 200, begin.raw);
       const secret = base32Decode(begin.body.secret);
       const confirm = await call(h, 'POST', '/api/v1/me/totp/confirm', { token: u.token, body: { code: code(secret) } });
       assert.equal(confirm.status, 200, confirm.raw);
@@ -53,6 +54,7 @@ for (const dialect of dialects) {
         { path: '/api/v1/me/email', body: { email: 'reauth@example.com' }, action: 'user.email_change', ok: 200 },
         // TOTP is not on: the right password passes re-authentication and the use case answers 409
         { path: '/api/v1/me/recovery-codes', body: {}, action: 'mfa.recovery_codes_regenerate', ok: 409 },
+        { path: '/api/v1/me/totp', body: {}, action: 'mfa.totp_begin', ok: 200 },
         { path: '/api/v1/me/password', body: { newPassword: 'a-fresh-and-long-passphrase-2' }, action: 'user.password_change', ok: 200 },
       ];
       for (const op of ops) {
@@ -126,6 +128,104 @@ for (const dialect of dialects) {
         body: { currentPassword: u.password, recoveryCode: newCodes[0] },
       });
       assert.equal(off.status, 200, off.raw);
+    });
+
+    it('turning TOTP on needs the password: a stolen session cannot enrol; wrong answers count toward the lockout', async () => {
+      const u = await createUser(h, admin, 'password_user');
+      const key = accountKey(h.coffer.services.seal.requireKeys().tokenHmacKey, canonicalUsername(u.username));
+      const failures = async () =>
+        Number(
+          (await h.database.db.selectFrom('login_failures').select('failures').where('account_key', '=', key).executeTakeFirst())
+            ?.failures ?? 0,
+        );
+      const seedOf = async () =>
+        (await h.database.db.selectFrom('users').select('totp_secret_enc').where('id', '=', u.id).executeTakeFirstOrThrow())
+          .totp_secret_enc;
+      const thief = await call(h, 'POST', '/api/v1/me/totp', { token: u.token });
+      assert.equal(thief.status, 400, `no password, no enrolment: ${thief.raw}`);
+      assert.equal(thief.body.error.code, 'validation.failed');
+      for (let i = 0; i < 2; i++) {
+        const wrong = await call(h, 'POST', '/api/v1/me/totp', { token: u.token, body: { currentPassword: `guess-${i}-of-the-thief` } });
+        assert.equal(wrong.status, 403);
+        assert.equal(wrong.body.error.code, 'auth.reauth_failed');
+        assert.equal(wrong.body.secret, undefined, 'no seed with a refusal');
+      }
+      assert.equal(await failures(), 2, 'the wrong passwords count on the login counter');
+      assert.equal(await seedOf(), null, 'no seed was stored');
+      const refused = (await auditRows('mfa.totp_begin')).filter((r) => r.actor_id === u.id);
+      assert.deepEqual(
+        refused.map((r) => [r.outcome, r.reason]),
+        [
+          ['failure', 'validation.failed'],
+          ['denied', 'auth.reauth_failed'],
+          ['denied', 'auth.reauth_failed'],
+        ],
+        'every refusal audited',
+      );
+      const extra = await call(h, 'POST', '/api/v1/me/totp', { token: u.token, body: { currentPassword: u.password, totpCode: '123456' } });
+      assert.equal(extra.status, 400, 'only the password: the account has no TOTP yet');
+      const ok = await call(h, 'POST', '/api/v1/me/totp', { token: u.token, body: { currentPassword: u.password } });
+      assert.equal(ok.status, 200, ok.raw);
+      assert.equal(await failures(), 0, 'the right password clears the counter');
+      const confirm = await call(h, 'POST', '/api/v1/me/totp/confirm', {
+        token: u.token,
+        body: { code: code(base32Decode(ok.body.secret)) },
+      });
+      assert.equal(confirm.status, 200, confirm.raw);
+      // TOTP on: beginning again is a conflict, refused before any proof is checked (nothing counted)
+      const again = await call(h, 'POST', '/api/v1/me/totp', { token: u.token, body: { currentPassword: 'a-wrong-password-again' } });
+      assert.equal(again.status, 409);
+      assert.equal(await failures(), 0);
+    });
+
+    it('a caller who may not make a key for someone else spends no TOTP step, recovery code or lockout count on it', async () => {
+      const { u, secret, recoveryCodes } = await enrolled();
+      const target = await createUser(h, admin, 'password_user');
+      const key = accountKey(h.coffer.services.seal.requireKeys().tokenHmacKey, canonicalUsername(u.username));
+      const failures = async () =>
+        Number(
+          (await h.database.db.selectFrom('login_failures').select('failures').where('account_key', '=', key).executeTakeFirst())
+            ?.failures ?? 0,
+        );
+      const lastStep = async () =>
+        (await h.database.db.selectFrom('users').select('totp_last_step').where('id', '=', u.id).executeTakeFirstOrThrow()).totp_last_step;
+      clock.advance(PERIOD_MS);
+      const stepBefore = await lastStep();
+      const path = `/api/v1/users/${target.id}/api-keys`;
+      const withCode = await call(h, 'POST', path, {
+        token: u.token,
+        body: keyBody({ currentPassword: u.password, totpCode: code(secret) }),
+      });
+      assert.equal(withCode.status, 403);
+      assert.equal(withCode.body.error.code, 'forbidden');
+      assert.equal(await lastStep(), stepBefore, 'the TOTP step was not spent');
+      const withRecovery = await call(h, 'POST', path, {
+        token: u.token,
+        body: keyBody({ currentPassword: u.password, recoveryCode: recoveryCodes[0] }),
+      });
+      assert.equal(withRecovery.body.error.code, 'forbidden');
+      for (let i = 0; i < 3; i++) {
+        const wrong = await call(h, 'POST', path, {
+          token: u.token,
+          body: keyBody({ currentPassword: `wrong-${i}`, totpCode: code(secret) }),
+        });
+        assert.equal(wrong.body.error.code, 'forbidden', 'refused for what it is, not for the proof');
+      }
+      assert.equal(await failures(), 0, 'nothing counted toward the lockout');
+      const denials = (await auditRows('apikey.create')).filter((r) => r.actor_id === u.id);
+      assert.equal(denials.length, 5);
+      assert.ok(denials.every((r) => r.outcome === 'denied' && r.reason === 'forbidden'));
+      // the code and the recovery code still work where the caller is allowed
+      const own = await call(h, 'POST', '/api/v1/me/api-keys', {
+        token: u.token,
+        body: keyBody({ currentPassword: u.password, totpCode: code(secret) }),
+      });
+      assert.equal(own.status, 201, own.raw);
+      const regenerated = await call(h, 'POST', '/api/v1/me/recovery-codes', {
+        token: u.token,
+        body: { currentPassword: u.password, recoveryCode: recoveryCodes[0] },
+      });
+      assert.equal(regenerated.status, 200, `the recovery code was not spent: ${regenerated.raw}`);
     });
 
     it('an administrator re-authenticates as themselves to make a key for someone else; API users cannot make their own', async () => {

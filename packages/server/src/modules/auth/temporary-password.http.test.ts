@@ -39,7 +39,7 @@ for (const dialect of dialects) {
           '/api/v1/me/api-keys',
           { name: 'k', allowedCidrs: ['127.0.0.1'], expiresAt: '2099-01-01T00:00:00Z', currentPassword: temp },
         ],
-        ['POST', '/api/v1/me/totp', undefined],
+        ['POST', '/api/v1/me/totp', { currentPassword: temp }],
         ['POST', '/api/v1/auth/token', undefined],
       ] as const) {
         const r = await call(h, method, url, { token: t, ...(body ? { body } : {}) });

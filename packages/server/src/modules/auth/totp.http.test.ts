@@ -36,7 +36,7 @@ for (const dialect of dialects) {
     /** Enrols and confirms TOTP for a new user; returns the user, the seed and the recovery codes. */
     async function enrolled() {
       const u = await createUser(h, admin, 'password_user');
-      const begin = await call(h, 'POST', '/api/v1/me/totp', { token: u.token });
+      const begin = await call(h, 'POST', '/api/v1/me/totp', { token: u.token, body: { currentPassword: u.password } });
       assert.equal(begin.status, 200);
       const secret = base32Decode(begin.body.secret);
       const confirm = await call(h, 'POST', '/api/v1/me/totp/confirm', { token: u.token, body: { code: code(secret) } });
@@ -47,7 +47,7 @@ for (const dialect of dialects) {
     it('enrols with a base32 seed, stores it only encrypted, and confirms with a code', async () => {
       const u = await createUser(h, admin, 'password_user');
       const other = await login(h, u.username, u.password);
-      const begin = await call(h, 'POST', '/api/v1/me/totp', { token: u.token });
+      const begin = await call(h, 'POST', '/api/v1/me/totp', { token: u.token, body: { currentPassword: u.password } });
       assert.equal(begin.status, 200);
       const secretText = begin.body.secret as string;
       assert.match(secretText, /^[A-Z2-7]{32}$/);
@@ -84,7 +84,7 @@ for (const dialect of dialects) {
       assert.ok(enabled?.startsWith('c1.') && !enabled.includes(secretText));
       assert.equal((await call(h, 'GET', '/api/v1/auth/whoami', { token: u.token })).status, 200, 'the confirming session stays');
       assert.equal((await call(h, 'GET', '/api/v1/auth/whoami', { token: other.accessToken })).status, 401, 'sessions without MFA end');
-      const again = await call(h, 'POST', '/api/v1/me/totp', { token: u.token });
+      const again = await call(h, 'POST', '/api/v1/me/totp', { token: u.token, body: { currentPassword: u.password } });
       assert.equal(again.status, 409, 'no silent re-enrolment while enabled');
       assert.equal(await totpColumn(u.id), enabled, 'seed untouched by the refused re-enrolment');
 

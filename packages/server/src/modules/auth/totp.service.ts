@@ -20,7 +20,13 @@ export function createTotpService(deps: { clock: Clock; seal: SealManager; audit
   const { clock, seal, audited, reauth } = deps;
   const binding = (userId: string) => ({ type: 'user', id: userId, field: 'totp_secret' });
 
-  async function begin(ctx: RequestContext) {
+  /**
+   * Needs re-authentication (the password: no TOTP yet). Without it a stolen session could turn
+   * TOTP on with a seed only the thief holds; confirming would end the owner's other sessions and
+   * the owner could not sign in again.
+   */
+  async function begin(ctx: RequestContext, proof: { currentPassword: string }) {
+    const failure = await reauth.check(ctx, { currentPassword: proof.currentPassword });
     return audited(ctx, { action: 'mfa.totp_begin', objectType: 'user', objectId: ctx.actor.userId }, async (trx) => {
       requireUser(ctx.actor);
       const u = await trx
@@ -28,7 +34,9 @@ export function createTotpService(deps: { clock: Clock; seal: SealManager; audit
         .select(['totp_enabled', 'username'])
         .where('id', '=', ctx.actor.userId)
         .executeTakeFirstOrThrow();
+      // before the proof: with TOTP on, re-authentication asked for a code and checked nothing
       if (u.totp_enabled === 1) throw new AppError('conflict', 'TOTP is already enabled; disable it first.');
+      if (failure) throw failure;
       const secret = newTotpSecret();
       const enc = await seal.encrypt(trx, binding(ctx.actor.userId), secret);
       await trx.updateTable('users').set({ totp_secret_enc: enc, totp_last_step: null }).where('id', '=', ctx.actor.userId).execute();

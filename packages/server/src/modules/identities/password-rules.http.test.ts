@@ -118,7 +118,7 @@ for (const dialect of dialects) {
       );
 
       const mfa = await createUser(h, admin, 'password_user');
-      const begin = await call(h, 'POST', '/api/v1/me/totp', { token: mfa.token });
+      const begin = await call(h, 'POST', '/api/v1/me/totp', { token: mfa.token, body: { currentPassword: mfa.password } });
       const secret = base32Decode(begin.body.secret);
       assert.equal((await call(h, 'POST', '/api/v1/me/totp/confirm', { token: mfa.token, body: { code: code(secret) } })).status, 200);
       const eight = await call(h, 'POST', `/api/v1/users/${mfa.id}/password`, { token: admin, body: { password: RANDOM_8 } });
@@ -136,7 +136,7 @@ for (const dialect of dialects) {
         short.body.error.details.map((d: { path: string }) => d.path),
         ['/newPassword'],
       );
-      const begin = await call(h, 'POST', '/api/v1/me/totp', { token: u.token });
+      const begin = await call(h, 'POST', '/api/v1/me/totp', { token: u.token, body: { currentPassword: u.password } });
       const secret = base32Decode(begin.body.secret);
       assert.equal((await call(h, 'POST', '/api/v1/me/totp/confirm', { token: u.token, body: { code: code(secret) } })).status, 200);
       clock.advance(PERIOD_MS);

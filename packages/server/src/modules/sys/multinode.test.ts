@@ -34,7 +34,7 @@ describe('two nodes on one PostgreSQL', () => {
 
     // enrol on node B: the seed must be written under term 2 at once
     const u = await createUser(b, await adminToken(b), 'password_user');
-    const enrol = await call(b, 'POST', '/api/v1/me/totp', { token: u.token });
+    const enrol = await call(b, 'POST', '/api/v1/me/totp', { token: u.token, body: { currentPassword: u.password } });
     assert.equal(enrol.status, 200);
     const row = await dbB.db.selectFrom('users').select('totp_secret_enc').where('id', '=', u.id).executeTakeFirstOrThrow();
     assert.match(row.totp_secret_enc ?? '', /^c1\.2\./);
@@ -48,7 +48,7 @@ describe('two nodes on one PostgreSQL', () => {
     // a seed written by A under term 3 is read by B, which has never loaded term 3
     assert.equal((await call(a, 'POST', '/api/v1/sys/rotate-key', { token: adminA })).status, 200);
     const v = await createUser(a, adminA, 'password_user');
-    const enrolV = await call(a, 'POST', '/api/v1/me/totp', { token: v.token });
+    const enrolV = await call(a, 'POST', '/api/v1/me/totp', { token: v.token, body: { currentPassword: v.password } });
     const seed = base32Decode(enrolV.body.secret);
     const step = totpStep(Date.now());
     assert.equal((await call(a, 'POST', '/api/v1/me/totp/confirm', { token: v.token, body: { code: hotp(seed, step - 1) } })).status, 200);

@@ -1,0 +1,155 @@
+import { tokenKind } from '../../crypto/tokens.ts';
+import type { Db, Executor } from '../../db/database.ts';
+import { prepared } from '../../db/prepared.ts';
+import type { ApiKeyTable, SessionTable, UserTable } from '../../db/schema.ts';
+import { AppError } from '../../lib/app-error.ts';
+import { ipAllowed } from '../../lib/cidr.ts';
+import type { Clock } from '../../lib/clock.ts';
+import type { Actor, Permission } from './actor.ts';
+
+export const invalidToken = () => new AppError('auth.invalid_token', 'The token is invalid or has expired.');
+
+/** How often a session's idle deadline is pushed forward (limits writes on hot paths). */
+const TOUCH_INTERVAL_MS = 30_000;
+
+type OwnerColumns = Pick<UserTable, 'username' | 'role' | 'all_passwords' | 'status' | 'must_change_password'> & { uid: string };
+type SessionRow = Pick<
+  SessionTable,
+  'family_id' | 'revoked_at' | 'idle_expires_at' | 'absolute_expires_at' | 'last_seen_at' | 'api_key_id'
+> & {
+  sid: string;
+} & OwnerColumns;
+type ApiKeyRow = Pick<ApiKeyTable, 'id' | 'allowed_cidrs' | 'scopes' | 'expires_at' | 'revoked_at' | 'last_used_at'> & OwnerColumns;
+
+/**
+ * Bearer token -> Actor, on every request: session tokens (not revoked, inside their idle and
+ * absolute deadlines, user active) and API keys (not revoked or expired, caller's address allowed;
+ * checked again for every session exchanged from a key). Tokens are looked up by keyed hash.
+ */
+export function createAuthenticator(deps: { db: Db; clock: Clock; idleSeconds: number; hashToken: (token: string) => string }) {
+  const { db, clock, hashToken } = deps;
+
+  const sessionQuery = prepared<'hash', SessionRow>((db, p) =>
+    db
+      .selectFrom('sessions')
+      .innerJoin('users', 'users.id', 'sessions.user_id')
+      .select([
+        'sessions.id as sid',
+        'sessions.family_id',
+        'sessions.revoked_at',
+        'sessions.idle_expires_at',
+        'sessions.absolute_expires_at',
+        'sessions.last_seen_at',
+        'sessions.api_key_id',
+        'users.id as uid',
+        'users.username',
+        'users.role',
+        'users.all_passwords',
+        'users.status',
+        'users.must_change_password',
+      ])
+      .where('sessions.token_hash', '=', p('hash')),
+  );
+
+  /** Resolves a bearer token to an actor, or throws auth.invalid_token. */
+  async function authenticate(token: string, ip: string): Promise<Actor> {
+    const kind = tokenKind(token);
+    const now = clock.now();
+    if (kind === 'session') {
+      const [row] = await sessionQuery(db, { hash: hashToken(token) });
+      if (!row || row.revoked_at !== null || row.status !== 'active') throw invalidToken();
+      if (now >= Number(row.idle_expires_at) || now >= Number(row.absolute_expires_at)) throw invalidToken();
+      let scopes: Permission[] | null = null;
+      if (row.api_key_id) scopes = (await checkApiKeyById(row.api_key_id, ip, now)).scopes;
+      if (now - Number(row.last_seen_at) > TOUCH_INTERVAL_MS) {
+        await db
+          .updateTable('sessions')
+          .set({ last_seen_at: now, idle_expires_at: Math.min(now + deps.idleSeconds * 1000, Number(row.absolute_expires_at)) })
+          .where('id', '=', row.sid)
+          .execute();
+      }
+      return {
+        kind: 'user',
+        userId: row.uid,
+        username: row.username,
+        role: row.role,
+        allPasswords: row.all_passwords === 1,
+        authMethod: 'session',
+        sessionId: row.sid,
+        // refresh keeps the family: the request budget follows it (credential-rate-limit.ts)
+        sessionFamilyId: row.family_id,
+        apiKeyId: row.api_key_id,
+        scopes,
+        mustChangePassword: row.must_change_password === 1,
+      };
+    }
+    if (kind === 'apikey') {
+      const k = await checkApiKey({ hash: hashToken(token) }, ip, now);
+      return {
+        kind: 'user',
+        userId: k.userId,
+        username: k.username,
+        role: k.role,
+        allPasswords: k.allPasswords,
+        authMethod: 'apikey',
+        sessionId: null,
+        apiKeyId: k.id,
+        scopes: k.scopes,
+        mustChangePassword: k.mustChangePassword,
+      };
+    }
+    throw invalidToken();
+  }
+
+  async function checkApiKeyById(id: string, ip: string, now: number, exec: Executor = db) {
+    return checkApiKey({ id }, ip, now, exec);
+  }
+
+  const apiKeyQuery = (column: 'api_keys.id' | 'api_keys.key_hash') =>
+    prepared<'v', ApiKeyRow>((db, p) =>
+      db
+        .selectFrom('api_keys')
+        .innerJoin('users', 'users.id', 'api_keys.user_id')
+        .select([
+          'api_keys.id',
+          'api_keys.allowed_cidrs',
+          'api_keys.scopes',
+          'api_keys.expires_at',
+          'api_keys.revoked_at',
+          'api_keys.last_used_at',
+          'users.id as uid',
+          'users.username',
+          'users.role',
+          'users.all_passwords',
+          'users.status',
+          'users.must_change_password',
+        ])
+        .where(column, '=', p('v')),
+    );
+  const apiKeyById = apiKeyQuery('api_keys.id');
+  const apiKeyByHash = apiKeyQuery('api_keys.key_hash');
+
+  /** One query: the key (by id or by its keyed hash) with its owner. */
+  async function checkApiKey(by: { id: string } | { hash: string }, ip: string, now: number, exec: Executor = db) {
+    const [k] = 'id' in by ? await apiKeyById(exec, { v: by.id }) : await apiKeyByHash(exec, { v: by.hash });
+    if (!k || k.revoked_at !== null || k.status !== 'active') throw invalidToken();
+    // expiry is mandatory (migration 0009 gave every old key one): a key without one fails closed
+    if (k.expires_at === null || now >= Number(k.expires_at)) throw invalidToken();
+    if (!ipAllowed(ip, JSON.parse(k.allowed_cidrs) as string[])) throw invalidToken();
+    if (k.last_used_at === null || now - Number(k.last_used_at) > TOUCH_INTERVAL_MS) {
+      await exec.updateTable('api_keys').set({ last_used_at: now }).where('id', '=', k.id).execute();
+    }
+    return {
+      id: k.id,
+      userId: k.uid,
+      username: k.username,
+      role: k.role,
+      allPasswords: k.all_passwords === 1,
+      scopes: JSON.parse(k.scopes) as Permission[] | null,
+      mustChangePassword: k.must_change_password === 1,
+    };
+  }
+
+  return { authenticate, checkApiKeyById };
+}
+export type Authenticator = ReturnType<typeof createAuthenticator>;
