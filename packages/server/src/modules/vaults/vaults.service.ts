@@ -14,7 +14,8 @@ export { presentFolder, presentGrant, presentVault } from './vaults.presenter.ts
  * - a node the caller cannot see (not even through something inside it) answers exactly like a
  *   missing one (404);
  * - folder names are unique among siblings (canonical form); paths are `/A/B` inside the vault;
- * - deleting a non-empty folder or vault needs `recursive`; its secrets go to the trash;
+ * - deleting a non-empty folder needs `recursive`; its secrets go to the trash; a vault with
+ *   secrets (trash included) is not deleted;
  * - grant and revoke need `manage`; moving needs `manage` on the folder and `edit` at the target;
  *   breaking or restoring inheritance needs `manage`.
  */
