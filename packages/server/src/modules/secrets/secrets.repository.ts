@@ -214,8 +214,8 @@ function likeEscape(q: string): string {
 }
 
 /**
- * One page of a search or listing, scoped in SQL. The plan choices (why a `+`, an `offset 0`, an
- * `|| ''`) are ADR 0006's; their order of conditions is kept as measured there.
+ * One page of a search or listing, scoped in SQL. The plan choices (a unary `+`, `offset 0`,
+ * `|| ''`) are ADR 0006's; the SQL is the one measured there, conditions in the same order.
  */
 export function searchRows(trx: Executor, f: SearchFilter) {
   const { sqlite, term, textIndexed, within } = f;
