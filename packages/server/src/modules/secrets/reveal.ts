@@ -1,0 +1,83 @@
+// Revealing values: the current ones, an old version's, and the gate both pass (the effective
+// policy's reason, the workflow checks).
+// The reveal path is hot (ADR 0006): load, policy chain, gate, values — nothing more.
+import type { Executor } from '../../db/database.ts';
+import type { SecretTable } from '../../db/schema.ts';
+import { AppError } from '../../lib/app-error.ts';
+import type { RequestContext } from '../auth/actor.ts';
+import type { PolicyNode } from '../vaults/policy-chain.ts';
+import { type Core, versionBinding } from './core.ts';
+import * as repo from './secrets.repository.ts';
+
+export function createReveal(core: Core) {
+  const { deps, loadValues, load, effectivePolicy } = core;
+  const { seal, audited } = deps;
+
+  /**
+   * The workflow gate of a reveal, and its reason: the one given, else (when the policy requires
+   * one) the reason of the caller's own live checkout or approved reveal request, which the audit
+   * record then carries (`ev.reason`, and `reasonFrom` names where it came from). Without either,
+   * a required reason is a validation error.
+   */
+  async function gateWithReason(
+    exec: Executor,
+    ctx: RequestContext,
+    s: SecretTable,
+    policy: { requireReason?: boolean | null; chain: PolicyNode[] },
+    given: string | undefined,
+    ev: { reason?: string | null },
+  ): Promise<{ reasonFrom?: string }> {
+    const hasReason = Boolean(given?.trim());
+    const grant = await deps.revealGate?.(exec, ctx, s, policy.chain, { wantReason: policy.requireReason === true && !hasReason });
+    if (!policy.requireReason || hasReason) return {};
+    if (!grant?.reason?.trim()) {
+      throw new AppError('validation.failed', 'A reason is required to reveal this secret.', {
+        details: [{ path: '/reason', message: 'required by policy' }],
+      });
+    }
+    ev.reason = grant.reason;
+    return { reasonFrom: grant.from };
+  }
+
+  async function reveal(ctx: RequestContext, id: string, input: { reason?: string; fields?: string[] }) {
+    return audited(
+      ctx,
+      { action: 'secret.reveal', objectType: 'secret', objectId: id, reason: input.reason ?? null, readOnly: true },
+      async (trx, ev) => {
+        const { s } = await load(trx, ctx, id, 'reveal');
+        const policy = await effectivePolicy(trx, s.parent_node_id);
+        const reasonFrom = await gateWithReason(trx, ctx, s, policy, input.reason, ev);
+        const values = (await loadValues(trx, s)).sensitive;
+        const picked: Record<string, string> = {};
+        for (const [k, v] of Object.entries(values)) if (!input.fields || input.fields.includes(k)) picked[k] = v;
+        ev.details = { fields: Object.keys(picked), version: s.version, ...reasonFrom };
+        return { id: s.id, version: s.version, values: picked };
+      },
+    );
+  }
+
+  async function revealVersion(ctx: RequestContext, id: string, version: number, reason?: string) {
+    return audited(
+      ctx,
+      { action: 'secret.reveal_version', objectType: 'secret', objectId: id, reason: reason ?? null },
+      async (trx, ev) => {
+        const { s } = await load(trx, ctx, id, 'reveal');
+        const policy = await effectivePolicy(trx, s.parent_node_id);
+        const reasonFrom = await gateWithReason(trx, ctx, s, policy, reason, ev);
+        const v = await repo.versionRow(trx, id, version);
+        if (!v) throw new AppError('not_found', 'No such version.');
+        const values = v.values_enc
+          ? (JSON.parse((await seal.decrypt(trx, versionBinding(id, version), v.values_enc)).toString('utf8')) as Record<string, string>)
+          : {};
+        ev.details = { version, fields: Object.keys(values), ...reasonFrom };
+        return { id, version, values };
+      },
+    );
+  }
+
+  /** The workflow checks of a reveal (approval, exclusive checkout, time window) for other value paths. */
+  const gateReveal = async (trx: Executor, ctx: RequestContext, secret: SecretTable, chain?: PolicyNode[]) =>
+    deps.revealGate?.(trx, ctx, secret, chain);
+
+  return { reveal, revealVersion, gateReveal };
+}

@@ -1,0 +1,144 @@
+// Vaults: create (the creator gets manage), list (those the caller sees or sees into), read,
+// update (name unique in canonical form, policy), delete (empty, or recursive without secrets).
+import type { AccessPolicy } from '@coffer/contracts/vaults';
+import type { VaultTable } from '../../db/schema.ts';
+import { AppError } from '../../lib/app-error.ts';
+import { newId } from '../../lib/ids.ts';
+import { levelRank } from '../access/levels.ts';
+import * as tree from '../access/tree.repository.ts';
+import { type RequestContext, requireUser } from '../auth/actor.ts';
+import { canonicalUsername } from '../identities/username.ts';
+import { type Core, notFound } from './core.ts';
+import { presentVault } from './vaults.presenter.ts';
+
+export function createVaults(core: Core) {
+  const { deps, requireNode, seesInside, getVaultRow, grantManage, removeSubtree } = core;
+  const { clock, access, audited } = deps;
+
+  async function createVault(ctx: RequestContext, input: { name: string; description?: string; policy?: AccessPolicy }) {
+    return audited(ctx, { action: 'vault.create', objectType: 'vault' }, async (trx, ev) => {
+      requireUser(ctx.actor);
+      if (ctx.actor.role === 'password_auditor') throw new AppError('forbidden', 'Password Auditors cannot create vaults.');
+      const canonical = canonicalUsername(input.name);
+      if (await trx.selectFrom('vaults').select('id').where('name_canonical', '=', canonical).executeTakeFirst()) {
+        throw new AppError('conflict', 'A vault with that name exists.');
+      }
+      const now = clock.now();
+      const row: VaultTable = {
+        id: newId('vlt', now),
+        name: input.name.trim(),
+        name_canonical: canonical,
+        description: input.description ?? '',
+        policy: JSON.stringify(input.policy ?? {}),
+        created_by: ctx.actor.userId,
+        created_at: now,
+        updated_at: now,
+      };
+      await trx.insertInto('vaults').values(row).execute();
+      await tree.insertRoot(trx, row.id);
+      await grantManage(trx, row.id, 'vault', ctx.actor.userId); // the creator owns it
+      ev.objectId = row.id;
+      return presentVault(row, levelRank.manage);
+    });
+  }
+
+  async function listVaults(ctx: RequestContext) {
+    return audited(ctx, { action: 'vault.list', objectType: 'vault' }, async (trx) => {
+      requireUser(ctx.actor);
+      const p = await access.principalsOf(trx, ctx.actor);
+      let q = trx.selectFrom('vaults').selectAll().orderBy('name_canonical');
+      const superScope = access.cap(ctx.actor, 0) === levelRank.manage;
+      if (!superScope && p) {
+        const now = clock.now();
+        // vaults with a live grant on the vault, a folder in it, or a secret in it
+        q = q.where((eb) =>
+          eb.or([
+            eb(
+              'vaults.id',
+              'in',
+              eb
+                .selectFrom('grants as g')
+                .innerJoin('tree_paths as t', 't.descendant_id', 'g.node_id')
+                .select('t.ancestor_id')
+                .where('g.principal_id', 'in', p.ids)
+                .where((ib) => ib.or([ib('g.expires_at', 'is', null), ib('g.expires_at', '>', now)])),
+            ),
+            eb(
+              'vaults.id',
+              'in',
+              eb
+                .selectFrom('grants as g')
+                .innerJoin('secrets as s', 's.id', 'g.node_id')
+                .select('s.vault_id')
+                .where('g.principal_id', 'in', p.ids)
+                .where((ib) => ib.or([ib('g.expires_at', 'is', null), ib('g.expires_at', '>', now)])),
+            ),
+          ]),
+        );
+      }
+      const rows = await q.execute();
+      const out = [];
+      for (const v of rows) out.push(presentVault(v, await access.nodeLevel(trx, ctx.actor, v.id, p)));
+      return { items: out, nextCursor: null };
+    });
+  }
+
+  async function getVault(ctx: RequestContext, id: string) {
+    return audited(ctx, { action: 'vault.read', objectType: 'vault', objectId: id }, async (trx) => {
+      const v = await getVaultRow(trx, id);
+      const level = await access.nodeLevel(trx, ctx.actor, id);
+      if (level < levelRank.list && !(await seesInside(trx, ctx, id))) throw notFound('vault');
+      return presentVault(v, level);
+    });
+  }
+
+  async function updateVault(ctx: RequestContext, id: string, patch: { name?: string; description?: string; policy?: AccessPolicy }) {
+    return audited(ctx, { action: 'vault.update', objectType: 'vault', objectId: id }, async (trx, ev) => {
+      const v = await getVaultRow(trx, id);
+      const level = await requireNode(trx, ctx, id, 'manage', 'vault');
+      const next = { ...v, updated_at: clock.now() };
+      if (patch.name !== undefined) {
+        const canonical = canonicalUsername(patch.name);
+        const clash = await trx
+          .selectFrom('vaults')
+          .select('id')
+          .where('name_canonical', '=', canonical)
+          .where('id', '!=', id)
+          .executeTakeFirst();
+        if (clash) throw new AppError('conflict', 'A vault with that name exists.');
+        next.name = patch.name.trim();
+        next.name_canonical = canonical;
+      }
+      if (patch.description !== undefined) next.description = patch.description;
+      if (patch.policy !== undefined) next.policy = JSON.stringify(patch.policy);
+      await trx
+        .updateTable('vaults')
+        .set({
+          name: next.name,
+          name_canonical: next.name_canonical,
+          description: next.description,
+          policy: next.policy,
+          updated_at: next.updated_at,
+        })
+        .where('id', '=', id)
+        .execute();
+      ev.details = { fields: Object.keys(patch) };
+      return presentVault(next, level);
+    });
+  }
+
+  async function deleteVault(ctx: RequestContext, id: string, recursive: boolean) {
+    await audited(ctx, { action: 'vault.delete', objectType: 'vault', objectId: id }, async (trx, ev) => {
+      await getVaultRow(trx, id);
+      await requireNode(trx, ctx, id, 'manage', 'vault');
+      const { ids, secrets } = await removeSubtree(trx, ctx, id, recursive);
+      if (secrets > 0) throw new AppError('conflict', 'Purge or move the secrets of this vault (including its trash) before deleting it.');
+      await trx.deleteFrom('folders').where('vault_id', '=', id).execute();
+      await tree.deleteNodes(trx, ids);
+      await trx.deleteFrom('vaults').where('id', '=', id).execute();
+      ev.details = { folders: ids.length - 1 };
+    });
+  }
+
+  return { createVault, listVaults, getVault, updateVault, deleteVault };
+}
