@@ -247,7 +247,8 @@ export function createAuditLog(deps: {
 
   const { appendDurable } = createGroupCommit({
     appendMany,
-    refuse: (ctx, ev) => (!deps.keyring() && sealedShape(draftOf(ctx, ev)) === null ? new AppError('sys.sealed', 'Coffer is sealed.') : undefined),
+    refuse: (ctx, ev) =>
+      !deps.keyring() && sealedShape(draftOf(ctx, ev)) === null ? new AppError('sys.sealed', 'Coffer is sealed.') : undefined,
   });
 
   return { append, appendDurable, checkpointNow, settle, initialMacFrom: (trx: Trx) => initialMacFrom(trx, deps.dialect) };

@@ -382,7 +382,10 @@ for (const dialect of dialects) {
 
       const cli = await cliVerify(s);
       assert.equal(cli.code, 3, cli.stdout + cli.stderr);
-      assert.deepEqual([cli.json.ok, cli.json.firstBad?.seq, cli.json.firstBad?.kind, cli.json.macStart], [false, LEGACY + 1, 'mac_missing', 'pinned']);
+      assert.deepEqual(
+        [cli.json.ok, cli.json.firstBad?.seq, cli.json.firstBad?.kind, cli.json.macStart],
+        [false, LEGACY + 1, 'mac_missing', 'pinned'],
+      );
       assert.ok(last > LEGACY + 1);
     });
 
@@ -414,7 +417,10 @@ for (const dialect of dialects) {
     it('the CLI says the MAC era has not started (exit 9, never 0), and OK once a server started on it', async () => {
       const text = await cliVerify(s, false);
       assert.equal(text.code, 9, text.stdout + text.stderr);
-      assert.match(text.stdout, /^Audit chain OK as far as checked: 12 records, 2 signed checkpoints, all legacy .*the MAC era has not started/);
+      assert.match(
+        text.stdout,
+        /^Audit chain OK as far as checked: 12 records, 2 signed checkpoints, all legacy .*the MAC era has not started/,
+      );
       const json = await cliVerify(s);
       assert.equal(json.code, 9);
       assert.deepEqual([json.json.ok, json.json.macStart, json.json.macFrom], [true, 'not_started', LEGACY + 1]);
@@ -422,17 +428,17 @@ for (const dialect of dialects) {
       // the residual case (ADR 0008): a database writer can make a started store look like this one
       // only by putting back the signing key's sealed value from before its first start; the
       // running server still remembers the pin and names it
-      const unpinned = await s.database.db.selectFrom('system_keys').selectAll().where('name', '=', 'audit-signing').executeTakeFirstOrThrow();
+      const unpinned = await s.database.db
+        .selectFrom('system_keys')
+        .selectAll()
+        .where('name', '=', 'audit-signing')
+        .executeTakeFirstOrThrow();
       await s.app.start();
       await s.app.services.jobs.stop();
       const started = await cliVerify(s);
       assert.equal(started.code, 0, started.stdout + started.stderr);
       assert.deepEqual([started.json.ok, started.json.macStart], [true, 'pinned']);
-      await s.database.db
-        .updateTable('system_keys')
-        .set({ value_enc: unpinned.value_enc })
-        .where('name', '=', 'audit-signing')
-        .execute();
+      await s.database.db.updateTable('system_keys').set({ value_enc: unpinned.value_enc }).where('name', '=', 'audit-signing').execute();
       const h = { app: s.app.app };
       const v = await call(h, 'GET', '/api/v1/audit/verify', { token: await adminToken(h) });
       assert.deepEqual([v.body.ok, v.body.firstBad?.kind], [false, 'mac_start']);

@@ -79,7 +79,9 @@ function anonymousOk(r: SealedFields): boolean {
   const d = detailsOf(r);
   if (r.action === 'sys.unseal') {
     if (r.outcome === 'success') {
-      return r.reason === null && !!d && hasKeys(d, ['sealed', 'progress']) && typeof d.sealed === 'boolean' && Number.isSafeInteger(d.progress);
+      return (
+        r.reason === null && !!d && hasKeys(d, ['sealed', 'progress']) && typeof d.sealed === 'boolean' && Number.isSafeInteger(d.progress)
+      );
     }
     return r.outcome !== 'denied' && r.reason !== null && UNSEAL_FAILURES.has(r.reason) && d === null;
   }
@@ -97,7 +99,10 @@ function initOk(r: SealedFields): SealedShape | null {
   if (!d) return null;
   if (r.action === 'sys.init' && r.object_type === null && r.object_id === null) {
     const ok =
-      hasKeys(d, ['mode', 'shares', 'threshold']) && (d.mode === 'keyfile' || d.mode === 'shamir') && intOrNull(d.shares) && intOrNull(d.threshold);
+      hasKeys(d, ['mode', 'shares', 'threshold']) &&
+      (d.mode === 'keyfile' || d.mode === 'shamir') &&
+      intOrNull(d.shares) &&
+      intOrNull(d.threshold);
     return ok ? 'init' : null;
   }
   if (r.action === 'user.create' && r.object_type === 'user' && r.object_id !== null && USER_ID.test(r.object_id)) {
@@ -255,10 +260,13 @@ export function sealedRunCheck() {
     const time = Number(r.time);
     if (Number(r.sealed) !== 0) {
       const shape = sealedShape(r);
-      if (shape === null) return problem(seq, `record ${seq} is marked as written while sealed, but Coffer writes no such record while sealed`);
+      if (shape === null)
+        return problem(seq, `record ${seq} is marked as written while sealed, but Coffer writes no such record while sealed`);
       if (shape === 'init' && (started || initSeen)) return problem(seq, `record ${seq} is an initialisation after the chain started`);
-      if (shape === 'init_admin' && prevShape !== 'init') return problem(seq, `record ${seq} is an initial administrator without its initialisation`);
-      if (time < lastTime - SEALED_CLOCK_SKEW_MS) return problem(seq, `record ${seq} was written while sealed before the record it follows`);
+      if (shape === 'init_admin' && prevShape !== 'init')
+        return problem(seq, `record ${seq} is an initial administrator without its initialisation`);
+      if (time < lastTime - SEALED_CLOCK_SKEW_MS)
+        return problem(seq, `record ${seq} was written while sealed before the record it follows`);
       initSeen ||= shape === 'init';
       prevShape = shape;
       lastTime = Math.max(lastTime, time);
