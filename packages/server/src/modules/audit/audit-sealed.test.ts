@@ -10,7 +10,7 @@ import { type App, buildApp } from '../../app.ts';
 import { type Database, openDatabase } from '../../db/database.ts';
 import type { AuditSealedTable } from '../../db/schema.ts';
 import { newId } from '../../lib/ids.ts';
-import { anonymousActor, systemActor } from '../auth/actor.ts';
+import { systemActor } from '../auth/actor.ts';
 import { AUDIT_MAC_LABEL, recordHash } from './audit-chain.ts';
 import { verifyAuditChain } from './audit-verify.ts';
 import { SEALED_DRAIN_ACTION, SEALED_REFUSED_ACTION, sealedDigest } from './sealed-records.ts';
