@@ -229,6 +229,10 @@ for (const dialect of dialects) {
       assert.equal(done.reencryption.processed, done.reencryption.total);
       assert.ok(done.reencryption.total >= 650);
       await assertAllOnTerm(2);
+      // the MAC start pinned in the audit signing key's sealed value moved with it, intact
+      assert.deepEqual(await h.coffer.services.seal.readAuditPin(), { macFrom: 1, problem: null });
+      const verify = await call(h, 'GET', '/api/v1/audit/verify', { token: admin });
+      assert.deepEqual([verify.body.ok, verify.body.macStart], [true, 'pinned'], JSON.stringify(verify.body.firstBad));
       await totpLoginAll();
       // a seed written during the rotation is readable: the enrolment can be confirmed
       const r0 = readers[0] as (typeof readers)[number];
