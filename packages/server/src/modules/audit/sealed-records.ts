@@ -52,7 +52,7 @@ const UNSEAL_FAILURES: ReadonlySet<string> = new Set([
 const AUDIT_ID = /^aud_[0-9a-hjkmnp-tv-z]{26}$/;
 const USER_ID = /^usr_[0-9a-hjkmnp-tv-z]{26}$/;
 const REQUEST_ID = /^[A-Za-z0-9._:-]{8,64}$/;
-const ACTION = /^[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)+$/;
+const ACTION = /^(?=.{3,64}$)[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)+$/;
 
 type SealedFields = Omit<AuditSealedTable, 'pos'>;
 export type SealedShape = 'anonymous' | 'init' | 'init_admin';
