@@ -8,11 +8,12 @@ import type { AddressInfo } from 'node:net';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { PassThrough } from 'node:stream';
 import { after, before, describe, it } from 'node:test';
 import { buildApp } from '@coffer/server/app';
 import type { Dialect } from '@coffer/server/db/database';
 import { openDatabase } from '@coffer/server/db/database';
-import { recordHash } from '@coffer/server/modules/audit/audit-chain';
+import { GENESIS_HASH, MAC_START_ACTION, recordHash } from '@coffer/server/modules/audit/audit-chain';
 import { ADMIN, dialects, dropSchema, type Harness, PG_URL, startHarness, testConfig } from '../../server/test/harness.ts';
 
 const MAIN = path.join(import.meta.dirname, 'main.ts');
@@ -284,6 +285,62 @@ describe('coffer CLI', { concurrency: true }, () => {
         assert.deepEqual(json(badJson).firstBad, { seq: 1, kind: 'hash_mismatch', message: 'record 1 was altered' });
       });
 
+      it('audit verify finds the MAC era rolled back to legacy on a store a server ran (review H1), also after a restart', async () => {
+        const fresh = freshStore(dialect);
+        expectCode(await cli(['init', '--json', '--admin-username', 'root', '--admin-password', password], { env: fresh.env }), 0);
+        const database = await openDatabase(fresh.url);
+        const start = async () => {
+          const coffer = await buildApp({ config: testConfig(fresh.dir, fresh.url), database, logStream: new PassThrough().resume() });
+          await coffer.start();
+          await coffer.services.jobs.stop();
+          return coffer;
+        };
+        try {
+          const coffer = await start();
+          const login = await coffer.app.inject({ method: 'POST', url: '/api/v1/auth/login', payload: { username: 'root', password } });
+          assert.equal(login.statusCode, 200, login.body);
+          assert.ok(await coffer.services.audit.checkpointNow(database.db));
+          await coffer.app.close();
+          expectCode(await cli(['audit', 'verify'], { env: fresh.env }), 0);
+
+          // in SQL only: every record made legacy (MACs stripped, the MAC start moved past the end,
+          // the checkpoints deleted), the login record rewritten, every plain hash and the head recomputed
+          await database.db.transaction().execute(async (trx) => {
+            await trx.updateTable('audit_log').set({ mac: null, mac_term: null, sealed: 0 }).execute();
+            await trx.updateTable('audit_log').set({ outcome: 'denied' }).where('action', '=', 'auth.login').execute();
+            let prev = GENESIS_HASH;
+            const rows = await trx.selectFrom('audit_log').selectAll().orderBy('seq').execute();
+            for (const r of rows) {
+              const hash = recordHash({ ...r, prev_hash: prev });
+              await trx.updateTable('audit_log').set({ prev_hash: prev, hash }).where('seq', '=', r.seq).execute();
+              prev = hash;
+            }
+            const last = Number(rows.at(-1)?.seq);
+            await trx
+              .updateTable('audit_head')
+              .set({ seq: last, hash: prev, mac: null, mac_term: null, mac_from: last + 1 })
+              .execute();
+            await trx.deleteFrom('audit_checkpoints').execute();
+          });
+          const found = async () => {
+            const r = await cli(['audit', 'verify', '--json'], { env: fresh.env });
+            expectCode(r, 3);
+            assert.deepEqual([json(r).firstBad?.seq, json(r).firstBad?.kind, json(r).macFrom], [1, 'mac_missing', 1]);
+          };
+          await found();
+          // a server started on it pins nothing new and writes no marker over the forgery
+          await (await start()).app.close();
+          const markers = await database.db.selectFrom('audit_log').select('seq').where('action', '=', MAC_START_ACTION).execute();
+          assert.deepEqual(markers, []);
+          await found();
+          const text = await cli(['audit', 'verify'], { env: fresh.env });
+          expectCode(text, 3);
+          assert.match(text.stdout, /^Audit chain FAILED at record 1: record 1 has no MAC \(mac_missing\)/);
+        } finally {
+          await database.close();
+        }
+      });
+
       it('migrate applies the migrations once and is idempotent', async () => {
         const fresh = freshStore(dialect);
         const first = await cli(['migrate', '--json'], { env: fresh.env });
@@ -444,9 +501,14 @@ describe('coffer CLI', { concurrency: true }, () => {
           .execute();
         const damaged = await cli(['rotate-key', '--url', url, '--json'], { env: { COFFER_TOKEN: token } });
         expectCode(damaged, 1);
-        assert.equal(json(damaged).reencryption.status, 'done');
+        // not reported as done: a damaged value stayed behind on the old term
+        assert.equal(json(damaged).reencryption.status, 'incomplete');
+        assert.ok(json(damaged).reencryption.percent < 100);
         assert.equal(json(damaged).reencryption.failed, 1);
         assert.match(damaged.stderr, /^error: 1 stored value failed the integrity check and stayed on the old term .*integrity\.failure/);
+        const incomplete = await cli(['rotate-key', '--url', url], { env: { COFFER_TOKEN: token } });
+        expectCode(incomplete, 1);
+        assert.match(incomplete.stdout, /\nRe-encryption INCOMPLETE: \d+(\.\d)?% \(\d+ values? moved to term \d+, 1 failed of \d+\)\.\n$/);
         assert.ok(!h.logs().includes(token), 'the token reached the server log');
       });
 

@@ -17,7 +17,7 @@ export interface KeyringStatus {
   activeTerm: number;
   terms: number[];
   reencryption: {
-    status: 'idle' | 'pending' | 'running' | 'done';
+    status: 'idle' | 'pending' | 'running' | 'done' | 'incomplete';
     targetTerm: number | null;
     processed: number;
     total: number;

@@ -52,6 +52,10 @@ export const AuditVerify = Type.Object(
     lastHash: Type.String(),
     lastMac: Type.Union([Type.String(), Type.Null()]),
     macFrom: Type.Integer({ description: 'Records from this seq on carry a MAC; earlier ones are legacy (hash chain only)' }),
+    macStart: Type.Union([Type.Literal('pinned'), Type.Literal('not_started'), Type.Literal('unchecked')], {
+      description:
+        'pinned: the MAC start was read from the keys (where a database writer cannot change it); not_started: the keys pin none yet (a store migrated from before MACs that no server started on since); unchecked: no keys',
+    }),
     macsChecked: Type.Boolean(),
     checkpoints: Type.Integer(),
     lastCheckpointSeq: Type.Union([Type.Integer(), Type.Null()]),

@@ -42,7 +42,12 @@ export const KeyringStatus = Type.Object(
     terms: Type.Array(Type.Integer()),
     reencryption: Type.Object(
       {
-        status: Type.Union([Type.Literal('idle'), Type.Literal('pending'), Type.Literal('running'), Type.Literal('done')]),
+        status: Type.Union(
+          [Type.Literal('idle'), Type.Literal('pending'), Type.Literal('running'), Type.Literal('done'), Type.Literal('incomplete')],
+          {
+            description: 'incomplete: every table was walked, but `failed` values could not be moved (they stay on their old term)',
+          },
+        ),
         targetTerm: Type.Union([Type.Integer(), Type.Null()]),
         processed: Type.Integer(),
         total: Type.Integer(),

@@ -144,6 +144,8 @@ export async function buildApp(deps: AppDeps) {
     signer: () => seal.keys?.auditSigner,
     keyring: () => seal.keys?.keyring,
     reloadKeyring: (exec) => seal.reloadKeyring(exec),
+    // where MACs begin, pinned under the keys (ADR 0008)
+    macStart: { read: (exec) => seal.readAuditPin(exec), write: (trx, macFrom) => seal.writeAuditPin(trx, macFrom) },
   });
   const audited = createAudited({ db, audit });
   const hasher = createPasswordHasher(config.argon2);

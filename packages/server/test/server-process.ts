@@ -155,3 +155,26 @@ export async function newUser(base: string, adminToken: string, role: string): P
   assert.equal(changed.status, 200, changed.raw);
   return { id: r.body.id as string, username, password };
 }
+
+/** `coffer <args>` run to its end on a store (env: COFFER_DATA_DIR, COFFER_DATABASE_URL, ...), stdin from `input`. */
+export async function runCli(
+  args: string[],
+  env: Record<string, string>,
+  input = '',
+): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  const child = spawn(process.execPath, [CLI_MAIN, ...args], { env: baseEnv(env), stdio: ['pipe', 'pipe', 'pipe'] });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.setEncoding('utf8').on('data', (c: string) => {
+    stdout += c;
+  });
+  child.stderr.setEncoding('utf8').on('data', (c: string) => {
+    stderr += c;
+  });
+  child.stdin.end(input);
+  const code = await new Promise<number | null>((resolve, reject) => {
+    child.on('error', reject);
+    child.on('close', resolve);
+  });
+  return { code, stdout, stderr };
+}

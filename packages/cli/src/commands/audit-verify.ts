@@ -22,8 +22,15 @@ The last line shows the head (last record, its hash and MAC): keep it, or the ex
 (GET /api/v1/audit/checkpoints), outside Coffer. A tail cut off after the newest checkpoint can only
 be seen by comparing with such a copy.
 
-Exit status: 0 intact (MACs checked), 3 tampering found, 9 nothing wrong found but MACs not checked
-(no unseal material), 1 could not check.
+Where MACs begin is read from the keys (pinned under the barrier, ADR 0008), not from the chain
+head, which a database writer can change. A store migrated from before MACs on which no server has
+started since has no pin yet: every record is legacy (hash chain and checkpoints only), and the
+output says "the MAC era has not started" (exit 9). On a store that a server has run, that line
+means the MACs were stripped: a server pins the MAC start before it serves.
+
+Exit status: 0 intact (MACs checked), 3 tampering found (also: the store's sealed keys are missing
+or altered), 9 nothing wrong found but MACs not checked (no unseal material, or the MAC era has not
+started), 1 could not check.
 
 Options:
   --public-key FILE   check the checkpoint signatures against this exported Ed25519 public key (PEM)
@@ -31,7 +38,7 @@ Options:
                       database could replace
   --shares-stdin      Shamir store: read unseal shares from stdin, one per line (at a terminal
                       they are asked for without echo); they only unlock the keyring in this process
-  --json              print {ok, records, lastSeq, lastHash, lastMac, macFrom, macsChecked,
+  --json              print {ok, records, lastSeq, lastHash, lastMac, macFrom, macStart, macsChecked,
                       macsUncheckedReason, checkpoints, lastCheckpointSeq, sealedPending, firstBad}
   -h, --help          this help`;
 
@@ -68,8 +75,17 @@ export const auditVerifyCommand: Command = {
     const { isAppError } = await import('@coffer/server/lib/app-error');
     const { config, database } = await openFromConfig({ mustExist: true });
     const seal = createSealManager({ db: database.db, clock: systemClock, keyFile: config.keyFile });
+    const { integrityRecordOf } = await import('@coffer/server/lib/integrity-error');
     let r: Awaited<ReturnType<typeof verifyAuditChain>>;
     let unchecked: string | null = null;
+    // the root key was right but a sealed system key is missing or does not authenticate
+    let keysAltered: string | null = null;
+    const altered = (e: unknown) => {
+      const rec = integrityRecordOf(e);
+      if (!rec) return false;
+      keysAltered = `the store's sealed system key ${rec.id} is missing or altered: the keys, and the MAC start they pin, cannot be loaded`;
+      return true;
+    };
     try {
       const cfg = await seal.sealConfig().catch((e) => {
         throw new CliError(`cannot read the store: ${formatError(e)}`);
@@ -81,7 +97,9 @@ export const auditVerifyCommand: Command = {
         try {
           await seal.autoUnseal();
         } catch (e) {
-          if (isAppError(e) && e.code === 'sys.unseal_failed')
+          if (altered(e)) {
+            // reported below, with what can be checked without the keys
+          } else if (isAppError(e) && e.code === 'sys.unseal_failed')
             throw new CliError(`the key file ${config.keyFile} does not unseal this store`);
           unchecked = `no unseal material: ${formatError(e)}`;
         }
@@ -93,21 +111,30 @@ export const auditVerifyCommand: Command = {
           try {
             await seal.submitShare(share);
           } catch (e) {
+            if (altered(e)) break;
             throw new CliError(`the shares do not unseal this store: ${isAppError(e) ? e.message : formatError(e)}`);
           }
           if (seal.keys) break;
         }
-        if (!seal.keys) throw new CliError(`${shares.length} share(s) given, ${cfg.threshold} needed`);
+        if (!seal.keys && !keysAltered) throw new CliError(`${shares.length} share(s) given, ${cfg.threshold} needed`);
       }
       const keyring = seal.keys?.keyring;
       try {
+        // where MACs begin, as the keys pin it (null on a migrated store no server started on since)
+        const pin = keyring ? await seal.readAuditPin(database.db) : undefined;
         r = await verifyAuditChain(database.db, {
           ...(publicKeyPem !== undefined ? { publicKeyPem } : {}),
-          ...(keyring ? { macKey: (term: number) => keyring.derive(term, AUDIT_MAC_LABEL) } : {}),
+          ...(keyring && pin
+            ? {
+                macKey: (term: number) => keyring.derive(term, AUDIT_MAC_LABEL),
+                macStart: { pinned: pin.macFrom, required: false, problem: pin.problem },
+              }
+            : {}),
         });
       } catch (e) {
         throw new CliError(`cannot read the audit log: ${formatError(e)}`);
       }
+      if (keysAltered) r = { ...r, ok: false, firstBad: { seq: r.macFrom, kind: 'mac_start', message: keysAltered } };
     } finally {
       seal.seal();
       await database.close();
@@ -118,7 +145,7 @@ export const auditVerifyCommand: Command = {
       out(report(r, unchecked));
     }
     if (!r.ok) return EXIT.tampered;
-    return r.macsChecked ? EXIT.ok : EXIT.unverified;
+    return r.macsChecked && r.macStart === 'pinned' ? EXIT.ok : EXIT.unverified;
   },
 };
 
@@ -132,6 +159,12 @@ function report(
   const lines: string[] = [];
   if (!r.ok && r.firstBad) {
     lines.push(`Audit chain FAILED at record ${r.firstBad.seq}: ${r.firstBad.message} (${r.firstBad.kind}). Read ${counts}.`);
+  } else if (r.macsChecked && r.macStart === 'not_started') {
+    lines.push(
+      `Audit chain OK as far as checked: ${counts}, all legacy (hash chain and checkpoints only): the MAC era has not started. ` +
+        'The keys pin no MAC start: this store was migrated from before MACs and no server has started on it since ' +
+        '(a server pins it before serving). On a store a server has run, the MACs were stripped.',
+    );
   } else if (r.macsChecked) {
     lines.push(`Audit chain OK: ${counts}, ${macs} checked.`);
   } else {

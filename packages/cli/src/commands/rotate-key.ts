@@ -17,11 +17,13 @@ Options:
   --json              print the final keyring status {activeTerm, terms, reencryption}
   -h, --help          this help
 
-Exits 1 when stored values failed their integrity check during the re-encryption (they are left
-as they are, on their old term; the audit trail names each, action integrity.failure).`;
+Exits 1 when stored values failed their integrity check during the re-encryption: it then ends
+"incomplete", below 100 %, and the values are left as they are, on their old term (the audit trail
+names each, action integrity.failure; the next rotation tries them again).`;
 
 const finished = (s: KeyringStatus, term: number) =>
-  s.reencryption.status === 'idle' || (s.reencryption.status === 'done' && (s.reencryption.targetTerm ?? 0) >= term);
+  s.reencryption.status === 'idle' ||
+  ((s.reencryption.status === 'done' || s.reencryption.status === 'incomplete') && (s.reencryption.targetTerm ?? 0) >= term);
 
 export const rotateKeyCommand: Command = {
   name: 'rotate-key',
@@ -62,10 +64,13 @@ export const rotateKeyCommand: Command = {
       outJson(s);
     } else {
       const r = s.reencryption;
+      const moved = `${r.processed} value${r.processed === 1 ? '' : 's'} moved to term ${r.targetTerm ?? term}`;
       out(
         r.status === 'done' || r.status === 'idle'
-          ? `Re-encryption done: 100% (${r.processed} value${r.processed === 1 ? '' : 's'} moved to term ${r.targetTerm ?? term}).`
-          : `Re-encryption ${r.status}: ${r.percent}% (${r.processed}/${r.total}); it goes on in the background.`,
+          ? `Re-encryption done: 100% (${moved}).`
+          : r.status === 'incomplete'
+            ? `Re-encryption INCOMPLETE: ${r.percent}% (${moved}, ${r.failed} failed of ${r.total}).`
+            : `Re-encryption ${r.status}: ${r.percent}% (${r.processed}/${r.total}); it goes on in the background.`,
       );
     }
     const failed = s.reencryption.failed ?? 0;

@@ -194,7 +194,8 @@ export interface AuditSealedTable {
 
 export interface JobTable {
   name: string;
-  status: 'pending' | 'running' | 'done';
+  /** incomplete: the re-encryption walked everything but left values that failed their integrity check. */
+  status: 'pending' | 'running' | 'done' | 'incomplete';
   state: string;
   lease_owner: string | null;
   lease_until: number | null;

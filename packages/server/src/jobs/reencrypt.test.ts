@@ -229,6 +229,10 @@ for (const dialect of dialects) {
       assert.equal(done.reencryption.processed, done.reencryption.total);
       assert.ok(done.reencryption.total >= 650);
       await assertAllOnTerm(2);
+      // the MAC start pinned in the audit signing key's sealed value moved with it, intact
+      assert.deepEqual(await h.coffer.services.seal.readAuditPin(), { macFrom: 1, problem: null });
+      const verify = await call(h, 'GET', '/api/v1/audit/verify', { token: admin });
+      assert.deepEqual([verify.body.ok, verify.body.macStart], [true, 'pinned'], JSON.stringify(verify.body.firstBad));
       await totpLoginAll();
       // a seed written during the rotation is readable: the enrolment can be confirmed
       const r0 = readers[0] as (typeof readers)[number];
@@ -348,6 +352,96 @@ for (const dialect of dialects) {
       assert.deepEqual(done.terms, [1, 2, 3, 4, 5, 6]);
       await assertAllOnTerm(6);
       await totpLoginAll();
+    });
+  });
+}
+
+for (const dialect of dialects) {
+  describe(`re-encryption when an integrity failure cannot be audited [${dialect}]`, () => {
+    let h: Harness;
+    before(async () => {
+      h = await startHarness(dialect);
+    });
+    after(async () => h?.close());
+
+    /** Refuses audit records of integrity failures only (everything else is still recorded). */
+    async function blockIntegrityRecords(on: boolean) {
+      const db = h.database.db;
+      if (dialect === 'sqlite') {
+        await sql
+          .raw(
+            on
+              ? `create trigger block_integrity before insert on audit_log when new.action = 'integrity.failure' begin select raise(abort, 'audit blocked'); end`
+              : 'drop trigger block_integrity',
+          )
+          .execute(db);
+      } else if (on) {
+        await sql
+          .raw(
+            `create function block_integrity() returns trigger language plpgsql as $$ begin if new.action = 'integrity.failure' then raise exception 'audit blocked'; end if; return new; end $$`,
+          )
+          .execute(db);
+        await sql
+          .raw('create trigger block_integrity before insert on audit_log for each row execute function block_integrity()')
+          .execute(db);
+      } else {
+        await sql.raw('drop trigger block_integrity on audit_log').execute(db);
+        await sql.raw('drop function block_integrity()').execute(db);
+      }
+    }
+
+    it('stops rather than skipping a damaged value unaudited, and ends incomplete (not 100 %, not done) once it can record it', async () => {
+      const admin = await adminToken(h);
+      const keyring = h.coffer.services.seal.requireKeys().keyring;
+      const id = 'usr_damaged000000000000000001';
+      const good = keyring.encrypt({ type: 'user', id, field: 'totp_secret' }, randomBytes(20));
+      const [, term, body] = good.split('.') as [string, string, string];
+      const bytes = Buffer.from(body, 'base64url');
+      bytes[16] = (bytes[16] as number) ^ 1;
+      const damaged = `c1.${term}.${bytes.toString('base64url')}`;
+      const row = await h.database.db.selectFrom('users').selectAll().where('role', '=', 'administrator').executeTakeFirstOrThrow();
+      await h.database.db
+        .insertInto('users')
+        .values({ ...row, id, username: id, username_canonical: id, status: 'disabled', totp_secret_enc: damaged })
+        .execute();
+      const integrityRecords = () =>
+        h.database.db
+          .selectFrom('audit_log')
+          .select('object_id')
+          .where('action', '=', 'integrity.failure')
+          .where('object_id', '=', id)
+          .execute();
+
+      await blockIntegrityRecords(true);
+      try {
+        const rot = await call(h, 'POST', '/api/v1/sys/rotate-key', { token: admin });
+        assert.equal(rot.status, 200, rot.raw);
+        await h.coffer.services.reencrypt.kick(() => {}); // the run the rotation started
+        const job = await h.database.db.selectFrom('jobs').selectAll().executeTakeFirstOrThrow();
+        assert.equal(job.status, 'running', `not done while a failure went unaudited: ${job.state}`);
+        assert.equal(JSON.parse(job.state).failed, undefined);
+        assert.deepEqual(await integrityRecords(), []);
+        assert.match(h.logs(), /could not be audited/);
+        const mid = await call(h, 'GET', '/api/v1/sys/keyring', { token: admin });
+        assert.notEqual(mid.body.reencryption.status, 'done');
+        assert.ok(mid.body.reencryption.percent < 100);
+      } finally {
+        await blockIntegrityRecords(false);
+      }
+
+      await h.coffer.services.reencrypt.kick((e) => assert.fail(`the job must not fail now: ${String(e)}`));
+      assert.equal((await integrityRecords()).length, 1);
+      const k = await call(h, 'GET', '/api/v1/sys/keyring', { token: admin });
+      assert.equal(k.status, 200, k.raw);
+      assert.deepEqual([k.body.reencryption.status, k.body.reencryption.failed], ['incomplete', 1]);
+      assert.ok(k.body.reencryption.percent < 100, `percent ${k.body.reencryption.percent}`);
+      assert.equal(k.body.reencryption.processed, k.body.reencryption.total - 1);
+      const left = await h.database.db.selectFrom('users').select('totp_secret_enc').where('id', '=', id).executeTakeFirstOrThrow();
+      assert.equal(left.totp_secret_enc, damaged, 'left as it is');
+      // an incomplete run is not picked up again by itself (its damaged value would only fail again)
+      await h.coffer.services.reencrypt.runOnce();
+      assert.equal((await integrityRecords()).length, 1);
+      await h.database.db.deleteFrom('users').where('id', '=', id).execute();
     });
   });
 }

@@ -97,7 +97,8 @@ export function createReencryptJob(deps: {
   clock: Clock;
   seal: SealManager;
   owner: string;
-  /** Audits and logs a value that fails its integrity check; the job goes on with the others. */
+  /** Audits and logs a value that fails its integrity check; the job goes on with the others, or
+   * stops when that record cannot be written (fail closed: no unaudited skip). */
   integrity: IntegrityReporter;
 }) {
   const { db, clock, seal } = deps;
@@ -138,7 +139,8 @@ export function createReencryptJob(deps: {
       .updateTable('jobs')
       .set({ status: 'running', lease_owner: deps.owner, lease_until: now + 60_000, updated_at: now })
       .where('name', '=', JOB)
-      .where('status', '!=', 'done')
+      // an incomplete run walked everything: its damaged values stay until a new rotation
+      .where('status', 'not in', ['done', 'incomplete'])
       .where((eb) => eb.or([eb('lease_until', 'is', null), eb('lease_until', '<', now), eb('lease_owner', '=', deps.owner)]))
       .executeTakeFirst();
     if (Number(r.numUpdatedRows) !== 1) return undefined;
@@ -189,8 +191,12 @@ export function createReencryptJob(deps: {
         } catch (e) {
           if (!(e instanceof DecryptError)) throw e;
           seal.requireKeys(); // sealed meanwhile: stop here, the data is not at fault
+          // fail closed: a damaged value is skipped only once its audit record is durable; otherwise
+          // the run stops here (nothing of this batch committed) and is retried later
+          if (!(await deps.integrity(integrityError(b), JOB))) {
+            throw new Error(`re-encryption stopped: the integrity failure of ${b.type} ${b.id} (${b.field}) could not be audited`);
+          }
           failed++;
-          await deps.integrity(integrityError(b), JOB);
           continue;
         }
         moved.push({ k: r.k, v: r.v, next: keyring.encrypt(b, pt) });
@@ -217,7 +223,7 @@ export function createReencryptJob(deps: {
             state: next,
             lease_until: now + 60_000,
             updated_at: now,
-            status: state.tableIndex >= encryptedColumns.length ? 'done' : 'running',
+            status: state.tableIndex < encryptedColumns.length ? 'running' : (state.failed ?? 0) > 0 ? 'incomplete' : 'done',
           })
           .where('name', '=', JOB)
           .where('state', '=', stored)
@@ -259,7 +265,9 @@ export function createReencryptJob(deps: {
     const s = JSON.parse(row.state) as ReencryptState;
     const failed = s.failed ?? 0;
     const done = s.processed + failed;
-    const percent = row.status === 'done' ? 100 : s.total === 0 ? 0 : Math.min(99.9, Math.floor((done / s.total) * 1000) / 10);
+    // the share of values moved: 100 only when every value moved, never while damaged ones stayed behind
+    const percent =
+      row.status === 'done' ? 100 : s.total === 0 ? 0 : Math.min(99.9, Math.floor((s.processed / Math.max(s.total, done)) * 1000) / 10);
     return { status: row.status, targetTerm: s.targetTerm, processed: s.processed, total: Math.max(s.total, done), percent, failed };
   }
 

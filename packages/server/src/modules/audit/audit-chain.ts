@@ -85,6 +85,7 @@ export interface VerifyProblem {
     | 'mac_missing'
     | 'mac_mismatch'
     | 'mac_boundary'
+    | 'mac_start'
     | 'sealed_record'
     | 'bad_checkpoint'
     | 'checkpoint_mismatch'
@@ -102,6 +103,12 @@ export interface VerifyResult {
   lastMac: string | null;
   /** Records from this seq on carry a MAC (1: all of them; records before it are legacy). */
   macFrom: number;
+  /**
+   * Where macFrom came from: `pinned` under the keys (checked with them), `not_started` (the keys
+   * pin none: a store migrated from before MACs that no server has started on since, every record
+   * legacy), `unchecked` (no keys: audit_head's value, which a database writer can change).
+   */
+  macStart: 'pinned' | 'not_started' | 'unchecked';
   /** Whether the MACs were recomputed (needs the keyring); otherwise only their presence was checked. */
   macsChecked: boolean;
   checkpoints: number;

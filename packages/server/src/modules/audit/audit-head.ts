@@ -28,6 +28,15 @@ export async function lockHead(trx: Trx, dialect: 'sqlite' | 'postgres'): Promis
 }
 
 /**
+ * At initialisation: where MACs begin on this store, to pin with the keys (1 on a new store); null
+ * when it already holds records from before MACs (the first unsealed append pins it, with its marker).
+ */
+export async function initialMacFrom(trx: Trx, dialect: 'sqlite' | 'postgres'): Promise<number | null> {
+  const head = await lockHead(trx, dialect);
+  return Number(head.seq) === 0 ? Number(head.mac_from) : null;
+}
+
+/**
  * While no key is in memory (sealed, or before initialisation) a record cannot be MACed: it waits
  * in audit_sealed, in arrival order, and is durable before the caller answers (fail closed). The
  * head row stays locked meanwhile, so a node that drains the table at the same time cannot miss it.
@@ -48,20 +57,6 @@ export async function writeSealed(trx: Trx, drafts: readonly Draft[]): Promise<v
     .set((eb) => ({ sealed_pending: eb('sealed_pending', '+', rows.length) }))
     .where('id', '=', 1)
     .execute();
-}
-
-const DRAIN_BATCH = 500;
-
-/**
- * Takes the oldest waiting sealed-time records out of audit_sealed, for the caller to put in the
- * chain (MACed, marked `sealed`) in this transaction. Returns them and the new pending count.
- */
-export async function takeSealed(trx: Trx, pending: number): Promise<{ drafts: Draft[]; pending: number }> {
-  const rows = await trx.selectFrom('audit_sealed').selectAll().orderBy('pos').limit(DRAIN_BATCH).execute();
-  const last = rows.at(-1);
-  if (last) await trx.deleteFrom('audit_sealed').where('pos', '<=', last.pos).execute();
-  const drafts = rows.map(({ pos: _p, ...r }) => ({ ...r, time: Number(r.time), sealed: 1 }));
-  return { drafts, pending: rows.length < DRAIN_BATCH ? 0 : Math.max(1, pending - rows.length) };
 }
 
 /**

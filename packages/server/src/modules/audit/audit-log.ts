@@ -8,13 +8,12 @@ import type { Clock } from '../../lib/clock.ts';
 import { newId } from '../../lib/ids.ts';
 import type { RequestContext } from '../auth/actor.ts';
 import { AUDIT_MAC_LABEL, checkpointMessage, GENESIS_MAC, sealRecord } from './audit-chain.ts';
-import { type Draft, lockHead, macStartMarker, takeSealed, writeSealed } from './audit-head.ts';
+import { type Draft, initialMacFrom, lockHead, macStartMarker, writeSealed } from './audit-head.ts';
+import { createGroupCommit } from './group-commit.ts';
 import { appendFailureRecords } from './integrity.ts';
+import { drainSealed, sealedShape } from './sealed-records.ts';
 
 export type Outcome = 'success' | 'denied' | 'failure' | 'error';
-
-/** Who can be recorded while sealed (see appendMany). */
-const UNKEYED_ACTORS: ReadonlySet<string> = new Set(['anonymous', 'system']);
 
 export interface AuditEvent {
   action: string;
@@ -50,6 +49,11 @@ export function createAuditLog(deps: {
   keyring: () => Keyring | undefined;
   /** Loads key terms that another node added (the head names a newer term than this node holds). */
   reloadKeyring: (exec: Executor) => Promise<void>;
+  /** The MAC start as pinned under the keys (sys/audit-pin.ts): read it, or pin it. */
+  macStart: {
+    read: (exec: Executor) => Promise<{ macFrom: number | null; problem: string | null }>;
+    write: (trx: Trx, macFrom: number) => Promise<void>;
+  };
 }) {
   const columns = [
     'seq',
@@ -124,15 +128,13 @@ export function createAuditLog(deps: {
   async function appendMany(trx: Trx, items: ReadonlyArray<{ ctx: RequestContext; ev: AuditEvent }>): Promise<number[]> {
     const head = await lockHead(trx, deps.dialect);
     if (!deps.keyring()) {
-      // Only anonymous callers (refused as sealed, unseal attempts) and the system (initialisation)
-      // act while sealed. A signed-in request still in flight when the server was sealed gets no
-      // record and no effect (its transaction rolls back) rather than an unkeyed record naming a
-      // user, so verification can treat such a record as forged.
-      if (items.some(({ ctx }) => !UNKEYED_ACTORS.has(ctx.actor.kind))) throw new AppError('sys.sealed', 'Coffer is sealed.');
-      await writeSealed(
-        trx,
-        items.map(({ ctx, ev }) => draftOf(ctx, ev)),
-      );
+      // Only what Coffer genuinely records while sealed (sealed-records.ts: anonymous callers
+      // refused as sealed, unseal attempts, an initialisation) waits unkeyed. Anything else — a
+      // signed-in request or a job still in flight when the server was sealed — gets no record and
+      // no effect (its transaction rolls back), so verification can treat any other record as forged.
+      const drafts = items.map(({ ctx, ev }) => draftOf(ctx, ev));
+      if (drafts.some((d) => sealedShape(d) === null)) throw new AppError('sys.sealed', 'Coffer is sealed.');
+      await writeSealed(trx, drafts);
       for (const { ctx } of items) ctx.audited = true;
       return items.map(() => 0);
     }
@@ -140,11 +142,20 @@ export function createAuditLog(deps: {
     // another node rotated the key: MAC under its term too (terms never go backwards in the chain)
     if (headTerm > (deps.keyring()?.activeTerm ?? 0)) await deps.reloadKeyring(trx);
     const prefix: Draft[] = [];
-    if (head.mac === null && Number(head.mac_from) > 1) prefix.push(await macStartMarker(trx, head, deps.clock.now()));
+    if (head.mac === null) {
+      // No MACed record yet: a new chain, or a store migrated from before MACs. Unless the keys
+      // already pin where MACs begin, pin it now, in this transaction, with the marker on a migrated
+      // store. A pinned store never gets a new marker: MACs stripped from it stay missing (verify).
+      const pin = await deps.macStart.read(trx);
+      if (pin.macFrom === null && pin.problem === null) {
+        await deps.macStart.write(trx, Number(head.mac_from));
+        if (Number(head.mac_from) > 1) prefix.push(await macStartMarker(trx, head, deps.clock.now()));
+      }
+    }
     let pending = Number(head.sealed_pending);
     // the count in the head spares the hot path a query; settle() and the checkpoint look anyway
     if (pending > 0 || items.length === 0) {
-      const taken = await takeSealed(trx, pending);
+      const taken = await drainSealed(trx, pending, deps.clock.now());
       prefix.push(...taken.drafts);
       pending = taken.pending;
     }
@@ -211,12 +222,14 @@ export function createAuditLog(deps: {
   }
 
   /**
-   * Puts what is due into the chain without a record of its own (the MAC start marker, records
-   * written while sealed). Runs at start after unseal and before each periodic checkpoint.
+   * Puts what is due into the chain without a record of its own (the MAC start and its pin, records
+   * written while sealed), then reads the pin back, so this process remembers it. Runs at start and
+   * at unseal, before anything is served, and before each periodic checkpoint.
    */
   async function settle(db: Db): Promise<void> {
     if (!deps.keyring()) return;
     await db.transaction().execute((trx) => appendMany(trx, []));
+    await deps.macStart.read(db);
   }
 
   /** Signs the current head if it is not yet covered by a checkpoint. */
@@ -232,46 +245,13 @@ export function createAuditLog(deps: {
     });
   }
 
-  // Group commit for records that stand alone (reads, denials): records that arrive while a commit
-  // is in flight share the next one, so N concurrent requests cost one durable commit instead of N.
-  // Each caller still waits until its own record is committed (fail closed).
-  const queue: Array<{ ctx: RequestContext; ev: AuditEvent; resolve: (seq: number) => void; reject: (e: unknown) => void }> = [];
-  let flushing = false;
+  const { appendDurable } = createGroupCommit({
+    appendMany,
+    refuse: (ctx, ev) =>
+      !deps.keyring() && sealedShape(draftOf(ctx, ev)) === null ? new AppError('sys.sealed', 'Coffer is sealed.') : undefined,
+  });
 
-  async function flush(db: Db): Promise<void> {
-    flushing = true;
-    try {
-      while (queue.length > 0) {
-        // let the event loop take in the requests that arrived meanwhile (a SQLite commit blocks
-        // it), so they join this commit instead of each paying for their own
-        await new Promise((resolve) => setImmediate(resolve));
-        const batch = queue.splice(0, 500);
-        try {
-          const seqs = await db.transaction().execute((trx) => appendMany(trx, batch));
-          for (const [i, b] of batch.entries()) b.resolve(seqs[i] as number);
-        } catch (e) {
-          for (const b of batch) {
-            b.ctx.audited = false;
-            b.reject(e);
-          }
-        }
-      }
-    } finally {
-      flushing = false;
-    }
-  }
-
-  /** Appends in its own (shared) transaction and resolves once the record is durable. */
-  function appendDurable(db: Db, ctx: RequestContext, ev: AuditEvent): Promise<number> {
-    // refused on its own rather than failing a whole batch of records that may be kept (appendMany)
-    if (!deps.keyring() && !UNKEYED_ACTORS.has(ctx.actor.kind)) return Promise.reject(new AppError('sys.sealed', 'Coffer is sealed.'));
-    return new Promise<number>((resolve, reject) => {
-      queue.push({ ctx, ev, resolve, reject });
-      if (!flushing) void flush(db);
-    });
-  }
-
-  return { append, appendDurable, checkpointNow, settle };
+  return { append, appendDurable, checkpointNow, settle, initialMacFrom: (trx: Trx) => initialMacFrom(trx, deps.dialect) };
 }
 export type AuditLog = ReturnType<typeof createAuditLog>;
 

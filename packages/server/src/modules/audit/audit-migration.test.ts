@@ -10,6 +10,7 @@ import { PassThrough } from 'node:stream';
 import { after, before, describe, it } from 'node:test';
 import { Migrator } from 'kysely';
 import { ADMIN, adminToken, call, dialects, dropSchema, freshDatabase, type Harness, testConfig } from '../../../test/harness.ts';
+import { runCli } from '../../../test/server-process.ts';
 import { type App, buildApp } from '../../app.ts';
 import type { Config } from '../../config/config.ts';
 import { type Database, type Dialect, migrateToLatest, type Trx } from '../../db/database.ts';
@@ -30,7 +31,7 @@ interface Legacy {
 }
 
 /** A store at schema 0007 with LEGACY records written the old way, then migrated and started. */
-async function legacyStore(dialect: Dialect, opts: { breakRecord?: number } = {}): Promise<Legacy> {
+async function legacyStore(dialect: Dialect, opts: { breakRecord?: number; start?: boolean } = {}): Promise<Legacy> {
   const dir = mkdtempSync(path.join(tmpdir(), 'coffer-legacy-'));
   const { database, url, schema } = await freshDatabase(dialect, dir);
   const migrator = new Migrator({
@@ -45,7 +46,8 @@ async function legacyStore(dialect: Dialect, opts: { breakRecord?: number } = {}
   const old = await buildApp({ config, database, logStream: quiet() });
   const { seal, hasher } = old.services;
   const hash = await hasher.hash(ADMIN.password);
-  await seal.initialize({ mode: 'keyfile' }, async (trx) => {
+  // (no MAC start pinned with the keys: the signing key's sealed value in its form before the pin)
+  await seal.initialize({ mode: 'keyfile', auditMacFrom: async () => null }, async (trx) => {
     // the users row as schema 0007 had it (today's service writes columns of later migrations)
     const now = Date.now();
     const empty = { first_name: '', last_name: '', email: '', department: '', location: '' };
@@ -119,8 +121,10 @@ async function legacyStore(dialect: Dialect, opts: { breakRecord?: number } = {}
   const applied = await migrateToLatest(database.db);
   assert.equal(applied[0], '0008-audit-mac');
   const app = await buildApp({ config, database, logStream: quiet() });
-  await app.start();
-  await app.services.jobs.stop();
+  if (opts.start !== false) {
+    await app.start();
+    await app.services.jobs.stop();
+  }
   await app.app.ready();
   return {
     app,
@@ -139,6 +143,12 @@ const macKeys = (app: App) => ({
   macKey: (term: number) => app.services.seal.keys?.keyring.derive(term, AUDIT_MAC_LABEL),
 });
 
+/** Verifies as GET /audit/verify does: with the MAC keys and the MAC start the keys pin. */
+async function asServer(app: App, exec: Trx | Database['db']) {
+  const pin = await app.services.seal.readAuditPin(exec);
+  return verifyAuditChain(exec, { ...macKeys(app), macStart: { pinned: pin.macFrom, required: true, problem: pin.problem } });
+}
+
 const ROLLBACK = Symbol('rollback');
 /** Runs the tampering and the verification in a transaction that is rolled back. */
 async function tampered(s: Legacy, fn: (trx: Trx) => Promise<void>) {
@@ -146,7 +156,7 @@ async function tampered(s: Legacy, fn: (trx: Trx) => Promise<void>) {
   try {
     await s.database.db.transaction().execute(async (trx) => {
       await fn(trx);
-      out = await verifyAuditChain(trx, macKeys(s.app));
+      out = await asServer(s.app, trx);
       throw ROLLBACK;
     });
   } catch (e) {
@@ -227,7 +237,10 @@ for (const dialect of dialects) {
       assert.equal(v.body.ok, true, JSON.stringify(v.body.firstBad));
       assert.equal(v.body.macFrom, LEGACY + 1);
       assert.equal(v.body.macsChecked, true);
+      assert.equal(v.body.macStart, 'pinned');
       assert.equal(v.body.checkpoints, 3, 'two legacy (v1) checkpoints, one v2');
+      // pinned under the keys at the start, in the transaction of the marker
+      assert.deepEqual(await s.app.services.seal.readAuditPin(db), { macFrom: LEGACY + 1, problem: null });
     });
 
     it('a restart does not start the MACs again', async () => {
@@ -254,32 +267,23 @@ for (const dialect of dialects) {
       // the MAC start stays where the migration put it: the record there must be the marker
       const r = await tampered(s, (trx) => stripAndRecompute(trx, LEGACY + 1, { deleteSeq: LEGACY + 1 }));
       assert.deepEqual([r.ok, r.firstBad?.seq, r.firstBad?.kind], [false, LEGACY + 1, 'mac_missing']);
-      // moving the MAC start past the end as well: the signed v2 checkpoint still names the real start
-      const cp = await s.database.db
-        .selectFrom('audit_checkpoints')
-        .selectAll()
-        .where('mac_from', 'is not', null)
-        .orderBy('seq')
-        .executeTakeFirstOrThrow();
+      // moving the MAC start past the end as well: the keys still pin the real start
       const moved = await tampered(s, (trx) => stripAndRecompute(trx, LEGACY + 1, { deleteSeq: LEGACY + 1, macFrom: 'head' }));
-      assert.deepEqual([moved.ok, moved.firstBad?.seq, moved.firstBad?.kind], [false, Number(cp.seq), 'checkpoint_mismatch']);
-      // LIMITATION (ADR 0008): with every checkpoint signed since the MAC start deleted too, the store
-      // looks like one never unsealed since the migration (a rollback); the head kept outside shows it
-      const kept = await verifyAuditChain(s.database.db, macKeys(s.app));
+      assert.deepEqual([moved.ok, moved.firstBad?.seq, moved.firstBad?.kind], [false, LEGACY + 1, 'mac_missing']);
+      // ...and every checkpoint signed since the MAC start deleted too (once the LIMITATION of ADR
+      // 0008, which verify answered ok): the pin under the keys still names the real start
       const rolledBack = await tampered(s, async (trx) => {
         await stripAndRecompute(trx, LEGACY + 1, { deleteSeq: LEGACY + 1, macFrom: 'head' });
         await trx.deleteFrom('audit_checkpoints').where('mac_from', 'is not', null).execute();
       });
-      assert.equal(rolledBack.ok, true);
-      assert.equal(rolledBack.lastMac, null);
-      assert.notEqual(rolledBack.lastMac, kept.lastMac, 'the head kept outside names a MAC');
+      assert.deepEqual([rolledBack.ok, rolledBack.firstBad?.seq, rolledBack.firstBad?.kind], [false, LEGACY + 1, 'mac_missing']);
     });
 
     it('moving the MAC start either way is found', async () => {
       const down = await tampered(s, async (trx) => {
         await trx.updateTable('audit_head').set({ mac_from: 1 }).where('id', '=', 1).execute();
       });
-      assert.deepEqual([down.firstBad?.seq, down.firstBad?.kind], [1, 'mac_missing']);
+      assert.deepEqual([down.firstBad?.seq, down.firstBad?.kind], [1, 'mac_start']);
       const up = await tampered(s, async (trx) => {
         await trx
           .updateTable('audit_head')
@@ -287,7 +291,7 @@ for (const dialect of dialects) {
           .where('id', '=', 1)
           .execute();
       });
-      assert.deepEqual([up.firstBad?.seq, up.firstBad?.kind], [LEGACY + 1, 'mac_boundary']);
+      assert.deepEqual([up.firstBad?.seq, up.firstBad?.kind], [LEGACY + 1, 'mac_start']);
     });
 
     it('legacy records after the last legacy checkpoint are protected by the marker from now on', async () => {
@@ -332,6 +336,119 @@ for (const dialect of dialects) {
     });
   });
 
+  describe(`audit: the MAC era cannot be rolled back to legacy (review H1) [${dialect}]`, { concurrency: false }, () => {
+    let s: Legacy;
+    before(async () => {
+      s = await legacyStore(dialect);
+    });
+    after(async () => s.close());
+
+    it('MACs stripped, the marker and every v2 checkpoint deleted, the MAC start moved past the end, a record rewritten: the API, a restarted server and the CLI find it', async () => {
+      const h = { app: s.app.app };
+      const token = await adminToken(h);
+      await call(h, 'GET', '/api/v1/users', { token });
+      assert.equal((await call(h, 'POST', '/api/v1/audit/checkpoints', { token })).status, 200);
+      await call(h, 'GET', '/api/v1/auth/whoami', { token });
+      const before = await call(h, 'GET', '/api/v1/audit/verify', { token });
+      assert.equal(before.body.ok, true, JSON.stringify(before.body.firstBad));
+      // the attack, in SQL only: every record looks legacy again, with plain hashes recomputed
+      await s.database.db.transaction().execute(async (trx) => {
+        await trx
+          .updateTable('audit_log')
+          .set({ action: 'user.read', reason: 'forged' })
+          .where('seq', '=', LEGACY + 3)
+          .execute();
+        await stripAndRecompute(trx, LEGACY + 1, { deleteSeq: LEGACY + 1, macFrom: 'head' });
+        await trx.deleteFrom('audit_checkpoints').where('mac_from', 'is not', null).execute();
+      });
+      const last = await lastSeq(s);
+
+      // a server that starts on it does not start the MAC era again over the forgery
+      const again = await restart(s);
+      try {
+        const markers = await s.database.db.selectFrom('audit_log').select('seq').where('action', '=', MAC_START_ACTION).execute();
+        assert.deepEqual(markers, [], 'no new marker over the stripped records');
+        const h2 = { app: again.app };
+        const v = await call(h2, 'GET', '/api/v1/audit/verify', { token: await adminToken(h2) });
+        assert.equal(v.status, 200, v.raw);
+        assert.deepEqual([v.body.ok, v.body.firstBad?.seq, v.body.firstBad?.kind], [false, LEGACY + 1, 'mac_missing']);
+        assert.equal(v.body.macFrom, LEGACY + 1, 'the MAC start the keys pin, not the head');
+      } finally {
+        await again.app.close();
+      }
+      // the server that ran before the attack too
+      const mine = await call(h, 'GET', '/api/v1/audit/verify', { token });
+      assert.deepEqual([mine.body.ok, mine.body.firstBad?.seq], [false, LEGACY + 1]);
+
+      const cli = await cliVerify(s);
+      assert.equal(cli.code, 3, cli.stdout + cli.stderr);
+      assert.deepEqual(
+        [cli.json.ok, cli.json.firstBad?.seq, cli.json.firstBad?.kind, cli.json.macStart],
+        [false, LEGACY + 1, 'mac_missing', 'pinned'],
+      );
+      assert.ok(last > LEGACY + 1);
+    });
+
+    it('the pin is part of the keys: without its row the store does not unseal, and the CLI reports tampering (exit 3)', async () => {
+      const row = await s.database.db.selectFrom('system_keys').selectAll().where('name', '=', 'audit-signing').executeTakeFirstOrThrow();
+      await s.database.db.deleteFrom('system_keys').where('name', '=', 'audit-signing').execute();
+      try {
+        const h = { app: s.app.app };
+        const v = await call(h, 'GET', '/api/v1/audit/verify', { token: await adminToken(h) });
+        // (the public key of the checkpoints went with the row: the first of them is named)
+        assert.equal(v.body.ok, false);
+        await assert.rejects(restart(s), (e: unknown) => (e as { code?: string }).code === 'integrity.failed');
+        const cli = await cliVerify(s, false);
+        assert.equal(cli.code, 3, cli.stdout + cli.stderr);
+        assert.match(cli.stdout, /^Audit chain FAILED at record \d+: the store's sealed system key audit-signing is missing or altered/);
+      } finally {
+        await s.database.db.insertInto('system_keys').values(row).execute();
+      }
+    });
+  });
+
+  describe(`audit: a store migrated from before MACs that no server started on since [${dialect}]`, { concurrency: false }, () => {
+    let s: Legacy;
+    before(async () => {
+      s = await legacyStore(dialect, { start: false });
+    });
+    after(async () => s.close());
+
+    it('the CLI says the MAC era has not started (exit 9, never 0), and OK once a server started on it', async () => {
+      const text = await cliVerify(s, false);
+      assert.equal(text.code, 9, text.stdout + text.stderr);
+      assert.match(
+        text.stdout,
+        /^Audit chain OK as far as checked: 12 records, 2 signed checkpoints, all legacy .*the MAC era has not started/,
+      );
+      const json = await cliVerify(s);
+      assert.equal(json.code, 9);
+      assert.deepEqual([json.json.ok, json.json.macStart, json.json.macFrom], [true, 'not_started', LEGACY + 1]);
+
+      // the residual case (ADR 0008): a database writer can make a started store look like this one
+      // only by putting back the signing key's sealed value from before its first start; the
+      // running server still remembers the pin and names it
+      const unpinned = await s.database.db
+        .selectFrom('system_keys')
+        .selectAll()
+        .where('name', '=', 'audit-signing')
+        .executeTakeFirstOrThrow();
+      await s.app.start();
+      await s.app.services.jobs.stop();
+      const started = await cliVerify(s);
+      assert.equal(started.code, 0, started.stdout + started.stderr);
+      assert.deepEqual([started.json.ok, started.json.macStart], [true, 'pinned']);
+      await s.database.db.updateTable('system_keys').set({ value_enc: unpinned.value_enc }).where('name', '=', 'audit-signing').execute();
+      const h = { app: s.app.app };
+      const v = await call(h, 'GET', '/api/v1/audit/verify', { token: await adminToken(h) });
+      assert.deepEqual([v.body.ok, v.body.firstBad?.kind], [false, 'mac_start']);
+      assert.match(v.body.firstBad?.message, /removed/);
+      const cli = await cliVerify(s);
+      assert.equal(cli.code, 3, 'MACed records, but the keys pin no MAC start');
+      assert.equal(cli.json.firstBad?.kind, 'mac_start');
+    });
+  });
+
   describe(`audit: a legacy chain that was already broken migrates, and stays reported [${dialect}]`, () => {
     let s: Legacy;
     before(async () => {
@@ -356,6 +473,23 @@ for (const dialect of dialects) {
       assert.deepEqual([v.ok, v.firstBad?.seq, v.firstBad?.kind], [false, 7, 'hash_mismatch']);
     });
   });
+}
+
+/** `coffer audit verify [--json]` on the store, as an operator runs it (the key file unlocks the MACs). */
+async function cliVerify(s: Legacy, json = true) {
+  const env: Record<string, string> = { COFFER_DATA_DIR: s.config.dataDir };
+  if (!s.config.databaseUrl.startsWith('sqlite:')) env.COFFER_DATABASE_URL = s.config.databaseUrl;
+  const r = await runCli(['audit', 'verify', ...(json ? ['--json'] : [])], env);
+  return { ...r, json: json && r.stdout ? JSON.parse(r.stdout) : null };
+}
+
+/** A second server process on the store (as after a restart): built, started, ready. */
+async function restart(s: Legacy): Promise<App> {
+  const again = await buildApp({ config: s.config, database: s.database, logStream: quiet() });
+  await again.start();
+  await again.services.jobs.stop();
+  await again.app.ready();
+  return again;
 }
 
 async function lastSeq(s: Legacy): Promise<number> {

@@ -8,9 +8,36 @@ import { sql } from 'kysely';
 import { adminToken, call, dialects, type Harness, startHarness } from '../../../test/harness.ts';
 import { type App, buildApp } from '../../app.ts';
 import { type Database, openDatabase } from '../../db/database.ts';
-import { anonymousActor, systemActor } from '../auth/actor.ts';
+import type { AuditSealedTable } from '../../db/schema.ts';
+import { newId } from '../../lib/ids.ts';
+import { systemActor } from '../auth/actor.ts';
 import { AUDIT_MAC_LABEL, recordHash } from './audit-chain.ts';
 import { verifyAuditChain } from './audit-verify.ts';
+import { SEALED_DRAIN_ACTION, SEALED_REFUSED_ACTION, sealedDigest } from './sealed-records.ts';
+
+/** A row as a database writer would put it into audit_sealed: by default an anonymous request refused as sealed, now. */
+function sealedRow(n: number, over: Partial<AuditSealedTable>): AuditSealedTable {
+  const time = over.time ?? Date.now();
+  return {
+    pos: 100_000 + n,
+    id: newId('aud', time),
+    time,
+    actor_id: null,
+    actor_name: null,
+    actor_kind: 'anonymous',
+    auth_method: 'none',
+    source_ip: '203.0.113.7',
+    request_id: `req_forged${String(n).padStart(6, '0')}`,
+    action: 'user.list',
+    object_type: null,
+    object_id: null,
+    outcome: 'denied',
+    reason: 'sys.sealed',
+    details: null,
+    ...over,
+  };
+}
+const asSystem = { actor_id: null, actor_name: 'system', actor_kind: 'system', auth_method: 'system' } as const;
 
 const macKeys = (app: Pick<App, 'services'>) => ({
   macKey: (term: number) => app.services.seal.keys?.keyring.derive(term, AUDIT_MAC_LABEL),
@@ -98,8 +125,9 @@ for (const dialect of dialects) {
       for (const s of shares.slice(0, 3)) assert.equal((await call(h, 'POST', '/api/v1/sys/unseal', { body: { share: s } })).status, 200);
       assert.deepEqual(await waiting(), []);
       const rows = await chain();
-      // the first two shares arrived while still sealed; the third one's record is written unsealed
-      assert.equal(rows.length, before.length + 3);
+      // the first two shares arrived while still sealed; the third one's record is written unsealed,
+      // after the drain record naming what came in from audit_sealed
+      assert.equal(rows.length, before.length + 4);
       assert.deepEqual(
         rows.slice(0, before.length).map((r) => [r.id, Number(r.time), r.action, Number(r.sealed)]),
         before.map((b) => [b.id, Number(b.time), b.action, 1]),
@@ -109,9 +137,19 @@ for (const dialect of dialects) {
         [
           ['sys.unseal', 1],
           ['sys.unseal', 1],
+          [SEALED_DRAIN_ACTION, 0],
           ['sys.unseal', 0],
         ],
       );
+      const drain = rows[before.length + 2] as (typeof rows)[number];
+      const digest = sealedDigest();
+      for (const r of rows.slice(0, before.length + 2)) digest.add(r);
+      assert.deepEqual(JSON.parse(drain.details ?? 'null'), {
+        count: before.length + 2,
+        digest: digest.hex(),
+        lastTime: Math.max(...rows.slice(0, before.length + 2).map((r) => Number(r.time))),
+      });
+      assert.equal(drain.actor_kind, 'system');
       for (const r of rows) assert.match(r.mac ?? '', /^[0-9a-f]{64}$/);
       const head = await h.database.db.selectFrom('audit_head').selectAll().executeTakeFirstOrThrow();
       assert.equal(Number(head.sealed_pending), 0);
@@ -119,43 +157,101 @@ for (const dialect of dialects) {
       assert.deepEqual([v.ok, v.macFrom, v.sealedPending, v.macsChecked], [true, 1, 0, true], JSON.stringify(v.firstBad));
     });
 
-    it('a record put into audit_sealed by hand naming a signed-in actor is flagged once in the chain', async () => {
+    it('rows put into audit_sealed by a database writer while unsealed are refused, named, and never MACed as genuine (review M1)', async () => {
+      const db = h.database.db;
+      const now = Date.now();
+      const forged = [
+        // a signed-in actor, and system records of things that happen only while unsealed
+        sealedRow(1, {
+          actor_id: 'usr_00000000000000000000000001',
+          actor_name: 'alice',
+          actor_kind: 'user',
+          auth_method: 'session',
+          action: 'secret.reveal',
+          outcome: 'success',
+          reason: null,
+        }),
+        sealedRow(2, {
+          ...asSystem,
+          action: 'user.password_recover',
+          object_type: 'user',
+          object_id: 'usr_00000000000000000000000001',
+          outcome: 'success',
+          reason: null,
+        }),
+        sealedRow(3, { ...asSystem, action: 'admin_request.expire', outcome: 'success', reason: null }),
+        sealedRow(4, { ...asSystem, action: 'integrity.failure', outcome: 'error', reason: 'integrity.failed' }),
+        // anonymous, but not a refusal Coffer writes while sealed
+        sealedRow(5, { action: 'auth.login', outcome: 'success', reason: null }),
+        sealedRow(6, { action: 'auth.login', outcome: 'denied', reason: 'auth.invalid_credentials' }),
+        // a sealed-time shape, but back-dated to before the last drain, or from the future
+        sealedRow(7, { time: now - 86_400_000 }),
+        sealedRow(8, { time: now + 3_600_000 }),
+        // an initialisation after the chain started
+        sealedRow(9, {
+          ...asSystem,
+          request_id: 'init',
+          source_ip: null,
+          action: 'sys.init',
+          outcome: 'success',
+          reason: null,
+          details: JSON.stringify({ mode: 'keyfile', shares: null, threshold: null }),
+        }),
+        // details where a refusal has none
+        sealedRow(10, { details: JSON.stringify({ note: 'the admin was here' }) }),
+      ];
+      // what an anonymous caller could have caused anyway: accepted (ADR 0008)
+      const plausible = sealedRow(11, {});
+      await db
+        .insertInto('audit_sealed')
+        .values([...forged, plausible])
+        .execute();
+      const admin = await adminToken(h);
+      // the periodic checkpoint drains the table (pending count untouched by the writer)
+      assert.equal((await call(h, 'POST', '/api/v1/audit/checkpoints', { token: admin })).status, 200);
+      assert.deepEqual(await waiting(), []);
+      const rows = await chain();
+      const ids = new Set(rows.map((r) => r.id));
+      for (const f of forged) assert.ok(!ids.has(f.id), `${f.action} (${f.id}) entered the chain`);
+      const refusal = rows.filter((r) => r.action === SEALED_REFUSED_ACTION);
+      assert.equal(refusal.length, 1);
+      assert.deepEqual(
+        [refusal[0]?.actor_kind, refusal[0]?.outcome, JSON.parse(refusal[0]?.details ?? 'null')],
+        ['system', 'error', { count: forged.length, ids: forged.map((f) => f.id) }],
+      );
+      const taken = rows.find((r) => r.id === plausible.id);
+      assert.equal(Number(taken?.sealed), 1);
+      assert.equal(rows[rows.indexOf(taken as (typeof rows)[number]) + 1]?.action, SEALED_DRAIN_ACTION);
+      const v = await call(h, 'GET', '/api/v1/audit/verify', { token: admin });
+      assert.equal(v.body.ok, true, JSON.stringify(v.body.firstBad));
+    });
+
+    it('a row a writer puts straight into audit_log with sealed = 1 is flagged, with the keys and without', async () => {
       const db = h.database.db;
       await db
         .transaction()
         .execute(async (trx) => {
-          await trx
-            .insertInto('audit_sealed')
-            .values({
-              pos: 1000,
-              id: 'aud_forgedsealed000000000001',
-              time: Date.now(),
-              actor_id: 'usr_00000000000000000000000001',
-              actor_name: 'alice',
-              actor_kind: 'user',
-              auth_method: 'session',
-              source_ip: null,
-              request_id: null,
-              action: 'secret.reveal',
-              object_type: 'secret',
-              object_id: null,
-              outcome: 'success',
-              reason: null,
-              details: null,
-            })
-            .execute();
-          await trx.updateTable('audit_head').set({ sealed_pending: 1 }).where('id', '=', 1).execute();
-          // the next append takes it in, MACed: the MAC is fine, the record is still impossible
-          const anon = { actor: anonymousActor, requestId: 'req_next0001', sourceIp: '192.0.2.9', audited: false };
-          await h.coffer.services.audit.append(trx, anon, { action: 'auth.login', outcome: 'denied' });
-          const taken = await trx
-            .selectFrom('audit_log')
-            .selectAll()
-            .where('id', '=', 'aud_forgedsealed000000000001')
-            .executeTakeFirstOrThrow();
-          assert.equal(Number(taken.sealed), 1);
-          const v = await verifyAuditChain(trx, macKeys(h.coffer));
-          assert.deepEqual([v.firstBad?.seq, v.firstBad?.kind], [Number(taken.seq), 'sealed_record']);
+          const last = await trx.selectFrom('audit_log').selectAll().orderBy('seq', 'desc').limit(1).executeTakeFirstOrThrow();
+          const seq = Number(last.seq) + 1;
+          for (const [i, over] of [
+            { ...asSystem, action: 'admin_request.expire', outcome: 'success' as const, reason: null },
+            {},
+          ].entries()) {
+            const { pos: _p, ...content } = sealedRow(20 + i, over);
+            const rec = { ...content, seq, prev_hash: last.hash, mac_term: last.mac_term, sealed: 1 };
+            const hash = recordHash(rec);
+            await trx.deleteFrom('audit_log').where('seq', '=', seq).execute();
+            await trx
+              .insertInto('audit_log')
+              .values({ ...rec, hash, mac: last.mac })
+              .execute();
+            await trx.updateTable('audit_head').set({ seq, hash, mac: last.mac }).where('id', '=', 1).execute();
+            const keyed = await verifyAuditChain(trx, macKeys(h.coffer));
+            assert.deepEqual([keyed.firstBad?.seq, keyed.firstBad?.kind], [seq, 'mac_mismatch']);
+            // without the keys: not a sealed-time record, or one without its drain record
+            const plain = await verifyAuditChain(trx);
+            assert.deepEqual([plain.firstBad?.seq, plain.firstBad?.kind], [i === 0 ? seq : seq + 1, 'sealed_record']);
+          }
           throw new Error('rollback');
         })
         .catch((e) => assert.equal((e as Error).message, 'rollback'));
@@ -186,6 +282,64 @@ for (const dialect of dialects) {
           throw new Error('rollback');
         })
         .catch((e) => assert.equal((e as Error).message, 'rollback'));
+    });
+
+    it('sealed: a record Coffer does not write while sealed (a job still running) fails closed instead of waiting unkeyed', async () => {
+      const admin = await adminToken(h);
+      assert.equal((await call(h, 'POST', '/api/v1/sys/seal', { token: admin })).status, 200);
+      try {
+        const audit = h.coffer.services.audit;
+        const job = { actor: systemActor, requestId: 'job_0000000001', sourceIp: '', audited: false };
+        await assert.rejects(
+          h.database.db
+            .transaction()
+            .execute((trx) => audit.append(trx, job, { action: 'admin_request.expire', objectType: 'admin_request', outcome: 'success' })),
+          (e: unknown) => (e as { code?: string }).code === 'sys.sealed',
+        );
+        await assert.rejects(
+          audit.appendDurable(h.database.db, job, { action: 'integrity.failure', outcome: 'error', reason: 'integrity.failed' }),
+          (e: unknown) => (e as { code?: string }).code === 'sys.sealed',
+        );
+        assert.deepEqual(await waiting(), []);
+        // what Coffer does write while sealed still waits
+        assert.equal((await call(h, 'GET', '/api/v1/users')).status, 503);
+        assert.equal((await waiting()).length, 1);
+      } finally {
+        for (const s of (h.shares as string[]).slice(0, 3)) await call(h, 'POST', '/api/v1/sys/unseal', { body: { share: s } });
+      }
+      assert.deepEqual(await waiting(), []);
+    });
+
+    it('rows put into audit_sealed while sealed are refused at the unseal; the genuine ones enter the chain (review M1)', async () => {
+      const admin = await adminToken(h);
+      assert.equal((await call(h, 'POST', '/api/v1/sys/seal', { token: admin })).status, 200);
+      assert.equal((await call(h, 'GET', '/api/v1/vaults')).status, 503);
+      const forged = [
+        sealedRow(30, {
+          ...asSystem,
+          action: 'user.password_recover',
+          object_type: 'user',
+          object_id: 'usr_00000000000000000000000001',
+          outcome: 'success',
+          reason: null,
+        }),
+        sealedRow(31, { action: 'secret.reveal', outcome: 'success', reason: null }),
+        sealedRow(32, { time: Date.now() - 86_400_000 }),
+      ];
+      await h.database.db.insertInto('audit_sealed').values(forged).execute();
+      await h.database.db.updateTable('audit_head').set({ sealed_pending: 4 }).where('id', '=', 1).execute();
+      assert.equal((await call(h, 'GET', '/api/v1/users')).status, 503);
+      const genuine = (await waiting()).filter((w) => !forged.some((f) => f.id === w.id));
+      assert.equal(genuine.length, 2);
+      for (const s of (h.shares as string[]).slice(1, 4)) await call(h, 'POST', '/api/v1/sys/unseal', { body: { share: s } });
+      const rows = await chain();
+      const ids = new Set(rows.map((r) => r.id));
+      for (const f of forged) assert.ok(!ids.has(f.id), `${f.action} entered the chain`);
+      for (const g of genuine) assert.ok(ids.has(g.id), `the genuine ${g.action} is in the chain`);
+      const refusal = rows.filter((r) => r.action === SEALED_REFUSED_ACTION).at(-1);
+      assert.deepEqual(JSON.parse(refusal?.details ?? 'null'), { count: 3, ids: forged.map((f) => f.id) });
+      const v = await call(h, 'GET', '/api/v1/audit/verify', { token: await adminToken(h) });
+      assert.equal(v.body.ok, true, JSON.stringify(v.body.firstBad));
     });
 
     it('sealed again: records wait, and the next unseal puts them in the chain', async () => {

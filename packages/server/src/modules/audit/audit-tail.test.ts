@@ -6,7 +6,10 @@
 //
 // Before MACs, verify answered ok for every rewrite after the newest checkpoint. The attacker here
 // only uses SQL and the public recordHash; it copies whatever MAC columns exist but can never
-// compute a MAC.
+// compute a MAC. Two more moves (review H1, M1): rolling the whole chain back to "legacy" (every MAC
+// stripped, the MAC start moved past the end, every checkpoint deleted, then a rewrite), and
+// putting rows marked as written while sealed into audit_log, or rows into audit_sealed for the
+// server to MAC at its next drain.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import fc from 'fast-check';
@@ -18,6 +21,7 @@ import type { RequestContext } from '../auth/actor.ts';
 import { systemActor } from '../auth/actor.ts';
 import { GENESIS_HASH, recordHash } from './audit-chain.ts';
 import type { AuditEvent } from './audit-log.ts';
+import { SEALED_CLOCK_SKEW_MS, SEALED_REFUSED_ACTION } from './sealed-records.ts';
 
 type Row = AuditLogTable & Record<string, unknown>;
 
@@ -82,6 +86,7 @@ async function restore(db: Db, snap: Snapshot): Promise<void> {
     await trx.deleteFrom('audit_checkpoints').execute();
     await trx.deleteFrom('audit_head').execute();
     await trx.deleteFrom('audit_log').execute();
+    await trx.deleteFrom('audit_sealed').execute();
     await trx.insertInto('audit_log').values(snap.log).execute();
     await trx
       .insertInto('audit_head')
@@ -143,7 +148,9 @@ type Mutation =
   | { kind: 'delete'; k: number }
   | { kind: 'insert'; k: number; donor: number; copyMac: boolean }
   | { kind: 'swap'; i: number; j: number }
-  | { kind: 'strip'; k: number };
+  | { kind: 'strip'; k: number }
+  | { kind: 'downgrade'; k: number; field: (typeof contentFields)[number]; text: string }
+  | { kind: 'inject'; k: number; donor: number; job: boolean };
 
 /** Mutations of records with seq >= lo (lo = the first record after the newest checkpoint, or 1). */
 function arbMutation(snap: Snapshot, lo: number): fc.Arbitrary<Mutation> {
@@ -158,6 +165,15 @@ function arbMutation(snap: Snapshot, lo: number): fc.Arbitrary<Mutation> {
     }),
     fc.record({ kind: fc.constant('insert' as const), k: pos(n + 1), donor: fc.integer({ min: 1, max: n }), copyMac: fc.boolean() }),
     fc.record({ kind: fc.constant('strip' as const), k: pos(n) }),
+    // H1: every record made "legacy" again, then one of them rewritten
+    fc.record({
+      kind: fc.constant('downgrade' as const),
+      k: pos(n),
+      field: fc.constantFrom(...contentFields),
+      text: fc.string({ maxLength: 12 }),
+    }),
+    // M1: a row marked as written while sealed put straight into the chain (a refusal, or a job's record)
+    fc.record({ kind: fc.constant('inject' as const), k: pos(n + 1), donor: fc.integer({ min: 1, max: n }), job: fc.boolean() }),
   ];
   // deleting the last record and moving the head back is a truncation: see the test below
   if (lo <= n - 1) options.push(fc.record({ kind: fc.constant('delete' as const), k: pos(n - 1) }));
@@ -219,6 +235,57 @@ async function mutate(db: Db, snap: Snapshot, m: Mutation): Promise<number> {
         .execute();
       await recomputeFrom(db, m.i);
       return m.i;
+    }
+    case 'downgrade': {
+      const old = row(m.k)[m.field];
+      const value = m.field === 'time' ? Number(old) + 1 : m.text === old ? `${m.text}!` : m.text;
+      await db
+        .updateTable('audit_log')
+        .set({ [m.field]: value, mac: null, mac_term: null, sealed: 0 })
+        .where('seq', '=', m.k)
+        .execute();
+      await db.updateTable('audit_log').set({ mac: null, mac_term: null, sealed: 0 }).execute();
+      await recomputeFrom(db, 1);
+      await db
+        .updateTable('audit_head')
+        .set({ mac: null, mac_term: null, mac_from: snap.n + 1 })
+        .where('id', '=', 1)
+        .execute();
+      await db.deleteFrom('audit_checkpoints').execute();
+      return 1;
+    }
+    case 'inject': {
+      await shift(db, m.k, 1);
+      const time = Date.now();
+      const donor = row(m.donor);
+      const sealedShape = m.job
+        ? {
+            actor_kind: 'system',
+            actor_id: null,
+            actor_name: 'system',
+            auth_method: 'system',
+            action: 'admin_request.expire',
+            reason: null,
+          }
+        : { actor_kind: 'anonymous', actor_id: null, actor_name: null, auth_method: 'none', action: 'user.list', reason: 'sys.sealed' };
+      const forged = {
+        ...donor,
+        ...sealedShape,
+        seq: m.k,
+        id: newId('aud', time),
+        time,
+        object_type: null,
+        object_id: null,
+        outcome: m.job ? 'success' : 'denied',
+        details: null,
+        sealed: 1,
+      };
+      await db
+        .insertInto('audit_log')
+        .values({ ...forged, hash: 'x' } as never)
+        .execute();
+      await recomputeFrom(db, m.k);
+      return m.k;
     }
     case 'strip': {
       // every MAC from k on removed: the records then look like ones written before MACs
@@ -314,6 +381,83 @@ for (const dialect of dialects) {
       const below = await verify();
       assert.equal(below.ok, false);
       assert.deepEqual([below.firstBad.seq, below.firstBad.kind], [11, 'sequence_gap']);
+    });
+
+    it(`rows a database writer puts into audit_sealed never enter the chain as anything but a sealed-time refusal or unseal attempt (${RUNS / 4} runs)`, async () => {
+      const refusals = new Set(['sys.sealed', 'sys.not_initialized', 'validation.failed', 'request.credentials_in_query']);
+      const arbRow = fc.record({
+        actor: fc.constantFrom(
+          { actor_kind: 'anonymous', actor_id: null, actor_name: null, auth_method: 'none' },
+          { actor_kind: 'system', actor_id: null, actor_name: 'system', auth_method: 'system' },
+          { actor_kind: 'user', actor_id: 'usr_00000000000000000000000001', actor_name: 'alice', auth_method: 'session' },
+        ),
+        action: fc.constantFrom(
+          'user.list',
+          'sys.unseal',
+          'sys.unseal_reset',
+          'sys.init',
+          'user.create',
+          'secret.reveal',
+          'user.password_recover',
+        ),
+        outcome: fc.constantFrom('success', 'denied', 'failure', 'error'),
+        reason: fc.constantFrom(
+          null,
+          'sys.sealed',
+          'sys.not_initialized',
+          'validation.failed',
+          'sys.unseal_failed',
+          'auth.invalid_credentials',
+        ),
+        offset: fc.constantFrom(-86_400_000, -120_000, -1000, 0, 1000, 120_000, 3_600_000),
+        details: fc.constantFrom(null, '{"sealed":true,"progress":1}', '{"x":1}', '{"mode":"keyfile","shares":null,"threshold":null}'),
+        requestId: fc.constantFrom('req_abcdefgh12', 'init', 'x'),
+      });
+      const admin = await adminToken(h);
+      let runs = 0;
+      await fc.assert(
+        fc.asyncProperty(fc.constantFrom(...snaps.keys()), fc.array(arbRow, { minLength: 1, maxLength: 8 }), async (i, spec) => {
+          await restore(db, snaps[i] as Snapshot);
+          const now = Date.now();
+          const rows = spec.map((r, j) => ({
+            pos: j + 1,
+            id: newId('aud', now),
+            time: now - r.offset,
+            ...r.actor,
+            source_ip: '203.0.113.9',
+            request_id: r.requestId,
+            action: r.action,
+            object_type: null,
+            object_id: null,
+            outcome: r.outcome,
+            reason: r.reason,
+            details: r.details,
+          }));
+          await db.insertInto('audit_sealed').values(rows).execute();
+          assert.equal((await call(h, 'POST', '/api/v1/audit/checkpoints', { token: admin })).status, 200);
+          const chain = await db.selectFrom('audit_log').selectAll().orderBy('seq').execute();
+          const byId = new Map(chain.map((r) => [r.id, r]));
+          const refused = chain
+            .filter((r) => r.action === SEALED_REFUSED_ACTION)
+            .flatMap((r) => JSON.parse(r.details ?? '{}').ids as string[]);
+          for (const r of rows) {
+            const inChain = byId.get(r.id);
+            const ctx = JSON.stringify({ r, refused });
+            assert.ok(inChain !== undefined || refused.includes(r.id), `neither in the chain nor named as refused: ${ctx}`);
+            if (!inChain) continue;
+            // what got MACed is what an anonymous caller could cause while sealed, dated no later than the drain
+            assert.equal(Number(inChain.sealed), 1, ctx);
+            assert.equal(inChain.actor_kind, 'anonymous', ctx);
+            assert.ok(r.action.startsWith('sys.unseal') || refusals.has(r.reason as string), ctx);
+            assert.ok(Number(inChain.time) <= Date.now() + SEALED_CLOCK_SKEW_MS, ctx);
+          }
+          const v = await verify();
+          runs++;
+          assert.equal(v.ok, true, JSON.stringify(v.firstBad));
+        }),
+        { numRuns: RUNS / 4 },
+      );
+      assert.equal(runs, RUNS / 4);
     });
   });
 }

@@ -11,6 +11,7 @@ import {
   type VerifyProblem,
   type VerifyResult,
 } from './audit-chain.ts';
+import { sealedRunCheck } from './sealed-records.ts';
 
 export interface VerifyOptions {
   /** Overrides the key stored in the database (pass an exported key: whoever rewrites the
@@ -19,6 +20,14 @@ export interface VerifyOptions {
   /** The audit MAC key of a key term (undefined for a term not held). Without this option MACs
    * are checked for presence only: `macsChecked` is false. */
   macKey?: (term: number) => KeyObject | undefined;
+  /**
+   * With macKey: the MAC start as the keys pin it (sys/audit-pin.ts), which is the truth, not
+   * audit_head.mac_from. `pinned: null`: the keys pin none, allowed only while no record is in the
+   * MAC era (a migrated store never started since) and never when `required` (a running server
+   * pinned it before serving). `problem`: the pin is missing, does not authenticate, or differs from
+   * what the server saw.
+   */
+  macStart?: { pinned: number | null; required: boolean; problem?: string | null };
 }
 
 const sameHex = (a: string, b: string) => a.length === b.length && timingSafeEqual(Buffer.from(a), Buffer.from(b));
@@ -52,7 +61,27 @@ export async function verifyAuditChain(db: Executor, opts: VerifyOptions = {}): 
   const cpBySeq = new Map(checkpoints.map((c) => [Number(c.seq), c]));
   const head = await db.selectFrom('audit_head').selectAll().where('id', '=', 1).executeTakeFirst();
   // without a head row every record must carry a MAC: the strictest reading
-  const macFrom = head ? Number(head.mac_from) : 1;
+  const headMacFrom = head ? Number(head.mac_from) : 1;
+  const pinned = opts.macStart?.pinned ?? null;
+  const macFrom = pinned ?? headMacFrom;
+  // problems of the pin itself, reported at the MAC start unless a record before it is bad
+  let pinProblem: VerifyProblem | null = null;
+  const pinFail = (seq: number, message: string) => {
+    pinProblem ??= { seq, kind: 'mac_start', message };
+  };
+  if (opts.macStart?.problem) pinFail(macFrom, `${opts.macStart.problem}: the MAC start cannot be trusted`);
+  if (opts.macStart && pinned === null && opts.macStart.required) {
+    pinFail(macFrom, 'the keys pin no MAC start, though this server pinned it before serving (were MACs stripped?)');
+  }
+  if (pinned !== null && headMacFrom !== pinned) {
+    pinFail(Math.min(pinned, headMacFrom), `the chain head says MACs start at ${headMacFrom}, the keys pin ${pinned}`);
+  }
+  const unpinned = opts.macStart !== undefined && pinned === null;
+  if (unpinned) {
+    const v2 = checkpoints.find((c) => c.mac_from !== null);
+    if (v2) pinFail(Number(v2.seq), `checkpoint ${v2.seq} signs a MAC start, but the keys pin none`);
+  }
+  const sealedRuns = sealedRunCheck();
 
   let prevHash = GENESIS_HASH;
   let prevMac = GENESIS_MAC;
@@ -102,9 +131,13 @@ export async function verifyAuditChain(db: Executor, opts: VerifyOptions = {}): 
           fail({ seq, kind: 'mac_mismatch', message: `record ${seq} is MACed under an older key term than record ${seq - 1}` });
         } else if (keyed && opts.macKey && !macOk(opts.macKey(term as number), prevMac, canonical, r.mac as string)) {
           fail({ seq, kind: 'mac_mismatch', message: `record ${seq} was not written by Coffer (its MAC does not match)` });
+        } else if (keyed && unpinned) {
+          fail({ seq, kind: 'mac_start', message: `record ${seq} is in the MAC era, but the keys pin no MAC start` });
         } else {
+          const sealedProblem = sealedRuns.check(r);
           const cp = cpBySeq.get(seq);
-          if (cp && (cp.hash !== r.hash || (cp.mac_from !== null && (cp.mac !== r.mac || Number(cp.mac_from) !== macFrom)))) {
+          if (sealedProblem) fail(sealedProblem);
+          else if (cp && (cp.hash !== r.hash || (cp.mac_from !== null && (cp.mac !== r.mac || Number(cp.mac_from) !== macFrom)))) {
             fail({ seq, kind: 'checkpoint_mismatch', message: `record ${seq} differs from its signed checkpoint` });
           }
         }
@@ -120,6 +153,8 @@ export async function verifyAuditChain(db: Executor, opts: VerifyOptions = {}): 
     if (page.length < PAGE) break;
   }
   const lastSeq = expectedSeq - 1;
+  const openRun = firstBad === null ? sealedRuns.end(lastSeq + 1) : null;
+  if (openRun) fail(openRun);
   // A checkpoint beyond the last record means records were cut off the end.
   const lastCp = checkpoints.at(-1);
   if (firstBad === null && lastCp && Number(lastCp.seq) > lastSeq) {
@@ -139,7 +174,9 @@ export async function verifyAuditChain(db: Executor, opts: VerifyOptions = {}): 
       fail({ seq: Math.min(headSeq, lastSeq) + 1, kind: 'head_mismatch', message: 'the chain head does not match the last record' });
     }
   }
-  if (cpProblem && (firstBad === null || (firstBad as VerifyProblem).seq > cpProblem.seq)) firstBad = cpProblem;
+  for (const p of [cpProblem, pinProblem as VerifyProblem | null]) {
+    if (p && (firstBad === null || (firstBad as VerifyProblem).seq > p.seq)) firstBad = p;
+  }
   const sealed = await db
     .selectFrom('audit_sealed')
     .select((eb) => eb.fn.countAll().as('n'))
@@ -151,6 +188,7 @@ export async function verifyAuditChain(db: Executor, opts: VerifyOptions = {}): 
     lastHash: prevHash,
     lastMac,
     macFrom,
+    macStart: opts.macStart === undefined ? 'unchecked' : pinned === null ? 'not_started' : 'pinned',
     macsChecked: opts.macKey !== undefined,
     checkpoints: checkpoints.length,
     lastCheckpointSeq: lastCp ? Number(lastCp.seq) : null,

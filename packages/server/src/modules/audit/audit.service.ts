@@ -48,7 +48,7 @@ export function createAuditService(deps: {
   db: Db;
   audit: AuditLog;
   audited: ReturnType<typeof createAudited>;
-  seal: Pick<SealManager, 'keys' | 'reloadKeyring'>;
+  seal: Pick<SealManager, 'keys' | 'reloadKeyring' | 'readAuditPin'>;
 }) {
   const { db, audited } = deps;
 
@@ -107,12 +107,16 @@ export function createAuditService(deps: {
         const keyring = deps.seal.keys?.keyring;
         if (!keyring) throw new AppError('sys.sealed', 'Coffer is sealed.');
         let unknownTerm = false;
+        // where MACs begin is what the keys pin (checked against what this server saw), never the
+        // head row alone; this server pinned it before it served, so no pin is a failure here
+        const pin = await deps.seal.readAuditPin(trx);
         const result = await verifyAuditChain(trx, {
           macKey: (term) => {
             const key = keyring.derive(term, AUDIT_MAC_LABEL);
             unknownTerm ||= key === undefined;
             return key;
           },
+          macStart: { pinned: pin.macFrom, required: true, problem: pin.problem },
         });
         return { result, unknownTerm };
       };

@@ -82,7 +82,13 @@ export async function initializeCoffer(
   const hash = await deps.hasher.hash(password);
   const ctx = { actor: systemActor, requestId: 'init', sourceIp: '', audited: false };
   const res = await deps.seal.initialize(
-    { mode: opts.mode, ...(opts.shares ? { shares: opts.shares } : {}), ...(opts.threshold ? { threshold: opts.threshold } : {}) },
+    {
+      mode: opts.mode,
+      ...(opts.shares ? { shares: opts.shares } : {}),
+      ...(opts.threshold ? { threshold: opts.threshold } : {}),
+      // pinned with the keys, in this transaction: a new store MACs from its first record
+      auditMacFrom: (trx) => deps.audit.initialMacFrom(trx),
+    },
     async (trx) => {
       await deps.audit.append(trx, ctx, {
         action: 'sys.init',

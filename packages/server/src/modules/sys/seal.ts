@@ -10,6 +10,7 @@ import { AppError } from '../../lib/app-error.ts';
 import type { Clock } from '../../lib/clock.ts';
 import { newId } from '../../lib/ids.ts';
 import { integrityError } from '../../lib/integrity-error.ts';
+import { AUDIT_SIGNING_KEY, createAuditPinStore, decodeSigningValue, encodeSigningValue } from './audit-pin.ts';
 
 export type UnsealMode = 'keyfile' | 'shamir';
 
@@ -46,6 +47,13 @@ export function createSealManager(deps: { db: Db; clock: Clock; keyFile: string 
   /** Given to whoever entered the first pending share: only they may reset the progress. */
   let pendingNonce: string | undefined;
   let cachedConfig: { mode: UnsealMode; shares: number; threshold: number } | undefined;
+  // the MAC start pinned under the keys, as this process saw it (audit-pin.ts)
+  const auditPin = createAuditPinStore({
+    db: deps.db,
+    binding: systemKeyBinding(AUDIT_SIGNING_KEY),
+    encrypt: (...a) => encrypt(...a),
+    decrypt: (...a) => decrypt(...a),
+  });
 
   async function sealConfig(db: Executor = deps.db) {
     if (cachedConfig) return cachedConfig;
@@ -77,6 +85,8 @@ export function createSealManager(deps: { db: Db; clock: Clock; keyFile: string 
       mode: UnsealMode;
       shares?: number;
       threshold?: number;
+      /** Where the audit MAC era begins, pinned with the keys (null: pin it at the first unsealed append). Default 1. */
+      auditMacFrom?: (trx: Trx) => Promise<number | null>;
     },
     /** Runs in the same transaction (first administrator, audit records): all or nothing. */
     alsoInTransaction: (trx: Trx) => Promise<void> = async () => {},
@@ -115,7 +125,8 @@ export function createSealManager(deps: { db: Db; clock: Clock; keyFile: string 
             .execute();
         await put('token-hmac', tokenHmacKey, null);
         await put('audit-hmac', auditHmacKey, null);
-        await put('audit-signing', priv, pubPem);
+        const macFrom = opts.auditMacFrom ? await opts.auditMacFrom(trx) : 1;
+        await put(AUDIT_SIGNING_KEY, encodeSigningValue({ pkcs8: priv, macFrom }), pubPem);
         await alsoInTransaction(trx);
       });
     } catch (e) {
@@ -142,13 +153,27 @@ export function createSealManager(deps: { db: Db; clock: Clock; keyFile: string 
       state.active_term,
     );
     const sys = await db.selectFrom('system_keys').selectAll().execute();
+    // the root key was right (the terms unwrapped): a system key that is missing or does not
+    // authenticate was removed or altered in the database, and the barrier stays sealed
     const get = (name: string) => {
       const row = sys.find((r) => r.name === name);
-      if (!row) throw new Error(`system key ${name} is missing`);
-      return { value: keyring.decrypt(systemKeyBinding(name), row.value_enc), pub: row.public_value };
+      if (!row) throw integrityError(systemKeyBinding(name));
+      try {
+        return { value: keyring.decrypt(systemKeyBinding(name), row.value_enc), pub: row.public_value };
+      } catch (e) {
+        if (e instanceof DecryptError) throw integrityError(systemKeyBinding(name));
+        throw e;
+      }
     };
-    const signing = get('audit-signing');
-    const privateKey = createPrivateKey({ key: signing.value, format: 'der', type: 'pkcs8' });
+    let signing: ReturnType<typeof decodeSigningValue>;
+    try {
+      signing = decodeSigningValue(get(AUDIT_SIGNING_KEY).value);
+    } catch (e) {
+      if (e instanceof DecryptError) throw integrityError(systemKeyBinding(AUDIT_SIGNING_KEY));
+      throw e;
+    }
+    auditPin.remember(signing.macFrom);
+    const privateKey = createPrivateKey({ key: signing.pkcs8, format: 'der', type: 'pkcs8' });
     const keyId = sha256Hex(createPublicKey(privateKey).export({ format: 'der', type: 'spki' })).slice(0, 16);
     return {
       keyring,
@@ -317,6 +342,8 @@ export function createSealManager(deps: { db: Db; clock: Clock; keyFile: string 
   return {
     status,
     sealConfig,
+    readAuditPin: auditPin.read,
+    writeAuditPin: auditPin.write,
     initialize,
     autoUnseal,
     submitShare,

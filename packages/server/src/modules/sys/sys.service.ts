@@ -52,7 +52,12 @@ export function createSysService(deps: {
       .execute((trx) =>
         audit.append(trx, ctx, { action: 'sys.unseal', outcome, reason, details: { sealed: s.sealed, progress: s.progress } }),
       );
-    if (!s.sealed) reencrypt.kick(deps.onJobError);
+    if (!s.sealed) {
+      // unsealed by this share: whatever still waits goes in, and the pin of the MAC start (written
+      // by the record above on a store migrated from before MACs) is read back and remembered
+      await audit.settle(db).catch(deps.onJobError);
+      reencrypt.kick(deps.onJobError);
+    }
     // the first share's answer alone carries the nonce that can reset this progress
     return nonce !== undefined ? { ...s, nonce } : s;
   }
