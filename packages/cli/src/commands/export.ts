@@ -1,8 +1,7 @@
-import { closeSync, constants, fsyncSync, openSync, renameSync, rmSync, statSync, writeSync } from 'node:fs';
-import { basename, dirname, join } from 'node:path';
-import { CliError, type Command, flag, formatError, out, outJson, str, UsageError } from '../cli.ts';
+import { type Command, flag, out, outJson, str, UsageError } from '../cli.ts';
 import { CLIENT_EXIT, clientCommand, EXIT_CODES_HELP, openSession } from '../client.ts';
 import { cliPath, resolveFolder } from '../paths.ts';
+import { refuseExisting, writePrivate } from '../private-file.ts';
 import { readNewSecret } from '../stdin.ts';
 
 const usage = `Usage: coffer export PATH --out FILE [--reason R] [--force] [--json]
@@ -24,25 +23,6 @@ Options:
 
 ${EXIT_CODES_HELP}`;
 
-/** Writes `text` to `output` as a new 0600 file: under a temporary name, synced, then renamed. */
-function writePrivate(output: string, text: string): void {
-  const tmp = join(dirname(output), `.${basename(output)}.coffer-${process.pid}.part`);
-  try {
-    const fd = openSync(tmp, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL, 0o600);
-    try {
-      const bytes = Buffer.from(text, 'utf8');
-      for (let off = 0; off < bytes.byteLength; ) off += writeSync(fd, bytes, off);
-      fsyncSync(fd);
-    } finally {
-      closeSync(fd);
-    }
-    renameSync(tmp, output);
-  } catch (e) {
-    rmSync(tmp, { force: true });
-    throw new CliError(`cannot write ${output}: ${formatError(e)}`);
-  }
-}
-
 export const exportCommand: Command = clientCommand({
   name: 'export',
   summary: 'Export a vault or folder to a passphrase-encrypted file',
@@ -54,16 +34,7 @@ export const exportCommand: Command = clientCommand({
     if (output === undefined) throw new UsageError('give --out FILE (or --out - for stdout)');
     const toStdout = output === '-';
     if (toStdout && flag(values, 'json')) throw new UsageError('--json describes a written file: not with --out -');
-    if (!toStdout && !flag(values, 'force')) {
-      let exists = false;
-      try {
-        statSync(output);
-        exists = true;
-      } catch {
-        // absent: fine
-      }
-      if (exists) throw new CliError(`${output} exists: give --force to replace it`, CLIENT_EXIT.conflict);
-    }
+    if (!toStdout) refuseExisting(output, flag(values, 'force'));
     const reason = str(values, 'reason');
     const { client } = openSession({ timeoutMs: 10 * 60_000 });
     const where = await resolveFolder(client, positionals[0] as string);

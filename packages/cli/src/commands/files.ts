@@ -1,9 +1,10 @@
-import { closeSync, constants, fsyncSync, openSync, readFileSync, renameSync, rmSync, statSync, writeSync } from 'node:fs';
-import { basename, dirname, join } from 'node:path';
+import { readFileSync, statSync } from 'node:fs';
+import { basename } from 'node:path';
 import type { Attachment, CofferClient } from '@coffer/sdk/client';
 import { CliError, type Command, flag, formatError, out, outJson, str, UsageError } from '../cli.ts';
 import { CLIENT_EXIT, clientCommand, EXIT_CODES_HELP, openSession } from '../client.ts';
 import { resolveSecret } from '../paths.ts';
+import { refuseExisting, writePrivate } from '../private-file.ts';
 import { formatBytes, startProgress } from '../progress.ts';
 import { outValue, safeLine } from '../terminal.ts';
 
@@ -162,16 +163,7 @@ export const downloadCommand: Command = clientCommand({
     const output = str(values, 'output') ?? name;
     const toStdout = output === '-';
     if (toStdout && flag(values, 'json')) throw new UsageError('--json describes a written file: not with -o -');
-    if (!toStdout && !flag(values, 'force')) {
-      let exists = false;
-      try {
-        statSync(output);
-        exists = true;
-      } catch {
-        // absent: fine
-      }
-      if (exists) throw new CliError(`${output} exists: give --force to replace it`, CLIENT_EXIT.conflict);
-    }
+    if (!toStdout) refuseExisting(output, flag(values, 'force'));
     const reason = str(values, 'reason');
     const { client } = openSession({ timeoutMs: 10 * 60_000 });
     const { secret } = await resolveSecret(client, arg);
@@ -187,20 +179,7 @@ export const downloadCommand: Command = clientCommand({
     }
     // written under a temporary name (0600, never readable by others), synced, then renamed: the
     // path holds either nothing or the whole verified file
-    const tmp = join(dirname(output), `.${basename(output)}.coffer-${process.pid}.part`);
-    try {
-      const fd = openSync(tmp, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL, 0o600);
-      try {
-        for (let off = 0; off < content.byteLength; ) off += writeSync(fd, content, off);
-        fsyncSync(fd);
-      } finally {
-        closeSync(fd);
-      }
-      renameSync(tmp, output);
-    } catch (e) {
-      rmSync(tmp, { force: true });
-      throw new CliError(`cannot write ${output}: ${formatError(e)}`);
-    }
+    writePrivate(output, content);
     if (flag(values, 'json')) outJson({ secretId: secret.id, attachmentId: a.id, name, size: content.byteLength, output });
     else out(`Wrote ${output} (${formatBytes(content.byteLength)}).`);
     return CLIENT_EXIT.ok;
