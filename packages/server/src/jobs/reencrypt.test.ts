@@ -353,6 +353,46 @@ for (const dialect of dialects) {
       await assertAllOnTerm(6);
       await totpLoginAll();
     });
+
+    it('a value rewritten under the new term after the count is not counted as work: a finished run reports processed = total', async () => {
+      admin = await adminToken(h);
+      const seeds = await h.database.db
+        .selectFrom('users')
+        .select(['id', 'totp_secret_enc'])
+        .where('id', 'like', 'usr_seed%')
+        .orderBy('id')
+        .limit(2)
+        .execute();
+      const [a, b] = seeds as [(typeof seeds)[number], (typeof seeds)[number]];
+      assert.ok(a.totp_secret_enc?.startsWith('c1.6.') && b.totp_secret_enc?.startsWith('c1.6.'));
+      const r = await call(h, 'POST', '/api/v1/sys/rotate-key', { token: admin });
+      assert.equal(r.body.activeTerm, 7, r.raw);
+      await h.coffer.services.reencrypt.kick(() => {});
+      await keyringWhenDone(7);
+      // two values back on the old term (still readable: the keyring keeps every term)
+      for (const s of [a, b])
+        await h.database.db.updateTable('users').set({ totp_secret_enc: s.totp_secret_enc }).where('id', '=', s.id).execute();
+      const nodeC = createReencryptJob({
+        db: h.database.db,
+        clock,
+        seal: h.coffer.services.seal,
+        owner: 'node_c',
+        integrity: async () => assert.fail('no integrity failure expected'),
+      });
+      await nodeC.enqueue(7);
+      assert.equal((await nodeC.status()).total, 2);
+      // a write under the active term lands between the count and the run (as a TOTP enrolment would)
+      const keyring = h.coffer.services.seal.requireKeys().keyring;
+      await h.database.db
+        .updateTable('users')
+        .set({ totp_secret_enc: keyring.encrypt(binding(a.id), plain.get(a.id) as Buffer) })
+        .where('id', '=', a.id)
+        .execute();
+      await nodeC.runOnce();
+      const st = await nodeC.status();
+      assert.deepEqual([st.status, st.processed, st.total, st.percent], ['done', 1, 1, 100]);
+      await assertAllOnTerm(7);
+    });
   });
 }
 

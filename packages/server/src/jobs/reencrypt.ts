@@ -203,8 +203,12 @@ export function createReencryptJob(deps: {
         pt.fill(0);
       }
       await db.transaction().execute(async (trx) => {
+        // a value rewritten meanwhile (under the active term) is not ours to move: count what moved
+        let changed = 0;
         for (const r of moved) {
-          await sql`update ${sql.table(c.table)} set ${col} = ${r.next} where ${sameRow(c.keys, r.k)} and ${col} = ${r.v}`.execute(trx);
+          const u =
+            await sql`update ${sql.table(c.table)} set ${col} = ${r.next} where ${sameRow(c.keys, r.k)} and ${col} = ${r.v}`.execute(trx);
+          changed += Number(u.numAffectedRows ?? 0);
         }
         if (rows.length < BATCH) {
           state.tableIndex++;
@@ -212,8 +216,11 @@ export function createReencryptJob(deps: {
         } else {
           state.lastKey = JSON.stringify((rows.at(-1) as { k: unknown[] }).k);
         }
-        state.processed += moved.length;
+        state.processed += changed;
         if (failed > 0) state.failed = (state.failed ?? 0) + failed;
+        // the total was counted when the rotation began; values written since under the new term
+        // needed no move, so a finished run reports what it actually had to do
+        if (state.tableIndex >= encryptedColumns.length) state.total = state.processed + (state.failed ?? 0);
         const now = clock.now();
         const next = JSON.stringify(state);
         // conditional: only if the job is still the one we claimed (a rotation meanwhile replaces it)
