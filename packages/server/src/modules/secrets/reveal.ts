@@ -6,7 +6,7 @@ import type { SecretTable } from '../../db/schema.ts';
 import { AppError } from '../../lib/app-error.ts';
 import type { RequestContext } from '../auth/actor.ts';
 import type { PolicyNode } from '../vaults/policy-chain.ts';
-import { type Core, versionBinding } from './core.ts';
+import { type Core, notFound, versionBinding } from './core.ts';
 import * as repo from './secrets.repository.ts';
 
 export function createReveal(core: Core) {
@@ -39,12 +39,15 @@ export function createReveal(core: Core) {
     return { reasonFrom: grant.from };
   }
 
-  async function reveal(ctx: RequestContext, id: string, input: { reason?: string; fields?: string[] }) {
+  /** `within`: the vault or folder the caller names as the secret's parent (a compatibility API's
+   * resource id); any other parent reads like a missing secret. */
+  async function reveal(ctx: RequestContext, id: string, input: { reason?: string; fields?: string[]; within?: string }) {
     return audited(
       ctx,
       { action: 'secret.reveal', objectType: 'secret', objectId: id, reason: input.reason ?? null, readOnly: true },
       async (trx, ev) => {
         const { s } = await load(trx, ctx, id, 'reveal');
+        if (input.within !== undefined && input.within !== s.parent_node_id) throw notFound();
         const policy = await effectivePolicy(trx, s.parent_node_id);
         const reasonFrom = await gateWithReason(trx, ctx, s, policy, input.reason, ev);
         const values = (await loadValues(trx, s)).sensitive;
