@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import Fastify, { type FastifyInstance } from 'fastify';
+import { pmpSurface } from './apis/pmp/surface.ts';
 import type { Config } from './config/config.ts';
 import { createPasswordHasher } from './crypto/password-hash.ts';
 import type { Database } from './db/database.ts';
@@ -341,6 +342,11 @@ export async function buildApp(deps: AppDeps) {
       });
     },
   });
+  await registerSurface(
+    app,
+    edge,
+    pmpSurface({ db, numbering, auth, access, audited, secrets, vaults, metadata, workflow, users, passwords, lookup }),
+  );
 
   // periodic signed checkpoint of the audit head
   const timer = setInterval(() => {

@@ -2,8 +2,9 @@
 // metadata of its folder (section "PMP", custom fields in "PMP custom fields"); an account is a
 // secret of the built-in template `host-credential` (username = account name, host = DNS name),
 // its custom fields the secret's custom fields, its notes the secret's description.
-import type { Static } from 'typebox';
+
 import type { CustomField } from '@coffer/contracts/secrets';
+import type { Static } from 'typebox';
 import { AppError } from '../../lib/app-error.ts';
 import type { RequestContext } from '../../modules/auth/actor.ts';
 import { PMP_CUSTOM_SECTION, PMP_SECTION } from '../../modules/lookup/pmp-resources.ts';
@@ -110,7 +111,13 @@ export async function createAccount(
     ...(customFields.length ? { customFields } : {}),
   });
   if (a.policy) {
-    await kit.deps.metadata.set(ctx, { nodeId: created.id, section: PMP_SECTION, name: 'Password policy', type: 'string', value: a.policy });
+    await kit.deps.metadata.set(ctx, {
+      nodeId: created.id,
+      section: PMP_SECTION,
+      name: 'Password policy',
+      type: 'string',
+      value: a.policy,
+    });
   }
   return created.id;
 }

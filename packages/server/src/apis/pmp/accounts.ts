@@ -3,8 +3,8 @@ import type { FastifyInstance } from 'fastify';
 import { AppError } from '../../lib/app-error.ts';
 import { accountOf, createAccount } from './accounts-write.ts';
 import { success } from './envelope.ts';
-import { pick } from './input.ts';
 import { pmpDate } from './ids.ts';
+import { pick } from './input.ts';
 import type { Kit } from './kit.ts';
 
 export function accountRoutes(instance: FastifyInstance, kit: Kit): void {
@@ -27,7 +27,10 @@ export function accountRoutes(instance: FastifyInstance, kit: Kit): void {
       const nodeId = await ids.resourceNode(resourceId);
       const { resource: r, accounts, requireReason } = await resources.getResource(req.ctx, nodeId);
       const numbers = await ids.ofSecrets(accounts.map((a) => a.id));
-      const busy = await inUse(req, accounts.map((a) => a.id));
+      const busy = await inUse(
+        req,
+        accounts.map((a) => a.id),
+      );
       const list = accounts.map((a) => {
         const id = numbers.get(a.id) as string;
         return {
@@ -57,7 +60,9 @@ export function accountRoutes(instance: FastifyInstance, kit: Kit): void {
         'RESOURCE OWNER': a.Owner ?? '',
         'RESOURCE GROUP': a['Resource group'] ?? '',
         'RESOURCE PASSWORD POLICY': a['Password policy'] ?? 'Strong',
-        ...(r.customFields.length ? { 'RESOURCE CUSTOM FIELDS': r.customFields.map((c) => ({ CUSTOMLABEL: c.label, CUSTOMVALUE: c.value })) } : {}),
+        ...(r.customFields.length
+          ? { 'RESOURCE CUSTOM FIELDS': r.customFields.map((c) => ({ CUSTOMLABEL: c.label, CUSTOMVALUE: c.value })) }
+          : {}),
         'ACCOUNT LIST': list,
       };
       return success('GET RESOURCE ACCOUNTLIST', 'Resource details with account list fetched successfully', { details });

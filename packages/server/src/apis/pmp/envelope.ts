@@ -35,11 +35,11 @@ export function messageOf(err: AppError): string {
     case 'auth.invalid_token':
       return 'User validation failed: the AUTHTOKEN is missing, invalid, expired or not allowed from this host.';
     case 'not_found':
+      // one message whatever is missing or hidden (a resource, an account, a request), so an
+      // answer never tells a hidden object from a missing one
       if (err.reason === 'route') return 'Invalid API request: no such operation.';
-      if (err.reason === 'resource') return 'Resource does not exist or you are not allowed to access it.';
-      if (err.reason === 'secret' || err.reason === 'account') return 'Account does not exist or you are not allowed to access it.';
       if (err.reason === 'user') return 'User does not exist.';
-      return err.message;
+      return 'The resource or account does not exist, or you are not allowed to access it.';
     case 'request.body_too_large':
       return 'Invalid input: the request is too large.';
     case 'internal':

@@ -1,8 +1,8 @@
 // The shared kit of the PMP route files: registering an operation (its PMP name, its audit action,
 // the AUTHTOKEN accepted in the query), the ids, and the services.
 import type { FastifyInstance, FastifyRequest, HTTPMethods } from 'fastify';
-import { createPmpResources, type PmpResources } from '../../modules/lookup/pmp-resources.ts';
 import { createUserByName, type UserByName } from '../../modules/identities/user-by-name.ts';
+import { createPmpResources, type PmpResources } from '../../modules/lookup/pmp-resources.ts';
 import type { PmpDeps } from './deps.ts';
 import type { PmpEnvelope } from './envelope.ts';
 import { createIds, type Ids } from './ids.ts';

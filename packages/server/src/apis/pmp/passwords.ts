@@ -73,11 +73,17 @@ export function passwordRoutes(instance: FastifyInstance, kit: Kit): void {
     },
   );
 
-  kit.op(instance, ['GET', 'POST'], '/passwords/generate', { name: 'GENERATE PASSWORD', action: 'pmp.password.generate' }, async (req, input) => {
-    const name = input.text('POLICY') || 'Strong';
-    const policy = PMP_POLICIES[name.toLowerCase()];
-    if (!policy) throw new AppError('validation.failed', `No password policy named ${name}.`, { reason: 'policy' });
-    const { passwords } = await deps.passwords.generate(req.ctx, { policy, count: 1 });
-    return success('GENERATE PASSWORD', 'Password generated successfully', { details: { PASSWORD: passwords[0] } });
-  });
+  kit.op(
+    instance,
+    ['GET', 'POST'],
+    '/passwords/generate',
+    { name: 'GENERATE PASSWORD', action: 'pmp.password.generate' },
+    async (req, input) => {
+      const name = input.text('POLICY') || 'Strong';
+      const policy = PMP_POLICIES[name.toLowerCase()];
+      if (!policy) throw new AppError('validation.failed', `No password policy named ${name}.`, { reason: 'policy' });
+      const { passwords } = await deps.passwords.generate(req.ctx, { policy, count: 1 });
+      return success('GENERATE PASSWORD', 'Password generated successfully', { details: { PASSWORD: passwords[0] } });
+    },
+  );
 }

@@ -6,8 +6,8 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { AppError } from '../../lib/app-error.ts';
 import { list, success } from './envelope.ts';
 import { pmpDate } from './ids.ts';
-import { reasonOf } from './passwords.ts';
 import type { Kit } from './kit.ts';
+import { reasonOf } from './passwords.ts';
 
 /** PMP's state words. */
 export const PMP_STATES: Record<AccessRequest['state'], string> = {
@@ -32,48 +32,43 @@ export function requestRoutes(instance: FastifyInstance, kit: Kit): void {
   async function requestOf(req: FastifyRequest, secretId: string, requesterId: string, scope: 'pending' | 'all') {
     const { items } = await deps.workflow.listRequests(req.ctx, { scope, secretId, limit: 100 });
     const r = items.find((x) => x.requesterId === requesterId && (scope === 'all' || x.state === 'waiting_for_approval'));
-    if (!r) throw new AppError('not_found', 'No password request of this user for this account waits for your approval.', { reason: 'request' });
+    if (!r)
+      throw new AppError('not_found', 'No password request of this user for this account waits for your approval.', { reason: 'request' });
     return r;
   }
 
-  kit.op(
-    instance,
-    'GET',
-    '/accounts/passwordaccessrequests',
-    { name: 'GET_PASSWORDREQUEST', action: 'pmp.requests.list' },
-    async (req) => {
-      const { items } = await deps.workflow.listRequests(req.ctx, { scope: 'pending', limit: 200 });
-      if (items.length === 0) return list('GET_PASSWORDREQUEST', 'Password Request fetched successfully', []);
-      const secretNums = await ids.ofSecrets(items.map((r) => r.secretId));
-      const rows = [];
-      for (const r of items) {
-        // the resource of the account, when the approver may see it
-        const s = await deps.secrets.get(req.ctx, r.secretId).catch(() => undefined);
-        const nodeId = s ? (s.folderId ?? s.vaultId) : undefined;
-        const resourceName = s ? (s.path === '/' ? '' : (s.path.split('/').at(-1) ?? '')) : '';
-        rows.push({
-          'REQUESTER USERID': await ids.ofUser(r.requesterId),
-          'REQUESTED BY': r.requesterName ?? '',
-          'ACCOUNT ID': secretNums.get(r.secretId) as string,
-          'ACCOUNT NAME': s ? s.username || s.name : r.secretName,
-          'RESOURCE ID': nodeId ? await ids.ofNode(nodeId) : '',
-          'RESOURCE NAME': resourceName,
-          'PASSWD ID': secretNums.get(r.secretId) as string,
-          STATUS: PMP_STATES[r.state],
-          'REQUESTED TIME': pmpDate(r.createdAt),
-          REASON: r.reason,
-        });
-      }
-      const first = rows[0] as (typeof rows)[number];
-      const details = {
-        'REQUESTER USERID': first['REQUESTER USERID'],
-        'REQUESTED BY': first['REQUESTED BY'],
-        'REQUESTED BY FULLNAME': first['REQUESTED BY'],
-        PASSWORDREQUESTLIST: rows,
-      };
-      return success('GET_PASSWORDREQUEST', 'Password Request fetched successfully', { totalRows: rows.length, details });
-    },
-  );
+  kit.op(instance, 'GET', '/accounts/passwordaccessrequests', { name: 'GET_PASSWORDREQUEST', action: 'pmp.requests.list' }, async (req) => {
+    const { items } = await deps.workflow.listRequests(req.ctx, { scope: 'pending', limit: 200 });
+    if (items.length === 0) return list('GET_PASSWORDREQUEST', 'Password Request fetched successfully', []);
+    const secretNums = await ids.ofSecrets(items.map((r) => r.secretId));
+    const rows = [];
+    for (const r of items) {
+      // the resource of the account, when the approver may see it
+      const s = await deps.secrets.get(req.ctx, r.secretId).catch(() => undefined);
+      const nodeId = s ? (s.folderId ?? s.vaultId) : undefined;
+      const resourceName = s ? (s.path === '/' ? '' : (s.path.split('/').at(-1) ?? '')) : '';
+      rows.push({
+        'REQUESTER USERID': await ids.ofUser(r.requesterId),
+        'REQUESTED BY': r.requesterName ?? '',
+        'ACCOUNT ID': secretNums.get(r.secretId) as string,
+        'ACCOUNT NAME': s ? s.username || s.name : r.secretName,
+        'RESOURCE ID': nodeId ? await ids.ofNode(nodeId) : '',
+        'RESOURCE NAME': resourceName,
+        'PASSWD ID': secretNums.get(r.secretId) as string,
+        STATUS: PMP_STATES[r.state],
+        'REQUESTED TIME': pmpDate(r.createdAt),
+        REASON: r.reason,
+      });
+    }
+    const first = rows[0] as (typeof rows)[number];
+    const details = {
+      'REQUESTER USERID': first['REQUESTER USERID'],
+      'REQUESTED BY': first['REQUESTED BY'],
+      'REQUESTED BY FULLNAME': first['REQUESTED BY'],
+      PASSWORDREQUESTLIST: rows,
+    };
+    return success('GET_PASSWORDREQUEST', 'Password Request fetched successfully', { totalRows: rows.length, details });
+  });
 
   kit.op(
     instance,
@@ -100,14 +95,20 @@ export function requestRoutes(instance: FastifyInstance, kit: Kit): void {
     ['approve', 'ADMIN_REQUEST_APPROVE', 'Password Approved successfully'],
     ['reject', 'ADMIN_REQUEST_REJECT', 'Password Rejected successfully'],
   ] as const) {
-    kit.op(instance, 'POST', `/accounts/:accountId/requester/:requesterId/${verb}`, { name, action: `pmp.requests.${verb}` }, async (req, input) => {
-      const secretId = await ids.secret(params(req).accountId);
-      const requesterId = await ids.user(params(req).requesterId as string);
-      const r = await requestOf(req, secretId, requesterId, 'pending');
-      const comment = reasonOf(input);
-      await deps.workflow[verb](req.ctx, r.id, comment);
-      return success(name, message);
-    });
+    kit.op(
+      instance,
+      'POST',
+      `/accounts/:accountId/requester/:requesterId/${verb}`,
+      { name, action: `pmp.requests.${verb}` },
+      async (req, input) => {
+        const secretId = await ids.secret(params(req).accountId);
+        const requesterId = await ids.user(params(req).requesterId as string);
+        const r = await requestOf(req, secretId, requesterId, 'pending');
+        const comment = reasonOf(input);
+        await deps.workflow[verb](req.ctx, r.id, comment);
+        return success(name, message);
+      },
+    );
   }
 
   kit.op(
@@ -127,20 +128,32 @@ export function requestRoutes(instance: FastifyInstance, kit: Kit): void {
     },
   );
 
-  kit.op(instance, 'POST', '/accounts/:accountId/checkout', { name: 'REQUEST_CHECKOUT', action: 'pmp.requests.checkout' }, async (req, input) => {
-    const secretId = await ids.secret(params(req).accountId);
-    // the caller's approved checkout request for this account, if there is one
-    const { items } = await deps.workflow.listRequests(req.ctx, { scope: 'mine', secretId, state: 'approved', limit: 20 });
-    const approved = items.find((r) => r.action === 'checkout');
-    const reason = reasonOf(input);
-    await deps.workflow.checkout(req.ctx, secretId, { ...(approved ? { requestId: approved.id } : {}), ...(reason ? { reason } : {}) });
-    return success('REQUEST_CHECKOUT', 'Password have been checked out successfully', { details: { STATUS: '***** [checkIn]' } });
-  });
+  kit.op(
+    instance,
+    'POST',
+    '/accounts/:accountId/checkout',
+    { name: 'REQUEST_CHECKOUT', action: 'pmp.requests.checkout' },
+    async (req, input) => {
+      const secretId = await ids.secret(params(req).accountId);
+      // the caller's approved checkout request for this account, if there is one
+      const { items } = await deps.workflow.listRequests(req.ctx, { scope: 'mine', secretId, state: 'approved', limit: 20 });
+      const approved = items.find((r) => r.action === 'checkout');
+      const reason = reasonOf(input);
+      await deps.workflow.checkout(req.ctx, secretId, { ...(approved ? { requestId: approved.id } : {}), ...(reason ? { reason } : {}) });
+      return success('REQUEST_CHECKOUT', 'Password have been checked out successfully', { details: { STATUS: '***** [checkIn]' } });
+    },
+  );
 
-  kit.op(instance, 'POST', '/accounts/:accountId/checkin', { name: 'REQUEST_CHECKIN', action: 'pmp.requests.checkin' }, async (req, input) => {
-    const secretId = await ids.secret(params(req).accountId);
-    const reason = reasonOf(input);
-    await deps.workflow.checkin(req.ctx, secretId, reason && reason !== 'N/A' ? { reason } : {});
-    return success('REQUEST_CHECKIN', 'Password have been checked in successfully', { details: { STATUS: '[REQUEST]' } });
-  });
+  kit.op(
+    instance,
+    'POST',
+    '/accounts/:accountId/checkin',
+    { name: 'REQUEST_CHECKIN', action: 'pmp.requests.checkin' },
+    async (req, input) => {
+      const secretId = await ids.secret(params(req).accountId);
+      const reason = reasonOf(input);
+      await deps.workflow.checkin(req.ctx, secretId, reason && reason !== 'N/A' ? { reason } : {});
+      return success('REQUEST_CHECKIN', 'Password have been checked in successfully', { details: { STATUS: '[REQUEST]' } });
+    },
+  );
 }

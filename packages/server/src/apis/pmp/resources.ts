@@ -89,19 +89,13 @@ export function resourceRoutes(instance: FastifyInstance, kit: Kit): void {
     return success('DELETE RESOURCE', 'Resources deleted successfully.');
   });
 
-  kit.op(
-    instance,
-    'GET',
-    '/resources/resourcename/:resourceName',
-    { name: 'GET_RESOURCEID', action: 'pmp.resources.id' },
-    async (req) => {
-      const { resourceName } = req.params as { resourceName: string };
-      const nodeId = await resources.resourceByName(req.ctx, resourceName);
-      return success('GET_RESOURCEID', 'Resource ID fetched successfully for the given resource name', {
-        details: { RESOURCEID: await ids.ofNode(nodeId) },
-      });
-    },
-  );
+  kit.op(instance, 'GET', '/resources/resourcename/:resourceName', { name: 'GET_RESOURCEID', action: 'pmp.resources.id' }, async (req) => {
+    const { resourceName } = req.params as { resourceName: string };
+    const nodeId = await resources.resourceByName(req.ctx, resourceName);
+    return success('GET_RESOURCEID', 'Resource ID fetched successfully for the given resource name', {
+      details: { RESOURCEID: await ids.ofNode(nodeId) },
+    });
+  });
 
   async function accountIds(req: Parameters<Parameters<Kit['op']>[4]>[0], resourceName: string, accountName: string) {
     if (!resourceName.trim() || !accountName.trim()) {

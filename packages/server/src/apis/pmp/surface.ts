@@ -24,7 +24,7 @@ export function pmpSurface(deps: PmpDeps): Surface {
   return {
     via: 'pmp',
     prefix: PMP_PREFIX,
-    authenticators: [headerOrQueryTokenAuthenticator(deps.auth, { header: 'authtoken', query: 'AUTHTOKEN' })],
+    authenticators: [headerOrQueryTokenAuthenticator(deps.auth, { name: 'pmp-authtoken', header: 'authtoken', query: 'AUTHTOKEN' })],
     renderError: (err, req) => ({ status: statusOf(err), body: failure(kit.nameOf(req), messageOf(err)) }),
     parsers: registerPmpParsers,
     routes(instance) {

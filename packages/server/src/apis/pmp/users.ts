@@ -75,7 +75,8 @@ export function userRoutes(instance: FastifyInstance, kit: Kit): void {
   kit.op(instance, 'DELETE', '/user/:userId', { name: 'DELETE_USER', action: 'pmp.users.delete' }, async (req) => {
     const id = await ids.user((req.params as { userId: string }).userId);
     const pending = await deps.users.remove(req.ctx, id);
-    if (pending) throw new AppError('conflict', 'The deletion waits for a second administrator (dual control).', { reason: 'pending_approval' });
+    if (pending)
+      throw new AppError('conflict', 'The deletion waits for a second administrator (dual control).', { reason: 'pending_approval' });
     return success('DELETE_USER', 'User deleted successfully');
   });
 
@@ -96,7 +97,8 @@ export function userRoutes(instance: FastifyInstance, kit: Kit): void {
       const u = await userByName.byName(req.ctx, username);
       if (u.status !== status) {
         const r = await deps.users.setStatus(req.ctx, u.id, status);
-        if (!('username' in r)) throw new AppError('conflict', `The ${verb} waits for a second administrator (dual control).`, { reason: 'pending_approval' });
+        if (!('username' in r))
+          throw new AppError('conflict', `The ${verb} waits for a second administrator (dual control).`, { reason: 'pending_approval' });
       }
       // unlocking also clears a login lock (failed passwords)
       if (verb === 'unlock') await deps.users.unlock(req.ctx, u.id);

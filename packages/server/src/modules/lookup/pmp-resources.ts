@@ -193,7 +193,11 @@ export function createPmpResources(deps: {
         .executeTakeFirst();
       const named = marked
         ? undefined
-        : await exec.selectFrom('vaults').select('id').where('name_canonical', '=', canonicalUsername(PMP_DEFAULT_VAULT)).executeTakeFirst();
+        : await exec
+            .selectFrom('vaults')
+            .select('id')
+            .where('name_canonical', '=', canonicalUsername(PMP_DEFAULT_VAULT))
+            .executeTakeFirst();
       const id = marked?.id ?? named?.id;
       ev.objectId = id ?? null;
       ev.details = { marked: Boolean(marked) };
