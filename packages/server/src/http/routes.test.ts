@@ -164,7 +164,8 @@ for (const dialect of dialects) {
     before(async () => {
       const r = await startWithInventory(dialect);
       h = r.h;
-      all = r.routes;
+      // compatibility surfaces answer in their products' envelopes: their own contract tests cover them
+      all = r.routes.filter((x) => !x.url.startsWith('/restapi/json/v1'));
       const gets = new Map(all.filter((x) => x.method === 'GET').map((x) => [x.url, x]));
       api = all.filter((x) => !isDocs(x) && !(x.method === 'HEAD' && gets.has(x.url)));
     });
