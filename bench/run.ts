@@ -9,6 +9,7 @@ import pg from 'pg';
 import { api, expect } from './api.ts';
 import { checkKeptDataset, type KeptStore, readKeptStore, STORE_FILES, writeKeptStore } from './kept-store.ts';
 import { type LatencyResult, type LoadResult, type LoginResult, type MeasureHooks, measureLogins, runLoad } from './measure.ts';
+import { pmpPairs, pmpPasswordLoad } from './pmp-scenario.ts';
 import { connectProfiler, type Profiler } from './profiler.ts';
 import { cpuTable, importTable, loadTable, loginTable, searchTable } from './report.ts';
 import { buildSecretsDataset, type SecretsDataset } from './secrets-data.ts';
@@ -30,7 +31,7 @@ function intEnv(name: string, def: number, min: number, max: number): number {
 /** Rows per request of the bulk-import scenario: 100k rows are one request (~16 MiB of CSV). */
 const BULK_IMPORT_REQUEST_ROWS = 150_000;
 
-const ALL_SCENARIOS = ['baseline', 'floor', 'apikey', 'session', 'reveal', 'search', 'import', 'login'] as const;
+const ALL_SCENARIOS = ['baseline', 'floor', 'apikey', 'session', 'reveal', 'pmp', 'search', 'import', 'login'] as const;
 type Scenario = (typeof ALL_SCENARIOS)[number];
 
 function readSettings() {
@@ -332,7 +333,7 @@ async function main(): Promise<void> {
     if (kept) {
       dataset = await checkKeptDataset(kept, coffer.baseUrl, store);
       console.log(`  data set: reused from ${s.reuseDb} (${dataset.secrets} secrets in ${dataset.plan.folders.length} folders)`);
-    } else if (s.scenarios.has('reveal') || s.scenarios.has('search') || s.keepDb) {
+    } else if (s.scenarios.has('reveal') || s.scenarios.has('pmp') || s.scenarios.has('search') || s.keepDb) {
       console.log(
         `  data set: ${s.secrets} secrets in ${s.folders} folders, imported as CSV in requests of ${Math.min(s.importBatch, s.secrets)} rows ...`,
       );
@@ -425,6 +426,20 @@ async function main(): Promise<void> {
         measurePostgres,
         countAudit,
         around: around('reveal'),
+      });
+      loads.push(r);
+      done(r);
+    }
+    if (dataset && s.scenarios.has('pmp')) {
+      // the same reveal through the PMP surface (bench/pmp-scenario.ts), beside the native one
+      const pairs = await pmpPairs(dataset, coffer.baseUrl);
+      await step(`PMP password read (${s.revealConnections} connections, ${pairs.length} accounts)`);
+      const r = await pmpPasswordLoad(dataset, pairs, coffer.baseUrl, s.revealConnections, {
+        ...common,
+        serverPid: coffer.pid,
+        measurePostgres,
+        countAudit,
+        around: around('pmp'),
       });
       loads.push(r);
       done(r);
