@@ -6,24 +6,41 @@ type Numbers = Pick<PmpDeps, 'db' | 'numbering'>;
 
 const missing = (reason: string, message: string) => new AppError('not_found', message, { reason });
 
+/** Numbers remembered per process: a number names one object forever (never reused), so a cached
+ * answer never goes stale; a deleted object's number still names it, and the service says it is gone. */
+const CACHE_SIZE = 50_000;
+
 export function createIds(deps: Numbers) {
   const { db, numbering } = deps;
+  const cache = new Map<string, string>();
+
+  async function idOf(kind: 'folder' | 'vault' | 'secret' | 'user', num: string): Promise<string | undefined> {
+    const key = `${kind}:${num}`;
+    const hit = cache.get(key);
+    if (hit) return hit;
+    const id = await numbering.idOf(db, kind, num);
+    if (id) {
+      if (cache.size >= CACHE_SIZE) cache.delete(cache.keys().next().value as string);
+      cache.set(key, id);
+    }
+    return id;
+  }
 
   /** A resource is a folder, or a vault for the secrets at its top. */
   async function resourceNode(num: string): Promise<string> {
-    const id = (await numbering.idOf(db, 'folder', num)) ?? (await numbering.idOf(db, 'vault', num));
+    const id = (await idOf('folder', num)) ?? (await idOf('vault', num));
     if (!id) throw missing('resource', 'No such resource.');
     return id;
   }
 
   async function secret(num: string): Promise<string> {
-    const id = await numbering.idOf(db, 'secret', num);
+    const id = await idOf('secret', num);
     if (!id) throw missing('account', 'No such account.');
     return id;
   }
 
   async function user(num: string): Promise<string> {
-    const id = await numbering.idOf(db, 'user', num);
+    const id = await idOf('user', num);
     if (!id) throw missing('user', 'No such user.');
     return id;
   }
