@@ -259,6 +259,36 @@ for (const dialect of dialects) {
       assert.equal(native.statusCode, 415);
     });
 
+    it('a policy that requires a reason: Failed without REASON, the reason (and TICKETID) audited with it', async () => {
+      const found = await call(h, 'GET', '/api/v1/lookup/pmp?resourceName=Windows%20Server&accountName=Administrator', { token: api.key });
+      const p = await call(h, 'PATCH', `/api/v1/folders/${found.body.resourceId}`, {
+        token: api.key,
+        body: { policy: { requireReason: true } },
+      });
+      assert.equal(p.status, 200, p.raw);
+      const list = await pmp(h, 'GET', `/resources/${rid}/accounts`, { token: api.key });
+      assert.equal(list.body.operation.Details['ACCOUNT LIST'][0].ISREASONREQUIRED, 'true');
+      const without = await pmp(h, 'GET', `/resources/${rid}/accounts/${aid}/password`, { token: api.key });
+      assert.equal(without.body.operation.result.status, 'Failed');
+      assert.match(without.body.operation.result.message, /reason/i);
+      const withReason = await pmp(h, 'GET', `/resources/${rid}/accounts/${aid}/password`, {
+        token: api.key,
+        query: { INPUT_DATA: inputData({ REASON: 'Patch night', TICKETID: '7' }) },
+      });
+      assert.equal(withReason.body.operation.result.status, 'Success');
+      const rows = await h.database.db
+        .selectFrom('audit_log')
+        .select(['reason', 'via'])
+        .where('action', '=', 'secret.reveal')
+        .where('object_id', '=', found.body.accountId)
+        .where('reason', 'is not', null)
+        .execute();
+      assert.ok(
+        rows.some((r) => r.reason === 'Patch night [ticket 7]' && r.via === 'pmp'),
+        JSON.stringify(rows),
+      );
+    });
+
     it('deletes a resource', async () => {
       const r = await pmp(h, 'DELETE', `/resources/${rid}`, { token: api.key, contentType: TEXT_JSON });
       assert.deepEqual(r.body, {
