@@ -273,7 +273,7 @@ export async function buildApp(deps: AppDeps) {
   const passwords = createPasswordsService({ access, secrets, audited });
   const lookup = createLookupService({ access, vaults, secrets, audited });
   const bulk = createBulkService({ secrets, audited, onError: (e) => app.log.error({ err: e }, 'bulk item failed') });
-  const numbering = createNumbering({ db });
+  const numbering = createNumbering();
 
   await app.register(swagger, {
     openapi: {
