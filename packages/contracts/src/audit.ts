@@ -25,6 +25,9 @@ export const AuditRecord = Type.Object(
     }),
     macTerm: Type.Union([Type.Integer(), Type.Null()]),
     sealed: Type.Boolean({ description: 'Written while Coffer was sealed; entered the chain at the next unsealed append' }),
+    via: Type.String({
+      description: 'The API the request came through: native, pmp, senhasegura, ... (native for records from before compatibility APIs)',
+    }),
   },
   { additionalProperties: false, $id: 'AuditRecord' },
 );
@@ -38,6 +41,14 @@ export const AuditQuery = Type.Object(
     ),
     from: Type.Optional(Type.String({ format: 'date-time' })),
     to: Type.Optional(Type.String({ format: 'date-time' })),
+    via: Type.Optional(
+      Type.Union(
+        ['native', 'pmp', 'senhasegura', 'secretserver', 'passwork', 'passbolt'].map((v) => Type.Literal(v)),
+        {
+          description: 'Only records that came through this API',
+        },
+      ),
+    ),
     cursor: Type.Optional(Cursor),
     limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 1000, default: 100 })),
   },

@@ -5,8 +5,10 @@ import Fastify, { type FastifyInstance } from 'fastify';
 import type { Config } from './config/config.ts';
 import { createPasswordHasher } from './crypto/password-hash.ts';
 import type { Database } from './db/database.ts';
-import { frameworkErrorHandler, genRequestId, registerHooks } from './http/hooks.ts';
+import { bearerAuthenticator } from './http/authenticators.ts';
+import { createEdgeRegistry, frameworkErrorHandler, genRequestId, registerEdge, renderNative } from './http/hooks.ts';
 import { operationIds, serversFor } from './http/openapi.ts';
+import { type EdgeDeps, registerSurface } from './http/surface.ts';
 import './http/route-config.ts';
 import { ErrorEnvelope } from '@coffer/contracts/errors';
 import { createJobQueue } from './jobs/queue.ts';
@@ -43,6 +45,7 @@ import { lookupRoutes } from './modules/lookup/lookup.routes.ts';
 import { createLookupService } from './modules/lookup/lookup.service.ts';
 import { metadataRoutes } from './modules/metadata/metadata.routes.ts';
 import { createMetadataService } from './modules/metadata/metadata.service.ts';
+import { createNumbering } from './modules/numbering/numbering.service.ts';
 import { passwordsRoutes } from './modules/passwords/passwords.routes.ts';
 import { createPasswordsService } from './modules/passwords/passwords.service.ts';
 import { bulkRoutes } from './modules/secrets/bulk.routes.ts';
@@ -112,6 +115,8 @@ export async function buildApp(deps: AppDeps) {
   const { config, database } = deps;
   const db = database.db;
   const clock = deps.clock ?? systemClock;
+  // which surface answers a malformed URL under its prefix (http/hooks.ts)
+  const registry = createEdgeRegistry();
   const app: FastifyInstance = Fastify({
     ...(deps.https ? { https: deps.https } : {}),
     logger: {
@@ -129,7 +134,7 @@ export async function buildApp(deps: AppDeps) {
       ...(deps.logStream ? { stream: deps.logStream } : {}),
     },
     genReqId: genRequestId,
-    frameworkErrors: frameworkErrorHandler,
+    frameworkErrors: frameworkErrorHandler(registry),
     bodyLimit: config.bodyLimitBytes,
     trustProxy: config.trustedProxies.length > 0 ? [...config.trustedProxies] : false,
     ajv: { customOptions: { removeAdditional: false, coerceTypes: 'array', allErrors: false, allowUnionTypes: true } },
@@ -268,6 +273,7 @@ export async function buildApp(deps: AppDeps) {
   const passwords = createPasswordsService({ access, secrets, audited });
   const lookup = createLookupService({ access, vaults, secrets, audited });
   const bulk = createBulkService({ secrets, audited, onError: (e) => app.log.error({ err: e }, 'bulk item failed') });
+  const numbering = createNumbering({ db });
 
   await app.register(swagger, {
     openapi: {
@@ -281,49 +287,59 @@ export async function buildApp(deps: AppDeps) {
   await app.register(swaggerUi, { routePrefix: '/api/v1/docs', staticCSP: true, uiConfig: { deepLinking: true } });
 
   app.addSchema(ErrorEnvelope);
-  const operationId = operationIds();
-  // every route documents the error envelope and, unless public, the bearer scheme
-  app.addHook('onRoute', (route) => {
-    const cfg = route.config as { auth?: string; action?: string } | undefined;
-    if (!route.schema || !cfg?.auth) return;
-    if (cfg.action) operationId(route, cfg.action);
-    const response = (route.schema.response ?? {}) as Record<string, unknown>;
-    response['4xx'] ??= { $ref: 'ErrorEnvelope#' };
-    response['5xx'] ??= { $ref: 'ErrorEnvelope#' };
-    route.schema.response = response;
-    if (cfg.auth === 'user') (route.schema as Record<string, unknown>).security ??= [{ bearer: [] }];
-  });
-
-  registerHooks(app, {
+  registerEdge(app, { db, audit, tls: Boolean(deps.https), registry });
+  const edge: EdgeDeps = {
     db,
     seal,
-    auth,
     audit,
-    tls: Boolean(deps.https),
+    registry,
     exposure: createCredentialExposure({ db, clock, seal, audit }),
     rateLimit: createCredentialRateLimit({ ...(config.rateLimit ?? defaultRateLimit), clock }),
-  });
-  sysRoutes(app, { sys });
-  authRoutes(app, { auth, apiKeys, totp });
-  userLookupRoutes(app, { userLookup });
-  identitiesRoutes(app, { users, groups, ownAccount });
-  auditRoutes(app, { audit: auditService });
-  vaultsRoutes(app, { vaults, explain });
-  secretsRoutes(app, { secrets, templates });
-  transferRoutes(app, { transfer });
-  attachmentsRoutes(app, { attachments, maxBytes: config.attachmentMaxBytes });
-  metadataRoutes(app, { metadata });
-  passwordsRoutes(app, { passwords });
-  bulkRoutes(app, { bulk });
-  lookupRoutes(app, { lookup });
-  webhooksRoutes(app, { webhooks });
-  workflowRoutes(app, { workflow });
-  adminRequestsRoutes(app, { adminRequests });
-  app.get('/api/v1/openapi.json', {
-    config: { auth: 'public', permission: 'none', action: 'docs.openapi', audit: false, whileSealed: true },
-    schema: { hide: true },
-    // servers: where this client reached the server (a generated client then needs no base URL)
-    handler: async (req) => ({ ...app.swagger(), servers: serversFor(req) }),
+  };
+
+  // The native API: one surface among several (ADR 0015), its routes carry /api/v1 themselves.
+  await registerSurface(app, edge, {
+    via: 'native',
+    prefix: '',
+    hidden: false,
+    authenticators: [bearerAuthenticator(auth)],
+    renderError: renderNative,
+    routes(api) {
+      const operationId = operationIds();
+      // every route documents the error envelope and, unless public, the bearer scheme
+      api.addHook('onRoute', (route) => {
+        const cfg = route.config as { auth?: string; action?: string } | undefined;
+        if (!route.schema || !cfg?.auth) return;
+        if (cfg.action) operationId(route, cfg.action);
+        const response = (route.schema.response ?? {}) as Record<string, unknown>;
+        response['4xx'] ??= { $ref: 'ErrorEnvelope#' };
+        response['5xx'] ??= { $ref: 'ErrorEnvelope#' };
+        route.schema.response = response;
+        if (cfg.auth === 'user') (route.schema as Record<string, unknown>).security ??= [{ bearer: [] }];
+      });
+      sysRoutes(api, { sys });
+      authRoutes(api, { auth, apiKeys, totp });
+      userLookupRoutes(api, { userLookup });
+      identitiesRoutes(api, { users, groups, ownAccount });
+      auditRoutes(api, { audit: auditService });
+      vaultsRoutes(api, { vaults, explain });
+      secretsRoutes(api, { secrets, templates });
+      transferRoutes(api, { transfer });
+      attachmentsRoutes(api, { attachments, maxBytes: config.attachmentMaxBytes });
+      metadataRoutes(api, { metadata });
+      passwordsRoutes(api, { passwords });
+      bulkRoutes(api, { bulk });
+      lookupRoutes(api, { lookup });
+      webhooksRoutes(api, { webhooks });
+      workflowRoutes(api, { workflow });
+      adminRequestsRoutes(api, { adminRequests });
+      api.get('/api/v1/openapi.json', {
+        config: { auth: 'public', permission: 'none', action: 'docs.openapi', audit: false, whileSealed: true },
+        schema: { hide: true },
+        // servers: where this client reached the server (a generated client then needs no base URL)
+        handler: async (req) => ({ ...app.swagger(), servers: serversFor(req) }),
+      });
+    },
   });
 
   // periodic signed checkpoint of the audit head
@@ -366,6 +382,14 @@ export async function buildApp(deps: AppDeps) {
     webhooks,
     dualControl,
     adminRequests,
+    numbering,
+    lookup,
+    explain,
+    bulk,
+    transfer,
+    userLookup,
+    ownAccount,
+    edge,
   };
 
   return {

@@ -1,3 +1,4 @@
+import type { NumberingTables } from './schema-numbers.ts';
 /** Row types. Times are milliseconds since the epoch; booleans are 0/1 on both dialects. */
 export interface SealConfigTable {
   id: number;
@@ -148,6 +149,8 @@ export interface AuditLogTable {
   mac_term: number | null;
   /** 1: written while sealed, kept in audit_sealed until an unsealed node put it in the chain. */
   sealed: number;
+  /** The API surface (native, pmp, senhasegura, ...); null on records from before migration 0013. */
+  via: string | null;
 }
 
 export interface AuditHeadTable {
@@ -501,7 +504,7 @@ export interface AdminApprovalTable {
   created_at: number;
 }
 
-export interface DB {
+export interface DB extends NumberingTables {
   seal_config: SealConfigTable;
   keyring_terms: KeyringTermTable;
   keyring_state: KeyringStateTable;

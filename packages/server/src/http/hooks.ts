@@ -6,15 +6,10 @@ import { AppError, isAppError } from '../lib/app-error.ts';
 import { normalizeIp } from '../lib/cidr.ts';
 import { poolBytes } from '../lib/random-pool.ts';
 import type { AuditLog } from '../modules/audit/audit-log.ts';
-import { outcomeOf } from '../modules/audit/audit-log.ts';
-import { appendFailureRecords } from '../modules/audit/integrity.ts';
 import { anonymousActor, type RequestContext } from '../modules/auth/actor.ts';
-import type { AuthService } from '../modules/auth/auth.service.ts';
-import { type CredentialExposure, findExposure } from '../modules/auth/credential-exposure.ts';
-import type { CredentialRateLimit } from '../modules/auth/credential-rate-limit.ts';
-import type { SealManager } from '../modules/sys/seal.ts';
 import { errorStatus } from './errors.ts';
-import { hasNul, parseJsonBody } from './json-body.ts';
+import { parseJsonBody } from './json-body.ts';
+import type { RenderedError } from './surface.ts';
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -41,21 +36,33 @@ const securityHeaders: Record<string, string> = {
   'permissions-policy': 'camera=(), microphone=(), geolocation=()',
 };
 
-export function registerHooks(
-  app: FastifyInstance,
-  deps: {
-    db: Db;
-    seal: SealManager;
-    auth: AuthService;
-    audit: AuditLog;
-    tls: boolean;
-    /** Revokes a credential seen in a query string (modules/auth/credential-exposure.ts). */
-    exposure: CredentialExposure;
-    /** The per-credential request budget (modules/auth/credential-rate-limit.ts). */
-    rateLimit: CredentialRateLimit;
-  },
-): void {
+/**
+ * Which surface renders errors for a path that reached no route context (a malformed URL): the
+ * longest registered prefix that the path starts with, else the native envelope.
+ */
+export function createEdgeRegistry() {
+  const entries: Array<{ prefix: string; render: NonNullable<FastifyRequest['surfaceRender']> }> = [];
+  return {
+    add(prefix: string, render: NonNullable<FastifyRequest['surfaceRender']>) {
+      entries.push({ prefix, render });
+      entries.sort((a, b) => b.prefix.length - a.prefix.length);
+    },
+    renderFor(url: string) {
+      const path = url.split('?')[0] ?? '';
+      return entries.find((e) => path === e.prefix || path.startsWith(`${e.prefix}/`))?.render;
+    },
+  };
+}
+export type EdgeRegistry = ReturnType<typeof createEdgeRegistry>;
+
+/**
+ * What every surface shares, at the root: the request context, the JSON body parser (surfaces with
+ * their own parsers replace it in their context), the audit safety net, security headers, and the
+ * answers for requests that reach no surface.
+ */
+export function registerEdge(app: FastifyInstance, deps: { db: Db; audit: AuditLog; tls: boolean; registry: EdgeRegistry }): void {
   app.decorateRequest('ctx', null as unknown as RequestContext);
+  app.decorateRequest('surfaceRender', undefined);
 
   app.removeAllContentTypeParsers();
   app.addContentTypeParser(['application/json', 'application/jsonl'], { parseAs: 'string' }, (_req, body, done) => {
@@ -68,40 +75,7 @@ export function registerHooks(
 
   app.addHook('onRequest', async (req, reply) => {
     reply.header('x-request-id', req.id);
-    req.ctx = { actor: anonymousActor, requestId: req.id, sourceIp: normalizeIp(req.ip), audited: false };
-    const cfg = req.routeOptions.config;
-    if (!cfg.auth) return; // unmatched route: the not-found handler answers
-    const q = req.query as Record<string, unknown> | undefined;
-    // a credential in a URL is refused, and a real one is revoked on the spot (it is in logs now)
-    const exposed = cfg.credentialsInQuery === 'accepted' ? undefined : findExposure(q);
-    if (exposed) {
-      await deps.exposure.revoke(req.ctx, exposed.tokens);
-      throw new AppError(
-        'request.credentials_in_query',
-        'Credentials in the URL are refused (and a Coffer token found there is revoked); use the Authorization header or the body.',
-      );
-    }
-    if (hasNul(q) || hasNul(req.params)) throw new AppError('validation.failed', 'Text with NUL characters is refused.');
-    if (!cfg.whileSealed && !deps.seal.keys) {
-      const s = await deps.seal.status();
-      throw s.initialized
-        ? new AppError('sys.sealed', 'Coffer is sealed.')
-        : new AppError('sys.not_initialized', 'Coffer is not initialised.');
-    }
-    if (cfg.auth === 'user') {
-      const h = req.headers.authorization;
-      const m = typeof h === 'string' ? /^Bearer ([A-Za-z0-9_-]{10,200})$/.exec(h) : null;
-      if (!m) throw new AppError('auth.required', 'Authentication is required: send Authorization: Bearer <token>.');
-      req.ctx.actor = await deps.auth.authenticate(m[1] as string, req.ctx.sourceIp);
-      deps.rateLimit.check(req.ctx.actor);
-      // here, not in each route: a route added later cannot forget it
-      if (req.ctx.actor.mustChangePassword && !cfg.duringPasswordChange) {
-        throw new AppError(
-          'auth.password_change_required',
-          'Your password was set by an administrator: change it first (POST /api/v1/me/password with currentPassword and newPassword).',
-        );
-      }
-    }
+    req.ctx = { actor: anonymousActor, requestId: req.id, sourceIp: normalizeIp(req.ip), audited: false, via: 'native' };
   });
 
   // Safety net: a successful operation whose service wrote no audit record (a pure read such as
@@ -116,8 +90,12 @@ export function registerHooks(
       return payload;
     } catch (e) {
       req.log.error({ err: e }, 'audit write failed');
-      reply.code(503).header('content-type', 'application/json; charset=utf-8');
-      return JSON.stringify(envelope('audit.unavailable', 'The audit trail could not be written; nothing was done.', req.id));
+      const out = (req.surfaceRender ?? renderNative)(
+        new AppError('audit.unavailable', 'The audit trail could not be written; nothing was done.'),
+        req,
+      );
+      reply.code(out.status).header('content-type', 'application/json; charset=utf-8');
+      return JSON.stringify(out.body);
     }
   });
 
@@ -133,42 +111,38 @@ export function registerHooks(
     return reply.code(404).send(envelope('not_found', 'No such route.', ctx.requestId));
   });
 
+  // errors outside any surface's context (the root's own hooks, unmatched requests)
   app.setErrorHandler(async (err: FastifyError | AppError | Error, req: FastifyRequest, reply: FastifyReply) => {
-    const appErr = toAppError(err);
-    const status = errorStatus[appErr.code];
-    const ctx = req.ctx;
-    let final = appErr;
-    const cfg = req.routeOptions?.config ?? {};
-    if (ctx && !ctx.audited && cfg.action && cfg.audit !== false) {
-      try {
-        await appendFailureRecords(deps, ctx, { action: cfg.action as string, outcome: outcomeOf(appErr), reason: appErr.code }, appErr);
-      } catch (auditErr) {
-        req.log.error({ err: auditErr }, 'audit write failed');
-        final = new AppError('audit.unavailable', 'The audit trail could not be written; nothing was done.');
-      }
-    }
-    const finalStatus = errorStatus[final.code];
-    if (finalStatus >= 500) {
-      req.log.error({ err: isAppError(err) && err.cause ? err.cause : err, code: final.code }, 'request failed');
-    } else if (status >= 500) {
-      req.log.warn({ code: appErr.code }, 'request refused');
-    }
-    if (final.retryAfter !== undefined) reply.header('retry-after', String(final.retryAfter));
-    if (final.code === 'auth.required' || final.code === 'auth.invalid_token') reply.header('www-authenticate', 'Bearer');
-    const message = finalStatus >= 500 && final.code === 'internal' ? 'Internal error.' : final.message;
-    return reply.code(finalStatus).send(envelope(final.code, message, req.id, final.details));
+    const final = toAppError(err);
+    if (errorStatus[final.code] >= 500) req.log.error({ err, code: final.code }, 'request failed');
+    const out = renderNative(final, req);
+    for (const [k, v] of Object.entries(out.headers ?? {})) reply.header(k, v);
+    return reply.code(out.status).send(out.body);
   });
+}
+
+/** The native API's error answer: `{error:{code,message,requestId,details?}}` (docs/errors.md). */
+export function renderNative(final: AppError, req: FastifyRequest): RenderedError {
+  const status = errorStatus[final.code];
+  const headers: Record<string, string> = {};
+  if (final.code === 'auth.required' || final.code === 'auth.invalid_token') headers['www-authenticate'] = 'Bearer';
+  const message = status >= 500 && final.code === 'internal' ? 'Internal error.' : final.message;
+  return { status, body: envelope(final.code, message, req.id, final.details), headers };
 }
 
 /**
  * Fastify's own URL errors (a malformed percent-encoding, a path parameter longer than
  * maxParamLength) answer with the envelope and the usual headers too (no route hooks run for them).
  */
-export function frameworkErrorHandler(_err: FastifyError, req: FastifyRequest, reply: FastifyReply): void {
-  for (const [k, v] of Object.entries(securityHeaders)) reply.header(k, v);
-  reply.header('content-security-policy', "default-src 'none'; frame-ancestors 'none'");
-  reply.header('x-request-id', req.id);
-  reply.code(400).send(envelope('validation.failed', 'The URL is invalid.', req.id));
+export function frameworkErrorHandler(registry: EdgeRegistry) {
+  return (_err: FastifyError, req: FastifyRequest, reply: FastifyReply): void => {
+    for (const [k, v] of Object.entries(securityHeaders)) reply.header(k, v);
+    reply.header('content-security-policy', "default-src 'none'; frame-ancestors 'none'");
+    reply.header('x-request-id', req.id);
+    const out = (registry.renderFor(req.url) ?? renderNative)(new AppError('validation.failed', 'The URL is invalid.'), req);
+    for (const [k, v] of Object.entries(out.headers ?? {})) reply.header(k, v);
+    reply.code(out.status).send(out.body);
+  };
 }
 
 function envelope(code: string, message: string, requestId: string, details?: Array<{ path: string; message: string }>): ErrorEnvelope {

@@ -14,13 +14,23 @@ export class AppError extends Error {
   readonly details: ErrorDetail[] | undefined;
   /** Seconds; becomes Retry-After. */
   readonly retryAfter: number | undefined;
+  /**
+   * A typed sub-code (e.g. `not_found` + `secret`), for compatibility APIs that answer each case
+   * with their product's own code; they map on it, never on the message text. Never shown natively.
+   */
+  readonly reason: string | undefined;
 
-  constructor(code: ErrorCode, message: string, opts: { details?: ErrorDetail[]; cause?: unknown; retryAfter?: number } = {}) {
+  constructor(
+    code: ErrorCode,
+    message: string,
+    opts: { details?: ErrorDetail[]; cause?: unknown; retryAfter?: number; reason?: string } = {},
+  ) {
     super(message, opts.cause === undefined ? undefined : { cause: opts.cause });
     this.name = 'AppError';
     this.code = code;
     this.details = opts.details;
     this.retryAfter = opts.retryAfter;
+    this.reason = opts.reason;
   }
 }
 

@@ -11,6 +11,7 @@ import * as m0009 from './0009-auth-hardening.ts';
 import * as m0010 from './0010-dual-control.ts';
 import * as m0011 from './0011-user-activity.ts';
 import * as m0012 from './0012-workflow.ts';
+import * as m0013 from './0013-compat-edge.ts';
 
 /** The one ordered migration list for both dialects. Append only. */
 export const migrations: Record<string, Migration> = {
@@ -26,4 +27,5 @@ export const migrations: Record<string, Migration> = {
   '0010-dual-control': m0010,
   '0011-user-activity': m0011,
   '0012-workflow': m0012,
+  '0013-compat-edge': m0013,
 };

@@ -285,6 +285,7 @@ function forgedRecord(ctx: RequestContext, ev: AuditEvent, seq: number, prevHash
     prev_hash: prevHash,
     mac_term: copyMacOf ? copyMacOf.mac_term : null,
     sealed: 0,
+    via: 'native',
   };
   return { ...rec, hash: recordHash(rec), mac: copyMacOf ? copyMacOf.mac : null };
 }

@@ -28,7 +28,7 @@ export type AuditRecord = Omit<AuditLogTable, 'hash' | 'mac'>;
 /**
  * The canonical form. A record without a key term is a legacy record (written before the MAC
  * start) and keeps the v1 form; a MACed record's form (v2) also covers its key term and whether it
- * was written while sealed.
+ * was written while sealed; v3 (records with `via`, from migration 0013) also the API surface.
  */
 export function canonicalRecord(r: AuditRecord): string {
   const fields = [
@@ -49,6 +49,10 @@ export function canonicalRecord(r: AuditRecord): string {
     r.details,
   ];
   if (r.mac_term === null || r.mac_term === undefined) return JSON.stringify(['coffer-audit/v1', ...fields, r.prev_hash]);
+  // v3 (migration 0013 on): also the API surface the record came through
+  if (r.via !== null && r.via !== undefined) {
+    return JSON.stringify(['coffer-audit/v3', ...fields, Number(r.sealed) ? 1 : 0, Number(r.mac_term), r.via, r.prev_hash]);
+  }
   return JSON.stringify(['coffer-audit/v2', ...fields, Number(r.sealed) ? 1 : 0, Number(r.mac_term), r.prev_hash]);
 }
 

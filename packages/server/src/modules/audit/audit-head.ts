@@ -45,7 +45,8 @@ export async function writeSealed(trx: Trx, drafts: readonly Draft[]): Promise<v
   if (drafts.length === 0) return;
   const last = await trx.selectFrom('audit_sealed').select('pos').orderBy('pos', 'desc').limit(1).executeTakeFirst();
   let pos = last ? Number(last.pos) : 0;
-  const rows: AuditSealedTable[] = drafts.map(({ sealed: _s, ...d }) => ({ ...d, pos: ++pos }));
+  // while sealed only anonymous refusals and the initialisation are recorded: no API surface is kept
+  const rows: AuditSealedTable[] = drafts.map(({ sealed: _s, via: _v, ...d }) => ({ ...d, pos: ++pos }));
   for (let i = 0; i < rows.length; i += 50) {
     await trx
       .insertInto('audit_sealed')
@@ -88,5 +89,6 @@ export async function macStartMarker(trx: Trx, head: AuditHeadTable, now: number
       legacyCheckpoint: legacy.lastCheckpointSeq,
     }),
     sealed: 0,
+    via: null,
   };
 }

@@ -76,6 +76,7 @@ export function createAuditLog(deps: {
     'mac',
     'mac_term',
     'sealed',
+    'via',
   ] as const;
   type Column = (typeof columns)[number];
   const insertOne = prepared<Column, never>((db, p) =>
@@ -116,6 +117,7 @@ export function createAuditLog(deps: {
       reason: ev.reason ?? null,
       details: ev.details ? JSON.stringify(ev.details) : null,
       sealed: 0,
+      via: ctx.via ?? 'native',
     };
   }
 
@@ -198,7 +200,7 @@ export function createAuditLog(deps: {
     let prevMac = head.mac ?? GENESIS_MAC;
     return drafts.map((d) => {
       seq += 1;
-      const rec = { ...d, seq, prev_hash: prevHash, mac_term: term };
+      const rec = { ...d, via: d.via ?? null, seq, prev_hash: prevHash, mac_term: term };
       const { hash, mac } = sealRecord(rec, key, prevMac);
       prevHash = hash;
       prevMac = mac;

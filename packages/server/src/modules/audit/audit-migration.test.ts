@@ -98,7 +98,7 @@ async function legacyStore(dialect: Dialect, opts: { breakRecord?: number; start
       details: null,
       prev_hash: prev,
     };
-    const h = recordHash({ ...rec, mac_term: null, sealed: 0 });
+    const h = recordHash({ ...rec, mac_term: null, sealed: 0, via: null });
     await db
       .insertInto('audit_log')
       .values({ ...rec, hash: h })

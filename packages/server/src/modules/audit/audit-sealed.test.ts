@@ -238,7 +238,7 @@ for (const dialect of dialects) {
             {},
           ].entries()) {
             const { pos: _p, ...content } = sealedRow(20 + i, over);
-            const rec = { ...content, seq, prev_hash: last.hash, mac_term: last.mac_term, sealed: 1 };
+            const rec = { ...content, seq, prev_hash: last.hash, mac_term: last.mac_term, sealed: 1, via: null };
             const hash = recordHash(rec);
             await trx.deleteFrom('audit_log').where('seq', '=', seq).execute();
             await trx

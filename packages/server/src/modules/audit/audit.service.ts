@@ -14,6 +14,7 @@ export interface AuditFilter {
   action?: string;
   from?: string;
   to?: string;
+  via?: string;
   cursor?: string;
   limit?: number;
 }
@@ -40,6 +41,8 @@ export function presentAudit(r: AuditLogTable) {
     mac: r.mac,
     macTerm: r.mac_term === null ? null : Number(r.mac_term),
     sealed: Number(r.sealed) === 1,
+    // the API surface; null before migration 0013 (and on system records): presented as native
+    via: r.via ?? 'native',
   };
 }
 
@@ -56,6 +59,8 @@ export function createAuditService(deps: {
     let q = exec.selectFrom('audit_log').selectAll().orderBy('seq', 'desc').limit(limit);
     if (f.actor) q = q.where('actor_id', '=', f.actor);
     if (f.object) q = q.where('object_id', '=', f.object);
+    if (f.via)
+      q = f.via === 'native' ? q.where((eb) => eb.or([eb('via', '=', 'native'), eb('via', 'is', null)])) : q.where('via', '=', f.via);
     if (f.action) {
       q = f.action.endsWith('*')
         ? q.where(sql<boolean>`action like ${`${f.action.slice(0, -1).replace(/[!%_]/g, '!$&')}%`} escape '!'`)

@@ -155,6 +155,7 @@ function systemDraft(now: number, action: string, outcome: Draft['outcome'], det
     reason: null,
     details: JSON.stringify(details),
     sealed: 0,
+    via: null,
   };
 }
 
@@ -228,7 +229,7 @@ export async function drainSealed(trx: Trx, pending: number, now: number): Promi
     prevShape = shape;
     lastTime = Math.max(lastTime, time);
     digest.add(r);
-    accepted.push({ ...r, time, sealed: 1 });
+    accepted.push({ ...r, time, sealed: 1, via: null });
   }
   const drafts = [...accepted];
   if (accepted.length > 0) {

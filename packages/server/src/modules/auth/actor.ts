@@ -33,7 +33,13 @@ export interface RequestContext {
   sourceIp: string;
   /** Set once an audit record for this request has been written. */
   audited: boolean;
+  /** The API surface the request came through (http/surface.ts); absent: native (or not a request). */
+  via?: Via;
 }
+
+/** The API surfaces; every audit record names the one used. */
+export const vias = ['native', 'pmp', 'senhasegura', 'secretserver', 'passwork', 'passbolt'] as const;
+export type Via = (typeof vias)[number];
 
 export const anonymousActor: Actor = Object.freeze({
   kind: 'anonymous',
