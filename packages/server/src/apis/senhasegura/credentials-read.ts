@@ -24,7 +24,7 @@ export const credentialQuery = {
   },
 } as const;
 
-type RefReq = FastifyRequest<{ Params: { ref?: string }; Query: { credential?: string; reason?: string } }>;
+type RefReq = FastifyRequest<{ Params: { ref?: string }; Querystring: { credential?: string; reason?: string } }>;
 
 /** The reason for a reveal: `?reason=` or an X-Coffer-Reason header (senhasegura clients send none). */
 export function reasonOf(req: RefReq): string | undefined {
@@ -33,7 +33,8 @@ export function reasonOf(req: RefReq): string | undefined {
   return r?.trim() ? r.trim().slice(0, 500) : undefined;
 }
 
-export function credentialReadRoutes(app: FastifyInstance, c: Ctx): void {
+/** `base`: '/pam' under /iso, '' under /api/pam. */
+export function credentialReadRoutes(app: FastifyInstance, c: Ctx, base: string): void {
   async function list(req: RefReq) {
     const items: SecretWire[] = [];
     let cursor: string | undefined;
@@ -63,20 +64,23 @@ export function credentialReadRoutes(app: FastifyInstance, c: Ctx): void {
 
   const cfg = (action: string) => ({ auth: 'user' as const, permission: 'self' as const, action });
   // the list, also as /credential/ and with ?credential= naming one
-  for (const url of ['/pam/credential', '/pam/credential/']) {
+  for (const url of [`${base}/credential`, `${base}/credential/`]) {
     app.get(url, {
       config: cfg('senhasegura.credential.list'),
       schema: { querystring: credentialQuery },
-      handler: async (req) => ((req as RefReq).query.credential ? one(req as RefReq) : list(req as RefReq)),
+      handler: async (req) => {
+        const r = req as RefReq;
+        return r.query.credential ? one(r) : list(r);
+      },
     });
   }
-  app.get('/pam/credential/:ref', {
+  app.get(`${base}/credential/:ref`, {
     config: cfg('senhasegura.credential.get'),
     schema: { params: refParams, querystring: credentialQuery },
     handler: async (req) => one(req as RefReq),
   });
 
-  app.get('/pam/key/:ref', {
+  app.get(`${base}/key/:ref`, {
     config: cfg('senhasegura.key.get'),
     schema: { params: refParams, querystring: credentialQuery },
     handler: async (req) => {

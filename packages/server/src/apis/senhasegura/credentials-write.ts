@@ -105,10 +105,11 @@ async function existing(c: Ctx, ctx: RequestContext, input: Input): Promise<Secr
   return matches[0];
 }
 
-export function credentialWriteRoutes(app: FastifyInstance, c: Ctx): void {
+/** `base`: '/pam' under /iso, '' under /api/pam. */
+export function credentialWriteRoutes(app: FastifyInstance, c: Ctx, base: string): void {
   const cfg = (action: string) => ({ auth: 'user' as const, permission: 'self' as const, action });
 
-  app.post('/pam/credential', {
+  app.post(`${base}/credential`, {
     config: cfg('senhasegura.credential.save'),
     schema: { body: anyBody },
     handler: async (req: FastifyRequest, reply: FastifyReply) => {
@@ -162,7 +163,7 @@ export function credentialWriteRoutes(app: FastifyInstance, c: Ctx): void {
     },
   });
 
-  app.delete('/pam/credential/:ref', {
+  app.delete(`${base}/credential/:ref`, {
     config: cfg('senhasegura.credential.deactivate'),
     schema: { params: refParams },
     handler: async (req) => {
@@ -173,7 +174,7 @@ export function credentialWriteRoutes(app: FastifyInstance, c: Ctx): void {
     },
   });
 
-  app.put('/pam/credential/:ref', {
+  app.put(`${base}/credential/:ref`, {
     config: cfg('senhasegura.credential.activate'),
     schema: { params: refParams },
     handler: async (req) => {

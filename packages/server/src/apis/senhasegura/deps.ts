@@ -1,22 +1,14 @@
 // What the senhasegura adapter needs from the core: services only (no SQL here).
-import type { Db, Executor } from '../../db/database.ts';
+import type { Db } from '../../db/database.ts';
 import type { Access } from '../../modules/access/access.service.ts';
 import type { createAudited } from '../../modules/audit/audit-log.ts';
 import type { AuthService } from '../../modules/auth/auth.service.ts';
 import type { LookupService } from '../../modules/lookup/lookup.service.ts';
 import type { MetadataService } from '../../modules/metadata/metadata.service.ts';
+import type { Numbering } from '../../modules/numbering/numbering.service.ts';
 import type { SecretsService } from '../../modules/secrets/secrets.service.ts';
 import type { VaultsService } from '../../modules/vaults/vaults.service.ts';
 import type { CredentialKeys } from '../../modules/lookup/credential-keys.ts';
-
-export type NumberKind = 'secret' | 'folder' | 'vault' | 'user' | 'group' | 'request' | 'api_key';
-
-/** The numbering module's API (modules/numbering): stable integer ids, never reused. */
-export interface Numbering {
-  numberOf(exec: Executor, kind: NumberKind, id: string): Promise<number>;
-  numbersOf(exec: Executor, kind: NumberKind, ids: string[]): Promise<Map<string, number>>;
-  idOf(exec: Executor, kind: NumberKind, num: number): Promise<string | undefined>;
-}
 
 export interface SenhaseguraDeps {
   db: Db;
@@ -25,7 +17,7 @@ export interface SenhaseguraDeps {
   vaults: Pick<VaultsService, 'createVault' | 'createFolder' | 'getFolder' | 'listFolders'>;
   lookup: Pick<LookupService, 'folder'>;
   metadata: Pick<MetadataService, 'list' | 'set'>;
-  numbering: Numbering;
+  numbering: Pick<Numbering, 'numberOf' | 'numbersOf' | 'idOf'>;
   access: Access;
   audited: ReturnType<typeof createAudited>;
   /** The vault credentials and devices created through this API land in (created on first use). */

@@ -54,7 +54,7 @@ const notFound: Record<Subject, [number, string]> = {
  * hidden object with 400 and its numbered code (never 404); the codes 1001-1003 and 1020-1029
  * are Coffer's own (senhasegura documents no number for them).
  */
-export function errorAnswer(err: AppError, subject: Subject, routeMatched: boolean): { status: number; body: Envelope } {
+export function errorAnswer(err: AppError, subject: Subject): { status: number; body: Envelope } {
   const m = (status: number, code: number, message: string) => ({ status, body: failure(status, code, message) });
   const byCode: Partial<Record<ErrorCode, () => { status: number; body: Envelope }>> = {
     'auth.required': () => m(401, 1001, 'Unauthorized: send Authorization: Bearer <access_token>'),
@@ -78,14 +78,14 @@ export function errorAnswer(err: AppError, subject: Subject, routeMatched: boole
     'audit.unavailable': () => m(503, 1031, 'The audit trail could not be written; nothing was done'),
     'auth.busy': () => m(503, 1032, 'Busy; retry'),
   };
-  const reason = (err as AppError & { reason?: string }).reason;
+  const reason = err.reason;
   if (reason === 'not_ssh_key') return m(400, 1016, 'The item is not a ssh key');
   if (reason === 'hostname_missing') return m(400, 1004, "The device's hostname was not informed");
   if (reason === 'ip_missing') return m(400, 1005, "The device's IP was not informed");
   if (reason === 'username_missing') return m(400, 1006, "The credential's username was not informed");
   if (reason === 'already_inactive') return m(400, subject === 'device' ? 1011 : 1007, subject === 'device' ? 'Device not found' : 'Credential not found');
   if (err.code === 'not_found') {
-    if (!routeMatched) return m(404, 1000, 'No such endpoint');
+    if (reason === 'route') return m(404, 1000, 'No such endpoint');
     const [code, message] = notFound[subject];
     return m(400, code, message);
   }

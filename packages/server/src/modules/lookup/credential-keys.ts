@@ -39,7 +39,7 @@ export function createCredentialKeys(deps: { access: Access; audited: ReturnType
       for (const w of where) q = q.where(w);
       const rows = await q.orderBy('s.id').limit(CAP).execute();
       ev.details = { matches: rows.length, ...(opts.deleted ? { trash: true } : {}) };
-      if (rows.length === 1) ev.objectId = rows[0]?.id;
+      if (rows.length === 1) ev.objectId = rows[0]?.id ?? null;
       return rows.map((r) => r.id);
     });
   }
