@@ -2,13 +2,13 @@ import { randomBytes } from 'node:crypto';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import Fastify, { type FastifyInstance } from 'fastify';
+import { senhaseguraSurfaces } from './apis/senhasegura/surface.ts';
 import type { Config } from './config/config.ts';
 import { createPasswordHasher } from './crypto/password-hash.ts';
 import type { Database } from './db/database.ts';
 import { bearerAuthenticator } from './http/authenticators.ts';
 import { createEdgeRegistry, frameworkErrorHandler, genRequestId, registerEdge, renderNative } from './http/hooks.ts';
 import { operationIds, serversFor } from './http/openapi.ts';
-import { senhaseguraSurfaces } from './apis/senhasegura/surface.ts';
 import { type EdgeDeps, registerSurface } from './http/surface.ts';
 import './http/route-config.ts';
 import { ErrorEnvelope } from '@coffer/contracts/errors';
@@ -344,7 +344,8 @@ export async function buildApp(deps: AppDeps) {
   });
 
   // senhasegura PAM Core: /iso (OAuth2 token, /iso/pam) and /api/pam, the same operations
-  for (const s of senhaseguraSurfaces({ db, auth, secrets, vaults, lookup, metadata, numbering, access, audited })) await registerSurface(app, edge, s);
+  for (const s of senhaseguraSurfaces({ db, auth, secrets, vaults, lookup, metadata, numbering, access, audited }))
+    await registerSurface(app, edge, s);
 
   // periodic signed checkpoint of the audit head
   const timer = setInterval(() => {

@@ -2,8 +2,8 @@
 // JSON object (most scripts), and a form labelled application/json (the Ansible collection's
 // DELETE). Parsed here for this surface only; the native API keeps its JSON-only parser.
 import type { FastifyInstance } from 'fastify';
-import { AppError } from '../../lib/app-error.ts';
 import { hasNul, parseJsonBody } from '../../http/json-body.ts';
+import { AppError } from '../../lib/app-error.ts';
 
 const POISON = new Set(['__proto__', 'constructor', 'prototype']);
 /** Fields per body: far above what any senhasegura operation takes. */
@@ -50,7 +50,9 @@ export function registerParsers(instance: FastifyInstance): void {
 export function fieldsOf(body: unknown): Record<string, unknown> {
   if (body === undefined || body === null) return {};
   if (typeof body !== 'object' || Array.isArray(body)) {
-    throw new AppError('validation.failed', 'The body must be an object of fields.', { details: [{ path: '/', message: 'must be an object' }] });
+    throw new AppError('validation.failed', 'The body must be an object of fields.', {
+      details: [{ path: '/', message: 'must be an object' }],
+    });
   }
   return body as Record<string, unknown>;
 }
@@ -65,9 +67,14 @@ export function text(fields: Record<string, unknown>, name: string, max = 1000):
   if (typeof v === 'string') s = v;
   else if (typeof v === 'number' || typeof v === 'boolean') s = String(v);
   else if (Array.isArray(v) && v.every((x) => typeof x === 'string')) s = v.join(',');
-  else throw new AppError('validation.failed', `The field ${name} must be text.`, { details: [{ path: `/${name}`, message: 'must be text' }] });
+  else
+    throw new AppError('validation.failed', `The field ${name} must be text.`, {
+      details: [{ path: `/${name}`, message: 'must be text' }],
+    });
   if (s.length > Math.min(max, MAX_TEXT)) {
-    throw new AppError('validation.failed', `The field ${name} is too long.`, { details: [{ path: `/${name}`, message: `at most ${max} characters` }] });
+    throw new AppError('validation.failed', `The field ${name} is too long.`, {
+      details: [{ path: `/${name}`, message: `at most ${max} characters` }],
+    });
   }
   return s.trim();
 }
@@ -77,7 +84,9 @@ export function secretText(fields: Record<string, unknown>, name: string): strin
   const v = fields[name];
   if (v === undefined || v === null) return undefined;
   if (typeof v !== 'string' && typeof v !== 'number') {
-    throw new AppError('validation.failed', `The field ${name} must be text.`, { details: [{ path: `/${name}`, message: 'must be text' }] });
+    throw new AppError('validation.failed', `The field ${name} must be text.`, {
+      details: [{ path: `/${name}`, message: 'must be text' }],
+    });
   }
   const s = String(v);
   if (s.length > MAX_TEXT) throw new AppError('validation.failed', `The field ${name} is too long.`);
@@ -89,5 +98,12 @@ export function list(fields: Record<string, unknown>, name: string): string[] | 
   const v = fields[name];
   if (v === undefined || v === null) return undefined;
   const raw = Array.isArray(v) ? v.map((x) => String(x)) : [text(fields, name, 4000) ?? ''];
-  return [...new Set(raw.flatMap((x) => x.split(',')).map((x) => x.trim()).filter(Boolean))];
+  return [
+    ...new Set(
+      raw
+        .flatMap((x) => x.split(','))
+        .map((x) => x.trim())
+        .filter(Boolean),
+    ),
+  ];
 }

@@ -53,7 +53,10 @@ function readInput(body: unknown): Input {
   let expiresAt: string | null | undefined;
   if (exp !== undefined) {
     const parsed = parseExpiration(exp);
-    if (parsed === 'invalid') throw new AppError('validation.failed', 'The expiration must be a date (YYYY-MM-DD HH:MM:SS).', { details: [{ path: '/expiration', message: 'invalid date' }] });
+    if (parsed === 'invalid')
+      throw new AppError('validation.failed', 'The expiration must be a date (YYYY-MM-DD HH:MM:SS).', {
+        details: [{ path: '/expiration', message: 'invalid date' }],
+      });
     expiresAt = parsed;
   }
   const port = text(b, 'port', 10);
@@ -101,7 +104,8 @@ async function existing(c: Ctx, ctx: RequestContext, input: Input): Promise<Secr
     const s = (await c.secrets.get(ctx, id)) as SecretWire;
     if (!s.fields.ip || s.fields.ip.toLowerCase() === input.ip.toLowerCase()) matches.push(s);
   }
-  if (matches.length > 1) throw new AppError('conflict', `${matches.length} credentials have this hostname, ip and username; send the identifier.`);
+  if (matches.length > 1)
+    throw new AppError('conflict', `${matches.length} credentials have this hostname, ip and username; send the identifier.`);
   return matches[0];
 }
 
@@ -134,7 +138,10 @@ export function credentialWriteRoutes(app: FastifyInstance, c: Ctx, base: string
         })) as SecretWire;
         const num = await c.numbering.numberOf(c.db, 'secret', created.id);
         reply.code(201);
-        return withChanged(ok(201, 'Credential successfully registered!', { credential: { id: String(num), tag: input.identifier ?? null } }), true);
+        return withChanged(
+          ok(201, 'Credential successfully registered!', { credential: { id: String(num), tag: input.identifier ?? null } }),
+          true,
+        );
       }
       // only what differs is written; sensitive values cannot be compared without a reveal, so
       // sending one always counts as a change
@@ -159,7 +166,10 @@ export function credentialWriteRoutes(app: FastifyInstance, c: Ctx, base: string
       const num = await c.numbering.numberOf(c.db, 'secret', current.id);
       reply.code(200);
       const message = changed ? 'Credential updated successfully!' : 'Credential unchanged';
-      return withChanged(ok(200, message, { credential: { id: String(num), tag: input.identifier ?? current.fields.identifier ?? null } }), changed);
+      return withChanged(
+        ok(200, message, { credential: { id: String(num), tag: input.identifier ?? current.fields.identifier ?? null } }),
+        changed,
+      );
     },
   });
 

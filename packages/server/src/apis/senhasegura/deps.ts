@@ -3,12 +3,12 @@ import type { Db } from '../../db/database.ts';
 import type { Access } from '../../modules/access/access.service.ts';
 import type { createAudited } from '../../modules/audit/audit-log.ts';
 import type { AuthService } from '../../modules/auth/auth.service.ts';
+import type { CredentialKeys } from '../../modules/lookup/credential-keys.ts';
 import type { LookupService } from '../../modules/lookup/lookup.service.ts';
 import type { MetadataService } from '../../modules/metadata/metadata.service.ts';
 import type { Numbering } from '../../modules/numbering/numbering.service.ts';
 import type { SecretsService } from '../../modules/secrets/secrets.service.ts';
 import type { VaultsService } from '../../modules/vaults/vaults.service.ts';
-import type { CredentialKeys } from '../../modules/lookup/credential-keys.ts';
 
 export interface SenhaseguraDeps {
   db: Db;

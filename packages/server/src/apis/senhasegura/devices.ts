@@ -70,7 +70,13 @@ async function wire(c: Ctx, d: Device) {
 }
 
 async function setAttr(c: Ctx, ctx: RequestContext, folderId: string, name: string, value: string | boolean) {
-  await c.metadata.set(ctx, { nodeId: folderId, section: DEVICE_SECTION, name, type: typeof value === 'boolean' ? 'boolean' : 'string', value });
+  await c.metadata.set(ctx, {
+    nodeId: folderId,
+    section: DEVICE_SECTION,
+    name,
+    type: typeof value === 'boolean' ? 'boolean' : 'string',
+    value,
+  });
 }
 
 /** `base`: '/pam' under /iso, '' under /api/pam. */
@@ -110,7 +116,9 @@ export function deviceRoutes(app: FastifyInstance, c: Ctx, base: string): void {
       const device = await wire(c, await readDevice(c, req.ctx, id));
       const status = created ? 201 : 200;
       reply.code(status);
-      const body = ok(status, created ? 'Device successfully registered!' : changed ? 'Device updated successfully!' : 'Device unchanged', { device });
+      const body = ok(status, created ? 'Device successfully registered!' : changed ? 'Device updated successfully!' : 'Device unchanged', {
+        device,
+      });
       body.response.changed = changed ? 'true' : 'false';
       return body;
     },

@@ -83,7 +83,8 @@ export function errorAnswer(err: AppError, subject: Subject): { status: number; 
   if (reason === 'hostname_missing') return m(400, 1004, "The device's hostname was not informed");
   if (reason === 'ip_missing') return m(400, 1005, "The device's IP was not informed");
   if (reason === 'username_missing') return m(400, 1006, "The credential's username was not informed");
-  if (reason === 'already_inactive') return m(400, subject === 'device' ? 1011 : 1007, subject === 'device' ? 'Device not found' : 'Credential not found');
+  if (reason === 'already_inactive')
+    return m(400, subject === 'device' ? 1011 : 1007, subject === 'device' ? 'Device not found' : 'Credential not found');
   if (err.code === 'not_found') {
     if (reason === 'route') return m(404, 1000, 'No such endpoint');
     const [code, message] = notFound[subject];

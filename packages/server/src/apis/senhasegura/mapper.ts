@@ -8,7 +8,11 @@ export type SecretWire = Static<typeof Secret>;
 export const TYPE_FIELD = 'senhasegura type';
 /** senhasegura's three credential types and their codes; anything else is a free type (code ""). */
 export const CREDENTIAL_TYPES: Record<string, string> = { 'local user': '1', 'local administrator': '2', 'domain user': '3' };
-const CANONICAL_TYPES: Record<string, string> = { 'local user': 'Local User', 'local administrator': 'Local administrator', 'domain user': 'Domain user' };
+const CANONICAL_TYPES: Record<string, string> = {
+  'local user': 'Local User',
+  'local administrator': 'Local administrator',
+  'domain user': 'Domain user',
+};
 
 /** A known credential type in its canonical spelling ("local user" -> "Local User"), else as given. */
 export function canonicalType(t: string): string {

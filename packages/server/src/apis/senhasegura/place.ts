@@ -33,11 +33,16 @@ export async function ensureVault(c: Ctx, ctx: RequestContext): Promise<string> 
   try {
     return await retryOnConflict(
       async () => (await orUndefined(c.lookup.folder(ctx, { vault: c.vaultName, path: '/' })))?.vaultId,
-      async () => (await c.vaults.createVault(ctx, { name: c.vaultName, description: 'Credentials and devices created through the senhasegura API' })).id,
+      async () =>
+        (await c.vaults.createVault(ctx, { name: c.vaultName, description: 'Credentials and devices created through the senhasegura API' }))
+          .id,
     );
   } catch (e) {
     if (isAppError(e) && e.code === 'conflict') {
-      throw new AppError('forbidden', `The vault "${c.vaultName}" exists but this API user has no access to it; ask an administrator for a grant.`);
+      throw new AppError(
+        'forbidden',
+        `The vault "${c.vaultName}" exists but this API user has no access to it; ask an administrator for a grant.`,
+      );
     }
     throw e;
   }
@@ -51,9 +56,16 @@ export async function findDevice(c: Ctx, ctx: RequestContext, hostname: string):
 }
 
 /** The device's folder, created when missing. */
-export async function ensureDevice(c: Ctx, ctx: RequestContext, vaultId: string, hostname: string): Promise<{ id: string; created: boolean }> {
+export async function ensureDevice(
+  c: Ctx,
+  ctx: RequestContext,
+  vaultId: string,
+  hostname: string,
+): Promise<{ id: string; created: boolean }> {
   if (!validHostname(hostname)) {
-    throw new AppError('validation.failed', 'A hostname cannot hold a slash or a backslash.', { details: [{ path: '/hostname', message: 'invalid' }] });
+    throw new AppError('validation.failed', 'A hostname cannot hold a slash or a backslash.', {
+      details: [{ path: '/hostname', message: 'invalid' }],
+    });
   }
   let created = false;
   const id = await retryOnConflict(

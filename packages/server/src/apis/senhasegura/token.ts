@@ -44,7 +44,9 @@ export function tokenRoutes(app: FastifyInstance, c: Ctx): void {
     handler: async (req: FastifyRequest, reply: FastifyReply) => {
       const { id, secret, grant } = clientOf(req);
       if (grant !== undefined && grant !== 'client_credentials') {
-        throw new AppError('validation.failed', 'Only grant_type=client_credentials is supported.', { reason: 'oauth_unsupported_grant_type' });
+        throw new AppError('validation.failed', 'Only grant_type=client_credentials is supported.', {
+          reason: 'oauth_unsupported_grant_type',
+        });
       }
       if (!id || !secret || !/^[A-Za-z0-9_-]{10,200}$/.test(secret)) throw invalidClient();
       let actor: Awaited<ReturnType<typeof c.auth.authenticate>>;
