@@ -3,49 +3,10 @@
 // username@hostname, create-or-update, deactivate, reactivate), SSH keys, the envelope and codes.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { adminToken, call, createUser, dialects, type Harness, startHarness } from '../../../test/harness.ts';
+import { adminToken, call, dialects, type Harness, startHarness } from '../../../test/harness.ts';
+import { apiClient, form, oauthToken } from '../../../test/senhasegura-client.ts';
 
-export async function apiClient(h: Harness, admin: string) {
-  const user = await createUser(h, admin, 'password_administrator');
-  const k = await call(h, 'POST', '/api/v1/me/api-keys', {
-    token: user.token,
-    body: {
-      name: 'senhasegura',
-      currentPassword: user.password,
-      allowedCidrs: ['127.0.0.1'],
-      expiresAt: new Date(Date.now() + 86_400_000).toISOString(),
-    },
-  });
-  assert.equal(k.status, 201, k.raw);
-  return { user, clientId: k.body.apiKey.id as string, clientSecret: k.body.key as string };
-}
-
-/** POST with a form body, as the Ansible collection and `curl -d` send it. */
-export function form(
-  h: Harness,
-  method: 'POST' | 'DELETE' | 'PUT',
-  url: string,
-  fields: Record<string, string>,
-  headers: Record<string, string> = {},
-) {
-  return h.app.inject({
-    method,
-    url,
-    payload: new URLSearchParams(fields).toString(),
-    headers: { 'content-type': 'application/x-www-form-urlencoded', ...headers },
-  });
-}
-
-export async function oauthToken(h: Harness, clientId: string, clientSecret: string): Promise<string> {
-  const r = await form(h, 'POST', '/iso/oauth2/token', {
-    grant_type: 'client_credentials',
-    client_id: clientId,
-    client_secret: clientSecret,
-  });
-  assert.equal(r.statusCode, 200, r.body);
-  return JSON.parse(r.body).access_token;
-}
-
+// biome-ignore lint/suspicious/noExplicitAny: a parsed answer body
 function assertEnvelope(body: any, status: number, error: boolean) {
   assert.equal(body.response.status, status);
   assert.equal(body.response.error, error);
@@ -106,12 +67,13 @@ for (const dialect of dialects) {
         ).statusCode,
         200,
       );
-      for (const bad of [
+      const bads: Array<Record<string, string>> = [
         { client_id: client.clientId, client_secret: `${client.clientSecret.slice(0, -2)}xx` },
         { client_id: 'key_nope', client_secret: client.clientSecret },
         { client_id: client.clientId, client_secret: token }, // a session is no client secret
         { client_id: client.clientId },
-      ]) {
+      ];
+      for (const bad of bads) {
         const x = await form(h, 'POST', '/iso/oauth2/token', { grant_type: 'client_credentials', ...bad });
         assert.equal(x.statusCode, 401, x.body);
         const b = JSON.parse(x.body);
@@ -138,11 +100,12 @@ for (const dialect of dialects) {
 
     it('a missing or wrong bearer token answers 401 in the envelope, on /iso and /api/pam', async () => {
       for (const url of ['/iso/pam/credential', '/api/pam/credential', '/iso/pam/credential/1', '/iso/pam/key/1']) {
-        for (const headers of [
+        const variants: Array<Record<string, string>> = [
           {},
           { authorization: 'Bearer cfs_wrongwrongwrongwrongwrongwrongwrongwrongwro' },
           { authorization: 'Basic abc' },
-        ]) {
+        ];
+        for (const headers of variants) {
           const r = await get(url, headers);
           assert.equal(r.status, 401, `${url} ${JSON.stringify(headers)}: ${r.raw}`);
           assertEnvelope(r.body, 401, true);
@@ -242,7 +205,7 @@ for (const dialect of dialects) {
       }
       const audit = await call(h, 'GET', '/api/v1/audit?action=secret.reveal&limit=5', { token: admin });
       assert.equal(audit.status, 200, audit.raw);
-      const rec = audit.body.items.find((x: any) => x.action === 'secret.reveal');
+      const rec = audit.body.items.find((x: { action: string }) => x.action === 'secret.reveal');
       assert.ok(rec, audit.raw);
       assert.equal(rec.via, 'senhasegura');
     });
@@ -271,7 +234,7 @@ for (const dialect of dialects) {
         assert.equal(r.status, 200, r.raw);
         assertEnvelope(r.body, 200, false);
         assert.match(r.body.response.message, /^\d+ credentials? found$/);
-        const one = r.body.credentials.find((x: any) => x.id === id);
+        const one = r.body.credentials.find((x: { id: string }) => x.id === id);
         assert.ok(one, r.raw);
         assert.equal(one.identifier, 'exampleuser01ws');
         assert.equal(one.username, 'exampleuser01');
@@ -379,7 +342,7 @@ for (const dialect of dialects) {
         assert.ok(!r.raw.includes('top'));
       }
       const list = await get('/iso/pam/credential');
-      assert.ok(!list.body.credentials.some((x: any) => x.id === String(num)));
+      assert.ok(!list.body.credentials.some((x: { id: string }) => x.id === String(num)));
     });
 
     it('a credential gated by approval answers the product error, not the value', async () => {
@@ -412,7 +375,7 @@ for (const dialect of dialects) {
 
     it('SSH keys: GET /iso/pam/key/{id}; a password credential is 1016', async () => {
       const vaults = await call(h, 'GET', '/api/v1/vaults', { token: client.user.token });
-      const vaultId = vaults.body.items.find((v: any) => v.name === 'senhasegura').id;
+      const vaultId = vaults.body.items.find((v: { name: string; id: string }) => v.name === 'senhasegura').id;
       const s = await call(h, 'POST', '/api/v1/secrets', {
         token: client.user.token,
         body: {
