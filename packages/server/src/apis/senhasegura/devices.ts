@@ -131,8 +131,8 @@ export function deviceRoutes(app: FastifyInstance, c: Ctx, base: string): void {
     for (const f of folders) devices.push(await wire(c, await readDevice(c, req.ctx, f.id)));
     return ok(200, `${devices.length} device${devices.length === 1 ? '' : 's'} found`, { devices });
   };
-  app.get(`${base}/device`, { config: cfg('senhasegura.device.list'), handler: listDevices });
-  app.get(`${base}/device/`, { config: cfg('senhasegura.device.list'), handler: listDevices });
+  app.get(`${base}/device`, { config: cfg('senhasegura.device.list'), schema: { querystring: { type: 'object' } }, handler: listDevices });
+  app.get(`${base}/device/`, { config: cfg('senhasegura.device.list'), schema: { querystring: { type: 'object' } }, handler: listDevices });
 
   app.get(`${base}/device/:ref`, {
     config: cfg('senhasegura.device.get'),

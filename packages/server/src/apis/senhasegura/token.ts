@@ -28,7 +28,7 @@ function clientOf(req: FastifyRequest): { id?: string; secret?: string; grant?: 
 
 export function tokenRoutes(app: FastifyInstance, c: Ctx): void {
   app.post('/oauth2/token', {
-    config: { auth: 'public', permission: 'none', action: 'auth.oauth2_token' },
+    config: { auth: 'public', permission: 'none', action: 'auth.oauth_token' },
     schema: {
       body: {
         type: 'object',
