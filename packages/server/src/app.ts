@@ -105,6 +105,9 @@ export const logRedactPaths = [
   'body.items[*].fields',
   'body.items[*].customFields[*].value',
   'body.content',
+  // the senhasegura OAuth2 client secret (an API key) and a credential's additional information
+  'body.client_secret',
+  'body.additional',
   'body.url',
 ];
 

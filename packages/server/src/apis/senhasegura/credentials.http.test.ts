@@ -373,6 +373,11 @@ for (const dialect of dialects) {
       assertEnvelope(r.body, 403, true);
     });
 
+    it('no client secret, access token or password reaches the log', () => {
+      const logs = h.logs();
+      for (const canary of [client.clientSecret, token, 'secret@2504', 'CREDADD01']) assert.ok(!logs.includes(canary), 'leaked to the log');
+    });
+
     it('SSH keys: GET /iso/pam/key/{id}; a password credential is 1016', async () => {
       const vaults = await call(h, 'GET', '/api/v1/vaults', { token: client.user.token });
       const vaultId = vaults.body.items.find((v: { name: string; id: string }) => v.name === 'senhasegura').id;
