@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import Fastify, { type FastifyInstance } from 'fastify';
+import { senhaseguraSurfaces } from './apis/senhasegura/surface.ts';
 import type { Config } from './config/config.ts';
 import { createPasswordHasher } from './crypto/password-hash.ts';
 import type { Database } from './db/database.ts';
@@ -104,6 +105,9 @@ export const logRedactPaths = [
   'body.items[*].fields',
   'body.items[*].customFields[*].value',
   'body.content',
+  // the senhasegura OAuth2 client secret (an API key) and a credential's additional information
+  'body.client_secret',
+  'body.additional',
   'body.url',
 ];
 
@@ -341,6 +345,10 @@ export async function buildApp(deps: AppDeps) {
       });
     },
   });
+
+  // senhasegura PAM Core: /iso (OAuth2 token, /iso/pam) and /api/pam, the same operations
+  for (const s of senhaseguraSurfaces({ db, auth, secrets, vaults, lookup, metadata, numbering, access, audited }))
+    await registerSurface(app, edge, s);
 
   // periodic signed checkpoint of the audit head
   const timer = setInterval(() => {
