@@ -12,6 +12,7 @@ import { type LatencyResult, type LoadResult, type LoginResult, type MeasureHook
 import { connectProfiler, type Profiler } from './profiler.ts';
 import { cpuTable, importTable, loadTable, loginTable, searchTable } from './report.ts';
 import { buildSecretsDataset, type SecretsDataset } from './secrets-data.ts';
+import { compatLoads } from './compat-scenarios.ts';
 import { type ImportResult, importScenario, revealLoad, searchLatency } from './secrets-scenarios.ts';
 import { type ChildServer, freePort, startServer, waitForQuiet } from './servers.ts';
 import { postgresReader, type StoreReader, sqliteReader } from './store.ts';
@@ -30,7 +31,7 @@ function intEnv(name: string, def: number, min: number, max: number): number {
 /** Rows per request of the bulk-import scenario: 100k rows are one request (~16 MiB of CSV). */
 const BULK_IMPORT_REQUEST_ROWS = 150_000;
 
-const ALL_SCENARIOS = ['baseline', 'floor', 'apikey', 'session', 'reveal', 'search', 'import', 'login'] as const;
+const ALL_SCENARIOS = ['baseline', 'floor', 'apikey', 'session', 'reveal', 'senhasegura', 'pmp', 'search', 'import', 'login'] as const;
 type Scenario = (typeof ALL_SCENARIOS)[number];
 
 function readSettings() {
@@ -428,6 +429,15 @@ async function main(): Promise<void> {
       });
       loads.push(r);
       done(r);
+    }
+    if (dataset) {
+      const common2 = { ...common, serverPid: coffer.pid, measurePostgres, countAudit };
+      const native = loads.find((l) => l.scenario.startsWith('Coffer reveal'));
+      for (const r of await compatLoads(dataset, coffer.baseUrl, s.revealConnections, common2, s.scenarios, step)) {
+        loads.push(r);
+        done(r);
+        if (native) console.log(`   ${((r.reqPerSec / native.reqPerSec) * 100).toFixed(1)} % of the native reveal's throughput`);
+      }
     }
     let search: LatencyResult | null = null;
     if (dataset && s.scenarios.has('search')) {

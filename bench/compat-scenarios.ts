@@ -1,7 +1,9 @@
-// The senhasegura credential read under load, beside the native reveal (same data set, same bench
-// user and API key): GET /iso/pam/credential/{id} over random integer ids of the credentials the
-// bench user can list. Each request = the id resolved, authorization over the tree, the workflow
-// gate, decryption of the values, one audit record (a reveal, via senhasegura).
+// Reads through the compatibility APIs under load, beside the native reveal (same data set, same
+// bench user and API key), each reported as a ratio of the native reveal's throughput in the same
+// run (issue 11: each within 15 %).
+// - senhasegura: GET /iso/pam/credential/{id} over integer ids of the credentials the bench user
+//   can list. Each request = the id resolved, authorization over the tree, the workflow gate,
+//   decryption of the values, one audit record (a reveal, via senhasegura).
 import type { LoadResult } from './measure.ts';
 import { runLoad } from './measure.ts';
 import type { SecretsDataset } from './secrets-data.ts';
@@ -25,4 +27,21 @@ export async function senhaseguraReadLoad(ds: SecretsDataset, baseUrl: string, c
     headers,
     nextPath: () => `/iso/pam/credential/${pool[Math.floor(Math.random() * pool.length)]}`,
   });
+}
+
+/** The compatibility reads selected in BENCH_SCENARIOS, in a fixed order, after the native reveal. */
+export async function compatLoads(
+  ds: SecretsDataset,
+  baseUrl: string,
+  connections: number,
+  c: Common,
+  scenarios: ReadonlySet<string>,
+  step: (what: string) => void | Promise<void>,
+): Promise<LoadResult[]> {
+  const out: LoadResult[] = [];
+  if (scenarios.has('senhasegura')) {
+    await step(`senhasegura credential read (${connections} connections)`);
+    out.push(await senhaseguraReadLoad(ds, baseUrl, connections, c));
+  }
+  return out;
 }
