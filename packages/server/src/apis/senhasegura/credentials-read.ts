@@ -5,7 +5,7 @@ import { AppError } from '../../lib/app-error.ts';
 import type { Ctx } from './deps.ts';
 import { ok } from './envelope.ts';
 import { credential, isKey, key, listItem, type SecretWire } from './mapper.ts';
-import { resolveCredential } from './resolve.ts';
+import { resolveCredential, resolveCredentialNumbered } from './resolve.ts';
 
 /** Pages read for one list (500 each): a list longer than this is cut, and says so. */
 const MAX_PAGES = 40;
@@ -56,9 +56,9 @@ export function credentialReadRoutes(app: FastifyInstance, c: Ctx, base: string)
 
   async function one(req: RefReq) {
     const ref = req.params.ref ?? req.query.credential ?? '';
-    const id = await resolveCredential(c, req.ctx, ref);
+    const { id, num: given } = await resolveCredentialNumbered(c, req.ctx, ref);
     const { secret, values } = await c.secrets.revealCard(req.ctx, id, { reason: reasonOf(req) });
-    const num = await c.numbering.numberOf(c.db, 'secret', id);
+    const num = given ?? (await c.numbering.numberOf(c.db, 'secret', id));
     return ok(200, `Credential ${num}`, { credential: credential(secret as SecretWire, num, values) });
   }
 

@@ -14,20 +14,30 @@ const INT = /^[1-9][0-9]{0,14}$/;
  * that case as not working). `deleted`: look in the trash (a reactivation).
  */
 export async function resolveCredential(c: Ctx, ctx: RequestContext, ref: string, opts: { deleted?: boolean } = {}): Promise<string> {
+  return (await resolveCredentialNumbered(c, ctx, ref, opts)).id;
+}
+
+/** As resolveCredential, with the integer id when the reference was one (spares a lookup). */
+export async function resolveCredentialNumbered(
+  c: Ctx,
+  ctx: RequestContext,
+  ref: string,
+  opts: { deleted?: boolean } = {},
+): Promise<{ id: string; num?: number }> {
   const r = ref.trim();
   if (!r) throw missing();
   if (INT.test(r)) {
     const id = await c.numbering.idOf(c.db, 'secret', Number(r));
-    if (id) return id;
+    if (id) return { id, num: Number(r) };
   }
   const named = await c.keys.byName(ctx, r, opts);
   const one = single(named);
-  if (one) return one;
+  if (one) return { id: one };
   const at = r.lastIndexOf('@');
   if (at > 0 && at < r.length - 1) {
     const found = await c.keys.byHostUser(ctx, r.slice(at + 1), r.slice(0, at), opts);
     const hit = single(found);
-    if (hit) return hit;
+    if (hit) return { id: hit };
   }
   throw missing();
 }
