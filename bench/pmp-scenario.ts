@@ -2,21 +2,14 @@
 // AUTHTOKEN header, over the pool of the reveal scenario, by the same bench user — the same reveal
 // through the PMP surface, so the two throughputs compare directly.
 import { api, expect } from './api.ts';
-import { type LoadResult, type MeasureHooks, runLoad } from './measure.ts';
+import { type LoadResult, runLoad } from './measure.ts';
 import type { SecretsDataset } from './secrets-data.ts';
 
 const PMP = '/restapi/json/v1';
 /** Pool entries mapped to PMP ids (each mapping costs a few setup requests). */
 const MAX_PAIRS = 200;
 
-interface Common {
-  seconds: number;
-  warmupSeconds: number;
-  serverPid: number;
-  measurePostgres: boolean;
-  countAudit?: () => Promise<number>;
-  around?: MeasureHooks;
-}
+type Common = Omit<Parameters<typeof runLoad>[0], 'connections' | 'scenario' | 'url' | 'method' | 'body' | 'headers' | 'nextPath'>;
 
 // biome-ignore lint/suspicious/noExplicitAny: a PMP answer, read field by field
 async function pmpGet(baseUrl: string, key: string, path: string): Promise<any> {

@@ -7,9 +7,9 @@ import os from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
 import { api, expect } from './api.ts';
+import { compatLoads } from './compat-scenarios.ts';
 import { checkKeptDataset, type KeptStore, readKeptStore, STORE_FILES, writeKeptStore } from './kept-store.ts';
 import { type LatencyResult, type LoadResult, type LoginResult, type MeasureHooks, measureLogins, runLoad } from './measure.ts';
-import { pmpPairs, pmpPasswordLoad } from './pmp-scenario.ts';
 import { connectProfiler, type Profiler } from './profiler.ts';
 import { cpuTable, importTable, loadTable, loginTable, searchTable } from './report.ts';
 import { buildSecretsDataset, type SecretsDataset } from './secrets-data.ts';
@@ -31,7 +31,7 @@ function intEnv(name: string, def: number, min: number, max: number): number {
 /** Rows per request of the bulk-import scenario: 100k rows are one request (~16 MiB of CSV). */
 const BULK_IMPORT_REQUEST_ROWS = 150_000;
 
-const ALL_SCENARIOS = ['baseline', 'floor', 'apikey', 'session', 'reveal', 'pmp', 'search', 'import', 'login'] as const;
+const ALL_SCENARIOS = ['baseline', 'floor', 'apikey', 'session', 'reveal', 'senhasegura', 'pmp', 'search', 'import', 'login'] as const;
 type Scenario = (typeof ALL_SCENARIOS)[number];
 
 function readSettings() {
@@ -430,19 +430,14 @@ async function main(): Promise<void> {
       loads.push(r);
       done(r);
     }
-    if (dataset && s.scenarios.has('pmp')) {
-      // the same reveal through the PMP surface (bench/pmp-scenario.ts), beside the native one
-      const pairs = await pmpPairs(dataset, coffer.baseUrl);
-      await step(`PMP password read (${s.revealConnections} connections, ${pairs.length} accounts)`);
-      const r = await pmpPasswordLoad(dataset, pairs, coffer.baseUrl, s.revealConnections, {
-        ...common,
-        serverPid: coffer.pid,
-        measurePostgres,
-        countAudit,
-        around: around('pmp'),
-      });
-      loads.push(r);
-      done(r);
+    if (dataset) {
+      const common2 = { ...common, serverPid: coffer.pid, measurePostgres, countAudit };
+      const native = loads.find((l) => l.scenario.startsWith('Coffer reveal'));
+      for (const r of await compatLoads(dataset, coffer.baseUrl, s.revealConnections, common2, s.scenarios, step)) {
+        loads.push(r);
+        done(r);
+        if (native) console.log(`   ${((r.reqPerSec / native.reqPerSec) * 100).toFixed(1)} % of the native reveal's throughput`);
+      }
     }
     let search: LatencyResult | null = null;
     if (dataset && s.scenarios.has('search')) {

@@ -14,5 +14,15 @@ export const Page = <T extends import('typebox').TSchema>(item: T) =>
     },
     { additionalProperties: false },
   );
+/** A page of a search that also pages by offset and can count its matches. */
+export const CountedPage = <T extends import('typebox').TSchema>(item: T) =>
+  Type.Object(
+    {
+      items: Type.Array(item),
+      nextCursor: Type.Union([Type.String(), Type.Null()], { description: 'Pass as `cursor` for the next page; null at the end' }),
+      total: Type.Optional(Type.Integer({ minimum: 0, description: 'Every match of the search (with withTotal=true)' })),
+    },
+    { additionalProperties: false },
+  );
 export const IdParams = Type.Object({ id: Id }, { additionalProperties: false });
 export const Ok = Type.Object({ ok: Type.Literal(true) }, { additionalProperties: false });

@@ -204,6 +204,10 @@ export const SearchQuery = Type.Object(
     sort: Type.Optional(Type.Union([Type.Literal('name'), Type.Literal('updated'), Type.Literal('created')])),
     cursor: Type.Optional(Cursor),
     limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 500, default: 50 })),
+    offset: Type.Optional(
+      Type.Integer({ minimum: 0, maximum: 10_000_000, description: 'Skip this many matches (offset paging; not with cursor)' }),
+    ),
+    withTotal: Type.Optional(Type.Boolean({ default: false, description: 'Also count every match (total)' })),
   },
   { additionalProperties: false },
 );

@@ -3,6 +3,7 @@ import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { pmpSurface } from './apis/pmp/surface.ts';
+import { senhaseguraSurfaces } from './apis/senhasegura/surface.ts';
 import type { Config } from './config/config.ts';
 import { createPasswordHasher } from './crypto/password-hash.ts';
 import type { Database } from './db/database.ts';
@@ -105,6 +106,9 @@ export const logRedactPaths = [
   'body.items[*].fields',
   'body.items[*].customFields[*].value',
   'body.content',
+  // the senhasegura OAuth2 client secret (an API key) and a credential's additional information
+  'body.client_secret',
+  'body.additional',
   'body.url',
 ];
 
@@ -274,7 +278,7 @@ export async function buildApp(deps: AppDeps) {
   const passwords = createPasswordsService({ access, secrets, audited });
   const lookup = createLookupService({ access, vaults, secrets, audited });
   const bulk = createBulkService({ secrets, audited, onError: (e) => app.log.error({ err: e }, 'bulk item failed') });
-  const numbering = createNumbering({ db });
+  const numbering = createNumbering();
 
   await app.register(swagger, {
     openapi: {
@@ -347,6 +351,10 @@ export async function buildApp(deps: AppDeps) {
     edge,
     pmpSurface({ db, numbering, auth, access, audited, secrets, vaults, metadata, workflow, users, passwords, lookup }),
   );
+
+  // senhasegura PAM Core: /iso (OAuth2 token, /iso/pam) and /api/pam, the same operations
+  for (const s of senhaseguraSurfaces({ db, auth, secrets, vaults, lookup, metadata, numbering, access, audited }))
+    await registerSurface(app, edge, s);
 
   // periodic signed checkpoint of the audit head
   const timer = setInterval(() => {

@@ -1,6 +1,7 @@
 // The real server process: first start on an empty data directory, restart, TLS, bad config.
 import assert from 'node:assert/strict';
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { X509Certificate } from 'node:crypto';
 import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { request } from 'node:https';
 import { createServer } from 'node:net';
@@ -171,6 +172,40 @@ describe('server process', () => {
     assert.ok(readFileSync(path.join(dir, 'cert.pem'), 'utf8').includes('BEGIN CERTIFICATE'));
     s.child.kill('SIGTERM');
     await s.exited;
+  });
+
+  it('COFFER_TLS=auto: makes a self-signed certificate on first start (key 0600), prints its fingerprint, keeps it across restarts', async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'coffer-tlsauto-'));
+    dirs.push(dir);
+    const port = await freePort();
+    const env = { COFFER_DATA_DIR: dir, COFFER_PORT: String(port), COFFER_TLS: 'auto', COFFER_ADMIN_PASSWORD: 'tls-admin-password-123' };
+    const s = start(env);
+    children.push(s.child);
+    await waitFor(`https://127.0.0.1:${port}/health`, httpsStatus);
+    const pem = readFileSync(path.join(dir, 'tls', 'cert.pem'), 'utf8');
+    const x = new X509Certificate(pem);
+    assert.equal(statSync(path.join(dir, 'tls', 'key.pem')).mode & 0o777, 0o600);
+    assert.ok(x.checkIP('127.0.0.1') && x.checkHost('localhost'), x.subjectAltName);
+    assert.ok(s.out().includes(x.fingerprint256), 'the fingerprint is printed');
+    // a client that pins the certificate (as its CA) connects: the certificate is what is served
+    const status = await new Promise<number>((resolve, reject) => {
+      const req = request(`https://127.0.0.1:${port}/health`, { ca: pem, servername: 'localhost' }, (res) => {
+        res.resume();
+        resolve(res.statusCode ?? 0);
+      });
+      req.on('error', reject);
+      req.end();
+    });
+    assert.equal(status, 200);
+    s.child.kill('SIGTERM');
+    await s.exited;
+    const again = start(env);
+    children.push(again.child);
+    await waitFor(`https://127.0.0.1:${port}/health`, httpsStatus);
+    assert.equal(readFileSync(path.join(dir, 'tls', 'cert.pem'), 'utf8'), pem, 'the same certificate after a restart');
+    assert.ok(again.out().includes(x.fingerprint256));
+    again.child.kill('SIGTERM');
+    await again.exited;
   });
 
   it('refuses an invalid configuration with a clear message', async () => {

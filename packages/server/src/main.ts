@@ -1,6 +1,9 @@
+import { X509Certificate } from 'node:crypto';
 import { readFileSync } from 'node:fs';
+import path from 'node:path';
 import { buildApp } from './app.ts';
 import { ConfigError, loadConfig } from './config/config.ts';
+import { autoCertificate } from './crypto/self-signed.ts';
 import { migrateToLatest, openDatabase } from './db/database.ts';
 import { acquireStoreLock, StoreLockedError, sqliteFile } from './db/store-lock.ts';
 import { prettyLog } from './lib/pretty-log.ts';
@@ -34,7 +37,15 @@ async function main(): Promise<void> {
   }
   const database = await openDatabase(config.databaseUrl);
   await migrateToLatest(database.db);
-  const https = config.tlsCert && config.tlsKey ? { cert: readFileSync(config.tlsCert), key: readFileSync(config.tlsKey) } : undefined;
+  let https = config.tlsCert && config.tlsKey ? { cert: readFileSync(config.tlsCert), key: readFileSync(config.tlsKey) } : undefined;
+  if (!https && config.tls === 'auto') {
+    // COFFER_TLS=auto: a self-signed certificate, made on first start and kept (key 0600)
+    const auto = autoCertificate(config.dataDir, config.host);
+    https = { cert: auto.cert, key: auto.key };
+    process.stdout.write(
+      `${auto.created ? '  TLS: made a self-signed certificate' : '  TLS: self-signed certificate'} in ${path.join(config.dataDir, 'tls')}\n  SHA-256 fingerprint: ${auto.fingerprint}\n`,
+    );
+  }
   // a person at a terminal reads lines; a supervisor or a log shipper gets JSON (both redacted)
   const logStream = process.stdout.isTTY ? prettyLog(process.stdout, { colors: !process.env.NO_COLOR }) : undefined;
   const coffer = await buildApp({ config, database, ...(https ? { https } : {}), ...(logStream ? { logStream } : {}) });
@@ -59,7 +70,14 @@ async function main(): Promise<void> {
   await coffer.start();
   const sealed = !coffer.services.seal.keys;
   await coffer.app.listen({ host: config.host, port: config.port });
-  coffer.app.log.info({ sealed, tls: Boolean(https) }, sealed ? 'Coffer is sealed: unseal with coffer unseal' : 'Coffer is ready');
+  coffer.app.log.info(
+    {
+      sealed,
+      tls: Boolean(https),
+      ...(config.tls === 'auto' ? { tlsFingerprint: new X509Certificate((https as { cert: Buffer }).cert).fingerprint256 } : {}),
+    },
+    sealed ? 'Coffer is sealed: unseal with coffer unseal' : 'Coffer is ready',
+  );
 
   let closing = false;
   const shutdown = async (signal: string) => {

@@ -20,6 +20,8 @@ export const ConfigSchema = Type.Object(
     databaseUrl: Type.String({ minLength: 1 }),
     tlsCert: Type.Optional(Type.String({ minLength: 1 })),
     tlsKey: Type.Optional(Type.String({ minLength: 1 })),
+    /** auto: a self-signed certificate made on first start in <dataDir>/tls (when no tlsCert/tlsKey). */
+    tls: Type.Optional(Type.Union([Type.Literal('auto'), Type.Literal('off')])),
     /** Where the key-file unseal mode keeps the root key. */
     keyFile: Type.String({ minLength: 1 }),
     logLevel: Type.Union([
@@ -184,6 +186,11 @@ export function validateConfig(candidate: unknown, origin?: ConfigOrigin): Confi
   const name = (path: string) => settingName(path, origin);
   if ((c.tlsCert === undefined) !== (c.tlsKey === undefined)) {
     throw new ConfigError(`Invalid configuration: ${name('tlsCert')} and ${name('tlsKey')} must be set together`);
+  }
+  if (c.tls === 'auto' && c.tlsCert !== undefined) {
+    throw new ConfigError(
+      `Invalid configuration: ${name('tls')}=auto makes its own certificate; leave ${name('tlsCert')} and ${name('tlsKey')} unset, or drop ${name('tls')}`,
+    );
   }
   if (!/^(sqlite:|postgres(ql)?:\/\/)/.test(c.databaseUrl)) {
     throw new ConfigError(`Invalid configuration: ${name('databaseUrl')} must start with sqlite: or postgres://`);

@@ -13,6 +13,7 @@ export const ENV_VARS: readonly EnvVar[] = [
   { env: 'COFFER_DATABASE_URL', path: 'databaseUrl', kind: 'string' },
   { env: 'COFFER_TLS_CERT', path: 'tlsCert', kind: 'string' },
   { env: 'COFFER_TLS_KEY', path: 'tlsKey', kind: 'string' },
+  { env: 'COFFER_TLS', path: 'tls', kind: 'string' },
   { env: 'COFFER_KEY_FILE', path: 'keyFile', kind: 'string' },
   { env: 'COFFER_LOG_LEVEL', path: 'logLevel', kind: 'string' },
   { env: 'COFFER_TRUSTED_PROXIES', path: 'trustedProxies', kind: 'list' },

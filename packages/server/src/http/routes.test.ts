@@ -20,7 +20,20 @@ const PUBLIC_ALLOWLIST = [
   'POST /api/v1/auth/login',
   'POST /api/v1/auth/refresh',
   'GET /api/v1/openapi.json',
+  // compatibility APIs: where their products' clients obtain a token
+  'POST /iso/oauth2/token',
 ].sort();
+
+/**
+ * Compatibility API prefixes (ADR 0015), and how each answers a request without a credential:
+ * its own envelope, never the native one, never success.
+ */
+const COMPAT: Record<string, (r: { statusCode: number; body: string; headers: Record<string, unknown> }) => boolean> = {
+  '/iso/': (r) => r.statusCode === 401 && JSON.parse(r.body).response?.status === 401,
+  '/api/pam/': (r) => r.statusCode === 401 && JSON.parse(r.body).response?.status === 401,
+  '/restapi/json/v1/': (r) => r.statusCode === 200 && JSON.parse(r.body).operation?.result?.status === 'Failed',
+};
+const compatPrefix = (r: { url: string }) => Object.keys(COMPAT).find((p) => r.url.startsWith(p));
 
 const DOCS_PREFIX = '/api/v1/docs';
 const PLACEHOLDER_ID = 'usr_00000000000000000000000000';
@@ -161,6 +174,8 @@ for (const dialect of dialects) {
     let all: Route[];
     /** API routes, HEAD twins of GET routes folded in. */
     let api: Route[];
+    /** The native API's routes (what the OpenAPI document describes). */
+    let native: Route[];
     before(async () => {
       const r = await startWithInventory(dialect);
       h = r.h;
@@ -168,6 +183,7 @@ for (const dialect of dialects) {
       all = r.routes.filter((x) => !x.url.startsWith('/restapi/json/v1'));
       const gets = new Map(all.filter((x) => x.method === 'GET').map((x) => [x.url, x]));
       api = all.filter((x) => !isDocs(x) && !(x.method === 'HEAD' && gets.has(x.url)));
+      native = api.filter((x) => !compatPrefix(x));
     });
     after(async () => h.close());
 
@@ -177,8 +193,15 @@ for (const dialect of dialects) {
       assert.ok(api.some((r) => key(r) === 'POST /api/v1/users'));
     });
 
-    it('has only routes under /api/v1 and /health', () => {
-      for (const r of all) assert.ok(r.url === '/health' || r.url.startsWith('/api/v1/'), `unexpected route ${key(r)}`);
+    it('has only routes under /api/v1, /health and the compatibility prefixes', () => {
+      for (const r of all) {
+        assert.ok(r.url === '/health' || r.url.startsWith('/api/v1/') || compatPrefix(r), `unexpected route ${key(r)}`);
+      }
+      for (const p of Object.keys(COMPAT))
+        assert.ok(
+          api.some((r) => r.url.startsWith(p)),
+          `no route under ${p}`,
+        );
     });
 
     it('serves only GET/HEAD under /api/v1/docs (public by design) and nothing else without a config', () => {
@@ -227,6 +250,18 @@ for (const dialect of dialects) {
       for (const r of users) {
         const method = r.method as 'GET' | 'POST' | 'PATCH' | 'PUT' | 'DELETE' | 'HEAD';
         const none = await h.app.inject({ method, url: concrete(r.url) });
+        const compat = compatPrefix(r);
+        if (compat) {
+          // the product's own envelope (PMP answers its failures with 200), never success
+          if (method !== 'HEAD') assert.ok(COMPAT[compat]?.(none), `${key(r)} without a token: ${none.statusCode} ${none.body}`);
+          const forged = await h.app.inject({
+            method,
+            url: concrete(r.url),
+            headers: { authorization: `Bearer cfs_${'B'.repeat(43)}`, authtoken: `cfk_${'B'.repeat(43)}` },
+          });
+          if (method !== 'HEAD') assert.ok(COMPAT[compat]?.(forged), `${key(r)} with a forged token: ${forged.body}`);
+          continue;
+        }
         assert.equal(none.statusCode, 401, `${key(r)} without a token: ${none.body}`);
         assert.equal(none.headers['www-authenticate'], 'Bearer');
         if (method !== 'HEAD') assert.equal(none.json().error.code, 'auth.required', key(r));
@@ -307,7 +342,7 @@ for (const dialect of dialects) {
         for (const [p, item] of Object.entries(doc.paths as Json)) {
           for (const m of Object.keys(item as Json)) documented.push(`${m.toUpperCase()} ${p}`);
         }
-        const expected = api
+        const expected = native
           .filter((r) => r.url !== '/api/v1/openapi.json')
           .map((r) => `${r.method} ${openapiPath(r.url)}`)
           .sort();
@@ -315,7 +350,7 @@ for (const dialect of dialects) {
       });
 
       it('gives every operation responses, a 4xx with the error envelope, and bearer security unless public', () => {
-        const byKey = new Map(api.map((r) => [`${r.method} ${openapiPath(r.url)}`, r]));
+        const byKey = new Map(native.map((r) => [`${r.method} ${openapiPath(r.url)}`, r]));
         for (const [p, item] of Object.entries(doc.paths as Json)) {
           for (const [m, op] of Object.entries(item as Json)) {
             const where = `${m.toUpperCase()} ${p}`;
@@ -381,7 +416,7 @@ for (const dialect of dialects) {
       });
 
       it('documents the request body of every route that takes one', () => {
-        for (const r of api.filter((x) => x.schema && 'body' in x.schema)) {
+        for (const r of native.filter((x) => x.schema && 'body' in x.schema)) {
           const op = ((doc.paths as Json)[openapiPath(r.url)] as Json)[r.method.toLowerCase()] as Json;
           const content = (op.requestBody as Json | undefined)?.content as Json | undefined;
           assert.ok(content?.['application/json'], `${key(r)}: requestBody application/json`);

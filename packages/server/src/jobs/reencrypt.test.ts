@@ -15,7 +15,7 @@ const listed = () => encryptedColumns.map((c) => `${c.table}.${c.column}`).sort(
 function encColumnsInSchemaSource(): string[] {
   const text = readFileSync(new URL('../db/schema.ts', import.meta.url), 'utf8');
   const tableOf = new Map<string, string>();
-  const db = /export interface DB \{([^}]*)\}/.exec(text)?.[1] ?? '';
+  const db = /export interface DB(?: extends [^{]*)? \{([^}]*)\}/.exec(text)?.[1] ?? '';
   for (const m of db.matchAll(/(\w+): (\w+);/g)) tableOf.set(m[2] as string, m[1] as string);
   const out: string[] = [];
   for (const m of text.matchAll(/export interface (\w+) \{([^}]*)\}/g)) {

@@ -11,9 +11,7 @@ export type NumberedKind = 'secret' | 'folder' | 'vault' | 'user' | 'group' | 'r
  * Concurrent first uses of one object on two nodes: both insert, one wins the unique constraint,
  * both read the winner (the loser's number is burnt, never handed out again).
  */
-export function createNumbering(deps: { db: Db }) {
-  const { db } = deps;
-
+export function createNumbering() {
   async function read(exec: Executor, kind: NumberedKind, ids: readonly string[]): Promise<Map<string, number>> {
     const out = new Map<string, number>();
     for (let i = 0; i < ids.length; i += 500) {

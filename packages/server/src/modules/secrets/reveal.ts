@@ -82,5 +82,5 @@ export function createReveal(core: Core) {
   const gateReveal = async (trx: Executor, ctx: RequestContext, secret: SecretTable, chain?: PolicyNode[]) =>
     deps.revealGate?.(trx, ctx, secret, chain);
 
-  return { reveal, revealVersion, gateReveal };
+  return { reveal, revealVersion, gateReveal, gateWithReason };
 }

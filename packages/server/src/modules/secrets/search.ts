@@ -68,7 +68,12 @@ export function createSearch(core: Core) {
       }
       const colors = q.color === undefined ? [] : Array.isArray(q.color) ? q.color : [q.color];
       const expiringBefore = q.expiringBefore ? (parseTime(q.expiringBefore, '/expiringBefore') as number) : undefined;
-      const rows = await repo.searchRows(trx, {
+      if (q.offset !== undefined && q.cursor !== undefined) {
+        throw new AppError('validation.failed', 'Page by cursor or by offset, not both.', {
+          details: [{ path: '/offset', message: 'not with cursor' }],
+        });
+      }
+      const filter: repo.SearchFilter = {
         trash: Boolean(q.trash),
         scope,
         sqlite,
@@ -85,7 +90,10 @@ export function createSearch(core: Core) {
         sort,
         cursor: decodeCursor(q.cursor),
         limit: limit + 1,
-      });
+        ...(q.offset ? { offset: q.offset } : {}),
+      };
+      const rows = await repo.searchRows(trx, filter);
+      const total = q.withTotal ? await repo.searchCount(trx, filter) : undefined;
       const page = rows.slice(0, limit);
       const levels = await access.secretLevels(trx, ctx.actor, principals, page);
       const infos = await pageInfo(trx, page);
@@ -101,7 +109,7 @@ export function createSearch(core: Core) {
             ).toString('base64url')
           : null;
       ev.details = { count: items.length, ...(q.q ? { query: true } : {}) };
-      return { items, nextCursor };
+      return { items, nextCursor, ...(total !== undefined ? { total } : {}) };
     });
   }
 

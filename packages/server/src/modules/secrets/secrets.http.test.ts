@@ -395,6 +395,32 @@ for (const dialect of dialects) {
       assert.deepEqual([...seen].sort(), [...made].sort());
     });
 
+    it('pages by offset with a total too (what compatibility APIs page by), scoped like every search', async () => {
+      const all = await call(h, 'GET', '/api/v1/secrets?template=secure-note&limit=500&withTotal=true', { token: owner.token });
+      assert.equal(all.status, 200, all.raw);
+      const ids = all.body.items.map((s: { id: string }) => s.id);
+      assert.ok(ids.length >= 7);
+      assert.equal(all.body.total, ids.length);
+      const pages: string[] = [];
+      for (let offset = 0; offset < ids.length; offset += 3) {
+        const r = await call(h, 'GET', `/api/v1/secrets?template=secure-note&limit=3&offset=${offset}&withTotal=true`, {
+          token: owner.token,
+        });
+        assert.equal(r.body.total, ids.length, 'the total does not depend on the page');
+        pages.push(...r.body.items.map((s: { id: string }) => s.id));
+      }
+      assert.deepEqual(pages, ids, 'offset pages in the same order, without gaps or repeats');
+      const past = await call(h, 'GET', `/api/v1/secrets?template=secure-note&offset=${ids.length}&withTotal=true`, { token: owner.token });
+      assert.deepEqual([past.body.items, past.body.total], [[], ids.length]);
+      const none = await call(h, 'GET', '/api/v1/secrets?template=secure-note&limit=2', { token: owner.token });
+      assert.equal(none.body.total, undefined, 'counted only when asked');
+      // a reader sees fewer secrets, and the total counts only those
+      const theirs = await call(h, 'GET', '/api/v1/secrets?limit=500&withTotal=true', { token: reader.token });
+      assert.equal(theirs.body.total, theirs.body.items.length);
+      const both = await call(h, 'GET', `/api/v1/secrets?offset=1&cursor=${none.body.nextCursor}`, { token: owner.token });
+      assert.equal(both.status, 400);
+    });
+
     it('moves folders (paths follow) and trashes, restores and purges secrets', async () => {
       const mv = await call(h, 'PATCH', `/api/v1/folders/${ids.linux}`, { token: owner.token, body: { parentId: null } });
       assert.equal(mv.status, 200);

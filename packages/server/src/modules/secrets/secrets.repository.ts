@@ -207,6 +207,8 @@ export interface SearchFilter {
   cursor: [string | number, string] | null;
   /** Rows to read (the page size plus one, to know whether there is a next page). */
   limit: number;
+  /** Rows to skip first (offset paging, for compatibility APIs that page by skip/take). */
+  offset?: number;
 }
 
 function likeEscape(q: string): string {
@@ -218,7 +220,21 @@ function likeEscape(q: string): string {
  * `|| ''`) are ADR 0006's; the SQL is the one measured there, conditions in the same order.
  */
 export function searchRows(trx: Executor, f: SearchFilter) {
-  const { sqlite, term, textIndexed, within } = f;
+  const query = ordered(filtered(trx, f), f).limit(f.limit);
+  return (f.offset ? query.offset(f.offset) : query).execute();
+}
+
+/** How many rows the search matches in all (the cursor and the page size aside). */
+export async function searchCount(trx: Executor, f: SearchFilter): Promise<number> {
+  const r = await filtered(trx, f)
+    .clearSelect()
+    .select((eb) => eb.fn.countAll<number>().as('n'))
+    .executeTakeFirstOrThrow();
+  return Number(r.n);
+}
+
+function filtered(trx: Executor, f: SearchFilter) {
+  const { sqlite, term, textIndexed } = f;
   // SQLite: a text of three characters or more is looked up in the trigram index, whose
   // candidates then drive the query; folder and visibility conditions are checked per candidate
   // (a top folder holds a large share of all secrets: driving by it, or building its reachable
@@ -303,6 +319,12 @@ export function searchRows(trx: Executor, f: SearchFilter) {
     const t = f.expiringBefore;
     query = query.where('s.expires_at', 'is not', null).where('s.expires_at', '<', t);
   }
+  return query;
+}
+
+function ordered(q: ReturnType<typeof filtered>, f: SearchFilter) {
+  const { sqlite, within } = f;
+  let query = q;
   const cursor = f.cursor;
   if (f.sort === 'name') {
     if (cursor)
@@ -321,5 +343,5 @@ export function searchRows(trx: Executor, f: SearchFilter) {
       );
     query = query.orderBy(col, 'desc').orderBy('s.id', 'desc');
   }
-  return query.limit(f.limit).execute();
+  return query;
 }

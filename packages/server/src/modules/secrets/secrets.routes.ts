@@ -1,4 +1,4 @@
-import { Id, IdParams, Page } from '@coffer/contracts/common';
+import { CountedPage, Id, IdParams, Page } from '@coffer/contracts/common';
 import {
   CreateSecret,
   CreateTemplate,
@@ -82,18 +82,18 @@ export function secretsRoutes(fastify: FastifyInstance, deps: { secrets: Secrets
       tags,
       summary: 'Search the secrets you can see (never matches encrypted values)',
       querystring: SearchQuery,
-      response: { 200: Page(Secret) },
+      response: { 200: CountedPage(Secret) },
     },
     handler: async (req) => secrets.search(req.ctx, req.query),
   });
   app.get('/api/v1/shared-with-me', {
     config: { auth: 'user', permission: 'self', action: 'secret.shared_with_me' },
-    schema: { tags, summary: 'Your inbox: secrets shared to you', querystring: SearchQuery, response: { 200: Page(Secret) } },
+    schema: { tags, summary: 'Your inbox: secrets shared to you', querystring: SearchQuery, response: { 200: CountedPage(Secret) } },
     handler: async (req) => secrets.search(req.ctx, { ...req.query, sharedOnly: true }),
   });
   app.get('/api/v1/trash', {
     config: { auth: 'user', permission: 'self', action: 'secret.trash_list' },
-    schema: { tags, summary: 'Deleted secrets you can restore', querystring: SearchQuery, response: { 200: Page(Secret) } },
+    schema: { tags, summary: 'Deleted secrets you can restore', querystring: SearchQuery, response: { 200: CountedPage(Secret) } },
     handler: async (req) => secrets.search(req.ctx, { ...req.query, trash: true }),
   });
   app.get('/api/v1/secrets/:id', {

@@ -2,6 +2,7 @@ import { createCore, type SecretsDeps } from './core.ts';
 import { createEdit } from './edit.ts';
 import { createRead } from './read.ts';
 import { createReveal } from './reveal.ts';
+import { createRevealCard } from './reveal-card.ts';
 import { createSearch } from './search.ts';
 import { present } from './secrets.presenter.ts';
 import { createShares } from './shares.ts';
@@ -35,6 +36,7 @@ export function createSecretsService(deps: SecretsDeps) {
   const trash = createTrash(core);
   const { share } = createShares(core);
   const { search } = createSearch(core);
+  const { revealCard } = createRevealCard(core, reveal.gateWithReason);
   // secrets keep their folder's path in their search text
   deps.vaults.onPathsChanged(edit.reindexFolders);
 
@@ -45,6 +47,7 @@ export function createSecretsService(deps: SecretsDeps) {
     reveal: reveal.reveal,
     history: versions.history,
     revealVersion: reveal.revealVersion,
+    revealCard,
     restoreVersion: versions.restoreVersion,
     trash: trash.trash,
     restore: trash.restore,

@@ -1,0 +1,86 @@
+// senhasegura over real HTTPS with a listening server (self-signed certificate): the OAuth2 token,
+// then a credential created and read back, as a client on the network would.
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { request } from 'node:https';
+import path from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { adminToken, dialects, type Harness, startHarness } from '../../../test/harness.ts';
+import { apiClient } from '../../../test/senhasegura-client.ts';
+import { buildApp } from '../../app.ts';
+
+function send(port: number, method: string, url: string, body?: string, headers: Record<string, string> = {}) {
+  // biome-ignore lint/suspicious/noExplicitAny: a parsed answer body
+  return new Promise<{ status: number; body: any }>((resolve, reject) => {
+    const req = request({ host: '127.0.0.1', port, method, path: url, rejectUnauthorized: false, headers }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (c: Buffer) => chunks.push(c));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body: JSON.parse(Buffer.concat(chunks).toString('utf8')) }));
+    });
+    req.on('error', reject);
+    if (body !== undefined) req.write(body);
+    req.end();
+  });
+}
+
+const dialect = dialects[0] ?? 'sqlite';
+describe(`senhasegura over HTTPS [${dialect}]`, () => {
+  let h: Harness;
+  let server: Awaited<ReturnType<typeof buildApp>>;
+  let port = 0;
+  let clientId = '';
+  let clientSecret = '';
+
+  before(async () => {
+    h = await startHarness(dialect);
+    const admin = await adminToken(h);
+    ({ clientId, clientSecret } = await apiClient(h, admin));
+    const key = path.join(h.dir, 'tls.key');
+    const cert = path.join(h.dir, 'tls.crt');
+    execFileSync(
+      'openssl',
+      ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', key, '-out', cert, '-days', '1', '-subj', '/CN=127.0.0.1'],
+      { stdio: 'ignore' },
+    );
+    // a second app on the same store, with TLS, listening on a free port
+    server = await buildApp({ config: h.config, database: h.database, https: { key: readFileSync(key), cert: readFileSync(cert) } });
+    await server.start();
+    await server.services.jobs.stop();
+    await server.app.listen({ host: '127.0.0.1', port: 0 });
+    port = (server.app.server.address() as { port: number }).port;
+  });
+  after(async () => {
+    await server.app.close();
+    await h.close();
+  });
+
+  it('token, create, read back, 1007 on an unknown one', async () => {
+    const form = { 'content-type': 'application/x-www-form-urlencoded' };
+    const t = await send(
+      port,
+      'POST',
+      '/iso/oauth2/token',
+      new URLSearchParams({ grant_type: 'client_credentials', client_id: clientId, client_secret: clientSecret }).toString(),
+      form,
+    );
+    assert.equal(t.status, 200, JSON.stringify(t.body));
+    const auth = { authorization: `Bearer ${t.body.access_token}` };
+    const c = await send(
+      port,
+      'POST',
+      '/iso/pam/credential',
+      'hostname=tls-host&ip=10.9.8.7&username=deploy&content=tls-pw&identifier=tls-cred',
+      { ...form, ...auth },
+    );
+    assert.equal(c.status, 201, JSON.stringify(c.body));
+    const r = await send(port, 'GET', '/iso/pam/credential/deploy@tls-host', undefined, auth);
+    assert.equal(r.status, 200, JSON.stringify(r.body));
+    assert.equal(r.body.credential.password, 'tls-pw');
+    const api = await send(port, 'GET', `/api/pam/credential/${c.body.credential.id}`, undefined, auth);
+    assert.equal(api.body.credential.content, 'tls-pw');
+    const miss = await send(port, 'GET', '/iso/pam/credential/404404', undefined, auth);
+    assert.equal(miss.status, 400);
+    assert.equal(miss.body.exception.code, 1007);
+  });
+});
