@@ -106,6 +106,24 @@ for (const dialect of dialects) {
         assert.equal(res.statusCode, 503, `${r.method} ${r.url} while sealed`);
         if (r.method === 'HEAD') {
           assert.equal(res.body, '');
+        } else if (r.url.startsWith('/restapi/json/v1/')) {
+          // PMP's envelope: a failed operation, nothing else
+          const body = JSON.parse(res.body);
+          assert.deepEqual(Object.keys(body), ['operation'], `${r.method} ${r.url}`);
+          assert.equal(body.operation.result.status, 'Failed');
+          assert.equal(body.operation.Details, undefined, `${r.method} ${r.url} sends no data`);
+        } else if (r.url.startsWith('/iso/') || r.url.startsWith('/api/pam/')) {
+          // senhasegura's envelope: the response block (its exception; the token route's OAuth2 error), nothing else
+          const body = JSON.parse(res.body);
+          assert.deepEqual(
+            Object.keys(body)
+              .filter((k) => !['exception', 'code', 'error', 'error_description'].includes(k))
+              .sort(),
+            ['response'],
+            `${r.method} ${r.url}`,
+          );
+          assert.equal(body.response.status, 503);
+          assert.equal(body.response.error, true);
         } else {
           const body = JSON.parse(res.body);
           assert.deepEqual(Object.keys(body), ['error'], `${r.method} ${r.url} sends only the error`);
