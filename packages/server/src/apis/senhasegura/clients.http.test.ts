@@ -148,6 +148,47 @@ for (const dialect of dialects) {
       assertApiError(none.body, 400, 1007);
     });
 
+    it("custody release under a checkout policy: the caller's checkout is checked in; another user's is 400 1018", async () => {
+      const vault = await call(h, 'POST', '/api/v1/vaults', {
+        token: admin,
+        body: { name: `custody-${dialect}`, policy: { checkout: { exclusive: true } } },
+      });
+      assert.equal(vault.status, 201, vault.raw);
+      const s = await call(h, 'POST', '/api/v1/secrets', {
+        token: admin,
+        body: {
+          vaultId: vault.body.id,
+          template: 'host-credential',
+          name: 'held',
+          fields: { username: 'c', host: 'ch', password: 'held-pw' },
+        },
+      });
+      assert.equal(s.status, 201, s.raw);
+      const g = await call(h, 'POST', '/api/v1/grants', {
+        token: admin,
+        body: { nodeId: vault.body.id, principalType: 'user', principalId: client.user.id, level: 'reveal' },
+      });
+      assert.equal(g.status, 201, g.raw);
+      const num = await h.coffer.services.numbering.numberOf(h.database.db, 'secret', s.body.id);
+      // the API user checks it out (native workflow), reads it here, releases it here
+      const co = await call(h, 'POST', `/api/v1/secrets/${s.body.id}/checkout`, { token: client.user.token, body: {} });
+      assert.ok([200, 201].includes(co.status), co.raw);
+      assert.equal((await get(`/iso/pam/credential/${num}`)).body.credential.password, 'held-pw');
+      const rel = await call(h, 'DELETE', `/iso/pam/credential/custody/${num}`, { headers: bearer() });
+      assert.equal(rel.status, 200, rel.raw);
+      assert.equal(rel.body.response.message, `Credential custody ${num} released`);
+      const mine = await call(h, 'GET', `/api/v1/checkouts?scope=mine&secretId=${s.body.id}`, { token: client.user.token });
+      assert.equal(mine.status, 200, mine.raw);
+      assert.equal(mine.body.items.length, 0, 'checked in');
+      // held by the administrator: not in this user's custody
+      const other = await call(h, 'POST', `/api/v1/secrets/${s.body.id}/checkout`, { token: admin, body: {} });
+      assert.ok([200, 201].includes(other.status), other.raw);
+      const not = await call(h, 'DELETE', `/api/pam/credential/custody/${num}`, { headers: bearer() });
+      assert.equal(not.status, 400, not.raw);
+      assertApiError(not.body, 400, 1018);
+      assert.equal(not.body.response.message, '1018: The credential is not in the user custody');
+    });
+
     it('Ansible senhasegura_device absent: DELETE /iso/pam/device/{hostname} with a form body; 200, then 400 (JSON)', async () => {
       const dev = await form(
         h,
