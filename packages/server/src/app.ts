@@ -353,7 +353,7 @@ export async function buildApp(deps: AppDeps) {
   );
 
   // senhasegura PAM Core: /iso (OAuth2 token, /iso/pam) and /api/pam, the same operations
-  for (const s of senhaseguraSurfaces({ db, auth, secrets, vaults, lookup, metadata, numbering, access, audited }))
+  for (const s of senhaseguraSurfaces({ db, auth, secrets, vaults, lookup, metadata, numbering, access, audited, workflow }))
     await registerSurface(app, edge, s);
 
   // periodic signed checkpoint of the audit head

@@ -59,14 +59,13 @@ export function fieldsOf(body: unknown): Record<string, unknown> {
 
 const MAX_TEXT = 65536;
 
-/** A field as trimmed text: strings, numbers and booleans are accepted (JSON clients send port: 22). */
+/** A field as trimmed text: strings, numbers and booleans are accepted (JSON clients send port: 22); a list is not text. */
 export function text(fields: Record<string, unknown>, name: string, max = 1000): string | undefined {
   const v = fields[name];
   if (v === undefined || v === null) return undefined;
   let s: string;
   if (typeof v === 'string') s = v;
   else if (typeof v === 'number' || typeof v === 'boolean') s = String(v);
-  else if (Array.isArray(v) && v.every((x) => typeof x === 'string')) s = v.join(',');
   else
     throw new AppError('validation.failed', `The field ${name} must be text.`, {
       details: [{ path: `/${name}`, message: 'must be text' }],
@@ -97,6 +96,11 @@ export function secretText(fields: Record<string, unknown>, name: string): strin
 export function list(fields: Record<string, unknown>, name: string): string[] | undefined {
   const v = fields[name];
   if (v === undefined || v === null) return undefined;
+  if (Array.isArray(v) && !v.every((x) => typeof x === 'string' || typeof x === 'number')) {
+    throw new AppError('validation.failed', `The field ${name} must be text or a list of texts.`, {
+      details: [{ path: `/${name}`, message: 'must be text' }],
+    });
+  }
   const raw = Array.isArray(v) ? v.map((x) => String(x)) : [text(fields, name, 4000) ?? ''];
   return [
     ...new Set(

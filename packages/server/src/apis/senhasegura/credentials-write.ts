@@ -13,11 +13,14 @@ import { resolveCredential } from './resolve.ts';
 
 /** Template of credentials created here (fields: identifier, username, password, host, ip, port, domain, device model/type/vendor, parent, notes). */
 export const CREDENTIAL_TEMPLATE = 'host-credential';
+/** The template's sensitive fields this API writes (compared by the service, never here). */
+const SENSITIVE = new Set(['password', 'additional-info']);
 
 export const anyBody = {
   type: 'object',
   maxProperties: 200,
-  additionalProperties: { type: ['string', 'number', 'boolean', 'null', 'array'] },
+  // nested objects (execution_settings, session_settings, jit_settings, ...) are accepted and ignored
+  additionalProperties: { type: ['string', 'number', 'boolean', 'null', 'array', 'object'] },
 } as const;
 
 interface Input {
@@ -143,14 +146,19 @@ export function credentialWriteRoutes(app: FastifyInstance, c: Ctx, base: string
           true,
         );
       }
-      // only what differs is written; sensitive values cannot be compared without a reveal, so
-      // sending one always counts as a change
+      // only what differs is written: clear fields compared here, sensitive ones by the service
+      // (for a caller who could reveal them; else they count as changed)
       const patch: Record<string, unknown> = {};
       const changedFields: Record<string, string> = {};
+      const sensitive: Record<string, string> = {};
       for (const [slug, v] of Object.entries(fields)) {
-        const sensitive = slug === 'password' || slug === 'additional-info';
-        const now = slug === 'username' ? current.username : slug === 'host' ? current.host : current.fields[slug];
-        if (sensitive || (now ?? '') !== v) changedFields[slug] = v;
+        if (SENSITIVE.has(slug)) sensitive[slug] = v;
+        else if ((slug === 'username' ? current.username : slug === 'host' ? current.host : (current.fields[slug] ?? '')) !== v)
+          changedFields[slug] = v;
+      }
+      if (Object.keys(sensitive).length) {
+        const same = new Set(await c.secrets.sameSensitive(req.ctx, current.id, sensitive));
+        for (const [slug, v] of Object.entries(sensitive)) if (!same.has(slug)) changedFields[slug] = v;
       }
       if (Object.keys(changedFields).length) patch.fields = changedFields;
       const name = input.identifier && input.identifier !== current.name ? input.identifier : undefined;

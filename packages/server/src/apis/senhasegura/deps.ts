@@ -9,16 +9,19 @@ import type { MetadataService } from '../../modules/metadata/metadata.service.ts
 import type { Numbering } from '../../modules/numbering/numbering.service.ts';
 import type { SecretsService } from '../../modules/secrets/secrets.service.ts';
 import type { VaultsService } from '../../modules/vaults/vaults.service.ts';
+import type { WorkflowService } from '../../modules/workflow/workflow.service.ts';
 
 export interface SenhaseguraDeps {
   db: Db;
   auth: Pick<AuthService, 'authenticate' | 'exchangeApiKey'>;
-  secrets: Pick<SecretsService, 'get' | 'create' | 'update' | 'revealCard' | 'search' | 'trash' | 'restore'>;
+  secrets: Pick<SecretsService, 'get' | 'create' | 'update' | 'revealCard' | 'search' | 'trash' | 'restore' | 'sameSensitive'>;
   vaults: Pick<VaultsService, 'createVault' | 'createFolder' | 'getFolder' | 'listFolders'>;
   lookup: Pick<LookupService, 'folder'>;
   metadata: Pick<MetadataService, 'list' | 'set'>;
   numbering: Pick<Numbering, 'numberOf' | 'numbersOf' | 'idOf'>;
   access: Access;
+  /** Custody release: the caller's checkout checked in. */
+  workflow: Pick<WorkflowService, 'checkin' | 'listCheckouts'>;
   audited: ReturnType<typeof createAudited>;
   /** The vault credentials and devices created through this API land in (created on first use). */
   vaultName?: string;

@@ -80,6 +80,7 @@ export function errorAnswer(err: AppError, subject: Subject): { status: number; 
   };
   const reason = err.reason;
   if (reason === 'not_ssh_key') return m(400, 1016, 'The item is not a ssh key');
+  if (reason === 'not_in_custody') return m(400, 1018, 'The credential is not in the user custody');
   if (reason === 'hostname_missing') return m(400, 1004, "The device's hostname was not informed");
   if (reason === 'ip_missing') return m(400, 1005, "The device's IP was not informed");
   if (reason === 'username_missing') return m(400, 1006, "The credential's username was not informed");

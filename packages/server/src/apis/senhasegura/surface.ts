@@ -8,6 +8,7 @@ import { createCredentialKeys } from '../../modules/lookup/credential-keys.ts';
 import { registerParsers } from './body.ts';
 import { credentialReadRoutes } from './credentials-read.ts';
 import { credentialWriteRoutes } from './credentials-write.ts';
+import { custodyRoutes } from './custody.ts';
 import type { Ctx, SenhaseguraDeps } from './deps.ts';
 import { deviceRoutes } from './devices.ts';
 import { errorAnswer, type Subject } from './envelope.ts';
@@ -61,6 +62,7 @@ export function senhaseguraSurfaces(deps: SenhaseguraDeps): Surface[] {
         tokenRoutes(api, c);
         credentialReadRoutes(api, c, '/pam');
         credentialWriteRoutes(api, c, '/pam');
+        custodyRoutes(api, c, '/pam');
         deviceRoutes(api, c, '/pam');
       },
     },
@@ -71,6 +73,7 @@ export function senhaseguraSurfaces(deps: SenhaseguraDeps): Surface[] {
         // the same operations, without the /pam segment of /iso/pam
         credentialReadRoutes(api, c, '');
         credentialWriteRoutes(api, c, '');
+        custodyRoutes(api, c, '');
         deviceRoutes(api, c, '');
       },
     },

@@ -1,3 +1,4 @@
+import { createCompare } from './compare.ts';
 import { createCore, type SecretsDeps } from './core.ts';
 import { createEdit } from './edit.ts';
 import { createRead } from './read.ts';
@@ -37,6 +38,7 @@ export function createSecretsService(deps: SecretsDeps) {
   const { share } = createShares(core);
   const { search } = createSearch(core);
   const { revealCard } = createRevealCard(core, reveal.gateWithReason);
+  const { sameSensitive } = createCompare(core);
   // secrets keep their folder's path in their search text
   deps.vaults.onPathsChanged(edit.reindexFolders);
 
@@ -62,6 +64,7 @@ export function createSecretsService(deps: SecretsDeps) {
     recordChange: edit.recordChange,
     writeSecretValue: edit.writeSecretValue,
     overwrite: edit.overwrite,
+    sameSensitive,
   };
 }
 export type SecretsService = ReturnType<typeof createSecretsService>;
