@@ -143,7 +143,8 @@ export async function buildApp(deps: AppDeps) {
     bodyLimit: config.bodyLimitBytes,
     trustProxy: config.trustedProxies.length > 0 ? [...config.trustedProxies] : false,
     ajv: { customOptions: { removeAdditional: false, coerceTypes: 'array', allErrors: false, allowUnionTypes: true } },
-    routerOptions: { maxParamLength: 200 },
+    // `//restapi/...` from a base URL ending in a slash reaches the same route (as on a servlet container)
+    routerOptions: { maxParamLength: 200, ignoreDuplicateSlashes: true },
   } as Parameters<typeof Fastify>[0]) as unknown as FastifyInstance;
 
   const seal = createSealManager({ db, clock, keyFile: config.keyFile });

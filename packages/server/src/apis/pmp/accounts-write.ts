@@ -24,6 +24,8 @@ export const RESOURCE_ATTRIBUTES: Array<[string, string]> = [
   ['LOCATION', 'Location'],
   ['DEPARTMENT', 'Department'],
   ['RESOURCEOWNER', 'Owner'],
+  // the name PMP's current reference and its XSOAR/PAM360 integration send the owner under
+  ['OWNERNAME', 'Owner'],
   ['RESOURCEGROUPNAME', 'Resource group'],
   ['RESOURCEPASSWORDPOLICY', 'Password policy'],
   ['DOMAINNAME', 'Domain name'],

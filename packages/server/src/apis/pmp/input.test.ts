@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { parseBody, parseForm, parseLenientJson } from './input.ts';
+import { jsonExtent, parseBody, parseForm, parseLenientJson } from './input.ts';
 
 describe('PMP input', () => {
   it('reads JSON, and JSON with bare words as PMP examples send it', () => {
@@ -37,5 +37,25 @@ describe('PMP input', () => {
     const b = parseBody('INPUT_DATA=%7B%22a%22%3A1%7D');
     assert.equal(b.kind, 'form');
     assert.equal(b.kind === 'form' ? b.fields.INPUT_DATA : '', '{"a":1}');
+  });
+
+  it("keeps an unencoded INPUT_DATA as written (Python's str(dict), curl -d), other fields around it", () => {
+    const b = parseBody("A=1&INPUT_DATA={'operation': {'Details': {'PASSWORD': 'a&b+c%41', 'X': \"it's\"}}}&AUTHTOKEN=t");
+    assert.equal(b.kind, 'form');
+    if (b.kind !== 'form') return;
+    assert.equal(b.fields.A, '1');
+    assert.equal(b.fields.AUTHTOKEN, 't');
+    const v = JSON.parse(JSON.stringify(parseLenientJson(b.fields.INPUT_DATA as string)));
+    assert.deepEqual(v, { operation: { Details: { PASSWORD: 'a&b+c%41', X: "it's" } } });
+    assert.equal(jsonExtent('{"a":"}"}tail', 0), 9);
+    assert.equal(jsonExtent('{never closed', 0), 13);
+  });
+
+  it("reads Python's words and escapes: True, False, None, \\xNN, an escaped quote", () => {
+    const v = parseLenientJson("{'a': True, 'b': False, 'c': None, 'd': 'caf\\xe9', 'e': 'x\\'y', f: \"q\\\"r\"}") as Record<
+      string,
+      unknown
+    >;
+    assert.deepEqual(JSON.parse(JSON.stringify(v)), { a: true, b: false, c: null, d: 'café', e: "x'y", f: 'q"r' });
   });
 });

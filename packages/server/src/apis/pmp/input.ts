@@ -30,11 +30,46 @@ export function parseForm(text: string): Record<string, string> {
   return out;
 }
 
-/** A body as PMP reads it, whatever its Content-Type: JSON when it looks like JSON, else a form. */
+/**
+ * Where the JSON value starting at `start` ends: its brackets balanced, quoted text (either quote,
+ * backslash escapes) skipped; the end of the text when it never closes (the parser then says why).
+ */
+export function jsonExtent(text: string, start: number): number {
+  let depth = 0;
+  for (let i = start; i < text.length; i++) {
+    const c = text[i];
+    if (c === '"' || c === "'") {
+      for (i++; i < text.length && text[i] !== c; i++) if (text[i] === '\\') i++;
+    } else if (c === '{' || c === '[') depth++;
+    else if (c === '}' || c === ']') {
+      depth--;
+      if (depth === 0) return i + 1;
+    }
+  }
+  return text.length;
+}
+
+/** `INPUT_DATA=` followed by a bare `{` or `[`: the client did not URL-encode the value. */
+const RAW_INPUT_DATA = /(?:^|&)INPUT_DATA\s*=\s*(?=[{[])/i;
+
+/**
+ * A body as PMP reads it, whatever its Content-Type: JSON when it looks like JSON, else a form.
+ * A form whose INPUT_DATA is not URL-encoded (`INPUT_DATA={...}` as curl -d, PowerShell strings and
+ * Python scripts writing `"INPUT_DATA=" + str(dict)` send it) keeps its value as written: an `&`,
+ * `+` or `%` in a password is the password's, not the form's.
+ */
 export function parseBody(text: string): PmpBody {
   const t = text.trim();
   if (t === '') return { kind: 'empty' };
   if (t.startsWith('{')) return { kind: 'json', value: parseLenientJson(t) };
+  const raw = RAW_INPUT_DATA.exec(t);
+  if (raw) {
+    const start = raw.index + raw[0].length;
+    const end = jsonExtent(t, start);
+    const fields = parseForm(`${t.slice(0, raw.index)}&${t.slice(end)}`);
+    fields.INPUT_DATA = t.slice(start, end);
+    return { kind: 'form', fields };
+  }
   return { kind: 'form', fields: parseForm(t) };
 }
 
@@ -48,6 +83,25 @@ export function registerPmpParsers(instance: FastifyInstance): void {
       done(e as Error, undefined);
     }
   });
+}
+
+/**
+ * The body of a GET (Fastify reads none): PMP's reference sends INPUT_DATA that way
+ * (`curl -X GET --data-urlencode INPUT_DATA=...`). Read here, bounded, and parsed like any body.
+ */
+export async function readGetBody(req: FastifyRequest): Promise<void> {
+  const h = req.headers;
+  const length = Number(h['content-length'] ?? 0);
+  if (h['transfer-encoding'] === undefined && !(length > 0)) return;
+  if (length > MAX_BODY_BYTES) throw new AppError('request.body_too_large', 'The request is too large.');
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of req.raw) {
+    size += (chunk as Buffer).length;
+    if (size > MAX_BODY_BYTES) throw new AppError('request.body_too_large', 'The request is too large.');
+    chunks.push(chunk as Buffer);
+  }
+  req.body = parseBody(Buffer.concat(chunks).toString('utf8'));
 }
 
 /**
@@ -81,7 +135,11 @@ export function parseLenientJson(text: string): unknown {
     if (j >= text.length) fail();
     i = j + 1;
     try {
-      return JSON.parse(`"${raw.replace(/"/g, '\\"').replace(/\\'/g, "'")}"`) as string;
+      // escapes kept; a bare `"` escaped, `\'` unescaped; Python's repr writes \xNN for \u00NN
+      const json = raw.replace(/\\x([0-9a-fA-F]{2})|\\'|\\.|"/g, (m, hex: string | undefined) =>
+        hex ? `\\u00${hex}` : m === "\\'" ? "'" : m === '"' ? '\\"' : m,
+      );
+      return JSON.parse(`"${json}"`) as string;
     } catch {
       return fail();
     }
@@ -149,9 +207,10 @@ export function parseLenientJson(text: string): unknown {
     }
     if (c === '"' || c === "'") return quoted();
     const w = bare();
-    if (w === 'true') return true;
-    if (w === 'false') return false;
-    if (w === 'null') return null;
+    // JSON's words, and Python's (scripts send `str(dict)`)
+    if (w === 'true' || w === 'True') return true;
+    if (w === 'false' || w === 'False') return false;
+    if (w === 'null' || w === 'None') return null;
     return w;
   };
   const v = value(0);

@@ -6,7 +6,7 @@ import { createPmpResources, type PmpResources } from '../../modules/lookup/pmp-
 import type { PmpDeps } from './deps.ts';
 import type { PmpEnvelope } from './envelope.ts';
 import { createIds, type Ids } from './ids.ts';
-import { type PmpInput, readInput } from './input.ts';
+import { type PmpInput, readGetBody, readInput } from './input.ts';
 
 export const PMP_PREFIX = '/restapi/json/v1';
 
@@ -40,14 +40,20 @@ export function createKit(deps: PmpDeps): Kit {
     resources: createPmpResources({ access: deps.access, secrets: deps.secrets, audited: deps.audited }),
     userByName: createUserByName({ audited: deps.audited }),
     op(instance, method, url, spec, handler) {
-      for (const m of Array.isArray(method) ? method : [method]) names.set(key(m, url), spec.name);
-      instance.route({
-        method,
-        url,
-        config: { auth: 'user', permission: 'self', action: spec.action, credentialsInQuery: 'accepted' },
-        schema: { params: ParamsSchema, hide: true },
-        handler: async (req) => handler(req, readInput(req)),
-      });
+      // with and without a trailing slash, as PMP's servlet answers both (`.../resources/`)
+      for (const path of [url, `${url}/`]) {
+        for (const m of Array.isArray(method) ? method : [method]) names.set(key(m, path), spec.name);
+        instance.route({
+          method,
+          url: path,
+          config: { auth: 'user', permission: 'self', action: spec.action, credentialsInQuery: 'accepted' },
+          schema: { params: ParamsSchema, hide: true },
+          preValidation: async (req) => {
+            if (req.method === 'GET') await readGetBody(req);
+          },
+          handler: async (req) => handler(req, readInput(req)),
+        });
+      }
     },
     nameOf(req) {
       const url = req.routeOptions?.url ?? '';

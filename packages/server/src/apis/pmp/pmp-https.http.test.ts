@@ -116,6 +116,33 @@ for (const dialect of dialects) {
       assert.deepEqual(pw.body.operation.Details, { PASSWORD: 's3cr3t' });
     });
 
+    it("ManageEngine's Ansible lookup over HTTPS (validate_certs=False): APP_AUTHTOKEN in the query, a doubled slash, a GET body", async () => {
+      const ids = await https(
+        port,
+        'GET',
+        `/${PMP}/resources/getResourceIdAccountId?APP_AUTHTOKEN=${key}&APP_NAME=Ansible&RESOURCENAME=tls-host&ACCOUNTNAME=root`,
+        {
+          headers: { 'content-type': 'application/json' },
+        },
+      );
+      assert.equal(ids.body.operation.result.status, 'Success', JSON.stringify(ids.body));
+      const { RESOURCEID, ACCOUNTID } = ids.body.operation.Details;
+      const d = await https(
+        port,
+        'GET',
+        `/${PMP}/resources/getResourceAccountDetails?APP_AUTHTOKEN=${key}&APP_NAME=ANSIBLE&RESOURCEID=${RESOURCEID}&ACCOUNTID=${ACCOUNTID}`,
+        { headers: { 'content-type': 'application/json' } },
+      );
+      assert.equal(JSON.parse(d.body.operation.Details.ACCOUNTDETAILS).PASSWORD, 's3cr3t');
+      // curl -X GET --data-urlencode INPUT_DATA=... (PMP's current reference): a GET with a body
+      const body = `INPUT_DATA=${encodeURIComponent('{"operation":{"Details":{"POLICY":"Low"}}}')}`;
+      const gen = await https(port, 'GET', `${PMP}/passwords/generate`, {
+        headers: { AUTHTOKEN: key, 'content-type': 'application/x-www-form-urlencoded', 'content-length': String(body.length) },
+        body,
+      });
+      assert.equal(gen.body.operation?.Details?.PASSWORD?.length, 8, JSON.stringify(gen));
+    });
+
     it("a wrong token answers PMP's envelope, not a 5xx", async () => {
       const r = await https(port, 'GET', `${PMP}/resources`, { headers: { AUTHTOKEN: 'B9A1809A-5BF7-4459-9ED2-8D4F499CB902' } });
       assert.equal(r.status, 200);

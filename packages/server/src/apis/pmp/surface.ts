@@ -5,6 +5,7 @@ import { accountRoutes } from './accounts.ts';
 import type { PmpDeps } from './deps.ts';
 import { failure, messageOf, statusOf } from './envelope.ts';
 import { registerPmpParsers } from './input.ts';
+import { integrationRoutes } from './integrations.ts';
 import { createKit, PMP_PREFIX } from './kit.ts';
 import { passwordRoutes } from './passwords.ts';
 import { requestRoutes } from './requests.ts';
@@ -24,11 +25,17 @@ export function pmpSurface(deps: PmpDeps): Surface {
   return {
     via: 'pmp',
     prefix: PMP_PREFIX,
-    authenticators: [headerOrQueryTokenAuthenticator(deps.auth, { name: 'pmp-authtoken', header: 'authtoken', query: 'AUTHTOKEN' })],
+    authenticators: [
+      headerOrQueryTokenAuthenticator(deps.auth, { name: 'pmp-authtoken', header: 'authtoken', query: 'AUTHTOKEN' }),
+      // the application token of PMP's integrations (its Ansible lookup sends it in the query,
+      // Cortex XSOAR's PAM360 integration as a header): the same token under another name
+      headerOrQueryTokenAuthenticator(deps.auth, { name: 'pmp-app-authtoken', header: 'app_authtoken', query: 'APP_AUTHTOKEN' }),
+    ],
     renderError: (err, req) => ({ status: statusOf(err), body: failure(kit.nameOf(req), messageOf(err)) }),
     parsers: registerPmpParsers,
     routes(instance) {
       resourceRoutes(instance, kit);
+      integrationRoutes(instance, kit);
       accountRoutes(instance, kit);
       passwordRoutes(instance, kit);
       requestRoutes(instance, kit);
