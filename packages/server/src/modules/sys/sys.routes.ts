@@ -21,6 +21,8 @@ export function sysRoutes(fastify: FastifyInstance, deps: { sys: SysService }): 
   app.get('/', {
     config: { auth: 'public', permission: 'none', action: 'sys.index', audit: false, whileSealed: true },
     schema: {
+      // not an API operation (the web UI will answer here): out of the API description
+      hide: true,
       tags,
       summary: 'Where the APIs are',
       response: {
