@@ -2,7 +2,7 @@
 // of PMP's custom-field keys in answers, sent the way public clients send them, on both dialects.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { adminToken, dialects, type Harness, startHarness } from '../../../test/harness.ts';
+import { adminToken, call, dialects, type Harness, startHarness } from '../../../test/harness.ts';
 import { apiUser, form, PMP, type PmpRes, pmp } from '../../../test/pmp.ts';
 
 /** Python's `str(dict)` of Details, as Cortex XSOAR's PAM360 integration writes INPUT_DATA. */
@@ -199,6 +199,47 @@ for (const dialect of dialects) {
           ['Owner team', 'dba'],
         ],
       );
+    });
+
+    it('a vault-top resource is renamed as a vault; a hidden custom field is typed Password, never shown, and blocks a custom-field edit', async () => {
+      const v = await call(h, 'POST', '/api/v1/vaults', { token: api.key, body: { name: 'native-vault' } });
+      assert.equal(v.status, 201, v.raw);
+      const sec = await call(h, 'POST', '/api/v1/secrets', {
+        token: api.key,
+        body: {
+          vaultId: v.body.id,
+          template: 'host-credential',
+          name: 'svc',
+          fields: { username: 'svc', password: 'top-pw' },
+          customFields: [
+            { name: 'PIN', type: 'password', value: 'pin-4321' },
+            { name: 'Site', type: 'text', value: 'Lyon' },
+          ],
+        },
+      });
+      assert.equal(sec.status, 201, sec.raw);
+      // a vault-top resource: its id from the resource list, its account's from the account list
+      const all = await pmp(h, 'GET', '/resources', { token: api.key });
+      const vr = all.body.operation.Details.find((x: Record<string, string>) => x['RESOURCE NAME'] === 'native-vault')['RESOURCE ID'];
+      const accounts = await pmp(h, 'GET', `/resources/${vr}/accounts`, { token: api.key });
+      const va = accounts.body.operation.Details['ACCOUNT LIST'][0]['ACCOUNT ID'];
+      const details = await pmp(h, 'GET', `/resources/${vr}/accounts/${va}`, { token: api.key });
+      assert.deepEqual(details.body.operation.Details['CUSTOM FIELD'], [
+        { CUSTOMFIELDLABEL: 'PIN', CUSTOMFIELDVALUE: '', CUSTOMFIELDTYPE: 'Password', CUSTOMFIELDCOLUMNNAME: 'COLUMN_SCHAR1' },
+        { CUSTOMFIELDLABEL: 'Site', CUSTOMFIELDVALUE: 'Lyon', CUSTOMFIELDTYPE: 'Character', CUSTOMFIELDCOLUMNNAME: 'COLUMN_CHAR1' },
+      ]);
+      assert.doesNotMatch(details.raw, /pin-4321/);
+      const blocked = await pmp(h, 'PUT', `/resources/${vr}/accounts/${va}`, {
+        token: api.key,
+        contentType: 'text/json',
+        body: form({ ACCOUNTCUSTOMFIELD: [{ CUSTOMLABEL: 'Site', CUSTOMVALUE: 'Paris' }] }),
+      });
+      assert.equal(blocked.body.operation.result.status, 'Failed');
+      assert.match(blocked.body.operation.result.message, /hidden custom fields/);
+      const renamed = await xsoar(h, api.key, 'PUT', `/resources/${vr}`, { RESOURCENAME: 'renamed-vault' });
+      assert.equal(renamed.body.operation.result.status, 'Success', renamed.raw);
+      const vault = await call(h, 'GET', `/api/v1/vaults/${v.body.id}`, { token: api.key });
+      assert.equal(vault.body.name, 'renamed-vault');
     });
 
     it('hidden and missing resources and accounts answer alike (Failed, HTTP 200); bad input never a 5xx', async () => {
