@@ -123,3 +123,19 @@ export async function createAccount(
   }
   return created.id;
 }
+
+/** The name under which an account's (or a resource's) password policy is kept, section "PMP". */
+export const POLICY_ATTRIBUTE = 'Password policy';
+
+/** An account's password policy: its own (metadata of the secret), else PMP's default `Strong`. */
+export async function accountPolicy(kit: Kit, ctx: RequestContext, secretId: string): Promise<string> {
+  try {
+    const { items } = await kit.deps.metadata.list(ctx, secretId);
+    const own = items.find((m) => m.section === PMP_SECTION && m.name === POLICY_ATTRIBUTE);
+    return typeof own?.value === 'string' && own.value ? own.value : 'Strong';
+  } catch (e) {
+    // the caller sees the account but not its metadata: PMP's default
+    if (e instanceof AppError && (e.code === 'not_found' || e.code === 'forbidden')) return 'Strong';
+    throw e;
+  }
+}

@@ -1,7 +1,10 @@
 // Accounts of a resource (with the resource's details), one account's details, adding accounts.
+
+import { sensitiveTypes } from '@coffer/contracts/secrets';
 import type { FastifyInstance } from 'fastify';
 import { AppError } from '../../lib/app-error.ts';
-import { accountOf, createAccount } from './accounts-write.ts';
+import { accountOf, accountPolicy, createAccount } from './accounts-write.ts';
+import { customFieldEntry, presentCustomFields } from './custom-fields.ts';
 import { success } from './envelope.ts';
 import { pmpDate } from './ids.ts';
 import { pick } from './input.ts';
@@ -60,9 +63,9 @@ export function accountRoutes(instance: FastifyInstance, kit: Kit): void {
         'RESOURCE OWNER': a.Owner ?? '',
         'RESOURCE GROUP': a['Resource group'] ?? '',
         'RESOURCE PASSWORD POLICY': a['Password policy'] ?? 'Strong',
-        ...(r.customFields.length
-          ? { 'RESOURCE CUSTOM FIELDS': r.customFields.map((c) => ({ CUSTOMLABEL: c.label, CUSTOMVALUE: c.value })) }
-          : {}),
+        // the name of PMP's reference sample, which pv2b/kenny reads
+        'PASSWORD POLICY': a['Password policy'] ?? 'Strong',
+        ...customFieldEntry(presentCustomFields(r.customFields)),
         'ACCOUNT LIST': list,
       };
       return success('GET RESOURCE ACCOUNTLIST', 'Resource details with account list fetched successfully', { details });
@@ -90,12 +93,12 @@ export function accountRoutes(instance: FastifyInstance, kit: Kit): void {
         'LAST ACCESSED TIME': 'N/A',
         'EXPIRY STATUS': expired ? 'Expired' : 'Valid',
         'PASSWORD STATUS': busy.has(s.id) ? '[ In use ]' : '****',
-        'PASSWORD POLICY': 'Strong',
+        'PASSWORD POLICY': await accountPolicy(kit, req.ctx, s.id),
         'COMPLIANT STATUS': 'Compliant',
         'COMPLIANT REASON': '-',
-        ...(s.customFields.length
-          ? { 'ACCOUNT CUSTOM FIELDS': s.customFields.map((c) => ({ CUSTOMLABEL: c.name, CUSTOMVALUE: c.value ?? '' })) }
-          : {}),
+        ...customFieldEntry(
+          presentCustomFields(s.customFields.map((c) => ({ label: c.name, value: c.value, sensitive: sensitiveTypes.includes(c.type) }))),
+        ),
       };
       return success('GET RESOURCE ACCOUNT DETAILS', 'Account details fetched successfully', { details });
     },

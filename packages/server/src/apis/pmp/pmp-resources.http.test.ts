@@ -89,7 +89,10 @@ for (const dialect of dialects) {
       assert.equal(op.Details['DNS NAME'], 'win1.example.com');
       assert.equal(op.Details.LOCATION, 'Plaza');
       assert.equal(op.Details['RESOURCE URL'], 'http://windowsserver/adminconsole');
-      assert.deepEqual(op.Details['RESOURCE CUSTOM FIELDS'], [{ CUSTOMLABEL: 'Secure Resource', CUSTOMVALUE: 'YES' }]);
+      assert.deepEqual(
+        op.Details['CUSTOM FIELD'].map((c: Record<string, string>) => [c.CUSTOMFIELDLABEL, c.CUSTOMFIELDVALUE]),
+        [['Secure Resource', 'YES']],
+      );
       const [acc] = op.Details['ACCOUNT LIST'];
       assert.equal(acc['ACCOUNT NAME'], 'Administrator');
       assert.equal(acc['PASSWORD STATUS'], '****');
@@ -104,7 +107,10 @@ for (const dialect of dialects) {
       assert.equal(op.name, 'GET RESOURCE ACCOUNT DETAILS');
       assert.equal(op.Details.DESCRIPTION, 'Testing API');
       assert.equal(op.Details.PASSWDID, aid);
-      assert.deepEqual(op.Details['ACCOUNT CUSTOM FIELDS'], [{ CUSTOMLABEL: 'Secure Account', CUSTOMVALUE: 'NO' }]);
+      assert.deepEqual(
+        op.Details['CUSTOM FIELD'].map((c: Record<string, string>) => [c.CUSTOMFIELDLABEL, c.CUSTOMFIELDVALUE]),
+        [['Secure Account', 'NO']],
+      );
     });
 
     it('reads the password (the form-decoded value), header or query token, INPUT_DATA in the query', async () => {

@@ -3,6 +3,7 @@ import { headerOrQueryTokenAuthenticator } from '../../http/authenticators.ts';
 import type { Surface } from '../../http/surface.ts';
 import { accountRoutes } from './accounts.ts';
 import type { PmpDeps } from './deps.ts';
+import { editRoutes } from './edit.ts';
 import { failure, messageOf, statusOf } from './envelope.ts';
 import { registerPmpParsers } from './input.ts';
 import { integrationRoutes } from './integrations.ts';
@@ -37,6 +38,7 @@ export function pmpSurface(deps: PmpDeps): Surface {
       resourceRoutes(instance, kit);
       integrationRoutes(instance, kit);
       accountRoutes(instance, kit);
+      editRoutes(instance, kit);
       passwordRoutes(instance, kit);
       requestRoutes(instance, kit);
       userRoutes(instance, kit);
