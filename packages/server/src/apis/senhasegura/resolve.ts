@@ -29,7 +29,8 @@ export async function resolveCredentialNumbered(
   if (!r) throw missing();
   if (INT.test(r)) {
     const id = await c.numbering.idOf(c.db, 'secret', Number(r));
-    if (id) return { id, num: Number(r) };
+    // a visible secret that is not a protected information item (those are info.ts's)
+    if (id && (await c.keys.byId(ctx, id, { ...opts, exceptKind: INFO_KIND }))) return { id, num: Number(r) };
   }
   // a protected information item (info.ts) is no credential, whatever its name
   const named = await c.keys.byName(ctx, r, { ...opts, exceptKind: INFO_KIND });
