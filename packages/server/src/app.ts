@@ -2,14 +2,13 @@ import { randomBytes } from 'node:crypto';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import Fastify, { type FastifyInstance } from 'fastify';
+import { nativeSurface } from './apis/native/surface.ts';
 import { pmpSurface } from './apis/pmp/surface.ts';
 import { senhaseguraSurfaces } from './apis/senhasegura/surface.ts';
 import type { Config } from './config/config.ts';
 import { createPasswordHasher } from './crypto/password-hash.ts';
 import type { Database } from './db/database.ts';
-import { bearerAuthenticator } from './http/authenticators.ts';
-import { createEdgeRegistry, frameworkErrorHandler, genRequestId, registerEdge, renderNative } from './http/hooks.ts';
-import { operationIds, serversFor } from './http/openapi.ts';
+import { createEdgeRegistry, frameworkErrorHandler, genRequestId, registerEdge } from './http/hooks.ts';
 import { type EdgeDeps, registerSurface } from './http/surface.ts';
 import './http/route-config.ts';
 import { ErrorEnvelope } from '@coffer/contracts/errors';
@@ -18,17 +17,13 @@ import { createReencryptJob } from './jobs/reencrypt.ts';
 import { type Clock, systemClock } from './lib/clock.ts';
 import { integrityRecordOf } from './lib/integrity-error.ts';
 import { createAccess } from './modules/access/access.service.ts';
-import { adminRequestsRoutes } from './modules/admin-requests/admin-requests.routes.ts';
 import { createAdminRequestsService } from './modules/admin-requests/admin-requests.service.ts';
 import { createDualControl } from './modules/admin-requests/dual-control.ts';
-import { attachmentsRoutes } from './modules/attachments/attachments.routes.ts';
 import { createAttachmentsService } from './modules/attachments/attachments.service.ts';
-import { auditRoutes } from './modules/audit/audit.routes.ts';
 import { createAuditService } from './modules/audit/audit.service.ts';
 import { createAudited, createAuditLog } from './modules/audit/audit-log.ts';
 import { createIntegrityReporter } from './modules/audit/integrity.ts';
 import { createApiKeysService } from './modules/auth/api-keys.service.ts';
-import { authRoutes } from './modules/auth/auth.routes.ts';
 import { createAuthService } from './modules/auth/auth.service.ts';
 import { createCredentialExposure } from './modules/auth/credential-exposure.ts';
 import { createCredentialRateLimit, defaultRateLimit } from './modules/auth/credential-rate-limit.ts';
@@ -37,38 +32,26 @@ import { createReauth } from './modules/auth/reauth.ts';
 import { createSecondFactor } from './modules/auth/second-factor.ts';
 import { createTotpService } from './modules/auth/totp.service.ts';
 import { createGroupsService } from './modules/identities/groups.service.ts';
-import { identitiesRoutes } from './modules/identities/identities.routes.ts';
 import { createOwnAccountService } from './modules/identities/own-account.service.ts';
 import { recoverPassword } from './modules/identities/recovery.ts';
-import { userLookupRoutes } from './modules/identities/user-lookup.routes.ts';
 import { createUserLookupService } from './modules/identities/user-lookup.service.ts';
 import { createUsersService } from './modules/identities/users.service.ts';
-import { lookupRoutes } from './modules/lookup/lookup.routes.ts';
 import { createLookupService } from './modules/lookup/lookup.service.ts';
-import { metadataRoutes } from './modules/metadata/metadata.routes.ts';
 import { createMetadataService } from './modules/metadata/metadata.service.ts';
 import { createNumbering } from './modules/numbering/numbering.service.ts';
-import { passwordsRoutes } from './modules/passwords/passwords.routes.ts';
 import { createPasswordsService } from './modules/passwords/passwords.service.ts';
-import { bulkRoutes } from './modules/secrets/bulk.routes.ts';
 import { createBulkService } from './modules/secrets/bulk.service.ts';
-import { secretsRoutes } from './modules/secrets/secrets.routes.ts';
 import { createSecretsService } from './modules/secrets/secrets.service.ts';
 import { createTemplatesService } from './modules/secrets/templates.service.ts';
 import { type InitOptions, initializeCoffer } from './modules/sys/init.ts';
 import { createSealManager } from './modules/sys/seal.ts';
-import { sysRoutes } from './modules/sys/sys.routes.ts';
 import { createSysService } from './modules/sys/sys.service.ts';
-import { transferRoutes } from './modules/transfer/transfer.routes.ts';
 import { createTransferService } from './modules/transfer/transfer.service.ts';
 import { isGroupNamedApprover } from './modules/vaults/approver-groups.ts';
 import { createExplainService } from './modules/vaults/explain.service.ts';
-import { vaultsRoutes } from './modules/vaults/vaults.routes.ts';
 import { createVaultsService } from './modules/vaults/vaults.service.ts';
-import { webhooksRoutes } from './modules/webhooks/webhooks.routes.ts';
 import { createWebhooksService, defaultWebhooksConfig } from './modules/webhooks/webhooks.service.ts';
 import { waitingRequestNamesGroup } from './modules/workflow/approver-groups.ts';
-import { workflowRoutes } from './modules/workflow/workflow.routes.ts';
 import { createWorkflowService } from './modules/workflow/workflow.service.ts';
 
 export interface AppDeps {
@@ -304,49 +287,36 @@ export async function buildApp(deps: AppDeps) {
   };
 
   // The native API: one surface among several (ADR 0015), its routes carry /api/v1 themselves.
-  await registerSurface(app, edge, {
-    via: 'native',
-    prefix: '',
-    hidden: false,
-    authenticators: [bearerAuthenticator(auth)],
-    renderError: renderNative,
-    routes(api) {
-      const operationId = operationIds();
-      // every route documents the error envelope and, unless public, the bearer scheme
-      api.addHook('onRoute', (route) => {
-        const cfg = route.config as { auth?: string; action?: string } | undefined;
-        if (!route.schema || !cfg?.auth) return;
-        if (cfg.action) operationId(route, cfg.action);
-        const response = (route.schema.response ?? {}) as Record<string, unknown>;
-        response['4xx'] ??= { $ref: 'ErrorEnvelope#' };
-        response['5xx'] ??= { $ref: 'ErrorEnvelope#' };
-        route.schema.response = response;
-        if (cfg.auth === 'user') (route.schema as Record<string, unknown>).security ??= [{ bearer: [] }];
-      });
-      sysRoutes(api, { sys });
-      authRoutes(api, { auth, apiKeys, totp });
-      userLookupRoutes(api, { userLookup });
-      identitiesRoutes(api, { users, groups, ownAccount });
-      auditRoutes(api, { audit: auditService });
-      vaultsRoutes(api, { vaults, explain });
-      secretsRoutes(api, { secrets, templates });
-      transferRoutes(api, { transfer });
-      attachmentsRoutes(api, { attachments, maxBytes: config.attachmentMaxBytes });
-      metadataRoutes(api, { metadata });
-      passwordsRoutes(api, { passwords });
-      bulkRoutes(api, { bulk });
-      lookupRoutes(api, { lookup });
-      webhooksRoutes(api, { webhooks });
-      workflowRoutes(api, { workflow });
-      adminRequestsRoutes(api, { adminRequests });
-      api.get('/api/v1/openapi.json', {
-        config: { auth: 'public', permission: 'none', action: 'docs.openapi', audit: false, whileSealed: true },
-        schema: { hide: true },
-        // servers: where this client reached the server (a generated client then needs no base URL)
-        handler: async (req) => ({ ...app.swagger(), servers: serversFor(req) }),
-      });
-    },
-  });
+  await registerSurface(
+    app,
+    edge,
+    nativeSurface({
+      swagger: () => app.swagger(),
+      auth,
+      sys,
+      apiKeys,
+      totp,
+      userLookup,
+      users,
+      groups,
+      ownAccount,
+      audit: auditService,
+      vaults,
+      explain,
+      secrets,
+      templates,
+      transfer,
+      attachments,
+      metadata,
+      passwords,
+      bulk,
+      lookup,
+      webhooks,
+      workflow,
+      adminRequests,
+      attachmentMaxBytes: config.attachmentMaxBytes,
+    }),
+  );
   await registerSurface(
     app,
     edge,

@@ -14,6 +14,7 @@ import { errorStatus } from './errors.ts';
 import type { RouteConfig } from './route-config.ts';
 
 const PUBLIC_ALLOWLIST = [
+  'GET /',
   'GET /health',
   'GET /api/v1/sys/seal-status',
   'POST /api/v1/sys/unseal',
@@ -194,7 +195,7 @@ for (const dialect of dialects) {
 
     it('has only routes under /api/v1, /health and the compatibility prefixes', () => {
       for (const r of all) {
-        assert.ok(r.url === '/health' || r.url.startsWith('/api/v1/') || compatPrefix(r), `unexpected route ${key(r)}`);
+        assert.ok(r.url === '/' || r.url === '/health' || r.url.startsWith('/api/v1/') || compatPrefix(r), `unexpected route ${key(r)}`);
       }
       for (const p of Object.keys(COMPAT))
         assert.ok(
@@ -240,7 +241,7 @@ for (const dialect of dialects) {
         .filter((r) => r.config.audit === false)
         .map(key)
         .sort();
-      assert.deepEqual(unaudited, ['GET /api/v1/openapi.json', 'GET /api/v1/sys/seal-status', 'GET /health']);
+      assert.deepEqual(unaudited, ['GET /', 'GET /api/v1/openapi.json', 'GET /api/v1/sys/seal-status', 'GET /health']);
     });
 
     it('answers 401 on every non-public route without a token, and with a forged one', async () => {
@@ -273,6 +274,7 @@ for (const dialect of dialects) {
 
     it('answers the public routes without a token', async () => {
       for (const [method, url, status] of [
+        ['GET', '/', 200],
         ['GET', '/health', 200],
         ['GET', '/api/v1/sys/seal-status', 200],
         ['GET', '/api/v1/openapi.json', 200],

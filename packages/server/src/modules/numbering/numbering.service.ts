@@ -11,7 +11,19 @@ export type NumberedKind = 'secret' | 'folder' | 'vault' | 'user' | 'group' | 'r
  * Concurrent first uses of one object on two nodes: both insert, one wins the unique constraint,
  * both read the winner (the loser's number is burnt, never handed out again).
  */
+/** Numbers kept per process, each way (oldest dropped first). */
+const CACHE_SIZE = 100_000;
+
 export function createNumbering() {
+  // A number names one object forever and an object keeps its number: once read from committed
+  // rows, an answer never goes stale (a deleted object's number still names it; the service that
+  // loads the object says it is gone). Rows read inside a transaction may roll back: not kept.
+  const numOf = new Map<string, number>();
+  const idByNum = new Map<string, string>();
+  const remember = <V>(m: Map<string, V>, k: string, v: V) => {
+    if (m.size >= CACHE_SIZE) m.delete(m.keys().next().value as string);
+    m.set(k, v);
+  };
   async function read(exec: Executor, kind: NumberedKind, ids: readonly string[]): Promise<Map<string, number>> {
     const out = new Map<string, number>();
     for (let i = 0; i < ids.length; i += 500) {
@@ -52,11 +64,26 @@ export function createNumbering() {
   async function numbersOf(exec: Executor, kind: NumberedKind, ids: readonly string[]): Promise<Map<string, number>> {
     const unique = [...new Set(ids)];
     if (unique.length === 0) return new Map();
-    const found = await read(exec, kind, unique);
-    const missing = unique.filter((id) => !found.has(id));
-    if (missing.length === 0) return found;
-    await allocate(exec, kind, missing);
-    for (const [id, n] of await read(exec, kind, missing)) found.set(id, n);
+    const cacheable = !exec.isTransaction;
+    const found = new Map<string, number>();
+    const unknown: string[] = [];
+    for (const id of unique) {
+      const n = cacheable ? numOf.get(`${kind}:${id}`) : undefined;
+      if (n === undefined) unknown.push(id);
+      else found.set(id, n);
+    }
+    if (unknown.length === 0) return found;
+    const read1 = await read(exec, kind, unknown);
+    const missing = unknown.filter((id) => !read1.has(id));
+    if (missing.length > 0) {
+      await allocate(exec, kind, missing);
+      for (const [id, n] of await read(exec, kind, missing)) read1.set(id, n);
+    }
+    for (const [id, n] of read1) {
+      found.set(id, n);
+      // allocated in the caller's transaction: may still roll back
+      if (cacheable) remember(numOf, `${kind}:${id}`, n);
+    }
     return found;
   }
 
@@ -68,7 +95,11 @@ export function createNumbering() {
   async function idOf(exec: Executor, kind: NumberedKind, num: number | string): Promise<string | undefined> {
     const n = typeof num === 'number' ? num : /^[1-9]\d{0,15}$/.test(num.trim()) ? Number(num.trim()) : Number.NaN;
     if (!Number.isSafeInteger(n) || n <= 0) return undefined;
+    const key = `${kind}:${n}`;
+    const hit = exec.isTransaction ? undefined : idByNum.get(key);
+    if (hit) return hit;
     const r = await exec.selectFrom('object_numbers').select('object_id').where('num', '=', n).where('kind', '=', kind).executeTakeFirst();
+    if (r && !exec.isTransaction) remember(idByNum, key, r.object_id);
     return r?.object_id;
   }
 

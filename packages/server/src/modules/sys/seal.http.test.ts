@@ -24,6 +24,8 @@ function listRoutes(h: Harness): Array<{ method: string; url: string }> {
 
 /** Routes that must work while sealed: liveness, seal status, unseal and the (data-free) API description. */
 const WHILE_SEALED = new Set([
+  'GET /',
+  'HEAD /',
   'GET /health',
   'HEAD /health',
   'GET /api/v1/sys/seal-status',
@@ -138,6 +140,10 @@ for (const dialect of dialects) {
     it('starts sealed: health and seal status answer, every other route is 503 sys.sealed with no data', async () => {
       const health = await call(h, 'GET', '/health');
       assert.equal(health.status, 200);
+      // a client probing the base URL (HEAD /) finds the server while sealed too
+      const head = await h.app.inject({ method: 'HEAD', url: '/' });
+      assert.equal(head.statusCode, 200);
+      assert.deepEqual((await call(h, 'GET', '/')).body, { name: 'Coffer', api: '/api/v1', docs: '/api/v1/docs' });
       assert.deepEqual(health.body, { status: 'ok', sealed: true, initialized: true });
       const s = await call(h, 'GET', '/api/v1/sys/seal-status');
       assert.equal(s.status, 200);
