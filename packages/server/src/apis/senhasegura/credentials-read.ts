@@ -4,7 +4,7 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { AppError } from '../../lib/app-error.ts';
 import type { Ctx } from './deps.ts';
 import { ok } from './envelope.ts';
-import { credential, isKey, key, listItem, type SecretWire } from './mapper.ts';
+import { credential, isInfo, isKey, key, listItem, type SecretWire } from './mapper.ts';
 import { resolveCredential, resolveCredentialNumbered } from './resolve.ts';
 
 /** Pages read for one list (500 each): a list longer than this is cut, and says so. */
@@ -41,7 +41,8 @@ export function credentialReadRoutes(app: FastifyInstance, c: Ctx, base: string)
     let pages = 0;
     do {
       const page = await c.secrets.search(req.ctx, { limit: 500, sort: 'name', ...(cursor ? { cursor } : {}) });
-      items.push(...(page.items as SecretWire[]));
+      // protected information items have their own list (info.ts)
+      items.push(...(page.items as SecretWire[]).filter((s) => !isInfo(s)));
       cursor = page.nextCursor ?? undefined;
     } while (cursor && ++pages < MAX_PAGES);
     const numbers = await c.numbering.numbersOf(

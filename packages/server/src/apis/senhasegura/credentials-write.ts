@@ -7,7 +7,7 @@ import { fieldsOf, list, secretText, text } from './body.ts';
 import { refParams } from './credentials-read.ts';
 import type { Ctx } from './deps.ts';
 import { ok } from './envelope.ts';
-import { CREDENTIAL_TYPES, canonicalType, parseExpiration, type SecretWire, TYPE_FIELD } from './mapper.ts';
+import { CREDENTIAL_TYPES, canonicalType, INFO_KIND, parseExpiration, type SecretWire, TYPE_FIELD } from './mapper.ts';
 import { ensureDevice, ensureVault } from './place.ts';
 import { resolveCredential } from './resolve.ts';
 
@@ -97,7 +97,7 @@ function readInput(body: unknown): Input {
 /** The credential this write is about: by identifier, else by hostname + ip + username. */
 async function existing(c: Ctx, ctx: RequestContext, input: Input): Promise<SecretWire | undefined> {
   if (input.identifier) {
-    const ids = await c.keys.byName(ctx, input.identifier);
+    const ids = await c.keys.byName(ctx, input.identifier, { exceptKind: INFO_KIND });
     if (ids.length > 1) throw new AppError('conflict', `${ids.length} credentials have this identifier.`);
     if (ids[0]) return (await c.secrets.get(ctx, ids[0])) as SecretWire;
   }

@@ -40,13 +40,24 @@ export function failure(status: number, code: number, message: string, detail = 
 }
 
 /** What kind of object the route is about: a missing one is a 400 with its numbered code. */
-export type Subject = 'credential' | 'key' | 'device' | 'other';
+export type Subject = 'credential' | 'key' | 'device' | 'info' | 'other';
 
 const notFound: Record<Subject, [number, string]> = {
   credential: [1007, 'Credential not found'],
   key: [1015, 'SSH key not found'],
   device: [1011, 'Device not found'],
+  info: [1023, 'Information not found'],
   other: [1000, 'Not found'],
+};
+
+/** On protected information routes senhasegura numbers 1023 (not found), 1024 (inactive) and 1026
+ * (content missing): Coffer's own meanings of these numbers move there to 1033-1035. */
+const INFO_MOVED: Partial<Record<ErrorCode, number>> = {
+  conflict: 1033,
+  precondition_failed: 1033,
+  'request.rate_limited': 1034,
+  'auth.rate_limited': 1034,
+  'request.unsupported_media_type': 1035,
 };
 
 /**
@@ -79,6 +90,16 @@ export function errorAnswer(err: AppError, subject: Subject): { status: number; 
     'auth.busy': () => m(503, 1032, 'Busy; retry'),
   };
   const reason = err.reason;
+  if (subject === 'info') {
+    if (reason === 'content_missing') return m(400, 1026, 'The information content was not informed');
+    if (reason === 'already_inactive') return m(400, 1024, 'Inactive information');
+    const moved = INFO_MOVED[err.code];
+    const f = byCode[err.code];
+    if (moved && f) {
+      const { status, body } = f();
+      return m(status, moved, body.response.message.replace(/^\d+: /, ''));
+    }
+  }
   if (reason === 'not_ssh_key') return m(400, 1016, 'The item is not a ssh key');
   if (reason === 'not_in_custody') return m(400, 1018, 'The credential is not in the user custody');
   if (reason === 'hostname_missing') return m(400, 1004, "The device's hostname was not informed");

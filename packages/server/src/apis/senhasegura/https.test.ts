@@ -83,4 +83,27 @@ describe(`senhasegura over HTTPS [${dialect}]`, () => {
     assert.equal(miss.status, 400);
     assert.equal(miss.body.exception.code, 1007);
   });
+
+  it('protected information as senhasegura-rs sends it (JSON create, GET by id, DELETE, then 1024)', async () => {
+    const t = await send(
+      port,
+      'POST',
+      '/iso/oauth2/token',
+      new URLSearchParams({ grant_type: 'client_credentials', client_id: clientId, client_secret: clientSecret }).toString(),
+      { 'content-type': 'application/x-www-form-urlencoded' },
+    );
+    const auth = { authorization: `Bearer ${t.body.access_token}` };
+    const body = JSON.stringify({ name: 'tls-info', content: 'tls-content', identifier: 'TLSINFO', type: 'access credential' });
+    const c = await send(port, 'POST', '/iso/pam/info', body, { 'content-type': 'application/json', ...auth });
+    assert.equal(c.status, 201, JSON.stringify(c.body));
+    assert.equal(c.body.info.content, 'tls-content');
+    const r = await send(port, 'GET', `/iso/pam/info/${c.body.info.id}`, undefined, auth);
+    assert.equal(r.status, 200, JSON.stringify(r.body));
+    assert.deepEqual([r.body.info.id, r.body.info.tag, r.body.info.content], [c.body.info.id, 'TLSINFO', 'tls-content']);
+    const d = await send(port, 'DELETE', `/iso/pam/info/${c.body.info.id}`, undefined, auth);
+    assert.equal(d.status, 200, JSON.stringify(d.body));
+    const gone = await send(port, 'GET', `/iso/pam/info/${c.body.info.id}`, undefined, auth);
+    assert.equal(gone.status, 400);
+    assert.equal(gone.body.exception.code, 1024);
+  });
 });

@@ -133,3 +133,13 @@ export function key(s: SecretWire, id: number, values: Record<string, string>) {
     expiration_time: tee(s.expiresAt),
   };
 }
+
+/** A protected information item: a `secure-note` secret (the content is its note) carrying this tag. */
+export const INFO_TEMPLATE = 'secure-note';
+export const INFO_TAG = 'senhasegura-info';
+export const INFO_KIND = { template: INFO_TEMPLATE, tag: INFO_TAG };
+
+/** Whether a secret is a protected information item (listed under /info, not under /credential). */
+export function isInfo(s: SecretWire): boolean {
+  return s.template === INFO_TEMPLATE && s.tags.includes(INFO_TAG);
+}

@@ -3,6 +3,7 @@
 import { AppError } from '../../lib/app-error.ts';
 import type { RequestContext } from '../../modules/auth/actor.ts';
 import type { Ctx } from './deps.ts';
+import { INFO_KIND } from './mapper.ts';
 
 const missing = () => new AppError('not_found', 'No such credential.');
 const INT = /^[1-9][0-9]{0,14}$/;
@@ -28,9 +29,11 @@ export async function resolveCredentialNumbered(
   if (!r) throw missing();
   if (INT.test(r)) {
     const id = await c.numbering.idOf(c.db, 'secret', Number(r));
-    if (id) return { id, num: Number(r) };
+    // a visible secret that is not a protected information item (those are info.ts's)
+    if (id && (await c.keys.byId(ctx, id, { ...opts, exceptKind: INFO_KIND }))) return { id, num: Number(r) };
   }
-  const named = await c.keys.byName(ctx, r, opts);
+  // a protected information item (info.ts) is no credential, whatever its name
+  const named = await c.keys.byName(ctx, r, { ...opts, exceptKind: INFO_KIND });
   const one = single(named);
   if (one) return { id: one };
   const at = r.lastIndexOf('@');

@@ -12,6 +12,7 @@ import { custodyRoutes } from './custody.ts';
 import type { Ctx, SenhaseguraDeps } from './deps.ts';
 import { deviceRoutes } from './devices.ts';
 import { errorAnswer, type Subject } from './envelope.ts';
+import { infoRoutes } from './info.ts';
 import { tokenRoutes } from './token.ts';
 
 export const DEFAULT_VAULT = 'senhasegura';
@@ -20,6 +21,7 @@ function subjectOf(req: FastifyRequest): Subject {
   const path = req.url.split('?')[0] ?? '';
   if (/\/pam\/device(\/|$)/.test(path)) return 'device';
   if (/\/pam\/key(\/|$)/.test(path)) return 'key';
+  if (/\/pam\/info(\/|$)/.test(path)) return 'info';
   if (/\/pam\/credential(\/|$)/.test(path)) return 'credential';
   return 'other';
 }
@@ -64,6 +66,7 @@ export function senhaseguraSurfaces(deps: SenhaseguraDeps): Surface[] {
         credentialWriteRoutes(api, c, '/pam');
         custodyRoutes(api, c, '/pam');
         deviceRoutes(api, c, '/pam');
+        infoRoutes(api, c, '/pam');
       },
     },
     {
@@ -75,6 +78,7 @@ export function senhaseguraSurfaces(deps: SenhaseguraDeps): Surface[] {
         credentialWriteRoutes(api, c, '');
         custodyRoutes(api, c, '');
         deviceRoutes(api, c, '');
+        infoRoutes(api, c, '');
       },
     },
   ];
