@@ -4,7 +4,7 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { AppError } from '../../lib/app-error.ts';
 import type { Ctx } from './deps.ts';
 import { ok } from './envelope.ts';
-import { credential, isInfo, isKey, key, listItem, type SecretWire } from './mapper.ts';
+import { credential, INFO_KIND, isInfo, isKey, key, listItem, type SecretWire } from './mapper.ts';
 import { resolveCredential, resolveCredentialNumbered } from './resolve.ts';
 
 /** Pages read for one list (500 each): a list longer than this is cut, and says so. */
@@ -57,8 +57,19 @@ export function credentialReadRoutes(app: FastifyInstance, c: Ctx, base: string)
 
   async function one(req: RefReq) {
     const ref = req.params.ref ?? req.query.credential ?? '';
-    const { id, num: given } = await resolveCredentialNumbered(c, req.ctx, ref);
-    const { secret, values } = await c.secrets.revealCard(req.ctx, id, { reason: reasonOf(req) });
+    // by integer id: no separate lookup; the reveal itself answers an info item like a missing one
+    let { id, num: given } = await resolveCredentialNumbered(c, req.ctx, ref, { readsWithKindCheck: true });
+    const reveal = () => c.secrets.revealCard(req.ctx, id, { reason: reasonOf(req), exceptKind: INFO_KIND });
+    let card: Awaited<ReturnType<typeof reveal>>;
+    try {
+      card = await reveal();
+    } catch (e) {
+      // the number named nothing this caller may read: an identifier made of digits, maybe
+      if (given === undefined || !(e instanceof AppError) || e.code !== 'not_found') throw e;
+      ({ id, num: given } = await resolveCredentialNumbered(c, req.ctx, ref));
+      card = await reveal();
+    }
+    const { secret, values } = card;
     const num = given ?? (await c.numbering.numberOf(c.db, 'secret', id));
     return ok(200, `Credential ${num}`, { credential: credential(secret as SecretWire, num, values) });
   }

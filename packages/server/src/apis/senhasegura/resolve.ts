@@ -23,24 +23,26 @@ export async function resolveCredentialNumbered(
   c: Ctx,
   ctx: RequestContext,
   ref: string,
-  opts: { deleted?: boolean } = {},
-): Promise<{ id: string; num?: number }> {
+  opts: { deleted?: boolean; readsWithKindCheck?: boolean } = {},
+): Promise<{ id: string; num?: number; checked: boolean }> {
   const r = ref.trim();
   if (!r) throw missing();
   if (INT.test(r)) {
     const id = await c.numbering.idOf(c.db, 'secret', Number(r));
+    // a read checks visibility and kind itself, in its one audited reveal (revealCard's exceptKind)
+    if (id && opts.readsWithKindCheck) return { id, num: Number(r), checked: false };
     // a visible secret that is not a protected information item (those are info.ts's)
-    if (id && (await c.keys.byId(ctx, id, { ...opts, exceptKind: INFO_KIND }))) return { id, num: Number(r) };
+    if (id && (await c.keys.byId(ctx, id, { ...opts, exceptKind: INFO_KIND }))) return { id, num: Number(r), checked: true };
   }
   // a protected information item (info.ts) is no credential, whatever its name
   const named = await c.keys.byName(ctx, r, { ...opts, exceptKind: INFO_KIND });
   const one = single(named);
-  if (one) return { id: one };
+  if (one) return { id: one, checked: true };
   const at = r.lastIndexOf('@');
   if (at > 0 && at < r.length - 1) {
     const found = await c.keys.byHostUser(ctx, r.slice(at + 1), r.slice(0, at), opts);
     const hit = single(found);
-    if (hit) return { id: hit };
+    if (hit) return { id: hit, checked: true };
   }
   throw missing();
 }

@@ -1,21 +1,42 @@
 // A reveal that also answers the secret's metadata: what a compatibility API that returns a whole
 // credential (senhasegura's GET /iso/pam/credential/{id}) reads, in ONE audited reveal. Same checks
 // as reveal.ts (level `reveal`, policy reason, workflow gate); the audit record is `secret.reveal`.
+import { AppError } from '../../lib/app-error.ts';
 import { levelRank } from '../access/levels.ts';
 import type { RequestContext } from '../auth/actor.ts';
 import type { Core } from './core.ts';
+import { notFound } from './core.ts';
 import type { createReveal } from './reveal.ts';
 import { present } from './secrets.presenter.ts';
+import * as repo from './secrets.repository.ts';
+
+/** A kind of secret by its template and a tag (e.g. senhasegura's protected information items). */
+export interface SecretKindMark {
+  template: string;
+  tag: string;
+}
 
 export function createRevealCard(core: Core, gateWithReason: ReturnType<typeof createReveal>['gateWithReason']) {
   const { deps, loadValues, load, effectivePolicy } = core;
 
-  async function revealCard(ctx: RequestContext, id: string, input: { reason?: string }) {
+  /**
+   * `exceptKind`: a secret of that kind answers exactly like a missing one (checked before the
+   * policy and the gate, so the answer tells nothing of it); spares callers a separate lookup.
+   */
+  async function revealCard(ctx: RequestContext, id: string, input: { reason?: string; exceptKind?: SecretKindMark }) {
     return deps.audited(
       ctx,
       { action: 'secret.reveal', objectType: 'secret', objectId: id, reason: input.reason ?? null, readOnly: true },
       async (trx, ev) => {
-        const { s, level, viaTree } = await load(trx, ctx, id, 'reveal');
+        // loaded at `list` first: a secret of the excluded kind answers like a missing one, even
+        // to someone who may list but not reveal it; then `reveal` as in reveal.ts
+        const { s, level, viaTree } = await load(trx, ctx, id, 'list');
+        const k = input.exceptKind;
+        if (k && (JSON.parse(s.tags) as string[]).includes(k.tag)) {
+          const [t] = await repo.templateSlugs(trx, [s.template_id]);
+          if (t?.slug === k.template) throw notFound();
+        }
+        if (level < levelRank.reveal) throw new AppError('forbidden', 'You need reveal access on this secret.');
         const policy = await effectivePolicy(trx, s.parent_node_id);
         const reasonFrom = await gateWithReason(trx, ctx, s, policy, input.reason, ev);
         const values = (await loadValues(trx, s)).sensitive;
