@@ -38,17 +38,23 @@ export async function compatLoads(
   c: Common,
   scenarios: ReadonlySet<string>,
   step: (what: string) => void | Promise<void>,
+  /** Called with each result as soon as it is measured (so the progress lines stay in order). */
+  done: (r: LoadResult) => void,
+  /** Hooks around a scenario's measured window (a CPU profile with BENCH_CPU_PROF=1). */
+  around: (key: string) => Common['around'] = () => undefined,
 ): Promise<LoadResult[]> {
   const out: LoadResult[] = [];
   if (scenarios.has('senhasegura')) {
     await step(`senhasegura credential read (${connections} connections)`);
-    out.push(await senhaseguraReadLoad(ds, baseUrl, connections, c));
+    out.push(await senhaseguraReadLoad(ds, baseUrl, connections, { ...c, around: around('senhasegura') }));
+    done(out.at(-1) as LoadResult);
   }
   if (scenarios.has('pmp')) {
     // PMP: GET /restapi/json/v1/resources/{rid}/accounts/{aid}/password (bench/pmp-scenario.ts)
     const pairs = await pmpPairs(ds, baseUrl);
     await step(`PMP password read (${connections} connections, ${pairs.length} accounts)`);
-    out.push(await pmpPasswordLoad(ds, pairs, baseUrl, connections, c));
+    out.push(await pmpPasswordLoad(ds, pairs, baseUrl, connections, { ...c, around: around('pmp') }));
+    done(out.at(-1) as LoadResult);
   }
   return out;
 }

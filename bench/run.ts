@@ -433,11 +433,20 @@ async function main(): Promise<void> {
     if (dataset) {
       const common2 = { ...common, serverPid: coffer.pid, measurePostgres, countAudit };
       const native = loads.find((l) => l.scenario.startsWith('Coffer reveal'));
-      for (const r of await compatLoads(dataset, coffer.baseUrl, s.revealConnections, common2, s.scenarios, step)) {
-        loads.push(r);
-        done(r);
-        if (native) console.log(`   ${((r.reqPerSec / native.reqPerSec) * 100).toFixed(1)} % of the native reveal's throughput`);
-      }
+      const measured = await compatLoads(
+        dataset,
+        coffer.baseUrl,
+        s.revealConnections,
+        common2,
+        s.scenarios,
+        step,
+        (r) => {
+          done(r);
+          if (native) console.log(`   ${((r.reqPerSec / native.reqPerSec) * 100).toFixed(1)} % of the native reveal's throughput`);
+        },
+        around,
+      );
+      loads.push(...measured);
     }
     let search: LatencyResult | null = null;
     if (dataset && s.scenarios.has('search')) {

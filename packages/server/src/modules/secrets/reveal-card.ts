@@ -7,7 +7,7 @@ import type { RequestContext } from '../auth/actor.ts';
 import type { Core } from './core.ts';
 import { notFound } from './core.ts';
 import type { createReveal } from './reveal.ts';
-import { present } from './secrets.presenter.ts';
+import { type PageInfo, presentWith } from './secrets.presenter.ts';
 import * as repo from './secrets.repository.ts';
 
 /** A kind of secret by its template and a tag (e.g. senhasegura's protected information items). */
@@ -18,6 +18,19 @@ export interface SecretKindMark {
 
 export function createRevealCard(core: Core, gateWithReason: ReturnType<typeof createReveal>['gateWithReason']) {
   const { deps, loadValues, load, effectivePolicy } = core;
+  // a template's slug never changes (and its id is never reused): kept per process
+  const slugs = new Map<string, string>();
+  async function slugOf(trx: Parameters<typeof load>[0], templateId: string): Promise<string> {
+    const hit = slugs.get(templateId);
+    if (hit !== undefined) return hit;
+    const [t] = await repo.templateSlugs(trx, [templateId]);
+    const slug = t?.slug ?? '';
+    if (t) {
+      if (slugs.size >= 10_000) slugs.clear();
+      slugs.set(templateId, slug);
+    }
+    return slug;
+  }
 
   /**
    * `exceptKind`: a secret of that kind answers exactly like a missing one (checked before the
@@ -32,16 +45,22 @@ export function createRevealCard(core: Core, gateWithReason: ReturnType<typeof c
         // to someone who may list but not reveal it; then `reveal` as in reveal.ts
         const { s, level, viaTree } = await load(trx, ctx, id, 'list');
         const k = input.exceptKind;
-        if (k && (JSON.parse(s.tags) as string[]).includes(k.tag)) {
-          const [t] = await repo.templateSlugs(trx, [s.template_id]);
-          if (t?.slug === k.template) throw notFound();
+        if (k && (JSON.parse(s.tags) as string[]).includes(k.tag) && (await slugOf(trx, s.template_id)) === k.template) {
+          throw notFound();
         }
         if (level < levelRank.reveal) throw new AppError('forbidden', 'You need reveal access on this secret.');
         const policy = await effectivePolicy(trx, s.parent_node_id);
         const reasonFrom = await gateWithReason(trx, ctx, s, policy, input.reason, ev);
         const values = (await loadValues(trx, s)).sensitive;
         ev.details = { fields: Object.keys(values), version: s.version, ...reasonFrom };
-        const secret = await present(trx, s, level, viaTree < levelRank.list);
+        // what the presenter's page query would read, from what is at hand: the values' names
+        // are the values just read, the slug is cached; only a folder's path needs a query
+        const info: PageInfo = {
+          template: await slugOf(trx, s.template_id),
+          path: s.parent_node_id === s.vault_id ? '/' : ((await repo.folderPaths(trx, [s.parent_node_id]))[0]?.path ?? '/'),
+          sensitiveFields: Object.keys(values).sort(),
+        };
+        const secret = presentWith(s, level, viaTree < levelRank.list, info);
         return { secret, values };
       },
     );
