@@ -324,7 +324,8 @@ export async function buildApp(deps: AppDeps) {
   );
 
   // senhasegura PAM Core: /iso (OAuth2 token, /iso/pam) and /api/pam, the same operations
-  for (const s of senhaseguraSurfaces({ db, auth, secrets, vaults, lookup, metadata, numbering, access, audited, workflow }))
+  const senhaseguraDeps = { db, auth, secrets, vaults, lookup, metadata, numbering, access, audited, workflow };
+  for (const s of senhaseguraSurfaces({ ...senhaseguraDeps, ...(config.senhaseguraVault ? { vaultName: config.senhaseguraVault } : {}) }))
     await registerSurface(app, edge, s);
 
   // periodic signed checkpoint of the audit head

@@ -69,6 +69,8 @@ export const ConfigSchema = Type.Object(
      * be another administrator). Absent: auto.
      */
     dualControl: Type.Optional(Type.Union([Type.Literal('auto'), Type.Literal('always')])),
+    /** Compatibility APIs: the vault senhasegura credentials and devices are created in (default "senhasegura"). */
+    senhaseguraVault: Type.Optional(Type.String({ minLength: 1, maxLength: 200 })),
     /** Outbound webhooks. Absent: the defaults (no internal target allowed, 5 s timeout, 10 attempts). */
     webhooks: Type.Optional(
       Type.Object(
