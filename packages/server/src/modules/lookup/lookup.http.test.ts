@@ -256,6 +256,13 @@ for (const dialect of dialects) {
         assert.deepEqual((await pmp(reader.token, 'db01', 'SYS')).body, { resourceId: ids.db01, accountId: ids.ora });
       });
 
+      it('finds an account at the top of a vault: the vault is its resource', async () => {
+        const top = await secret(owner.token, unix(ids.vault as string, null, 'vault top acct', 'topuser', 'top-host'));
+        const r = await pmp(reader.token, 'INFRA', 'topuser');
+        assert.equal(r.status, 200, r.raw);
+        assert.deepEqual(r.body, { resourceId: ids.vault, accountId: top });
+      });
+
       it('falls back to the secret name when no username matches', async () => {
         assert.deepEqual((await pmp(reader.token, 'db01', 'PG Admin')).body, { resourceId: ids.db01, accountId: ids.pg });
         assert.deepEqual((await pmp(reader.token, 'Db01', 'oracle')).body, { resourceId: ids.db01, accountId: ids.ora });

@@ -172,8 +172,12 @@ export function createLookupService(deps: {
         trx
           .selectFrom('secrets as s')
           .select(['s.id', 's.parent_node_id'])
-          .where('s.parent_node_id', 'in', (eb) =>
-            eb.selectFrom('folders').select('folders.id').where('folders.name_canonical', '=', resource),
+          // the resource is a folder, or a vault for the accounts at its top (PMP's model in apis/pmp)
+          .where((eb) =>
+            eb.or([
+              eb('s.parent_node_id', 'in', eb.selectFrom('folders').select('folders.id').where('folders.name_canonical', '=', resource)),
+              eb('s.parent_node_id', 'in', eb.selectFrom('vaults').select('vaults.id').where('vaults.name_canonical', '=', resource)),
+            ]),
           )
           .where('s.deleted_at', 'is', null)
           .where(sameText(by, account))
