@@ -6,7 +6,10 @@ import { watchPmpWire } from './pmp-wire.ts';
 const wire = watchPmpWire();
 process.on('exit', () => {
   if (wire.mismatches.length) {
-    console.error(`PMP wire check: ${wire.mismatches.length} answer(s) changed by serialization`, JSON.stringify(wire.mismatches.slice(0, 5)));
+    console.error(
+      `PMP wire check: ${wire.mismatches.length} answer(s) changed by serialization`,
+      JSON.stringify(wire.mismatches.slice(0, 5)),
+    );
     process.exitCode = 1;
   } else {
     console.error(`PMP wire check: ${wire.answers.length} PMP answer(s), the wire equal to the handler's body`);
