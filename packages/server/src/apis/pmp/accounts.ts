@@ -9,6 +9,7 @@ import { success } from './envelope.ts';
 import { pmpDate } from './ids.ts';
 import { pick } from './input.ts';
 import type { Kit } from './kit.ts';
+import { AccountDetails, AddAccountsResults, ResourceAccountList } from './responses.ts';
 
 export function accountRoutes(instance: FastifyInstance, kit: Kit): void {
   const { deps, ids, resources } = kit;
@@ -24,7 +25,7 @@ export function accountRoutes(instance: FastifyInstance, kit: Kit): void {
     instance,
     'GET',
     '/resources/:resourceId/accounts',
-    { name: 'GET RESOURCE ACCOUNTLIST', action: 'pmp.accounts.list' },
+    { name: 'GET RESOURCE ACCOUNTLIST', action: 'pmp.accounts.list', details: ResourceAccountList },
     async (req) => {
       const { resourceId } = req.params as { resourceId: string };
       const nodeId = await ids.resourceNode(resourceId);
@@ -76,7 +77,7 @@ export function accountRoutes(instance: FastifyInstance, kit: Kit): void {
     instance,
     'GET',
     '/resources/:resourceId/accounts/:accountId',
-    { name: 'GET RESOURCE ACCOUNT DETAILS', action: 'pmp.accounts.read' },
+    { name: 'GET RESOURCE ACCOUNT DETAILS', action: 'pmp.accounts.read', details: AccountDetails },
     async (req) => {
       const { resourceId, accountId } = req.params as { resourceId: string; accountId: string };
       const nodeId = await ids.resourceNode(resourceId);
@@ -104,33 +105,39 @@ export function accountRoutes(instance: FastifyInstance, kit: Kit): void {
     },
   );
 
-  kit.op(instance, 'POST', '/resources/:resourceId/accounts', { name: 'ADD ACCOUNTS', action: 'pmp.accounts.add' }, async (req, input) => {
-    const { resourceId } = req.params as { resourceId: string };
-    const nodeId = await ids.resourceNode(resourceId);
-    const { resource } = await resources.getResource(req.ctx, nodeId);
-    const raw = pick(input.details, 'ACCOUNTLIST');
-    const entries = Array.isArray(raw) ? raw : raw === undefined ? [input.details] : [raw];
-    if (entries.length === 0 || entries.length > 100) {
-      throw new AppError('validation.failed', 'ACCOUNTLIST holds 1 to 100 accounts.', { reason: 'input' });
-    }
-    const accounts = entries.map((e, i) => accountOf(e, `/ACCOUNTLIST/${i}`));
-    const where = { vaultId: resource.vaultId, folderId: resource.kind === 'folder' ? resource.nodeId : null };
-    const results: Array<Record<string, { STATUS: string }>> = [];
-    let added = 0;
-    for (const a of accounts) {
-      try {
-        await createAccount(kit, req.ctx, where, a);
-        added++;
-        results.push({ [a.name]: { STATUS: 'Account added successfully' } });
-      } catch (e) {
-        if (!(e instanceof AppError) || e.code === 'internal') throw e;
-        results.push({ [a.name]: { STATUS: `Failed: ${e.message}` } });
+  kit.op(
+    instance,
+    'POST',
+    '/resources/:resourceId/accounts',
+    { name: 'ADD ACCOUNTS', action: 'pmp.accounts.add', details: AddAccountsResults },
+    async (req, input) => {
+      const { resourceId } = req.params as { resourceId: string };
+      const nodeId = await ids.resourceNode(resourceId);
+      const { resource } = await resources.getResource(req.ctx, nodeId);
+      const raw = pick(input.details, 'ACCOUNTLIST');
+      const entries = Array.isArray(raw) ? raw : raw === undefined ? [input.details] : [raw];
+      if (entries.length === 0 || entries.length > 100) {
+        throw new AppError('validation.failed', 'ACCOUNTLIST holds 1 to 100 accounts.', { reason: 'input' });
       }
-    }
-    if (added === 0) {
-      const first = Object.values(results[0] ?? {})[0]?.STATUS ?? 'Failed';
-      throw new AppError('validation.failed', first.replace(/^Failed: /, ''), { reason: 'input' });
-    }
-    return success('ADD ACCOUNTS', 'Account(s) added successfully', { details: results });
-  });
+      const accounts = entries.map((e, i) => accountOf(e, `/ACCOUNTLIST/${i}`));
+      const where = { vaultId: resource.vaultId, folderId: resource.kind === 'folder' ? resource.nodeId : null };
+      const results: Array<Record<string, { STATUS: string }>> = [];
+      let added = 0;
+      for (const a of accounts) {
+        try {
+          await createAccount(kit, req.ctx, where, a);
+          added++;
+          results.push({ [a.name]: { STATUS: 'Account added successfully' } });
+        } catch (e) {
+          if (!(e instanceof AppError) || e.code === 'internal') throw e;
+          results.push({ [a.name]: { STATUS: `Failed: ${e.message}` } });
+        }
+      }
+      if (added === 0) {
+        const first = Object.values(results[0] ?? {})[0]?.STATUS ?? 'Failed';
+        throw new AppError('validation.failed', first.replace(/^Failed: /, ''), { reason: 'input' });
+      }
+      return success('ADD ACCOUNTS', 'Account(s) added successfully', { details: results });
+    },
+  );
 }

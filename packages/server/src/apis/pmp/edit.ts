@@ -82,41 +82,47 @@ function accountEdit(input: PmpInput) {
 export function editRoutes(instance: FastifyInstance, kit: Kit): void {
   const { deps, ids, resources } = kit;
 
-  kit.op(instance, 'PUT', '/resources/:resourceId', { name: 'EDIT RESOURCE', action: 'pmp.resources.edit' }, async (req, input) => {
-    const { resourceId } = req.params as { resourceId: string };
-    const nodeId = await ids.resourceNode(resourceId);
-    // a resource the caller cannot see reads like a missing one, before the input is even looked at
-    const { resource: r } = await resources.getResource(req.ctx, nodeId);
-    const e = resourceEdit(input);
-    if (e.name && e.name !== r.name) {
-      const rename =
-        r.kind === 'vault'
-          ? deps.vaults.updateVault(req.ctx, nodeId, { name: e.name })
-          : deps.vaults.updateFolder(req.ctx, nodeId, { name: e.name });
-      await rename.catch((err: unknown) => {
-        if (err instanceof AppError && err.code === 'conflict') {
-          throw new AppError('conflict', `Resource ${e.name} already exists.`, { reason: 'resource_exists' });
-        }
-        throw err;
-      });
-    }
-    const changed = Object.fromEntries(Object.entries(e.attributes).filter(([label, v]) => r.attributes[label] !== v));
-    const current = new Map(r.customFields.map((c) => [c.label, c.value]));
-    const setCustom = e.custom.filter((c) => c.value !== '' && current.get(c.label) !== c.value);
-    await setAttributes(kit, req.ctx, nodeId, changed, setCustom);
-    // an empty CUSTOMVALUE removes that custom field
-    for (const c of e.custom) {
-      if (c.value === '' && current.has(c.label))
-        await deps.metadata.remove(req.ctx, { nodeId, section: PMP_CUSTOM_SECTION, name: c.label });
-    }
-    return success('EDIT RESOURCE', `Resource ${e.name || r.name} modified successfully.`);
-  });
+  kit.op(
+    instance,
+    'PUT',
+    '/resources/:resourceId',
+    { name: 'EDIT RESOURCE', action: 'pmp.resources.edit', details: null },
+    async (req, input) => {
+      const { resourceId } = req.params as { resourceId: string };
+      const nodeId = await ids.resourceNode(resourceId);
+      // a resource the caller cannot see reads like a missing one, before the input is even looked at
+      const { resource: r } = await resources.getResource(req.ctx, nodeId);
+      const e = resourceEdit(input);
+      if (e.name && e.name !== r.name) {
+        const rename =
+          r.kind === 'vault'
+            ? deps.vaults.updateVault(req.ctx, nodeId, { name: e.name })
+            : deps.vaults.updateFolder(req.ctx, nodeId, { name: e.name });
+        await rename.catch((err: unknown) => {
+          if (err instanceof AppError && err.code === 'conflict') {
+            throw new AppError('conflict', `Resource ${e.name} already exists.`, { reason: 'resource_exists' });
+          }
+          throw err;
+        });
+      }
+      const changed = Object.fromEntries(Object.entries(e.attributes).filter(([label, v]) => r.attributes[label] !== v));
+      const current = new Map(r.customFields.map((c) => [c.label, c.value]));
+      const setCustom = e.custom.filter((c) => c.value !== '' && current.get(c.label) !== c.value);
+      await setAttributes(kit, req.ctx, nodeId, changed, setCustom);
+      // an empty CUSTOMVALUE removes that custom field
+      for (const c of e.custom) {
+        if (c.value === '' && current.has(c.label))
+          await deps.metadata.remove(req.ctx, { nodeId, section: PMP_CUSTOM_SECTION, name: c.label });
+      }
+      return success('EDIT RESOURCE', `Resource ${e.name || r.name} modified successfully.`);
+    },
+  );
 
   kit.op(
     instance,
     'PUT',
     '/resources/:resourceId/accounts/:accountId',
-    { name: 'EDIT ACCOUNT', action: 'pmp.accounts.edit' },
+    { name: 'EDIT ACCOUNT', action: 'pmp.accounts.edit', details: null },
     async (req, input) => {
       const { resourceId, accountId } = req.params as { resourceId: string; accountId: string };
       const nodeId = await ids.resourceNode(resourceId);

@@ -7,6 +7,7 @@ import { AppError } from '../../lib/app-error.ts';
 import { messageOf, statusOf, success } from './envelope.ts';
 import type { Kit } from './kit.ts';
 import { reasonOf } from './passwords.ts';
+import { ResourceAccountDetails, ResourceTypeRows } from './responses.ts';
 
 /** PMP's built-in resource types; the types of the caller's resources come first. */
 export const BUILTIN_RESOURCE_TYPES = [
@@ -43,7 +44,7 @@ export function integrationRoutes(instance: FastifyInstance, kit: Kit): void {
     instance,
     'GET',
     '/resources/getResourceAccountDetails',
-    { name: 'GET_RESOURCEACCOUNTDETAILS', action: 'pmp.accounts.read_with_password' },
+    { name: 'GET_RESOURCEACCOUNTDETAILS', action: 'pmp.accounts.read_with_password', details: ResourceAccountDetails },
     async (req, input) => {
       const resourceId = input.text('RESOURCEID');
       const accountId = input.text('ACCOUNTID');
@@ -83,20 +84,26 @@ export function integrationRoutes(instance: FastifyInstance, kit: Kit): void {
     },
   );
 
-  kit.op(instance, 'GET', '/resources/resourcetypes', { name: 'GET RESOURCE TYPES', action: 'pmp.resources.types' }, async (req, input) => {
-    const { items } = await resources.listResources(req.ctx);
-    const types = [...new Set([...items.map((r) => r.attributes['Resource type'] ?? '').filter(Boolean), ...BUILTIN_RESOURCE_TYPES])];
-    // RESOURCETYPE_CONTAINING: a word or a list of words, matched without regard to case
-    const raw = input.details.RESOURCETYPE_CONTAINING ?? input.param('RESOURCETYPE_CONTAINING');
-    const words = (Array.isArray(raw) ? raw : raw === undefined ? [] : [raw])
-      .map((w) => String(w).trim().toLowerCase())
-      .filter(Boolean)
-      .slice(0, 20);
-    const chosen = words.length ? types.filter((t) => words.some((w) => t.toLowerCase().includes(w))) : types;
-    const rows = chosen.map((t) => ({ 'RESOURCE TYPE': t, RESOURCETYPE: t }));
-    return success('GET RESOURCE TYPES', 'Resource types fetched successfully', {
-      totalRows: rows.length,
-      ...(rows.length ? { details: rows } : {}),
-    });
-  });
+  kit.op(
+    instance,
+    'GET',
+    '/resources/resourcetypes',
+    { name: 'GET RESOURCE TYPES', action: 'pmp.resources.types', details: ResourceTypeRows, totalRows: true },
+    async (req, input) => {
+      const { items } = await resources.listResources(req.ctx);
+      const types = [...new Set([...items.map((r) => r.attributes['Resource type'] ?? '').filter(Boolean), ...BUILTIN_RESOURCE_TYPES])];
+      // RESOURCETYPE_CONTAINING: a word or a list of words, matched without regard to case
+      const raw = input.details.RESOURCETYPE_CONTAINING ?? input.param('RESOURCETYPE_CONTAINING');
+      const words = (Array.isArray(raw) ? raw : raw === undefined ? [] : [raw])
+        .map((w) => String(w).trim().toLowerCase())
+        .filter(Boolean)
+        .slice(0, 20);
+      const chosen = words.length ? types.filter((t) => words.some((w) => t.toLowerCase().includes(w))) : types;
+      const rows = chosen.map((t) => ({ 'RESOURCE TYPE': t, RESOURCETYPE: t }));
+      return success('GET RESOURCE TYPES', 'Resource types fetched successfully', {
+        totalRows: rows.length,
+        ...(rows.length ? { details: rows } : {}),
+      });
+    },
+  );
 }

@@ -1,14 +1,36 @@
 // The shared kit of the PMP route files: registering an operation (its PMP name, its audit action,
-// the AUTHTOKEN accepted in the query), the ids, and the services.
+// its answer's schema, the AUTHTOKEN accepted in the query), the ids, and the services.
 import type { FastifyInstance, FastifyRequest, HTTPMethods } from 'fastify';
+import type { TSchema } from 'typebox';
 import { createUserByName, type UserByName } from '../../modules/identities/user-by-name.ts';
 import { createPmpResources, type PmpResources } from '../../modules/lookup/pmp-resources.ts';
 import type { PmpDeps } from './deps.ts';
 import type { PmpEnvelope } from './envelope.ts';
 import { createIds, type Ids } from './ids.ts';
 import { type PmpInput, readGetBody, readInput } from './input.ts';
+import { Envelope, operationSchema } from './responses.ts';
 
 export const PMP_PREFIX = '/restapi/json/v1';
+
+/** An operation: its PMP name, its audit action, and what its answer may hold. */
+export interface OpSpec {
+  name: string;
+  action: string;
+  /** The schema of `Details` on success (responses.ts); null when the operation answers none. */
+  details: TSchema | null;
+  /** A list: `totalRows` beside `Details`. */
+  totalRows?: boolean;
+}
+
+/**
+ * The response schemas of an operation: 200 its own (success or failure: PMP answers failed
+ * operations with 200), and the failure envelope for the statuses only errors answer (429 rate
+ * limit, 500 server fault, 503 sealed; envelope.ts `statusOf`). Serialization keeps only what they
+ * name.
+ */
+export function responseSchemas(spec: Pick<OpSpec, 'details' | 'totalRows'>): Record<number, TSchema> {
+  return { 200: operationSchema(spec.details, spec.totalRows ?? false), 429: Envelope, 500: Envelope, 503: Envelope };
+}
 
 export interface Kit {
   deps: PmpDeps;
@@ -19,7 +41,7 @@ export interface Kit {
     instance: FastifyInstance,
     method: HTTPMethods | HTTPMethods[],
     url: string,
-    spec: { name: string; action: string },
+    spec: OpSpec,
     handler: (req: FastifyRequest, input: PmpInput) => Promise<PmpEnvelope>,
   ): void;
   /** The PMP operation name of a request's route (for its error answer). */
@@ -40,6 +62,7 @@ export function createKit(deps: PmpDeps): Kit {
     resources: createPmpResources({ access: deps.access, secrets: deps.secrets, audited: deps.audited }),
     userByName: createUserByName({ audited: deps.audited }),
     op(instance, method, url, spec, handler) {
+      const response = responseSchemas(spec);
       // with and without a trailing slash, as PMP's servlet answers both (`.../resources/`)
       for (const path of [url, `${url}/`]) {
         for (const m of Array.isArray(method) ? method : [method]) names.set(key(m, path), spec.name);
@@ -47,7 +70,7 @@ export function createKit(deps: PmpDeps): Kit {
           method,
           url: path,
           config: { auth: 'user', permission: 'self', action: spec.action, credentialsInQuery: 'accepted' },
-          schema: { params: ParamsSchema, hide: true },
+          schema: { params: ParamsSchema, response, hide: true },
           preValidation: async (req) => {
             if (req.method === 'GET') await readGetBody(req);
           },

@@ -7,6 +7,7 @@ import { AppError } from '../../lib/app-error.ts';
 import { success } from './envelope.ts';
 import type { PmpInput } from './input.ts';
 import type { Kit } from './kit.ts';
+import { PasswordDetails } from './responses.ts';
 
 /** PMP's built-in policy names -> Coffer password policies (a vault's own policy is not consulted). */
 export const PMP_POLICIES: Record<string, PasswordPolicy> = {
@@ -31,7 +32,7 @@ export function passwordRoutes(instance: FastifyInstance, kit: Kit): void {
     instance,
     'GET',
     '/resources/:resourceId/accounts/:accountId/password',
-    { name: 'GET PASSWORD', action: 'pmp.password.read' },
+    { name: 'GET PASSWORD', action: 'pmp.password.read', details: PasswordDetails },
     async (req, input) => {
       const { resourceId, accountId } = req.params as { resourceId: string; accountId: string };
       const nodeId = await ids.resourceNode(resourceId);
@@ -48,7 +49,7 @@ export function passwordRoutes(instance: FastifyInstance, kit: Kit): void {
     instance,
     'PUT',
     '/resources/:resourceId/accounts/:accountId/password',
-    { name: 'CHANGE PASSWORD', action: 'pmp.password.change' },
+    { name: 'CHANGE PASSWORD', action: 'pmp.password.change', details: null },
     async (req, input) => {
       const { resourceId, accountId } = req.params as { resourceId: string; accountId: string };
       const nodeId = await ids.resourceNode(resourceId);
@@ -77,7 +78,7 @@ export function passwordRoutes(instance: FastifyInstance, kit: Kit): void {
     instance,
     ['GET', 'POST'],
     '/passwords/generate',
-    { name: 'GENERATE PASSWORD', action: 'pmp.password.generate' },
+    { name: 'GENERATE PASSWORD', action: 'pmp.password.generate', details: PasswordDetails },
     async (req, input) => {
       const name = input.text('POLICY') || 'Strong';
       const policy = PMP_POLICIES[name.toLowerCase()];

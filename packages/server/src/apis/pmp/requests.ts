@@ -8,6 +8,7 @@ import { list, success } from './envelope.ts';
 import { pmpDate } from './ids.ts';
 import type { Kit } from './kit.ts';
 import { reasonOf } from './passwords.ts';
+import { PasswordRequests, StatusDetails } from './responses.ts';
 
 /** PMP's state words. */
 export const PMP_STATES: Record<AccessRequest['state'], string> = {
@@ -37,44 +38,50 @@ export function requestRoutes(instance: FastifyInstance, kit: Kit): void {
     return r;
   }
 
-  kit.op(instance, 'GET', '/accounts/passwordaccessrequests', { name: 'GET_PASSWORDREQUEST', action: 'pmp.requests.list' }, async (req) => {
-    const { items } = await deps.workflow.listRequests(req.ctx, { scope: 'pending', limit: 200 });
-    if (items.length === 0) return list('GET_PASSWORDREQUEST', 'Password Request fetched successfully', []);
-    const secretNums = await ids.ofSecrets(items.map((r) => r.secretId));
-    const rows = [];
-    for (const r of items) {
-      // the resource of the account, when the approver may see it
-      const s = await deps.secrets.get(req.ctx, r.secretId).catch(() => undefined);
-      const nodeId = s ? (s.folderId ?? s.vaultId) : undefined;
-      const resourceName = s ? (s.path === '/' ? '' : (s.path.split('/').at(-1) ?? '')) : '';
-      rows.push({
-        'REQUESTER USERID': await ids.ofUser(r.requesterId),
-        'REQUESTED BY': r.requesterName ?? '',
-        'ACCOUNT ID': secretNums.get(r.secretId) as string,
-        'ACCOUNT NAME': s ? s.username || s.name : r.secretName,
-        'RESOURCE ID': nodeId ? await ids.ofNode(nodeId) : '',
-        'RESOURCE NAME': resourceName,
-        'PASSWD ID': secretNums.get(r.secretId) as string,
-        STATUS: PMP_STATES[r.state],
-        'REQUESTED TIME': pmpDate(r.createdAt),
-        REASON: r.reason,
-      });
-    }
-    const first = rows[0] as (typeof rows)[number];
-    const details = {
-      'REQUESTER USERID': first['REQUESTER USERID'],
-      'REQUESTED BY': first['REQUESTED BY'],
-      'REQUESTED BY FULLNAME': first['REQUESTED BY'],
-      PASSWORDREQUESTLIST: rows,
-    };
-    return success('GET_PASSWORDREQUEST', 'Password Request fetched successfully', { totalRows: rows.length, details });
-  });
+  kit.op(
+    instance,
+    'GET',
+    '/accounts/passwordaccessrequests',
+    { name: 'GET_PASSWORDREQUEST', action: 'pmp.requests.list', details: PasswordRequests, totalRows: true },
+    async (req) => {
+      const { items } = await deps.workflow.listRequests(req.ctx, { scope: 'pending', limit: 200 });
+      if (items.length === 0) return list('GET_PASSWORDREQUEST', 'Password Request fetched successfully', []);
+      const secretNums = await ids.ofSecrets(items.map((r) => r.secretId));
+      const rows = [];
+      for (const r of items) {
+        // the resource of the account, when the approver may see it
+        const s = await deps.secrets.get(req.ctx, r.secretId).catch(() => undefined);
+        const nodeId = s ? (s.folderId ?? s.vaultId) : undefined;
+        const resourceName = s ? (s.path === '/' ? '' : (s.path.split('/').at(-1) ?? '')) : '';
+        rows.push({
+          'REQUESTER USERID': await ids.ofUser(r.requesterId),
+          'REQUESTED BY': r.requesterName ?? '',
+          'ACCOUNT ID': secretNums.get(r.secretId) as string,
+          'ACCOUNT NAME': s ? s.username || s.name : r.secretName,
+          'RESOURCE ID': nodeId ? await ids.ofNode(nodeId) : '',
+          'RESOURCE NAME': resourceName,
+          'PASSWD ID': secretNums.get(r.secretId) as string,
+          STATUS: PMP_STATES[r.state],
+          'REQUESTED TIME': pmpDate(r.createdAt),
+          REASON: r.reason,
+        });
+      }
+      const first = rows[0] as (typeof rows)[number];
+      const details = {
+        'REQUESTER USERID': first['REQUESTER USERID'],
+        'REQUESTED BY': first['REQUESTED BY'],
+        'REQUESTED BY FULLNAME': first['REQUESTED BY'],
+        PASSWORDREQUESTLIST: rows,
+      };
+      return success('GET_PASSWORDREQUEST', 'Password Request fetched successfully', { totalRows: rows.length, details });
+    },
+  );
 
   kit.op(
     instance,
     'POST',
     '/accounts/:accountId/requestpassword',
-    { name: 'REQUEST_PASSWORD', action: 'pmp.requests.create' },
+    { name: 'REQUEST_PASSWORD', action: 'pmp.requests.create', details: StatusDetails },
     async (req, input) => {
       const secretId = await ids.secret(params(req).accountId);
       const policy = await deps.workflow.accessPolicy(req.ctx, secretId);
@@ -99,7 +106,7 @@ export function requestRoutes(instance: FastifyInstance, kit: Kit): void {
       instance,
       'POST',
       `/accounts/:accountId/requester/:requesterId/${verb}`,
-      { name, action: `pmp.requests.${verb}` },
+      { name, action: `pmp.requests.${verb}`, details: null },
       async (req, input) => {
         const secretId = await ids.secret(params(req).accountId);
         const requesterId = await ids.user(params(req).requesterId as string);
@@ -115,7 +122,7 @@ export function requestRoutes(instance: FastifyInstance, kit: Kit): void {
     instance,
     'POST',
     '/accounts/:accountId/requester/:requesterId/checkin',
-    { name: 'ADMIN_REQUEST_CHECKIN', action: 'pmp.requests.admin_checkin' },
+    { name: 'ADMIN_REQUEST_CHECKIN', action: 'pmp.requests.admin_checkin', details: null },
     async (req, input) => {
       const secretId = await ids.secret(params(req).accountId);
       const requesterId = await ids.user(params(req).requesterId as string);
@@ -132,7 +139,7 @@ export function requestRoutes(instance: FastifyInstance, kit: Kit): void {
     instance,
     'POST',
     '/accounts/:accountId/checkout',
-    { name: 'REQUEST_CHECKOUT', action: 'pmp.requests.checkout' },
+    { name: 'REQUEST_CHECKOUT', action: 'pmp.requests.checkout', details: StatusDetails },
     async (req, input) => {
       const secretId = await ids.secret(params(req).accountId);
       // the caller's approved checkout request for this account, if there is one
@@ -148,7 +155,7 @@ export function requestRoutes(instance: FastifyInstance, kit: Kit): void {
     instance,
     'POST',
     '/accounts/:accountId/checkin',
-    { name: 'REQUEST_CHECKIN', action: 'pmp.requests.checkin' },
+    { name: 'REQUEST_CHECKIN', action: 'pmp.requests.checkin', details: StatusDetails },
     async (req, input) => {
       const secretId = await ids.secret(params(req).accountId);
       const reason = reasonOf(input);

@@ -6,6 +6,7 @@ import { createAccount, type NewAccount, parseCustomFields, RESOURCE_ATTRIBUTES,
 import { list, success } from './envelope.ts';
 import { asText, type PmpInput, pick } from './input.ts';
 import type { Kit } from './kit.ts';
+import { ResourceAccountIdDetails, ResourceIdDetails, ResourceRows } from './responses.ts';
 import { pmpVault } from './vault.ts';
 
 const invalid = (message: string, path: string) =>
@@ -44,20 +45,26 @@ function newResource(input: PmpInput) {
 export function resourceRoutes(instance: FastifyInstance, kit: Kit): void {
   const { deps, ids, resources } = kit;
 
-  kit.op(instance, 'GET', '/resources', { name: 'GET RESOURCES', action: 'pmp.resources.list' }, async (req) => {
-    const { items, total } = await resources.listResources(req.ctx);
-    const numbers = await ids.ofNodes(items.map((r) => r.nodeId));
-    const rows = items.map((r) => ({
-      'RESOURCE ID': numbers.get(r.nodeId) as string,
-      'RESOURCE NAME': r.name,
-      'RESOURCE DESCRIPTION': r.attributes.Description ?? '',
-      'RESOURCE TYPE': r.attributes['Resource type'] ?? '',
-      NOOFACCOUNTS: String(r.accounts),
-    }));
-    return list('GET RESOURCES', 'Resources fetched successfully', rows, total);
-  });
+  kit.op(
+    instance,
+    'GET',
+    '/resources',
+    { name: 'GET RESOURCES', action: 'pmp.resources.list', details: ResourceRows, totalRows: true },
+    async (req) => {
+      const { items, total } = await resources.listResources(req.ctx);
+      const numbers = await ids.ofNodes(items.map((r) => r.nodeId));
+      const rows = items.map((r) => ({
+        'RESOURCE ID': numbers.get(r.nodeId) as string,
+        'RESOURCE NAME': r.name,
+        'RESOURCE DESCRIPTION': r.attributes.Description ?? '',
+        'RESOURCE TYPE': r.attributes['Resource type'] ?? '',
+        NOOFACCOUNTS: String(r.accounts),
+      }));
+      return list('GET RESOURCES', 'Resources fetched successfully', rows, total);
+    },
+  );
 
-  kit.op(instance, 'POST', '/resources', { name: 'CREATE RESOURCE', action: 'pmp.resources.create' }, async (req, input) => {
+  kit.op(instance, 'POST', '/resources', { name: 'CREATE RESOURCE', action: 'pmp.resources.create', details: null }, async (req, input) => {
     const r = newResource(input);
     const vaultId = await pmpVault(kit, req.ctx);
     const folder = await deps.vaults.createFolder(req.ctx, { vaultId, name: r.name }).catch((e: unknown) => {
@@ -77,25 +84,37 @@ export function resourceRoutes(instance: FastifyInstance, kit: Kit): void {
     return success('CREATE RESOURCE', `Resource ${r.name} has been added successfully`);
   });
 
-  kit.op(instance, 'DELETE', '/resources/:resourceId', { name: 'DELETE RESOURCE', action: 'pmp.resources.delete' }, async (req) => {
-    const { resourceId } = req.params as { resourceId: string };
-    const nodeId = await ids.resourceNode(resourceId);
-    // visible like the accounts list; a vault top is not deleted through PMP
-    await resources.getResource(req.ctx, nodeId);
-    if (nodeId.startsWith('vlt_')) {
-      throw new AppError('conflict', 'This resource is the top of a vault; delete it with the native API.', { reason: 'vault_resource' });
-    }
-    await deps.vaults.deleteFolder(req.ctx, nodeId, true);
-    return success('DELETE RESOURCE', 'Resources deleted successfully.');
-  });
+  kit.op(
+    instance,
+    'DELETE',
+    '/resources/:resourceId',
+    { name: 'DELETE RESOURCE', action: 'pmp.resources.delete', details: null },
+    async (req) => {
+      const { resourceId } = req.params as { resourceId: string };
+      const nodeId = await ids.resourceNode(resourceId);
+      // visible like the accounts list; a vault top is not deleted through PMP
+      await resources.getResource(req.ctx, nodeId);
+      if (nodeId.startsWith('vlt_')) {
+        throw new AppError('conflict', 'This resource is the top of a vault; delete it with the native API.', { reason: 'vault_resource' });
+      }
+      await deps.vaults.deleteFolder(req.ctx, nodeId, true);
+      return success('DELETE RESOURCE', 'Resources deleted successfully.');
+    },
+  );
 
-  kit.op(instance, 'GET', '/resources/resourcename/:resourceName', { name: 'GET_RESOURCEID', action: 'pmp.resources.id' }, async (req) => {
-    const { resourceName } = req.params as { resourceName: string };
-    const nodeId = await resources.resourceByName(req.ctx, resourceName);
-    return success('GET_RESOURCEID', 'Resource ID fetched successfully for the given resource name', {
-      details: { RESOURCEID: await ids.ofNode(nodeId) },
-    });
-  });
+  kit.op(
+    instance,
+    'GET',
+    '/resources/resourcename/:resourceName',
+    { name: 'GET_RESOURCEID', action: 'pmp.resources.id', details: ResourceIdDetails },
+    async (req) => {
+      const { resourceName } = req.params as { resourceName: string };
+      const nodeId = await resources.resourceByName(req.ctx, resourceName);
+      return success('GET_RESOURCEID', 'Resource ID fetched successfully for the given resource name', {
+        details: { RESOURCEID: await ids.ofNode(nodeId) },
+      });
+    },
+  );
 
   async function accountIds(req: Parameters<Parameters<Kit['op']>[4]>[0], resourceName: string, accountName: string) {
     if (!resourceName.trim() || !accountName.trim()) {
@@ -109,7 +128,7 @@ export function resourceRoutes(instance: FastifyInstance, kit: Kit): void {
     instance,
     'GET',
     '/resources/resourcename/:resourceName/accounts/accountname/:accountName',
-    { name: 'GET_RESOURCEACCOUNTNAME', action: 'pmp.resources.account_id' },
+    { name: 'GET_RESOURCEACCOUNTNAME', action: 'pmp.resources.account_id', details: ResourceAccountIdDetails },
     async (req) => {
       const { resourceName, accountName } = req.params as { resourceName: string; accountName: string };
       return success('GET_RESOURCEACCOUNTNAME', 'Resource id and account id fetched successfully for the given resource name', {
@@ -122,7 +141,7 @@ export function resourceRoutes(instance: FastifyInstance, kit: Kit): void {
     instance,
     'GET',
     '/resources/getResourceIdAccountId',
-    { name: 'GET_RESOURCEACCOUNTID', action: 'pmp.resources.account_id' },
+    { name: 'GET_RESOURCEACCOUNTID', action: 'pmp.resources.account_id', details: ResourceAccountIdDetails },
     async (req, input) => {
       const details = await accountIds(req, input.text('RESOURCENAME'), input.text('ACCOUNTNAME'));
       return success(

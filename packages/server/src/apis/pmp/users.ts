@@ -6,6 +6,7 @@ import { AppError } from '../../lib/app-error.ts';
 import { success } from './envelope.ts';
 import { asBool, asText, type PmpInput, pick } from './input.ts';
 import type { Kit } from './kit.ts';
+import { UserIdDetails, UserIdNameDetails } from './responses.ts';
 
 export const PMP_ROLES: Record<string, Role> = {
   administrator: 'administrator',
@@ -62,7 +63,7 @@ export function newUser(input: PmpInput): CreateUser {
 export function userRoutes(instance: FastifyInstance, kit: Kit): void {
   const { deps, ids, userByName } = kit;
 
-  kit.op(instance, 'POST', '/user', { name: 'CREATE_USER', action: 'pmp.users.create' }, async (req, input) => {
+  kit.op(instance, 'POST', '/user', { name: 'CREATE_USER', action: 'pmp.users.create', details: UserIdDetails }, async (req, input) => {
     const created = await deps.users.create(req.ctx, newUser(input));
     if (!('username' in created)) {
       throw new AppError('conflict', 'The new user waits for a second administrator: an admin request was filed (dual control).', {
@@ -72,7 +73,7 @@ export function userRoutes(instance: FastifyInstance, kit: Kit): void {
     return success('CREATE_USER', 'User Created Successfully', { details: { USERID: await ids.ofUser(created.id) } });
   });
 
-  kit.op(instance, 'DELETE', '/user/:userId', { name: 'DELETE_USER', action: 'pmp.users.delete' }, async (req) => {
+  kit.op(instance, 'DELETE', '/user/:userId', { name: 'DELETE_USER', action: 'pmp.users.delete', details: null }, async (req) => {
     const id = await ids.user((req.params as { userId: string }).userId);
     const pending = await deps.users.remove(req.ctx, id);
     if (pending)
@@ -80,18 +81,24 @@ export function userRoutes(instance: FastifyInstance, kit: Kit): void {
     return success('DELETE_USER', 'User deleted successfully');
   });
 
-  kit.op(instance, 'GET', '/user/getUserId', { name: 'GET_USERID', action: 'pmp.users.id' }, async (req, input) => {
-    const name = input.text('USERNAME');
-    if (!name) throw invalid('USERNAME is mandatory.');
-    const u = await userByName.byName(req.ctx, name);
-    return success('GET_USERID', 'User ID fetched successfully', { details: { USERID: await ids.ofUser(u.id), USERNAME: u.username } });
-  });
+  kit.op(
+    instance,
+    'GET',
+    '/user/getUserId',
+    { name: 'GET_USERID', action: 'pmp.users.id', details: UserIdNameDetails },
+    async (req, input) => {
+      const name = input.text('USERNAME');
+      if (!name) throw invalid('USERNAME is mandatory.');
+      const u = await userByName.byName(req.ctx, name);
+      return success('GET_USERID', 'User ID fetched successfully', { details: { USERID: await ids.ofUser(u.id), USERNAME: u.username } });
+    },
+  );
 
   for (const [verb, name, status, message] of [
     ['lock', 'LOCK_USER', 'disabled', 'User locked successfully'],
     ['unlock', 'UNLOCK_USER', 'active', 'User unlocked successfully'],
   ] as const) {
-    kit.op(instance, ['PUT', 'POST'], `/user/${verb}`, { name, action: `pmp.users.${verb}` }, async (req, input) => {
+    kit.op(instance, ['PUT', 'POST'], `/user/${verb}`, { name, action: `pmp.users.${verb}`, details: null }, async (req, input) => {
       const username = input.text('USERNAME');
       if (!username) throw invalid('USERNAME is mandatory.');
       const u = await userByName.byName(req.ctx, username);
