@@ -57,7 +57,7 @@ export function createRevealCard(core: Core, gateWithReason: ReturnType<typeof c
         // are the values just read, the slug is cached; only a folder's path needs a query
         const info: PageInfo = {
           template: await slugOf(trx, s.template_id),
-          path: s.parent_node_id === s.vault_id ? '/' : ((await repo.folderPaths(trx, [s.parent_node_id]))[0]?.path ?? '/'),
+          path: s.parent_node_id === s.vault_id ? '/' : ((await repo.folderPathPrepared(trx, { id: s.parent_node_id }))[0]?.path ?? '/'),
           sensitiveFields: Object.keys(values).sort(),
         };
         const secret = presentWith(s, level, viaTree < levelRank.list, info);
