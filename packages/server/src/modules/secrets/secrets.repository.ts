@@ -39,11 +39,6 @@ export function folderPathRow(exec: Executor, folderId: string) {
   return exec.selectFrom('folders').select('path').where('id', '=', folderId).executeTakeFirst();
 }
 
-/** A folder's path, prepared: the reveal of a whole secret (reveal-card.ts) reads it on every call. */
-export const folderPathPrepared = prepared<'id', { path: string }>((db, p) =>
-  db.selectFrom('folders').select('path').where('id', '=', p('id')),
-);
-
 export function vaultIdRow(exec: Executor, vaultId: string) {
   return exec.selectFrom('vaults').select('id').where('id', '=', vaultId).executeTakeFirst();
 }
