@@ -6,6 +6,7 @@ import type { Ctx } from './deps.ts';
 import { ok } from './envelope.ts';
 import { credential, INFO_KIND, isInfo, isKey, key, listItem, type SecretWire } from './mapper.ts';
 import { resolveCredential, resolveCredentialNumbered } from './resolve.ts';
+import { credentialListResponses, credentialReadResponses, keyReadResponses } from './schemas.ts';
 
 /** Pages read for one list (500 each): a list longer than this is cut, and says so. */
 const MAX_PAGES = 40;
@@ -79,7 +80,7 @@ export function credentialReadRoutes(app: FastifyInstance, c: Ctx, base: string)
   for (const url of [`${base}/credential`, `${base}/credential/`]) {
     app.get(url, {
       config: cfg('senhasegura.credential.list'),
-      schema: { querystring: credentialQuery },
+      schema: { querystring: credentialQuery, response: credentialListResponses },
       handler: async (req) => {
         const r = req as RefReq;
         return r.query.credential ? one(r) : list(r);
@@ -88,13 +89,13 @@ export function credentialReadRoutes(app: FastifyInstance, c: Ctx, base: string)
   }
   app.get(`${base}/credential/:ref`, {
     config: cfg('senhasegura.credential.get'),
-    schema: { params: refParams, querystring: credentialQuery },
+    schema: { params: refParams, querystring: credentialQuery, response: credentialReadResponses },
     handler: async (req) => one(req as RefReq),
   });
 
   app.get(`${base}/key/:ref`, {
     config: cfg('senhasegura.key.get'),
-    schema: { params: refParams, querystring: credentialQuery },
+    schema: { params: refParams, querystring: credentialQuery, response: keyReadResponses },
     handler: async (req) => {
       const r = req as RefReq;
       const ref = r.params.ref ?? '';

@@ -10,6 +10,7 @@ import { ok } from './envelope.ts';
 import { CREDENTIAL_TYPES, canonicalType, INFO_KIND, parseExpiration, type SecretWire, TYPE_FIELD } from './mapper.ts';
 import { ensureDevice, ensureVault } from './place.ts';
 import { resolveCredential } from './resolve.ts';
+import { credentialSaveResponses, plainResponses } from './schemas.ts';
 
 /** Template of credentials created here (fields: identifier, username, password, host, ip, port, domain, device model/type/vendor, parent, notes). */
 export const CREDENTIAL_TEMPLATE = 'host-credential';
@@ -118,7 +119,7 @@ export function credentialWriteRoutes(app: FastifyInstance, c: Ctx, base: string
 
   app.post(`${base}/credential`, {
     config: cfg('senhasegura.credential.save'),
-    schema: { body: anyBody },
+    schema: { body: anyBody, response: credentialSaveResponses },
     handler: async (req: FastifyRequest, reply: FastifyReply) => {
       const input = readInput(req.body);
       const current = await existing(c, req.ctx, input);
@@ -183,7 +184,7 @@ export function credentialWriteRoutes(app: FastifyInstance, c: Ctx, base: string
 
   app.delete(`${base}/credential/:ref`, {
     config: cfg('senhasegura.credential.deactivate'),
-    schema: { params: refParams },
+    schema: { params: refParams, response: plainResponses },
     handler: async (req) => {
       const { ref } = req.params as { ref: string };
       const id = await resolveCredential(c, req.ctx, ref);
@@ -194,7 +195,7 @@ export function credentialWriteRoutes(app: FastifyInstance, c: Ctx, base: string
 
   app.put(`${base}/credential/:ref`, {
     config: cfg('senhasegura.credential.activate'),
-    schema: { params: refParams },
+    schema: { params: refParams, response: plainResponses },
     handler: async (req) => {
       const { ref } = req.params as { ref: string };
       const id = await resolveCredential(c, req.ctx, ref, { deleted: true });

@@ -9,12 +9,13 @@ import { refParams } from './credentials-read.ts';
 import type { Ctx } from './deps.ts';
 import { ok } from './envelope.ts';
 import { resolveCredentialNumbered } from './resolve.ts';
+import { plainResponses } from './schemas.ts';
 
 /** `base`: '/pam' under /iso, '' under /api/pam. */
 export function custodyRoutes(app: FastifyInstance, c: Ctx, base: string): void {
   app.delete(`${base}/credential/custody/:ref`, {
     config: { auth: 'user', permission: 'self', action: 'senhasegura.credential.custody_release' },
-    schema: { params: refParams },
+    schema: { params: refParams, response: plainResponses },
     handler: async (req) => {
       const { ref } = req.params as { ref: string };
       const { id, num: given } = await resolveCredentialNumbered(c, req.ctx, ref);

@@ -12,6 +12,7 @@ import { anyBody } from './credentials-write.ts';
 import type { Ctx } from './deps.ts';
 import { ok } from './envelope.ts';
 import { ensureDevice, ensureVault, findDevice } from './place.ts';
+import { deviceListResponses, deviceReadResponses, deviceSaveResponses, plainResponses } from './schemas.ts';
 
 export const DEVICE_SECTION = 'senhasegura device';
 const ATTRS = ['ip', 'type', 'vendor', 'model', 'site', 'device_domain', 'device_tags', 'connectivities', 'session_remote_config'] as const;
@@ -85,7 +86,7 @@ export function deviceRoutes(app: FastifyInstance, c: Ctx, base: string): void {
 
   app.post(`${base}/device`, {
     config: cfg('senhasegura.device.save'),
-    schema: { body: anyBody },
+    schema: { body: anyBody, response: deviceSaveResponses },
     handler: async (req: FastifyRequest, reply: FastifyReply) => {
       const b = fieldsOf(req.body);
       const hostname = text(b, 'hostname', 200);
@@ -131,12 +132,20 @@ export function deviceRoutes(app: FastifyInstance, c: Ctx, base: string): void {
     for (const f of folders) devices.push(await wire(c, await readDevice(c, req.ctx, f.id)));
     return ok(200, `${devices.length} device${devices.length === 1 ? '' : 's'} found`, { devices });
   };
-  app.get(`${base}/device`, { config: cfg('senhasegura.device.list'), schema: { querystring: { type: 'object' } }, handler: listDevices });
-  app.get(`${base}/device/`, { config: cfg('senhasegura.device.list'), schema: { querystring: { type: 'object' } }, handler: listDevices });
+  app.get(`${base}/device`, {
+    config: cfg('senhasegura.device.list'),
+    schema: { querystring: { type: 'object' }, response: deviceListResponses },
+    handler: listDevices,
+  });
+  app.get(`${base}/device/`, {
+    config: cfg('senhasegura.device.list'),
+    schema: { querystring: { type: 'object' }, response: deviceListResponses },
+    handler: listDevices,
+  });
 
   app.get(`${base}/device/:ref`, {
     config: cfg('senhasegura.device.get'),
-    schema: { params: refParams },
+    schema: { params: refParams, response: deviceReadResponses },
     handler: async (req) => {
       const id = await findByRef(c, req.ctx, (req.params as { ref: string }).ref);
       if (!id) throw noDevice();
@@ -148,7 +157,7 @@ export function deviceRoutes(app: FastifyInstance, c: Ctx, base: string): void {
   // unknown, hidden or already inactive: 400 1011 (never 404), as senhasegura answers
   app.delete(`${base}/device/:ref`, {
     config: cfg('senhasegura.device.deactivate'),
-    schema: { params: refParams },
+    schema: { params: refParams, response: plainResponses },
     handler: async (req) => {
       const id = await findByRef(c, req.ctx, (req.params as { ref: string }).ref);
       if (!id) throw noDevice();
@@ -161,7 +170,7 @@ export function deviceRoutes(app: FastifyInstance, c: Ctx, base: string): void {
 
   app.put(`${base}/device/:ref`, {
     config: cfg('senhasegura.device.activate'),
-    schema: { params: refParams },
+    schema: { params: refParams, response: plainResponses },
     handler: async (req) => {
       const id = await findByRef(c, req.ctx, (req.params as { ref: string }).ref);
       if (!id) throw noDevice();

@@ -12,6 +12,7 @@ import type { Ctx } from './deps.ts';
 import { ok } from './envelope.ts';
 import { INFO_KIND, INFO_TAG, INFO_TEMPLATE, type SecretWire } from './mapper.ts';
 import { ensureVault } from './place.ts';
+import { infoListResponses, infoReadResponses, infoSaveResponses, plainResponses } from './schemas.ts';
 
 /** Pages read for one list (500 each): a longer list is cut, and says so. */
 const MAX_PAGES = 40;
@@ -165,12 +166,12 @@ export function infoRoutes(app: FastifyInstance, c: Ctx, base: string): void {
     return ok(200, `${n} information item${n === 1 ? '' : 's'} found${cut}`, { infos });
   };
   for (const url of [`${base}/info`, `${base}/info/`]) {
-    app.get(url, { config: cfg('senhasegura.info.list'), handler: listHandler });
+    app.get(url, { config: cfg('senhasegura.info.list'), schema: { response: infoListResponses }, handler: listHandler });
   }
 
   app.get(`${base}/info/:ref`, {
     config: cfg('senhasegura.info.get'),
-    schema: { params: refParams, querystring: infoQuery },
+    schema: { params: refParams, querystring: infoQuery, response: infoReadResponses },
     handler: async (req) => {
       const r = req as InfoReq;
       const { id, num: given } = await resolveInfo(c, r.ctx, r.params.ref ?? '');
@@ -183,7 +184,7 @@ export function infoRoutes(app: FastifyInstance, c: Ctx, base: string): void {
 
   app.post(`${base}/info`, {
     config: cfg('senhasegura.info.save'),
-    schema: { body: anyBody },
+    schema: { body: anyBody, response: infoSaveResponses },
     handler: async (req: FastifyRequest, reply: FastifyReply) => {
       const input = readInput(req.body);
       const found = input.identifier ? single(await c.keys.byName(req.ctx, input.identifier, { kind: INFO_KIND })) : undefined;
@@ -227,7 +228,7 @@ export function infoRoutes(app: FastifyInstance, c: Ctx, base: string): void {
 
   app.delete(`${base}/info/:ref`, {
     config: cfg('senhasegura.info.disable'),
-    schema: { params: refParams },
+    schema: { params: refParams, response: plainResponses },
     handler: async (req) => {
       const { ref } = req.params as { ref: string };
       const { id } = await resolveInfo(c, req.ctx, ref);

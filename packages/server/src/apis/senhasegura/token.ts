@@ -6,6 +6,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { AppError } from '../../lib/app-error.ts';
 import { fieldsOf, text } from './body.ts';
 import type { Ctx } from './deps.ts';
+import { tokenResponses } from './schemas.ts';
 
 const invalidClient = () => new AppError('auth.invalid_credentials', 'Invalid client credentials.', { reason: 'oauth_invalid_client' });
 
@@ -40,6 +41,7 @@ export function tokenRoutes(app: FastifyInstance, c: Ctx): void {
           scope: { type: 'string', maxLength: 1000 },
         },
       },
+      response: tokenResponses,
     },
     handler: async (req: FastifyRequest, reply: FastifyReply) => {
       const { id, secret, grant } = clientOf(req);

@@ -1,14 +1,25 @@
 // A reveal that also answers the secret's metadata: what a compatibility API that returns a whole
 // credential (senhasegura's GET /iso/pam/credential/{id}) reads, in ONE audited reveal. Same checks
 // as reveal.ts (level `reveal`, policy reason, workflow gate); the audit record is `secret.reveal`.
+
+import type { Executor } from '../../db/database.ts';
 import { AppError } from '../../lib/app-error.ts';
 import { levelRank } from '../access/levels.ts';
 import type { RequestContext } from '../auth/actor.ts';
+import type { PolicyNode } from '../vaults/policy-chain.ts';
 import type { Core } from './core.ts';
 import { notFound } from './core.ts';
 import type { createReveal } from './reveal.ts';
 import { type PageInfo, presentWith } from './secrets.presenter.ts';
 import * as repo from './secrets.repository.ts';
+
+/** The path of the secret's folder: from its policy chain (vault first, the folder last), else read. */
+async function pathOf(exec: Executor, s: { parent_node_id: string; vault_id: string }, chain: PolicyNode[]): Promise<string> {
+  if (s.parent_node_id === s.vault_id) return '/';
+  const last = chain.at(-1);
+  if (last && last.id === s.parent_node_id && last.type === 'folder') return last.path;
+  return (await repo.folderPaths(exec, [s.parent_node_id]))[0]?.path ?? '/';
+}
 
 /** A kind of secret by its template and a tag (e.g. senhasegura's protected information items). */
 export interface SecretKindMark {
@@ -54,10 +65,11 @@ export function createRevealCard(core: Core, gateWithReason: ReturnType<typeof c
         const values = (await loadValues(trx, s)).sensitive;
         ev.details = { fields: Object.keys(values), version: s.version, ...reasonFrom };
         // what the presenter's page query would read, from what is at hand: the values' names
-        // are the values just read, the slug is cached; only a folder's path needs a query
+        // are the values just read, the slug is cached, the folder's path came with the policy
+        // chain (its last link is the secret's folder)
         const info: PageInfo = {
           template: await slugOf(trx, s.template_id),
-          path: s.parent_node_id === s.vault_id ? '/' : ((await repo.folderPaths(trx, [s.parent_node_id]))[0]?.path ?? '/'),
+          path: await pathOf(trx, s, policy.chain),
           sensitiveFields: Object.keys(values).sort(),
         };
         const secret = presentWith(s, level, viaTree < levelRank.list, info);

@@ -9,12 +9,22 @@ export interface PolicyNode {
   name: string;
   /** A folder that does not inherit the policy starts afresh from the defaults. */
   inherits: boolean;
+  /** A folder's path ("/a/b"); "/" for the vault. */
+  path: string;
   policy: AccessPolicy;
 }
 
 const chainQuery = prepared<
   'node',
-  { id: string; fpolicy: string | null; inherit: number | null; fname: string | null; vpolicy: string | null; vname: string | null }
+  {
+    id: string;
+    fpolicy: string | null;
+    inherit: number | null;
+    fname: string | null;
+    fpath: string | null;
+    vpolicy: string | null;
+    vname: string | null;
+  }
 >((db, p) =>
   db
     .selectFrom('tree_paths as t')
@@ -25,6 +35,7 @@ const chainQuery = prepared<
       'f.policy as fpolicy',
       'f.inherit_policy as inherit',
       'f.name as fname',
+      'f.path as fpath',
       'v.policy as vpolicy',
       'v.name as vname',
     ])
@@ -44,6 +55,7 @@ export async function policyChain(exec: Executor, nodeId: string): Promise<Polic
     type: r.fpolicy !== null ? ('folder' as const) : ('vault' as const),
     name: r.fname ?? r.vname ?? '',
     inherits: r.fpolicy !== null ? Number(r.inherit) === 1 : true,
+    path: r.fpolicy !== null ? (r.fpath ?? '/') : '/',
     policy: JSON.parse(r.fpolicy ?? r.vpolicy ?? '{}') as AccessPolicy,
   }));
 }
