@@ -138,6 +138,18 @@ for (const dialect of dialects) {
       assert.equal(after.json().response.message, 'auth.invalid_token', 'the exposed key is revoked');
     });
 
+    it('where a route accepts a token in the query, only an API key may come there: a session token is refused and revoked', async () => {
+      const session = (await call(h, 'POST', '/api/v1/auth/login', { body: { username: user.username, password: user.password } })).body
+        .accessToken as string;
+      assert.equal((await call(h, 'GET', '/api/v1/auth/whoami', { token: session })).status, 200);
+      const r = await app.inject({ method: 'GET', url: `/t1/whoami?AUTHTOKEN=${session}` });
+      assert.deepEqual(r.json().operation.result, { status: 'Failed', message: 'request.credentials_in_query' });
+      assert.equal((await call(h, 'GET', '/api/v1/auth/whoami', { token: session })).status, 401, 'the session seen in a URL is revoked');
+      // the API key there is still fine
+      const ok = await app.inject({ method: 'GET', url: `/t1/whoami?AUTHTOKEN=${key}` });
+      assert.equal(ok.json().user, user.username);
+    });
+
     it('errors answer in the envelope of the surface, with the typed reason; bad tokens too, and audited with the API', async () => {
       const typed = await app.inject({ method: 'GET', url: '/t1/typed', headers: { authtoken: key } });
       assert.equal(typed.statusCode, 200);

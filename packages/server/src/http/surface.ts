@@ -1,4 +1,5 @@
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { tokenKind } from '../crypto/tokens.ts';
 import type { Db } from '../db/database.ts';
 import { AppError, isAppError } from '../lib/app-error.ts';
 import type { AuditLog } from '../modules/audit/audit-log.ts';
@@ -104,10 +105,14 @@ export async function registerSurface(app: FastifyInstance, edge: EdgeDeps, surf
         const cfg = req.routeOptions.config;
         if (!cfg.auth) return; // unmatched route: the not-found handler answers
         const q = req.query as Record<string, unknown> | undefined;
-        // a credential in a URL is refused, and a real one is revoked on the spot (it is in logs now)
-        const exposed = cfg.credentialsInQuery === 'accepted' ? undefined : findExposure(q);
-        if (exposed) {
-          await edge.exposure.revoke(req.ctx, exposed.tokens);
+        // a credential in a URL is refused, and a real one is revoked on the spot (it is in logs now);
+        // where a product's documented API sends its token in the query, only an API key may come
+        // there (a session, refresh or MFA token is still refused and revoked)
+        const exposed = findExposure(q);
+        const burnt =
+          exposed && cfg.credentialsInQuery === 'accepted' ? exposed.tokens.filter((t) => tokenKind(t) !== 'apikey') : exposed?.tokens;
+        if (exposed && (cfg.credentialsInQuery !== 'accepted' || (burnt?.length ?? 0) > 0)) {
+          await edge.exposure.revoke(req.ctx, burnt ?? []);
           throw new AppError(
             'request.credentials_in_query',
             'Credentials in the URL are refused (and a Coffer token found there is revoked); use the Authorization header or the body.',
