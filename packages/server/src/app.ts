@@ -37,6 +37,7 @@ import { recoverPassword } from './modules/identities/recovery.ts';
 import { createUserLookupService } from './modules/identities/user-lookup.service.ts';
 import { createUsersService } from './modules/identities/users.service.ts';
 import { createLookupService } from './modules/lookup/lookup.service.ts';
+import { createNaturalKeys } from './modules/lookup/natural-keys.ts';
 import { createMetadataService } from './modules/metadata/metadata.service.ts';
 import { createNumbering } from './modules/numbering/numbering.service.ts';
 import { createPasswordsService } from './modules/passwords/passwords.service.ts';
@@ -263,6 +264,7 @@ export async function buildApp(deps: AppDeps) {
   const lookup = createLookupService({ access, vaults, secrets, audited });
   const bulk = createBulkService({ secrets, audited, onError: (e) => app.log.error({ err: e }, 'bulk item failed') });
   const numbering = createNumbering();
+  const naturalKeys = createNaturalKeys({ db, dialect: database.dialect });
 
   await app.register(swagger, {
     openapi: {
@@ -320,11 +322,11 @@ export async function buildApp(deps: AppDeps) {
   await registerSurface(
     app,
     edge,
-    pmpSurface({ db, numbering, auth, access, audited, secrets, vaults, metadata, workflow, users, passwords, lookup }),
+    pmpSurface({ db, numbering, auth, access, audited, secrets, vaults, metadata, workflow, users, passwords, lookup, naturalKeys }),
   );
 
   // senhasegura PAM Core: /iso (OAuth2 token, /iso/pam) and /api/pam, the same operations
-  const senhaseguraDeps = { db, auth, secrets, vaults, lookup, metadata, numbering, access, audited, workflow };
+  const senhaseguraDeps = { db, auth, secrets, vaults, lookup, metadata, numbering, access, audited, workflow, naturalKeys };
   for (const s of senhaseguraSurfaces({ ...senhaseguraDeps, ...(config.senhaseguraVault ? { vaultName: config.senhaseguraVault } : {}) }))
     await registerSurface(app, edge, s);
 

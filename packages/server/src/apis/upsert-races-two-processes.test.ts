@@ -116,7 +116,7 @@ describe('natural-key upserts raced across two server processes on one PostgreSQ
       const r = await fetch(`${base}/restapi/json/v1/resources/resourcename/two-res-1/accounts/accountname/root`, {
         headers: { AUTHTOKEN: apiKey },
       });
-      assert.equal((await r.json()).operation.result.status, 'Success');
+      assert.equal(((await r.json()) as { operation: { result: { status: string } } }).operation.result.status, 'Success');
     }
   });
 });

@@ -5,6 +5,7 @@ import type { createAudited } from '../../modules/audit/audit-log.ts';
 import type { AuthService } from '../../modules/auth/auth.service.ts';
 import type { UsersService } from '../../modules/identities/users.service.ts';
 import type { LookupService } from '../../modules/lookup/lookup.service.ts';
+import type { NaturalKeys } from '../../modules/lookup/natural-keys.ts';
 import type { MetadataService } from '../../modules/metadata/metadata.service.ts';
 import type { Numbering } from '../../modules/numbering/numbering.service.ts';
 import type { PasswordsService } from '../../modules/passwords/passwords.service.ts';
@@ -19,6 +20,8 @@ export interface PmpDeps {
   auth: Pick<AuthService, 'authenticate'>;
   access: Access;
   audited: ReturnType<typeof createAudited>;
+  /** Serialises a create-or-update by its natural key (across nodes on PostgreSQL). */
+  naturalKeys: NaturalKeys;
   secrets: SecretsService;
   vaults: VaultsService;
   metadata: MetadataService;

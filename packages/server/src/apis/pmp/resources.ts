@@ -66,6 +66,12 @@ export function resourceRoutes(instance: FastifyInstance, kit: Kit): void {
 
   kit.op(instance, 'POST', '/resources', { name: 'CREATE RESOURCE', action: 'pmp.resources.create', details: null }, async (req, input) => {
     const r = newResource(input);
+    // one create of a name at a time, on every node (ADR 0016): the others find it and answer
+    // PMP's "already exists"
+    return deps.naturalKeys.serialize('pmp.resource', r.name.toLowerCase(), () => create(req, r));
+  });
+
+  async function create(req: Parameters<Parameters<Kit['op']>[4]>[0], r: ReturnType<typeof newResource>) {
     const vaultId = await pmpVault(kit, req.ctx);
     const folder = await deps.vaults.createFolder(req.ctx, { vaultId, name: r.name }).catch((e: unknown) => {
       if (e instanceof AppError && e.code === 'conflict') {
@@ -82,7 +88,7 @@ export function resourceRoutes(instance: FastifyInstance, kit: Kit): void {
       throw e;
     }
     return success('CREATE RESOURCE', `Resource ${r.name} has been added successfully`);
-  });
+  }
 
   kit.op(
     instance,

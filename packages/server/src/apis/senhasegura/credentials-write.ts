@@ -122,65 +122,71 @@ export function credentialWriteRoutes(app: FastifyInstance, c: Ctx, base: string
     schema: { body: anyBody, response: credentialSaveResponses },
     handler: async (req: FastifyRequest, reply: FastifyReply) => {
       const input = readInput(req.body);
-      const current = await existing(c, req.ctx, input);
-      const fields: Record<string, string> = { ...input.clear };
-      if (input.password !== undefined) fields.password = input.password;
-      if (input.additional !== undefined) fields['additional-info'] = input.additional;
-      const customFields = input.type ? [{ name: TYPE_FIELD, type: 'text' as const, value: input.type }] : undefined;
-      if (!current) {
-        const vaultId = await ensureVault(c, req.ctx);
-        const device = await ensureDevice(c, req.ctx, vaultId, input.hostname);
-        const created = (await c.secrets.create(req.ctx, {
-          vaultId,
-          folderId: device.id,
-          template: CREDENTIAL_TEMPLATE,
-          name: input.identifier ?? `${input.username}@${input.hostname}`,
-          fields,
-          ...(customFields ? { customFields } : {}),
-          ...(input.tags ? { tags: input.tags } : {}),
-          ...(input.expiresAt !== undefined ? { expiresAt: input.expiresAt } : {}),
-        })) as SecretWire;
-        const num = await c.numbering.numberOf(c.db, 'secret', created.id);
-        reply.code(201);
-        return withChanged(
-          ok(201, 'Credential successfully registered!', { credential: { id: String(num), tag: input.identifier ?? null } }),
-          true,
-        );
-      }
-      // only what differs is written: clear fields compared here, sensitive ones by the service
-      // (for a caller who could reveal them; else they count as changed)
-      const patch: Record<string, unknown> = {};
-      const changedFields: Record<string, string> = {};
-      const sensitive: Record<string, string> = {};
-      for (const [slug, v] of Object.entries(fields)) {
-        if (SENSITIVE.has(slug)) sensitive[slug] = v;
-        else if ((slug === 'username' ? current.username : slug === 'host' ? current.host : (current.fields[slug] ?? '')) !== v)
-          changedFields[slug] = v;
-      }
-      if (Object.keys(sensitive).length) {
-        const same = new Set(await c.secrets.sameSensitive(req.ctx, current.id, sensitive));
-        for (const [slug, v] of Object.entries(sensitive)) if (!same.has(slug)) changedFields[slug] = v;
-      }
-      if (Object.keys(changedFields).length) patch.fields = changedFields;
-      const name = input.identifier && input.identifier !== current.name ? input.identifier : undefined;
-      if (name) patch.name = name;
-      if (input.tags && input.tags.join(',') !== current.tags.join(',')) patch.tags = input.tags;
-      if (input.expiresAt !== undefined && input.expiresAt !== current.expiresAt) patch.expiresAt = input.expiresAt;
-      const keptType = current.customFields.find((f) => f.name === TYPE_FIELD)?.value;
-      if (customFields && keptType !== input.type) {
-        patch.customFields = [...current.customFields.filter((f) => f.name !== TYPE_FIELD), ...customFields];
-      }
-      const changed = Object.keys(patch).length > 0;
-      if (changed) await c.secrets.update(req.ctx, current.id, patch);
-      const num = await c.numbering.numberOf(c.db, 'secret', current.id);
-      reply.code(200);
-      const message = changed ? 'Credential updated successfully!' : 'Credential unchanged';
-      return withChanged(
-        ok(200, message, { credential: { id: String(num), tag: input.identifier ?? current.fields.identifier ?? null } }),
-        changed,
-      );
+      // one write per device at a time, on every node: two identical requests at once make one
+      // credential (and one device folder), the second one then updates it (ADR 0016)
+      return c.naturalKeys.serialize('senhasegura.device', input.hostname.toLowerCase(), () => save(req, reply, input));
     },
   });
+
+  async function save(req: FastifyRequest, reply: FastifyReply, input: Input) {
+    const current = await existing(c, req.ctx, input);
+    const fields: Record<string, string> = { ...input.clear };
+    if (input.password !== undefined) fields.password = input.password;
+    if (input.additional !== undefined) fields['additional-info'] = input.additional;
+    const customFields = input.type ? [{ name: TYPE_FIELD, type: 'text' as const, value: input.type }] : undefined;
+    if (!current) {
+      const vaultId = await ensureVault(c, req.ctx);
+      const device = await ensureDevice(c, req.ctx, vaultId, input.hostname);
+      const created = (await c.secrets.create(req.ctx, {
+        vaultId,
+        folderId: device.id,
+        template: CREDENTIAL_TEMPLATE,
+        name: input.identifier ?? `${input.username}@${input.hostname}`,
+        fields,
+        ...(customFields ? { customFields } : {}),
+        ...(input.tags ? { tags: input.tags } : {}),
+        ...(input.expiresAt !== undefined ? { expiresAt: input.expiresAt } : {}),
+      })) as SecretWire;
+      const num = await c.numbering.numberOf(c.db, 'secret', created.id);
+      reply.code(201);
+      return withChanged(
+        ok(201, 'Credential successfully registered!', { credential: { id: String(num), tag: input.identifier ?? null } }),
+        true,
+      );
+    }
+    // only what differs is written: clear fields compared here, sensitive ones by the service
+    // (for a caller who could reveal them; else they count as changed)
+    const patch: Record<string, unknown> = {};
+    const changedFields: Record<string, string> = {};
+    const sensitive: Record<string, string> = {};
+    for (const [slug, v] of Object.entries(fields)) {
+      if (SENSITIVE.has(slug)) sensitive[slug] = v;
+      else if ((slug === 'username' ? current.username : slug === 'host' ? current.host : (current.fields[slug] ?? '')) !== v)
+        changedFields[slug] = v;
+    }
+    if (Object.keys(sensitive).length) {
+      const same = new Set(await c.secrets.sameSensitive(req.ctx, current.id, sensitive));
+      for (const [slug, v] of Object.entries(sensitive)) if (!same.has(slug)) changedFields[slug] = v;
+    }
+    if (Object.keys(changedFields).length) patch.fields = changedFields;
+    const name = input.identifier && input.identifier !== current.name ? input.identifier : undefined;
+    if (name) patch.name = name;
+    if (input.tags && input.tags.join(',') !== current.tags.join(',')) patch.tags = input.tags;
+    if (input.expiresAt !== undefined && input.expiresAt !== current.expiresAt) patch.expiresAt = input.expiresAt;
+    const keptType = current.customFields.find((f) => f.name === TYPE_FIELD)?.value;
+    if (customFields && keptType !== input.type) {
+      patch.customFields = [...current.customFields.filter((f) => f.name !== TYPE_FIELD), ...customFields];
+    }
+    const changed = Object.keys(patch).length > 0;
+    if (changed) await c.secrets.update(req.ctx, current.id, patch);
+    const num = await c.numbering.numberOf(c.db, 'secret', current.id);
+    reply.code(200);
+    const message = changed ? 'Credential updated successfully!' : 'Credential unchanged';
+    return withChanged(
+      ok(200, message, { credential: { id: String(num), tag: input.identifier ?? current.fields.identifier ?? null } }),
+      changed,
+    );
+  }
 
   app.delete(`${base}/credential/:ref`, {
     config: cfg('senhasegura.credential.deactivate'),

@@ -5,6 +5,7 @@ import type { createAudited } from '../../modules/audit/audit-log.ts';
 import type { AuthService } from '../../modules/auth/auth.service.ts';
 import type { CredentialKeys } from '../../modules/lookup/credential-keys.ts';
 import type { LookupService } from '../../modules/lookup/lookup.service.ts';
+import type { NaturalKeys } from '../../modules/lookup/natural-keys.ts';
 import type { MetadataService } from '../../modules/metadata/metadata.service.ts';
 import type { Numbering } from '../../modules/numbering/numbering.service.ts';
 import type { SecretsService } from '../../modules/secrets/secrets.service.ts';
@@ -23,6 +24,8 @@ export interface SenhaseguraDeps {
   /** Custody release: the caller's checkout checked in. */
   workflow: Pick<WorkflowService, 'checkin' | 'listCheckouts'>;
   audited: ReturnType<typeof createAudited>;
+  /** Serialises a create-or-update by its natural key (across nodes on PostgreSQL). */
+  naturalKeys: NaturalKeys;
   /** The vault credentials and devices created through this API land in (created on first use). */
   vaultName?: string;
 }

@@ -99,31 +99,36 @@ export function deviceRoutes(app: FastifyInstance, c: Ctx, base: string): void {
         const v = k === 'device_tags' || k === 'connectivities' || k === 'device_domain' ? list(b, k)?.join(',') : text(b, k, 2000);
         if (v !== undefined) wanted[k] = v;
       }
-      const vaultId = await ensureVault(c, req.ctx);
-      const { id, created } = await ensureDevice(c, req.ctx, vaultId, hostname);
-      const before = await readDevice(c, req.ctx, id);
-      let changed = created;
-      for (const [k, v] of Object.entries(wanted)) {
-        if (before.attrs[k as Attr] !== v) {
-          await setAttr(c, req.ctx, id, k, v as string);
-          changed = true;
-        }
-      }
-      // saving a device makes it active again (senhasegura: an update of a deactivated device)
-      if (!before.active) {
-        await setAttr(c, req.ctx, id, ACTIVE, true);
-        changed = true;
-      }
-      const device = await wire(c, await readDevice(c, req.ctx, id));
-      const status = created ? 201 : 200;
-      reply.code(status);
-      const body = ok(status, created ? 'Device successfully registered!' : changed ? 'Device updated successfully!' : 'Device unchanged', {
-        device,
-      });
-      body.response.changed = changed ? 'true' : 'false';
-      return body;
+      // one write per device at a time, on every node (ADR 0016)
+      return c.naturalKeys.serialize('senhasegura.device', hostname.toLowerCase(), () => save(req, reply, hostname, wanted));
     },
   });
+
+  async function save(req: FastifyRequest, reply: FastifyReply, hostname: string, wanted: Partial<Record<Attr, string>>) {
+    const vaultId = await ensureVault(c, req.ctx);
+    const { id, created } = await ensureDevice(c, req.ctx, vaultId, hostname);
+    const before = await readDevice(c, req.ctx, id);
+    let changed = created;
+    for (const [k, v] of Object.entries(wanted)) {
+      if (before.attrs[k as Attr] !== v) {
+        await setAttr(c, req.ctx, id, k, v as string);
+        changed = true;
+      }
+    }
+    // saving a device makes it active again (senhasegura: an update of a deactivated device)
+    if (!before.active) {
+      await setAttr(c, req.ctx, id, ACTIVE, true);
+      changed = true;
+    }
+    const device = await wire(c, await readDevice(c, req.ctx, id));
+    const status = created ? 201 : 200;
+    reply.code(status);
+    const body = ok(status, created ? 'Device successfully registered!' : changed ? 'Device updated successfully!' : 'Device unchanged', {
+      device,
+    });
+    body.response.changed = changed ? 'true' : 'false';
+    return body;
+  }
 
   const listDevices = async (req: FastifyRequest) => {
     const vaultId = await ensureVault(c, req.ctx);

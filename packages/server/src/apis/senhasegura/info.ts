@@ -187,44 +187,51 @@ export function infoRoutes(app: FastifyInstance, c: Ctx, base: string): void {
     schema: { body: anyBody, response: infoSaveResponses },
     handler: async (req: FastifyRequest, reply: FastifyReply) => {
       const input = readInput(req.body);
-      const found = input.identifier ? single(await c.keys.byName(req.ctx, input.identifier, { kind: INFO_KIND })) : undefined;
-      if (!found) {
-        const vaultId = await ensureVault(c, req.ctx);
-        const created = (await c.secrets.create(req.ctx, {
-          vaultId,
-          template: INFO_TEMPLATE,
-          name: input.identifier ?? input.attrs.name ?? UNNAMED,
-          fields: { notes: input.content },
-          tags: [INFO_TAG],
-          customFields: customFieldsOf(undefined, input),
-        })) as SecretWire;
-        const num = await c.numbering.numberOf(c.db, 'secret', created.id);
-        reply.code(201);
-        const body = ok(201, 'Information successfully registered!', { info: written(created, num, input.content) });
-        body.response.changed = 'true';
-        return body;
-      }
-      // an update: only what differs is written (the content compared by the service, for a
-      // caller who could reveal it without a gate; else it counts as changed)
-      const current = (await c.secrets.get(req.ctx, found)) as SecretWire;
-      const patch: { fields?: Record<string, string>; customFields?: ReturnType<typeof customFieldsOf> } = {};
-      const same = await c.secrets.sameSensitive(req.ctx, found, { notes: input.content });
-      if (!same.includes('notes')) patch.fields = { notes: input.content };
-      const next = customFieldsOf(current, input);
-      const before = current.customFields.map((f) => `${f.name}\u0000${f.value ?? ''}`).sort();
-      const after = next.map((f) => `${f.name}\u0000${f.value}`).sort();
-      if (before.join('\u0001') !== after.join('\u0001')) patch.customFields = next;
-      const changed = Object.keys(patch).length > 0;
-      const saved = changed ? ((await c.secrets.update(req.ctx, found, patch)) as SecretWire) : current;
-      const num = await c.numbering.numberOf(c.db, 'secret', found);
-      reply.code(200);
-      const body = ok(200, changed ? 'Information updated successfully!' : 'Information unchanged', {
-        info: written(saved, num, input.content),
-      });
-      body.response.changed = changed ? 'true' : 'false';
-      return body;
+      // an item without an identifier is always a new one; with one, one write per identifier at a
+      // time on every node: two identical requests at once make one item (ADR 0016)
+      if (!input.identifier) return save(req, reply, input);
+      return c.naturalKeys.serialize('senhasegura.info', input.identifier.toLowerCase(), () => save(req, reply, input));
     },
   });
+
+  async function save(req: FastifyRequest, reply: FastifyReply, input: Input) {
+    const found = input.identifier ? single(await c.keys.byName(req.ctx, input.identifier, { kind: INFO_KIND })) : undefined;
+    if (!found) {
+      const vaultId = await ensureVault(c, req.ctx);
+      const created = (await c.secrets.create(req.ctx, {
+        vaultId,
+        template: INFO_TEMPLATE,
+        name: input.identifier ?? input.attrs.name ?? UNNAMED,
+        fields: { notes: input.content },
+        tags: [INFO_TAG],
+        customFields: customFieldsOf(undefined, input),
+      })) as SecretWire;
+      const num = await c.numbering.numberOf(c.db, 'secret', created.id);
+      reply.code(201);
+      const body = ok(201, 'Information successfully registered!', { info: written(created, num, input.content) });
+      body.response.changed = 'true';
+      return body;
+    }
+    // an update: only what differs is written (the content compared by the service, for a
+    // caller who could reveal it without a gate; else it counts as changed)
+    const current = (await c.secrets.get(req.ctx, found)) as SecretWire;
+    const patch: { fields?: Record<string, string>; customFields?: ReturnType<typeof customFieldsOf> } = {};
+    const same = await c.secrets.sameSensitive(req.ctx, found, { notes: input.content });
+    if (!same.includes('notes')) patch.fields = { notes: input.content };
+    const next = customFieldsOf(current, input);
+    const before = current.customFields.map((f) => `${f.name}\u0000${f.value ?? ''}`).sort();
+    const after = next.map((f) => `${f.name}\u0000${f.value}`).sort();
+    if (before.join('\u0001') !== after.join('\u0001')) patch.customFields = next;
+    const changed = Object.keys(patch).length > 0;
+    const saved = changed ? ((await c.secrets.update(req.ctx, found, patch)) as SecretWire) : current;
+    const num = await c.numbering.numberOf(c.db, 'secret', found);
+    reply.code(200);
+    const body = ok(200, changed ? 'Information updated successfully!' : 'Information unchanged', {
+      info: written(saved, num, input.content),
+    });
+    body.response.changed = changed ? 'true' : 'false';
+    return body;
+  }
 
   app.delete(`${base}/info/:ref`, {
     config: cfg('senhasegura.info.disable'),

@@ -6,6 +6,7 @@ import type { Trx } from '../../db/database.ts';
 import type { FolderTable } from '../../db/schema.ts';
 import { AppError } from '../../lib/app-error.ts';
 import { newId } from '../../lib/ids.ts';
+import { isUniqueViolation } from '../../lib/unique-violation.ts';
 import { levelRank } from '../access/levels.ts';
 import * as tree from '../access/tree.repository.ts';
 import type { RequestContext } from '../auth/actor.ts';
@@ -67,7 +68,14 @@ export function createFolders(core: Core) {
         created_at: now,
         updated_at: now,
       };
-      await trx.insertInto('folders').values(row).execute();
+      // a concurrent create of the same name that committed after the check above: the same answer
+      await trx
+        .insertInto('folders')
+        .values(row)
+        .execute()
+        .catch((e: unknown) => {
+          throw isUniqueViolation(e) ? new AppError('conflict', 'A folder with that name exists here.') : e;
+        });
       await tree.insertChild(trx, parentNode, row.id, inherit);
       // breaking inheritance would lock the creator out: they keep manage on what they made
       if (!inherit && ctx.actor.userId) await grantManage(trx, row.id, 'folder', ctx.actor.userId);

@@ -4,6 +4,7 @@ import type { AccessPolicy } from '@coffer/contracts/vaults';
 import type { VaultTable } from '../../db/schema.ts';
 import { AppError } from '../../lib/app-error.ts';
 import { newId } from '../../lib/ids.ts';
+import { isUniqueViolation } from '../../lib/unique-violation.ts';
 import { levelRank } from '../access/levels.ts';
 import * as tree from '../access/tree.repository.ts';
 import { type RequestContext, requireUser } from '../auth/actor.ts';
@@ -34,7 +35,14 @@ export function createVaults(core: Core) {
         created_at: now,
         updated_at: now,
       };
-      await trx.insertInto('vaults').values(row).execute();
+      // a concurrent create of the same name that committed after the check above: the same answer
+      await trx
+        .insertInto('vaults')
+        .values(row)
+        .execute()
+        .catch((e: unknown) => {
+          throw isUniqueViolation(e) ? new AppError('conflict', 'A vault with that name exists.') : e;
+        });
       await tree.insertRoot(trx, row.id);
       await grantManage(trx, row.id, 'vault', ctx.actor.userId); // the creator owns it
       ev.objectId = row.id;
