@@ -105,7 +105,8 @@ describe('natural-key upserts raced across two server processes on one PostgreSQ
         }).then(async (r) => ({ status: r.status, body: JSON.parse(await r.text()) })),
       ),
     );
-    const results = rs.map((r) => (assert.equal(r.status, 200), r.body.operation.result));
+    for (const r of rs) assert.equal(r.status, 200);
+    const results = rs.map((r) => r.body.operation.result);
     assert.equal(results.filter((x) => x.status === 'Success').length, 1, JSON.stringify(results));
     for (const x of results.filter((y) => y.status !== 'Success')) {
       assert.deepEqual(x, { status: 'Failed', message: 'Resource two-res-1 already exists.' });

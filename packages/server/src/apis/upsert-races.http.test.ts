@@ -94,7 +94,8 @@ for (const dialect of dialects) {
       const rs = await Promise.all(
         Array.from({ length: N }, () => pmp(h, 'POST', '/resources', { token: pmpKey, contentType: 'text/json', body })),
       );
-      const results = rs.map((r) => (assert.equal(r.status, 200, r.raw), r.body.operation.result));
+      for (const r of rs) assert.equal(r.status, 200, r.raw);
+      const results = rs.map((r) => r.body.operation.result);
       assert.equal(results.filter((x) => x.status === 'Success').length, 1, JSON.stringify(results));
       for (const x of results.filter((y) => y.status !== 'Success')) {
         assert.deepEqual(x, { status: 'Failed', message: 'Resource race-res-1 already exists.' });
