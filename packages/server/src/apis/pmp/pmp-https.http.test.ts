@@ -2,8 +2,7 @@
 // self-signed certificate, curl -k): the token in the query and in the header, a form body
 // labelled text/json, the password read, bad token.
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { request } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -12,33 +11,13 @@ import { after, before, describe, it } from 'node:test';
 import { ADMIN, adminToken, dialects, dropSchema, freshDatabase, testConfig } from '../../../test/harness.ts';
 import { apiUser, form, PMP } from '../../../test/pmp.ts';
 import { type App, buildApp } from '../../app.ts';
+import { selfSignedCertificate } from '../../crypto/self-signed.ts';
 import { type Database, migrateToLatest } from '../../db/database.ts';
 
-function selfSigned(dir: string): { cert: Buffer; key: Buffer } {
-  const key = path.join(dir, 'key.pem');
-  const cert = path.join(dir, 'cert.pem');
-  execFileSync(
-    'openssl',
-    [
-      'req',
-      '-x509',
-      '-newkey',
-      'ec',
-      '-pkeyopt',
-      'ec_paramgen_curve:P-256',
-      '-nodes',
-      '-days',
-      '1',
-      '-subj',
-      '/CN=localhost',
-      '-keyout',
-      key,
-      '-out',
-      cert,
-    ],
-    { stdio: 'ignore' },
-  );
-  return { cert: readFileSync(cert), key: readFileSync(key) };
+/** The server's certificate, made as COFFER_TLS=auto makes it (crypto/self-signed.ts). */
+function selfSigned(): { cert: Buffer; key: Buffer } {
+  const { cert, key } = selfSignedCertificate(['localhost', '127.0.0.1']);
+  return { cert: Buffer.from(cert), key: Buffer.from(key) };
 }
 
 // biome-ignore lint/suspicious/noExplicitAny: a PMP answer, read field by field by the tests
@@ -82,7 +61,7 @@ for (const dialect of dialects) {
       database = fresh.database;
       schema = fresh.schema;
       await migrateToLatest(database.db);
-      coffer = await buildApp({ config: testConfig(dir, fresh.url), database, https: selfSigned(dir) });
+      coffer = await buildApp({ config: testConfig(dir, fresh.url), database, https: selfSigned() });
       await coffer.initialize({ mode: 'keyfile', adminUsername: ADMIN.username, adminPassword: ADMIN.password });
       await coffer.start();
       await coffer.services.jobs.stop();

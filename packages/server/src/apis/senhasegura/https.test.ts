@@ -1,14 +1,12 @@
 // senhasegura over real HTTPS with a listening server (self-signed certificate): the OAuth2 token,
 // then a credential created and read back, as a client on the network would.
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
 import { request } from 'node:https';
-import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { adminToken, dialects, type Harness, startHarness } from '../../../test/harness.ts';
 import { apiClient } from '../../../test/senhasegura-client.ts';
 import { buildApp } from '../../app.ts';
+import { selfSignedCertificate } from '../../crypto/self-signed.ts';
 
 function send(port: number, method: string, url: string, body?: string, headers: Record<string, string> = {}) {
   // biome-ignore lint/suspicious/noExplicitAny: a parsed answer body
@@ -36,15 +34,10 @@ describe(`senhasegura over HTTPS [${dialect}]`, () => {
     h = await startHarness(dialect);
     const admin = await adminToken(h);
     ({ clientId, clientSecret } = await apiClient(h, admin));
-    const key = path.join(h.dir, 'tls.key');
-    const cert = path.join(h.dir, 'tls.crt');
-    execFileSync(
-      'openssl',
-      ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', key, '-out', cert, '-days', '1', '-subj', '/CN=127.0.0.1'],
-      { stdio: 'ignore' },
-    );
+    // the certificate COFFER_TLS=auto would make (crypto/self-signed.ts)
+    const { cert, key } = selfSignedCertificate(['localhost', '127.0.0.1']);
     // a second app on the same store, with TLS, listening on a free port
-    server = await buildApp({ config: h.config, database: h.database, https: { key: readFileSync(key), cert: readFileSync(cert) } });
+    server = await buildApp({ config: h.config, database: h.database, https: { key: Buffer.from(key), cert: Buffer.from(cert) } });
     await server.start();
     await server.services.jobs.stop();
     await server.app.listen({ host: '127.0.0.1', port: 0 });
