@@ -32,6 +32,15 @@ const profileFields = {
   mobile: Name(40),
 };
 
+/** The host an API user is tied to (PMP: one API user per host). */
+export const BoundHost = Type.String({
+  minLength: 1,
+  maxLength: 253,
+  pattern: '^[A-Za-z0-9._:-]+$',
+  description:
+    "API users only: a host name or an IP address. Its API keys and sessions are accepted only from the addresses the name resolves to when a request comes (looked up again at most every minute; a name that does not resolve accepts nothing), besides each key's allowedCidrs",
+});
+
 /** Sign-in state of an account, for administrators (users.read) and the user themselves. */
 export const LoginActivity = Type.Object(
   {
@@ -58,6 +67,7 @@ export const User = Type.Object(
     allPasswords: Type.Boolean({ description: 'Super-administrator scope: all passwords in the system' }),
     status: Type.Union([Type.Literal('active'), Type.Literal('disabled')]),
     totpEnabled: Type.Boolean(),
+    boundHost: Type.Union([BoundHost, Type.Null()], { description: 'The host an API user is tied to; null: not bound' }),
     createdAt: Timestamp,
     updatedAt: Timestamp,
     loginActivity: Type.Optional(LoginActivity),
@@ -74,6 +84,7 @@ export const CreateUser = Type.Object(
     ...Object.fromEntries(Object.entries(profileFields).map(([k, v]) => [k, Type.Optional(v)])),
     role: Role,
     allPasswords: Type.Optional(Type.Boolean()),
+    boundHost: Type.Optional(BoundHost),
   },
   { additionalProperties: false },
 );

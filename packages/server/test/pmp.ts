@@ -37,7 +37,7 @@ export async function pmp(
   h: Pick<Harness, 'app'>,
   method: 'GET' | 'POST' | 'PUT' | 'DELETE',
   path: string,
-  opts: { token?: string; tokenInQuery?: boolean; body?: string; contentType?: string; query?: Record<string, string> } = {},
+  opts: { token?: string; tokenInQuery?: boolean; body?: string; contentType?: string; query?: Record<string, string>; ip?: string } = {},
 ): Promise<PmpRes> {
   const q = new URLSearchParams(opts.query ?? {});
   if (opts.token && opts.tokenInQuery) q.set('AUTHTOKEN', opts.token);
@@ -50,6 +50,7 @@ export async function pmp(
     url: `${PMP}${path}${qs ? `?${qs}` : ''}`,
     headers,
     ...(opts.body !== undefined ? { payload: opts.body } : {}),
+    ...(opts.ip ? { remoteAddress: opts.ip } : {}),
   });
   let body: unknown = r.body;
   try {

@@ -58,6 +58,8 @@ export interface UserTable {
   /** 1: the password was set by an administrator (or generated) and must be changed at the next
    * login (migration 0010; optional here so rows written without it get the default 0). */
   must_change_password?: number;
+  /** An API user's host (migration 0014): requests only from its addresses; null: not bound. */
+  bound_host?: string | null;
 }
 
 export interface GroupTable {

@@ -3,6 +3,7 @@
 import type { CreateUser, Role } from '@coffer/contracts/identities';
 import type { FastifyInstance } from 'fastify';
 import { AppError } from '../../lib/app-error.ts';
+import { isHostName } from '../../modules/auth/host-binding.ts';
 import { success } from './envelope.ts';
 import { asBool, asText, type PmpInput, pick } from './input.ts';
 import type { Kit } from './kit.ts';
@@ -29,6 +30,7 @@ export function newUser(input: PmpInput): CreateUser {
   const api = asBool(pick(d, 'ISAPIUSER'));
   const password = pick(d, 'PASSWORD');
   if (api && !t('HOSTNAME')) throw invalid('HOSTNAME is mandatory for an API user.');
+  if (api && !isHostName(t('HOSTNAME'))) throw invalid('HOSTNAME must be a host name or an IP address.');
   if (!api && (typeof password !== 'string' || password === '')) throw invalid('PASSWORD is mandatory.');
   let [first, last] = [t('FIRSTNAME'), t('LASTNAME')];
   if (!first && !last && t('FULLNAME')) {
@@ -56,6 +58,8 @@ export function newUser(input: PmpInput): CreateUser {
   }
   if (out.email !== undefined && !/^[^\s@]+@[^\s@]+$/.test(out.email as string)) throw invalid('EMAIL is not an e-mail address.');
   if (!api) out.password = password;
+  // the API user is tied to that host: its keys work only from the host's addresses
+  else out.boundHost = t('HOSTNAME');
   if (asBool(pick(d, 'ISSUPERADMIN'))) out.allPasswords = true;
   return out as CreateUser;
 }

@@ -35,7 +35,8 @@ export function summarize(op: AdminOperation, users: Map<string, string>, groups
       const role = op.user.role.replace('_', ' ');
       const scope = op.user.allPasswords ? ' with the all-passwords scope' : '';
       const pw = op.temporaryPassword ? ' (temporary password: to be changed at the first login)' : '';
-      return `create the ${op.user.kind === 'api' ? 'API user' : role} "${op.user.username}"${op.user.kind === 'api' ? ` (${role})` : ''}${scope}${pw}`;
+      const host = op.user.boundHost ? ` bound to the host ${op.user.boundHost}` : '';
+      return `create the ${op.user.kind === 'api' ? 'API user' : role} "${op.user.username}"${op.user.kind === 'api' ? ` (${role})` : ''}${host}${scope}${pw}`;
     }
     case 'user.update': {
       const parts: string[] = [];

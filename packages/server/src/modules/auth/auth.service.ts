@@ -11,6 +11,7 @@ import { canonicalUsername } from '../identities/username.ts';
 import type { SealManager } from '../sys/seal.ts';
 import type { RequestContext } from './actor.ts';
 import { createAuthenticator } from './authenticate.ts';
+import { createHostBinding, type HostBinding } from './host-binding.ts';
 import { accountKey, clearFailures, createIpLimiter, isLocked, recordFailure } from './login-throttle.ts';
 import { createSecondFactor } from './second-factor.ts';
 import { createSessions, type SessionLimits } from './sessions.ts';
@@ -33,13 +34,22 @@ export function createAuthService(deps: {
   audited: ReturnType<typeof createAudited>;
   session: SessionLimits;
   login: { freeFailures: number; hardLockFailures: number; perIpPerMinute: number };
+  /** Where bound API users' host names are resolved (default: the system resolver). */
+  hostBinding?: HostBinding;
 }) {
   const { db, clock, hasher, seal, audit, audited } = deps;
   const ipLimiter = createIpLimiter(deps.login.perIpPerMinute);
   const hashToken = (token: string) => keyedHash(seal.requireKeys().tokenHmacKey, token);
   const { useTotp, useRecoveryCode } = createSecondFactor({ db, clock, seal });
   const auditHmac = (value: string) => createHmac('sha256', seal.requireKeys().auditHmacKey).update(value).digest('base64url').slice(0, 22);
-  const { authenticate, checkApiKeyById } = createAuthenticator({ db, clock, idleSeconds: deps.session.idleSeconds, hashToken });
+  const hostBinding = deps.hostBinding ?? createHostBinding({ clock });
+  const { authenticate, checkApiKeyById } = createAuthenticator({
+    db,
+    clock,
+    idleSeconds: deps.session.idleSeconds,
+    hashToken,
+    hostBinding,
+  });
   const { issueSession, refresh, logout, exchangeApiKey } = createSessions({
     db,
     clock,

@@ -6,13 +6,16 @@ import { AppError } from '../../lib/app-error.ts';
 import { ipAllowed } from '../../lib/cidr.ts';
 import type { Clock } from '../../lib/clock.ts';
 import type { Actor, Permission } from './actor.ts';
+import type { HostBinding } from './host-binding.ts';
 
 export const invalidToken = () => new AppError('auth.invalid_token', 'The token is invalid or has expired.');
 
 /** How often a session's idle deadline is pushed forward (limits writes on hot paths). */
 const TOUCH_INTERVAL_MS = 30_000;
 
-type OwnerColumns = Pick<UserTable, 'username' | 'role' | 'all_passwords' | 'status' | 'must_change_password'> & { uid: string };
+type OwnerColumns = Pick<UserTable, 'username' | 'role' | 'all_passwords' | 'status' | 'must_change_password' | 'bound_host'> & {
+  uid: string;
+};
 type SessionRow = Pick<
   SessionTable,
   'family_id' | 'revoked_at' | 'idle_expires_at' | 'absolute_expires_at' | 'last_seen_at' | 'api_key_id'
@@ -26,8 +29,20 @@ type ApiKeyRow = Pick<ApiKeyTable, 'id' | 'allowed_cidrs' | 'scopes' | 'expires_
  * absolute deadlines, user active) and API keys (not revoked or expired, caller's address allowed;
  * checked again for every session exchanged from a key). Tokens are looked up by keyed hash.
  */
-export function createAuthenticator(deps: { db: Db; clock: Clock; idleSeconds: number; hashToken: (token: string) => string }) {
-  const { db, clock, hashToken } = deps;
+export function createAuthenticator(deps: {
+  db: Db;
+  clock: Clock;
+  idleSeconds: number;
+  hashToken: (token: string) => string;
+  /** An API user bound to a host acts only from its addresses (host-binding.ts). */
+  hostBinding: Pick<HostBinding, 'allows'>;
+}) {
+  const { db, clock, hashToken, hostBinding } = deps;
+
+  /** A user bound to a host: the caller's address must be one of the host's. */
+  async function checkHost(boundHost: string | null | undefined, ip: string): Promise<void> {
+    if (boundHost != null && !(await hostBinding.allows(boundHost, ip))) throw invalidToken();
+  }
 
   const sessionQuery = prepared<'hash', SessionRow>((db, p) =>
     db
@@ -47,6 +62,7 @@ export function createAuthenticator(deps: { db: Db; clock: Clock; idleSeconds: n
         'users.all_passwords',
         'users.status',
         'users.must_change_password',
+        'users.bound_host',
       ])
       .where('sessions.token_hash', '=', p('hash')),
   );
@@ -59,6 +75,7 @@ export function createAuthenticator(deps: { db: Db; clock: Clock; idleSeconds: n
       const [row] = await sessionQuery(db, { hash: hashToken(token) });
       if (!row || row.revoked_at !== null || row.status !== 'active') throw invalidToken();
       if (now >= Number(row.idle_expires_at) || now >= Number(row.absolute_expires_at)) throw invalidToken();
+      await checkHost(row.bound_host, ip);
       let scopes: Permission[] | null = null;
       if (row.api_key_id) scopes = (await checkApiKeyById(row.api_key_id, ip, now)).scopes;
       if (now - Number(row.last_seen_at) > TOUCH_INTERVAL_MS) {
@@ -123,6 +140,7 @@ export function createAuthenticator(deps: { db: Db; clock: Clock; idleSeconds: n
           'users.all_passwords',
           'users.status',
           'users.must_change_password',
+          'users.bound_host',
         ])
         .where(column, '=', p('v')),
     );
@@ -136,6 +154,7 @@ export function createAuthenticator(deps: { db: Db; clock: Clock; idleSeconds: n
     // expiry is mandatory (migration 0009 gave every old key one): a key without one fails closed
     if (k.expires_at === null || now >= Number(k.expires_at)) throw invalidToken();
     if (!ipAllowed(ip, JSON.parse(k.allowed_cidrs) as string[])) throw invalidToken();
+    await checkHost(k.bound_host, ip);
     if (k.last_used_at === null || now - Number(k.last_used_at) > TOUCH_INTERVAL_MS) {
       await exec.updateTable('api_keys').set({ last_used_at: now }).where('id', '=', k.id).execute();
     }

@@ -42,6 +42,7 @@ export function newUserRow(
     updated_at: now,
     last_login_at: null,
     must_change_password: temporary ? 1 : 0,
+    bound_host: input.boundHost ?? null,
   };
 }
 

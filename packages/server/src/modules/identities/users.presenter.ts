@@ -24,6 +24,7 @@ export function presentUser(u: UserRow, activity?: LoginActivity): User {
     allPasswords: u.all_passwords === 1,
     status: u.status,
     totpEnabled: u.totp_enabled === 1,
+    boundHost: u.bound_host ?? null,
     createdAt: iso(u.created_at),
     updatedAt: iso(u.updated_at),
     ...(activity ? { loginActivity: activity } : {}),

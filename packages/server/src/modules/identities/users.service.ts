@@ -7,6 +7,7 @@ import type { Clock } from '../../lib/clock.ts';
 import { callMode, type DualControl, type GateMode } from '../admin-requests/dual-control.ts';
 import type { AuditedEv, createAudited } from '../audit/audit-log.ts';
 import { authorize, can, type RequestContext, requireUser } from '../auth/actor.ts';
+import { isHostName } from '../auth/host-binding.ts';
 import type { Reauth } from '../auth/reauth.ts';
 import { loginActivities } from './login-activity.ts';
 import { ownPasswordRefused } from './own-account.service.ts';
@@ -83,6 +84,11 @@ export function createUsersService(deps: {
         details: [{ path: '/password', message: 'not allowed for kind api' }],
       });
     }
+    if (input.boundHost !== undefined && (kind !== 'api' || !isHostName(input.boundHost))) {
+      throw new AppError('validation.failed', 'Only an API user is bound to a host, given by its name or IP address.', {
+        details: [{ path: '/boundHost', message: kind === 'api' ? 'expected a host name or an IP address' : 'allowed for kind api only' }],
+      });
+    }
     if (input.allPasswords && !superScopeRoles.includes(input.role)) {
       throw new AppError('validation.failed', 'Only administrators and password administrators can have the all-passwords scope.');
     }
@@ -102,7 +108,7 @@ export function createUsersService(deps: {
     const row = newUserRow({ ...input, kind }, passwordHash, now, passwordHash !== null);
     await repo.insertUser(trx, row);
     ev.objectId = row.id;
-    ev.details = { role: row.role, kind, allPasswords: row.all_passwords === 1 };
+    ev.details = { role: row.role, kind, allPasswords: row.all_passwords === 1, ...(row.bound_host ? { boundHost: row.bound_host } : {}) };
     return presentUser(row);
   }
 
