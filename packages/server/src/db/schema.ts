@@ -88,6 +88,8 @@ export interface SessionTable {
   idle_expires_at: number;
   absolute_expires_at: number;
   revoked_at: number | null;
+  /** The surface that issued the session and alone accepts it (migration 0015; a `via`). */
+  audience: string;
 }
 
 export interface RefreshTokenTable {

@@ -15,7 +15,7 @@ export function bearerAuthenticator(auth: Pick<AuthService, 'authenticate'>): Au
       if (h === undefined) return undefined;
       const m = typeof h === 'string' ? /^Bearer ([A-Za-z0-9_-]{10,200})$/.exec(h) : null;
       if (!m) throw new AppError('auth.required', 'Authentication is required: send Authorization: Bearer <token>.');
-      return auth.authenticate(m[1] as string, ctx.sourceIp);
+      return auth.authenticate(m[1] as string, ctx.sourceIp, ctx.via ?? 'native');
     },
   };
 }
@@ -41,7 +41,7 @@ export function headerOrQueryTokenAuthenticator(
       if (raw === undefined) return undefined;
       const token = (Array.isArray(raw) ? raw[0] : raw)?.toString().trim() ?? '';
       if (!TOKEN.test(token)) throw new AppError('auth.invalid_token', 'The token is invalid or expired.', { reason: 'malformed' });
-      return auth.authenticate(token, ctx.sourceIp);
+      return auth.authenticate(token, ctx.sourceIp, ctx.via ?? 'native');
     },
   };
 }

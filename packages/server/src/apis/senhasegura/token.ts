@@ -53,7 +53,7 @@ export function tokenRoutes(app: FastifyInstance, c: Ctx): void {
       if (!id || !secret || !/^[A-Za-z0-9_-]{10,200}$/.test(secret)) throw invalidClient();
       let actor: Awaited<ReturnType<typeof c.auth.authenticate>>;
       try {
-        actor = await c.auth.authenticate(secret, req.ctx.sourceIp);
+        actor = await c.auth.authenticate(secret, req.ctx.sourceIp, req.ctx.via ?? 'senhasegura');
       } catch {
         throw invalidClient();
       }

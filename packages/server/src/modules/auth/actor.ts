@@ -38,7 +38,7 @@ export interface RequestContext {
 }
 
 /** The API surfaces; every audit record names the one used. */
-export const vias = ['native', 'pmp', 'senhasegura', 'secretserver', 'passwork', 'passbolt'] as const;
+export const vias = ['native', 'web', 'pmp', 'senhasegura', 'secretserver', 'passwork', 'passbolt'] as const;
 export type Via = (typeof vias)[number];
 
 export const anonymousActor: Actor = Object.freeze({

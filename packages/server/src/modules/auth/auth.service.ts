@@ -106,7 +106,7 @@ export function createAuthService(deps: {
         // the last login, for administrators reviewing accounts (GET /users: loginActivity)
         await trx.updateTable('users').set({ last_login_at: now }).where('id', '=', user.id).execute();
         if (rehash) await trx.updateTable('users').set({ password_hash: rehash }).where('id', '=', user.id).execute();
-        const pair = await issueSession(trx, user.id, ctx.sourceIp, method, newId('fam', now), null);
+        const pair = await issueSession(trx, user.id, ctx.sourceIp, method, newId('fam', now), null, ctx.via ?? 'native');
         const actorCtx = {
           ...ctx,
           actor: { ...ctx.actor, kind: 'user' as const, userId: user.id, username: user.username, role: user.role },

@@ -5,7 +5,7 @@ import type { ApiKeyTable, SessionTable, UserTable } from '../../db/schema.ts';
 import { AppError } from '../../lib/app-error.ts';
 import { ipAllowed } from '../../lib/cidr.ts';
 import type { Clock } from '../../lib/clock.ts';
-import type { Actor, Permission } from './actor.ts';
+import type { Actor, Permission, Via } from './actor.ts';
 import type { HostBinding } from './host-binding.ts';
 
 export const invalidToken = () => new AppError('auth.invalid_token', 'The token is invalid or has expired.');
@@ -18,7 +18,7 @@ type OwnerColumns = Pick<UserTable, 'username' | 'role' | 'all_passwords' | 'sta
 };
 type SessionRow = Pick<
   SessionTable,
-  'family_id' | 'revoked_at' | 'idle_expires_at' | 'absolute_expires_at' | 'last_seen_at' | 'api_key_id'
+  'family_id' | 'revoked_at' | 'idle_expires_at' | 'absolute_expires_at' | 'last_seen_at' | 'api_key_id' | 'audience'
 > & {
   sid: string;
 } & OwnerColumns;
@@ -56,6 +56,7 @@ export function createAuthenticator(deps: {
         'sessions.absolute_expires_at',
         'sessions.last_seen_at',
         'sessions.api_key_id',
+        'sessions.audience',
         'users.id as uid',
         'users.username',
         'users.role',
@@ -67,13 +68,14 @@ export function createAuthenticator(deps: {
       .where('sessions.token_hash', '=', p('hash')),
   );
 
-  /** Resolves a bearer token to an actor, or throws auth.invalid_token. */
-  async function authenticate(token: string, ip: string): Promise<Actor> {
+  /** Resolves a bearer token to an actor, or throws auth.invalid_token. A session token counts only
+   * on the surface that issued it (`via`); an API key on every surface that takes keys. */
+  async function authenticate(token: string, ip: string, via: Via = 'native'): Promise<Actor> {
     const kind = tokenKind(token);
     const now = clock.now();
     if (kind === 'session') {
       const [row] = await sessionQuery(db, { hash: hashToken(token) });
-      if (!row || row.revoked_at !== null || row.status !== 'active') throw invalidToken();
+      if (!row || row.revoked_at !== null || row.status !== 'active' || row.audience !== via) throw invalidToken();
       if (now >= Number(row.idle_expires_at) || now >= Number(row.absolute_expires_at)) throw invalidToken();
       await checkHost(row.bound_host, ip);
       let scopes: Permission[] | null = null;

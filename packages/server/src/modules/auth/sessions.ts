@@ -5,7 +5,7 @@ import { AppError } from '../../lib/app-error.ts';
 import type { Clock } from '../../lib/clock.ts';
 import { newId } from '../../lib/ids.ts';
 import type { AuditLog, createAudited } from '../audit/audit-log.ts';
-import { type RequestContext, requireUser } from './actor.ts';
+import { type RequestContext, requireUser, type Via } from './actor.ts';
 import { type Authenticator, invalidToken } from './authenticate.ts';
 
 export interface SessionLimits {
@@ -38,6 +38,7 @@ export function createSessions(deps: {
     method: 'password' | 'password+totp' | 'apikey-exchange',
     familyId: string,
     apiKeyId: string | null,
+    audience: Via,
     absoluteAt?: number,
   ): Promise<TokenPair & { sessionId: string }> {
     const now = clock.now();
@@ -60,6 +61,7 @@ export function createSessions(deps: {
         idle_expires_at: Math.min(now + deps.session.idleSeconds * 1000, absolute),
         absolute_expires_at: absolute,
         revoked_at: null,
+        audience,
       })
       .execute();
     await trx
@@ -109,6 +111,8 @@ export function createSessions(deps: {
       const old = await trx.selectFrom('sessions').selectAll().where('id', '=', row.session_id).executeTakeFirst();
       const user = await trx.selectFrom('users').selectAll().where('id', '=', row.user_id).executeTakeFirst();
       if (!old || old.revoked_at !== null || !user || user.status !== 'active') throw invalidToken();
+      // refreshed only through the surface that issued it (a refresh token of one API is refused by the others)
+      if (old.audience !== (ctx.via ?? 'native')) throw invalidToken();
       // an idle session is over: its refresh token must not revive it (only activity extends it)
       if (now >= Number(old.absolute_expires_at) || now >= Number(old.idle_expires_at)) throw invalidToken();
       if (old.api_key_id) await checkApiKeyById(old.api_key_id, ctx.sourceIp, now, trx);
@@ -121,6 +125,7 @@ export function createSessions(deps: {
         old.auth_method,
         old.family_id,
         old.api_key_id,
+        old.audience as Via,
         Number(old.absolute_expires_at),
       );
       ev.objectId = pair.sessionId;
@@ -189,6 +194,7 @@ export function createSessions(deps: {
         'apikey-exchange',
         newId('fam', clock.now()),
         ctx.actor.apiKeyId,
+        ctx.via ?? 'native',
       );
       return wire;
     });
