@@ -64,14 +64,15 @@ for (const dialect of dialects) {
       assert.match(r.body.info.id, /^\d+$/);
       id = r.body.info.id;
       // kept as a secure note tagged senhasegura-info in the adapter's vault (the API user's; the
-      // access token is a Coffer session of that user)
-      const s = await call(h, 'GET', '/api/v1/secrets?q=INFOSAASVAULT1&template=secure-note', { headers: bearer() });
+      // access token is a Coffer session of that user, good on senhasegura only: natively, the key)
+      const native = { authorization: `Bearer ${client.clientSecret}` };
+      const s = await call(h, 'GET', '/api/v1/secrets?q=INFOSAASVAULT1&template=secure-note', { headers: native });
       assert.equal(s.status, 200, s.raw);
       const item = s.body.items.find((x: { name: string }) => x.name === 'INFOSAASVAULT1');
       assert.ok(item, s.raw);
       assert.deepEqual(item.tags, ['senhasegura-info']);
       assert.equal(item.path, '/');
-      const vault = await call(h, 'GET', `/api/v1/vaults/${item.vaultId}`, { headers: bearer() });
+      const vault = await call(h, 'GET', `/api/v1/vaults/${item.vaultId}`, { headers: native });
       assert.equal(vault.body.name, 'senhasegura', vault.raw);
       assert.ok(!s.raw.includes('mt4admp4ss'));
     });
