@@ -75,7 +75,11 @@ export function cookieAuthenticator(auth: Pick<AuthService, 'authenticate' | 'cs
       if (!SESSION_TOKEN.test(token)) throw new AppError('auth.invalid_token', 'The session is invalid or has expired.');
       const actor = await auth.authenticate(token, ctx.sourceIp, 'web');
       if (actor.authMethod !== 'session' || !actor.sessionId) throw new AppError('auth.invalid_token', 'The session is invalid.');
-      if (!SAFE_METHODS.has(req.method)) checkCsrfToken(req, auth.csrfToken(actor.sessionId));
+      if (!SAFE_METHODS.has(req.method)) {
+        // the refusal's audit record names whose session was used
+        ctx.actor = actor;
+        checkCsrfToken(req, auth.csrfToken(actor.sessionId));
+      }
       return actor;
     },
   };
