@@ -281,7 +281,8 @@ export async function buildApp(deps: AppDeps) {
 
   app.addSchema(ErrorEnvelope);
   // the built web UI, read once (apis/web/static.ts): `/` and the browser's client-side routes
-  const ui = loadWebUi(config.webDir, (level, msg) => app.log[level](msg));
+  const web = loadWebUi(config.webDir);
+  const ui = web.ui;
   registerEdge(app, { db, audit, tls: Boolean(deps.https), registry, notFound: uiFallback(ui) });
   frontDoorRoute(app, ui);
   const edge: EdgeDeps = {
@@ -386,6 +387,8 @@ export async function buildApp(deps: AppDeps) {
   return {
     app,
     services,
+    /** Whether the web UI is served, in words for the start log (main.ts). */
+    webUi: web.note,
     /** Unseals from the key file when the server uses one; resumes an unfinished re-encryption. */
     async start() {
       await templates.ensureBuiltins();

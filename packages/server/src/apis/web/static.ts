@@ -54,7 +54,10 @@ const MAX_BYTES = 64 * 1024 * 1024;
 
 interface UiFile {
   body: Buffer;
-  gzip: Buffer | null;
+  /** Worth compressing (text, over 1 KiB). */
+  compressible: boolean;
+  /** The gzip form, made at its first request (the CLI builds the app too and serves nothing). */
+  gzip?: Buffer | null;
   type: string;
   etag: string;
   /** Vite's content-hashed output: a new build has new names, so these never change. */
@@ -67,12 +70,20 @@ export interface WebUi {
   index: UiFile;
 }
 
+/** What loadWebUi found: the UI, or why there is none (main.ts prints it at start). */
+export interface WebUiLoad {
+  ui: WebUi | undefined;
+  /** One line for the start log; undefined when no directory was configured. */
+  note: string | undefined;
+}
+
 /**
- * Reads the UI's files (regular files only: symbolic links and dot files are skipped). Undefined,
- * with the reason logged, when there is no directory, no index.html, or too much to be a UI build.
+ * Reads the UI's files (regular files only: symbolic links and dot files are skipped). No UI when
+ * there is no directory, no index.html, or too much to be a UI build. Logs nothing: the CLI builds
+ * the app too, and its output is its own.
  */
-export function loadWebUi(dir: string | undefined, log: (level: 'info' | 'warn', msg: string) => void): WebUi | undefined {
-  if (!dir) return undefined;
+export function loadWebUi(dir: string | undefined): WebUiLoad {
+  if (!dir) return { ui: undefined, note: undefined };
   const files = new Map<string, UiFile>();
   let bytes = 0;
   const walk = (abs: string, urlPath: string): boolean => {
@@ -94,28 +105,21 @@ export function loadWebUi(dir: string | undefined, log: (level: 'info' | 'warn',
   try {
     if (!statSync(dir).isDirectory()) throw new Error('not a directory');
     if (!walk(dir, '')) {
-      log('warn', `web UI not served: ${dir} holds more than ${MAX_FILES} files or ${MAX_BYTES} bytes`);
-      return undefined;
+      return { ui: undefined, note: `not served: ${dir} holds more than ${MAX_FILES} files or ${MAX_BYTES} bytes` };
     }
   } catch {
-    log('info', `no web UI at ${dir}: GET / answers where the APIs are (build it with npm run build -w @coffer/web)`);
-    return undefined;
+    return { ui: undefined, note: `none at ${dir} (npm run build -w @coffer/web); GET / answers where the APIs are` };
   }
   const index = files.get('/index.html');
-  if (!index) {
-    log('warn', `no index.html in ${dir}: the web UI is not served`);
-    return undefined;
-  }
-  log('info', `web UI: ${files.size} files from ${dir}`);
-  return { dir, files, index };
+  if (!index) return { ui: undefined, note: `not served: no index.html in ${dir}` };
+  return { ui: { dir, files, index }, note: `${files.size} files from ${dir}` };
 }
 
 function uiFile(url: string, body: Buffer): UiFile {
   const ext = path.extname(url).toLowerCase();
-  const gz = COMPRESSIBLE.has(ext) && body.length > 1024 ? gzipSync(body, { level: 9 }) : null;
   return {
     body,
-    gzip: gz && gz.length < body.length ? gz : null,
+    compressible: COMPRESSIBLE.has(ext) && body.length > 1024,
     type: TYPES[ext] ?? 'application/octet-stream',
     etag: `"${createHash('sha256').update(body).digest('base64url').slice(0, 27)}"`,
     immutable: url.startsWith('/assets/'),
@@ -150,11 +154,15 @@ function send(req: FastifyRequest, reply: FastifyReply, f: UiFile): FastifyReply
   for (const [k, v] of Object.entries(uiHeaders)) reply.header(k, v);
   reply.header('cache-control', f.immutable ? 'public, max-age=31536000, immutable' : 'no-cache');
   reply.header('etag', f.etag);
-  if (f.gzip) vary(reply, 'accept-encoding');
+  if (f.compressible) vary(reply, 'accept-encoding');
   if (req.headers['if-none-match'] === f.etag) return reply.code(304).send();
   reply.type(f.type);
-  if (f.gzip && acceptsToken(req.headers['accept-encoding'], 'gzip')) {
-    return reply.header('content-encoding', 'gzip').send(f.gzip);
+  if (f.compressible && acceptsToken(req.headers['accept-encoding'], 'gzip')) {
+    if (f.gzip === undefined) {
+      const gz = gzipSync(f.body, { level: 9 });
+      f.gzip = gz.length < f.body.length ? gz : null;
+    }
+    if (f.gzip) return reply.header('content-encoding', 'gzip').send(f.gzip);
   }
   return reply.send(f.body);
 }
