@@ -4,6 +4,7 @@ import swaggerUi from '@fastify/swagger-ui';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { nativeSurface } from './apis/native/surface.ts';
 import { pmpSurface } from './apis/pmp/surface.ts';
+import { secretServerSurface } from './apis/secretserver/surface.ts';
 import { senhaseguraSurfaces } from './apis/senhasegura/surface.ts';
 import type { Config } from './config/config.ts';
 import { createPasswordHasher } from './crypto/password-hash.ts';
@@ -329,6 +330,26 @@ export async function buildApp(deps: AppDeps) {
   const senhaseguraDeps = { db, auth, secrets, vaults, lookup, metadata, numbering, access, audited, workflow, naturalKeys };
   for (const s of senhaseguraSurfaces({ ...senhaseguraDeps, ...(config.senhaseguraVault ? { vaultName: config.senhaseguraVault } : {}) }))
     await registerSurface(app, edge, s);
+
+  // Delinea Secret Server: /SecretServer/api/v1 and /SecretServer/oauth2/token
+  await registerSurface(
+    app,
+    edge,
+    secretServerSurface({
+      db,
+      clock,
+      numbering,
+      auth,
+      secrets,
+      templates,
+      vaults,
+      lookup,
+      workflow,
+      metadata,
+      passwords,
+      sealed: () => seal.keys === undefined,
+    }),
+  );
 
   // periodic signed checkpoint of the audit head
   const timer = setInterval(() => {

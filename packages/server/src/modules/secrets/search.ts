@@ -30,7 +30,10 @@ export function createSearch(core: Core) {
    * Search and list. Text matches name, username, host, URL, tags, description, folder path and
    * searchable fields — never encrypted values. Scoped in SQL to what the caller may list.
    */
-  async function search(ctx: RequestContext, q: SearchQuery & { trash?: boolean; sharedOnly?: boolean; exact?: repo.SearchFilter['exact'] }) {
+  async function search(
+    ctx: RequestContext,
+    q: SearchQuery & { trash?: boolean; sharedOnly?: boolean; exact?: repo.SearchFilter['exact'] },
+  ) {
     const action = q.trash ? 'secret.trash_list' : q.sharedOnly ? 'secret.shared_with_me' : 'secret.search';
     return audited(ctx, { action, objectType: 'secret', readOnly: true }, async (trx, ev) => {
       requireUser(ctx.actor);

@@ -4,9 +4,9 @@
 import type { Executor } from '../../db/database.ts';
 import { AppError } from '../../lib/app-error.ts';
 import { type RequestContext, requireUser } from '../auth/actor.ts';
+import type { PolicyNode } from '../vaults/policy-chain.ts';
 import type { Core } from './core.ts';
 import { mergePolicies, type WorkflowPolicy, workflowPolicy } from './policy.ts';
-import type { PolicyNode } from '../vaults/policy-chain.ts';
 
 export interface SecretFlags {
   requireReason: boolean;
