@@ -115,7 +115,7 @@ export function metadataRoutes(api: FastifyInstance, kit: Kit): void {
   }
 
   /** The value an item carries for its type: `valueString`, `valueNumber`, `valueBit`, `valueDateTime`, `valueInt` (a user id). */
-  async function valueOf(
+  async function metaValueOf(
     data: Record<string, unknown>,
     type: MetadataType,
     unwrap: boolean,
@@ -277,7 +277,7 @@ export function metadataRoutes(api: FastifyInstance, kit: Kit): void {
       : (await deps.metadata.catalog(req.ctx)).items.find((f) => f.section === section && f.name === name)?.type;
     const typeRaw = textAt(data, 'fielddatatype', 40, '/data/fieldDataType');
     const mtype: MetadataType = typeRaw ? dataTypeOf(typeRaw) : (current?.type ?? catalogType ?? 'string');
-    const value = await valueOf(data, mtype, unwrap);
+    const value = await metaValueOf(data, mtype, unwrap);
     if (value === undefined) {
       if (!current) throw invalid('/data', `needs a value for the field (value${DATA_TYPES[mtype]})`);
       return present(req.ctx, type, current);

@@ -48,7 +48,7 @@ function unknownField(i: number, what: string): never {
 }
 
 /** An item's value as stored: text exactly as sent (null is empty). */
-function valueOf(item: Record<string, unknown>, key: string, path: string): string {
+function itemValueOf(item: Record<string, unknown>, key: string, path: string): string {
   const v = item[key];
   if (v === undefined || v === null) return '';
   if (typeof v === 'string') {
@@ -70,7 +70,7 @@ function valuesOf(t: SsTemplate, body: Record<string, unknown>, creating: boolea
     const item = raw as Record<string, unknown>;
     const f = fieldOf(t, item, i);
     if (!f) return;
-    const value = valueOf(item, 'itemvalue' in item ? 'itemvalue' : 'value', `/items/${i}/itemValue`);
+    const value = itemValueOf(item, 'itemvalue' in item ? 'itemvalue' : 'value', `/items/${i}/itemValue`);
     if (f.isFile && (value === PLACEHOLDER || value === '')) return;
     if (creating && value === '') return;
     out[f.field.slug] = value;
@@ -179,7 +179,7 @@ export function secretWriteRoutes(api: FastifyInstance, kit: Kit): void {
         const f = fieldOf(t, item, i);
         if (!f) throw invalid(`/data/secretFields/${i}/slug`, 'is required');
         // Value null (the Go SDK's way to delete a file) clears the field
-        fields[f.field.slug] = valueOf(item, 'value', `/data/secretFields/${i}/value`);
+        fields[f.field.slug] = itemValueOf(item, 'value', `/data/secretFields/${i}/value`);
       });
       if (Object.keys(fields).length) patch.fields = fields;
       const s = Object.keys(patch).length ? await deps.secrets.update(req.ctx, id, patch) : current;
@@ -230,7 +230,7 @@ function fieldUpload(req: FastifyRequest): string {
     }
     return utf8(Buffer.from(bytes as number[]));
   }
-  return valueOf(b, 'value', '/value');
+  return itemValueOf(b, 'value', '/value');
 }
 
 function utf8(buf: Buffer): string {
