@@ -7,7 +7,7 @@ import type { RequestContext } from '../../modules/auth/actor.ts';
 import type { SecretFlags } from '../../modules/workflow/workflow.service.ts';
 import type { SecretServerDeps } from './deps.ts';
 import { createIds, type Ids } from './ids.ts';
-import { fileKey, type ItemNumbers, itemKey, type Presented, secretModel } from './mapper.ts';
+import { fileKey, holds, type ItemNumbers, itemKey, type Presented, secretModel } from './mapper.ts';
 import { createTemplateIds, type TemplateIds } from './template-ids.ts';
 
 export const SS_PREFIX = '/SecretServer';
@@ -70,7 +70,7 @@ export function createKit(deps: SecretServerDeps): Kit {
         ),
         ids.numbers(
           'secret_file',
-          fields.filter((f) => f.isFile && secret.sensitiveFields.includes(f.field.slug)).map((f) => fileKey(secret.id, f.field.slug)),
+          fields.filter((f) => f.isFile && holds(secret, f.field)).map((f) => fileKey(secret.id, f.field.slug)),
         ),
       ]);
       const numbers: ItemNumbers = { items: itemNums, files: fileNums };

@@ -27,6 +27,11 @@ const NO_FLAGS: SecretFlags = {
   checkout: null,
 };
 
+/** Does the secret hold a value for the field (a sensitive one: its name is listed)? */
+export function holds(s: Presented, field: { slug: string; sensitive: boolean }): boolean {
+  return field.sensitive ? s.sensitiveFields.includes(field.slug) : (s.fields[field.slug] ?? '') !== '';
+}
+
 /**
  * The value of each item: clear fields from the secret, sensitive ones from `values` (a reveal,
  * or what the caller just wrote); a file field shows the placeholder when it holds a file.
@@ -34,7 +39,7 @@ const NO_FLAGS: SecretFlags = {
 export function items(s: Presented, t: SsTemplate | undefined, n: ItemNumbers, values: Record<string, string> | null) {
   if (!t) return [];
   return t.fields.map(({ ssId, field, isFile, isNotes, isPassword }) => {
-    const stored = field.sensitive ? s.sensitiveFields.includes(field.slug) : (s.fields[field.slug] ?? '') !== '';
+    const stored = holds(s, field);
     const file = isFile && stored ? (n.files.get(fileKey(s.id, field.slug)) ?? null) : null;
     let itemValue: string;
     if (isFile) itemValue = stored ? PLACEHOLDER : '';

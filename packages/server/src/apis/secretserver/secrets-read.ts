@@ -9,6 +9,7 @@ import { flagsOfChain } from '../../modules/workflow/workflow.service.ts';
 import { checkoutFor, requestComment } from './checkout.ts';
 import { missing } from './ids.ts';
 import { API, type Kit, q1, qBool, queryOf } from './kit.ts';
+import { holds } from './mapper.ts';
 import { responses, SecretModel } from './schemas.ts';
 
 /** `\Vault\A\Name` or `/Vault/A/Name` -> vault, folder path inside it, secret name. */
@@ -63,7 +64,7 @@ async function readField(kit: Kit, req: FastifyRequest, reply: FastifyReply, id:
     value = secret.fields[slug] ?? '';
   }
   if (f.isFile) {
-    if (!secret.sensitiveFields.includes(slug)) throw new AppError('not_found', 'This field holds no file.');
+    if (!holds(secret, f.field)) throw new AppError('not_found', 'This field holds no file.');
     const filename = f.field.name.replace(/[^\w .-]/g, '_');
     return reply
       .header('content-type', 'application/octet-stream')

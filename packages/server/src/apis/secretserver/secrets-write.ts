@@ -117,7 +117,10 @@ export function secretWriteRoutes(api: FastifyInstance, kit: Kit): void {
     };
     const sent = { ...fields };
     if (generate.keys || generate.passphrase) Object.assign(sent, await generateKeys(kit, req.ctx, t, fields, generate));
-    const s = await deps.secrets.create(req.ctx, { ...place, template: t.template.slug, name, fields: sent });
+    // file fields may follow as uploads (tss-sdk-go creates first, then uploads each file)
+    const s = await deps.secrets.create(req.ctx, { ...place, template: t.template.slug, name, fields: sent }, undefined, {
+      filesLater: true,
+    });
     return answer(kit, req.ctx, s, sent);
   });
 
