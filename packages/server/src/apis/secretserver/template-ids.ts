@@ -60,9 +60,20 @@ const fieldIndex = (f: TemplateField) => Number(f.id.replace(/^f/, '')) || 0;
 export function createTemplateIds(deps: Pick<SecretServerDeps, 'db' | 'numbering' | 'templates'>) {
   const { db, numbering, templates } = deps;
 
+  // the catalog answers the same list while it keeps it, and numbers never change: the mapping
+  // of one list is made once
+  let memo: { catalog: CatalogTemplate[]; result: SsTemplate[] } | null = null;
+
   /** Every template with its numbers. */
   async function all(): Promise<SsTemplate[]> {
     const catalog = await templates.catalog();
+    if (memo?.catalog === catalog) return memo.result;
+    const result = await map(catalog);
+    memo = { catalog, result };
+    return result;
+  }
+
+  async function map(catalog: CatalogTemplate[]): Promise<SsTemplate[]> {
     const fixedId = (t: CatalogTemplate) => (t.builtin && fieldsFit(t) ? BUILTIN_TEMPLATE_IDS[t.slug] : undefined);
     const custom = catalog.filter((t) => fixedId(t) === undefined);
     const templateNums = await numbering.numbersOf(
