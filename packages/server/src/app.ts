@@ -95,6 +95,16 @@ export const logRedactPaths = [
   'body.client_secret',
   'body.additional',
   'body.url',
+  // Secret Server: the refresh token, item values (any key case), PATCH general's values, a field's
+  // new value, the two-factor code header
+  'body.refresh_token',
+  'body.items[*].itemValue',
+  'body.Items[*].ItemValue',
+  'body.data.secretFields[*].value',
+  'body.Data.SecretFields[*].Value',
+  'body.value',
+  'body.fileAttachment',
+  'req.headers.otp',
 ];
 
 /**
