@@ -8,6 +8,7 @@ import { checkoutRoutes } from './checkout.ts';
 import type { SecretServerDeps } from './deps.ts';
 import { isTokenRoute, ssError, tokenError } from './errors.ts';
 import { folderRoutes } from './folders.ts';
+import { generalRoutes } from './general.ts';
 import { createKit, SS_PREFIX } from './kit.ts';
 import { metadataRoutes } from './metadata.ts';
 import { searchRoutes } from './search.ts';
@@ -34,6 +35,7 @@ export function secretServerSurface(deps: SecretServerDeps & { sealed: () => boo
     parsers: registerParsers,
     routes(api) {
       tokenRoutes(api, kit, deps.sealed);
+      generalRoutes(api, kit);
       searchRoutes(api, kit);
       secretReadRoutes(api, kit);
       secretWriteRoutes(api, kit);

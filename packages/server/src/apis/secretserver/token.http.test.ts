@@ -45,8 +45,15 @@ for (const dialect of dialects) {
       // the domain some clients send is accepted (and ignored)
       const d = await ssTokenRequest(h, { username: u.username, password: u.password, grant_type: 'password', domain: 'CORP' });
       assert.equal(d.status, 200, d.raw);
-      // the token works on this API
+      // the token works on this API: who it belongs to (scripts check a token so), the version
       assert.equal((await ss(h, 'GET', '/secrets', r.body.access_token)).status, 200);
+      const me = await ss(h, 'GET', '/users/current', r.body.access_token);
+      assert.equal(me.status, 200, me.raw);
+      assert.equal(me.body.userName, u.username);
+      assert.equal(me.body.id, await h.coffer.services.numbering.numberOf(h.database.db, 'user', u.id));
+      const version = await ss(h, 'GET', '/version', r.body.access_token);
+      assert.equal(version.body.success, true);
+      assert.match(version.body.model.version, /^\d+\.\d+\.\d+$/);
     });
 
     it('a client renewing 300 s after expires_in still holds a live token: the real lifetime is expires_in + 300 s', async () => {
