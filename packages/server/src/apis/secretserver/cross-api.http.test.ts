@@ -119,6 +119,11 @@ for (const dialect of dialects) {
         assert.ok(!r.raw.includes(hiddenCanary));
       }
       const hiddenFolder = await num(h, 'folder', ids.hiddenFolder as string);
+      const inHidden = await ss(h, 'GET', `/secrets?filter.folderId=${hiddenFolder}&filter.includeSubFolders=true`, u.ss);
+      const inUnknown = await ss(h, 'GET', '/secrets?filter.folderId=987654321&filter.includeSubFolders=true', u.ss);
+      assert.equal(inHidden.status, 200, inHidden.raw);
+      assert.deepEqual(inHidden.body, inUnknown.body);
+      assert.equal((await ss(h, 'GET', `/secrets/search-total?filter.folderId=${hiddenFolder}`, u.ss)).raw, '0');
       assert.deepEqual((await ss(h, 'GET', `/folders/${hiddenFolder}`, u.ss)).body, (await ss(h, 'GET', '/folders/987654321', u.ss)).body);
       assert.equal((await records('secret.reveal', ids.hidden as string)).filter((r) => r.outcome === 'success').length, 0);
     });

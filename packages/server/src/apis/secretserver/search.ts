@@ -10,6 +10,9 @@ import { API, type Kit, q1, qBool, queryOf } from './kit.ts';
 import { type ExtendedField, type Presented, page, secretSummary } from './mapper.ts';
 import { Lookup, paging, responses, SecretSummary } from './schemas.ts';
 
+/** A node id that names nothing (a search for it matches nothing). */
+const NO_NODE = 'fld_00000000000000000000000000';
+
 /** Records per page when the client names none, and the most one page may hold. */
 export const DEFAULT_TAKE = 100;
 export const MAX_TAKE = 5000;
@@ -57,7 +60,9 @@ async function searchOf(kit: Kit, req: FastifyRequest) {
   }
   const folder = intParam(q, 'filter.folderId', -1, Number.MAX_SAFE_INTEGER);
   if (folder !== undefined && folder > 0) {
-    const node = await kit.ids.node(folder);
+    // an unknown folder matches nothing, exactly like a folder the caller may not see (whose
+    // secrets the scoped search leaves out): the answer never tells the two apart
+    const node = await kit.ids.node(folder).catch(() => ({ type: 'folder' as const, id: NO_NODE }));
     const sub = qBool(q, 'filter.includeSubFolders') === true;
     if (node.type === 'vault') query.vaultId = node.id;
     else query.folderId = node.id;
