@@ -1,8 +1,8 @@
 // Delinea (Thycotic) Secret Server's REST API under /SecretServer (`/SecretServer/api/v1/...`,
 // `/SecretServer/oauth2/token`), over Coffer's services. Clients take `https://host/SecretServer`
 // as their base URL. README.md has the model (a vault is a top folder) and the differences.
-import { bearerAuthenticator } from '../../http/authenticators.ts';
 import type { Surface } from '../../http/surface.ts';
+import { anyCaseBearer } from './bearer.ts';
 import { registerParsers } from './body.ts';
 import { checkoutRoutes } from './checkout.ts';
 import type { SecretServerDeps } from './deps.ts';
@@ -25,7 +25,7 @@ export function secretServerSurface(deps: SecretServerDeps & { sealed: () => boo
     via: 'secretserver',
     prefix: SS_PREFIX,
     // the OAuth2 access token (a Coffer session of this API) or a Coffer API key
-    authenticators: [bearerAuthenticator(deps.auth)],
+    authenticators: [anyCaseBearer(deps.auth)],
     renderError(err, req) {
       const { status, body } = isTokenRoute(req) ? tokenError(err) : ssError(err);
       const headers: Record<string, string> = { 'content-type': 'application/json; charset=utf-8' };

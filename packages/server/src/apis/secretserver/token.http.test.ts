@@ -47,6 +47,11 @@ for (const dialect of dialects) {
       assert.equal(d.status, 200, d.raw);
       // the token works on this API: who it belongs to (scripts check a token so), the version
       assert.equal((await ss(h, 'GET', '/secrets', r.body.access_token)).status, 200);
+      // the header as scripts write it from the answer: `${token_type} ${access_token}`
+      const lower = await call(h, 'GET', `${SS}/api/v1/secrets`, {
+        headers: { authorization: `${r.body.token_type} ${r.body.access_token}` },
+      });
+      assert.equal(lower.status, 200, lower.raw);
       const me = await ss(h, 'GET', '/users/current', r.body.access_token);
       assert.equal(me.status, 200, me.raw);
       assert.equal(me.body.userName, u.username);
