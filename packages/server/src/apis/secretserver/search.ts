@@ -86,13 +86,11 @@ async function searchOf(kit: Kit, req: FastifyRequest) {
 
 /** The extended fields of a record: clear values of the named fields (never a sensitive one). */
 function extendedOf(
-  kit: Kit,
   s: Presented,
   names: string[],
   fieldsOf: Map<string, Array<{ name: string; slug: string; sensitive: boolean }>>,
 ): ExtendedField[] | null {
   if (names.length === 0) return null;
-  void kit;
   const fields = fieldsOf.get(s.template) ?? [];
   const out: ExtendedField[] = [];
   for (const name of names) {
@@ -128,7 +126,7 @@ export async function summaries(kit: Kit, ctx: RequestContext, secrets: Presente
       template: bySlug.get(s.template),
       folderNum: folderNums.get(s.folderId ?? s.vaultId) as number,
       flags: flags.get(s.id) as SecretFlags | undefined,
-      extended: extendedOf(kit, s, extended ?? [], fieldsOf),
+      extended: extendedOf(s, extended ?? [], fieldsOf),
       now,
     }),
   );
