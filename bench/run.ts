@@ -14,6 +14,7 @@ import { connectProfiler, type Profiler } from './profiler.ts';
 import { cpuTable, importTable, loadTable, loginTable, searchTable } from './report.ts';
 import { buildSecretsDataset, type SecretsDataset } from './secrets-data.ts';
 import { type ImportResult, importScenario, revealLoad, searchLatency } from './secrets-scenarios.ts';
+import { secretServerLoads } from './secretserver.ts';
 import { type ChildServer, freePort, startServer, waitForQuiet } from './servers.ts';
 import { postgresReader, type StoreReader, sqliteReader } from './store.ts';
 
@@ -31,7 +32,19 @@ function intEnv(name: string, def: number, min: number, max: number): number {
 /** Rows per request of the bulk-import scenario: 100k rows are one request (~16 MiB of CSV). */
 const BULK_IMPORT_REQUEST_ROWS = 150_000;
 
-const ALL_SCENARIOS = ['baseline', 'floor', 'apikey', 'session', 'reveal', 'senhasegura', 'pmp', 'search', 'import', 'login'] as const;
+const ALL_SCENARIOS = [
+  'baseline',
+  'floor',
+  'apikey',
+  'session',
+  'reveal',
+  'senhasegura',
+  'pmp',
+  'secretserver',
+  'search',
+  'import',
+  'login',
+] as const;
 type Scenario = (typeof ALL_SCENARIOS)[number];
 
 function readSettings() {
@@ -333,7 +346,13 @@ async function main(): Promise<void> {
     if (kept) {
       dataset = await checkKeptDataset(kept, coffer.baseUrl, store);
       console.log(`  data set: reused from ${s.reuseDb} (${dataset.secrets} secrets in ${dataset.plan.folders.length} folders)`);
-    } else if (s.scenarios.has('reveal') || s.scenarios.has('pmp') || s.scenarios.has('search') || s.keepDb) {
+    } else if (
+      s.scenarios.has('reveal') ||
+      s.scenarios.has('pmp') ||
+      s.scenarios.has('secretserver') ||
+      s.scenarios.has('search') ||
+      s.keepDb
+    ) {
       console.log(
         `  data set: ${s.secrets} secrets in ${s.folders} folders, imported as CSV in requests of ${Math.min(s.importBatch, s.secrets)} rows ...`,
       );
@@ -433,20 +452,22 @@ async function main(): Promise<void> {
     if (dataset) {
       const common2 = { ...common, serverPid: coffer.pid, measurePostgres, countAudit };
       const native = loads.find((l) => l.scenario.startsWith('Coffer reveal'));
-      const measured = await compatLoads(
-        dataset,
-        coffer.baseUrl,
-        s.revealConnections,
-        common2,
-        s.scenarios,
-        step,
-        (r) => {
-          done(r);
-          if (native) console.log(`   ${((r.reqPerSec / native.reqPerSec) * 100).toFixed(1)} % of the native reveal's throughput`);
-        },
-        around,
-      );
-      loads.push(...measured);
+      for (const compat of [compatLoads, secretServerLoads]) {
+        const measured = await compat(
+          dataset,
+          coffer.baseUrl,
+          s.revealConnections,
+          common2,
+          s.scenarios,
+          step,
+          (r) => {
+            done(r);
+            if (native) console.log(`   ${((r.reqPerSec / native.reqPerSec) * 100).toFixed(1)} % of the native reveal's throughput`);
+          },
+          around,
+        );
+        loads.push(...measured);
+      }
     }
     let search: LatencyResult | null = null;
     if (dataset && s.scenarios.has('search')) {

@@ -4,6 +4,7 @@ import swaggerUi from '@fastify/swagger-ui';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { nativeSurface } from './apis/native/surface.ts';
 import { pmpSurface } from './apis/pmp/surface.ts';
+import { secretServerSurface } from './apis/secretserver/surface.ts';
 import { senhaseguraSurfaces } from './apis/senhasegura/surface.ts';
 import { frontDoorRoute, loadWebUi, uiFallback } from './apis/web/static.ts';
 import { webSurface } from './apis/web/surface.ts';
@@ -96,6 +97,16 @@ export const logRedactPaths = [
   'body.client_secret',
   'body.additional',
   'body.url',
+  // Secret Server: the refresh token, item values (any key case), PATCH general's values, a field's
+  // new value, the two-factor code header
+  'body.refresh_token',
+  'body.items[*].itemValue',
+  'body.Items[*].ItemValue',
+  'body.data.secretFields[*].value',
+  'body.Data.SecretFields[*].Value',
+  'body.value',
+  'body.fileAttachment',
+  'req.headers.otp',
 ];
 
 /**
@@ -333,6 +344,26 @@ export async function buildApp(deps: AppDeps) {
   const senhaseguraDeps = { db, auth, secrets, vaults, lookup, metadata, numbering, access, audited, workflow, naturalKeys };
   for (const s of senhaseguraSurfaces({ ...senhaseguraDeps, ...(config.senhaseguraVault ? { vaultName: config.senhaseguraVault } : {}) }))
     await registerSurface(app, edge, s);
+
+  // Delinea Secret Server: /SecretServer/api/v1 and /SecretServer/oauth2/token
+  await registerSurface(
+    app,
+    edge,
+    secretServerSurface({
+      db,
+      clock,
+      numbering,
+      auth,
+      secrets,
+      templates,
+      vaults,
+      lookup,
+      workflow,
+      metadata,
+      passwords,
+      sealed: () => seal.keys === undefined,
+    }),
+  );
 
   // periodic signed checkpoint of the audit head
   const timer = setInterval(() => {

@@ -23,6 +23,10 @@ const PUBLIC_ALLOWLIST = [
   'GET /api/v1/openapi.json',
   // compatibility APIs: where their products' clients obtain a token
   'POST /iso/oauth2/token',
+  'POST /SecretServer/oauth2/token',
+  // and the health checks Secret Server's SDKs probe before they sign in
+  'GET /SecretServer/api/v1/healthcheck',
+  'GET /SecretServer/healthcheck.aspx',
   // the web UI (ADR 0017): its sign-in, and the native public routes it mounts again (not the
   // token routes: login, refresh)
   'POST /ui/session',
@@ -39,6 +43,8 @@ const COMPAT: Record<string, (r: { statusCode: number; body: string; headers: Re
   '/iso/': (r) => r.statusCode === 401 && JSON.parse(r.body).response?.status === 401,
   '/api/pam/': (r) => r.statusCode === 401 && JSON.parse(r.body).response?.status === 401,
   '/restapi/json/v1/': (r) => r.statusCode === 200 && JSON.parse(r.body).operation?.result?.status === 'Failed',
+  '/SecretServer/': (r) =>
+    r.statusCode === 401 && typeof JSON.parse(r.body).errorCode === 'string' && typeof JSON.parse(r.body).message === 'string',
 };
 const compatPrefix = (r: { url: string }) => Object.keys(COMPAT).find((p) => r.url.startsWith(p));
 /** The web UI's surface: the native routes again under /ui, with the session cookie (ADR 0017). */
@@ -256,6 +262,8 @@ for (const dialect of dialects) {
         .sort();
       assert.deepEqual(unaudited, [
         'GET /',
+        'GET /SecretServer/api/v1/healthcheck',
+        'GET /SecretServer/healthcheck.aspx',
         'GET /api/v1/openapi.json',
         'GET /api/v1/sys/seal-status',
         'GET /health',

@@ -5,12 +5,14 @@ import { AppError } from '../../lib/app-error.ts';
 import type { Clock } from '../../lib/clock.ts';
 import type { Level } from '../access/levels.ts';
 import type { createAudited } from '../audit/audit-log.ts';
-import type { RequestContext } from '../auth/actor.ts';
+import { can, type RequestContext, requireUser } from '../auth/actor.ts';
 import type { SecretsService } from '../secrets/secrets.service.ts';
 import type { VaultsService } from '../vaults/vaults.service.ts';
 
 /** Fields one node may hold. */
 export const MAX_FIELDS_PER_NODE = 100;
+/** Metadata rows the field catalog reads. */
+const MAX_CATALOG_ROWS = 20_000;
 
 const DATE = /^(\d{4})-(\d{2})-(\d{2})$/;
 const USER_ID = /^usr_[0-9a-z]{26}$/;
@@ -89,8 +91,28 @@ export function createMetadataService(deps: {
 }) {
   const { clock, secrets, vaults, audited } = deps;
 
-  /** The node's type, once the actor is known to hold `need` on it. */
-  async function requireNode(trx: Executor, ctx: RequestContext, nodeId: string, need: Level): Promise<'vault' | 'folder' | 'secret'> {
+  /**
+   * The node's type, once the actor is known to hold `need` on it. A user's own metadata is
+   * readable by them and by users.read; writing a user's metadata needs users.write (an
+   * administrator), their own included. Another user reads like a missing node.
+   */
+  async function requireNode(
+    trx: Executor,
+    ctx: RequestContext,
+    nodeId: string,
+    need: Level,
+  ): Promise<'vault' | 'folder' | 'secret' | 'user'> {
+    if (nodeId.startsWith('usr_')) {
+      requireUser(ctx.actor);
+      const own = nodeId === ctx.actor.userId;
+      if (!own && !can(ctx.actor, 'users.read')) throw new AppError('not_found', 'No such user.');
+      const u = await trx.selectFrom('users').select('id').where('id', '=', nodeId).executeTakeFirst();
+      if (!u) throw new AppError('not_found', 'No such user.');
+      if (need !== 'view' && need !== 'list' && !can(ctx.actor, 'users.write')) {
+        throw new AppError('forbidden', "Changing a user's metadata needs users.write.");
+      }
+      return 'user';
+    }
     if (nodeId.startsWith('sec_')) {
       await secrets.load(trx, ctx, nodeId, need);
       return 'secret';
@@ -181,6 +203,38 @@ export function createMetadataService(deps: {
     });
   }
 
-  return { list, set, remove };
+  /**
+   * The fields in use (section, name, type) and where, over the nodes the caller may view: Secret
+   * Server's field definitions. Nodes the caller cannot view are left out, as if missing.
+   */
+  async function catalog(ctx: RequestContext) {
+    return audited(ctx, { action: 'metadata.fields', objectType: 'metadata', readOnly: true }, async (exec, ev) => {
+      requireUser(ctx.actor);
+      const rows = await exec
+        .selectFrom('metadata')
+        .select(['node_id', 'section', 'name', 'type'])
+        .orderBy('section')
+        .orderBy('name')
+        .limit(MAX_CATALOG_ROWS)
+        .execute();
+      const seen = new Map<string, boolean>();
+      const fields = new Map<string, { section: string; name: string; type: MetadataType }>();
+      for (const r of rows) {
+        let ok = seen.get(r.node_id);
+        if (ok === undefined) {
+          ok = await requireNode(exec, ctx, r.node_id, 'view').then(
+            () => true,
+            () => false,
+          );
+          seen.set(r.node_id, ok);
+        }
+        if (ok) fields.set(JSON.stringify([r.section, r.name]), { section: r.section, name: r.name, type: r.type });
+      }
+      ev.details = { count: fields.size };
+      return { items: [...fields.values()] };
+    });
+  }
+
+  return { list, set, remove, catalog };
 }
 export type MetadataService = ReturnType<typeof createMetadataService>;

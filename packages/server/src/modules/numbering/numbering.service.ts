@@ -1,7 +1,24 @@
 import type { Db, Executor } from '../../db/database.ts';
 
 /** The kinds of objects that get a number (one number space across all of them). */
-export type NumberedKind = 'secret' | 'folder' | 'vault' | 'user' | 'group' | 'request' | 'api_key' | 'template' | 'attachment';
+export type NumberedKind =
+  | 'secret'
+  | 'folder'
+  | 'vault'
+  | 'user'
+  | 'group'
+  | 'request'
+  | 'api_key'
+  | 'template'
+  | 'attachment'
+  // Secret Server: a template's field (`<template id>/<field id>`), a secret's item and file
+  // (`<secret id>/<field slug>`), metadata (`[node, section, name]`, `[section, name]`, section)
+  | 'template_field'
+  | 'secret_item'
+  | 'secret_file'
+  | 'metadata_item'
+  | 'metadata_field'
+  | 'metadata_section';
 
 /**
  * Stable integer ids for compatibility APIs (PMP, senhasegura and Secret Server clients parse

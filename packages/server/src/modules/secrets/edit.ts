@@ -13,11 +13,18 @@ import { customSlug, type SplitValues, splitValues } from './secret-values.ts';
 import { present } from './secrets.presenter.ts';
 import * as repo from './secrets.repository.ts';
 
+/** Field types a client may upload after the create (`filesLater`). */
+const FILE_TYPES = ['file', 'ssh_private_key', 'ssh_public_key'] as const;
+
 export function createEdit(core: Core) {
   const { deps, templateOf, folderPath, loadValues, load, writeValues, writeVersion, replaceTags, resolveParent } = core;
   const { clock, seal, access, templates, audited } = deps;
 
-  async function create(ctx: RequestContext, input: CreateSecret, idempotencyKey?: string) {
+  /**
+   * `opts.filesLater`: the client uploads its file fields (file and SSH key fields) after the
+   * create, as Secret Server's clients do: those are not required here.
+   */
+  async function create(ctx: RequestContext, input: CreateSecret, idempotencyKey?: string, opts: { filesLater?: boolean } = {}) {
     return audited(ctx, { action: 'secret.create', objectType: 'secret' }, async (trx, ev) => {
       requireUser(ctx.actor);
       const requestHash = createHash('sha256').update(JSON.stringify(input)).digest('hex');
@@ -35,7 +42,7 @@ export function createEdit(core: Core) {
       const parent = await resolveParent(trx, ctx, input.vaultId, input.folderId);
       const t = await templates.bySlug(trx, input.template);
       const fields = JSON.parse(t.fields) as TemplateField[];
-      const values = splitValues(fields, input.fields ?? {}, input.customFields, null);
+      const values = splitValues(fields, input.fields ?? {}, input.customFields, null, opts.filesLater ? FILE_TYPES : []);
       const now = clock.now();
       const id = newId('sec', now);
       const tags = [...new Set((input.tags ?? []).map((x) => x.trim()).filter(Boolean))];

@@ -73,7 +73,9 @@ export function createRevealCard(core: Core, gateWithReason: ReturnType<typeof c
           sensitiveFields: Object.keys(values).sort(),
         };
         const secret = presentWith(s, level, viaTree < levelRank.list, info);
-        return { secret, values };
+        // the policy chain it was gated by: an adapter that shows the workflow settings merges it
+        // (workflow/policy.ts mergePolicies) instead of reading it again
+        return { secret, values, chain: policy.chain, requireReason: policy.requireReason === true };
       },
     );
   }

@@ -30,7 +30,10 @@ export function createSearch(core: Core) {
    * Search and list. Text matches name, username, host, URL, tags, description, folder path and
    * searchable fields — never encrypted values. Scoped in SQL to what the caller may list.
    */
-  async function search(ctx: RequestContext, q: SearchQuery & { trash?: boolean; sharedOnly?: boolean }) {
+  async function search(
+    ctx: RequestContext,
+    q: SearchQuery & { trash?: boolean; sharedOnly?: boolean; exact?: repo.SearchFilter['exact'] },
+  ) {
     const action = q.trash ? 'secret.trash_list' : q.sharedOnly ? 'secret.shared_with_me' : 'secret.search';
     return audited(ctx, { action, objectType: 'secret', readOnly: true }, async (trx, ev) => {
       requireUser(ctx.actor);
@@ -41,7 +44,7 @@ export function createSearch(core: Core) {
       const term = q.q?.trim().normalize('NFKC').toLowerCase() ?? '';
       const tags = q.tag === undefined ? [] : Array.isArray(q.tag) ? q.tag : [q.tag];
       // a text, tag or folder condition usually narrows to few rows: probe visibility per row then
-      const narrowed = term !== '' || tags.length > 0 || q.folderId !== undefined;
+      const narrowed = term !== '' || tags.length > 0 || q.folderId !== undefined || q.exact !== undefined;
       // a text of three characters or more is served by the trigram index and drives the query
       // (see searchRows)
       const textIndexed = [...term].length >= 3;
@@ -91,6 +94,7 @@ export function createSearch(core: Core) {
         cursor: decodeCursor(q.cursor),
         limit: limit + 1,
         ...(q.offset ? { offset: q.offset } : {}),
+        ...(q.exact ? { exact: q.exact } : {}),
       };
       const rows = await repo.searchRows(trx, filter);
       const total = q.withTotal ? await repo.searchCount(trx, filter) : undefined;

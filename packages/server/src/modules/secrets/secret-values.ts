@@ -39,6 +39,8 @@ export function splitValues(
   input: Record<string, string>,
   custom: Array<{ name: string; type: FieldType; value: string }> | undefined,
   base: SplitValues | null,
+  /** Required fields of these types are not checked (their values follow in later writes). */
+  later: readonly FieldType[] = [],
 ): SplitValues {
   const details: ErrorDetail[] = [];
   const out: SplitValues = base
@@ -81,7 +83,7 @@ export function splitValues(
   for (const f of fields) {
     // on update only the fields being written are checked: a template that gained a required
     // field keeps its existing secrets valid
-    if (!f.required || (base !== null && !(f.slug in input))) continue;
+    if (!f.required || (base !== null && !(f.slug in input)) || later.includes(f.type)) continue;
     const present = f.sensitive
       ? out.sensitive[f.slug] !== undefined
       : (COLUMN_SLUGS as readonly string[]).includes(f.slug)

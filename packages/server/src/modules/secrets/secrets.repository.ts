@@ -209,6 +209,11 @@ export interface SearchFilter {
   limit: number;
   /** Rows to skip first (offset paging, for compatibility APIs that page by skip/take). */
   offset?: number;
+  /**
+   * One column equal to a value, without regard to case and surrounding spaces (a compatibility
+   * API's exact-match search: Secret Server's `isExactMatch` on a named field).
+   */
+  exact?: { column: 'name' | 'username' | 'host' | 'url'; value: string };
 }
 
 function likeEscape(q: string): string {
@@ -318,6 +323,10 @@ function filtered(trx: Executor, f: SearchFilter) {
   if (f.expiringBefore !== undefined) {
     const t = f.expiringBefore;
     query = query.where('s.expires_at', 'is not', null).where('s.expires_at', '<', t);
+  }
+  if (f.exact) {
+    const { column, value } = f.exact;
+    query = query.where(sql<SqlBool>`lower(trim(${sql.ref(`s.${column}`)})) = lower(cast(${value.trim()} as text))`);
   }
   return query;
 }

@@ -7,6 +7,9 @@ import { newId } from '../../lib/ids.ts';
 import type { createAudited } from '../audit/audit-log.ts';
 import { authorize, type RequestContext, requireUser } from '../auth/actor.ts';
 
+/** How long the template catalog is kept per process (see `catalog`). */
+const CATALOG_TTL_MS = 2000;
+
 type FieldSpec = [name: string, slug: string, type: FieldType, required?: boolean, searchable?: boolean];
 
 const f = (specs: FieldSpec[]): TemplateField[] =>
@@ -160,6 +163,10 @@ function normaliseFields(input: FieldInput[], previous: TemplateField[] = []): T
  */
 export function createTemplatesService(deps: { db: Db; clock: Clock; audited: ReturnType<typeof createAudited> }) {
   const { db, clock, audited } = deps;
+  // The catalog as compatibility adapters read it on every request (Secret Server shows a secret's
+  // fields by its template): kept CATALOG_TTL_MS, so another node's template edit shows within
+  // that; this process's own edits drop it at once.
+  let cached: { at: number; items: ReturnType<typeof presentTemplate>[] } | null = null;
 
   async function ensureBuiltins(): Promise<void> {
     const now = clock.now();
@@ -178,6 +185,7 @@ export function createTemplatesService(deps: { db: Db; clock: Clock; audited: Re
         .onConflict((oc) => oc.column('slug').doNothing())
         .execute();
     }
+    cached = null;
   }
 
   async function bySlug(exec: Executor, slug: string): Promise<TemplateTable> {
@@ -185,6 +193,19 @@ export function createTemplatesService(deps: { db: Db; clock: Clock; audited: Re
     if (!t)
       throw new AppError('validation.failed', `No template "${slug}".`, { details: [{ path: '/template', message: 'unknown template' }] });
     return t;
+  }
+
+  /**
+   * Every template, built-in first, without an audit record of its own (templates are not
+   * secret; the caller's request is audited): what an adapter needs to present secrets in its
+   * product's shape. Read at most once per CATALOG_TTL_MS.
+   */
+  async function catalog(): Promise<ReturnType<typeof presentTemplate>[]> {
+    const now = clock.now();
+    if (cached && now - cached.at < CATALOG_TTL_MS && now >= cached.at) return cached.items;
+    const rows = await db.selectFrom('templates').selectAll().orderBy('builtin', 'desc').orderBy('slug').execute();
+    cached = { at: now, items: rows.map(presentTemplate) };
+    return cached.items;
   }
 
   async function list(ctx: RequestContext) {
@@ -212,6 +233,7 @@ export function createTemplatesService(deps: { db: Db; clock: Clock; audited: Re
         updated_at: now,
       };
       await trx.insertInto('templates').values(row).execute();
+      cached = null;
       ev.objectId = row.id;
       return presentTemplate(row);
     });
@@ -234,11 +256,12 @@ export function createTemplatesService(deps: { db: Db; clock: Clock; audited: Re
         .set({ name: next.name, fields: next.fields, updated_at: next.updated_at })
         .where('id', '=', id)
         .execute();
+      cached = null;
       ev.details = { fields: Object.keys(patch) };
       return presentTemplate(next);
     });
   }
 
-  return { ensureBuiltins, bySlug, list, create, update };
+  return { ensureBuiltins, bySlug, list, catalog, create, update };
 }
 export type TemplatesService = ReturnType<typeof createTemplatesService>;

@@ -2,9 +2,11 @@ import type { Trx } from '../../db/database.ts';
 import { createCore, type VaultsDeps } from './core.ts';
 import { createFolders } from './folders.ts';
 import { createGrants } from './grants.ts';
+import { createNodes } from './nodes.ts';
 import { createVaults } from './vaults.ts';
 
 export type { VaultsDeps } from './core.ts';
+export type { NodeQuery, TreeNode } from './nodes.ts';
 export { presentFolder, presentGrant, presentVault } from './vaults.presenter.ts';
 
 /**
@@ -24,6 +26,7 @@ export function createVaultsService(deps: VaultsDeps) {
   const vaults = createVaults(core);
   const folders = createFolders(core);
   const grants = createGrants(core);
+  const nodes = createNodes(core);
 
   return {
     createVault: vaults.createVault,
@@ -36,6 +39,7 @@ export function createVaultsService(deps: VaultsDeps) {
     listFolders: folders.listFolders,
     updateFolder: folders.updateFolder,
     deleteFolder: folders.deleteFolder,
+    searchNodes: nodes.searchNodes,
     createGrant: grants.createGrant,
     listGrants: grants.listGrants,
     deleteGrant: grants.deleteGrant,

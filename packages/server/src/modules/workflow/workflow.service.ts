@@ -1,5 +1,6 @@
 import { createCheckouts } from './checkouts.ts';
 import { createCore, type Publish, type WorkflowDeps } from './core.ts';
+import { createFlags } from './flags.ts';
 import { createGate } from './gate.ts';
 import { createPresenter } from './presenter.ts';
 import { createRequests } from './requests.ts';
@@ -8,6 +9,8 @@ import { createConnectorRegistry } from './rotation.ts';
 import { createSweep } from './sweep.ts';
 
 export type { LoadSecret, Publish, WorkflowDeps, WorkflowEvent, WorkflowEventType, WriteSecretValue } from './core.ts';
+export type { SecretFlags } from './flags.ts';
+export { flagsOfChain } from './flags.ts';
 export type { RevealGrant } from './gate.ts';
 export { describeState, effectiveState, stateAfterDecision, stateLabels } from './states.ts';
 
@@ -37,6 +40,7 @@ export function createWorkflowService(deps: WorkflowDeps) {
   const requests = createRequests(core, checkouts, presenter, publish);
   const gate = createGate(core);
   const { sweep } = createSweep(core, checkouts, publish);
+  const { secretFlags } = createFlags(core);
 
   return {
     createRequest: requests.createRequest,
@@ -53,6 +57,7 @@ export function createWorkflowService(deps: WorkflowDeps) {
     setPassword: rotation.setPassword,
     revealGate: gate.revealGate,
     accessPolicy: gate.accessPolicy,
+    secretFlags,
     sweep,
     connectors,
   };
