@@ -73,7 +73,9 @@ export function createRevealCard(core: Core, gateWithReason: ReturnType<typeof c
           sensitiveFields: Object.keys(values).sort(),
         };
         const secret = presentWith(s, level, viaTree < levelRank.list, info);
-        return { secret, values };
+        // the vault and folders above the secret (vault first), from the chain already read
+        const ancestors = policy.chain.map((n) => ({ id: n.id, type: n.type, name: n.name }));
+        return { secret, values, ancestors };
       },
     );
   }

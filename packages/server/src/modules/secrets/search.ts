@@ -30,8 +30,17 @@ export function createSearch(core: Core) {
    * Search and list. Text matches name, username, host, URL, tags, description, folder path and
    * searchable fields — never encrypted values. Scoped in SQL to what the caller may list.
    */
-  async function search(ctx: RequestContext, q: SearchQuery & { trash?: boolean; sharedOnly?: boolean }) {
-    const action = q.trash ? 'secret.trash_list' : q.sharedOnly ? 'secret.shared_with_me' : 'secret.search';
+  async function search(
+    ctx: RequestContext,
+    q: SearchQuery & { trash?: boolean; sharedOnly?: boolean; favoritesOnly?: boolean; ids?: string[] },
+  ) {
+    const action = q.trash
+      ? 'secret.trash_list'
+      : q.sharedOnly
+        ? 'secret.shared_with_me'
+        : q.favoritesOnly
+          ? 'secret.favorites'
+          : 'secret.search';
     return audited(ctx, { action, objectType: 'secret', readOnly: true }, async (trx, ev) => {
       requireUser(ctx.actor);
       const principals = await access.principalsOf(trx, ctx.actor);
@@ -41,7 +50,7 @@ export function createSearch(core: Core) {
       const term = q.q?.trim().normalize('NFKC').toLowerCase() ?? '';
       const tags = q.tag === undefined ? [] : Array.isArray(q.tag) ? q.tag : [q.tag];
       // a text, tag or folder condition usually narrows to few rows: probe visibility per row then
-      const narrowed = term !== '' || tags.length > 0 || q.folderId !== undefined;
+      const narrowed = term !== '' || tags.length > 0 || q.folderId !== undefined || q.ids !== undefined || Boolean(q.favoritesOnly);
       // a text of three characters or more is served by the trigram index and drives the query
       // (see searchRows)
       const textIndexed = [...term].length >= 3;
@@ -91,6 +100,8 @@ export function createSearch(core: Core) {
         cursor: decodeCursor(q.cursor),
         limit: limit + 1,
         ...(q.offset ? { offset: q.offset } : {}),
+        ...(q.ids ? { ids: q.ids } : {}),
+        ...(q.favoritesOnly ? { favoritesOf: principals.userId } : {}),
       };
       const rows = await repo.searchRows(trx, filter);
       const total = q.withTotal ? await repo.searchCount(trx, filter) : undefined;
