@@ -3,12 +3,14 @@ import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { nativeSurface } from './apis/native/surface.ts';
+import { passworkSurface } from './apis/passwork/surface.ts';
 import { pmpSurface } from './apis/pmp/surface.ts';
 import { senhaseguraSurfaces } from './apis/senhasegura/surface.ts';
 import type { Config } from './config/config.ts';
 import { createPasswordHasher } from './crypto/password-hash.ts';
 import type { Database } from './db/database.ts';
 import { createEdgeRegistry, frameworkErrorHandler, genRequestId, registerEdge } from './http/hooks.ts';
+import { redactPath } from './http/log-paths.ts';
 import { type EdgeDeps, registerSurface } from './http/surface.ts';
 import './http/route-config.ts';
 import { ErrorEnvelope } from '@coffer/contracts/errors';
@@ -31,6 +33,7 @@ import { accountKey } from './modules/auth/login-throttle.ts';
 import { createReauth } from './modules/auth/reauth.ts';
 import { createSecondFactor } from './modules/auth/second-factor.ts';
 import { createTotpService } from './modules/auth/totp.service.ts';
+import { createClientKeysService } from './modules/client-keys/client-keys.service.ts';
 import { createGroupsService } from './modules/identities/groups.service.ts';
 import { createOwnAccountService } from './modules/identities/own-account.service.ts';
 import { recoverPassword } from './modules/identities/recovery.ts';
@@ -115,7 +118,8 @@ export async function buildApp(deps: AppDeps) {
         // only method, path (never the query string) and ids
         req: (req: { method: string; url: string; id: string; ip?: string }) => ({
           method: req.method,
-          path: req.url.split('?')[0],
+          // a credential a product documents in its path (Passwork's login and refresh) is cut out
+          path: redactPath(req.url.split('?')[0] ?? ''),
           id: req.id,
           ip: req.ip,
         }),
@@ -265,6 +269,7 @@ export async function buildApp(deps: AppDeps) {
   const bulk = createBulkService({ secrets, audited, onError: (e) => app.log.error({ err: e }, 'bulk item failed') });
   const numbering = createNumbering();
   const naturalKeys = createNaturalKeys({ db, dialect: database.dialect });
+  const clientKeys = createClientKeysService({ db, clock, audited });
 
   await app.register(swagger, {
     openapi: {
@@ -330,6 +335,24 @@ export async function buildApp(deps: AppDeps) {
   for (const s of senhaseguraSurfaces({ ...senhaseguraDeps, ...(config.senhaseguraVault ? { vaultName: config.senhaseguraVault } : {}) }))
     await registerSurface(app, edge, s);
 
+  // Passwork 6 (API v4): /api/v4
+  await registerSurface(
+    app,
+    edge,
+    passworkSurface({
+      db,
+      auth,
+      users,
+      secrets,
+      vaults,
+      attachments,
+      metadata,
+      clientKeys,
+      attachmentMaxBytes: config.attachmentMaxBytes,
+      session: { idleSeconds: config.session.idleSeconds, refreshSeconds: config.session.refreshSeconds },
+    }),
+  );
+
   // periodic signed checkpoint of the audit head
   const timer = setInterval(() => {
     if (seal.keys) audit.checkpointNow(db).catch((e) => app.log.error({ err: e }, 'audit checkpoint failed'));
@@ -371,6 +394,7 @@ export async function buildApp(deps: AppDeps) {
     dualControl,
     adminRequests,
     numbering,
+    clientKeys,
     lookup,
     explain,
     bulk,

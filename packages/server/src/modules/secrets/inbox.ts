@@ -60,7 +60,11 @@ export function createInbox(core: Core, revealCard: ReturnType<typeof createReve
    * Opens inbox item `id`: one reveal of the shared secret (level, reason, approval, checkout and
    * time window apply; audited as `secret.reveal`), then the item is marked seen.
    */
-  async function openShare(ctx: RequestContext, id: string, input: { reason?: string } = {}) {
+  async function openShare(
+    ctx: RequestContext,
+    id: string,
+    input: { reason?: string; include?: { attachments?: boolean; favorite?: boolean } } = {},
+  ) {
     const g = await shareOf(ctx, id);
     if (!g) {
       return audited(ctx, { action: 'secret.inbox_open', objectType: 'grant', objectId: id }, async () => {

@@ -5,6 +5,7 @@
 import type { Executor } from '../../db/database.ts';
 import { AppError } from '../../lib/app-error.ts';
 import { levelRank } from '../access/levels.ts';
+import { liveAttachments } from '../attachments/attachment-store.ts';
 import type { RequestContext } from '../auth/actor.ts';
 import type { PolicyNode } from '../vaults/policy-chain.ts';
 import type { Core } from './core.ts';
@@ -47,7 +48,16 @@ export function createRevealCard(core: Core, gateWithReason: ReturnType<typeof c
    * `exceptKind`: a secret of that kind answers exactly like a missing one (checked before the
    * policy and the gate, so the answer tells nothing of it); spares callers a separate lookup.
    */
-  async function revealCard(ctx: RequestContext, id: string, input: { reason?: string; exceptKind?: SecretKindMark }) {
+  async function revealCard(
+    ctx: RequestContext,
+    id: string,
+    input: {
+      reason?: string;
+      exceptKind?: SecretKindMark;
+      /** Also answer the secret's files (id, name) and whether it is the caller's favourite. */
+      include?: { attachments?: boolean; favorite?: boolean };
+    },
+  ) {
     return deps.audited(
       ctx,
       { action: 'secret.reveal', objectType: 'secret', objectId: id, reason: input.reason ?? null, readOnly: true },
@@ -75,7 +85,10 @@ export function createRevealCard(core: Core, gateWithReason: ReturnType<typeof c
         const secret = presentWith(s, level, viaTree < levelRank.list, info);
         // the vault and folders above the secret (vault first), from the chain already read
         const ancestors = policy.chain.map((n) => ({ id: n.id, type: n.type, name: n.name }));
-        return { secret, values, ancestors };
+        const attachments = input.include?.attachments ? await liveAttachments(trx, s.id) : undefined;
+        const favorite =
+          input.include?.favorite && ctx.actor.userId ? (await repo.favoriteIds(trx, ctx.actor.userId, [s.id])).has(s.id) : undefined;
+        return { secret, values, ancestors, attachments, favorite };
       },
     );
   }

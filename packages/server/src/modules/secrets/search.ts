@@ -124,5 +124,15 @@ export function createSearch(core: Core) {
     });
   }
 
-  return { search };
+  /** The tags and colours of the secrets the caller may list (in one vault, or all). */
+  async function tagsAndColors(ctx: RequestContext, q: { vaultId?: string } = {}) {
+    return audited(ctx, { action: 'secret.tags', objectType: 'secret', readOnly: true }, async (trx) => {
+      requireUser(ctx.actor);
+      const principals = await access.principalsOf(trx, ctx.actor);
+      if (!principals) throw new AppError('auth.required', 'Authentication is required.');
+      return repo.tagsAndColors(trx, access.secretVisible(ctx.actor, principals, 'list'), q.vaultId);
+    });
+  }
+
+  return { search, tagsAndColors };
 }

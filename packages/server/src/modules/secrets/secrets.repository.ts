@@ -444,3 +444,34 @@ export async function markSharesSeen(trx: Trx, grantIds: string[], now: number):
     .onConflict((oc) => oc.column('grant_id').doNothing())
     .execute();
 }
+
+/** The tags and colours used by live secrets the condition lets through (one vault or all). */
+export async function tagsAndColors(
+  exec: Executor,
+  visible: (eb: ExpressionBuilder<DB & { s: DB['secrets'] }, 's'>) => Expression<SqlBool>,
+  vaultId: string | undefined,
+): Promise<{ tags: string[]; colors: string[] }> {
+  let tags = exec
+    .selectFrom('secret_tags as t')
+    .innerJoin('secrets as s', 's.id', 't.secret_id')
+    .select('t.tag')
+    .distinct()
+    .where('s.deleted_at', 'is', null)
+    .where(visible)
+    .orderBy('t.tag')
+    .limit(1000);
+  let colors = exec
+    .selectFrom('secrets as s')
+    .select('s.color')
+    .distinct()
+    .where('s.deleted_at', 'is', null)
+    .where('s.color', '!=', '')
+    .where(visible)
+    .orderBy('s.color')
+    .limit(100);
+  if (vaultId) {
+    tags = tags.where('s.vault_id', '=', vaultId);
+    colors = colors.where('s.vault_id', '=', vaultId);
+  }
+  return { tags: (await tags.execute()).map((r) => r.tag), colors: (await colors.execute()).map((r) => r.color) };
+}

@@ -39,7 +39,7 @@ export function createSecretsService(deps: SecretsDeps) {
   const versions = createVersions(core);
   const trash = createTrash(core);
   const { share } = createShares(core);
-  const { search } = createSearch(core);
+  const { search, tagsAndColors } = createSearch(core);
   const { revealCard } = createRevealCard(core, reveal.gateWithReason);
   const { sameSensitive } = createCompare(core);
   const favorites = createFavorites(core, search);
@@ -61,6 +61,7 @@ export function createSecretsService(deps: SecretsDeps) {
     purge: trash.purge,
     share,
     search,
+    tagsAndColors,
     policyOf: read.policyOf,
     gateReveal: reveal.gateReveal,
     load: core.load,

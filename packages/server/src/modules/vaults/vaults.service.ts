@@ -1,5 +1,6 @@
 import type { Trx } from '../../db/database.ts';
 import { createCore, type VaultsDeps } from './core.ts';
+import { createFind } from './find.ts';
 import { createFolders } from './folders.ts';
 import { createGrants } from './grants.ts';
 import { createVaults } from './vaults.ts';
@@ -24,6 +25,7 @@ export function createVaultsService(deps: VaultsDeps) {
   const vaults = createVaults(core);
   const folders = createFolders(core);
   const grants = createGrants(core);
+  const find = createFind(core);
 
   return {
     createVault: vaults.createVault,
@@ -36,6 +38,8 @@ export function createVaultsService(deps: VaultsDeps) {
     listFolders: folders.listFolders,
     updateFolder: folders.updateFolder,
     deleteFolder: folders.deleteFolder,
+    findFolders: find.findFolders,
+    ancestries: find.ancestries,
     createGrant: grants.createGrant,
     listGrants: grants.listGrants,
     deleteGrant: grants.deleteGrant,
