@@ -341,6 +341,7 @@ export async function buildApp(deps: AppDeps) {
     edge,
     passworkSurface({
       db,
+      clock,
       auth,
       users,
       secrets,

@@ -23,6 +23,10 @@ const PUBLIC_ALLOWLIST = [
   'GET /api/v1/openapi.json',
   // compatibility APIs: where their products' clients obtain a token
   'POST /iso/oauth2/token',
+  'POST /api/v4/auth/login/:apiKey',
+  'POST /api/v4/auth/refreshToken/:token/:refreshToken',
+  // Passwork's clients read the version before they log in
+  'GET /api/v4/info/version',
 ].sort();
 
 /**
@@ -33,6 +37,7 @@ const COMPAT: Record<string, (r: { statusCode: number; body: string; headers: Re
   '/iso/': (r) => r.statusCode === 401 && JSON.parse(r.body).response?.status === 401,
   '/api/pam/': (r) => r.statusCode === 401 && JSON.parse(r.body).response?.status === 401,
   '/restapi/json/v1/': (r) => r.statusCode === 200 && JSON.parse(r.body).operation?.result?.status === 'Failed',
+  '/api/v4/': (r) => r.statusCode === 401 && JSON.parse(r.body).status === 'error' && JSON.parse(r.body).code === 'apiSessionExpired',
 };
 const compatPrefix = (r: { url: string }) => Object.keys(COMPAT).find((p) => r.url.startsWith(p));
 
@@ -241,7 +246,13 @@ for (const dialect of dialects) {
         .filter((r) => r.config.audit === false)
         .map(key)
         .sort();
-      assert.deepEqual(unaudited, ['GET /', 'GET /api/v1/openapi.json', 'GET /api/v1/sys/seal-status', 'GET /health']);
+      assert.deepEqual(unaudited, [
+        'GET /',
+        'GET /api/v1/openapi.json',
+        'GET /api/v1/sys/seal-status',
+        'GET /api/v4/info/version',
+        'GET /health',
+      ]);
     });
 
     it('answers 401 on every non-public route without a token, and with a forged one', async () => {

@@ -34,7 +34,7 @@ export function authRoutes(app: FastifyInstance, c: PassworkDeps): void {
 
   /** The session pair as Passwork answers it (TTLs in seconds, deadlines as Unix times). */
   function tokenAnswer(pair: { accessToken: string; refreshToken: string; expiresIn: number; absoluteExpiresAt: string }) {
-    const now = Math.floor(Date.now() / 1000);
+    const now = Math.floor(c.clock.now() / 1000);
     const absolute = Math.floor(Date.parse(pair.absoluteExpiresAt) / 1000);
     return {
       token: pair.accessToken,

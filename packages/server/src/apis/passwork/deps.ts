@@ -1,5 +1,6 @@
 // What the Passwork adapter needs from the core: services only (no SQL here).
 import type { Db } from '../../db/database.ts';
+import type { Clock } from '../../lib/clock.ts';
 import type { AttachmentsService } from '../../modules/attachments/attachments.service.ts';
 import type { AuthService } from '../../modules/auth/auth.service.ts';
 import type { ClientKeysService } from '../../modules/client-keys/client-keys.service.ts';
@@ -10,6 +11,7 @@ import type { VaultsService } from '../../modules/vaults/vaults.service.ts';
 
 export interface PassworkDeps {
   db: Db;
+  clock: Clock;
   auth: Pick<AuthService, 'authenticate' | 'exchangeApiKey' | 'refresh' | 'logout'>;
   users: Pick<UsersService, 'get'>;
   secrets: Pick<
