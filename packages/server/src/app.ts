@@ -97,6 +97,20 @@ export const logRedactPaths = [
   'body.client_secret',
   'body.additional',
   'body.url',
+  // Passwork: its token header, a password's values (base64 or client-encrypted), its files, a
+  // vault's encrypted key, the JS connector's snapshot (the whole password)
+  'req.headers["passwork-auth"]',
+  'headers["passwork-auth"]',
+  'body.cryptedPassword',
+  'body.cryptedKey',
+  'body.custom[*].value',
+  'body.attachments[*].encryptedData',
+  'body.attachments[*].encryptedKey',
+  'body.encryptedData',
+  'body.encryptedKey',
+  'body.passwordCrypted',
+  'body.mpCrypted',
+  'body.snapshot',
 ];
 
 /**
