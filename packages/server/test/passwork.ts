@@ -2,7 +2,7 @@
 // key (a Coffer API key of the user) exchanged at POST /api/v4/auth/login/{apiKey} for a token
 // sent as Passwork-Auth; values base64-encoded; attachments base64 twice with the connectors' hash.
 import assert from 'node:assert/strict';
-import { createHash } from 'node:crypto';
+import { createCipheriv, createDecipheriv, createHash, pbkdf2Sync, randomBytes } from 'node:crypto';
 import { call, createUser, type Harness, type Res } from './harness.ts';
 
 export const PW = '/api/v4';
@@ -64,3 +64,80 @@ export function assertError(r: Res, status: number, code?: string) {
   assert.equal(typeof r.body.data?.errorMessage, 'string', r.raw);
   if (code) assert.equal(r.body.code, code, r.raw);
 }
+
+// --- client-side encryption as the connectors do it (CryptoJS-compatible AES, Passwork's base32) ---
+
+const B32 = '0123456789abcdefghjkmnpqrtuvwxyz';
+
+function base32(text: string): string {
+  let bits = 0;
+  let n = 0;
+  let out = '';
+  for (const byte of Buffer.from(text, 'utf8')) {
+    bits = (bits << 8) | byte;
+    n += 8;
+    while (n >= 5) {
+      out += B32[(bits >> (n - 5)) & 31];
+      n -= 5;
+      bits &= (1 << n) - 1;
+    }
+  }
+  if (n > 0) out += B32[(bits << (5 - n)) & 31];
+  return out;
+}
+
+function unbase32(text: string): string {
+  let bits = 0;
+  let n = 0;
+  const out: number[] = [];
+  for (const ch of text) {
+    const v = B32.indexOf(ch);
+    if (v < 0) continue;
+    bits = (bits << 5) | v;
+    n += 5;
+    if (n >= 8) {
+      out.push((bits >> (n - 8)) & 0xff);
+      n -= 8;
+      bits &= (1 << n) - 1;
+    }
+  }
+  return Buffer.from(out).toString('utf8');
+}
+
+function evpKey(pass: string, salt: Buffer): { key: Buffer; iv: Buffer } {
+  let d = Buffer.alloc(0);
+  let all = Buffer.alloc(0);
+  while (all.length < 48) {
+    d = createHash('md5')
+      .update(Buffer.concat([d, Buffer.from(pass, 'utf8'), salt]))
+      .digest();
+    all = Buffer.concat([all, d]);
+  }
+  return { key: all.subarray(0, 32), iv: all.subarray(32, 48) };
+}
+
+/** What the connectors' encrypt_aes makes: "Salted__" + salt + AES-256-CBC, base64, then base32. */
+export function aesEncode(plain: string | Buffer, pass: string): string {
+  const salt = randomBytes(8);
+  const { key, iv } = evpKey(pass, salt);
+  const c = createCipheriv('aes-256-cbc', key, iv);
+  const body = Buffer.concat([c.update(typeof plain === 'string' ? Buffer.from(plain, 'utf8') : plain), c.final()]);
+  return base32(Buffer.concat([Buffer.from('Salted__'), salt, body]).toString('base64'));
+}
+
+export function aesDecode(data: string, pass: string): Buffer {
+  const raw = Buffer.from(unbase32(data), 'base64');
+  const { key, iv } = evpKey(pass, raw.subarray(8, 16));
+  const d = createDecipheriv('aes-256-cbc', key, iv);
+  return Buffer.concat([d.update(raw.subarray(16)), d.final()]);
+}
+
+/** The master key from Passwork's master key options and the master password (the Python connector's way). */
+export function masterKeyOf(mkOptions: string, masterPassword: string): string {
+  const m = /^pbkdf:(.+):(.+):(.+):(.+)$/i.exec(mkOptions);
+  assert.ok(m, mkOptions);
+  const [, , iterations, bytes, salt] = m;
+  return pbkdf2Sync(masterPassword, salt as string, Number(iterations), Number(bytes), 'sha256').toString('base64');
+}
+
+export const sha256Hex = (s: string) => createHash('sha256').update(s).digest('hex');

@@ -3,7 +3,8 @@
 import type { FastifyRequest } from 'fastify';
 import type { RequestContext } from '../../modules/auth/actor.ts';
 import type { PassworkDeps } from './deps.ts';
-import { byName, fullPassword, listPassword, pathOf, type SecretWire } from './mapper.ts';
+import { requireItemMode } from './keys.ts';
+import { byName, ENCRYPTED_TEMPLATE, fullPassword, listPassword, pathOf, type SecretWire } from './mapper.ts';
 
 /** The reason for a reveal: an X-Coffer-Reason header or `?reason=` (Passwork clients send none). */
 export function reasonOf(req: FastifyRequest): string | undefined {
@@ -33,7 +34,10 @@ export async function presentList(c: PassworkDeps, ctx: RequestContext, items: S
 
 /** One password read whole: a reveal (level, reason, approval, checkout, time window; audited). */
 export async function readPassword(c: PassworkDeps, req: FastifyRequest, id: string) {
+  const encrypted = await c.clientKeys.usesMasterPassword(c.db, req.ctx.actor.sessionFamilyId);
   const card = await c.secrets.revealCard(req.ctx, id, { reason: reasonOf(req), include: { attachments: true, favorite: true } });
+  // a client of the other mode could not read it (nor should it overwrite it)
+  requireItemMode(card.secret.template, ENCRYPTED_TEMPLATE, encrypted);
   return fullPassword(card.secret as SecretWire, card.values, {
     favorite: card.favorite ?? false,
     path: pathOf(card.ancestors),
