@@ -10,6 +10,7 @@ import { api, expect } from './api.ts';
 import { compatLoads } from './compat-scenarios.ts';
 import { checkKeptDataset, type KeptStore, readKeptStore, STORE_FILES, writeKeptStore } from './kept-store.ts';
 import { type LatencyResult, type LoadResult, type LoginResult, type MeasureHooks, measureLogins, runLoad } from './measure.ts';
+import { passworkLoads } from './passwork.ts';
 import { connectProfiler, type Profiler } from './profiler.ts';
 import { cpuTable, importTable, loadTable, loginTable, searchTable } from './report.ts';
 import { buildSecretsDataset, type SecretsDataset } from './secrets-data.ts';
@@ -31,7 +32,19 @@ function intEnv(name: string, def: number, min: number, max: number): number {
 /** Rows per request of the bulk-import scenario: 100k rows are one request (~16 MiB of CSV). */
 const BULK_IMPORT_REQUEST_ROWS = 150_000;
 
-const ALL_SCENARIOS = ['baseline', 'floor', 'apikey', 'session', 'reveal', 'senhasegura', 'pmp', 'search', 'import', 'login'] as const;
+const ALL_SCENARIOS = [
+  'baseline',
+  'floor',
+  'apikey',
+  'session',
+  'reveal',
+  'senhasegura',
+  'pmp',
+  'passwork',
+  'search',
+  'import',
+  'login',
+] as const;
 type Scenario = (typeof ALL_SCENARIOS)[number];
 
 function readSettings() {
@@ -447,6 +460,21 @@ async function main(): Promise<void> {
         around,
       );
       loads.push(...measured);
+      loads.push(
+        ...(await passworkLoads(
+          dataset,
+          coffer.baseUrl,
+          s.revealConnections,
+          common2,
+          s.scenarios,
+          step,
+          (r) => {
+            done(r);
+            if (native) console.log(`   ${((r.reqPerSec / native.reqPerSec) * 100).toFixed(1)} % of the native reveal's throughput`);
+          },
+          around,
+        )),
+      );
     }
     let search: LatencyResult | null = null;
     if (dataset && s.scenarios.has('search')) {

@@ -5,7 +5,6 @@
 import type { Executor } from '../../db/database.ts';
 import { AppError } from '../../lib/app-error.ts';
 import { levelRank } from '../access/levels.ts';
-import { liveAttachments } from '../attachments/attachment-store.ts';
 import type { RequestContext } from '../auth/actor.ts';
 import type { PolicyNode } from '../vaults/policy-chain.ts';
 import type { Core } from './core.ts';
@@ -85,9 +84,13 @@ export function createRevealCard(core: Core, gateWithReason: ReturnType<typeof c
         const secret = presentWith(s, level, viaTree < levelRank.list, info);
         // the vault and folders above the secret (vault first), from the chain already read
         const ancestors = policy.chain.map((n) => ({ id: n.id, type: n.type, name: n.name }));
-        const attachments = input.include?.attachments ? await liveAttachments(trx, s.id) : undefined;
-        const favorite =
-          input.include?.favorite && ctx.actor.userId ? (await repo.favoriteIds(trx, ctx.actor.userId, [s.id])).has(s.id) : undefined;
+        let attachments: Array<{ id: string; name: string }> | undefined;
+        let favorite: boolean | undefined;
+        if (input.include?.attachments || input.include?.favorite) {
+          const rows = await repo.filesAndFavorite(trx, { id: s.id, user: ctx.actor.userId ?? '' });
+          if (input.include.attachments) attachments = rows.flatMap((r) => (r.aid ? [{ id: r.aid, name: r.aname ?? '' }] : []));
+          if (input.include.favorite) favorite = rows.some((r) => r.fav !== null);
+        }
         return { secret, values, ancestors, attachments, favorite };
       },
     );
