@@ -174,7 +174,7 @@ export function fullPassword(
       ...base(s, extra),
       cryptedPassword: p.cryptedPassword,
       cryptedKey: p.cryptedKey,
-      custom: p.custom && p.custom.length ? p.custom : null,
+      custom: p.custom?.length ? p.custom : null,
       attachments: extra.attachments.map((a) => ({ id: a.id, name: a.name })),
     };
   }
