@@ -361,6 +361,7 @@ export async function buildApp(deps: AppDeps) {
       secrets,
       vaults,
       attachments,
+      templates,
       metadata,
       clientKeys,
       attachmentMaxBytes: config.attachmentMaxBytes,

@@ -7,6 +7,7 @@ import type { ClientKeysService } from '../../modules/client-keys/client-keys.se
 import type { UsersService } from '../../modules/identities/users.service.ts';
 import type { MetadataService } from '../../modules/metadata/metadata.service.ts';
 import type { SecretsService } from '../../modules/secrets/secrets.service.ts';
+import type { TemplatesService } from '../../modules/secrets/templates.service.ts';
 import type { VaultsService } from '../../modules/vaults/vaults.service.ts';
 
 export interface PassworkDeps {
@@ -48,6 +49,7 @@ export interface PassworkDeps {
     | 'ancestries'
   >;
   attachments: Pick<AttachmentsService, 'list' | 'upload' | 'remove' | 'download'>;
+  templates: Pick<TemplatesService, 'bySlug'>;
   metadata: Pick<MetadataService, 'list' | 'set'>;
   clientKeys: ClientKeysService;
   /** The largest attachment (bytes); bodies carrying files are allowed about twice that, base64 twice. */

@@ -9,12 +9,32 @@ import { isCleanName, isCleanText } from '@coffer/contracts/text';
 import { AppError } from '../../lib/app-error.ts';
 import { fieldsOf, invalid, objects, str, strings, text } from './body.ts';
 import { decodeFile, hashMatches, unb64 } from './codec.ts';
-import { cofferType, colorName, ENCRYPTED_TEMPLATE, type EncryptedPayload, PAYLOAD_FIELD } from './mapper.ts';
+import {
+  cofferType,
+  colorName,
+  ENCRYPTED_TEMPLATE,
+  type EncryptedPayload,
+  PAYLOAD_FIELD,
+  passwordSlug as passwordSlugOf,
+} from './mapper.ts';
 
 /** The built-in template of passwords created here in clear mode. */
 export const CLEAR_TEMPLATE = 'web-login';
-/** Its fields a Passwork custom field may stand for (by slug). */
-const TEMPLATE_SLUGS = new Set(['otp', 'notes']);
+/** The fields of a template as this API writes them: which slug holds "the password", and the
+ * others a custom field of the same name stands for. */
+export interface TemplateShape {
+  passwordSlug: string | undefined;
+  otherSlugs: ReadonlySet<string>;
+}
+
+/** `web-login`: url, username, password, and otp / notes as custom fields of those names. */
+export const CLEAR_SHAPE: TemplateShape = { passwordSlug: 'password', otherSlugs: new Set(['otp', 'notes']) };
+
+/** A template's shape from its field slugs. */
+export function shapeOf(slugs: readonly string[]): TemplateShape {
+  const passwordSlug = passwordSlugOf(slugs);
+  return { passwordSlug, otherSlugs: new Set(slugs.filter((s) => s !== 'username' && s !== 'url' && s !== passwordSlug)) };
+}
 
 export interface FileUpload {
   name: string;
@@ -114,7 +134,8 @@ function common(b: Record<string, unknown>): Omit<PasswordInput, 'fields' | 'att
 }
 
 /** A clear-mode body (`update`: only what is present counts). */
-export function clearPassword(body: unknown, maxBytes: number, opts: { update: boolean }): PasswordInput {
+export function clearPassword(body: unknown, maxBytes: number, opts: { update: boolean; shape?: TemplateShape }): PasswordInput {
+  const shape = opts.shape ?? CLEAR_SHAPE;
   const b = fieldsOf(body);
   const out: PasswordInput = { ...common(b), fields: {}, attachments: clearAttachments(b, maxBytes) };
   const login = str(b, 'login', 65536);
@@ -123,11 +144,13 @@ export function clearPassword(body: unknown, maxBytes: number, opts: { update: b
   if (url !== undefined) out.fields.url = url.trim();
   const crypted = str(b, 'cryptedPassword', 200_000);
   const plain = str(b, 'password', 65536);
+  const main = shape.passwordSlug;
+  if ((crypted !== undefined || plain !== undefined) && !main) throw invalid('/cryptedPassword', 'this item has no password field');
   if (crypted !== undefined) {
-    out.fields.password = unb64(crypted, '/cryptedPassword');
+    out.fields[main as string] = unb64(crypted, '/cryptedPassword');
     out.cryptedPassword = crypted;
   } else if (plain !== undefined) {
-    out.fields.password = plain;
+    out.fields[main as string] = plain;
   }
   const custom = objects(b, 'custom', 40);
   if (custom) {
@@ -138,7 +161,7 @@ export function clearPassword(body: unknown, maxBytes: number, opts: { update: b
       const value = unb64(str(x, 'value', 100_000) ?? '', `/custom/${i}/value`);
       // what a client drops on reading (no name), and what names a field of the template
       if (!name) return;
-      if (TEMPLATE_SLUGS.has(name)) {
+      if (shape.otherSlugs.has(name)) {
         out.fields[name] = value;
         return;
       }

@@ -7,7 +7,7 @@ import { b64 } from './codec.ts';
 import type { PassworkDeps } from './deps.ts';
 import { ok } from './envelope.ts';
 import { ENCRYPTED_MEDIA_TYPE, readFile, uploadAll } from './files.ts';
-import { CLEAR_TEMPLATE, clearPassword, encryptedPassword, type PasswordInput } from './input.ts';
+import { CLEAR_TEMPLATE, clearPassword, encryptedPassword, type PasswordInput, shapeOf } from './input.ts';
 import { encryptedSession, requireItemMode, requireVaultMode } from './keys.ts';
 import { byName, ENCRYPTED_TEMPLATE, fullPassword, pathOf, readPayload, type SecretWire } from './mapper.ts';
 import { idParams } from './passwords-read.ts';
@@ -89,7 +89,15 @@ export function passwordWriteRoutes(app: FastifyInstance, c: PassworkDeps): void
           partial > 0 && partial < 3 ? readPayload((await c.secrets.revealCard(req.ctx, id, { reason: reasonOf(req) })).values) : undefined;
         input = encryptedPassword(b, c.attachmentMaxBytes, { update: true, ...(payload ? { current: payload } : {}) });
       } else {
-        input = clearPassword(req.body, c.attachmentMaxBytes, { update: true });
+        // the item's own template decides which field a value or a custom field of that name is
+        const t = await c.templates.bySlug(c.db, current.template);
+        input = clearPassword(req.body, c.attachmentMaxBytes, {
+          update: true,
+          shape: shapeOf((JSON.parse(t.fields) as Array<{ slug: string }>).map((f) => f.slug)),
+        });
+        // what a client sends back unchanged (the Go client sends every field) is no change
+        for (const k of ['url', 'username'] as const)
+          if (input.fields[k] !== undefined && input.fields[k] === (current.fields[k] ?? '')) delete input.fields[k];
       }
       const patch: UpdateSecret = {};
       if (input.name !== undefined) patch.name = input.name;

@@ -111,6 +111,56 @@ for (const dialect of dialects) {
       );
     });
 
+    it('edits a secret of another template: its fields come back as custom fields and go back to their place', async () => {
+      const s = await call(h, 'POST', '/api/v1/secrets', {
+        token: u.token,
+        body: {
+          vaultId,
+          template: 'database-account',
+          name: 'pg',
+          fields: { host: 'db01', port: '5432', username: 'app', password: 'old' },
+        },
+      });
+      assert.equal(s.status, 201, s.raw);
+      const got = (await pw(h, 'GET', `/passwords/${s.body.id}`, { token: u.pwToken })).body.data;
+      assert.equal(got.login, 'app');
+      assert.equal(unb64(got.cryptedPassword), 'old');
+      const customs = got.custom.map((c: { name: string; value: string; type: string }) => ({
+        ...c,
+        value: unb64(c.name) === 'port' ? b64('6432') : c.value,
+      }));
+      // as the Go client edits: every field sent, url empty (this template has none)
+      const r = await pw(h, 'PUT', `/passwords/${s.body.id}`, {
+        token: u.pwToken,
+        body: { name: 'pg', vaultId, login: 'app', url: '', cryptedPassword: b64('new'), custom: customs },
+      });
+      assert.equal(r.status, 200, r.raw);
+      const native = await call(h, 'GET', `/api/v1/secrets/${s.body.id}`, { token: u.token });
+      assert.equal(native.body.template, 'database-account');
+      assert.deepEqual(native.body.fields, { host: 'db01', port: '6432', username: 'app' });
+      assert.deepEqual(native.body.customFields, [], 'no duplicate of a template field');
+      const values = await call(h, 'POST', `/api/v1/secrets/${s.body.id}/reveal`, { token: u.token, body: {} });
+      assert.equal(values.body.values.password, 'new');
+      // an API key secret: its value is the "secret" field
+      const k = await call(h, 'POST', '/api/v1/secrets', {
+        token: u.token,
+        body: { vaultId, template: 'api-key', name: 'token', fields: { 'key-id': 'AKIA', secret: 's3' } },
+      });
+      assert.equal(unb64((await pw(h, 'GET', `/passwords/${k.body.id}`, { token: u.pwToken })).body.data.cryptedPassword), 's3');
+      await pw(h, 'PUT', `/passwords/${k.body.id}`, { token: u.pwToken, body: { cryptedPassword: b64('s4') } });
+      assert.equal((await call(h, 'POST', `/api/v1/secrets/${k.body.id}/reveal`, { token: u.token, body: {} })).body.values.secret, 's4');
+      // a note has no password field to write
+      const n = await call(h, 'POST', '/api/v1/secrets', {
+        token: u.token,
+        body: { vaultId, template: 'secure-note', name: 'note', fields: { notes: 'x' } },
+      });
+      assertError(
+        await pw(h, 'PUT', `/passwords/${n.body.id}`, { token: u.pwToken, body: { cryptedPassword: b64('y') } }),
+        400,
+        'validationError',
+      );
+    });
+
     it('lists a vault and a folder in name order, without values', async () => {
       for (const name of ['zeta', 'Alpha', 'beta']) await add({ name: `sort-${name}`, folderId });
       const r = await pw(h, 'GET', `/folders/${folderId}/passwords`, { token: u.pwToken });
