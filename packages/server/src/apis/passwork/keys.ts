@@ -24,7 +24,16 @@ export function encryptedSession(c: PassworkDeps, req: FastifyRequest): Promise<
 
 /** The key material of a client-encrypted vault, or null for a vault in clear. */
 export async function vaultKeys(c: PassworkDeps, ctx: RequestContext, vaultId: string): Promise<VaultKeys | null> {
-  const { items } = await c.metadata.list(ctx, vaultId);
+  let items: Awaited<ReturnType<PassworkDeps['metadata']['list']>>['items'];
+  try {
+    ({ items } = await c.metadata.list(ctx, vaultId));
+  } catch (e) {
+    // a user who reaches only a folder of the vault cannot read its metadata: a vault made by a
+    // client-encrypting client is its creator's (README), so it counts as one in clear for them;
+    // what they write there is refused to that client by the item check (requireItemMode)
+    if (e instanceof AppError && (e.code === 'forbidden' || e.code === 'not_found')) return null;
+    throw e;
+  }
   const get = (name: string) => {
     const f = items.find((m) => m.section === KEY_SECTION && m.name === name);
     return typeof f?.value === 'string' ? f.value : '';

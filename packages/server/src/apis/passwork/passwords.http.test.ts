@@ -244,6 +244,29 @@ for (const dialect of dialects) {
       assertError(await pw(h, 'POST', `/passwords/${p.id}/move`, { token: u.pwToken, body: { vaultTo: 'vlt_nope' } }), 404);
     });
 
+    it('a user who reaches only a folder adds and reads passwords there', async () => {
+      const admin = await adminToken(h);
+      const member = await passworkUser(h, admin, 'password_user');
+      const g = await call(h, 'POST', '/api/v1/grants', {
+        token: u.token,
+        body: { nodeId: folderId, principalType: 'user', principalId: member.id, level: 'edit' },
+      });
+      assert.equal(g.status, 201, g.raw);
+      const r = await pw(h, 'POST', '/passwords', {
+        token: member.pwToken,
+        body: { vaultId, folderId, name: 'by-member', cryptedPassword: b64('m') },
+      });
+      assert.equal(r.status, 200, r.raw);
+      assert.equal(unb64((await pw(h, 'GET', `/passwords/${r.body.data.id}`, { token: member.pwToken })).body.data.cryptedPassword), 'm');
+      const v = await pw(h, 'GET', `/vaults/${vaultId}`, { token: member.pwToken });
+      assert.equal(v.status, 200, v.raw);
+      assertError(
+        await pw(h, 'POST', '/passwords', { token: member.pwToken, body: { vaultId, name: 'top', cryptedPassword: b64('m') } }),
+        403,
+        'accessDenied',
+      );
+    });
+
     it('adds and removes a file as the JS connector does', async () => {
       const p = await add({ name: 'files' });
       const file = Buffer.from('line one\nligne deux: é\n');
