@@ -1,7 +1,7 @@
 // Writing passwords: add, edit (PUT, with the client's `snapshot`, which Coffer does not need: it
 // keeps its own versions), delete (a JSON body on DELETE is accepted), move, copy, favourite.
 import type { CreateSecret, UpdateSecret } from '@coffer/contracts/secrets';
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { fieldsOf, invalid, objects, str, text } from './body.ts';
 import { b64 } from './codec.ts';
 import type { PassworkDeps } from './deps.ts';
@@ -141,7 +141,7 @@ export function passwordWriteRoutes(app: FastifyInstance, c: PassworkDeps): void
       config: cfg(`passwork.password.${action}`),
       bodyLimit,
       schema: { params: idParams(), response: responses({ 200: password }) },
-      handler: async (req: FastifyRequest, reply: FastifyReply) => {
+      handler: async (req: FastifyRequest) => {
         const id = (req.params as { id: string }).id;
         const b = fieldsOf(req.body);
         const vaultTo = str(b, 'vaultTo', 200) ?? str(b, 'vaultId', 200);
@@ -205,7 +205,6 @@ export function passwordWriteRoutes(app: FastifyInstance, c: PassworkDeps): void
         for (const [k, v] of Object.entries(fields)) if (!(k in src.fields)) values[k] = v;
         for (const f of customFields) if (f.type === 'password' || f.type === 'otp') values[`custom:${f.name}`] = f.value;
         const s = files.length ? ((await c.secrets.get(req.ctx, copy.id)) as SecretWire) : copy;
-        reply.code(200);
         return ok(await answer(req, s, values, files));
       },
     });

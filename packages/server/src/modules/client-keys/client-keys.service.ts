@@ -8,6 +8,9 @@ import { type RequestContext, requireUser } from '../auth/actor.ts';
 /** PBKDF2 parameters of master keys (Passwork's defaults): SHA-256, 300 000 rounds, 64 bytes. */
 export const MASTER_KEY_KDF = { digest: 'sha256', iterations: 300_000, bytes: 64 } as const;
 
+/** A session family lives at most this long (the longest absolute session lifetime allowed). */
+const FAMILY_MAX_MS = 90 * 86_400_000;
+
 /** Session families remembered per process (a family's mode never changes once it has a token). */
 const CACHE_SIZE = 50_000;
 
@@ -56,6 +59,12 @@ export function createClientKeysService(deps: { db: Db; clock: Clock; audited: R
         .onConflict((oc) => oc.column('user_id').doNothing())
         .executeTakeFirst();
       await trx.insertInto('client_key_sessions').values({ family_id: familyId, user_id: ctx.actor.userId, created_at: now }).execute();
+      // families that ended without a logout: none can still be alive after the longest lifetime
+      await trx
+        .deleteFrom('client_key_sessions')
+        .where('user_id', '=', ctx.actor.userId)
+        .where('created_at', '<', now - FAMILY_MAX_MS)
+        .execute();
       ev.details = { profileCreated: Number(created.numInsertedOrUpdatedRows ?? 0) > 0 };
     });
     remember(familyId, true);
