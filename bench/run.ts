@@ -10,6 +10,7 @@ import { api, expect } from './api.ts';
 import { compatLoads } from './compat-scenarios.ts';
 import { checkKeptDataset, type KeptStore, readKeptStore, STORE_FILES, writeKeptStore } from './kept-store.ts';
 import { type LatencyResult, type LoadResult, type LoginResult, type MeasureHooks, measureLogins, runLoad } from './measure.ts';
+import { passworkLoads } from './passwork.ts';
 import { connectProfiler, type Profiler } from './profiler.ts';
 import { cpuTable, importTable, loadTable, loginTable, searchTable } from './report.ts';
 import { buildSecretsDataset, type SecretsDataset } from './secrets-data.ts';
@@ -41,6 +42,7 @@ const ALL_SCENARIOS = [
   'senhasegura',
   'pmp',
   'secretserver',
+  'passwork',
   'search',
   'import',
   'login',
@@ -452,7 +454,7 @@ async function main(): Promise<void> {
     if (dataset) {
       const common2 = { ...common, serverPid: coffer.pid, measurePostgres, countAudit };
       const native = loads.find((l) => l.scenario.startsWith('Coffer reveal'));
-      for (const compat of [compatLoads, secretServerLoads]) {
+      for (const compat of [compatLoads, secretServerLoads, passworkLoads]) {
         const measured = await compat(
           dataset,
           coffer.baseUrl,

@@ -3,6 +3,7 @@ import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { nativeSurface } from './apis/native/surface.ts';
+import { passworkSurface } from './apis/passwork/surface.ts';
 import { pmpSurface } from './apis/pmp/surface.ts';
 import { secretServerSurface } from './apis/secretserver/surface.ts';
 import { senhaseguraSurfaces } from './apis/senhasegura/surface.ts';
@@ -12,6 +13,7 @@ import type { Config } from './config/config.ts';
 import { createPasswordHasher } from './crypto/password-hash.ts';
 import type { Database } from './db/database.ts';
 import { createEdgeRegistry, frameworkErrorHandler, genRequestId, registerEdge } from './http/hooks.ts';
+import { redactPath } from './http/log-paths.ts';
 import { type EdgeDeps, registerSurface } from './http/surface.ts';
 import './http/route-config.ts';
 import { ErrorEnvelope } from '@coffer/contracts/errors';
@@ -34,6 +36,7 @@ import { accountKey } from './modules/auth/login-throttle.ts';
 import { createReauth } from './modules/auth/reauth.ts';
 import { createSecondFactor } from './modules/auth/second-factor.ts';
 import { createTotpService } from './modules/auth/totp.service.ts';
+import { createClientKeysService } from './modules/client-keys/client-keys.service.ts';
 import { createGroupsService } from './modules/identities/groups.service.ts';
 import { createOwnAccountService } from './modules/identities/own-account.service.ts';
 import { recoverPassword } from './modules/identities/recovery.ts';
@@ -107,6 +110,20 @@ export const logRedactPaths = [
   'body.value',
   'body.fileAttachment',
   'req.headers.otp',
+  // Passwork: its token header, a password's values (base64 or client-encrypted), its files, a
+  // vault's encrypted key, the JS connector's snapshot (the whole password)
+  'req.headers["passwork-auth"]',
+  'headers["passwork-auth"]',
+  'body.cryptedPassword',
+  'body.cryptedKey',
+  'body.custom[*].value',
+  'body.attachments[*].encryptedData',
+  'body.attachments[*].encryptedKey',
+  'body.encryptedData',
+  'body.encryptedKey',
+  'body.passwordCrypted',
+  'body.mpCrypted',
+  'body.snapshot',
 ];
 
 /**
@@ -128,7 +145,8 @@ export async function buildApp(deps: AppDeps) {
         // only method, path (never the query string) and ids
         req: (req: { method: string; url: string; id: string; ip?: string }) => ({
           method: req.method,
-          path: req.url.split('?')[0],
+          // a credential a product documents in its path (Passwork's login and refresh) is cut out
+          path: redactPath(req.url.split('?')[0] ?? ''),
           id: req.id,
           ip: req.ip,
         }),
@@ -278,6 +296,7 @@ export async function buildApp(deps: AppDeps) {
   const bulk = createBulkService({ secrets, audited, onError: (e) => app.log.error({ err: e }, 'bulk item failed') });
   const numbering = createNumbering();
   const naturalKeys = createNaturalKeys({ db, dialect: database.dialect });
+  const clientKeys = createClientKeysService({ db, clock, audited });
 
   await app.register(swagger, {
     openapi: {
@@ -365,6 +384,26 @@ export async function buildApp(deps: AppDeps) {
     }),
   );
 
+  // Passwork 6 (API v4): /api/v4
+  await registerSurface(
+    app,
+    edge,
+    passworkSurface({
+      db,
+      clock,
+      auth,
+      users,
+      secrets,
+      vaults,
+      attachments,
+      templates,
+      metadata,
+      clientKeys,
+      attachmentMaxBytes: config.attachmentMaxBytes,
+      session: { idleSeconds: config.session.idleSeconds, refreshSeconds: config.session.refreshSeconds },
+    }),
+  );
+
   // periodic signed checkpoint of the audit head
   const timer = setInterval(() => {
     if (seal.keys) audit.checkpointNow(db).catch((e) => app.log.error({ err: e }, 'audit checkpoint failed'));
@@ -406,6 +445,7 @@ export async function buildApp(deps: AppDeps) {
     dualControl,
     adminRequests,
     numbering,
+    clientKeys,
     lookup,
     explain,
     bulk,

@@ -23,6 +23,10 @@ const PUBLIC_ALLOWLIST = [
   'GET /api/v1/openapi.json',
   // compatibility APIs: where their products' clients obtain a token
   'POST /iso/oauth2/token',
+  'POST /api/v4/auth/login/:apiKey',
+  'POST /api/v4/auth/refreshToken/:token/:refreshToken',
+  // Passwork's clients read the version before they log in
+  'GET /api/v4/info/version',
   'POST /SecretServer/oauth2/token',
   // and the health checks Secret Server's SDKs probe before they sign in
   'GET /SecretServer/api/v1/healthcheck',
@@ -45,6 +49,7 @@ const COMPAT: Record<string, (r: { statusCode: number; body: string; headers: Re
   '/restapi/json/v1/': (r) => r.statusCode === 200 && JSON.parse(r.body).operation?.result?.status === 'Failed',
   '/SecretServer/': (r) =>
     r.statusCode === 401 && typeof JSON.parse(r.body).errorCode === 'string' && typeof JSON.parse(r.body).message === 'string',
+  '/api/v4/': (r) => r.statusCode === 401 && JSON.parse(r.body).status === 'error' && JSON.parse(r.body).code === 'apiSessionExpired',
 };
 const compatPrefix = (r: { url: string }) => Object.keys(COMPAT).find((p) => r.url.startsWith(p));
 /** The web UI's surface: the native routes again under /ui, with the session cookie (ADR 0017). */
@@ -266,6 +271,7 @@ for (const dialect of dialects) {
         'GET /SecretServer/healthcheck.aspx',
         'GET /api/v1/openapi.json',
         'GET /api/v1/sys/seal-status',
+        'GET /api/v4/info/version',
         'GET /health',
         'GET /ui/api/v1/sys/seal-status',
         'GET /ui/health',

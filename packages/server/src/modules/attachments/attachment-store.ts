@@ -1,4 +1,4 @@
-import type { Trx } from '../../db/database.ts';
+import type { Executor, Trx } from '../../db/database.ts';
 
 /**
  * Moving attachments between the live tables and the removed ones (migration 0007), in the
@@ -7,7 +7,7 @@ import type { Trx } from '../../db/database.ts';
  */
 
 /** The live attachments of a secret, as a version snapshot records them. */
-export async function liveAttachments(trx: Trx, secretId: string): Promise<Array<{ id: string; name: string }>> {
+export async function liveAttachments(trx: Executor, secretId: string): Promise<Array<{ id: string; name: string }>> {
   return trx.selectFrom('attachments').select(['id', 'name']).where('secret_id', '=', secretId).orderBy('id').execute();
 }
 

@@ -21,6 +21,12 @@ type SessionRow = Pick<
   'family_id' | 'revoked_at' | 'idle_expires_at' | 'absolute_expires_at' | 'last_seen_at' | 'api_key_id' | 'audience'
 > & {
   sid: string;
+  /** The API key a session was exchanged from (all null when none, or when the key is gone). */
+  k_allowed_cidrs: string | null;
+  k_scopes: string | null;
+  k_expires_at: number | null;
+  k_revoked_at: number | null;
+  k_last_used_at: number | null;
 } & OwnerColumns;
 type ApiKeyRow = Pick<ApiKeyTable, 'id' | 'allowed_cidrs' | 'scopes' | 'expires_at' | 'revoked_at' | 'last_used_at'> & OwnerColumns;
 
@@ -48,7 +54,14 @@ export function createAuthenticator(deps: {
     db
       .selectFrom('sessions')
       .innerJoin('users', 'users.id', 'sessions.user_id')
+      // the key a session was exchanged from is checked again on every use: read in the same query
+      .leftJoin('api_keys as k', 'k.id', 'sessions.api_key_id')
       .select([
+        'k.allowed_cidrs as k_allowed_cidrs',
+        'k.scopes as k_scopes',
+        'k.expires_at as k_expires_at',
+        'k.revoked_at as k_revoked_at',
+        'k.last_used_at as k_last_used_at',
         'sessions.id as sid',
         'sessions.family_id',
         'sessions.revoked_at',
@@ -79,7 +92,22 @@ export function createAuthenticator(deps: {
       if (now >= Number(row.idle_expires_at) || now >= Number(row.absolute_expires_at)) throw invalidToken();
       await checkHost(row.bound_host, ip);
       let scopes: Permission[] | null = null;
-      if (row.api_key_id) scopes = (await checkApiKeyById(row.api_key_id, ip, now)).scopes;
+      if (row.api_key_id) {
+        // the key's owner is the session's user, checked above
+        scopes = await acceptKey(
+          {
+            id: row.api_key_id,
+            allowed_cidrs: row.k_allowed_cidrs,
+            scopes: row.k_scopes,
+            expires_at: row.k_expires_at,
+            revoked_at: row.k_revoked_at,
+            last_used_at: row.k_last_used_at,
+          },
+          ip,
+          now,
+          db,
+        );
+      }
       if (now - Number(row.last_seen_at) > TOUCH_INTERVAL_MS) {
         await db
           .updateTable('sessions')
@@ -150,24 +178,48 @@ export function createAuthenticator(deps: {
   const apiKeyById = apiKeyQuery('api_keys.id');
   const apiKeyByHash = apiKeyQuery('api_keys.key_hash');
 
-  /** One query: the key (by id or by its keyed hash) with its owner. */
-  async function checkApiKey(by: { id: string } | { hash: string }, ip: string, now: number, exec: Executor = db) {
-    const [k] = 'id' in by ? await apiKeyById(exec, { v: by.id }) : await apiKeyByHash(exec, { v: by.hash });
-    if (!k || k.revoked_at !== null || k.status !== 'active') throw invalidToken();
+  /**
+   * The key's own checks (not revoked, not expired, the caller's address allowed), its last use
+   * touched now and then; its scopes. A key read through an outer join that found nothing (all
+   * null) fails closed: a key without an expiry is refused.
+   */
+  async function acceptKey(
+    k: {
+      id: string;
+      allowed_cidrs: string | null;
+      scopes: string | null;
+      expires_at: number | null;
+      revoked_at: number | null;
+      last_used_at: number | null;
+    },
+    ip: string,
+    now: number,
+    exec: Executor,
+  ): Promise<Permission[] | null> {
+    if (k.revoked_at !== null) throw invalidToken();
     // expiry is mandatory (migration 0009 gave every old key one): a key without one fails closed
     if (k.expires_at === null || now >= Number(k.expires_at)) throw invalidToken();
-    if (!ipAllowed(ip, JSON.parse(k.allowed_cidrs) as string[])) throw invalidToken();
-    await checkHost(k.bound_host, ip);
+    if (!ipAllowed(ip, JSON.parse(k.allowed_cidrs ?? '[]') as string[])) throw invalidToken();
     if (k.last_used_at === null || now - Number(k.last_used_at) > TOUCH_INTERVAL_MS) {
       await exec.updateTable('api_keys').set({ last_used_at: now }).where('id', '=', k.id).execute();
     }
+    return JSON.parse(k.scopes ?? 'null') as Permission[] | null;
+  }
+
+  /** One query: the key (by id or by its keyed hash) with its owner. */
+  async function checkApiKey(by: { id: string } | { hash: string }, ip: string, now: number, exec: Executor = db) {
+    const [k] = 'id' in by ? await apiKeyById(exec, { v: by.id }) : await apiKeyByHash(exec, { v: by.hash });
+    if (!k) throw invalidToken();
+    if (k.revoked_at !== null || k.status !== 'active') throw invalidToken();
+    await checkHost(k.bound_host, ip);
+    const scopes = await acceptKey(k, ip, now, exec);
     return {
       id: k.id,
       userId: k.uid,
       username: k.username,
       role: k.role,
       allPasswords: k.all_passwords === 1,
-      scopes: JSON.parse(k.scopes) as Permission[] | null,
+      scopes,
       mustChangePassword: k.must_change_password === 1,
     };
   }

@@ -47,7 +47,16 @@ export function createRevealCard(core: Core, gateWithReason: ReturnType<typeof c
    * `exceptKind`: a secret of that kind answers exactly like a missing one (checked before the
    * policy and the gate, so the answer tells nothing of it); spares callers a separate lookup.
    */
-  async function revealCard(ctx: RequestContext, id: string, input: { reason?: string; exceptKind?: SecretKindMark }) {
+  async function revealCard(
+    ctx: RequestContext,
+    id: string,
+    input: {
+      reason?: string;
+      exceptKind?: SecretKindMark;
+      /** Also answer the secret's files (id, name) and whether it is the caller's favourite. */
+      include?: { attachments?: boolean; favorite?: boolean };
+    },
+  ) {
     return deps.audited(
       ctx,
       { action: 'secret.reveal', objectType: 'secret', objectId: id, reason: input.reason ?? null, readOnly: true },
@@ -75,7 +84,16 @@ export function createRevealCard(core: Core, gateWithReason: ReturnType<typeof c
         const secret = presentWith(s, level, viaTree < levelRank.list, info);
         // the policy chain it was gated by: an adapter that shows the workflow settings merges it
         // (workflow/policy.ts mergePolicies) instead of reading it again
-        return { secret, values, chain: policy.chain, requireReason: policy.requireReason === true };
+        // the vault and folders above the secret (vault first), from the chain already read
+        const ancestors = policy.chain.map((n) => ({ id: n.id, type: n.type, name: n.name }));
+        let attachments: Array<{ id: string; name: string }> | undefined;
+        let favorite: boolean | undefined;
+        if (input.include?.attachments || input.include?.favorite) {
+          const rows = await repo.filesAndFavorite(trx, { id: s.id, user: ctx.actor.userId ?? '' });
+          if (input.include.attachments) attachments = rows.flatMap((r) => (r.aid ? [{ id: r.aid, name: r.aname ?? '' }] : []));
+          if (input.include.favorite) favorite = rows.some((r) => r.fav !== null);
+        }
+        return { secret, values, chain: policy.chain, requireReason: policy.requireReason === true, ancestors, attachments, favorite };
       },
     );
   }

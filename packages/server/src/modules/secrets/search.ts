@@ -32,9 +32,15 @@ export function createSearch(core: Core) {
    */
   async function search(
     ctx: RequestContext,
-    q: SearchQuery & { trash?: boolean; sharedOnly?: boolean; exact?: repo.SearchFilter['exact'] },
+    q: SearchQuery & { trash?: boolean; sharedOnly?: boolean; favoritesOnly?: boolean; ids?: string[]; exact?: repo.SearchFilter['exact'] },
   ) {
-    const action = q.trash ? 'secret.trash_list' : q.sharedOnly ? 'secret.shared_with_me' : 'secret.search';
+    const action = q.trash
+      ? 'secret.trash_list'
+      : q.sharedOnly
+        ? 'secret.shared_with_me'
+        : q.favoritesOnly
+          ? 'secret.favorites'
+          : 'secret.search';
     return audited(ctx, { action, objectType: 'secret', readOnly: true }, async (trx, ev) => {
       requireUser(ctx.actor);
       const principals = await access.principalsOf(trx, ctx.actor);
@@ -44,7 +50,13 @@ export function createSearch(core: Core) {
       const term = q.q?.trim().normalize('NFKC').toLowerCase() ?? '';
       const tags = q.tag === undefined ? [] : Array.isArray(q.tag) ? q.tag : [q.tag];
       // a text, tag or folder condition usually narrows to few rows: probe visibility per row then
-      const narrowed = term !== '' || tags.length > 0 || q.folderId !== undefined || q.exact !== undefined;
+      const narrowed =
+        term !== '' ||
+        tags.length > 0 ||
+        q.folderId !== undefined ||
+        q.ids !== undefined ||
+        q.exact !== undefined ||
+        Boolean(q.favoritesOnly);
       // a text of three characters or more is served by the trigram index and drives the query
       // (see searchRows)
       const textIndexed = [...term].length >= 3;
@@ -95,6 +107,8 @@ export function createSearch(core: Core) {
         limit: limit + 1,
         ...(q.offset ? { offset: q.offset } : {}),
         ...(q.exact ? { exact: q.exact } : {}),
+        ...(q.ids ? { ids: q.ids } : {}),
+        ...(q.favoritesOnly ? { favoritesOf: principals.userId } : {}),
       };
       const rows = await repo.searchRows(trx, filter);
       const total = q.withTotal ? await repo.searchCount(trx, filter) : undefined;
@@ -117,5 +131,15 @@ export function createSearch(core: Core) {
     });
   }
 
-  return { search };
+  /** The tags and colours of the secrets the caller may list (in one vault, or all). */
+  async function tagsAndColors(ctx: RequestContext, q: { vaultId?: string } = {}) {
+    return audited(ctx, { action: 'secret.tags', objectType: 'secret', readOnly: true }, async (trx) => {
+      requireUser(ctx.actor);
+      const principals = await access.principalsOf(trx, ctx.actor);
+      if (!principals) throw new AppError('auth.required', 'Authentication is required.');
+      return repo.tagsAndColors(trx, access.secretVisible(ctx.actor, principals, 'list'), q.vaultId);
+    });
+  }
+
+  return { search, tagsAndColors };
 }

@@ -31,6 +31,20 @@ export const valueRows = prepared<'id', { field: string; value_enc: string }>((d
   db.selectFrom('secret_values').select(['field', 'value_enc']).where('secret_id', '=', p('id')),
 );
 
+/**
+ * A secret's files (id, name) and whether it is the user's favourite, in one prepared query (what a
+ * whole-credential read of a compatibility API adds to the reveal): one row per file, or one row
+ * with no file; `fav` is set on every row when it is a favourite.
+ */
+export const filesAndFavorite = prepared<'id' | 'user', { fav: string | null; aid: string | null; aname: string | null }>((db, p) => ({
+  compile: () =>
+    sql`select f.secret_id as fav, a.id as aid, a.name as aname
+          from (select 1 as one) x
+          left join secret_favorites f on f.user_id = ${p('user')} and f.secret_id = ${p('id')}
+          left join attachments a on a.secret_id = ${p('id')}
+          order by a.id`.compile(db),
+}));
+
 export function templateRow(exec: Executor, id: string) {
   return exec.selectFrom('templates').selectAll().where('id', '=', id).executeTakeFirstOrThrow();
 }
@@ -214,6 +228,10 @@ export interface SearchFilter {
    * API's exact-match search: Secret Server's `isExactMatch` on a named field).
    */
   exact?: { column: 'name' | 'username' | 'host' | 'url'; value: string };
+  /** Only these secrets (e.g. the recently revealed ones). */
+  ids?: string[];
+  /** Only the favourites of this user. */
+  favoritesOf?: string;
 }
 
 function likeEscape(q: string): string {
@@ -294,6 +312,11 @@ function filtered(trx: Executor, f: SearchFilter) {
     }
   }
   if (f.vaultId) query = query.where('s.vault_id', '=', f.vaultId);
+  if (f.ids) query = f.ids.length ? query.where('s.id', 'in', f.ids) : query.where(sql<SqlBool>`1 = 0`);
+  if (f.favoritesOf) {
+    const userId = f.favoritesOf;
+    query = query.where('s.id', 'in', (eb) => eb.selectFrom('secret_favorites').select('secret_id').where('user_id', '=', userId));
+  }
   if (f.directParent) {
     query = query.where(parentCol, '=', f.directParent);
   } else if (f.folderId && textIndexed) {
@@ -353,4 +376,125 @@ function ordered(q: ReturnType<typeof filtered>, f: SearchFilter) {
     query = query.orderBy(col, 'desc').orderBy('s.id', 'desc');
   }
   return query;
+}
+
+/** The favourites of a user among these secrets. */
+export async function favoriteIds(exec: Executor, userId: string, ids: readonly string[]): Promise<Set<string>> {
+  if (!ids.length) return new Set();
+  const rows = await exec
+    .selectFrom('secret_favorites')
+    .select('secret_id')
+    .where('user_id', '=', userId)
+    .where('secret_id', 'in', [...ids])
+    .execute();
+  return new Set(rows.map((r) => r.secret_id));
+}
+
+export async function addFavorite(trx: Trx, userId: string, secretId: string, now: number): Promise<boolean> {
+  const r = await trx
+    .insertInto('secret_favorites')
+    .values({ user_id: userId, secret_id: secretId, created_at: now })
+    .onConflict((oc) => oc.columns(['user_id', 'secret_id']).doNothing())
+    .executeTakeFirst();
+  return Number(r.numInsertedOrUpdatedRows ?? 0) > 0;
+}
+
+export async function removeFavorite(trx: Trx, userId: string, secretId: string): Promise<boolean> {
+  const r = await trx.deleteFrom('secret_favorites').where('user_id', '=', userId).where('secret_id', '=', secretId).executeTakeFirst();
+  return Number(r.numDeletedRows) > 0;
+}
+
+/** The live shares (grants with is_share) to a user of secrets not in the trash, newest first. */
+export function inboxRows(exec: Executor, userId: string, now: number) {
+  return exec
+    .selectFrom('grants as g')
+    .innerJoin('secrets as s', 's.id', 'g.node_id')
+    .leftJoin('users as u', 'u.id', 'g.created_by')
+    .leftJoin('share_views as v', 'v.grant_id', 'g.id')
+    .selectAll('s')
+    .select([
+      'g.id as grant_id',
+      'g.created_at as shared_at',
+      'g.created_by as shared_by',
+      'g.expires_at as share_expires_at',
+      'u.username as shared_by_name',
+      'v.viewed_at as viewed_at',
+    ])
+    .where('g.principal_type', '=', 'user')
+    .where('g.principal_id', '=', userId)
+    .where('g.is_share', '=', 1)
+    .where((eb) => eb.or([eb('g.expires_at', 'is', null), eb('g.expires_at', '>', now)]))
+    .where('s.deleted_at', 'is', null)
+    .orderBy('g.created_at', 'desc')
+    .orderBy('g.id', 'desc')
+    .limit(1000)
+    .execute();
+}
+
+/** Share grant `id` when it is a live share to this user. */
+export function liveShareTo(exec: Executor, id: string, userId: string, now: number) {
+  return exec
+    .selectFrom('grants')
+    .select(['id', 'node_id', 'created_by', 'created_at'])
+    .where('id', '=', id)
+    .where('principal_type', '=', 'user')
+    .where('principal_id', '=', userId)
+    .where('is_share', '=', 1)
+    .where((eb) => eb.or([eb('expires_at', 'is', null), eb('expires_at', '>', now)]))
+    .executeTakeFirst();
+}
+
+/** The user's shares not marked seen yet (among `ids` when given). */
+export async function unseenShares(exec: Executor, userId: string, ids?: string[]): Promise<string[]> {
+  if (ids && ids.length === 0) return [];
+  let q = exec
+    .selectFrom('grants as g')
+    .leftJoin('share_views as v', 'v.grant_id', 'g.id')
+    .select('g.id')
+    .where('g.principal_type', '=', 'user')
+    .where('g.principal_id', '=', userId)
+    .where('g.is_share', '=', 1)
+    .where('v.grant_id', 'is', null);
+  if (ids) q = q.where('g.id', 'in', ids);
+  return (await q.execute()).map((r) => r.id);
+}
+
+export async function markSharesSeen(trx: Trx, grantIds: string[], now: number): Promise<void> {
+  if (!grantIds.length) return;
+  await trx
+    .insertInto('share_views')
+    .values(grantIds.map((grant_id) => ({ grant_id, viewed_at: now })))
+    .onConflict((oc) => oc.column('grant_id').doNothing())
+    .execute();
+}
+
+/** The tags and colours used by live secrets the condition lets through (one vault or all). */
+export async function tagsAndColors(
+  exec: Executor,
+  visible: (eb: ExpressionBuilder<DB & { s: DB['secrets'] }, 's'>) => Expression<SqlBool>,
+  vaultId: string | undefined,
+): Promise<{ tags: string[]; colors: string[] }> {
+  let tags = exec
+    .selectFrom('secret_tags as t')
+    .innerJoin('secrets as s', 's.id', 't.secret_id')
+    .select('t.tag')
+    .distinct()
+    .where('s.deleted_at', 'is', null)
+    .where(visible)
+    .orderBy('t.tag')
+    .limit(1000);
+  let colors = exec
+    .selectFrom('secrets as s')
+    .select('s.color')
+    .distinct()
+    .where('s.deleted_at', 'is', null)
+    .where('s.color', '!=', '')
+    .where(visible)
+    .orderBy('s.color')
+    .limit(100);
+  if (vaultId) {
+    tags = tags.where('s.vault_id', '=', vaultId);
+    colors = colors.where('s.vault_id', '=', vaultId);
+  }
+  return { tags: (await tags.execute()).map((r) => r.tag), colors: (await colors.execute()).map((r) => r.color) };
 }

@@ -1,6 +1,8 @@
 import { createCompare } from './compare.ts';
 import { createCore, type SecretsDeps } from './core.ts';
 import { createEdit } from './edit.ts';
+import { createFavorites } from './favorites.ts';
+import { createInbox } from './inbox.ts';
 import { createRead } from './read.ts';
 import { createReveal } from './reveal.ts';
 import { createRevealCard } from './reveal-card.ts';
@@ -16,7 +18,8 @@ export { searchText, valueBinding, versionBinding } from './core.ts';
 /**
  * Secrets: typed values (sensitive ones encrypted, bound to the secret and the field), metadata in
  * clear for search, a version for every change, trash, shares. One file per use case group
- * (edit.ts, read.ts, reveal.ts, versions.ts, search.ts, trash.ts, shares.ts) over shared reads and writes
+ * (edit.ts, read.ts, reveal.ts, versions.ts, search.ts, trash.ts, shares.ts, inbox.ts, favorites.ts) over
+ * shared reads and writes
  * (core.ts); SQL in secrets.repository.ts, rows -> wire objects in secrets.presenter.ts.
  *
  * Invariants:
@@ -36,9 +39,11 @@ export function createSecretsService(deps: SecretsDeps) {
   const versions = createVersions(core);
   const trash = createTrash(core);
   const { share } = createShares(core);
-  const { search } = createSearch(core);
+  const { search, tagsAndColors } = createSearch(core);
   const { revealCard } = createRevealCard(core, reveal.gateWithReason);
   const { sameSensitive } = createCompare(core);
+  const favorites = createFavorites(core, search);
+  const inbox = createInbox(core, revealCard);
   // secrets keep their folder's path in their search text
   deps.vaults.onPathsChanged(edit.reindexFolders);
 
@@ -56,6 +61,7 @@ export function createSecretsService(deps: SecretsDeps) {
     purge: trash.purge,
     share,
     search,
+    tagsAndColors,
     policyOf: read.policyOf,
     gateReveal: reveal.gateReveal,
     load: core.load,
@@ -65,6 +71,14 @@ export function createSecretsService(deps: SecretsDeps) {
     writeSecretValue: edit.writeSecretValue,
     overwrite: edit.overwrite,
     sameSensitive,
+    setFavorite: favorites.setFavorite,
+    favoritesAmong: favorites.favoritesAmong,
+    favorites: favorites.favorites,
+    recent: favorites.recent,
+    inbox: inbox.inbox,
+    inboxCount: inbox.inboxCount,
+    openShare: inbox.openShare,
+    markSharesSeen: inbox.markSeen,
   };
 }
 export type SecretsService = ReturnType<typeof createSecretsService>;

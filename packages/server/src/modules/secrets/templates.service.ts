@@ -98,6 +98,17 @@ export const builtinTemplates: Array<{ slug: string; name: string; fields: Templ
   },
   { slug: 'secure-note', name: 'Secure note', fields: f([['Note', 'notes', 'notes', true]]) },
   {
+    // an item a client encrypted on its side (Passwork's master-password mode): its values are
+    // one JSON of ciphertexts Coffer stores and returns as sent, and can never open
+    slug: 'client-encrypted',
+    name: 'Client-side encrypted item',
+    fields: f([
+      ['URL', 'url', 'url', false, true],
+      ['Username', 'username', 'text', false, true],
+      ['Encrypted data', 'payload', 'notes', true],
+    ]),
+  },
+  {
     slug: 'host-credential',
     name: 'Host credential',
     fields: f([

@@ -1,5 +1,6 @@
 import type { Trx } from '../../db/database.ts';
 import { createCore, type VaultsDeps } from './core.ts';
+import { createFind } from './find.ts';
 import { createFolders } from './folders.ts';
 import { createGrants } from './grants.ts';
 import { createNodes } from './nodes.ts';
@@ -27,6 +28,7 @@ export function createVaultsService(deps: VaultsDeps) {
   const folders = createFolders(core);
   const grants = createGrants(core);
   const nodes = createNodes(core);
+  const find = createFind(core);
 
   return {
     createVault: vaults.createVault,
@@ -40,6 +42,8 @@ export function createVaultsService(deps: VaultsDeps) {
     updateFolder: folders.updateFolder,
     deleteFolder: folders.deleteFolder,
     searchNodes: nodes.searchNodes,
+    findFolders: find.findFolders,
+    ancestries: find.ancestries,
     createGrant: grants.createGrant,
     listGrants: grants.listGrants,
     deleteGrant: grants.deleteGrant,
