@@ -37,7 +37,6 @@ for (const dialect of dialects) {
 
     it('one caller of a key at a time; another key does not wait', async () => {
       assert.equal(await overlap([keys], 'k1', 6), 1);
-      const started = Date.now();
       let inside = 0;
       let most = 0;
       await Promise.all(
@@ -49,8 +48,8 @@ for (const dialect of dialects) {
           }),
         ),
       );
+      // all three inside at once: no key waited for another (no wall-clock bound: flaky under load)
       assert.equal(most, 3, 'different keys run together');
-      assert.ok(Date.now() - started < 110);
     });
 
     it('a failure answers the caller and releases the key', async () => {
