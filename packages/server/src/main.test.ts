@@ -39,7 +39,8 @@ function start(env: Record<string, string>): { child: ChildProcess; out: () => s
 }
 
 async function waitFor(url: string, fetcher: (u: string) => Promise<number>): Promise<void> {
-  for (let i = 0; i < 100; i++) {
+  // up to 30 s: a first start hashes a password with Argon2, slow on a loaded machine
+  for (let i = 0; i < 300; i++) {
     try {
       if ((await fetcher(url)) === 200) return;
     } catch {
