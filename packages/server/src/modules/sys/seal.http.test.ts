@@ -39,6 +39,11 @@ const WHILE_SEALED = new Set([
   'GET /ui/api/v1/sys/seal-status',
   'HEAD /ui/api/v1/sys/seal-status',
   'POST /ui/api/v1/sys/unseal',
+  // Secret Server's health checks answer (Healthy: false while sealed), as /health does
+  'GET /SecretServer/api/v1/healthcheck',
+  'HEAD /SecretServer/api/v1/healthcheck',
+  'GET /SecretServer/healthcheck.aspx',
+  'HEAD /SecretServer/healthcheck.aspx',
 ]);
 
 function subsets<T>(xs: T[], k: number): T[][] {
@@ -132,6 +137,19 @@ for (const dialect of dialects) {
           );
           assert.equal(body.response.status, 503);
           assert.equal(body.response.error, true);
+        } else if (r.url.startsWith('/api/v4/')) {
+          // Passwork's envelope: an error with its message, no data
+          const body = JSON.parse(res.body);
+          assert.deepEqual(Object.keys(body).sort(), ['code', 'data', 'status'], `${r.method} ${r.url}`);
+          assert.equal(body.status, 'error');
+          assert.deepEqual(Object.keys(body.data), ['errorMessage'], `${r.method} ${r.url} sends no data`);
+        } else if (r.url.startsWith('/SecretServer/')) {
+          // Secret Server's error: errorCode and message, no data
+          const body = JSON.parse(res.body);
+          // (the token route answers OAuth2's {error, error_description})
+          assert.ok(typeof body.message === 'string' || typeof body.error === 'string', `${r.method} ${r.url}`);
+          const allowed = ['errorCode', 'message', 'messageDetail', 'error', 'error_description'];
+          assert.ok(Object.keys(body).every((k) => allowed.includes(k)), `${r.method} ${r.url} sends no data`);
         } else {
           const body = JSON.parse(res.body);
           assert.deepEqual(Object.keys(body), ['error'], `${r.method} ${r.url} sends only the error`);
