@@ -206,7 +206,7 @@ export function Empty({ children }: { children: ReactNode }) {
 export function PageHeader({ title, children }: { title: string; children?: ReactNode }) {
   return (
     <header className="page-header">
-      <h1>{title}</h1>
+      <h1 id="page-title">{title}</h1>
       <div className="page-actions">{children}</div>
     </header>
   );

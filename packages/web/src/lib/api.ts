@@ -17,13 +17,55 @@ export function onSessionLost(fn: (e: CofferError) => void): () => void {
 
 const SAFE = new Set(['GET', 'HEAD', 'OPTIONS']);
 
+let uploadProgress: ((sent: number, total: number) => void) | null = null;
+
+/**
+ * Runs `fn` (an SDK upload) with `onProgress` told of the bytes sent: fetch cannot report upload
+ * progress, so while it runs a Blob body goes out through XMLHttpRequest instead (same headers,
+ * same cookie, same CSRF token).
+ */
+export async function withUploadProgress<T>(onProgress: (sent: number, total: number) => void, fn: () => Promise<T>): Promise<T> {
+  uploadProgress = onProgress;
+  try {
+    return await fn();
+  } finally {
+    uploadProgress = null;
+  }
+}
+
+function xhrFetch(url: string, init: RequestInit, headers: Headers, onProgress: (sent: number, total: number) => void): Promise<Response> {
+  return new Promise((resolve, reject) => {
+    const xhr = new XMLHttpRequest();
+    xhr.open(init.method ?? 'POST', url);
+    headers.forEach((v, k) => {
+      xhr.setRequestHeader(k, v);
+    });
+    xhr.upload.onprogress = (e) => onProgress(e.loaded, e.total);
+    xhr.onload = () => {
+      const h = new Headers();
+      for (const line of xhr.getAllResponseHeaders().trim().split(/\r?\n/)) {
+        const i = line.indexOf(':');
+        if (i > 0) h.append(line.slice(0, i).trim(), line.slice(i + 1).trim());
+      }
+      resolve(new Response(xhr.status === 204 ? null : xhr.responseText, { status: xhr.status, headers: h }));
+    };
+    xhr.onerror = () => reject(new TypeError('network error'));
+    xhr.onabort = () => reject(new DOMException('aborted', 'AbortError'));
+    init.signal?.addEventListener('abort', () => xhr.abort());
+    xhr.send(init.body as Blob);
+  });
+}
+
 /** fetch for the SDK: same-origin cookie, the UI header, the CSRF token on unsafe methods. */
 export const uiFetch: FetchLike = async (url, init) => {
   const headers = new Headers(init.headers);
   headers.set(UI_HEADER, '1');
   const method = (init.method ?? 'GET').toUpperCase();
   if (!SAFE.has(method) && csrfToken) headers.set(CSRF_HEADER, csrfToken);
-  const res = await fetch(url, { ...init, headers, credentials: 'same-origin', cache: 'no-store' });
+  const res =
+    uploadProgress && init.body instanceof Blob
+      ? await xhrFetch(url, init, headers, uploadProgress)
+      : await fetch(url, { ...init, headers, credentials: 'same-origin', cache: 'no-store' });
   if (res.status === 401 && !url.includes('/ui/session')) {
     const copy = res.clone();
     void copy
