@@ -64,7 +64,7 @@ export function CheckoutBar({ secret, policy, onRequest }: { secret: Secret; pol
   const exclusive = policy.checkout.exclusive.value;
   if (!exclusive && !policy.you.needsApproval && !active) return null;
   return (
-    <div className="notice checkout-bar" role="region" aria-label="Checkout">
+    <section className="notice checkout-bar" aria-label="Checkout">
       {active ? (
         <span>
           Checked out by <strong>{mine ? 'you' : (active.holderName ?? active.holderId)}</strong> — {remaining(active.endsAt, now)} left
@@ -106,6 +106,6 @@ export function CheckoutBar({ secret, policy, onRequest }: { secret: Secret; pol
           </Button>
         </div>
       </Modalog>
-    </div>
+    </section>
   );
 }
