@@ -135,7 +135,27 @@ export function NewKeyDialog({ userId, onClose }: { userId: string | null; onClo
   );
 }
 
+/** An API user's keys, loaded when opened (a list of users never waits on one request per user). */
 function ApiUserKeys({ user }: { user: User }) {
+  const [open, setOpen] = useState(false);
+  return (
+    <section className="card stack" aria-label={`API user ${user.username}`}>
+      <h2>
+        {user.username} <span className="badge">{user.role.replace('_', ' ')}</span>
+        {user.status !== 'active' && <span className="badge bad">{user.status}</span>}
+      </h2>
+      <p className="muted">{user.boundHost ? `Bound to host ${user.boundHost}: its keys work only from there.` : 'Not bound to a host.'}</p>
+      <div>
+        <Button onPress={() => setOpen((o) => !o)} aria-expanded={open}>
+          {open ? 'Hide keys' : 'Show keys'}
+        </Button>
+      </div>
+      {open && <Keys user={user} />}
+    </section>
+  );
+}
+
+function Keys({ user }: { user: User }) {
   const qc = useQueryClient();
   const keys = useQuery({ queryKey: ['api-keys', user.id], queryFn: () => api.apiKeys.listForUser(user.id) });
   const [creating, setCreating] = useState(false);
@@ -144,12 +164,7 @@ function ApiUserKeys({ user }: { user: User }) {
     onSuccess: () => qc.invalidateQueries({ queryKey: ['api-keys'] }),
   });
   return (
-    <section className="card stack" aria-label={`API user ${user.username}`}>
-      <h2>
-        {user.username} <span className="badge">{user.role.replace('_', ' ')}</span>
-        {user.status !== 'active' && <span className="badge bad">{user.status}</span>}
-      </h2>
-      <p className="muted">{user.boundHost ? `Bound to host ${user.boundHost}: its keys work only from there.` : 'Not bound to a host.'}</p>
+    <div className="stack">
       {keys.isPending && <Loading />}
       {keys.isError && <ErrorState error={keys.error} />}
       {keys.data && <KeyTable keys={keys.data.items} onRevoke={(k) => revoke.mutate(k)} />}
@@ -158,7 +173,7 @@ function ApiUserKeys({ user }: { user: User }) {
         <Button onPress={() => setCreating(true)}>New key for {user.username}</Button>
       </div>
       {creating && <NewKeyDialog userId={user.id} onClose={() => setCreating(false)} />}
-    </section>
+    </div>
   );
 }
 

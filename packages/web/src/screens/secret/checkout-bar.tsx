@@ -5,6 +5,7 @@ import { useEffect, useState } from 'react';
 import { Button, ErrorState, Field, Modalog } from '../../components/ui.tsx';
 import { api } from '../../lib/api.ts';
 import { useMe } from '../../lib/session.tsx';
+import { checkoutsQuery, myRequestsQuery } from './queries.ts';
 
 export function remaining(endsAt: string, now: number): string {
   const s = Math.max(0, Math.round((new Date(endsAt).getTime() - now) / 1000));
@@ -27,16 +28,8 @@ export function CheckoutBar({ secret, policy, onRequest }: { secret: Secret; pol
   const qc = useQueryClient();
   const me = useMe();
   const now = useNow();
-  const checkouts = useQuery({
-    queryKey: ['checkouts', 'secret', secret.id],
-    queryFn: () => api.checkouts.list({ secretId: secret.id }),
-    refetchInterval: 15_000,
-  });
-  const approved = useQuery({
-    queryKey: ['access-requests', 'mine', secret.id],
-    queryFn: () => api.accessRequests.list({ scope: 'mine', secretId: secret.id }),
-    refetchInterval: 15_000,
-  });
+  const checkouts = useQuery(checkoutsQuery(secret.id));
+  const approved = useQuery(myRequestsQuery(secret.id));
   const [forcing, setForcing] = useState(false);
   const [forceReason, setForceReason] = useState('');
   const refresh = async () => {

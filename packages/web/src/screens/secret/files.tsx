@@ -6,6 +6,7 @@ import { FileTrigger, ProgressBar } from 'react-aria-components';
 import { Button, Empty, ErrorState, Loading, when } from '../../components/ui.tsx';
 import { api, withUploadProgress } from '../../lib/api.ts';
 import { useReasonPrompt } from './fields.tsx';
+import { filesQuery } from './queries.ts';
 
 function size(n: number): string {
   if (n < 1024) return `${n} B`;
@@ -15,7 +16,7 @@ function size(n: number): string {
 
 export function FilesPanel({ secret, requireReason }: { secret: Secret; requireReason: boolean }) {
   const qc = useQueryClient();
-  const files = useQuery({ queryKey: ['attachments', secret.id], queryFn: () => api.attachments.list(secret.id) });
+  const files = useQuery(filesQuery(secret.id));
   const [progress, setProgress] = useState<{ name: string; sent: number; total: number } | null>(null);
   const { ask, dialog } = useReasonPrompt();
   const reason = useRef<string | null>(null);

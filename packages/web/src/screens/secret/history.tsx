@@ -5,6 +5,7 @@ import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { useState } from 'react';
 import { Button, Empty, ErrorState, Loading, SelectField, when } from '../../components/ui.tsx';
 import { api } from '../../lib/api.ts';
+import { historyQuery } from './queries.ts';
 
 /** The fields changed by the versions after `from` up to and including `to`. */
 export function changedBetween(versions: SecretVersion[], from: number, to: number): string[] {
@@ -16,7 +17,7 @@ export function changedBetween(versions: SecretVersion[], from: number, to: numb
 
 export function HistoryPanel({ secret, etag }: { secret: Secret; etag: string; requireReason: boolean }) {
   const qc = useQueryClient();
-  const history = useQuery({ queryKey: ['history', secret.id, secret.version], queryFn: () => api.secrets.history(secret.id) });
+  const history = useQuery(historyQuery(secret.id));
   const [a, setA] = useState<string | null>(null);
   const [b, setB] = useState<string | null>(null);
   const restore = useMutation({

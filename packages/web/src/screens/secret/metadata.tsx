@@ -5,10 +5,11 @@ import { useState } from 'react';
 import { Form } from 'react-aria-components';
 import { Button, Empty, ErrorState, Field, Loading, SelectField, when } from '../../components/ui.tsx';
 import { api } from '../../lib/api.ts';
+import { metadataQuery } from './queries.ts';
 
 export function MetadataPanel({ nodeId }: { nodeId: string }) {
   const qc = useQueryClient();
-  const list = useQuery({ queryKey: ['metadata', nodeId], queryFn: () => api.metadata.list(nodeId) });
+  const list = useQuery(metadataQuery(nodeId));
   const [section, setSection] = useState('General');
   const [name, setName] = useState('');
   const [type, setType] = useState<MetadataType>('string');

@@ -1,11 +1,10 @@
 // A secret: its header (workflow actions, checkout state) and tabs. Every query here starts at
 // once from the id in the path: no request waits for another.
 import type { Secret } from '@coffer/sdk/client';
-import { useQuery } from '@tanstack/react-query';
+import { useQueries, useQuery } from '@tanstack/react-query';
 import { useState } from 'react';
 import { Breadcrumb, Breadcrumbs, Link, Tab, TabList, TabPanel, Tabs } from 'react-aria-components';
 import { ActionMenu, ErrorState, Loading } from '../../components/ui.tsx';
-import { api } from '../../lib/api.ts';
 import { navigate } from '../../lib/router.tsx';
 import { templatesQuery } from '../lists.tsx';
 import { AccessPanel } from './access.tsx';
@@ -15,12 +14,10 @@ import { FieldsPanel } from './fields.tsx';
 import { FilesPanel } from './files.tsx';
 import { HistoryPanel } from './history.tsx';
 import { MetadataPanel } from './metadata.tsx';
+import { checkoutsQuery, myRequestsQuery, policyQuery, secretQuery, tabQueries } from './queries.ts';
 import { RequestAccessDialog } from './request-dialog.tsx';
 import { MoveSecretDialog, TrashSecretDialog } from './secret-dialogs.tsx';
 import { SharingPanel } from './sharing.tsx';
-
-export const secretQuery = (id: string) => ({ queryKey: ['secret', id], queryFn: () => api.secrets.get(id) });
-export const policyQuery = (id: string) => ({ queryKey: ['access-policy', id], queryFn: () => api.accessRequests.policy(id) });
 
 const TABS = [
   { id: 'overview', label: 'Fields' },
@@ -36,6 +33,7 @@ export default function SecretScreen({ id, tab }: { id: string; tab: string }) {
   const secret = useQuery(secretQuery(id));
   const policy = useQuery(policyQuery(id));
   const templates = useQuery(templatesQuery);
+  useQueries({ queries: [checkoutsQuery(id), myRequestsQuery(id), ...tabQueries(id, tab)] });
   const [dialog, setDialog] = useState<null | 'request' | 'move' | 'trash'>(null);
   if (secret.isPending) return <Loading label="Loading the secret" />;
   if (secret.isError) return <ErrorState error={secret.error} onRetry={() => secret.refetch()} />;

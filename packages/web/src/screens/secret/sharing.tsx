@@ -6,6 +6,7 @@ import { Form } from 'react-aria-components';
 import { Button, Empty, ErrorState, Field, Loading, SelectField, when } from '../../components/ui.tsx';
 import { api } from '../../lib/api.ts';
 import { useMe } from '../../lib/session.tsx';
+import { grantsQuery } from './queries.ts';
 
 export const LEVELS: { id: Level; label: string }[] = [
   { id: 'list', label: 'List (see it exists)' },
@@ -18,7 +19,7 @@ export const LEVELS: { id: Level; label: string }[] = [
 export function SharingPanel({ secret }: { secret: Secret }) {
   const qc = useQueryClient();
   const me = useMe();
-  const grants = useQuery({ queryKey: ['grants', secret.id], queryFn: () => api.grants.list(secret.id) });
+  const grants = useQuery(grantsQuery(secret.id));
   const [username, setUsername] = useState('');
   const [level, setLevel] = useState<Level>('view');
   const [expires, setExpires] = useState('');
