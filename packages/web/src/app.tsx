@@ -1,6 +1,7 @@
 // Which screen: the session state first (sign-in, forced password change), then the path.
 import { lazy, type ReactNode, Suspense } from 'react';
 import { ErrorState, Loading } from './components/ui.tsx';
+import { RoutePrefetch } from './lib/prefetch.tsx';
 import { match, navigate, useLocation } from './lib/router.tsx';
 import { useSession } from './lib/session.tsx';
 import { Browse, VaultsHome } from './screens/browse.tsx';
@@ -8,12 +9,32 @@ import { SearchScreen, SharedScreen, TrashScreen } from './screens/lists.tsx';
 import { Shell } from './screens/shell.tsx';
 import { ChangePasswordScreen, SignInScreen } from './screens/sign-in.tsx';
 
-const SecretScreen = lazy(() => import('./screens/secret/secret.tsx'));
-const Workflows = lazy(() => import('./screens/workflow/workflows.tsx'));
-const AuditScreen = lazy(() => import('./screens/audit.tsx'));
-const Admin = lazy(() => import('./screens/admin/admin.tsx'));
-const TransferScreen = lazy(() => import('./screens/transfer.tsx'));
-const NewSecretScreen = lazy(() => import('./screens/secret/new-secret.tsx'));
+// Screens loaded on demand; the one at the current path starts loading with the page itself
+const chunks = {
+  secret: () => import('./screens/secret/secret.tsx'),
+  workflows: () => import('./screens/workflow/workflows.tsx'),
+  audit: () => import('./screens/audit.tsx'),
+  admin: () => import('./screens/admin/admin.tsx'),
+  transfer: () => import('./screens/transfer.tsx'),
+  newSecret: () => import('./screens/secret/new-secret.tsx'),
+};
+const SecretScreen = lazy(chunks.secret);
+const Workflows = lazy(chunks.workflows);
+const AuditScreen = lazy(chunks.audit);
+const Admin = lazy(chunks.admin);
+const TransferScreen = lazy(chunks.transfer);
+const NewSecretScreen = lazy(chunks.newSecret);
+
+const first = location.pathname.split('/')[1];
+const firstChunk = {
+  secrets: chunks.secret,
+  workflow: chunks.workflows,
+  audit: chunks.audit,
+  admin: chunks.admin,
+  transfer: chunks.transfer,
+  'new-secret': chunks.newSecret,
+}[first ?? ''];
+void firstChunk?.();
 
 export function App() {
   const { state } = useSession();
@@ -35,6 +56,7 @@ export function App() {
   if (state.session.mustChangePassword) return <ChangePasswordScreen />;
   return (
     <Shell>
+      <RoutePrefetch />
       <Suspense fallback={<Loading />}>
         <Routes />
       </Suspense>

@@ -1,45 +1,25 @@
 // The audit trail: filterable, paginated by cursor, with the chain verification and an export.
-import type { AuditQuery, AuditRecord } from '@coffer/sdk/client';
+import type { AuditRecord } from '@coffer/sdk/client';
 import { useMutation, useQuery } from '@tanstack/react-query';
 import { useState } from 'react';
 import { Form } from 'react-aria-components';
 import { Button, Empty, ErrorState, Field, Loading, PageHeader, SelectField, when } from '../components/ui.tsx';
 import { api } from '../lib/api.ts';
+import { type AuditFilters, auditPageQuery, auditVerifyQuery, noAuditFilters, toAuditQuery } from '../lib/queries.ts';
 
 const VIAS = ['any', 'web', 'native', 'pmp', 'senhasegura', 'secretserver', 'passwork', 'passbolt'];
 
-interface Filters {
-  actor: string;
-  action: string;
-  object: string;
-  via: string;
-  from: string;
-  to: string;
-}
-const none: Filters = { actor: '', action: '', object: '', via: 'any', from: '', to: '' };
-
-async function toQuery(f: Filters): Promise<AuditQuery> {
-  const q: Record<string, unknown> = {};
-  if (f.actor.trim()) q.actor = f.actor.trim().startsWith('usr_') ? f.actor.trim() : (await api.users.lookup(f.actor.trim())).id;
-  if (f.action.trim()) q.action = f.action.trim();
-  if (f.object.trim()) q.object = f.object.trim();
-  if (f.via !== 'any') q.via = f.via;
-  if (f.from) q.from = new Date(f.from).toISOString();
-  if (f.to) q.to = new Date(f.to).toISOString();
-  return q as AuditQuery;
-}
+type Filters = AuditFilters;
+const none = noAuditFilters;
+const toQuery = toAuditQuery;
 
 export default function AuditScreen() {
   const [draft, setDraft] = useState<Filters>(none);
   const [applied, setApplied] = useState<Filters>(none);
   const [cursors, setCursors] = useState<(string | undefined)[]>([undefined]);
   const cursor = cursors.at(-1);
-  const page = useQuery({
-    queryKey: ['audit', applied, cursor],
-    queryFn: async () => api.audit.list({ ...(await toQuery(applied)), limit: 50, ...(cursor ? { cursor } : {}) }),
-    placeholderData: (prev) => prev,
-  });
-  const verify = useQuery({ queryKey: ['audit-verify'], queryFn: () => api.audit.verify(), staleTime: 60_000 });
+  const page = useQuery({ ...auditPageQuery(applied, cursor), placeholderData: (prev) => prev });
+  const verify = useQuery(auditVerifyQuery);
   const exporting = useMutation({
     mutationFn: async () => {
       const lines: string[] = [];

@@ -6,6 +6,7 @@ import { Input, Label, SearchField } from 'react-aria-components';
 import { SecretList } from '../components/secret-list.tsx';
 import { Button, Checkbox, ErrorState, Field, PageHeader, SelectField } from '../components/ui.tsx';
 import { api } from '../lib/api.ts';
+import { templatesQuery } from '../lib/queries.ts';
 
 /** A value that settles `ms` after the last change (search as you type without a request per key). */
 function useDebounced<T>(value: T, ms: number): T {
@@ -16,8 +17,6 @@ function useDebounced<T>(value: T, ms: number): T {
   }, [value, ms]);
   return v;
 }
-
-export const templatesQuery = { queryKey: ['templates'], queryFn: () => api.templates.list(), staleTime: 300_000 };
 
 export function SearchScreen() {
   const [q, setQ] = useState('');

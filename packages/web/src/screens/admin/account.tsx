@@ -5,13 +5,14 @@ import { useState } from 'react';
 import { Form } from 'react-aria-components';
 import { Button, ErrorState, Field, Loading } from '../../components/ui.tsx';
 import { api } from '../../lib/api.ts';
+import { myKeysQuery } from '../../lib/queries.ts';
 import { useMe } from '../../lib/session.tsx';
 import { KeyTable, NewKeyDialog } from './api-users.tsx';
 
 export function AccountPanel() {
   const me = useMe();
   const qc = useQueryClient();
-  const keys = useQuery({ queryKey: ['api-keys', 'mine'], queryFn: () => api.apiKeys.listMine() });
+  const keys = useQuery(myKeysQuery);
   const [creating, setCreating] = useState(false);
   const revoke = useMutation({
     mutationFn: (k: ApiKey) => api.apiKeys.revoke(k.id),

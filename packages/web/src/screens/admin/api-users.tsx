@@ -7,6 +7,7 @@ import { useState } from 'react';
 import { Form } from 'react-aria-components';
 import { Button, Checkbox, Empty, ErrorState, Field, Loading, Modalog, when } from '../../components/ui.tsx';
 import { api } from '../../lib/api.ts';
+import { usersQuery } from '../../lib/queries.ts';
 import { CreateUserDialog } from './users.tsx';
 
 export function KeyTable({ keys, onRevoke }: { keys: ApiKey[]; onRevoke: (k: ApiKey) => void }) {
@@ -178,7 +179,7 @@ function Keys({ user }: { user: User }) {
 }
 
 export function ApiUsersPanel() {
-  const users = useQuery({ queryKey: ['users', 'api'], queryFn: () => api.users.list({ kind: 'api', limit: 500 }) });
+  const users = useQuery(usersQuery('api'));
   const [creating, setCreating] = useState(false);
   const [message, setMessage] = useState('');
   return (

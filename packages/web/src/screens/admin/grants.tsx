@@ -6,6 +6,7 @@ import { useState } from 'react';
 import { Form } from 'react-aria-components';
 import { Button, Empty, ErrorState, Field, Loading, SelectField, when } from '../../components/ui.tsx';
 import { api } from '../../lib/api.ts';
+import { groupsQuery, usersQuery } from '../../lib/queries.ts';
 import { FolderPicker } from '../move-dialog.tsx';
 import { LEVELS } from '../secret/sharing.tsx';
 
@@ -13,8 +14,8 @@ export function GrantsPanel() {
   const qc = useQueryClient();
   const [node, setNode] = useState<string | null>(null);
   const grants = useQuery({ queryKey: ['grants', node], queryFn: () => api.grants.list(node!), enabled: node !== null });
-  const groups = useQuery({ queryKey: ['groups'], queryFn: () => api.groups.list({ limit: 500 }) });
-  const users = useQuery({ queryKey: ['users', 'all'], queryFn: () => api.users.list({ limit: 500 }) });
+  const groups = useQuery(groupsQuery);
+  const users = useQuery(usersQuery('all'));
   const [kind, setKind] = useState<'user' | 'group'>('user');
   const [principal, setPrincipal] = useState('');
   const [level, setLevel] = useState<Level>('view');

@@ -4,12 +4,13 @@ import { useState } from 'react';
 import { Form } from 'react-aria-components';
 import { Button, Empty, ErrorState, Field, Loading } from '../../components/ui.tsx';
 import { api } from '../../lib/api.ts';
+import { groupsQuery, usersQuery } from '../../lib/queries.ts';
 import { outcome } from './users.tsx';
 
 export function GroupsPanel() {
   const qc = useQueryClient();
-  const groups = useQuery({ queryKey: ['groups'], queryFn: () => api.groups.list({ limit: 500 }) });
-  const users = useQuery({ queryKey: ['users', 'all'], queryFn: () => api.users.list({ limit: 500 }) });
+  const groups = useQuery(groupsQuery);
+  const users = useQuery(usersQuery('all'));
   const [name, setName] = useState('');
   const [member, setMember] = useState<Record<string, string>>({});
   const [message, setMessage] = useState('');

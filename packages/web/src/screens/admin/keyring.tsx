@@ -3,12 +3,12 @@ import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { ProgressBar } from 'react-aria-components';
 import { Button, ErrorState, Loading } from '../../components/ui.tsx';
 import { api } from '../../lib/api.ts';
+import { keyringQuery } from '../../lib/queries.ts';
 
 export function KeyringPanel() {
   const qc = useQueryClient();
   const ring = useQuery({
-    queryKey: ['keyring'],
-    queryFn: () => api.sys.keyring(),
+    ...keyringQuery,
     refetchInterval: (q) => (q.state.data && ['pending', 'running'].includes(q.state.data.reencryption.status) ? 1000 : false),
   });
   const rotate = useMutation({ mutationFn: () => api.sys.rotateKey(), onSuccess: (r) => qc.setQueryData(['keyring'], r) });

@@ -7,6 +7,7 @@ import { useState } from 'react';
 import { Form } from 'react-aria-components';
 import { ActionMenu, Button, Empty, ErrorState, Field, Loading, Modalog, SelectField, when } from '../../components/ui.tsx';
 import { api } from '../../lib/api.ts';
+import { usersQuery } from '../../lib/queries.ts';
 
 export const ROLES: { id: Role; label: string }[] = [
   { id: 'administrator', label: 'Administrator' },
@@ -22,7 +23,7 @@ export function outcome(r: unknown, done: string): string {
 
 export function UsersPanel() {
   const qc = useQueryClient();
-  const users = useQuery({ queryKey: ['users', 'human'], queryFn: () => api.users.list({ kind: 'human', limit: 500 }) });
+  const users = useQuery(usersQuery('human'));
   const [creating, setCreating] = useState(false);
   const [editing, setEditing] = useState<{ user: User; what: 'role' | 'password' } | null>(null);
   const [message, setMessage] = useState('');

@@ -7,6 +7,7 @@ import { useState } from 'react';
 import { Form } from 'react-aria-components';
 import { Button, Checkbox, Empty, ErrorState, Field, Loading, when } from '../../components/ui.tsx';
 import { api } from '../../lib/api.ts';
+import { webhooksQuery } from '../../lib/queries.ts';
 
 const EVENTS = webhookEventTypes.filter((e) => e !== 'ping') as SubscribableEventType[];
 
@@ -52,7 +53,7 @@ function Deliveries({ hook }: { hook: Webhook }) {
 
 export function WebhooksPanel() {
   const qc = useQueryClient();
-  const hooks = useQuery({ queryKey: ['webhooks'], queryFn: () => api.webhooks.list() });
+  const hooks = useQuery(webhooksQuery);
   const [url, setUrl] = useState('');
   const [events, setEvents] = useState<Set<SubscribableEventType>>(new Set(EVENTS));
   const [secret, setSecret] = useState<string | null>(null);

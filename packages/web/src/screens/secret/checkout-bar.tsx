@@ -4,8 +4,8 @@ import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { useEffect, useState } from 'react';
 import { Button, ErrorState, Field, Modalog } from '../../components/ui.tsx';
 import { api } from '../../lib/api.ts';
+import { checkoutsQuery, myRequestsQuery } from '../../lib/queries.ts';
 import { useMe } from '../../lib/session.tsx';
-import { checkoutsQuery, myRequestsQuery } from './queries.ts';
 
 export function remaining(endsAt: string, now: number): string {
   const s = Math.max(0, Math.round((new Date(endsAt).getTime() - now) / 1000));

@@ -71,11 +71,13 @@ export function FieldsPanel({
   secret,
   template,
   policy,
+  holdsAccess = false,
   onRequest,
 }: {
   secret: Secret;
   template: Template | undefined;
   policy: EffectiveAccessPolicy | undefined;
+  holdsAccess?: boolean;
   onRequest: () => void;
 }) {
   const qc = useQueryClient();
@@ -108,7 +110,7 @@ export function FieldsPanel({
   async function fetchValues(fields: string[] | undefined): Promise<Record<string, string> | null> {
     setError(null);
     let r = reason.current;
-    if (!r && policy?.requireReason.value) {
+    if (!r && policy?.requireReason.value && !holdsAccess) {
       r = await ask();
       if (!r) return null;
       reason.current = r;

@@ -5,8 +5,8 @@ import { useRef, useState } from 'react';
 import { FileTrigger, ProgressBar } from 'react-aria-components';
 import { Button, Empty, ErrorState, Loading, when } from '../../components/ui.tsx';
 import { api, withUploadProgress } from '../../lib/api.ts';
+import { filesQuery } from '../../lib/queries.ts';
 import { useReasonPrompt } from './fields.tsx';
-import { filesQuery } from './queries.ts';
 
 function size(n: number): string {
   if (n < 1024) return `${n} B`;

@@ -5,7 +5,7 @@ import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { useState } from 'react';
 import { Button, Empty, ErrorState, Loading, SelectField, when } from '../../components/ui.tsx';
 import { api } from '../../lib/api.ts';
-import { historyQuery } from './queries.ts';
+import { historyQuery } from '../../lib/queries.ts';
 
 /** The fields changed by the versions after `from` up to and including `to`. */
 export function changedBetween(versions: SecretVersion[], from: number, to: number): string[] {

@@ -5,7 +5,7 @@ import { useState } from 'react';
 import { Form } from 'react-aria-components';
 import { Button, Empty, ErrorState, Field, Loading, SelectField, when } from '../../components/ui.tsx';
 import { api } from '../../lib/api.ts';
-import { metadataQuery } from './queries.ts';
+import { metadataQuery } from '../../lib/queries.ts';
 
 export function MetadataPanel({ nodeId }: { nodeId: string }) {
   const qc = useQueryClient();

@@ -1,7 +1,7 @@
 import { useQuery } from '@tanstack/react-query';
 import { ErrorState, Loading, PageHeader } from '../../components/ui.tsx';
+import { templatesQuery } from '../../lib/queries.ts';
 import { searchParam } from '../../lib/router.tsx';
-import { templatesQuery } from '../lists.tsx';
 import { SecretForm } from './editor.tsx';
 
 export default function NewSecretScreen() {

@@ -5,8 +5,9 @@ import { useQueries, useQuery } from '@tanstack/react-query';
 import { useState } from 'react';
 import { Breadcrumb, Breadcrumbs, Link, Tab, TabList, TabPanel, Tabs } from 'react-aria-components';
 import { ActionMenu, ErrorState, Loading } from '../../components/ui.tsx';
+import { checkoutsQuery, myRequestsQuery, policyQuery, secretQuery, tabQueries, templatesQuery } from '../../lib/queries.ts';
 import { navigate } from '../../lib/router.tsx';
-import { templatesQuery } from '../lists.tsx';
+import { useMe } from '../../lib/session.tsx';
 import { AccessPanel } from './access.tsx';
 import { CheckoutBar } from './checkout-bar.tsx';
 import { SecretEditor } from './editor.tsx';
@@ -14,7 +15,6 @@ import { FieldsPanel } from './fields.tsx';
 import { FilesPanel } from './files.tsx';
 import { HistoryPanel } from './history.tsx';
 import { MetadataPanel } from './metadata.tsx';
-import { checkoutsQuery, myRequestsQuery, policyQuery, secretQuery, tabQueries } from './queries.ts';
 import { RequestAccessDialog } from './request-dialog.tsx';
 import { MoveSecretDialog, TrashSecretDialog } from './secret-dialogs.tsx';
 import { SharingPanel } from './sharing.tsx';
@@ -33,7 +33,14 @@ export default function SecretScreen({ id, tab }: { id: string; tab: string }) {
   const secret = useQuery(secretQuery(id));
   const policy = useQuery(policyQuery(id));
   const templates = useQuery(templatesQuery);
-  useQueries({ queries: [checkoutsQuery(id), myRequestsQuery(id), ...tabQueries(id, tab)] });
+  const me = useMe();
+  const checkouts = useQuery(checkoutsQuery(id));
+  const mine = useQuery(myRequestsQuery(id));
+  useQueries({ queries: tabQueries(id, tab) });
+  // during your own checkout or approved request its reason covers a reveal: no prompt
+  const holdsAccess =
+    Boolean(checkouts.data?.items.some((c) => c.active && c.holderId === me.user.userId)) ||
+    Boolean(mine.data?.items.some((r) => r.state === 'approved' || r.state === 'checked_out'));
   const [dialog, setDialog] = useState<null | 'request' | 'move' | 'trash'>(null);
   if (secret.isPending) return <Loading label="Loading the secret" />;
   if (secret.isError) return <ErrorState error={secret.error} onRetry={() => secret.refetch()} />;
@@ -85,7 +92,13 @@ export default function SecretScreen({ id, tab }: { id: string; tab: string }) {
           ))}
         </TabList>
         <TabPanel id="overview" className="tab-panel">
-          <FieldsPanel secret={s} template={template} policy={policy.data} onRequest={() => setDialog('request')} />
+          <FieldsPanel
+            secret={s}
+            template={template}
+            policy={policy.data}
+            holdsAccess={holdsAccess}
+            onRequest={() => setDialog('request')}
+          />
         </TabPanel>
         <TabPanel id="edit" className="tab-panel">
           {templates.data && <SecretEditor secret={s} etag={secret.data.etag} templates={templates.data.items} />}

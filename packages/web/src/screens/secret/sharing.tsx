@@ -5,8 +5,8 @@ import { useState } from 'react';
 import { Form } from 'react-aria-components';
 import { Button, Empty, ErrorState, Field, Loading, SelectField, when } from '../../components/ui.tsx';
 import { api } from '../../lib/api.ts';
+import { grantsQuery } from '../../lib/queries.ts';
 import { useMe } from '../../lib/session.tsx';
-import { grantsQuery } from './queries.ts';
 
 export const LEVELS: { id: Level; label: string }[] = [
   { id: 'list', label: 'List (see it exists)' },

@@ -6,22 +6,15 @@ import { useState } from 'react';
 import { Form } from 'react-aria-components';
 import { Button, Empty, ErrorState, Field, Loading, Modalog, when } from '../../components/ui.tsx';
 import { api } from '../../lib/api.ts';
+import { adminRequestsQuery } from '../../lib/queries.ts';
 import { useMe } from '../../lib/session.tsx';
 import { stateBadge } from './workflows.tsx';
 
 export function AdminRequestsPanel() {
   const qc = useQueryClient();
   const me = useMe();
-  const mine = useQuery({
-    queryKey: ['admin-requests', 'mine'],
-    queryFn: () => api.adminRequests.list({ scope: 'mine' }),
-    refetchInterval: 5000,
-  });
-  const pending = useQuery({
-    queryKey: ['admin-requests', 'pending'],
-    queryFn: () => api.adminRequests.list({ scope: 'pending' }),
-    refetchInterval: 5000,
-  });
+  const mine = useQuery(adminRequestsQuery('mine'));
+  const pending = useQuery(adminRequestsQuery('pending'));
   const [executing, setExecuting] = useState<AdminRequest | null>(null);
   const [password, setPassword] = useState('');
   const [code, setCode] = useState('');

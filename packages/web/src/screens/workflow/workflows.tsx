@@ -6,11 +6,10 @@ import { useState } from 'react';
 import { Form, Link } from 'react-aria-components';
 import { Button, Empty, ErrorState, Field, Loading, Modalog, PageHeader, when } from '../../components/ui.tsx';
 import { api } from '../../lib/api.ts';
+import { inboxQuery, LIVE_MS, myRequestsListQuery, visibleCheckoutsQuery } from '../../lib/queries.ts';
 import { useMe } from '../../lib/session.tsx';
 import { remaining, useNow } from '../secret/checkout-bar.tsx';
 import { AdminRequestsPanel } from './admin-requests.tsx';
-
-const LIVE_MS = 5000;
 
 const titles: Record<string, string> = {
   requests: 'My access requests',
@@ -100,18 +99,17 @@ function RequestTable({
 function MyRequests() {
   const qc = useQueryClient();
   // live state: refetched while the page is open (approvals happen elsewhere)
-  const list = useQuery({
-    queryKey: ['access-requests', 'mine'],
-    queryFn: () => api.accessRequests.list({ scope: 'mine', limit: 100 }),
-    refetchInterval: LIVE_MS,
-  });
+  const list = useQuery(myRequestsListQuery);
   const cancel = useMutation({
     mutationFn: (id: string) => api.accessRequests.cancel(id),
     onSuccess: () => qc.invalidateQueries({ queryKey: ['access-requests'] }),
   });
   const checkout = useMutation({
     mutationFn: (r: AccessRequest) => api.checkouts.start(r.secretId, { requestId: r.id }),
-    onSuccess: () => qc.invalidateQueries({ queryKey: ['access-requests'] }),
+    onSuccess: async () => {
+      await qc.invalidateQueries({ queryKey: ['access-requests'] });
+      await qc.invalidateQueries({ queryKey: ['checkouts'] });
+    },
   });
   if (list.isPending) return <Loading label="Loading your requests" />;
   if (list.isError) return <ErrorState error={list.error} onRetry={() => list.refetch()} />;
@@ -149,11 +147,7 @@ function MyRequests() {
 
 function Inbox() {
   const qc = useQueryClient();
-  const list = useQuery({
-    queryKey: ['access-requests', 'pending'],
-    queryFn: () => api.accessRequests.list({ scope: 'pending', limit: 100 }),
-    refetchInterval: LIVE_MS,
-  });
+  const list = useQuery(inboxQuery);
   const [deciding, setDeciding] = useState<{ r: AccessRequest; approve: boolean } | null>(null);
   const [comment, setComment] = useState('');
   const decide = useMutation({
@@ -230,7 +224,7 @@ function Checkouts() {
   const me = useMe();
   const now = useNow();
   const isAdmin = me.user.role === 'administrator';
-  const list = useQuery({ queryKey: ['checkouts', 'visible'], queryFn: () => api.checkouts.list({}), refetchInterval: LIVE_MS });
+  const list = useQuery(visibleCheckoutsQuery);
   const [forcing, setForcing] = useState<{ secretId: string; holder: string } | null>(null);
   const [reason, setReason] = useState('');
   const checkin = useMutation({
