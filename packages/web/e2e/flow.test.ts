@@ -149,7 +149,7 @@ describe('web UI: the main path', { timeout: 240_000 }, () => {
     await A.goto(secretUrl);
     await A.getByRole('button', { name: 'Reveal Password' }).waitFor();
     await recA.idle();
-    depths.push({ screen: 'secret', ...recA.depth(), chain: recA.all().map((r) => `${r.url} ${r.start}-${r.end}`) });
+    depths.push({ screen: 'secret', ...recA.depth() });
     await A.getByRole('button', { name: 'Reveal Password' }).click();
     const dialog = A.getByRole('dialog', { name: 'Why do you need this value?' });
     await dialog.getByLabel('Reason').fill('INC-4711');
@@ -214,6 +214,7 @@ describe('web UI: the main path', { timeout: 240_000 }, () => {
     // My requests refetches by itself while open: the approval shows without a reload
     await B.getByRole('row', { name: /db01.*approved/ }).waitFor({ timeout: 15_000 });
     await B.getByRole('button', { name: 'Check out' }).click();
+    await B.getByRole('row', { name: /db01.*checked out/ }).waitFor();
     await B.getByRole('link', { name: 'db01' }).click();
     await B.getByText(/Checked out by you — \d+ min \d+ s left|Checked out by you — \d+ min/).waitFor();
     await B.getByRole('button', { name: 'Reveal Password' }).click();

@@ -6,7 +6,7 @@ import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { createClient } from '@coffer/sdk/client';
-import { type Browser, type BrowserContext, chromium, type Page } from 'playwright-core';
+import { type Browser, type BrowserContext, chromium, type Page, type Request } from 'playwright-core';
 import { base32Decode, hotp, totpStep } from '../../server/src/crypto/totp.ts';
 import { ADMIN, type Harness, startHarness } from '../../server/test/harness.ts';
 import { type Timed, waterfall } from './waterfall.ts';
@@ -85,19 +85,17 @@ export function watchErrors(page: Page, errors: string[]): void {
 
 /** Records the API requests of a page, to measure the waterfall of each screen. */
 export function recordRequests(page: Page) {
-  const live = new Map<object, Timed>();
+  const live = new Set<Request>();
   let done: Timed[] = [];
-  const t0 = Date.now();
   page.on('request', (r) => {
-    if (!new URL(r.url()).pathname.startsWith('/ui/')) return;
-    live.set(r, { url: `${r.method()} ${new URL(r.url()).pathname}`, start: Date.now() - t0, end: Number.POSITIVE_INFINITY });
+    if (new URL(r.url()).pathname.startsWith('/ui/')) live.add(r);
   });
-  const finish = (r: object) => {
-    const x = live.get(r);
-    if (!x) return;
-    live.delete(r);
-    x.end = Date.now() - t0;
-    done.push(x);
+  // the browser's own timings (ms since the epoch), not when the events reach this process
+  const finish = (r: Request) => {
+    if (!live.delete(r)) return;
+    const t = r.timing();
+    const end = t.responseEnd >= 0 ? t.startTime + t.responseEnd : Date.now();
+    done.push({ url: `${r.method()} ${new URL(r.url()).pathname}`, start: t.startTime, end });
   };
   page.on('requestfinished', finish);
   page.on('requestfailed', finish);
@@ -114,7 +112,7 @@ export function recordRequests(page: Page) {
         else if (Date.now() - quietSince >= quietMs) return;
         await new Promise((r) => setTimeout(r, 50));
       }
-      throw new Error(`requests still in flight: ${[...live.values()].map((x) => x.url).join(', ')}`);
+      throw new Error(`requests still in flight: ${[...live].map((x) => x.url()).join(', ')}`);
     },
     all(): Timed[] {
       return [...done];

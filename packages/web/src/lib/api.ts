@@ -127,6 +127,8 @@ function adopt(s: WebSession): WebSession {
 export async function currentSession(): Promise<WebSession | null> {
   const res = await sessionCall('GET');
   if (res.status === 401) {
+    // read the refusal to its end: an unread body keeps the request open in the browser
+    await res.text().catch(() => '');
     csrfToken = null;
     return null;
   }
@@ -151,7 +153,8 @@ export async function signIn(input: SignIn): Promise<WebSession> {
 /** Ends the session on the server and forgets the CSRF token. */
 export async function signOut(): Promise<void> {
   try {
-    await sessionCall('DELETE');
+    const res = await sessionCall('DELETE');
+    await res.text().catch(() => '');
   } finally {
     csrfToken = null;
   }

@@ -6,6 +6,7 @@ import { Button, ErrorState, Field, Modalog } from '../../components/ui.tsx';
 import { api } from '../../lib/api.ts';
 import { checkoutsQuery, myRequestsQuery } from '../../lib/queries.ts';
 import { useMe } from '../../lib/session.tsx';
+import { useReasonPrompt } from './fields.tsx';
 
 export function remaining(endsAt: string, now: number): string {
   const s = Math.max(0, Math.round((new Date(endsAt).getTime() - now) / 1000));
@@ -43,8 +44,15 @@ export function CheckoutBar({ secret, policy, onRequest }: { secret: Secret; pol
     approved.data?.items.find((r) => r.state === 'approved' && r.action === 'checkout') ??
     approved.data?.items.find((r) => r.state === 'approved');
   const waiting = approved.data?.items.find((r) => r.state === 'waiting_for_approval');
+  const { ask, dialog } = useReasonPrompt();
   const start = useMutation({
-    mutationFn: () => api.checkouts.start(secret.id, request ? { requestId: request.id } : {}),
+    mutationFn: async () => {
+      // the approved request's reason is the checkout's; without one, ask when the policy wants one
+      let reason = request?.reason;
+      if (!reason && policy.requireReason.value) reason = (await ask()) ?? undefined;
+      if (!reason && policy.requireReason.value) return;
+      await api.checkouts.start(secret.id, { ...(request ? { requestId: request.id } : {}), ...(reason ? { reason } : {}) });
+    },
     onSuccess: refresh,
   });
   const checkin = useMutation({
@@ -99,6 +107,7 @@ export function CheckoutBar({ secret, policy, onRequest }: { secret: Secret; pol
           </Button>
         </div>
       </Modalog>
+      {dialog}
     </section>
   );
 }

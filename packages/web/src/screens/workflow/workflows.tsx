@@ -105,7 +105,7 @@ function MyRequests() {
     onSuccess: () => qc.invalidateQueries({ queryKey: ['access-requests'] }),
   });
   const checkout = useMutation({
-    mutationFn: (r: AccessRequest) => api.checkouts.start(r.secretId, { requestId: r.id }),
+    mutationFn: (r: AccessRequest) => api.checkouts.start(r.secretId, { requestId: r.id, reason: r.reason }),
     onSuccess: async () => {
       await qc.invalidateQueries({ queryKey: ['access-requests'] });
       await qc.invalidateQueries({ queryKey: ['checkouts'] });
