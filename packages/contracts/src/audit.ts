@@ -26,7 +26,8 @@ export const AuditRecord = Type.Object(
     macTerm: Type.Union([Type.Integer(), Type.Null()]),
     sealed: Type.Boolean({ description: 'Written while Coffer was sealed; entered the chain at the next unsealed append' }),
     via: Type.String({
-      description: 'The API the request came through: native, pmp, senhasegura, ... (native for records from before compatibility APIs)',
+      description:
+        'The API the request came through: native, web (the web UI), pmp, senhasegura, ... (native for records from before compatibility APIs)',
     }),
   },
   { additionalProperties: false, $id: 'AuditRecord' },
@@ -43,7 +44,7 @@ export const AuditQuery = Type.Object(
     to: Type.Optional(Type.String({ format: 'date-time' })),
     via: Type.Optional(
       Type.Union(
-        ['native', 'pmp', 'senhasegura', 'secretserver', 'passwork', 'passbolt'].map((v) => Type.Literal(v)),
+        ['native', 'web', 'pmp', 'senhasegura', 'secretserver', 'passwork', 'passbolt'].map((v) => Type.Literal(v)),
         {
           description: 'Only records that came through this API',
         },

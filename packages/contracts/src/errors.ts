@@ -33,6 +33,7 @@ export const errorCodes = [
   'auth.reauth_failed',
   'request.rate_limited',
   'sys.unseal_nonce_invalid',
+  'auth.csrf_failed',
   'internal',
 ] as const;
 

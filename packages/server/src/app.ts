@@ -5,6 +5,8 @@ import Fastify, { type FastifyInstance } from 'fastify';
 import { nativeSurface } from './apis/native/surface.ts';
 import { pmpSurface } from './apis/pmp/surface.ts';
 import { senhaseguraSurfaces } from './apis/senhasegura/surface.ts';
+import { frontDoorRoute, loadWebUi, uiFallback } from './apis/web/static.ts';
+import { webSurface } from './apis/web/surface.ts';
 import type { Config } from './config/config.ts';
 import { createPasswordHasher } from './crypto/password-hash.ts';
 import type { Database } from './db/database.ts';
@@ -278,7 +280,11 @@ export async function buildApp(deps: AppDeps) {
   await app.register(swaggerUi, { routePrefix: '/api/v1/docs', staticCSP: true, uiConfig: { deepLinking: true } });
 
   app.addSchema(ErrorEnvelope);
-  registerEdge(app, { db, audit, tls: Boolean(deps.https), registry });
+  // the built web UI, read once (apis/web/static.ts): `/` and the browser's client-side routes
+  const web = loadWebUi(config.webDir);
+  const ui = web.ui;
+  registerEdge(app, { db, audit, tls: Boolean(deps.https), registry, notFound: uiFallback(ui) });
+  frontDoorRoute(app, ui);
   const edge: EdgeDeps = {
     db,
     seal,
@@ -289,36 +295,34 @@ export async function buildApp(deps: AppDeps) {
   };
 
   // The native API: one surface among several (ADR 0015), its routes carry /api/v1 themselves.
-  await registerSurface(
-    app,
-    edge,
-    nativeSurface({
-      swagger: () => app.swagger(),
-      auth,
-      sys,
-      apiKeys,
-      totp,
-      userLookup,
-      users,
-      groups,
-      ownAccount,
-      audit: auditService,
-      vaults,
-      explain,
-      secrets,
-      templates,
-      transfer,
-      attachments,
-      metadata,
-      passwords,
-      bulk,
-      lookup,
-      webhooks,
-      workflow,
-      adminRequests,
-      attachmentMaxBytes: config.attachmentMaxBytes,
-    }),
-  );
+  const nativeRouteDeps = {
+    auth,
+    sys,
+    apiKeys,
+    totp,
+    userLookup,
+    users,
+    groups,
+    ownAccount,
+    audit: auditService,
+    vaults,
+    explain,
+    secrets,
+    templates,
+    transfer,
+    attachments,
+    metadata,
+    passwords,
+    bulk,
+    lookup,
+    webhooks,
+    workflow,
+    adminRequests,
+    attachmentMaxBytes: config.attachmentMaxBytes,
+  };
+  await registerSurface(app, edge, nativeSurface({ ...nativeRouteDeps, swagger: () => app.swagger() }));
+  // The web UI's API: the same routes under /ui with the session cookie (ADR 0017)
+  await registerSurface(app, edge, webSurface({ ...nativeRouteDeps, idleSeconds: config.session.idleSeconds }));
   await registerSurface(
     app,
     edge,
@@ -383,6 +387,8 @@ export async function buildApp(deps: AppDeps) {
   return {
     app,
     services,
+    /** Whether the web UI is served, in words for the start log (main.ts). */
+    webUi: web.note,
     /** Unseals from the key file when the server uses one; resumes an unfinished re-encryption. */
     async start() {
       await templates.ensureBuiltins();

@@ -74,6 +74,7 @@ async function main(): Promise<void> {
     {
       sealed,
       tls: Boolean(https),
+      ...(coffer.webUi ? { webUi: coffer.webUi } : {}),
       ...(config.tls === 'auto' ? { tlsFingerprint: new X509Certificate((https as { cert: Buffer }).cert).fingerprint256 } : {}),
     },
     sealed ? 'Coffer is sealed: unseal with coffer unseal' : 'Coffer is ready',

@@ -20,6 +20,13 @@ describe('configuration', () => {
     assert.ok(Object.isFrozen(c) && Object.isFrozen(c.argon2));
   });
 
+  it("serves the checkout's built web UI by default, wherever the server starts; COFFER_WEB_DIR is relative to the working directory", () => {
+    const repo = path.resolve(import.meta.dirname, '../../../..');
+    assert.equal(loadConfig({}, dir).webDir, path.join(repo, 'packages', 'web', 'dist'));
+    assert.equal(loadConfig({ COFFER_WEB_DIR: 'ui-build' }, dir).webDir, path.join(dir, 'ui-build'));
+    assert.equal(loadConfig({ COFFER_WEB_DIR: '/srv/coffer-ui' }, dir).webDir, '/srv/coffer-ui');
+  });
+
   it('reads a JSON config file, and the environment wins over it', () => {
     const file = path.join(dir, 'coffer.json');
     writeFileSync(file, JSON.stringify({ port: 8100, host: '0.0.0.0', argon2: { passes: 4 }, trustedProxies: ['10.0.0.0/8'] }));

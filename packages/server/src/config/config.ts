@@ -69,6 +69,12 @@ export const ConfigSchema = Type.Object(
      * be another administrator). Absent: auto.
      */
     dualControl: Type.Optional(Type.Union([Type.Literal('auto'), Type.Literal('always')])),
+    /**
+     * The built web UI (index.html and assets/) served at `/`. loadConfig's default is
+     * packages/web/dist of this checkout; absent or without an index.html: no UI, `GET /` answers
+     * where the APIs are (JSON).
+     */
+    webDir: Type.Optional(Type.String({ minLength: 1 })),
     /** Compatibility APIs: the vault senhasegura credentials and devices are created in (default "senhasegura"). */
     senhaseguraVault: Type.Optional(Type.String({ minLength: 1, maxLength: 200 })),
     /** Outbound webhooks. Absent: the defaults (no internal target allowed, 5 s timeout, 10 attempts). */
@@ -110,6 +116,9 @@ export const ConfigSchema = Type.Object(
   { additionalProperties: false },
 );
 export type Config = Readonly<Static<typeof ConfigSchema>>;
+
+/** packages/web/dist of the checkout this file is in. */
+const defaultWebDir = path.resolve(import.meta.dirname, '../../../web/dist');
 
 const strVar = (env: NodeJS.ProcessEnv, name: string): string | undefined => {
   const v = env[name];
@@ -168,12 +177,15 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd: string = p
     apiKeys: { maxDays: 365 },
     rateLimit: { perMinute: 3000, burst: 500 },
     dualControl: 'auto',
+    // the UI built by `npm ci` (root "prepare"), wherever the server is started from
+    webDir: defaultWebDir,
   };
   // the variables of ENV_VARS (env-vars.ts): one row per setting
   const fromEnv = fromEnvironment(env);
   if (fromEnv.dataDir !== undefined) fromEnv.dataDir = dataDir;
   const merged = deepMerge(deepMerge(defaults, file), fromEnv);
   if (typeof merged.keyFile === 'string') merged.keyFile = path.resolve(cwd, merged.keyFile);
+  if (typeof merged.webDir === 'string') merged.webDir = path.resolve(cwd, merged.webDir);
   if (typeof merged.databaseUrl === 'string' && merged.databaseUrl.startsWith('sqlite:')) {
     merged.databaseUrl = `sqlite:${path.resolve(cwd, merged.databaseUrl.slice('sqlite:'.length))}`;
   }

@@ -31,5 +31,7 @@ export const errorStatus: Record<ErrorCode, number> = {
   'auth.reauth_failed': 403,
   'request.rate_limited': 429,
   'sys.unseal_nonce_invalid': 403,
+  // the web UI's request did not prove it came from the UI's own script (ADR 0017)
+  'auth.csrf_failed': 403,
   internal: 500,
 };

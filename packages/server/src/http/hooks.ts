@@ -60,18 +60,22 @@ export type EdgeRegistry = ReturnType<typeof createEdgeRegistry>;
  * their own parsers replace it in their context), the audit safety net, security headers, and the
  * answers for requests that reach no surface.
  */
-export function registerEdge(app: FastifyInstance, deps: { db: Db; audit: AuditLog; tls: boolean; registry: EdgeRegistry }): void {
+export function registerEdge(
+  app: FastifyInstance,
+  deps: {
+    db: Db;
+    audit: AuditLog;
+    tls: boolean;
+    registry: EdgeRegistry;
+    /** Answers a request no route matched (true: it sent the answer), before the native 404. */
+    notFound?: (req: FastifyRequest, reply: FastifyReply) => Promise<boolean>;
+  },
+): void {
   app.decorateRequest('ctx', null as unknown as RequestContext);
   app.decorateRequest('surfaceRender', undefined);
 
   app.removeAllContentTypeParsers();
-  app.addContentTypeParser(['application/json', 'application/jsonl'], { parseAs: 'string' }, (_req, body, done) => {
-    try {
-      done(null, parseJsonBody(body as string));
-    } catch (e) {
-      done(e as Error, undefined);
-    }
-  });
+  registerJsonParser(app);
 
   app.addHook('onRequest', async (req, reply) => {
     reply.header('x-request-id', req.id);
@@ -107,6 +111,8 @@ export function registerEdge(app: FastifyInstance, deps: { db: Db; audit: AuditL
   });
 
   app.setNotFoundHandler(async (req, reply) => {
+    // the web UI's files and its client-side routes (apis/web/static.ts) are what no route matched
+    if (deps.notFound && (await deps.notFound(req, reply))) return reply;
     const ctx = req.ctx ?? { requestId: req.id };
     return reply.code(404).send(envelope('not_found', 'No such route.', ctx.requestId));
   });
@@ -118,6 +124,17 @@ export function registerEdge(app: FastifyInstance, deps: { db: Db; audit: AuditL
     const out = renderNative(final, req);
     for (const [k, v] of Object.entries(out.headers ?? {})) reply.header(k, v);
     return reply.code(out.status).send(out.body);
+  });
+}
+
+/** The JSON body parser (depth limit, no prototype keys: json-body.ts) on an instance. */
+export function registerJsonParser(instance: FastifyInstance): void {
+  instance.addContentTypeParser(['application/json', 'application/jsonl'], { parseAs: 'string' }, (_req, body, done) => {
+    try {
+      done(null, parseJsonBody(body as string));
+    } catch (e) {
+      done(e as Error, undefined);
+    }
   });
 }
 

@@ -23,6 +23,12 @@ const PUBLIC_ALLOWLIST = [
   'GET /api/v1/openapi.json',
   // compatibility APIs: where their products' clients obtain a token
   'POST /iso/oauth2/token',
+  // the web UI (ADR 0017): its sign-in, and the native public routes it mounts again (not the
+  // token routes: login, refresh)
+  'POST /ui/session',
+  'GET /ui/health',
+  'GET /ui/api/v1/sys/seal-status',
+  'POST /ui/api/v1/sys/unseal',
 ].sort();
 
 /**
@@ -35,6 +41,10 @@ const COMPAT: Record<string, (r: { statusCode: number; body: string; headers: Re
   '/restapi/json/v1/': (r) => r.statusCode === 200 && JSON.parse(r.body).operation?.result?.status === 'Failed',
 };
 const compatPrefix = (r: { url: string }) => Object.keys(COMPAT).find((p) => r.url.startsWith(p));
+/** The web UI's surface: the native routes again under /ui, with the session cookie (ADR 0017). */
+const isWeb = (r: { url: string }) => r.url === '/ui' || r.url.startsWith('/ui/');
+/** Native routes the web surface leaves out: those that hand a bearer or refresh token to a script. */
+const NOT_ON_WEB = ['POST /api/v1/auth/login', 'POST /api/v1/auth/refresh', 'POST /api/v1/auth/token', 'GET /api/v1/openapi.json', 'GET /'];
 
 const DOCS_PREFIX = '/api/v1/docs';
 const PLACEHOLDER_ID = 'usr_00000000000000000000000000';
@@ -183,7 +193,7 @@ for (const dialect of dialects) {
       all = r.routes;
       const gets = new Map(all.filter((x) => x.method === 'GET').map((x) => [x.url, x]));
       api = all.filter((x) => !isDocs(x) && !(x.method === 'HEAD' && gets.has(x.url)));
-      native = api.filter((x) => !compatPrefix(x));
+      native = api.filter((x) => !compatPrefix(x) && !isWeb(x));
     });
     after(async () => h.close());
 
@@ -195,7 +205,10 @@ for (const dialect of dialects) {
 
     it('has only routes under /api/v1, /health and the compatibility prefixes', () => {
       for (const r of all) {
-        assert.ok(r.url === '/' || r.url === '/health' || r.url.startsWith('/api/v1/') || compatPrefix(r), `unexpected route ${key(r)}`);
+        assert.ok(
+          r.url === '/' || r.url === '/health' || r.url.startsWith('/api/v1/') || compatPrefix(r) || isWeb(r),
+          `unexpected route ${key(r)}`,
+        );
       }
       for (const p of Object.keys(COMPAT))
         assert.ok(
@@ -241,7 +254,33 @@ for (const dialect of dialects) {
         .filter((r) => r.config.audit === false)
         .map(key)
         .sort();
-      assert.deepEqual(unaudited, ['GET /', 'GET /api/v1/openapi.json', 'GET /api/v1/sys/seal-status', 'GET /health']);
+      assert.deepEqual(unaudited, [
+        'GET /',
+        'GET /api/v1/openapi.json',
+        'GET /api/v1/sys/seal-status',
+        'GET /health',
+        'GET /ui/api/v1/sys/seal-status',
+        'GET /ui/health',
+      ]);
+    });
+
+    it('mounts every native route under /ui with the same config, except the token routes', () => {
+      const web = new Map(api.filter(isWeb).map((r) => [key(r), r]));
+      let mirrored = 0;
+      for (const r of native) {
+        const copy = web.get(`${r.method} /ui${r.url}`);
+        if (NOT_ON_WEB.includes(key(r))) {
+          assert.equal(copy, undefined, `${key(r)} is not on /ui`);
+          continue;
+        }
+        assert.ok(copy, `${key(r)} is mounted under /ui`);
+        assert.deepEqual(copy.config, r.config, `${key(r)}: same auth, permission, action`);
+        mirrored++;
+      }
+      assert.ok(mirrored >= 100, `mirrored ${mirrored}`);
+      // and nothing else but the session routes
+      const own = [...web.keys()].filter((k) => !native.some((r) => `${r.method} /ui${r.url}` === k)).sort();
+      assert.deepEqual(own, ['DELETE /ui/session', 'GET /ui/session', 'POST /ui/session']);
     });
 
     it('answers 401 on every non-public route without a token, and with a forged one', async () => {
@@ -250,6 +289,22 @@ for (const dialect of dialects) {
       for (const r of users) {
         const method = r.method as 'GET' | 'POST' | 'PATCH' | 'PUT' | 'DELETE' | 'HEAD';
         const none = await h.app.inject({ method, url: concrete(r.url) });
+        if (isWeb(r)) {
+          // the web UI's surface: its script's header first, then its session cookie only
+          assert.equal(none.statusCode, 403, `${key(r)} without X-Coffer-UI: ${none.body}`);
+          if (method !== 'HEAD') assert.equal(none.json().error.code, 'auth.csrf_failed', key(r));
+          const ui = { 'x-coffer-ui': '1' };
+          for (const headers of [
+            ui,
+            { ...ui, cookie: `coffer_session=cfs_${'B'.repeat(43)}` },
+            { ...ui, authorization: `Bearer cfs_${'B'.repeat(43)}` },
+          ]) {
+            const r2 = await h.app.inject({ method, url: concrete(r.url), headers });
+            assert.equal(r2.statusCode, 401, `${key(r)} with ${Object.keys(headers).join(', ')}: ${r2.body}`);
+            assert.equal(r2.headers['www-authenticate'], undefined, key(r));
+          }
+          continue;
+        }
         const compat = compatPrefix(r);
         if (compat) {
           // the product's own envelope (PMP answers its failures with 200), never success

@@ -47,6 +47,8 @@ export interface Surface {
   prefix: string;
   /** Tried in order for routes with `auth: 'user'`; the first Actor wins; none -> auth.required. */
   authenticators: Authenticator[];
+  /** The message of auth.required when no authenticator found its credential (default: the bearer header). */
+  missingCredential?: string;
   /** The product's status and body for an error (`err.reason` may carry a typed sub-code). */
   renderError(err: AppError, req: FastifyRequest): RenderedError;
   /** Content-type parsers of this surface only (none by default: a body is refused with 415). */
@@ -55,6 +57,12 @@ export interface Surface {
   routes(instance: FastifyInstance): void | Promise<void>;
   /** Hidden from the native OpenAPI document unless false (the native surface shows its routes). */
   hidden?: boolean;
+  /**
+   * Checks of the request itself, on every route of the surface (public ones too), after the
+   * sealed gate and before authentication: e.g. the web UI's proof that its own script sent the
+   * request (ADR 0017). Throws to refuse.
+   */
+  guard?(req: FastifyRequest): void;
 }
 
 export interface EdgeDeps {
@@ -125,13 +133,18 @@ export async function registerSurface(app: FastifyInstance, edge: EdgeDeps, surf
             ? new AppError('sys.sealed', 'Coffer is sealed.')
             : new AppError('sys.not_initialized', 'Coffer is not initialised.');
         }
+        surface.guard?.(req);
         if (cfg.auth !== 'user') return;
         let actor: Actor | undefined;
         for (const a of surface.authenticators) {
           actor = await a.authenticate(req, req.ctx);
           if (actor) break;
         }
-        if (!actor) throw new AppError('auth.required', 'Authentication is required: send Authorization: Bearer <token>.');
+        if (!actor)
+          throw new AppError(
+            'auth.required',
+            surface.missingCredential ?? 'Authentication is required: send Authorization: Bearer <token>.',
+          );
         req.ctx.actor = actor;
         edge.rateLimit.check(actor);
         // here, not in each route: a route added later cannot forget it

@@ -270,6 +270,7 @@ const deniedCodes = new Set([
   'sys.sealed',
   'secret.approval_required',
   'auth.reauth_failed',
+  'auth.csrf_failed',
   'request.rate_limited',
   'sys.unseal_nonce_invalid',
 ]);

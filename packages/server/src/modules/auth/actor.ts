@@ -16,6 +16,8 @@ export interface Actor {
    * per-credential request budget is kept per family, so refreshing buys no fresh burst.
    */
   sessionFamilyId?: string | null;
+  /** The session's absolute deadline (ms since the epoch); set for session tokens only. */
+  sessionAbsoluteExpiresAt?: number;
   apiKeyId: string | null;
   /** When an API key has scopes, only these permissions are usable through it. */
   scopes: readonly Permission[] | null;

@@ -25,9 +25,14 @@ import type { ApiKeysService } from './api-keys.service.ts';
 import type { AuthService } from './auth.service.ts';
 import type { TotpService } from './totp.service.ts';
 
-export function authRoutes(fastify: FastifyInstance, deps: { auth: AuthService; apiKeys: ApiKeysService; totp: TotpService }): void {
+/**
+ * The routes that hand bearer credentials to the caller's script: login, refresh and the API key
+ * exchange. Not mounted on the web UI's surface (ADR 0017): a browser's session lives in an
+ * HttpOnly cookie that `/ui/session` sets, and has no refresh token.
+ */
+export function authTokenRoutes(fastify: FastifyInstance, deps: { auth: AuthService }): void {
   const app = fastify.withTypeProvider<TypeBoxTypeProvider>();
-  const { auth, apiKeys, totp } = deps;
+  const { auth } = deps;
   const tags = ['auth'];
 
   app.post('/api/v1/auth/login', {
@@ -46,14 +51,6 @@ export function authRoutes(fastify: FastifyInstance, deps: { auth: AuthService; 
     schema: { tags, summary: 'Exchange a refresh token (single use) for new tokens', body: Refresh, response: { 200: TokenPair } },
     handler: async (req) => auth.refresh(req.ctx, req.body.refreshToken),
   });
-  app.post('/api/v1/auth/logout', {
-    config: { auth: 'user', permission: 'self', action: 'auth.logout', duringPasswordChange: true },
-    schema: { tags, summary: 'End this session and its refresh tokens', security: [{ bearer: [] }], response: { 200: Ok } },
-    handler: async (req) => {
-      await auth.logout(req.ctx);
-      return { ok: true as const };
-    },
-  });
   app.post('/api/v1/auth/token', {
     config: { auth: 'user', permission: 'self', action: 'auth.apikey_exchange' },
     schema: {
@@ -62,6 +59,22 @@ export function authRoutes(fastify: FastifyInstance, deps: { auth: AuthService; 
       response: { 200: TokenPair },
     },
     handler: async (req) => auth.exchangeApiKey(req.ctx),
+  });
+}
+
+/** Sessions and keys of the signed-in user: logout, whoami, API keys, TOTP, recovery codes. */
+export function authRoutes(fastify: FastifyInstance, deps: { auth: AuthService; apiKeys: ApiKeysService; totp: TotpService }): void {
+  const app = fastify.withTypeProvider<TypeBoxTypeProvider>();
+  const { auth, apiKeys, totp } = deps;
+  const tags = ['auth'];
+
+  app.post('/api/v1/auth/logout', {
+    config: { auth: 'user', permission: 'self', action: 'auth.logout', duringPasswordChange: true },
+    schema: { tags, summary: 'End this session and its refresh tokens', security: [{ bearer: [] }], response: { 200: Ok } },
+    handler: async (req) => {
+      await auth.logout(req.ctx);
+      return { ok: true as const };
+    },
   });
   app.get('/api/v1/auth/whoami', {
     config: { auth: 'user', permission: 'self', action: 'auth.whoami' },

@@ -14,7 +14,7 @@ import { createAuthenticator } from './authenticate.ts';
 import { createHostBinding, type HostBinding } from './host-binding.ts';
 import { accountKey, clearFailures, createIpLimiter, isLocked, recordFailure } from './login-throttle.ts';
 import { createSecondFactor } from './second-factor.ts';
-import { createSessions, type SessionLimits } from './sessions.ts';
+import { createSessions, type IssuedSession, type SessionLimits, tokenPair } from './sessions.ts';
 
 export type { SessionLimits } from './sessions.ts';
 
@@ -63,6 +63,33 @@ export function createAuthService(deps: {
   /** Password login. Unknown user, wrong password, disabled and locked accounts all answer the same,
    * after the same amount of hashing work. */
   async function login(ctx: RequestContext, input: Login): Promise<TokenPair> {
+    // a web session is made by loginWeb only: its token goes into a cookie, it has no refresh token
+    if (ctx.via === 'web') throw new AppError('internal', 'Web sessions are made by loginWeb.');
+    const { issued, mustChangePassword } = await signIn(ctx, input);
+    const wire = tokenPair(issued);
+    // the session works only for changing the password until then (http/surface.ts)
+    return mustChangePassword ? { ...wire, mustChangePassword: true } : wire;
+  }
+
+  /**
+   * The web UI's sign-in (ADR 0017): the same checks, lockout and audit as `login`, a session of
+   * audience 'web' and no refresh token. The caller puts the token into an HttpOnly cookie.
+   */
+  async function loginWeb(ctx: RequestContext, input: Login): Promise<{ sessionToken: string; mustChangePassword: boolean }> {
+    if (ctx.via !== 'web') throw new AppError('internal', 'loginWeb serves the web surface only.');
+    const { issued, mustChangePassword } = await signIn(ctx, input);
+    return { sessionToken: issued.accessToken, mustChangePassword };
+  }
+
+  /**
+   * The web session's CSRF token: an HMAC of its id under the token key, with its own label so it
+   * can never equal a token hash. Not stored; recomputed and compared in constant time.
+   */
+  function csrfToken(sessionId: string): string {
+    return keyedHash(seal.requireKeys().tokenHmacKey, `csrf:${sessionId}`);
+  }
+
+  async function signIn(ctx: RequestContext, input: Login): Promise<{ issued: IssuedSession; mustChangePassword: boolean }> {
     const now = clock.now();
     const wait = ipLimiter.retryAfter(ctx.sourceIp, now);
     if (wait > 0) {
@@ -119,9 +146,7 @@ export function createAuthService(deps: {
           details: { method },
         });
         ctx.audited = true;
-        const { sessionId: _s, ...wire } = pair;
-        // the session works only for changing the password until then (http/hooks.ts)
-        return user.must_change_password === 1 ? { ...wire, mustChangePassword: true } : wire;
+        return { issued: pair, mustChangePassword: user.must_change_password === 1 };
       });
     } catch (e) {
       throw e instanceof AppError
@@ -168,7 +193,7 @@ export function createAuthService(deps: {
     }
   }
 
-  return { login, authenticate, refresh, logout, exchangeApiKey, hashToken };
+  return { login, loginWeb, csrfToken, authenticate, refresh, logout, exchangeApiKey, hashToken };
 }
 export type AuthService = ReturnType<typeof createAuthService>;
 

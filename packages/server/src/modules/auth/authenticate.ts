@@ -97,6 +97,7 @@ export function createAuthenticator(deps: {
         sessionId: row.sid,
         // refresh keeps the family: the request budget follows it (credential-rate-limit.ts)
         sessionFamilyId: row.family_id,
+        sessionAbsoluteExpiresAt: Number(row.absolute_expires_at),
         apiKeyId: row.api_key_id,
         scopes,
         mustChangePassword: row.must_change_password === 1,

@@ -8,6 +8,16 @@ import type { AuditLog, createAudited } from '../audit/audit-log.ts';
 import { type RequestContext, requireUser, type Via } from './actor.ts';
 import { type Authenticator, invalidToken } from './authenticate.ts';
 
+/** A session just made: its id, its token and, unless it is a web session, its refresh token. */
+export type IssuedSession = Omit<TokenPair, 'refreshToken' | 'mustChangePassword'> & { sessionId: string; refreshToken: string | null };
+
+/** The wire pair of a session that has a refresh token (every audience but the web UI's). */
+export function tokenPair(s: IssuedSession): TokenPair {
+  const { sessionId: _s, refreshToken, ...rest } = s;
+  if (refreshToken === null) throw new AppError('internal', 'A web session has no refresh token to hand out.');
+  return { ...rest, refreshToken };
+}
+
 export interface SessionLimits {
   idleSeconds: number;
   absoluteSeconds: number;
@@ -31,6 +41,10 @@ export function createSessions(deps: {
 }) {
   const { db, clock, audit, audited, hashToken, checkApiKeyById } = deps;
 
+  /**
+   * A new session (and, except for the web UI, its refresh token). A web session has none: the
+   * browser never holds a refresh token, activity alone renews the session (ADR 0017).
+   */
   async function issueSession(
     trx: Trx,
     userId: string,
@@ -40,10 +54,10 @@ export function createSessions(deps: {
     apiKeyId: string | null,
     audience: Via,
     absoluteAt?: number,
-  ): Promise<TokenPair & { sessionId: string }> {
+  ): Promise<IssuedSession> {
     const now = clock.now();
     const accessToken = newToken('session');
-    const refreshToken = newToken('refresh');
+    const refreshToken = audience === 'web' ? null : newToken('refresh');
     const sessionId = newId('ses', now);
     const absolute = absoluteAt ?? now + deps.session.absoluteSeconds * 1000;
     await trx
@@ -64,18 +78,20 @@ export function createSessions(deps: {
         audience,
       })
       .execute();
-    await trx
-      .insertInto('refresh_tokens')
-      .values({
-        token_hash: hashToken(refreshToken),
-        family_id: familyId,
-        session_id: sessionId,
-        user_id: userId,
-        expires_at: Math.min(now + deps.session.refreshSeconds * 1000, absolute),
-        used_at: null,
-        created_at: now,
-      })
-      .execute();
+    if (refreshToken !== null) {
+      await trx
+        .insertInto('refresh_tokens')
+        .values({
+          token_hash: hashToken(refreshToken),
+          family_id: familyId,
+          session_id: sessionId,
+          user_id: userId,
+          expires_at: Math.min(now + deps.session.refreshSeconds * 1000, absolute),
+          used_at: null,
+          created_at: now,
+        })
+        .execute();
+    }
     return {
       sessionId,
       accessToken,
@@ -111,8 +127,9 @@ export function createSessions(deps: {
       const old = await trx.selectFrom('sessions').selectAll().where('id', '=', row.session_id).executeTakeFirst();
       const user = await trx.selectFrom('users').selectAll().where('id', '=', row.user_id).executeTakeFirst();
       if (!old || old.revoked_at !== null || !user || user.status !== 'active') throw invalidToken();
-      // refreshed only through the surface that issued it (a refresh token of one API is refused by the others)
-      if (old.audience !== (ctx.via ?? 'native')) throw invalidToken();
+      // refreshed only through the surface that issued it (a refresh token of one API is refused by
+      // the others); a web session is never refreshed (it has no refresh token: ADR 0017)
+      if (old.audience !== (ctx.via ?? 'native') || old.audience === 'web') throw invalidToken();
       // an idle session is over: its refresh token must not revive it (only activity extends it)
       if (now >= Number(old.absolute_expires_at) || now >= Number(old.idle_expires_at)) throw invalidToken();
       if (old.api_key_id) await checkApiKeyById(old.api_key_id, ctx.sourceIp, now, trx);
@@ -131,7 +148,7 @@ export function createSessions(deps: {
       ev.objectId = pair.sessionId;
       // the success record names the user the refreshed session belongs to
       ctx.actor = { ...ctx.actor, kind: 'user', userId: user.id, username: user.username, role: user.role };
-      const { sessionId: _s, ...wire } = pair;
+      const wire = tokenPair(pair);
       return user.must_change_password === 1 ? { ...wire, mustChangePassword: true } : wire;
     }).catch(async (e) => {
       if (reused) await revokeFamily(ctx, reused);
@@ -187,7 +204,7 @@ export function createSessions(deps: {
       if (ctx.actor.authMethod !== 'apikey' || !ctx.actor.apiKeyId) {
         throw new AppError('validation.failed', 'Present an API key (not a session token) to exchange it.');
       }
-      const { sessionId: _s, ...wire } = await issueSession(
+      const issued = await issueSession(
         trx,
         ctx.actor.userId,
         ctx.sourceIp,
@@ -196,7 +213,7 @@ export function createSessions(deps: {
         ctx.actor.apiKeyId,
         ctx.via ?? 'native',
       );
-      return wire;
+      return tokenPair(issued);
     });
   }
 

@@ -33,6 +33,12 @@ const WHILE_SEALED = new Set([
   'POST /api/v1/sys/unseal',
   'GET /api/v1/openapi.json',
   'HEAD /api/v1/openapi.json',
+  // the same under the web UI's surface (ADR 0017), for its seal screen
+  'GET /ui/health',
+  'HEAD /ui/health',
+  'GET /ui/api/v1/sys/seal-status',
+  'HEAD /ui/api/v1/sys/seal-status',
+  'POST /ui/api/v1/sys/unseal',
 ]);
 
 function subsets<T>(xs: T[], k: number): T[][] {
@@ -149,6 +155,15 @@ for (const dialect of dialects) {
       assert.equal(s.status, 200);
       assert.deepEqual(s.body, { initialized: true, sealed: true, mode: 'shamir', threshold: 3, shares: 5, progress: 0 });
       assert.equal((await call(h, 'GET', '/api/v1/openapi.json')).status, 200);
+      // the web UI's seal screen reads the same through its surface
+      const ui = await call(h, 'GET', '/ui/api/v1/sys/seal-status', { headers: { 'x-coffer-ui': '1' } });
+      assert.deepEqual(ui.body, s.body);
+      const uiLogin = await call(h, 'POST', '/ui/session', {
+        body: { username: ADMIN.username, password: ADMIN.password },
+        headers: { 'x-coffer-ui': '1' },
+      });
+      assert.equal(uiLogin.status, 503);
+      assert.equal(uiLogin.body.error.code, 'sys.sealed');
       await assertAllSealed();
       await assertAllSealed(`cfs_${'A'.repeat(43)}`);
       const r = await call(h, 'POST', '/api/v1/auth/login', { body: { username: ADMIN.username, password: ADMIN.password } });

@@ -16,26 +16,6 @@ export function sysRoutes(fastify: FastifyInstance, deps: { sys: SysService }): 
       return { status: 'ok' as const, sealed: s.sealed, initialized: s.initialized };
     },
   });
-  // What a client that probes the base URL (e.g. with HEAD /, as some senhasegura clients do before
-  // anything else) finds: where the APIs are. The web UI will live here.
-  app.get('/', {
-    config: { auth: 'public', permission: 'none', action: 'sys.index', audit: false, whileSealed: true },
-    schema: {
-      // not an API operation (the web UI will answer here): out of the API description
-      hide: true,
-      tags,
-      summary: 'Where the APIs are',
-      response: {
-        200: {
-          type: 'object',
-          additionalProperties: false,
-          required: ['name', 'api', 'docs'],
-          properties: { name: { type: 'string' }, api: { type: 'string' }, docs: { type: 'string' } },
-        },
-      },
-    },
-    handler: async () => ({ name: 'Coffer', api: '/api/v1', docs: '/api/v1/docs' }),
-  });
   app.get('/api/v1/sys/seal-status', {
     config: { auth: 'public', permission: 'none', action: 'sys.seal_status', audit: false, whileSealed: true },
     schema: { tags, summary: 'Seal state and unseal progress', response: { 200: SealStatus } },
