@@ -29,7 +29,7 @@ describe('web UI: the main path', { timeout: 240_000 }, () => {
   let bobCtx: BrowserContext;
   let A: Page;
   let B: Page;
-  let recA: ReturnType<typeof recordRequests>;
+  let recA: Awaited<ReturnType<typeof recordRequests>>;
   const errors: string[] = [];
   let totpSecret = '';
   const bobTemp = 'bob-temporary-passphrase-31';
@@ -50,7 +50,7 @@ describe('web UI: the main path', { timeout: 240_000 }, () => {
     bobCtx = await newContext(browser);
     A = await adminCtx.newPage();
     B = await bobCtx.newPage();
-    recA = recordRequests(A);
+    recA = await recordRequests(A);
     watchErrors(A, errors);
     watchErrors(B, errors);
   });
@@ -69,11 +69,11 @@ describe('web UI: the main path', { timeout: 240_000 }, () => {
   });
 
   it('signs in with TOTP; nothing sensitive is kept in storage or the URL', async () => {
-    recA.reset();
+    await recA.reset();
     await A.goto(`${server.base}/`);
     await A.getByLabel('Username').waitFor();
     await recA.idle();
-    depths.push({ screen: 'sign-in', ...recA.depth() });
+    depths.push({ screen: 'sign-in', ...(await recA.depth()) });
     await A.getByLabel('Username').fill(ADMIN.username);
     await A.getByLabel('Password', { exact: true }).fill(ADMIN.password);
     await shot(A, '01-sign-in');
@@ -145,11 +145,11 @@ describe('web UI: the main path', { timeout: 240_000 }, () => {
   });
 
   it('reveals with a reason; the value hides again on blur', async () => {
-    recA.reset();
+    await recA.reset();
     await A.goto(secretUrl);
     await A.getByRole('button', { name: 'Reveal Password' }).waitFor();
     await recA.idle();
-    depths.push({ screen: 'secret', ...recA.depth() });
+    depths.push({ screen: 'secret', ...(await recA.depth()) });
     await A.getByRole('button', { name: 'Reveal Password' }).click();
     const dialog = A.getByRole('dialog', { name: 'Why do you need this value?' });
     await dialog.getByLabel('Reason').fill('INC-4711');
@@ -198,11 +198,11 @@ describe('web UI: the main path', { timeout: 240_000 }, () => {
   });
 
   it('the approver approves in the other browser context', async () => {
-    recA.reset();
+    await recA.reset();
     await A.goto(`${server.base}/workflow/inbox`);
     await A.getByRole('row', { name: /db01.*CHG-1234/ }).waitFor();
     await recA.idle();
-    depths.push({ screen: 'approvals', ...recA.depth() });
+    depths.push({ screen: 'approvals', ...(await recA.depth()) });
     await shot(A, '05-approvals');
     await A.getByRole('button', { name: /^Approve bob/ }).click();
     await A.getByRole('dialog').getByLabel('Comment (audited)').fill('ok for the change window');
@@ -226,11 +226,11 @@ describe('web UI: the main path', { timeout: 240_000 }, () => {
   });
 
   it('the audit screen shows every step, through the web surface', async () => {
-    recA.reset();
+    await recA.reset();
     await A.goto(`${server.base}/audit`);
     await A.getByText(/intact/).waitFor();
     await recA.idle();
-    depths.push({ screen: 'audit', ...recA.depth() });
+    depths.push({ screen: 'audit', ...(await recA.depth()) });
     const expect: [string, RegExp][] = [
       ['vault.*', /vault\.create/],
       ['folder.*', /folder\.create/],

@@ -1,42 +1,24 @@
 // The secret list: virtualised (only the rows in view are in the DOM) and paged by offset from the
 // server as it scrolls, so a folder of 10,000 secrets costs one page request and a few dozen rows.
 // The first page also asks for the total, which sizes the scroll area.
-import type { SearchQuery, Secret } from '@coffer/sdk/client';
+import type { Secret } from '@coffer/sdk/client';
 import { useQueries } from '@tanstack/react-query';
 import { useVirtualizer } from '@tanstack/react-virtual';
 import { type KeyboardEvent, type ReactNode, useLayoutEffect, useRef } from 'react';
 import { Link } from 'react-aria-components';
-import { api } from '../lib/api.ts';
+import { type ListFilter, MARK_DATA, PAGE, type Source, secretsPageQuery } from '../lib/queries.ts';
+
+export { MARK_DATA };
+
 import { Empty, ErrorState, Loading } from './ui.tsx';
 
-export const PAGE = 200;
 const ROW = 44;
 
 /** Performance marks the budget test reads: data arrived, first rows painted. */
-export const MARK_DATA = 'coffer:list-data';
 export const MARK_ROWS = 'coffer:list-rows';
 export const MEASURE = 'coffer:list-render';
 
-type Q = Omit<SearchQuery, 'cursor' | 'offset' | 'limit' | 'withTotal'>;
-
-export type Source = 'search' | 'shared' | 'trash';
-const sources = {
-  search: (q: SearchQuery) => api.secrets.search(q),
-  shared: (q: SearchQuery) => api.secrets.sharedWithMe(q),
-  trash: (q: SearchQuery) => api.secrets.listTrash(q),
-};
-
-export function secretsPageQuery(filter: Q, page: number, source: Source = 'search') {
-  return {
-    queryKey: ['secrets', source, filter, page],
-    queryFn: async () => {
-      const r = await sources[source]({ ...filter, offset: page * PAGE, limit: PAGE, withTotal: page === 0 });
-      if (page === 0) performance.mark(MARK_DATA);
-      return r as typeof r & { total?: number };
-    },
-    staleTime: 10_000,
-  };
-}
+type Q = ListFilter;
 
 export function SecretList({
   filter,

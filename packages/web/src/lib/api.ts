@@ -126,7 +126,8 @@ function adopt(s: WebSession): WebSession {
 /** The live session, or null when there is none (the UI shows the sign-in). */
 export async function currentSession(): Promise<WebSession | null> {
   const res = await sessionCall('GET');
-  if (res.status === 401) {
+  // 401: no live session; 503: sealed (nobody can be signed in; the sign-in screen shows the seal)
+  if (res.status === 401 || res.status === 503) {
     // read the refusal to its end: an unread body keeps the request open in the browser
     await res.text().catch(() => '');
     csrfToken = null;

@@ -1,7 +1,7 @@
 // Query options shared by the screens and by the route prefetch (lib/prefetch.tsx), which starts
 // a screen's queries together with the session's first render, before its code has arrived: no
 // request ever waits for a chunk or for another request of the same screen.
-import type { AuditQuery } from '@coffer/sdk/client';
+import type { AuditQuery, SearchQuery } from '@coffer/sdk/client';
 import { api } from './api.ts';
 
 export const secretQuery = (id: string) => ({ queryKey: ['secret', id], queryFn: () => api.secrets.get(id) });
@@ -91,3 +91,42 @@ export const groupsQuery = { queryKey: ['groups'], queryFn: () => api.groups.lis
 export const webhooksQuery = { queryKey: ['webhooks'], queryFn: () => api.webhooks.list() };
 export const keyringQuery = { queryKey: ['keyring'], queryFn: () => api.sys.keyring() };
 export const myKeysQuery = { queryKey: ['api-keys', 'mine'], queryFn: () => api.apiKeys.listMine() };
+
+export const foldersQuery = (vaultId: string, parentId: string | null) => ({
+  queryKey: ['folders', vaultId, parentId],
+  queryFn: () => api.folders.list(parentId ? { vaultId, parentId } : { vaultId }),
+});
+
+export const vaultsQuery = { queryKey: ['vaults'], queryFn: () => api.vaults.list() };
+
+export const vaultQuery = (id: string) => ({ queryKey: ['vault', id], queryFn: () => api.vaults.get(id) });
+export const folderQuery = (id: string) => ({ queryKey: ['folder', id], queryFn: () => api.folders.get(id) });
+
+/** The secret list filter of a vault's top or a folder (only what is directly in it). */
+export function browseFilter(vaultId: string, folderId: string | null, q = '') {
+  const where = folderId ? { folderId, direct: true } : { vaultId, direct: true };
+  return { ...where, ...(q.trim() ? { q: q.trim() } : {}), sort: 'name' as const };
+}
+
+export const PAGE = 200;
+/** Performance mark set when the first page of a secret list has arrived (see SecretList). */
+export const MARK_DATA = 'coffer:list-data';
+export type ListFilter = Omit<SearchQuery, 'cursor' | 'offset' | 'limit' | 'withTotal'>;
+export type Source = 'search' | 'shared' | 'trash';
+const sources = {
+  search: (q: SearchQuery) => api.secrets.search(q),
+  shared: (q: SearchQuery) => api.secrets.sharedWithMe(q),
+  trash: (q: SearchQuery) => api.secrets.listTrash(q),
+};
+
+export function secretsPageQuery(filter: ListFilter, page: number, source: Source = 'search') {
+  return {
+    queryKey: ['secrets', source, filter, page],
+    queryFn: async () => {
+      const r = await sources[source]({ ...filter, offset: page * PAGE, limit: PAGE, withTotal: page === 0 });
+      if (page === 0) performance.mark(MARK_DATA);
+      return r as typeof r & { total?: number };
+    },
+    staleTime: 10_000,
+  };
+}

@@ -4,6 +4,7 @@ import type { WebSession } from '@coffer/contracts/web';
 import { useQueryClient } from '@tanstack/react-query';
 import { createContext, type ReactNode, useCallback, useContext, useEffect, useMemo, useRef, useState } from 'react';
 import { currentSession, forgetSession, onSessionLost, signOut } from './api.ts';
+import { prefetchRoute } from './prefetch.tsx';
 
 export type SessionState =
   | { kind: 'loading' }
@@ -46,13 +47,17 @@ export function SessionProvider({ children }: { children: ReactNode }) {
     let live = true;
     void attempt;
     currentSession().then(
-      (s) => live && setState(s ? { kind: 'signed-in', session: s } : { kind: 'signed-out' }),
+      (s) => {
+        if (!live) return;
+        if (s && !s.mustChangePassword) prefetchRoute(qc, location.pathname);
+        setState(s ? { kind: 'signed-in', session: s } : { kind: 'signed-out' });
+      },
       (error: unknown) => live && setState({ kind: 'error', error }),
     );
     return () => {
       live = false;
     };
-  }, [attempt]);
+  }, [attempt, qc]);
 
   const end = useCallback(
     (notice: string | undefined, username: string | undefined) => {
@@ -64,10 +69,15 @@ export function SessionProvider({ children }: { children: ReactNode }) {
 
   const username = state.kind === 'signed-in' ? state.session.user.username : undefined;
 
-  // a 401 from any call: the server ended the session (idle, revoked, password changed elsewhere)
+  // a 401 from any call while signed in: the server ended the session (idle, revoked, password
+  // changed elsewhere). Answers still arriving after a sign-out or lock are ignored.
+  const live = useRef(false);
+  live.current = state.kind === 'signed-in';
   useEffect(
     () =>
       onSessionLost(() => {
+        if (!live.current) return;
+        live.current = false;
         forgetSession();
         end('Your session ended. Sign in again.', username);
       }),
@@ -78,21 +88,26 @@ export function SessionProvider({ children }: { children: ReactNode }) {
     () => ({
       state,
       session: state.kind === 'signed-in' ? state.session : null,
-      adopt: (s) => setState({ kind: 'signed-in', session: s }),
+      adopt: (s) => {
+        if (!s.mustChangePassword) prefetchRoute(qc, location.pathname);
+        setState({ kind: 'signed-in', session: s });
+      },
       signOut: async (notice) => {
+        live.current = false;
         await signOut().catch(() => {});
         end(notice, undefined);
       },
       lock: async () => {
-        await signOut().catch(() => {});
+        live.current = false;
         end('Locked. Sign in again to go on.', username);
+        await signOut().catch(() => {});
       },
       reload: () => {
         setState({ kind: 'loading' });
         setAttempt((a) => a + 1);
       },
     }),
-    [state, end, username],
+    [state, end, username, qc],
   );
 
   return (

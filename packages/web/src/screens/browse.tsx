@@ -7,9 +7,9 @@ import { Breadcrumb, Breadcrumbs, Form, Input, Label, Link, SearchField } from '
 import { SecretList } from '../components/secret-list.tsx';
 import { ActionMenu, Button, Checkbox, Empty, ErrorState, Field, Loading, Modalog, PageHeader } from '../components/ui.tsx';
 import { api } from '../lib/api.ts';
+import { browseFilter, folderQuery, foldersQuery, vaultQuery, vaultsQuery } from '../lib/queries.ts';
 import { navigate } from '../lib/router.tsx';
 import { MoveFolderDialog } from './move-dialog.tsx';
-import { foldersQuery, vaultsQuery } from './tree.tsx';
 
 const vaultHref = (v: string) => `/vaults/${encodeURIComponent(v)}`;
 const folderHref = (v: string, f: string) => `${vaultHref(v)}/folders/${encodeURIComponent(f)}`;
@@ -58,18 +58,13 @@ export function VaultsHome() {
 export function Browse({ vaultId, folderId }: { vaultId: string; folderId: string | null }) {
   const qc = useQueryClient();
   // all four in parallel: nothing here waits for another answer
-  const vault = useQuery({ queryKey: ['vault', vaultId], queryFn: () => api.vaults.get(vaultId) });
-  const folder = useQuery({
-    queryKey: ['folder', folderId],
-    queryFn: () => api.folders.get(folderId!),
-    enabled: folderId !== null,
-  });
+  const vault = useQuery(vaultQuery(vaultId));
+  const folder = useQuery({ ...folderQuery(folderId ?? ''), enabled: folderId !== null });
   const children = useQuery(foldersQuery(vaultId, folderId));
   const [q, setQ] = useState('');
   const [dialog, setDialog] = useState<null | 'folder' | 'rename' | 'move' | 'delete' | 'inherit'>(null);
 
-  const where = folderId ? { folderId, direct: true } : { vaultId, direct: true };
-  const filter = { ...where, ...(q.trim() ? { q: q.trim() } : {}), sort: 'name' as const };
+  const filter = browseFilter(vaultId, folderId, q);
   const title = folderId ? (folder.data?.name ?? '…') : (vault.data?.name ?? '…');
   const f = folder.data;
   const invalidateTree = () => qc.invalidateQueries({ queryKey: ['folders'] });

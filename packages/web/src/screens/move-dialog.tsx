@@ -4,7 +4,7 @@ import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { useState } from 'react';
 import { Button, Empty, ErrorState, Loading, Modalog, SelectField } from '../components/ui.tsx';
 import { api } from '../lib/api.ts';
-import { foldersQuery, vaultsQuery } from './tree.tsx';
+import { foldersQuery, vaultsQuery } from '../lib/queries.ts';
 
 interface Step {
   id: string;

@@ -70,7 +70,7 @@ function UserMenu({ username, role }: { username: string; role: string }) {
   const { signOut, lock } = useSession();
   return (
     <MenuTrigger>
-      <AriaButton className="btn btn-quiet user-button" aria-label={`Account: ${username}`}>
+      <AriaButton className="btn btn-quiet user-button">
         <span className="avatar" aria-hidden="true">
           {username.slice(0, 1).toUpperCase()}
         </span>

@@ -6,6 +6,7 @@ import { useMemo, useState } from 'react';
 import { Button as AriaButton, Collection, type Key, Tree, TreeItem, TreeItemContent, useDragAndDrop } from 'react-aria-components';
 import { errorText } from '../components/ui.tsx';
 import { api } from '../lib/api.ts';
+import { foldersQuery, vaultsQuery } from '../lib/queries.ts';
 import { useLocation } from '../lib/router.tsx';
 
 export const FOLDER_TYPE = 'application/x-coffer-folder';
@@ -26,13 +27,6 @@ function parseKey(k: string): { vaultId: string; folderId: string | null } {
   const [kind, v, f] = k.split(':');
   return { vaultId: v!, folderId: kind === 'f' ? f! : null };
 }
-
-export const foldersQuery = (vaultId: string, parentId: string | null) => ({
-  queryKey: ['folders', vaultId, parentId],
-  queryFn: () => api.folders.list(parentId ? { vaultId, parentId } : { vaultId }),
-});
-
-export const vaultsQuery = { queryKey: ['vaults'], queryFn: () => api.vaults.list() };
 
 export function VaultTree() {
   const qc = useQueryClient();
