@@ -14,7 +14,7 @@ export default defineConfig({
     sourcemap: false,
     modulePreload: { polyfill: false },
     cssCodeSplit: true,
-    chunkSizeWarningLimit: 600,
+    chunkSizeWarningLimit: 800,
   },
   server: {
     proxy: { '/ui': 'http://127.0.0.1:7300' },

@@ -32,7 +32,9 @@ describe('web UI budgets', { timeout: 240_000 }, () => {
   it(`initial JavaScript is at most ${INITIAL_JS_BUDGET / 1024} KB gzipped`, () => {
     const { files, gz } = initialJs(ensureBuilt());
     assert.ok(files.length >= 1, 'index.html loads an entry script');
-    console.log(`initial JS: ${files.map((f) => `${f.file} ${(f.raw / 1024).toFixed(1)} KB, ${(f.gz / 1024).toFixed(1)} KB gz`).join('; ')}; total ${(gz / 1024).toFixed(1)} KB gz`);
+    console.log(
+      `initial JS: ${files.map((f) => `${f.file} ${(f.raw / 1024).toFixed(1)} KB, ${(f.gz / 1024).toFixed(1)} KB gz`).join('; ')}; total ${(gz / 1024).toFixed(1)} KB gz`,
+    );
     assert.ok(gz <= INITIAL_JS_BUDGET, `initial JS is ${(gz / 1024).toFixed(1)} KB gzipped`);
   });
 

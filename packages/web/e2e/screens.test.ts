@@ -226,4 +226,52 @@ describe('web UI: every screen', { timeout: 300_000 }, () => {
     assert.ok(!cookies.some((c) => c.name === 'coffer_session' && c.value), 'the session cookie is gone');
     await ctx.close();
   });
+
+  it('renames, moves by menu and by drag in the tree, and breaks inheritance', async () => {
+    const a = server.admin;
+    const vault = await a.vaults.create({ name: 'Tree' });
+    const left = await a.folders.create({ vaultId: vault.id, name: 'Left' });
+    const right = await a.folders.create({ vaultId: vault.id, name: 'Right' });
+    const leaf = await a.folders.create({ vaultId: vault.id, parentId: left.id, name: 'Leaf' });
+    const ctx = await newContext(browser);
+    const page = await ctx.newPage();
+    await signIn(page, server.base, ADMIN.username, ADMIN.password);
+    await page.getByRole('heading', { name: 'Vaults', level: 1 }).waitFor();
+
+    // rename, by the folder's menu
+    await page.goto(`${server.base}/vaults/${vault.id}/folders/${leaf.id}`);
+    await page.getByRole('button', { name: 'Actions for Leaf' }).click();
+    await page.getByRole('menuitem', { name: 'Rename…' }).click();
+    await page.getByRole('dialog').getByLabel('Name').fill('Leaf2');
+    await page.getByRole('dialog').getByRole('button', { name: 'Save' }).click();
+    await page.getByRole('heading', { name: 'Leaf2', level: 1 }).waitFor();
+    assert.equal((await a.folders.get(leaf.id)).name, 'Leaf2');
+
+    // move by menu: Leaf2 to the top of the vault
+    await page.getByRole('button', { name: 'Actions for Leaf2' }).click();
+    await page.getByRole('menuitem', { name: 'Move to…' }).click();
+    const dialog = page.getByRole('dialog');
+    await dialog.getByRole('button', { name: /Vault/ }).click();
+    await page.getByRole('option', { name: 'Tree' }).click();
+    await dialog.getByRole('button', { name: 'Move here' }).click();
+    await dialog.waitFor({ state: 'detached' });
+    assert.equal((await a.folders.get(leaf.id)).parentId, null);
+
+    // move by drag: in the tree, Leaf2 dropped onto Right
+    const tree = page.getByRole('treegrid', { name: 'Vaults and folders' });
+    // the vault of the page is expanded already
+    await tree.getByRole('row', { name: /Right/ }).waitFor();
+    await tree.getByRole('row', { name: /Leaf2/ }).dragTo(tree.getByRole('row', { name: /Right/ }));
+    for (let i = 0; i < 50 && (await a.folders.get(leaf.id)).parentId !== right.id; i++) await new Promise((r) => setTimeout(r, 100));
+    assert.equal((await a.folders.get(leaf.id)).parentId, right.id, 'dropped onto Right');
+
+    // break inheritance
+    await page.goto(`${server.base}/vaults/${vault.id}/folders/${right.id}`);
+    await page.getByRole('button', { name: 'Actions for Right' }).click();
+    await page.getByRole('menuitem', { name: 'Break inheritance…' }).click();
+    await page.getByRole('alertdialog').getByRole('button', { name: 'Break inheritance' }).click();
+    await page.getByText('This folder does not inherit permissions from above.').waitFor();
+    assert.equal((await a.folders.get(right.id)).inheritPermissions, false);
+    await ctx.close();
+  });
 });
