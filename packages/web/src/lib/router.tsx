@@ -2,6 +2,7 @@
 // never a search string with one). Paths never start with /ui, /api or the compatibility APIs.
 import { type ReactNode, useSyncExternalStore } from 'react';
 import { RouterProvider } from 'react-aria-components';
+import { match } from './format.ts';
 
 const subscribers = new Set<() => void>();
 function notify(): void {
@@ -29,25 +30,7 @@ export function navigate(to: string, opts: { replace?: boolean } = {}): void {
   notify();
 }
 
-/** Matches `/vaults/:vaultId` against a path; null when it does not match. */
-export function match(pattern: string, path: string): Record<string, string> | null {
-  const p = pattern.split('/').filter(Boolean);
-  const s = path.split('?')[0]!.split('/').filter(Boolean);
-  if (p.length !== s.length) return null;
-  const out: Record<string, string> = {};
-  for (let i = 0; i < p.length; i++) {
-    const a = p[i]!;
-    const b = s[i]!;
-    if (a.startsWith(':')) {
-      try {
-        out[a.slice(1)] = decodeURIComponent(b);
-      } catch {
-        return null;
-      }
-    } else if (a !== b) return null;
-  }
-  return out;
-}
+export { match };
 
 /** React Aria's links (Link, MenuItem href, Row href) navigate through the router. */
 export function AppRouter({ children }: { children: ReactNode }) {

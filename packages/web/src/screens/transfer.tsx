@@ -6,6 +6,7 @@ import { useState } from 'react';
 import { FileTrigger, Form } from 'react-aria-components';
 import { Button, Empty, ErrorState, Field, PageHeader, SelectField } from '../components/ui.tsx';
 import { api } from '../lib/api.ts';
+import { guessFormat } from '../lib/format.ts';
 import { FolderPicker } from './move-dialog.tsx';
 
 const FORMATS: { id: ImportFormat; label: string }[] = [
@@ -14,13 +15,6 @@ const FORMATS: { id: ImportFormat; label: string }[] = [
   { id: 'bitwarden-json', label: 'Bitwarden JSON (unencrypted)' },
   { id: 'coffer-export', label: 'Coffer export (encrypted)' },
 ];
-
-function guess(name: string): ImportFormat {
-  if (/\.xml$/i.test(name)) return 'keepass-xml';
-  if (/\.json$/i.test(name)) return 'bitwarden-json';
-  if (/\.coffer$/i.test(name)) return 'coffer-export';
-  return 'csv';
-}
 
 function Report({ r }: { r: ImportReport }) {
   return (
@@ -138,7 +132,7 @@ export default function TransferScreen() {
               const f = list?.[0];
               if (!f) return;
               setFile({ name: f.name, content: await f.text() });
-              setFormat(guess(f.name));
+              setFormat(guessFormat(f.name));
             }}
           >
             <Button variant="primary">Choose a file</Button>

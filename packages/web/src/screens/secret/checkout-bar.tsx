@@ -4,17 +4,12 @@ import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { useEffect, useState } from 'react';
 import { Button, ErrorState, Field, Modalog } from '../../components/ui.tsx';
 import { api } from '../../lib/api.ts';
+import { remaining } from '../../lib/format.ts';
 import { checkoutsQuery, myRequestsQuery } from '../../lib/queries.ts';
 import { useMe } from '../../lib/session.tsx';
 import { useReasonPrompt } from './fields.tsx';
 
-export function remaining(endsAt: string, now: number): string {
-  const s = Math.max(0, Math.round((new Date(endsAt).getTime() - now) / 1000));
-  const h = Math.floor(s / 3600);
-  const m = Math.floor((s % 3600) / 60);
-  const sec = s % 60;
-  return h > 0 ? `${h} h ${m} min` : m > 0 ? `${m} min ${sec} s` : `${sec} s`;
-}
+export { remaining };
 
 export function useNow(ms = 1000): number {
   const [now, setNow] = useState(Date.now());

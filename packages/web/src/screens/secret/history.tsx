@@ -1,19 +1,12 @@
 // Versions: who changed which fields, a comparison of two versions (which fields differ between
 // them, never values), and restore.
-import type { Secret, SecretVersion } from '@coffer/sdk/client';
+import type { Secret } from '@coffer/sdk/client';
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { useState } from 'react';
 import { Button, Empty, ErrorState, Loading, SelectField, when } from '../../components/ui.tsx';
 import { api } from '../../lib/api.ts';
+import { changedBetween } from '../../lib/format.ts';
 import { historyQuery } from '../../lib/queries.ts';
-
-/** The fields changed by the versions after `from` up to and including `to`. */
-export function changedBetween(versions: SecretVersion[], from: number, to: number): string[] {
-  const [lo, hi] = from < to ? [from, to] : [to, from];
-  const out = new Set<string>();
-  for (const v of versions) if (v.version > lo && v.version <= hi) for (const f of v.changedFields) out.add(f);
-  return [...out].sort();
-}
 
 export function HistoryPanel({ secret, etag }: { secret: Secret; etag: string; requireReason: boolean }) {
   const qc = useQueryClient();
