@@ -4,7 +4,10 @@ import { createRoot } from 'react-dom/client';
 import { App } from './app.tsx';
 import { AppRouter } from './lib/router.tsx';
 import { SessionProvider } from './lib/session.tsx';
-import './styles.css';
+import './styles/base.css';
+import './styles/controls.css';
+import './styles/lists.css';
+import './styles/screens.css';
 
 const queryClient = new QueryClient({
   defaultOptions: {

@@ -82,7 +82,7 @@ export function SecretList({
   return (
     <div className="secret-list">
       {/* biome-ignore lint/a11y/noStaticElementInteractions: arrow keys move between the row links (delegated from the rows) */}
-      <div ref={scrollRef} className="secret-scroll" onKeyDown={onKeyDown}>
+      <div ref={scrollRef} className="secret-scroll" style={{ height: Math.min(total * ROW + 40, 620) }} onKeyDown={onKeyDown}>
         <table className="secret-table" aria-label={label} aria-rowcount={total + 1}>
           <thead>
             <tr className="secret-row head" aria-rowindex={1}>
