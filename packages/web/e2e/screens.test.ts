@@ -274,4 +274,47 @@ describe('web UI: every screen', { timeout: 300_000 }, () => {
     assert.equal((await a.folders.get(right.id)).inheritPermissions, false);
     await ctx.close();
   });
+
+  it("a secret's files (upload with progress, download), history (compare, restore) and 'why can X'", async () => {
+    const ctx = await newContext(browser);
+    const page = await ctx.newPage();
+    await signIn(page, server.base, ADMIN.username, ADMIN.password);
+    await page.getByRole('heading', { name: 'Vaults', level: 1 }).waitFor();
+    await page.goto(`${server.base}/secrets/${ids.secret}/files`);
+    await page.getByRole('cell', { name: 'ca.pem', exact: true }).waitFor();
+    const content = Buffer.alloc(3 * 1024 * 1024, 7);
+    await page
+      .locator('input[type="file"]')
+      .first()
+      .setInputFiles({ name: 'dump.bin', mimeType: 'application/octet-stream', buffer: content });
+    await page.getByRole('cell', { name: 'dump.bin', exact: true }).waitFor();
+    const [download] = await Promise.all([page.waitForEvent('download'), page.getByRole('button', { name: 'Download dump.bin' }).click()]);
+    assert.equal(download.suggestedFilename(), 'dump.bin');
+    const { readFile } = await import('node:fs/promises');
+    assert.ok(Buffer.compare(await readFile((await download.path())!), content) === 0, 'the downloaded file is the uploaded one');
+
+    await page.getByRole('tab', { name: 'History' }).click();
+    await page.getByText('Compare versions').waitFor();
+    const before = (await server.admin.secrets.get(ids.secret!)).secret.version;
+    await page.getByRole('button', { name: /From/ }).click();
+    await page.getByRole('option', { name: 'Version 1' }).click();
+    await page.getByText(/Changed fields:/).waitFor();
+    assert.match((await page.getByText(/Changed fields:/).textContent()) ?? '', /password/);
+    await page.getByRole('button', { name: 'Restore version 1' }).click();
+    for (let i = 0; i < 50 && (await server.admin.secrets.get(ids.secret!)).secret.version === before; i++)
+      await new Promise((r) => setTimeout(r, 100));
+    const restored = await server.admin.secrets.reveal(ids.secret!, { fields: ['password'] });
+    assert.equal(restored.values.password, 'a-very-long-grafana-password-31', 'version 1 is current again');
+
+    await page.getByRole('tab', { name: 'Access' }).click();
+    await page.getByLabel('User (empty: you)').fill('carol');
+    await page.getByRole('button', { name: 'Explain' }).click();
+    await page.getByText('carol cannot reveal').waitFor();
+    await page.getByLabel('User (empty: you)').fill('');
+    await page.getByRole('button', { name: 'Explain' }).click();
+    await page.getByText('You can reveal').waitFor();
+    await page.locator('ol.chain li.applies').first().waitFor();
+    await shot(page, 'screen-explain');
+    await ctx.close();
+  });
 });
