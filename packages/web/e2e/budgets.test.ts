@@ -90,7 +90,8 @@ describe('web UI budgets', { timeout: 240_000 }, () => {
       // and the keyboard moves between rows
       await page.getByRole('link', { name: `host-${String(SECRETS - 1).padStart(5, '0')}` }).focus();
       await page.keyboard.press('ArrowUp');
-      assert.equal(await page.evaluate('document.activeElement.textContent'), `host-${String(SECRETS - 2).padStart(5, '0')}`);
+      // the focus moves on the next frame, once the row is scrolled into view
+      await page.waitForFunction(`document.activeElement?.textContent === 'host-${String(SECRETS - 2).padStart(5, '0')}'`);
       await ctx.close();
     });
   });
