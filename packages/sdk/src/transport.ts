@@ -265,7 +265,8 @@ export function createTransport(opts: TransportOptions) {
   async function* jsonLines<T>(call: Call): AsyncGenerator<T, void, undefined> {
     const a = await perform({ ...call, headers: { accept: 'application/jsonl, application/json', ...call.headers } }, 'stream');
     if (!a.stream) return;
-    const reader = a.stream.pipeThrough(new TextDecoderStream()).getReader();
+    // typed for both Node's and the DOM's stream typings (the SDK also runs in the web UI)
+    const reader = a.stream.pipeThrough(new TextDecoderStream() as unknown as ReadableWritablePair<string, Uint8Array>).getReader();
     const parse = (line: string): T => {
       try {
         return JSON.parse(line) as T;
