@@ -189,8 +189,14 @@ export const Rotation = Type.Object(
     secretId: Id,
     version: Type.Integer({ description: 'The new current version of the secret' }),
     field: Type.String(),
-    connector: Type.String({ description: 'local: the new value is stored in Coffer only' }),
+    connector: Type.String({
+      description:
+        'local: the new value is stored in Coffer only; postgres, mysql, ssh, ssh-key: changed on the target first; remote: queued',
+    }),
     rotatedAt: Timestamp,
+    queued: Type.Optional(
+      Type.Boolean({ description: 'true: a remote rotation was queued (a checkin or revoke); version is still the current one' }),
+    ),
   },
   { additionalProperties: false, $id: 'Rotation' },
 );

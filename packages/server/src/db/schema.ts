@@ -1,4 +1,5 @@
 import type { NumberingTables } from './schema-numbers.ts';
+import type { RotationTables } from './schema-rotation.ts';
 /** Row types. Times are milliseconds since the epoch; booleans are 0/1 on both dialects. */
 export interface SealConfigTable {
   id: number;
@@ -508,7 +509,7 @@ export interface AdminApprovalTable {
   created_at: number;
 }
 
-export interface DB extends NumberingTables {
+export interface DB extends NumberingTables, RotationTables {
   seal_config: SealConfigTable;
   keyring_terms: KeyringTermTable;
   keyring_state: KeyringStateTable;

@@ -14,6 +14,7 @@ import * as m0012 from './0012-workflow.ts';
 import * as m0013 from './0013-compat-edge.ts';
 import * as m0014 from './0014-api-user-host.ts';
 import * as m0015 from './0015-session-audience.ts';
+import * as m0018 from './0018-remote-rotation.ts';
 
 /** The one ordered migration list for both dialects. Append only. */
 export const migrations: Record<string, Migration> = {
@@ -32,4 +33,5 @@ export const migrations: Record<string, Migration> = {
   '0013-compat-edge': m0013,
   '0014-api-user-host': m0014,
   '0015-session-audience': m0015,
+  '0018-remote-rotation': m0018,
 };
