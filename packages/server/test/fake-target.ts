@@ -26,8 +26,9 @@ export function fakeTarget(): FakeTarget {
       let calls = 0;
       let dead = false;
       const nextFault = (): Fault => faults[calls++] ?? 'none';
-      async function around<T>(act: () => T): Promise<T> {
+      async function around<T>(ep: { port: number }, act: () => T): Promise<T> {
         if (dead) return never();
+        if (ep.port === 9) throw new ConnectorError('unreachable', 'The target did not answer.');
         const f = nextFault();
         if (f === 'crash') {
           dead = true;
@@ -51,9 +52,9 @@ export function fakeTarget(): FakeTarget {
         get calls() {
           return calls;
         },
-        verify: (_ep: unknown, cred: Credential) => around(() => ({ ok: accounts.get(cred.username) === cred.secret })),
-        change: (_ep: unknown, input: ChangeInput) =>
-          around(() => {
+        verify: (ep: { port: number }, cred: Credential) => around(ep, () => ({ ok: accounts.get(cred.username) === cred.secret })),
+        change: (ep: { port: number }, input: ChangeInput) =>
+          around(ep, () => {
             const acting = input.privileged ?? input.account;
             if (accounts.get(acting.username) !== acting.secret) throw new ConnectorError('refused', 'The target refused the login.');
             accounts.set(input.account.username, input.next);

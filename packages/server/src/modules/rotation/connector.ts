@@ -57,8 +57,12 @@ export interface RemoteConnector {
   /** The secret's field that holds what changes. */
   readonly field: 'password' | 'private-key';
   readonly defaultPort: number;
-  /** Logs in with the credential (`ok`), or learns that the target refuses it (`!ok`). */
-  verify(ep: Endpoint, cred: Credential): Promise<VerifyResult>;
+  /**
+   * Logs in with the credential (`ok`), or learns that the target refuses it (`!ok`). The
+   * privileged account is given for targets where a login alone proves nothing (PostgreSQL under
+   * `trust`): the connector may check the stored verifier through it instead.
+   */
+  verify(ep: Endpoint, cred: Credential, privileged: Credential | null): Promise<VerifyResult>;
   /** Sets the new secret on the target (idempotent: setting it twice is harmless). */
   change(ep: Endpoint, input: ChangeInput): Promise<ChangeResult>;
   /** After promotion: removes what the old secret still opens (an old SSH key). Idempotent. */

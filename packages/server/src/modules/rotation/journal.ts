@@ -251,7 +251,7 @@ export function createJournal(deps: JournalDeps) {
   async function tryVerify(c: Ctx, secret: string | null): Promise<boolean | null> {
     if (secret === null) return false;
     try {
-      const r = await c.connector.verify(c.ep, credential(c, secret));
+      const r = await c.connector.verify(c.ep, credential(c, secret), c.privileged);
       await pinSeen(c, r.hostKey);
       return r.ok;
     } catch (err) {
