@@ -16,7 +16,7 @@ export function saslPrep(password: string): string {
   if (/^[\x20-\x7e]*$/.test(password)) return password;
   const mapped = password
     .replace(/[\u00a0\u1680\u2000-\u200b\u202f\u205f\u3000]/g, ' ')
-    .replace(/[\u00ad\u034f\u1806\u180b-\u180d\u200c\u200d\u2060\ufe00-\ufe0f\ufeff]/g, '');
+    .replace(/\u00ad|\u034f|\u1806|[\u180b-\u180d]|\u200c|\u200d|\u2060|[\ufe00-\ufe0f]|\ufeff/g, '');
   const n = mapped.normalize('NFKC');
   // biome-ignore lint/suspicious/noControlCharactersInRegex: prohibited output (RFC 4013 section 2.3)
   if (/[\u0000-\u001f\u007f-\u009f\u06dd\u070f\u180e\u200e\u200f\u2028-\u202e\u2060-\u2063\u206a-\u206f\ud800-\udfff\ufff9-\ufffd]/.test(n))
