@@ -343,6 +343,7 @@ export async function buildApp(deps: AppDeps) {
       lookup,
       webhooks,
       workflow,
+      rotation,
       adminRequests,
       attachmentMaxBytes: config.attachmentMaxBytes,
     }),

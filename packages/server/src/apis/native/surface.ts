@@ -14,6 +14,7 @@ import { userLookupRoutes } from '../../modules/identities/user-lookup.routes.ts
 import { lookupRoutes } from '../../modules/lookup/lookup.routes.ts';
 import { metadataRoutes } from '../../modules/metadata/metadata.routes.ts';
 import { passwordsRoutes } from '../../modules/passwords/passwords.routes.ts';
+import { rotationRoutes } from '../../modules/rotation/rotation.routes.ts';
 import { bulkRoutes } from '../../modules/secrets/bulk.routes.ts';
 import { secretsRoutes } from '../../modules/secrets/secrets.routes.ts';
 import { sysRoutes } from '../../modules/sys/sys.routes.ts';
@@ -48,6 +49,7 @@ export interface NativeDeps {
   lookup: D<typeof lookupRoutes>['lookup'];
   webhooks: D<typeof webhooksRoutes>['webhooks'];
   workflow: D<typeof workflowRoutes>['workflow'];
+  rotation: D<typeof rotationRoutes>['rotation'];
   adminRequests: D<typeof adminRequestsRoutes>['adminRequests'];
   attachmentMaxBytes: number;
 }
@@ -87,6 +89,7 @@ export function nativeSurface(d: NativeDeps): Surface {
       lookupRoutes(api, { lookup: d.lookup });
       webhooksRoutes(api, { webhooks: d.webhooks });
       workflowRoutes(api, { workflow: d.workflow });
+      rotationRoutes(api, { rotation: d.rotation });
       adminRequestsRoutes(api, { adminRequests: d.adminRequests });
       api.get('/api/v1/openapi.json', {
         config: { auth: 'public', permission: 'none', action: 'docs.openapi', audit: false, whileSealed: true },

@@ -274,6 +274,7 @@ export function createRotationService(deps: RotationDeps) {
     reconcile,
     hasTarget,
     openEntry: (exec: Executor, secretId: string) => repo.openEntryOf(exec, secretId),
+    isRotating: async (exec: Executor, secretId: string) => (await repo.openEntryOf(exec, secretId)) !== undefined,
   };
 }
 export type RotationService = ReturnType<typeof createRotationService>;

@@ -53,6 +53,8 @@ export type LoadSecret = (
 
 export interface RemoteRotation {
   hasTarget(exec: Executor, secretId: string): Promise<boolean>;
+  /** A remote rotation of the secret is open (its stored password must not change meanwhile). */
+  isRotating(exec: Executor, secretId: string): Promise<boolean>;
   rotate(
     ctx: RequestContext,
     secretId: string,

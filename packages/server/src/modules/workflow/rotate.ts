@@ -45,6 +45,10 @@ export function createRotation(core: Core, connectors: ConnectorRegistry, publis
     await lockSecret(trx, secretId);
     const s = await secretRow(trx, secretId);
     if (!s) throw new AppError('not_found', 'No such secret.');
+    if (deps.remote && (await deps.remote.isRotating(trx, s.id))) {
+      // the reconciler compares the target with the stored value: it must not move under it
+      throw new AppError('rotation.in_progress', 'A remote rotation of this secret is open; change its password when it has settled.');
+    }
     if (deps.remote && opts.value === undefined && (await deps.remote.hasTarget(trx, s.id))) {
       // the target is called outside this transaction: queued with it, run by the job queue
       await deps.remote.enqueue(trx, s.id, opts.trigger);
@@ -119,8 +123,25 @@ export function createRotation(core: Core, connectors: ConnectorRegistry, publis
     );
   }
 
-  async function setPassword(ctx: RequestContext, secretId: string, input: { password: string; reason?: string }): Promise<Rotation> {
-    if (deps.remote && (await remoteTarget(secretId))) {
+  /**
+   * Sets the password to a given value. `where`: `auto` (default) changes it on the secret's
+   * rotation target when it has one, else stores it; `local` only stores it (PMP's RESETTYPE
+   * LOCAL); `remote` requires a target (PMP's RESETTYPE REMOTE).
+   */
+  async function setPassword(
+    ctx: RequestContext,
+    secretId: string,
+    input: { password: string; reason?: string; where?: 'auto' | 'local' | 'remote' },
+  ): Promise<Rotation> {
+    const where = input.where ?? 'auto';
+    const remote = where !== 'local' && (await remoteTarget(secretId));
+    if (where === 'remote' && !remote) {
+      throw new AppError(
+        'conflict',
+        'This secret has no rotation target: give it one (PUT /api/v1/secrets/{id}/rotation-target), or store the password only.',
+      );
+    }
+    if (deps.remote && remote) {
       return deps.remote.rotate(ctx, secretId, {
         ...(input.reason ? { reason: input.reason } : {}),
         value: input.password,
