@@ -241,6 +241,12 @@ export const SetSecretPassword = Type.Object(
   {
     password: Type.String({ minLength: 1, maxLength: 4096 }),
     reason: Type.Optional(Text(500, { minLength: 1 })),
+    where: Type.Optional(
+      Type.Union([Type.Literal('auto'), Type.Literal('local'), Type.Literal('remote')], {
+        description:
+          'auto (default): on the rotation target first when the secret has one; local: only store it (e.g. the password an out-of-sync target really has); remote: the target is required',
+      }),
+    ),
   },
   { additionalProperties: false },
 );

@@ -128,11 +128,15 @@ export function rotationApi(t: Transport) {
       return t.json({ method: 'POST', path: `/api/v1/secrets/${seg(secretId)}/rotation/verify` });
     },
     /** Sets the password to the given value (a new version, through the rotation connector). */
-    setPassword(secretId: string, password: string, opts: { reason?: string } = {}): Promise<Rotation> {
+    setPassword(
+      secretId: string,
+      password: string,
+      opts: { reason?: string; where?: 'auto' | 'local' | 'remote' } = {},
+    ): Promise<Rotation> {
       return t.json({
         method: 'POST',
         path: `/api/v1/secrets/${seg(secretId)}/password`,
-        body: { password, ...(opts.reason !== undefined ? { reason: opts.reason } : {}) },
+        body: { password, ...(opts.reason !== undefined ? { reason: opts.reason } : {}), ...(opts.where ? { where: opts.where } : {}) },
       });
     },
   };
