@@ -109,6 +109,9 @@ describe('coffer target, verify, rotate, heartbeat (remote rotation)', { concurr
     const hb = await run(['heartbeat', SECRET, '--json']);
     expectCode(hb, 1, 'heartbeat');
     assert.equal(json(hb).target.outOfSync, true);
+    const list = await run(['heartbeat', '--out-of-sync']);
+    expectCode(list, 1, 'heartbeat list');
+    assert.match(list.stdout, /orders db\s+mysql 127\.0\.0\.1:3306\s+.*OUT OF SYNC/);
     expectCode(await run(['target', SECRET, '--remove']), 0, 'remove');
     expectCode(await run(['heartbeat', SECRET]), 3, 'no target: not found');
   });

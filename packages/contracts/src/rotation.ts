@@ -129,3 +129,22 @@ export const RemoteRotateInput = Type.Object(
   { additionalProperties: false },
 );
 export type RemoteRotateInput = Static<typeof RemoteRotateInput>;
+
+export const RotationTargetQuery = Type.Object(
+  {
+    outOfSync: Type.Optional(Type.Boolean({ description: 'Only secrets whose stored password no longer logs in' })),
+    limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 500, default: 100 })),
+  },
+  { additionalProperties: false },
+);
+export type RotationTargetQuery = Static<typeof RotationTargetQuery>;
+
+export const RotationTargetList = Type.Object(
+  {
+    items: Type.Array(Type.Object({ secretName: Type.String(), target: RotationTarget }, { additionalProperties: false }), {
+      description: 'Targets of the secrets you may view, out-of-sync ones first',
+    }),
+  },
+  { additionalProperties: false, $id: 'RotationTargetList' },
+);
+export type RotationTargetList = Static<typeof RotationTargetList>;

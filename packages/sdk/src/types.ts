@@ -187,6 +187,8 @@ export type SetSecretPassword = Static<typeof W.SetSecretPassword>;
 export type RotationTargetInput = Rot.RotationTargetInput;
 export type RotationTarget = Rot.RotationTarget;
 export type RotationStatus = Rot.RotationStatus;
+export type RotationTargetQuery = Rot.RotationTargetQuery;
+export type RotationTargetList = Rot.RotationTargetList;
 export type RotationJournalEntry = Rot.JournalEntry;
 /** A verify (dry run) or heartbeat: ok, failed (the stored password does not log in), unreachable. */
 export type VerifyResult = Rot.VerifyResult;

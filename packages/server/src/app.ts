@@ -234,6 +234,7 @@ export async function buildApp(deps: AppDeps) {
       newPassword: (exec, s) => workflow.newPassword(exec, s),
     },
     publish: (trx, event) => webhooks.publish(trx, event),
+    access,
     owner: jobs.owner,
     policy: { allowedTargets: config.webhooks?.allowedTargets ?? [] },
     jobs,

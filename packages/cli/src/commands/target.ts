@@ -43,8 +43,11 @@ Exits 1 unless the login worked.
 ${EXIT_CODES_HELP}`;
 
 const heartbeatUsage = `Usage: coffer heartbeat PATH [--now] [--json]
+       coffer heartbeat [--out-of-sync] [--json]
 
-Shows the rotation target of a secret: the last heartbeat (a scheduled verify) and its status,
+Without PATH: lists the secrets you may view that have a rotation target, out-of-sync ones first
+(--out-of-sync: only those), with their last heartbeat; exits 1 when one is out of sync.
+With PATH: shows the rotation target of a secret: the last heartbeat (a scheduled verify) and its status,
 whether the secret is out of sync with its target, and the newest rotations (journal entries:
 pending -> changed -> verified -> done, or rolled_back). --now verifies first (as coffer verify).
 
@@ -158,11 +161,31 @@ export const heartbeatCommand: Command = clientCommand({
   name: 'heartbeat',
   summary: 'Show the heartbeat, out-of-sync flag and rotations of a secret with a target',
   usage: heartbeatUsage,
-  options: { now: { type: 'boolean' } },
-  positionals: { min: 1, max: 1 },
+  options: { now: { type: 'boolean' }, 'out-of-sync': { type: 'boolean' } },
+  positionals: { min: 0, max: 1 },
   async run({ values, positionals }) {
-    const arg = positionals[0] as string;
+    const arg = positionals[0];
     const { client } = openSession();
+    if (arg === undefined) {
+      const list = await client.rotation.listTargets(flag(values, 'out-of-sync') ? { outOfSync: true } : {});
+      if (flag(values, 'json')) outJson(list);
+      else
+        out(
+          list.items.length
+            ? table(
+                ['SECRET', 'TARGET', 'HEARTBEAT', 'STATUS'],
+                list.items.map(({ secretName, target: t }) => [
+                  secretName,
+                  `${t.kind} ${t.host}:${t.port}`,
+                  t.lastHeartbeatAt ? when(t.lastHeartbeatAt) : 'never',
+                  t.outOfSync ? 'OUT OF SYNC' : t.lastHeartbeatStatus,
+                ]),
+              )
+            : 'No secrets with a rotation target.',
+        );
+      return list.items.some((i) => i.target.outOfSync) ? 1 : CLIENT_EXIT.ok;
+    }
+    if (flag(values, 'out-of-sync')) throw new UsageError('--out-of-sync lists secrets: give no PATH');
     const { secret } = await resolveSecret(client, arg);
     if (flag(values, 'now')) await client.rotation.verify(secret.id);
     const s = await client.rotation.status(secret.id);

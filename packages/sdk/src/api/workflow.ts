@@ -13,6 +13,8 @@ import type {
   RotationStatus,
   RotationTarget,
   RotationTargetInput,
+  RotationTargetList,
+  RotationTargetQuery,
   StartCheckout,
   VerifyResult,
 } from '../types.ts';
@@ -122,6 +124,10 @@ export function rotationApi(t: Transport) {
     /** The target with its heartbeat status and out-of-sync flag, and the newest journal entries. */
     status(secretId: string): Promise<RotationStatus> {
       return t.json({ method: 'GET', path: `/api/v1/secrets/${seg(secretId)}/rotation` });
+    },
+    /** Targets of the secrets you may view (out-of-sync ones first); `outOfSync: true`: only those. */
+    listTargets(query: RotationTargetQuery = {}): Promise<RotationTargetList> {
+      return t.json({ method: 'GET', path: '/api/v1/rotation-targets', query });
     },
     /** Dry run / heartbeat now: logs in to the target with the stored password, changes nothing. */
     verify(secretId: string): Promise<VerifyResult> {

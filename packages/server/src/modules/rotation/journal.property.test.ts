@@ -68,6 +68,7 @@ for (const dialect of dialects) {
           newPassword: (exec, row) => s.workflow.newPassword(exec, row),
         },
         publish: (trx, event) => s.webhooks.publish(trx, event),
+        access: s.access,
         owner: `proc_${++procs}`,
         policy: { allowedTargets: ['127.0.0.1/32'] },
         leaseMs: LEASE,

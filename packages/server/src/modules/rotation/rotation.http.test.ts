@@ -6,7 +6,7 @@ import { randomBytes } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import mysql from 'mysql2/promise';
 import pg from 'pg';
-import { adminToken, call, dialects, type Harness, PG_URL, startHarness } from '../../../test/harness.ts';
+import { adminToken, call, createUser, dialects, type Harness, PG_URL, startHarness } from '../../../test/harness.ts';
 import { apiUser, form, pmp } from '../../../test/pmp.ts';
 import { nativePasswordHash } from './connectors/mysql.ts';
 import { scramVerifier, verifierMatches } from './connectors/scram.ts';
@@ -151,6 +151,23 @@ for (const dialect of dialects) {
       assert.equal(v.body.outOfSync, true);
       const st = await call(h, 'GET', `/api/v1/secrets/${role.id}/rotation`, { token: admin });
       assert.equal(st.body.target.outOfSync, true);
+      // listed for those who may view the secret, scoped in SQL: another user sees neither list nor status
+      const list = await call(h, 'GET', '/api/v1/rotation-targets?outOfSync=true', { token: admin });
+      assert.equal(list.status, 200, list.raw);
+      assert.ok(list.body.items.some((i: { target: { secretId: string } }) => i.target.secretId === role.id));
+      assert.ok(list.body.items.every((i: { target: { outOfSync: boolean } }) => i.target.outOfSync));
+      const other = await createUser(h, admin, 'password_user');
+      const theirs = await call(h, 'GET', '/api/v1/rotation-targets', { token: other.token });
+      assert.deepEqual(theirs.body.items, []);
+      const peek = await call(h, 'GET', `/api/v1/secrets/${role.id}/rotation`, { token: other.token });
+      assert.equal(peek.status, 404, peek.raw);
+      const verify = await call(h, 'POST', `/api/v1/secrets/${role.id}/rotation/verify`, { token: other.token });
+      assert.equal(verify.status, 404, verify.raw);
+      const retarget = await call(h, 'PUT', `/api/v1/secrets/${role.id}/rotation-target`, {
+        token: other.token,
+        body: { kind: 'mysql', host: '127.0.0.1' },
+      });
+      assert.equal(retarget.status, 404, retarget.raw);
     });
 
     it('MariaDB: the account rotates its own password (no privileged account)', async () => {

@@ -1,5 +1,12 @@
 import { IdParams } from '@coffer/contracts/common';
-import { RotationStatus, RotationTarget, RotationTargetInput, VerifyResult } from '@coffer/contracts/rotation';
+import {
+  RotationStatus,
+  RotationTarget,
+  RotationTargetInput,
+  RotationTargetList,
+  RotationTargetQuery,
+  VerifyResult,
+} from '@coffer/contracts/rotation';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyInstance } from 'fastify';
 import type { RotationService } from './rotation.service.ts';
@@ -44,6 +51,16 @@ export function rotationRoutes(fastify: FastifyInstance, deps: { rotation: Rotat
       response: { 200: RotationStatus },
     },
     handler: async (req) => rotation.getStatus(req.ctx, req.params.id),
+  });
+  app.get('/api/v1/rotation-targets', {
+    config: { auth: 'user', permission: 'self', action: 'rotation.list' },
+    schema: {
+      tags,
+      summary: 'Rotation targets of the secrets you may view, with heartbeat status; outOfSync=true: only those flagged',
+      querystring: RotationTargetQuery,
+      response: { 200: RotationTargetList },
+    },
+    handler: async (req) => rotation.listTargets(req.ctx, req.query),
   });
   app.post('/api/v1/secrets/:id/rotation/verify', {
     config: { auth: 'user', permission: 'self', action: 'rotation.verify' },

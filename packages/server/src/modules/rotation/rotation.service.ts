@@ -16,7 +16,7 @@ import type { Resolver, TargetPolicy } from '../webhooks/target.ts';
 import type { RemoteConnectors } from './connector.ts';
 import { createJournal, type JournalDeps, type Outcome, type SecretAccess } from './journal.ts';
 import * as repo from './rotation.repository.ts';
-import { createTargets } from './targets.ts';
+import { createTargets, type TargetsDeps } from './targets.ts';
 
 /** The part of the job queue this module uses (jobs/queue.ts). */
 export interface RotationJobs {
@@ -43,6 +43,7 @@ export interface RotationDeps {
     newPassword: (exec: Executor, s: SecretTable) => Promise<string>;
   };
   publish: JournalDeps['publish'];
+  access: TargetsDeps['access'];
   owner: string;
   policy: TargetPolicy;
   resolve?: Resolver;
@@ -265,6 +266,7 @@ export function createRotationService(deps: RotationDeps) {
     setTarget: targets.setTarget,
     getStatus: targets.getStatus,
     removeTarget: targets.removeTarget,
+    listTargets: targets.listTargets,
     rotate,
     rotateAsSystem,
     enqueue,

@@ -1,11 +1,19 @@
 // Use cases of rotation targets: give a secret a target (kind, host, port, privileged account,
 // schedule), read it with its journal, remove it. Rows -> wire objects here too.
-import type { JournalEntry, RotationStatus, RotationTarget, RotationTargetInput } from '@coffer/contracts/rotation';
+import type {
+  JournalEntry,
+  RotationStatus,
+  RotationTarget,
+  RotationTargetInput,
+  RotationTargetList,
+  RotationTargetQuery,
+} from '@coffer/contracts/rotation';
 import type { Db, Executor } from '../../db/database.ts';
 import type { SecretTable } from '../../db/schema.ts';
 import type { RotationJournalTable, RotationTargetTable } from '../../db/schema-rotation.ts';
 import { AppError } from '../../lib/app-error.ts';
 import type { Clock } from '../../lib/clock.ts';
+import type { Access } from '../access/access.service.ts';
 import type { createAudited } from '../audit/audit-log.ts';
 import { type RequestContext, requireUser } from '../auth/actor.ts';
 import type { Resolver, TargetPolicy } from '../webhooks/target.ts';
@@ -63,6 +71,8 @@ export interface TargetsDeps {
       need: 'list' | 'view' | 'reveal' | 'edit' | 'manage',
     ) => Promise<{ s: SecretTable }>;
   };
+  /** Scopes the list in SQL to the secrets the caller may view (modules/access). */
+  access: Pick<Access, 'principalsOf' | 'secretVisible'>;
   policy: TargetPolicy;
   resolve?: Resolver;
 }
@@ -162,5 +172,29 @@ export function createTargets(deps: TargetsDeps) {
     });
   }
 
-  return { setTarget, getStatus, removeTarget };
+  /** Targets of the secrets the caller may view (scoped in SQL), out-of-sync first: the list behind `coffer heartbeat`. */
+  async function listTargets(ctx: RequestContext, q: RotationTargetQuery): Promise<RotationTargetList> {
+    return audited(ctx, { action: 'rotation.list', objectType: 'secret', readOnly: true }, async (exec, ev) => {
+      requireUser(ctx.actor);
+      const p = await deps.access.principalsOf(exec, ctx.actor);
+      if (!p) throw new AppError('auth.required', 'Authentication is required.');
+      let query = exec
+        .selectFrom('secrets as s')
+        .innerJoin('rotation_targets as t', 't.secret_id', 's.id')
+        .selectAll('t')
+        .select('s.name as secret_name')
+        .where('s.deleted_at', 'is', null)
+        .where(deps.access.secretVisible(ctx.actor, p, 'view'));
+      if (q.outOfSync) query = query.where('t.out_of_sync', '=', 1);
+      const rows = await query
+        .orderBy('t.out_of_sync', 'desc')
+        .orderBy('s.name')
+        .limit(q.limit ?? 100)
+        .execute();
+      ev.details = { matches: rows.length, ...(q.outOfSync ? { outOfSync: true } : {}) };
+      return { items: rows.map(({ secret_name, ...t }) => ({ secretName: secret_name, target: presentTarget(t as RotationTargetTable) })) };
+    });
+  }
+
+  return { setTarget, getStatus, removeTarget, listTargets };
 }
