@@ -27,7 +27,7 @@ for (const dialect of dialects) {
   results.push(r);
   console.log(
     `${dialect}: ${r.runs} kills in ${r.seconds} s — lockouts ${r.lockouts}, unsettled ${r.unsettled}; settled ${JSON.stringify(r.settled)}; ` +
-      `kill->settled p50 ${pct(r.settleMs, 50)} ms, p95 ${pct(r.settleMs, 95)} ms, max ${Math.max(...r.settleMs)} ms`,
+      `kill->settled p50 ${pct(r.settleMs, 50)} ms, p95 ${pct(r.settleMs, 95)} ms, max ${Math.max(...r.settleMs)} ms (restart to /health p50 ${pct(r.restartMs, 50)} ms)`,
   );
   console.log(`  state at kill (aimed step:journal state): ${JSON.stringify(r.stateAtKill)}`);
 }

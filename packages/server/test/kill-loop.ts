@@ -31,6 +31,8 @@ export interface KillLoopResult {
   lockouts: number;
   /** Kill to settled, ms (restart included). */
   settleMs: number[];
+  /** Kill to the restarted server answering /health, ms. */
+  restartMs: number[];
   seconds: number;
 }
 
@@ -112,6 +114,7 @@ export async function killLoop(opts: { dialect: Dialect; runs: number; log?: (li
     unsettled: 0,
     lockouts: 0,
     settleMs: [],
+    restartMs: [],
     seconds: 0,
   };
   let node: ServerProcess = await startNode(env);
@@ -146,27 +149,50 @@ export async function killLoop(opts: { dialect: Dialect; runs: number; log?: (li
       privilegedSecretId: su.id,
     });
 
+    /**
+     * Kills between `verified` and the promotion. PostgreSQL: with the verify held at the proxy and
+     * the secret row locked by the test (the promotion's first lock; recording `verified` takes
+     * none on it), the held verify is dropped: the process asks again, records `verified`, and
+     * waits on the row lock for its promotion. SQLite has one writer: by timing only.
+     */
+    let rowLock: pg.Client | undefined;
+    async function stopAtVerified(secretId: string) {
+      if (opts.dialect !== 'postgres') {
+        await until('verified recorded', async () => ['verified', 'done'].includes(await journal.latest(secretId)), 20_000, 1);
+        return;
+      }
+      await until('the verify held at the target', async () => proxy.held() >= 1 && (await journal.latest(secretId)) === 'changed');
+      rowLock = new pg.Client({ connectionString: PG_URL, options: `-c search_path="${schema}"` });
+      await rowLock.connect();
+      await rowLock.query('begin');
+      await rowLock.query('select id from secrets where id = $1 for update', [secretId]);
+      proxy.release();
+      await until('verified recorded', async () => (await journal.latest(secretId)) === 'verified');
+    }
+
     for (let i = 0; i < opts.runs; i++) {
       const point: KillPoint = KILL_POINTS[i % KILL_POINTS.length] as KillPoint;
       const v0 = await verifierOf();
       // connection 1 is the change (as the privileged account), 2 the verify of the new password
       if (point === 'begin') proxy.holdFrom(1);
-      else if (point === 'change_landed' || point === 'changed') proxy.holdFrom(2);
+      else if (point === 'change_landed' || point === 'changed' || (point === 'verified' && opts.dialect === 'postgres')) proxy.holdFrom(2);
       else proxy.holdFrom(Number.POSITIVE_INFINITY);
       void api(node.base, 'POST', `/api/v1/secrets/${sec.id}/rotate`, token, {}).catch(() => null);
       if (point === 'begin') await until('the change held at the target', () => proxy.held() >= 1);
       else if (point === 'change_landed') await until('the target has the new password', async () => (await verifierOf()) !== v0);
       else if (point === 'changed') await until('changed recorded', async () => (await journal.latest(sec.id)) === 'changed');
-      else if (point === 'verified')
-        await until('verified recorded', async () => ['verified', 'done'].includes(await journal.latest(sec.id)), 20_000, 1);
+      else if (point === 'verified') await stopAtVerified(sec.id);
       else await sleep(Math.floor(Math.random() * 400));
       node.child.kill('SIGKILL');
       await node.exited;
+      await rowLock?.end();
+      rowLock = undefined;
       const atKill = await journal.latest(sec.id);
       result.stateAtKill[`${point}:${atKill}`] = (result.stateAtKill[`${point}:${atKill}`] ?? 0) + 1;
       proxy.release();
       const killedAt = Date.now();
       node = await startNode(env);
+      result.restartMs.push(Date.now() - killedAt);
       try {
         await until('the reconciler settled the entry', async () => (await journal.open(sec.id)) === 0, 60_000, 50);
       } catch {

@@ -20,6 +20,7 @@ for (const dialect of dialects) {
       const states = Object.keys(r.stateAtKill);
       assert.ok(states.includes('begin:pending'), JSON.stringify(r.stateAtKill));
       assert.ok(states.includes('changed:changed'), JSON.stringify(r.stateAtKill));
+      if (dialect === 'postgres') assert.ok(states.includes('verified:verified'), JSON.stringify(r.stateAtKill));
       assert.ok((r.settled.done ?? 0) >= 3, `most runs promote: ${JSON.stringify(r.settled)}`);
     });
   });
