@@ -149,7 +149,10 @@ for (const dialect of dialects) {
           // (the token route answers OAuth2's {error, error_description})
           assert.ok(typeof body.message === 'string' || typeof body.error === 'string', `${r.method} ${r.url}`);
           const allowed = ['errorCode', 'message', 'messageDetail', 'error', 'error_description'];
-          assert.ok(Object.keys(body).every((k) => allowed.includes(k)), `${r.method} ${r.url} sends no data`);
+          assert.ok(
+            Object.keys(body).every((k) => allowed.includes(k)),
+            `${r.method} ${r.url} sends no data`,
+          );
         } else {
           const body = JSON.parse(res.body);
           assert.deepEqual(Object.keys(body), ['error'], `${r.method} ${r.url} sends only the error`);
