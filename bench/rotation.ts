@@ -3,14 +3,15 @@
 // starts on a loopback port (through root's key) — for a few rounds, over the native API.
 // Prints rotations per second and p50/p95 per rotation for each kind; checks at the end that every
 // target has the vault's current password. Talks to 127.0.0.1 only.
-//   BENCH_ROTATION_SECRETS=50 BENCH_ROTATION_ROUNDS=4 BENCH_DATABASE_URL=... node bench/rotation.ts
+//   BENCH_ROTATION_SECRETS=50 BENCH_ROTATION_ROUNDS=4 node bench/rotation.ts
+//   BENCH_DATABASE_URL='postgres://postgres@127.0.0.1:5432/test?schema=benchrot' node bench/rotation.ts   (the schema is dropped after)
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
 import { scramVerifier, verifierMatches } from '../packages/server/src/modules/rotation/connectors/scram.ts';
-import { PG_URL } from '../packages/server/test/harness.ts';
+import { dropSchema, PG_URL } from '../packages/server/test/harness.ts';
 import { api, loginAs, newUser, startNode } from '../packages/server/test/server-process.ts';
 import { startSshd } from '../packages/server/test/sshd.ts';
 
@@ -117,5 +118,7 @@ try {
   await node.stop();
   sshd.close();
   for (const r of roles) await pgq(`drop role if exists "${r}"`);
+  const schema = databaseUrl ? new URL(databaseUrl).searchParams.get('schema') : null;
+  if (schema) await dropSchema(schema);
   rmSync(dir, { recursive: true, force: true });
 }
