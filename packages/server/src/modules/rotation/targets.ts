@@ -78,7 +78,7 @@ export interface TargetsDeps {
 }
 
 export function createTargets(deps: TargetsDeps) {
-  const { db, clock, audited, connectors, secrets } = deps;
+  const { clock, audited, connectors, secrets } = deps;
   const DAY = 86_400_000;
   const MINUTE = 60_000;
 

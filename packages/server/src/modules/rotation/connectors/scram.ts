@@ -12,7 +12,6 @@ const ITERATIONS = 4096;
  * its raw bytes. ASCII passwords (every generated one) are unchanged.
  */
 export function saslPrep(password: string): string {
-  // biome-ignore lint/suspicious/noControlCharactersInRegex: the prohibited ranges of RFC 4013 are control characters
   if (/^[\x20-\x7e]*$/.test(password)) return password;
   const mapped = password
     .replace(/[\u00a0\u1680\u2000-\u200b\u202f\u205f\u3000]/g, ' ')

@@ -110,7 +110,7 @@ export function converse(s: Session, command: string, answers: Array<{ prompt: R
       ch.on('data', (d: Buffer) => {
         pending = (pending + d.toString('utf8')).slice(-2000);
         const a = answers[next];
-        if (a && a.prompt.test(pending)) {
+        if (a?.prompt.test(pending)) {
           next++;
           pending = '';
           ch.write(`${a.reply}\n`);
