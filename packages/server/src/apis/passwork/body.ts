@@ -2,43 +2,15 @@
 // without options, a DELETE), JSON on a DELETE (the JS connector's snapshot), whatever the
 // Content-Type says; a form is read too. Field readers check types and answer Passwork's 400.
 import type { FastifyInstance } from 'fastify';
-import { hasNul, parseJsonBody } from '../../http/json-body.ts';
+import { addLenientParser, type LenientBodyOptions } from '../../http/lenient-body.ts';
 import { AppError } from '../../lib/app-error.ts';
 
-const POISON = new Set(['__proto__', 'constructor', 'prototype']);
-
-function parseForm(text: string): Record<string, string | string[]> {
-  const out: Record<string, string | string[]> = {};
-  let n = 0;
-  for (const [rawKey, value] of new URLSearchParams(text)) {
-    if (++n > 200) throw new AppError('validation.failed', 'At most 200 fields.');
-    const list = rawKey.endsWith('[]');
-    const key = list ? rawKey.slice(0, -2) : rawKey;
-    if (POISON.has(key)) throw new AppError('request.invalid_json', 'Keys named __proto__, constructor or prototype are refused.');
-    const prev = out[key];
-    if (list || Array.isArray(prev)) out[key] = [...(Array.isArray(prev) ? prev : prev === undefined ? [] : [prev]), value];
-    else out[key] = value;
-  }
-  return out;
-}
-
-export function parseBody(text: string): unknown {
-  const t = text.trim();
-  if (t.length === 0 || t === 'null') return undefined;
-  const value = t.startsWith('{') || t.startsWith('[') ? parseJsonBody(t) : parseForm(t);
-  if (hasNul(value)) throw new AppError('validation.failed', 'Text with NUL characters is refused.');
-  return value;
-}
+/** How Passwork's clients' bodies read: lists as PHP reads them, a `null` body is none. */
+export const PASSWORK_BODY: LenientBodyOptions = { maxFields: 200, repeated: 'list', nullIsEmpty: true };
 
 export function registerParsers(instance: FastifyInstance): void {
   instance.removeAllContentTypeParsers();
-  instance.addContentTypeParser('*', { parseAs: 'string' }, (_req, body, done) => {
-    try {
-      done(null, parseBody(body as string));
-    } catch (e) {
-      done(e as Error, undefined);
-    }
-  });
+  addLenientParser(instance, PASSWORK_BODY);
 }
 
 export const invalid = (path: string, message: string) =>

@@ -2,12 +2,9 @@
 // keys in any case (camelCase, PascalCase: .NET binds them without regard to case), a form (the
 // OAuth2 token request), multipart/form-data (a file field's upload). Parsed for this surface only.
 import type { FastifyInstance } from 'fastify';
-import { hasNul, parseJsonBody } from '../../http/json-body.ts';
+import { addLenientParser, isPrototypeKey, type LenientBodyOptions, parseLenientBody } from '../../http/lenient-body.ts';
 import { AppError } from '../../lib/app-error.ts';
 
-const POISON = new Set(['__proto__', 'constructor', 'prototype']);
-/** Fields of a form: far above what the token request takes. */
-const MAX_FORM_FIELDS = 100;
 /** A multipart body (one file field's content and its headers). */
 export const MAX_MULTIPART_BYTES = 1024 * 1024;
 
@@ -22,26 +19,11 @@ export function isMultipart(body: unknown): body is MultipartBody {
   return typeof body === 'object' && body !== null && (body as MultipartBody).multipart === true;
 }
 
-export function parseForm(text: string): Record<string, string> {
-  const out: Record<string, string> = {};
-  let n = 0;
-  for (const [k, v] of new URLSearchParams(text)) {
-    if (++n > MAX_FORM_FIELDS) throw new AppError('validation.failed', `At most ${MAX_FORM_FIELDS} fields.`);
-    if (POISON.has(k.toLowerCase()))
-      throw new AppError('request.invalid_json', 'Keys named __proto__, constructor or prototype are refused.');
-    if (!(k in out)) out[k] = v;
-  }
-  return out;
-}
+/** How Secret Server's clients' bodies read: the first value of a key wins, as a .NET binder reads a form. */
+export const SECRETSERVER_BODY: LenientBodyOptions = { maxFields: 100, repeated: 'first', jsonStrings: true };
 
 /** JSON when it looks like JSON (curl -d labels JSON as a form), else a form. */
-export function parseText(text: string): unknown {
-  const t = text.trim();
-  if (t === '') return undefined;
-  const value = t.startsWith('{') || t.startsWith('[') || t.startsWith('"') ? parseJsonBody(t) : parseForm(t);
-  if (hasNul(value)) throw new AppError('validation.failed', 'Text with NUL characters is refused.');
-  return value;
-}
+export const parseText = (text: string): unknown => parseLenientBody(text, SECRETSERVER_BODY);
 
 /** The surface's parsers: multipart kept whole (bounded), every other label read as JSON or a form. */
 export function registerParsers(instance: FastifyInstance): void {
@@ -54,13 +36,7 @@ export function registerParsers(instance: FastifyInstance): void {
     }
     done(null, { multipart: true, boundary, raw: body as Buffer } satisfies MultipartBody);
   });
-  instance.addContentTypeParser('*', { parseAs: 'string' }, (_req, body, done) => {
-    try {
-      done(null, parseText(body as string));
-    } catch (e) {
-      done(e as Error, undefined);
-    }
-  });
+  addLenientParser(instance, SECRETSERVER_BODY);
 }
 
 /**
@@ -75,7 +51,7 @@ export function lowerKeys(v: unknown, depth = 0): unknown {
   const out: Record<string, unknown> = {};
   for (const [k, x] of Object.entries(v)) {
     const key = k.toLowerCase();
-    if (POISON.has(key)) throw new AppError('request.invalid_json', 'Keys named __proto__, constructor or prototype are refused.');
+    if (isPrototypeKey(key)) throw new AppError('request.invalid_json', 'Keys named __proto__, constructor or prototype are refused.');
     out[key] = lowerKeys(x, depth + 1);
   }
   return out;

@@ -2,48 +2,16 @@
 // JSON object (most scripts), and a form labelled application/json (the Ansible collection's
 // DELETE). Parsed here for this surface only; the native API keeps its JSON-only parser.
 import type { FastifyInstance } from 'fastify';
-import { hasNul, parseJsonBody } from '../../http/json-body.ts';
+import { addLenientParser, type LenientBodyOptions } from '../../http/lenient-body.ts';
 import { AppError } from '../../lib/app-error.ts';
 
-const POISON = new Set(['__proto__', 'constructor', 'prototype']);
-/** Fields per body: far above what any senhasegura operation takes. */
-const MAX_FIELDS = 200;
-
-/** `a=1&b=2` (also `tags[]=x&tags[]=y`) -> { a: '1', b: '2', tags: ['x', 'y'] }. */
-export function parseForm(text: string): Record<string, string | string[]> {
-  const out: Record<string, string | string[]> = {};
-  let n = 0;
-  for (const [rawKey, value] of new URLSearchParams(text)) {
-    if (++n > MAX_FIELDS) throw new AppError('validation.failed', `At most ${MAX_FIELDS} fields.`);
-    const list = rawKey.endsWith('[]');
-    const key = list ? rawKey.slice(0, -2) : rawKey;
-    if (POISON.has(key)) throw new AppError('request.invalid_json', 'Keys named __proto__, constructor or prototype are refused.');
-    const prev = out[key];
-    if (list || Array.isArray(prev)) out[key] = [...(Array.isArray(prev) ? prev : prev === undefined ? [] : [prev]), value];
-    else out[key] = value;
-  }
-  return out;
-}
-
-/** A body whatever its label: a JSON object or array when it looks like one, else a form. */
-export function parseAnyBody(text: string): unknown {
-  const t = text.trim();
-  if (t.length === 0) return undefined;
-  const value = t.startsWith('{') || t.startsWith('[') ? parseJsonBody(t) : parseForm(t);
-  if (hasNul(value)) throw new AppError('validation.failed', 'Text with NUL characters is refused.');
-  return value;
-}
+/** How senhasegura's clients' bodies read: lists as PHP reads them. */
+export const SENHASEGURA_BODY: LenientBodyOptions = { maxFields: 200, repeated: 'list' };
 
 /** The surface's content-type parsers: every label gets the same lenient parse. */
 export function registerParsers(instance: FastifyInstance): void {
   instance.removeAllContentTypeParsers();
-  instance.addContentTypeParser('*', { parseAs: 'string' }, (_req, body, done) => {
-    try {
-      done(null, parseAnyBody(body as string));
-    } catch (e) {
-      done(e as Error, undefined);
-    }
-  });
+  addLenientParser(instance, SENHASEGURA_BODY);
 }
 
 /** The body as an object of fields (an empty body is no fields); anything else is refused. */

@@ -3,104 +3,43 @@
 // and what a handler or the error renderer produced leaves the server unchanged (the serializer,
 // which drops what a schema does not name, dropped nothing) — for every route, success and errors.
 import assert from 'node:assert/strict';
-import diagnostics from 'node:diagnostics_channel';
 import { after, before, describe, it } from 'node:test';
-import type { FastifyInstance, FastifyReply, FastifyRequest, RouteOptions } from 'fastify';
-import { adminToken, call, dialects, type Harness, startHarness } from '../../../test/harness.ts';
+import { adminToken, call, dialects, type Harness } from '../../../test/harness.ts';
+import {
+  assertAnswersKept,
+  isObj,
+  type Json,
+  schemaProblems,
+  startWatched,
+  type WatchedAnswer,
+  type WatchedRoute,
+} from '../../../test/schema-watch.ts';
 import { apiClient, form, oauthToken } from '../../../test/senhasegura-client.ts';
 import { ERROR_STATUSES } from './schemas.ts';
 
-type Json = Record<string, unknown>;
-const isObj = (v: unknown): v is Json => typeof v === 'object' && v !== null && !Array.isArray(v);
 const ours = (url: string) => url.startsWith('/iso/') || url.startsWith('/api/pam/');
-
-interface Route {
-  key: string;
-  response: Json | undefined;
-}
-interface Answer {
-  route: string;
-  status: number;
-  produced: unknown;
-  sent: unknown;
-}
-
-/** Object schemas with properties that are open to more (the allow-list must be closed). */
-function openObjects(s: unknown, where: string, out: string[]): void {
-  if (!isObj(s)) return;
-  if (isObj(s.properties) && s.additionalProperties !== false) out.push(where);
-  for (const [k, v] of Object.entries(isObj(s.properties) ? s.properties : {})) openObjects(v, `${where}.${k}`, out);
-  if (s.items) openObjects(s.items, `${where}[]`, out);
-}
-
-/** The app with its routes' schemas, and every senhasegura answer: the payload produced and the bytes sent. */
-async function startObserved(dialect: (typeof dialects)[number]) {
-  const routes: Route[] = [];
-  const answers: Answer[] = [];
-  const produced = new WeakMap<FastifyRequest, string>();
-  const onInit = (message: unknown) => {
-    const app = (message as { fastify: FastifyInstance }).fastify;
-    app.addHook('onRoute', (r: RouteOptions) => {
-      for (const m of Array.isArray(r.method) ? r.method : [r.method]) {
-        if (ours(r.url) && m !== 'HEAD') routes.push({ key: `${m} ${r.url}`, response: (r.schema as Json | undefined)?.response as Json });
-      }
-    });
-    app.addHook('preSerialization', async (req: FastifyRequest, _reply: FastifyReply, payload: unknown) => {
-      if (ours(req.url)) produced.set(req, JSON.stringify(payload));
-      return payload;
-    });
-    app.addHook('onSend', async (req: FastifyRequest, reply: FastifyReply, payload: unknown) => {
-      const before = produced.get(req);
-      if (before !== undefined && typeof payload === 'string' && req.routeOptions.url) {
-        answers.push({
-          route: `${req.method} ${req.routeOptions.url}`,
-          status: reply.statusCode,
-          produced: JSON.parse(before),
-          sent: JSON.parse(payload),
-        });
-      }
-      return payload;
-    });
-  };
-  diagnostics.subscribe('fastify.initialization', onInit);
-  try {
-    const h = await startHarness(dialect);
-    return { h, routes, answers };
-  } finally {
-    diagnostics.unsubscribe('fastify.initialization', onInit);
-  }
-}
 
 for (const dialect of dialects) {
   describe(`senhasegura response schemas [${dialect}]`, () => {
     let h: Harness;
-    let routes: Route[];
-    let answers: Answer[];
+    let routes: WatchedRoute[];
+    let answers: WatchedAnswer[];
 
     before(async () => {
-      ({ h, routes, answers } = await startObserved(dialect));
+      ({ h, routes, answers } = await startWatched(dialect, ours));
     });
     after(async () => h.close());
 
     it('every route under /iso and /api/pam has a 200 or 201 and every error status, each a closed object', () => {
       assert.ok(routes.length >= 39, `routes seen: ${routes.length}`);
-      const problems: string[] = [];
-      for (const r of routes) {
-        const res = r.response;
-        if (!isObj(res)) {
-          problems.push(`${r.key}: no response schema`);
-          continue;
-        }
-        if (!res[200] && !res[201]) problems.push(`${r.key}: no 200/201`);
-        for (const s of ERROR_STATUSES) if (!res[s]) problems.push(`${r.key}: no ${s}`);
-        for (const [status, schema] of Object.entries(res)) openObjects(schema, `${r.key} ${status}`, problems);
+      const problems = schemaProblems(routes, ERROR_STATUSES, (r, res, problems) => {
         const e = res[400] as Json | undefined;
         const props = isObj(e?.properties) ? e.properties : {};
         for (const k of ['code', 'response', 'exception']) if (!(k in props)) problems.push(`${r.key} 400: no ${k}`);
         if (r.key === 'POST /iso/oauth2/token') {
           for (const k of ['error', 'error_description']) if (!(k in props)) problems.push(`${r.key} 400: no ${k}`);
         }
-      }
+      });
       assert.deepEqual(problems, []);
     });
 
@@ -226,19 +165,7 @@ for (const dialect of dialects) {
       for (const base of ['/iso/pam', '/api/pam']) await inj('GET', `${base}/key/${num}`, 200);
 
       // every route was answered with a success, through a declared schema, and nothing was lost
-      const succeeded = new Set(answers.filter((a) => a.status < 300).map((a) => a.route));
-      assert.deepEqual(
-        routes.map((r) => r.key).filter((k) => !succeeded.has(k)),
-        [],
-        'routes without a success answer in this test',
-      );
-      const statuses = new Set(answers.map((a) => a.status));
-      for (const s of [200, 201, 400, 401]) assert.ok(statuses.has(s), `no ${s} answer seen`);
-      for (const a of answers) {
-        const declared = routes.find((r) => r.key === a.route)?.response?.[a.status];
-        assert.ok(declared, `${a.route} answered ${a.status} without a schema for it`);
-        assert.deepEqual(a.sent, a.produced, `${a.route} ${a.status}: the schema dropped or changed something`);
-      }
+      assertAnswersKept(routes, answers, [200, 201, 400, 401]);
     });
   });
 }
