@@ -5,6 +5,7 @@
 import type { WebSession } from '@coffer/contracts/web';
 import { CofferError, createClient, type FetchLike } from '@coffer/sdk/client';
 import { CSRF_HEADER, UI_HEADER } from './headers.ts';
+import { visibleAnswer } from './visible.ts';
 
 let csrfToken: string | null = null;
 const listeners = new Set<(e: CofferError) => void>();
@@ -56,16 +57,18 @@ function xhrFetch(url: string, init: RequestInit, headers: Headers, onProgress: 
   });
 }
 
-/** fetch for the SDK: same-origin cookie, the UI header, the CSRF token on unsafe methods. */
+/** fetch for the SDK: same-origin cookie, the UI header, the CSRF token on unsafe methods; text made visible (lib/visible.ts). */
 export const uiFetch: FetchLike = async (url, init) => {
   const headers = new Headers(init.headers);
   headers.set(UI_HEADER, '1');
   const method = (init.method ?? 'GET').toUpperCase();
   if (!SAFE.has(method) && csrfToken) headers.set(CSRF_HEADER, csrfToken);
-  const res =
+  const res = await visibleAnswer(
+    url,
     uploadProgress && init.body instanceof Blob
       ? await xhrFetch(url, init, headers, uploadProgress)
-      : await fetch(url, { ...init, headers, credentials: 'same-origin', cache: 'no-store' });
+      : await fetch(url, { ...init, headers, credentials: 'same-origin', cache: 'no-store' }),
+  );
   if (res.status === 401 && !url.includes('/ui/session')) {
     const copy = res.clone();
     void copy
