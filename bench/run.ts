@@ -1,129 +1,26 @@
 // `npm run bench`: the real Coffer server and a bare Fastify baseline, each in its own child
 // process on a free loopback port, loaded by autocannon from this process. See bench/README.md.
-import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
 import { api, expect } from './api.ts';
 import { compatLoads } from './compat-scenarios.ts';
+import { benchCredentials } from './credentials.ts';
 import { checkKeptDataset, type KeptStore, readKeptStore, STORE_FILES, writeKeptStore } from './kept-store.ts';
 import { type LatencyResult, type LoadResult, type LoginResult, type MeasureHooks, measureLogins, runLoad } from './measure.ts';
 import { passworkLoads } from './passwork.ts';
 import { connectProfiler, type Profiler } from './profiler.ts';
+import { startReferenceServers } from './reference-servers.ts';
 import { cpuTable, importTable, loadTable, loginTable, searchTable } from './report.ts';
+import { writeResults } from './results-file.ts';
 import { buildSecretsDataset, type SecretsDataset } from './secrets-data.ts';
 import { type ImportResult, importScenario, revealLoad, searchLatency } from './secrets-scenarios.ts';
 import { secretServerLoads } from './secretserver.ts';
 import { type ChildServer, freePort, startServer, waitForQuiet } from './servers.ts';
+import { BULK_IMPORT_REQUEST_ROWS, cofferEnv, planPostgres, RESULTS_DIR, ROOT, readSettings, type Scenario } from './settings.ts';
 import { postgresReader, type StoreReader, sqliteReader } from './store.ts';
-
-const ROOT = path.resolve(import.meta.dirname, '..');
-const RESULTS_DIR = path.join(ROOT, 'bench', 'results');
-
-function intEnv(name: string, def: number, min: number, max: number): number {
-  const v = process.env[name];
-  if (v === undefined || v === '') return def;
-  const n = Number(v);
-  if (!Number.isInteger(n) || n < min || n > max) throw new Error(`${name} must be an integer in ${min}..${max}, got "${v}"`);
-  return n;
-}
-
-/** Rows per request of the bulk-import scenario: 100k rows are one request (~16 MiB of CSV). */
-const BULK_IMPORT_REQUEST_ROWS = 150_000;
-
-const ALL_SCENARIOS = [
-  'baseline',
-  'floor',
-  'apikey',
-  'session',
-  'reveal',
-  'senhasegura',
-  'pmp',
-  'secretserver',
-  'passwork',
-  'search',
-  'import',
-  'login',
-] as const;
-type Scenario = (typeof ALL_SCENARIOS)[number];
-
-function readSettings() {
-  const seconds = intEnv('BENCH_SECONDS', 10, 1, 300);
-  const scenarios = (process.env.BENCH_SCENARIOS || ALL_SCENARIOS.join(','))
-    .split(',')
-    .map((s) => s.trim())
-    .filter(Boolean);
-  for (const s of scenarios) {
-    if (!(ALL_SCENARIOS as readonly string[]).includes(s))
-      throw new Error(`BENCH_SCENARIOS: unknown "${s}" (known: ${ALL_SCENARIOS.join(', ')})`);
-  }
-  const secrets = intEnv('BENCH_SECRETS', 1000, 1, 10_000_000);
-  const connections = intEnv('BENCH_CONNECTIONS', 50, 1, 1000);
-  const keepDb = process.env.BENCH_KEEP_DB || undefined;
-  if (keepDb && process.env.BENCH_DATABASE_URL && keepDb !== '1') throw new Error('on PostgreSQL, BENCH_KEEP_DB=1 keeps the bench schema');
-  const reuseDb = process.env.BENCH_REUSE_DB || undefined;
-  if (reuseDb && process.env.BENCH_DATABASE_URL) throw new Error('BENCH_REUSE_DB is for SQLite stores kept with BENCH_KEEP_DB=<dir>');
-  if (reuseDb && keepDb)
-    throw new Error('BENCH_REUSE_DB and BENCH_KEEP_DB together: the kept store is never written, there is nothing new to keep');
-  return {
-    seconds,
-    warmupSeconds: intEnv('BENCH_WARMUP_SECONDS', Math.min(3, seconds), 0, 60),
-    connections,
-    secrets,
-    folders: intEnv('BENCH_FOLDERS', Math.max(1, Math.round(secrets / 10)), 1, 1_000_000),
-    importBatch: intEnv('BENCH_IMPORT_BATCH', 50_000, 100, 200_000),
-    importRows: intEnv('BENCH_IMPORT_ROWS', 100_000, 100, 1_000_000),
-    pool: intEnv('BENCH_POOL', 10_000, 10, 1_000_000),
-    revealConnections: intEnv('BENCH_REVEAL_CONNECTIONS', connections, 1, 1000),
-    searchConnections: intEnv('BENCH_SEARCH_CONNECTIONS', 4, 1, 100),
-    keepDb,
-    reuseDb,
-    logins: intEnv('BENCH_LOGINS', 30, 1, 500),
-    loginBurst: intEnv('BENCH_LOGIN_BURST', 20, 1, 200),
-    scenarios: new Set(scenarios as Scenario[]),
-    databaseUrl: process.env.BENCH_DATABASE_URL || undefined,
-    cpuProf: process.env.BENCH_CPU_PROF === '1',
-    quietWaitSeconds: intEnv('BENCH_QUIET_WAIT_SECONDS', 0, 0, 3600),
-  };
-}
-
-/**
- * PostgreSQL: the bench always runs in a schema of its own that does not exist yet and drops it
- * at the end. A `schema` parameter in BENCH_DATABASE_URL must be named bench_*; without one a
- * bench_<random> schema is used.
- */
-function planPostgres(url: string): { adminUrl: string; schema: string; cofferUrl: string } {
-  if (!/^postgres(ql)?:\/\//.test(url)) throw new Error('BENCH_DATABASE_URL must start with postgres://');
-  const u = new URL(url);
-  const given = u.searchParams.get('schema');
-  const schema = given ?? `bench_${randomBytes(5).toString('hex')}`;
-  if (!/^bench_[a-z0-9_]{1,56}$/.test(schema)) {
-    throw new Error('the schema parameter of BENCH_DATABASE_URL must be a lower-case name starting with bench_ (it is dropped at the end)');
-  }
-  u.searchParams.delete('schema');
-  const adminUrl = u.toString();
-  u.searchParams.set('schema', schema);
-  return { adminUrl, schema, cofferUrl: u.toString() };
-}
-
-function gitInfo(): { commit: string | null; dirty: boolean | null } {
-  try {
-    const commit = execFileSync('git', ['rev-parse', 'HEAD'], { cwd: ROOT, encoding: 'utf8' }).trim();
-    const dirty = execFileSync('git', ['status', '--porcelain', '--', 'packages'], { cwd: ROOT, encoding: 'utf8' }).trim() !== '';
-    return { commit, dirty };
-  } catch {
-    return { commit: null, dirty: null };
-  }
-}
-
-/** The environment for Coffer: ours, with no COFFER_* setting leaking in from the caller's shell. */
-function cofferEnv(over: Record<string, string>): NodeJS.ProcessEnv {
-  const env: NodeJS.ProcessEnv = {};
-  for (const [k, v] of Object.entries(process.env)) if (!k.startsWith('COFFER_') && !k.startsWith('BENCH_')) env[k] = v;
-  return { ...env, ...over };
-}
 
 async function main(): Promise<void> {
   const s = readSettings();
@@ -213,43 +110,8 @@ async function main(): Promise<void> {
       }
     }
 
-    // the baseline
-    let baseline: ChildServer | null = null;
-    if (s.scenarios.has('baseline')) {
-      const port = await freePort();
-      baseline = await startServer({
-        name: 'baseline (bare Fastify)',
-        args: [path.join(ROOT, 'bench', 'baseline-server.ts')],
-        env: { ...cofferEnv({}), BENCH_PORT: String(port) },
-        port,
-        healthPath: '/health',
-        cwd: ROOT,
-        timeoutMs: 30_000,
-      });
-      children.push(baseline);
-    }
-
-    // the floor: the least a reveal with Coffer's guarantees costs (bench/floor-server.ts)
-    let floor: ChildServer | null = null;
-    const floorToken = `cfk_${randomBytes(24).toString('base64url')}`;
-    if (s.scenarios.has('floor')) {
-      const port = await freePort();
-      floor = await startServer({
-        name: 'floor (minimal reveal)',
-        args: [path.join(ROOT, 'bench', 'floor-server.ts')],
-        env: {
-          ...cofferEnv({}),
-          BENCH_PORT: String(port),
-          BENCH_FLOOR_TOKEN: floorToken,
-          BENCH_FLOOR_SECRETS: String(Math.min(s.secrets, 100_000)),
-        },
-        port,
-        healthPath: '/health',
-        cwd: ROOT,
-        timeoutMs: 120_000,
-      });
-      children.push(floor);
-    }
+    // the bare Fastify baseline and the floor (bench/reference-servers.ts)
+    const { baseline, floor, floorToken } = await startReferenceServers(s, children);
 
     // Coffer, as in production: default Argon2 parameters (64 MiB, t=3), key-file unseal
     const adminPassword = kept?.adminPassword ?? `bench-${randomBytes(12).toString('hex')}`;
@@ -305,42 +167,7 @@ async function main(): Promise<void> {
       };
     };
 
-    // credentials: an administrator session, an API key bound to 127.0.0.1, a second session
-    const adminSession = expect<{ accessToken: string }>(
-      'admin login',
-      await api(coffer.baseUrl, 'POST', '/api/v1/auth/login', { body: { username: 'admin', password: adminPassword } }),
-      200,
-    ).accessToken;
-    const apiKey = expect<{ key: string }>(
-      'create API key',
-      await api(coffer.baseUrl, 'POST', '/api/v1/me/api-keys', {
-        token: adminSession,
-        body: {
-          name: 'bench',
-          allowedCidrs: ['127.0.0.1'],
-          expiresAt: new Date(Date.now() + 30 * 86_400_000).toISOString(),
-          currentPassword: adminPassword,
-        },
-      }),
-      201,
-    ).key;
-    const session = expect<{ accessToken: string }>(
-      'login',
-      await api(coffer.baseUrl, 'POST', '/api/v1/auth/login', { body: { username: 'admin', password: adminPassword } }),
-      200,
-    ).accessToken;
-    const who = expect<{ authMethod: string }>(
-      'whoami (API key)',
-      await api(coffer.baseUrl, 'GET', '/api/v1/auth/whoami', { token: apiKey }),
-      200,
-    );
-    if (who.authMethod !== 'apikey') throw new Error(`whoami with the API key answered authMethod ${who.authMethod}`);
-    const who2 = expect<{ authMethod: string }>(
-      'whoami (session)',
-      await api(coffer.baseUrl, 'GET', '/api/v1/auth/whoami', { token: session }),
-      200,
-    );
-    if (who2.authMethod !== 'session') throw new Error(`whoami with the session answered authMethod ${who2.authMethod}`);
+    const { apiKey, session } = await benchCredentials(coffer.baseUrl, adminPassword);
     if (baseline) expect('baseline whoami', await api(baseline.baseUrl, 'GET', '/whoami'), 200);
 
     // the secrets data set, before any measurement (reveal and search run over it)
@@ -352,6 +179,8 @@ async function main(): Promise<void> {
       s.scenarios.has('reveal') ||
       s.scenarios.has('pmp') ||
       s.scenarios.has('secretserver') ||
+      s.scenarios.has('passwork') ||
+      s.scenarios.has('senhasegura') ||
       s.scenarios.has('search') ||
       s.keepDb
     ) {
@@ -540,74 +369,20 @@ async function main(): Promise<void> {
       console.log('');
     }
 
-    const results = {
-      at: new Date().toISOString(),
-      ...gitInfo(),
-      node: process.version,
-      cpus: os.cpus().length,
-      cpuModel: os.cpus()[0]?.model ?? null,
-      loadAvgAtStart: os.loadavg(),
-      dialect,
-      settings: {
-        seconds: s.seconds,
-        warmupSeconds: s.warmupSeconds,
-        connections: s.connections,
-        logins: s.logins,
-        loginBurst: s.loginBurst,
-        quietWaitSeconds: s.quietWaitSeconds,
-        argon2: 'server defaults (64 MiB, t=3, 4 concurrent, queue 64)',
-        loadGenerator: 'autocannon, in the bench process (shares the cores with the server under test)',
-      },
-      scenarios: loads.map((r) => ({
-        ...r,
-        percentOfBareFastify: baselineResult && r !== baselineResult ? (100 * r.reqPerSec) / baselineResult.reqPerSec : null,
-      })),
-      noisyScenarios: noisy.map((r) => r.scenario),
-      logins,
-      secrets: {
-        settings: {
-          secrets: s.secrets,
-          folders: s.folders,
-          importBatch: s.importBatch,
-          importRows: s.importRows,
-          pool: s.pool,
-          revealConnections: s.revealConnections,
-          searchConnections: s.searchConnections,
-        },
-        dataset: dataset && {
-          secrets: dataset.secrets,
-          visibleSecrets: dataset.visibleSecrets,
-          folders: dataset.plan.folders.length,
-          foldersPerLevel: dataset.plan.perLevel,
-          fanout: dataset.plan.fanout,
-          brokenInheritance: dataset.plan.folders.filter((f) => f.broken !== 'no').length,
-          grants: dataset.grants,
-          pool: dataset.pool.length,
-          build: dataset.build,
-        },
-        search,
-        bulkImport,
-      },
-      profiles: profiles.map((f) => path.relative(ROOT, f)),
-    };
     await cleanup(); // stop the servers first (and keep the SQLite file when asked)
-    mkdirSync(RESULTS_DIR, { recursive: true });
-    const file = path.join(RESULTS_DIR, 'latest.json');
-    writeFileSync(file, `${JSON.stringify(results, null, 2)}\n`);
-    console.log(`results: ${path.relative(process.cwd(), file)}`);
-    if (dataset) {
-      // kept beside latest.json so runs at several sizes can be compared (node bench/compare.ts)
-      const sized = path.join(RESULTS_DIR, `${dialect}-${s.secrets}.json`);
-      writeFileSync(sized, `${JSON.stringify(results, null, 2)}\n`);
-      console.log(`         ${path.relative(process.cwd(), sized)}`);
-    }
-    if (s.keepDb) {
-      console.log(
-        pgPlan
-          ? `PostgreSQL schema ${pgPlan.schema} kept (drop it when done)`
-          : `SQLite store kept in ${s.keepDb} (run again on a copy of it with BENCH_REUSE_DB=${s.keepDb})`,
-      );
-    }
+    writeResults({
+      s,
+      dialect,
+      pgSchema: pgPlan?.schema ?? null,
+      loads,
+      baselineResult,
+      noisy,
+      logins,
+      dataset,
+      search,
+      bulkImport,
+      profiles,
+    });
     for (const f of profiles)
       console.log(`CPU profile: ${path.relative(process.cwd(), f)} (summarise: node bench/cpuprofile-top.ts <file>)`);
   } catch (e) {
