@@ -2,42 +2,23 @@
 // connector on the network does it: login with the API key, add a password with a file, search,
 // read it whole, read the file back, delete, logout.
 import assert from 'node:assert/strict';
-import { request } from 'node:https';
 import { after, before, describe, it } from 'node:test';
 import { adminToken, call, createUser, dialects, type Harness, startHarness } from '../../../test/harness.ts';
 import { apiKeyFor, b64, connectorHash, decodeFile, encodeFile, unb64 } from '../../../test/passwork.ts';
-import { buildApp } from '../../app.ts';
-import { selfSignedCertificate } from '../../crypto/self-signed.ts';
+import { httpsSend, startTlsApp } from '../../../test/tls-app.ts';
 
-function send(port: number, method: string, url: string, body?: unknown, headers: Record<string, string> = {}) {
-  // biome-ignore lint/suspicious/noExplicitAny: a parsed answer body
-  return new Promise<{ status: number; body: any }>((resolve, reject) => {
-    const payload = body === undefined ? undefined : JSON.stringify(body);
-    const req = request(
-      {
-        host: '127.0.0.1',
-        port,
-        method,
-        path: `/api/v4${url}`,
-        rejectUnauthorized: false,
-        headers: { ...(payload ? { 'content-type': 'application/json' } : {}), ...headers },
-      },
-      (res) => {
-        const chunks: Buffer[] = [];
-        res.on('data', (c: Buffer) => chunks.push(c));
-        res.on('end', () => resolve({ status: res.statusCode ?? 0, body: JSON.parse(Buffer.concat(chunks).toString('utf8')) }));
-      },
-    );
-    req.on('error', reject);
-    if (payload) req.write(payload);
-    req.end();
+const send = async (port: number, method: string, url: string, body?: unknown, headers: Record<string, string> = {}) => {
+  const r = await httpsSend(port, method, `/api/v4${url}`, body === undefined ? undefined : JSON.stringify(body), {
+    ...(body !== undefined ? { 'content-type': 'application/json' } : {}),
+    ...headers,
   });
-}
+  return { status: r.status, body: r.json };
+};
 
 const dialect = dialects[0] ?? 'sqlite';
 describe(`Passwork over HTTPS [${dialect}]`, () => {
   let h: Harness;
-  let server: Awaited<ReturnType<typeof buildApp>>;
+  let closeTls: () => Promise<void> = async () => {};
   let port = 0;
   let key = '';
   let vaultId = '';
@@ -48,15 +29,10 @@ describe(`Passwork over HTTPS [${dialect}]`, () => {
     const user = await createUser(h, admin, 'password_administrator');
     key = await apiKeyFor(h, user);
     vaultId = (await call(h, 'POST', '/api/v1/vaults', { token: user.token, body: { name: 'TLS' } })).body.id;
-    const { cert, key: tlsKey } = selfSignedCertificate(['localhost', '127.0.0.1']);
-    server = await buildApp({ config: h.config, database: h.database, https: { key: Buffer.from(tlsKey), cert: Buffer.from(cert) } });
-    await server.start();
-    await server.services.jobs.stop();
-    await server.app.listen({ host: '127.0.0.1', port: 0 });
-    port = (server.app.server.address() as { port: number }).port;
+    ({ port, close: closeTls } = await startTlsApp(h));
   });
   after(async () => {
-    await server.app.close();
+    await closeTls();
     await h.close();
   });
 

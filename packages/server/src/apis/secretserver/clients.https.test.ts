@@ -5,49 +5,19 @@
 // /healthcheck.aspx, PascalCase JSON writes with file fields uploaded as multipart afterwards, the
 // paged search with `&&` in its query, generate-password read without unescaping).
 import assert from 'node:assert/strict';
-import { request } from 'node:https';
 import { after, before, describe, it } from 'node:test';
 import { adminToken, dialects, type Harness, startHarness } from '../../../test/harness.ts';
 import { ssTree, ssUser } from '../../../test/secretserver.ts';
-import { buildApp } from '../../app.ts';
-import { selfSignedCertificate } from '../../crypto/self-signed.ts';
+import { httpsSend, startTlsApp } from '../../../test/tls-app.ts';
 
-interface Answer {
-  status: number;
-  text: string;
-  // biome-ignore lint/suspicious/noExplicitAny: a parsed answer
-  json: any;
-  headers: Record<string, unknown>;
-}
-
-function send(port: number, method: string, url: string, body?: string | Buffer, headers: Record<string, string> = {}): Promise<Answer> {
-  return new Promise((resolve, reject) => {
-    const req = request({ host: '127.0.0.1', port, method, path: url, rejectUnauthorized: false, headers }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (c: Buffer) => chunks.push(c));
-      res.on('end', () => {
-        const text = Buffer.concat(chunks).toString('utf8');
-        let json: unknown = null;
-        try {
-          json = text ? JSON.parse(text) : null;
-        } catch {
-          // raw
-        }
-        resolve({ status: res.statusCode ?? 0, text, json, headers: res.headers as Record<string, unknown> });
-      });
-    });
-    req.on('error', reject);
-    if (body !== undefined) req.write(body);
-    req.end();
-  });
-}
+const send = httpsSend;
 
 const BASE = '/SecretServer';
 const dialect = dialects[0] ?? 'sqlite';
 
 describe(`Secret Server SDK flows over HTTPS [${dialect}]`, () => {
   let h: Harness;
-  let server: Awaited<ReturnType<typeof buildApp>>;
+  let closeTls: () => Promise<void> = async () => {};
   let port = 0;
   let u: Awaited<ReturnType<typeof ssUser>>;
   let t: Awaited<ReturnType<typeof ssTree>>;
@@ -57,15 +27,10 @@ describe(`Secret Server SDK flows over HTTPS [${dialect}]`, () => {
     const admin = await adminToken(h);
     u = await ssUser(h, admin);
     t = await ssTree(h, admin, u.id, 'edit', 'NET-Automation');
-    const { cert, key } = selfSignedCertificate(['localhost', '127.0.0.1']);
-    server = await buildApp({ config: h.config, database: h.database, https: { key: Buffer.from(key), cert: Buffer.from(cert) } });
-    await server.start();
-    await server.services.jobs.stop();
-    await server.app.listen({ host: '127.0.0.1', port: 0 });
-    port = (server.app.server.address() as { port: number }).port;
+    ({ port, close: closeTls } = await startTlsApp(h));
   });
   after(async () => {
-    await server.app.close();
+    await closeTls();
     await h.close();
   });
 

@@ -1,31 +1,20 @@
 // senhasegura over real HTTPS with a listening server (self-signed certificate): the OAuth2 token,
 // then a credential created and read back, as a client on the network would.
 import assert from 'node:assert/strict';
-import { request } from 'node:https';
 import { after, before, describe, it } from 'node:test';
 import { adminToken, dialects, type Harness, startHarness } from '../../../test/harness.ts';
 import { apiClient } from '../../../test/senhasegura-client.ts';
-import { buildApp } from '../../app.ts';
-import { selfSignedCertificate } from '../../crypto/self-signed.ts';
+import { httpsSend, startTlsApp } from '../../../test/tls-app.ts';
 
-function send(port: number, method: string, url: string, body?: string, headers: Record<string, string> = {}) {
-  // biome-ignore lint/suspicious/noExplicitAny: a parsed answer body
-  return new Promise<{ status: number; body: any }>((resolve, reject) => {
-    const req = request({ host: '127.0.0.1', port, method, path: url, rejectUnauthorized: false, headers }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (c: Buffer) => chunks.push(c));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, body: JSON.parse(Buffer.concat(chunks).toString('utf8')) }));
-    });
-    req.on('error', reject);
-    if (body !== undefined) req.write(body);
-    req.end();
-  });
-}
+const send = async (port: number, method: string, url: string, body?: string, headers: Record<string, string> = {}) => {
+  const r = await httpsSend(port, method, url, body, headers);
+  return { status: r.status, body: r.json };
+};
 
 const dialect = dialects[0] ?? 'sqlite';
 describe(`senhasegura over HTTPS [${dialect}]`, () => {
   let h: Harness;
-  let server: Awaited<ReturnType<typeof buildApp>>;
+  let closeTls: () => Promise<void> = async () => {};
   let port = 0;
   let clientId = '';
   let clientSecret = '';
@@ -34,17 +23,10 @@ describe(`senhasegura over HTTPS [${dialect}]`, () => {
     h = await startHarness(dialect);
     const admin = await adminToken(h);
     ({ clientId, clientSecret } = await apiClient(h, admin));
-    // the certificate COFFER_TLS=auto would make (crypto/self-signed.ts)
-    const { cert, key } = selfSignedCertificate(['localhost', '127.0.0.1']);
-    // a second app on the same store, with TLS, listening on a free port
-    server = await buildApp({ config: h.config, database: h.database, https: { key: Buffer.from(key), cert: Buffer.from(cert) } });
-    await server.start();
-    await server.services.jobs.stop();
-    await server.app.listen({ host: '127.0.0.1', port: 0 });
-    port = (server.app.server.address() as { port: number }).port;
+    ({ port, close: closeTls } = await startTlsApp(h));
   });
   after(async () => {
-    await server.app.close();
+    await closeTls();
     await h.close();
   });
 
