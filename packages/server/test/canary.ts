@@ -78,3 +78,25 @@ export async function storeScans(h: Harness): Promise<Scan[]> {
   }
   return out;
 }
+
+/**
+ * No canary anywhere: the server's logs (which must have been written: the harness at debug level),
+ * every audit record (some of them by each API of `vias`), the answers noted by the test and the raw
+ * store files or tables.
+ */
+export async function assertNoCanary(h: Harness, canaries: Canary[], answers: Scan[], vias: string[]): Promise<void> {
+  const records = await h.database.db.selectFrom('audit_log').selectAll().execute();
+  for (const via of vias)
+    assert.ok(
+      records.some((r) => r.via === via),
+      `no audit record via ${via}`,
+    );
+  const found = hits(canaries, [
+    { where: 'logs', text: h.logs() },
+    { where: 'audit records', text: JSON.stringify(records) },
+    ...answers,
+    ...(await storeScans(h)),
+  ]);
+  assert.deepEqual(found, []);
+  assert.ok(h.logs().length > 1000, 'the logs were written (debug level)');
+}
