@@ -1,4 +1,4 @@
-// Row types of the tables of modules/rotation (migration 0018), apart from schema.ts to keep that
+// Row types of the tables of modules/rotation (migration 0017), apart from schema.ts to keep that
 // file from growing further.
 
 export type RotationKind = 'postgres' | 'mysql' | 'ssh' | 'ssh-key';
