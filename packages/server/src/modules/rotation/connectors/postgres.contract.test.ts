@@ -1,14 +1,18 @@
-// The PostgreSQL connector against the real PostgreSQL (127.0.0.1:5432): throwaway login roles.
-// pg_hba there trusts 127.0.0.1, so a login with any password gets in: the test proves that verify
-// still tells a wrong password from the right one (the stored SCRAM verifier is compared through
-// the privileged superuser), that without a privileged account a trusted login is `unverifiable`
-// (never a success), and that ALTER ROLE carries a verifier, never the cleartext.
+// The PostgreSQL connector against real PostgreSQL servers, with throwaway login roles:
+// - the shared test server (127.0.0.1:5432), whose pg_hba trusts 127.0.0.1, so a login with any
+//   password gets in: verify still tells a wrong password from the right one (the stored SCRAM
+//   verifier is compared through the privileged superuser), without a privileged account a trusted
+//   login is `unverifiable` (never a success), and ALTER ROLE carries a verifier, never the cleartext;
+// - a throwaway cluster the test starts (test/postgres-scram.ts) whose pg_hba asks for a SCRAM
+//   password on every login: verify by logging in, and a self-change with a wrong current password
+//   refused by the server with the old password still working (the whole contract, nothing skipped).
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { after, describe, it } from 'node:test';
 import pg from 'pg';
 import { connectorContract } from '../../../../test/connector-contract.ts';
 import { PG_URL } from '../../../../test/harness.ts';
+import { startScramPostgres } from '../../../../test/postgres-scram.ts';
 import { ConnectorError } from '../connector.ts';
 import { postgresConnector } from './postgres.ts';
 import { scramVerifier, verifierMatches } from './scram.ts';
@@ -26,8 +30,8 @@ const endpoint = () => ({
 });
 const fresh = () => `Pw-${randomBytes(12).toString('base64url')}`;
 
-async function admin<T>(fn: (c: pg.Client) => Promise<T>): Promise<T> {
-  const c = new pg.Client({ connectionString: PG_URL });
+async function admin<T>(fn: (c: pg.Client) => Promise<T>, url = PG_URL): Promise<T> {
+  const c = new pg.Client({ connectionString: url });
   await c.connect();
   try {
     return await fn(c);
@@ -36,15 +40,22 @@ async function admin<T>(fn: (c: pg.Client) => Promise<T>): Promise<T> {
   }
 }
 
-async function account() {
+async function account(url = PG_URL) {
   const username = `coffer_t_${randomBytes(5).toString('hex')}`;
   const secret = fresh();
-  roles.push(username);
-  await admin((c) => c.query(`create role ${c.escapeIdentifier(username)} login password ${c.escapeLiteral(scramVerifier(secret))}`));
+  if (url === PG_URL) roles.push(username);
+  await admin((c) => c.query(`create role ${c.escapeIdentifier(username)} login password ${c.escapeLiteral(scramVerifier(secret))}`), url);
   return { username, secret, type: 'password' as const };
 }
 
+// the cluster that asks for passwords: started once for this file, removed with its roles after
+const scram = await startScramPostgres();
+const scramUrl = `postgres://${scram.superuser.username}:${encodeURIComponent(scram.superuser.password)}@127.0.0.1:${scram.port}/postgres`;
+const scramSuperuser = { username: scram.superuser.username, secret: scram.superuser.password, type: 'password' as const };
+const scramEndpoint = () => ({ ...endpoint(), port: scram.port });
+
 after(async () => {
+  scram.close();
   await admin(async (c) => {
     for (const r of roles) await c.query(`drop role if exists ${c.escapeIdentifier(r)}`);
   });
@@ -61,7 +72,44 @@ connectorContract('postgres (real PostgreSQL, verified through the stored verifi
   refusesWrongCurrent: false,
 });
 
+connectorContract('postgres (real PostgreSQL asking for a SCRAM password, verified by logging in)', {
+  connector,
+  endpoint: scramEndpoint,
+  account: () => account(scramUrl),
+  fresh,
+  privileged: () => scramSuperuser,
+});
+
 describe('postgres connector specifics', () => {
+  it('where the server asks for the password, verify logs in without the privileged account', async () => {
+    const a = await account(scramUrl);
+    assert.equal((await connector.verify(scramEndpoint(), a, null)).ok, true);
+    assert.equal((await connector.verify(scramEndpoint(), { ...a, secret: fresh() }, null)).ok, false);
+    // the server itself refuses the wrong password (SQLSTATE 28P01), not only the connector
+    await assert.rejects(
+      admin(async () => undefined, `postgres://${a.username}:${encodeURIComponent(fresh())}@127.0.0.1:${scram.port}/postgres`),
+      (e) => (e as { code?: string }).code === '28P01',
+    );
+  });
+
+  it('a self-change made with a wrong current password is refused by the server; the stored verifier is unchanged', async () => {
+    const a = await account(scramUrl);
+    const before = await admin(
+      async (c) => (await c.query('select rolpassword from pg_authid where rolname = $1', [a.username])).rows[0].rolpassword as string,
+      scramUrl,
+    );
+    await assert.rejects(
+      connector.change(scramEndpoint(), { account: { ...a, secret: fresh() }, next: fresh(), privileged: null }),
+      (e) => e instanceof ConnectorError && e.code === 'refused',
+    );
+    const after = await admin(
+      async (c) => (await c.query('select rolpassword from pg_authid where rolname = $1', [a.username])).rows[0].rolpassword as string,
+      scramUrl,
+    );
+    assert.equal(after, before);
+    assert.ok(verifierMatches(after, a.secret));
+  });
+
   it('a trusted login without a privileged account is unverifiable, never ok', async () => {
     const a = await account();
     await assert.rejects(connector.verify(endpoint(), a, null), (e) => e instanceof ConnectorError && e.code === 'unverifiable');
