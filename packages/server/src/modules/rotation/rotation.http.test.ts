@@ -1,13 +1,15 @@
 // Remote rotation through the native API and PMP, against the real PostgreSQL and MariaDB:
 // give a secret a target (refused outside the allowlist), verify (dry run), rotate, heartbeat
-// status and the out-of-sync flag, PMP RESETTYPE REMOTE; every step audited, never a password.
+// status and the out-of-sync flag, PMP RESETTYPE REMOTE, the same routes under the web UI's /ui;
+// every step audited, never a password.
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import mysql from 'mysql2/promise';
 import pg from 'pg';
-import { adminToken, call, createUser, dialects, type Harness, PG_URL, startHarness } from '../../../test/harness.ts';
+import { ADMIN, adminToken, call, createUser, dialects, type Harness, PG_URL, startHarness } from '../../../test/harness.ts';
 import { apiUser, form, pmp } from '../../../test/pmp.ts';
+import { ui, uiLogin } from '../../../test/web.ts';
 import { nativePasswordHash } from './connectors/mysql.ts';
 import { scramVerifier, verifierMatches } from './connectors/scram.ts';
 
@@ -168,6 +170,33 @@ for (const dialect of dialects) {
         body: { kind: 'mysql', host: '127.0.0.1' },
       });
       assert.equal(retarget.status, 404, retarget.raw);
+    });
+
+    it('the web UI reaches the same routes under /ui (cookie session), audited with via=web', async () => {
+      const role = await pgRole();
+      const s = await uiLogin(h, ADMIN.username, ADMIN.password);
+      const set = await ui(h, 'PUT', `/ui/api/v1/secrets/${role.id}/rotation-target`, {
+        session: s,
+        body: { kind: 'postgres', host: '127.0.0.1', port: pgPort, privilegedSecretId: superuserSecret },
+      });
+      assert.equal(set.status, 200, set.raw);
+      const v = await ui(h, 'POST', `/ui/api/v1/secrets/${role.id}/rotation/verify`, { session: s });
+      assert.equal(v.status, 200, v.raw);
+      assert.equal(v.body.status, 'ok');
+      const list = await ui(h, 'GET', '/ui/api/v1/rotation-targets', { session: s });
+      assert.equal(list.status, 200, list.raw);
+      assert.ok(list.body.items.some((i: { target: { secretId: string } }) => i.target.secretId === role.id));
+      // the CSRF token is required like on every unsafe /ui route: nothing is rotated without it
+      const noCsrf = await ui(h, 'POST', `/ui/api/v1/secrets/${role.id}/rotate`, {
+        session: { cookie: s.cookie, csrfToken: '' },
+        body: {},
+      });
+      assert.equal(noCsrf.status, 403, noCsrf.raw);
+      assert.ok(verifierMatches(await pgVerifier(role.name), role.pw), 'the refused rotation changed nothing');
+      const audit = await call(h, 'GET', `/api/v1/audit?object=${role.id}&via=web&limit=100`, { token: admin });
+      assert.equal(audit.status, 200, audit.raw);
+      const actions = audit.body.items.map((i: { action: string }) => i.action);
+      assert.ok(actions.includes('rotation.target.set') && actions.includes('rotation.verify'), `${actions}`);
     });
 
     it('MariaDB: the account rotates its own password (no privileged account)', async () => {
