@@ -28,6 +28,7 @@ import { sealStatusCommand } from './commands/seal-status.ts';
 import { historyCommand, restoreCommand, searchCommand } from './commands/search.ts';
 import { setCommand } from './commands/set.ts';
 import { shareCommand } from './commands/share.ts';
+import { heartbeatCommand, targetCommand, verifyCommand } from './commands/target.ts';
 import { templatesGroup } from './commands/templates.ts';
 import { trashGroup } from './commands/trash.ts';
 import { unsealCommand } from './commands/unseal.ts';
@@ -75,6 +76,9 @@ const clientCommands: Command[] = [
   checkinCommand,
   checkoutsCommand,
   rotateCommand,
+  targetCommand,
+  verifyCommand,
+  heartbeatCommand,
 ];
 // your account and the administration of users, groups, grants, templates and the trash
 const accountCommands: Command[] = [whoamiCommand, passwdCommand, exportCommand];

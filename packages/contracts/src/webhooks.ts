@@ -11,6 +11,8 @@ export const webhookEventTypes = [
   'checkout.started',
   'checkout.ended',
   'secret.rotated',
+  'secret.out_of_sync',
+  'rotation.failed',
   'grant.expired',
   'ping',
 ] as const;
@@ -23,6 +25,8 @@ export const WebhookEventType = Type.Union([
   Type.Literal('checkout.started'),
   Type.Literal('checkout.ended'),
   Type.Literal('secret.rotated'),
+  Type.Literal('secret.out_of_sync'),
+  Type.Literal('rotation.failed'),
   Type.Literal('grant.expired'),
   Type.Literal('ping'),
 ]);
@@ -37,6 +41,8 @@ export const SubscribableEventType = Type.Union([
   Type.Literal('checkout.started'),
   Type.Literal('checkout.ended'),
   Type.Literal('secret.rotated'),
+  Type.Literal('secret.out_of_sync'),
+  Type.Literal('rotation.failed'),
   Type.Literal('grant.expired'),
 ]);
 export type SubscribableEventType = Static<typeof SubscribableEventType>;

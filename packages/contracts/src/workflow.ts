@@ -189,8 +189,14 @@ export const Rotation = Type.Object(
     secretId: Id,
     version: Type.Integer({ description: 'The new current version of the secret' }),
     field: Type.String(),
-    connector: Type.String({ description: 'local: the new value is stored in Coffer only' }),
+    connector: Type.String({
+      description:
+        'local: the new value is stored in Coffer only; postgres, mysql, ssh, ssh-key: changed on the target first; remote: queued',
+    }),
     rotatedAt: Timestamp,
+    queued: Type.Optional(
+      Type.Boolean({ description: 'true: a remote rotation was queued (a checkin or revoke); version is still the current one' }),
+    ),
   },
   { additionalProperties: false, $id: 'Rotation' },
 );
@@ -235,6 +241,12 @@ export const SetSecretPassword = Type.Object(
   {
     password: Type.String({ minLength: 1, maxLength: 4096 }),
     reason: Type.Optional(Text(500, { minLength: 1 })),
+    where: Type.Optional(
+      Type.Union([Type.Literal('auto'), Type.Literal('local'), Type.Literal('remote')], {
+        description:
+          'auto (default): on the rotation target first when the secret has one; local: only store it (e.g. the password an out-of-sync target really has); remote: the target is required',
+      }),
+    ),
   },
   { additionalProperties: false },
 );

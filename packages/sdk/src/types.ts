@@ -11,6 +11,7 @@ import type * as L from '@coffer/contracts/lookup';
 import type * as M from '@coffer/contracts/metadata';
 import type * as P from '@coffer/contracts/passwords';
 import type * as R from '@coffer/contracts/reauth';
+import type * as Rot from '@coffer/contracts/rotation';
 import type * as S from '@coffer/contracts/secrets';
 import type * as Sys from '@coffer/contracts/sys';
 import type * as T from '@coffer/contracts/transfer';
@@ -181,6 +182,16 @@ export type CheckoutQuery = W.CheckoutQuery;
 export type Rotation = W.Rotation;
 export type RotateSecret = Static<typeof W.RotateSecret>;
 export type SetSecretPassword = Static<typeof W.SetSecretPassword>;
+// remote rotation (issue 14)
+/** Where a secret's password or SSH key is used: postgres, mysql, ssh, ssh-key; host, port, privileged account. */
+export type RotationTargetInput = Rot.RotationTargetInput;
+export type RotationTarget = Rot.RotationTarget;
+export type RotationStatus = Rot.RotationStatus;
+export type RotationTargetQuery = Rot.RotationTargetQuery;
+export type RotationTargetList = Rot.RotationTargetList;
+export type RotationJournalEntry = Rot.JournalEntry;
+/** A verify (dry run) or heartbeat: ok, failed (the stored password does not log in), unreachable. */
+export type VerifyResult = Rot.VerifyResult;
 /** The effective access policy of a secret, each part with the vault or folder it comes from. */
 export type EffectiveAccessPolicy = Static<typeof W.EffectiveAccessPolicy>;
 

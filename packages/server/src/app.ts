@@ -47,6 +47,9 @@ import { createNaturalKeys } from './modules/lookup/natural-keys.ts';
 import { createMetadataService } from './modules/metadata/metadata.service.ts';
 import { createNumbering } from './modules/numbering/numbering.service.ts';
 import { createPasswordsService } from './modules/passwords/passwords.service.ts';
+import { createRemoteConnectors } from './modules/rotation/connector.ts';
+import { remoteConnectors } from './modules/rotation/connectors/index.ts';
+import { createRotationService } from './modules/rotation/rotation.service.ts';
 import { createBulkService } from './modules/secrets/bulk.service.ts';
 import { createSecretsService } from './modules/secrets/secrets.service.ts';
 import { createTemplatesService } from './modules/secrets/templates.service.ts';
@@ -244,7 +247,33 @@ export async function buildApp(deps: AppDeps) {
     // bound late: the workflow service is built from the secrets service
     revealGate: (trx, ctx, secret, chain, opts) => workflow.revealGate(trx, ctx, secret, chain, opts),
   });
+  // remote rotation (issue 14): built before the workflow, which calls it; its secret access is
+  // bound late to the workflow's locks and the secrets service
+  const rotation = createRotationService({
+    db,
+    clock,
+    seal,
+    audit,
+    audited,
+    connectors: createRemoteConnectors(remoteConnectors()),
+    secrets: {
+      row: (exec, id) => workflow.secretRow(exec, id),
+      lock: (trx, id) => workflow.lockSecret(trx, id),
+      sensitive: async (exec, s) => (await secrets.loadValues(exec, s)).sensitive,
+      write: (trx, ctx, s, field, value) => secrets.writeSecretValue(trx, ctx, s, field, value, 'rotate'),
+      load: secrets.load,
+      newPassword: (exec, s) => workflow.newPassword(exec, s),
+    },
+    publish: (trx, event) => webhooks.publish(trx, event),
+    access,
+    owner: jobs.owner,
+    policy: { allowedTargets: config.webhooks?.allowedTargets ?? [] },
+    jobs,
+    ...(config.rotation?.leaseMs ? { leaseMs: config.rotation.leaseMs } : {}),
+    ...(config.rotation?.sweepMs ? { sweepMs: config.rotation.sweepMs } : {}),
+  });
   const workflow = createWorkflowService({
+    remote: rotation,
     db,
     clock,
     seal,
@@ -347,6 +376,7 @@ export async function buildApp(deps: AppDeps) {
     lookup,
     webhooks,
     workflow,
+    rotation,
     adminRequests,
     attachmentMaxBytes: config.attachmentMaxBytes,
   };
@@ -440,6 +470,7 @@ export async function buildApp(deps: AppDeps) {
     attachments,
     metadata,
     workflow,
+    rotation,
     jobs,
     webhooks,
     dualControl,

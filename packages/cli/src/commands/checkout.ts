@@ -60,6 +60,9 @@ const rotateUsage = `Usage: coffer rotate PATH [--reason R] [--show] [--json]
 
 Rotates the password of a secret (PATH = VAULT/[FOLDER/...]SECRET, or id:ID): a new one is
 generated under the effective password policy and stored as a new version. Needs edit access.
+A secret with a rotation target (coffer target) is changed on the target first and verified by
+logging in with the new password; a failure keeps a password that logs in (exit 1, the journal
+entry is named; coffer heartbeat PATH shows it).
 The new password is not printed unless --show is given.
 
 Options:

@@ -10,7 +10,13 @@ import type {
   Page,
   RotateSecret,
   Rotation,
+  RotationStatus,
+  RotationTarget,
+  RotationTargetInput,
+  RotationTargetList,
+  RotationTargetQuery,
   StartCheckout,
+  VerifyResult,
 } from '../types.ts';
 import { paginate } from './secrets.ts';
 
@@ -97,19 +103,46 @@ export function checkoutsApi(t: Transport) {
   };
 }
 
-/** Password rotation (`edit`): the new value is stored as a new version and never returned. */
+/**
+ * Password rotation (`edit`): the new value is stored as a new version and never returned; a secret
+ * with a rotation target is changed on the target first (journal: pending, changed, verified, done).
+ */
 export function rotationApi(t: Transport) {
   return {
     /** Generates a new password under the effective password policy and stores it as a new version. */
     rotate(secretId: string, input: RotateSecret = {}): Promise<Rotation> {
       return t.json({ method: 'POST', path: `/api/v1/secrets/${seg(secretId)}/rotate`, body: input });
     },
+    /** Gives the secret a rotation target: the password (or SSH key) then changes there first, verified (issue 14). */
+    setTarget(secretId: string, input: RotationTargetInput): Promise<RotationTarget> {
+      return t.json({ method: 'PUT', path: `/api/v1/secrets/${seg(secretId)}/rotation-target`, body: input });
+    },
+    /** Removes the rotation target (refused while a rotation is open). */
+    async removeTarget(secretId: string): Promise<void> {
+      await t.json({ method: 'DELETE', path: `/api/v1/secrets/${seg(secretId)}/rotation-target` });
+    },
+    /** The target with its heartbeat status and out-of-sync flag, and the newest journal entries. */
+    status(secretId: string): Promise<RotationStatus> {
+      return t.json({ method: 'GET', path: `/api/v1/secrets/${seg(secretId)}/rotation` });
+    },
+    /** Targets of the secrets you may view (out-of-sync ones first); `outOfSync: true`: only those. */
+    listTargets(query: RotationTargetQuery = {}): Promise<RotationTargetList> {
+      return t.json({ method: 'GET', path: '/api/v1/rotation-targets', query });
+    },
+    /** Dry run / heartbeat now: logs in to the target with the stored password, changes nothing. */
+    verify(secretId: string): Promise<VerifyResult> {
+      return t.json({ method: 'POST', path: `/api/v1/secrets/${seg(secretId)}/rotation/verify` });
+    },
     /** Sets the password to the given value (a new version, through the rotation connector). */
-    setPassword(secretId: string, password: string, opts: { reason?: string } = {}): Promise<Rotation> {
+    setPassword(
+      secretId: string,
+      password: string,
+      opts: { reason?: string; where?: 'auto' | 'local' | 'remote' } = {},
+    ): Promise<Rotation> {
       return t.json({
         method: 'POST',
         path: `/api/v1/secrets/${seg(secretId)}/password`,
-        body: { password, ...(opts.reason !== undefined ? { reason: opts.reason } : {}) },
+        body: { password, ...(opts.reason !== undefined ? { reason: opts.reason } : {}), ...(opts.where ? { where: opts.where } : {}) },
       });
     },
   };

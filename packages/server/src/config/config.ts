@@ -61,6 +61,20 @@ export const ConfigSchema = Type.Object(
       checkpointEvery: Type.Integer({ minimum: 1, maximum: 100000 }),
       checkpointSeconds: Type.Integer({ minimum: 1, maximum: 86400 }),
     }),
+    /**
+     * Remote rotation (issue 14). leaseMs: how long a process holds a rotation step before the
+     * reconciler may take it over (default 60 s; connector calls end within a third of it);
+     * sweepMs: how often the reconciler, heartbeats and scheduled rotations run (default 30 s).
+     */
+    rotation: Type.Optional(
+      Type.Object(
+        {
+          leaseMs: Type.Optional(Type.Integer({ minimum: 1500, maximum: 600_000 })),
+          sweepMs: Type.Optional(Type.Integer({ minimum: 1000, maximum: 3_600_000 })),
+        },
+        { additionalProperties: false },
+      ),
+    ),
     /** How often expired checkouts, approvals and temporary grants are ended (ms, default 5000). */
     workflowSweepMs: Type.Optional(Type.Integer({ minimum: 1000, maximum: 3_600_000 })),
     /**

@@ -20,6 +20,8 @@ export const ENV_VARS: readonly EnvVar[] = [
   { env: 'COFFER_BODY_LIMIT_BYTES', path: 'bodyLimitBytes', kind: 'int' },
   { env: 'COFFER_ATTACHMENT_MAX_BYTES', path: 'attachmentMaxBytes', kind: 'int' },
   { env: 'COFFER_WORKFLOW_SWEEP_MS', path: 'workflowSweepMs', kind: 'int' },
+  { env: 'COFFER_ROTATION_LEASE_MS', path: 'rotation.leaseMs', kind: 'int' },
+  { env: 'COFFER_ROTATION_SWEEP_MS', path: 'rotation.sweepMs', kind: 'int' },
   { env: 'COFFER_ARGON2_MEMORY_KIB', path: 'argon2.memoryKiB', kind: 'int' },
   { env: 'COFFER_ARGON2_PASSES', path: 'argon2.passes', kind: 'int' },
   { env: 'COFFER_ARGON2_MAX_CONCURRENT', path: 'argon2.maxConcurrent', kind: 'int' },

@@ -1,5 +1,6 @@
 import type { NumberingTables } from './schema-numbers.ts';
 import type { PersonalTables } from './schema-personal.ts';
+import type { RotationTables } from './schema-rotation.ts';
 /** Row types. Times are milliseconds since the epoch; booleans are 0/1 on both dialects. */
 export interface SealConfigTable {
   id: number;
@@ -509,7 +510,7 @@ export interface AdminApprovalTable {
   created_at: number;
 }
 
-export interface DB extends NumberingTables, PersonalTables {
+export interface DB extends NumberingTables, PersonalTables, RotationTables {
   seal_config: SealConfigTable;
   keyring_terms: KeyringTermTable;
   keyring_state: KeyringStateTable;

@@ -26,6 +26,10 @@ export const errorStatus: Record<ErrorCode, number> = {
   'sys.unseal_failed': 400,
   'audit.unavailable': 503,
   'webhook.target_refused': 400,
+  'rotation.target_refused': 400,
+  'rotation.in_progress': 409,
+  // the target refused or failed the change; the vault still holds a password that logs in
+  'rotation.failed': 502,
   'integrity.failed': 500,
   // 403, not 401: the session is fine, the proof was not (clients must not drop the session)
   'auth.reauth_failed': 403,

@@ -1,22 +1,29 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { after, before, describe, it } from 'node:test';
 import { sql } from 'kysely';
 import { adminToken, call, createUser, dialects, type Harness, login, startHarness } from '../../test/harness.ts';
 import { base32Decode, hotp, TOTP_PERIOD_SECONDS, totpStep } from '../crypto/totp.ts';
 import { manualClock } from '../lib/clock.ts';
+import { pendingBinding } from '../modules/rotation/journal.ts';
 import { createReencryptJob, encryptedColumns } from './reencrypt.ts';
 
 const PERIOD_MS = TOTP_PERIOD_SECONDS * 1000;
 const listed = () => encryptedColumns.map((c) => `${c.table}.${c.column}`).sort();
 
-/** `table.column` of every column named `*_enc` in the row types of db/schema.ts. */
+/** `table.column` of every column named `*_enc` in the row types of db/schema.ts and the files it extends (schema-*.ts). */
 function encColumnsInSchemaSource(): string[] {
-  const text = readFileSync(new URL('../db/schema.ts', import.meta.url), 'utf8');
+  const dir = new URL('../db/', import.meta.url);
+  const text = readdirSync(dir)
+    .filter((f) => /^schema(-[\w-]+)?\.ts$/.test(f))
+    .map((f) => readFileSync(new URL(f, dir), 'utf8'))
+    .join('\n');
   const tableOf = new Map<string, string>();
-  const db = /export interface DB(?: extends [^{]*)? \{([^}]*)\}/.exec(text)?.[1] ?? '';
-  for (const m of db.matchAll(/(\w+): (\w+);/g)) tableOf.set(m[2] as string, m[1] as string);
+  // the tables of DB itself and of the `…Tables` interfaces it extends (e.g. RotationTables)
+  for (const t of text.matchAll(/export interface (?:DB|\w+Tables)(?: extends [^{]*)? \{([^}]*)\}/g)) {
+    for (const m of (t[1] as string).matchAll(/(\w+): (\w+);/g)) tableOf.set(m[2] as string, m[1] as string);
+  }
   const out: string[] = [];
   for (const m of text.matchAll(/export interface (\w+) \{([^}]*)\}/g)) {
     const table = tableOf.get(m[1] as string);
@@ -127,6 +134,41 @@ for (const dialect of dialects) {
           .execute();
     }
 
+    /** An open remote rotation's pending password (modules/rotation), encrypted under the active term. */
+    const pendingPlain = new Map<string, string>();
+    async function seedOpenRotation(): Promise<void> {
+      const id = `rot_seed${String(++seedSeq).padStart(7, '0')}`;
+      const value = `Pw-${randomBytes(12).toString('base64url')}`;
+      pendingPlain.set(id, value);
+      const now = clock.now();
+      await h.database.db
+        .insertInto('rotation_journal')
+        .values({
+          id,
+          secret_id: `sec_${id}`,
+          kind: 'postgres',
+          field: 'password',
+          state: 'pending',
+          active: 1,
+          pending_enc: h.coffer.services.seal.requireKeys().keyring.encrypt(pendingBinding(id), Buffer.from(value)),
+          base_version: 1,
+          new_version: null,
+          trigger: 'manual',
+          actor_id: null,
+          reason: null,
+          // held by a live process for the whole test: the reconciler leaves it alone
+          lease_owner: 'reencrypt-test',
+          lease_until: now + 7 * 24 * 3600_000,
+          attempts: 0,
+          last_error: null,
+          cleanup: null,
+          created_at: now,
+          updated_at: now,
+          settled_at: null,
+        })
+        .execute();
+    }
+
     /** Every value of every encrypted column. */
     async function allEncrypted(): Promise<Array<{ table: string; key: string; value: string }>> {
       const out: Array<{ table: string; key: string; value: string }> = [];
@@ -151,6 +193,16 @@ for (const dialect of dialects) {
       const rows = await h.database.db.selectFrom('users').select(['id', 'totp_secret_enc']).where('id', 'like', 'usr_seed%').execute();
       for (const r of rows) {
         assert.deepEqual(keyring.decrypt(binding(r.id), r.totp_secret_enc as string), plain.get(r.id), 'the plaintext is unchanged');
+      }
+      const open = await h.database.db
+        .selectFrom('rotation_journal')
+        .select(['id', 'pending_enc'])
+        .where('id', 'like', 'rot_seed%')
+        .execute();
+      assert.equal(open.length, pendingPlain.size, 'the open rotations are still there');
+      for (const r of open) {
+        const value = keyring.decrypt(pendingBinding(r.id), r.pending_enc as string).toString();
+        assert.equal(value, pendingPlain.get(r.id), 'an open rotation keeps its pending password');
       }
     }
 
@@ -185,6 +237,7 @@ for (const dialect of dialects) {
 
     it('rotates the key online: no request fails, the job finishes, every value moves to term 2', async () => {
       await seedEncrypted(650);
+      await seedOpenRotation();
       admin = await adminToken(h);
       const readers = await Promise.all(Array.from({ length: 3 }, () => createUser(h, admin, 'password_user')));
       let sent = 0;

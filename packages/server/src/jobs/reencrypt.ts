@@ -49,6 +49,14 @@ export const encryptedColumns: ReadonlyArray<{
     binding: ([id, idx]) => ({ type: 'attachment', id: String(id), field: `chunk:${idx}` }),
   },
   { table: 'webhooks', keys: ['id'], column: 'secret_enc', binding: ([id]) => ({ type: 'webhook', id: String(id), field: 'secret' }) },
+  // the new password of an open remote rotation (modules/rotation/journal.ts pendingBinding); erased
+  // (null) once the entry settles, so only open entries have one
+  {
+    table: 'rotation_journal',
+    keys: ['id'],
+    column: 'pending_enc',
+    binding: ([id]) => ({ type: 'rotation', id: String(id), field: 'pending' }),
+  },
   // a pending password reset's Argon2 hash (admin-requests/dual-control.ts secretBinding)
   {
     table: 'admin_requests',

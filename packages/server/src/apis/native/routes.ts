@@ -12,6 +12,7 @@ import { userLookupRoutes } from '../../modules/identities/user-lookup.routes.ts
 import { lookupRoutes } from '../../modules/lookup/lookup.routes.ts';
 import { metadataRoutes } from '../../modules/metadata/metadata.routes.ts';
 import { passwordsRoutes } from '../../modules/passwords/passwords.routes.ts';
+import { rotationRoutes } from '../../modules/rotation/rotation.routes.ts';
 import { bulkRoutes } from '../../modules/secrets/bulk.routes.ts';
 import { secretsRoutes } from '../../modules/secrets/secrets.routes.ts';
 import { sysRoutes } from '../../modules/sys/sys.routes.ts';
@@ -45,6 +46,7 @@ export interface NativeRoutesDeps {
   lookup: D<typeof lookupRoutes>['lookup'];
   webhooks: D<typeof webhooksRoutes>['webhooks'];
   workflow: D<typeof workflowRoutes>['workflow'];
+  rotation: D<typeof rotationRoutes>['rotation'];
   adminRequests: D<typeof adminRequestsRoutes>['adminRequests'];
   attachmentMaxBytes: number;
 }
@@ -71,5 +73,6 @@ export function registerNativeRoutes(api: FastifyInstance, d: NativeRoutesDeps, 
   lookupRoutes(api, { lookup: d.lookup });
   webhooksRoutes(api, { webhooks: d.webhooks });
   workflowRoutes(api, { workflow: d.workflow });
+  rotationRoutes(api, { rotation: d.rotation });
   adminRequestsRoutes(api, { adminRequests: d.adminRequests });
 }

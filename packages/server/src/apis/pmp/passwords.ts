@@ -1,5 +1,5 @@
 // Passwords: read one (a reveal through the same workflow gate as the native API), change one
-// (LOCAL: stored as a new version; REMOTE: refused until remote rotation exists), generate one by
+// (LOCAL: stored as a new version; REMOTE: changed on the rotation target, then stored), generate one by
 // a PMP policy name.
 import type { PasswordPolicy } from '@coffer/contracts/passwords';
 import type { FastifyInstance } from 'fastify';
@@ -56,20 +56,19 @@ export function passwordRoutes(instance: FastifyInstance, kit: Kit): void {
       const secretId = await ids.secret(accountId);
       const type = (input.text('RESETTYPE') || 'LOCAL').toUpperCase();
       const newPassword = input.param('NEWPASSWORD');
-      if (type === 'REMOTE') {
-        throw new AppError(
-          'conflict',
-          'Remote password reset is not available: Coffer cannot change the password on the resource yet. Use RESETTYPE LOCAL to store the new password in Coffer only.',
-          { reason: 'remote_reset' },
-        );
-      }
-      if (type !== 'LOCAL') throw new AppError('validation.failed', 'RESETTYPE must be LOCAL or REMOTE.', { reason: 'input' });
+      if (type !== 'LOCAL' && type !== 'REMOTE')
+        throw new AppError('validation.failed', 'RESETTYPE must be LOCAL or REMOTE.', { reason: 'input' });
       if (!newPassword) throw new AppError('validation.failed', 'NEWPASSWORD is mandatory.', { reason: 'input' });
       if (newPassword.length > 65536) throw new AppError('validation.failed', 'NEWPASSWORD is too long.', { reason: 'input' });
       const s = await deps.secrets.get(req.ctx, secretId);
       if ((s.folderId ?? s.vaultId) !== nodeId) throw new AppError('not_found', 'No such account.', { reason: 'account' });
       const reason = reasonOf(input);
-      await deps.workflow.setPassword(req.ctx, secretId, { password: newPassword, ...(reason ? { reason } : {}) });
+      // REMOTE: changed on the account's rotation target first (journal, verified), then stored
+      await deps.workflow.setPassword(req.ctx, secretId, {
+        password: newPassword,
+        where: type === 'REMOTE' ? 'remote' : 'local',
+        ...(reason ? { reason } : {}),
+      });
       return success('CHANGE PASSWORD', 'Password changed successfully');
     },
   );

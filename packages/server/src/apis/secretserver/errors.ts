@@ -43,6 +43,10 @@ const byCode: Record<ErrorCode, [number, string, string | null]> = {
   'sys.unseal_nonce_invalid': [400, 'API_InvalidRequest', null],
   'audit.unavailable': [503, 'API_AuditUnavailable', 'The audit trail could not be written; nothing was done.'],
   'webhook.target_refused': [400, 'API_InvalidRequest', null],
+  // remote rotation (modules/rotation): Secret Server answers 400 to a refused change as well
+  'rotation.target_refused': [400, 'API_InvalidRequest', null],
+  'rotation.in_progress': [400, 'API_Conflict', null],
+  'rotation.failed': [400, 'API_PasswordChangeFailed', null],
   'integrity.failed': [500, 'API_InternalError', 'An error has occurred.'],
   'request.rate_limited': [429, 'API_TooManyRequests', 'Too many requests; slow down.'],
   internal: [500, 'API_InternalError', 'An error has occurred.'],

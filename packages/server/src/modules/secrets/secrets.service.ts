@@ -69,6 +69,8 @@ export function createSecretsService(deps: SecretsDeps) {
     effectivePolicy: core.effectivePolicy,
     recordChange: edit.recordChange,
     writeSecretValue: edit.writeSecretValue,
+    /** A secret's values, decrypted, for system work (remote rotation); the caller has authorized. */
+    loadValues: core.loadValues,
     overwrite: edit.overwrite,
     sameSensitive,
     setFavorite: favorites.setFavorite,

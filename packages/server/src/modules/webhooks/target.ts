@@ -170,12 +170,15 @@ export function parseTargetUrl(text: string): URL {
 }
 
 /**
- * Resolves the URL's host and checks every address. Returns the address to connect to.
- * Throws `webhook.target_refused` naming the address and why.
+ * Resolves a host and checks every address it has against the allowlist (`host` lower-cased,
+ * without brackets). Returns the first address (the one to connect to), or why it is refused.
+ * Rotation targets (modules/rotation) pass the same check.
  */
-export async function checkTarget(text: string, policy: TargetPolicy, resolve: Resolver = systemResolver): Promise<CheckedTarget> {
-  const url = parseTargetUrl(text);
-  const host = url.hostname.replace(/^\[(.*)\]$/, '$1').toLowerCase();
+export async function checkHost(
+  host: string,
+  policy: TargetPolicy,
+  resolve: Resolver = systemResolver,
+): Promise<{ address: string; family: 4 | 6 } | { refused: 'unresolved' } | { refused: 'blocked'; address: string; why: string }> {
   let addresses: { address: string; family: number }[];
   if (isIP(host)) {
     addresses = [{ address: host, family: isIP(host) }];
@@ -183,21 +186,34 @@ export async function checkTarget(text: string, policy: TargetPolicy, resolve: R
     try {
       addresses = await resolve(host);
     } catch {
-      throw refused(`The host name ${host} of the webhook URL does not resolve.`);
+      return { refused: 'unresolved' };
     }
-    if (addresses.length === 0) throw refused(`The host name ${host} of the webhook URL does not resolve.`);
+    if (addresses.length === 0) return { refused: 'unresolved' };
   }
   for (const a of addresses) {
     if (allowedByList(a.address, host, policy.allowedTargets)) continue;
     const why = blockedReason(a.address);
-    if (why) {
-      throw refused(
-        `The webhook URL resolves to ${a.address} (${why}); webhooks may reach such addresses only when COFFER_WEBHOOK_ALLOWED_TARGETS lists them.`,
-      );
-    }
+    if (why) return { refused: 'blocked', address: a.address, why };
   }
   const first = addresses[0] as { address: string; family: number };
-  return { url, address: first.address, family: first.family === 6 ? 6 : 4 };
+  return { address: first.address, family: first.family === 6 ? 6 : 4 };
+}
+
+/**
+ * Resolves the URL's host and checks every address. Returns the address to connect to.
+ * Throws `webhook.target_refused` naming the address and why.
+ */
+export async function checkTarget(text: string, policy: TargetPolicy, resolve: Resolver = systemResolver): Promise<CheckedTarget> {
+  const url = parseTargetUrl(text);
+  const host = url.hostname.replace(/^\[(.*)\]$/, '$1').toLowerCase();
+  const r = await checkHost(host, policy, resolve);
+  if ('refused' in r) {
+    if (r.refused === 'unresolved') throw refused(`The host name ${host} of the webhook URL does not resolve.`);
+    throw refused(
+      `The webhook URL resolves to ${r.address} (${r.why}); webhooks may reach such addresses only when COFFER_WEBHOOK_ALLOWED_TARGETS lists them.`,
+    );
+  }
+  return { url, address: r.address, family: r.family };
 }
 
 export interface PostResult {

@@ -1,6 +1,6 @@
 // What the use cases of the workflow module share: their dependencies, the reads and locks they
 // all need, and the few rules about time windows and owners. No use case lives here.
-import type { Approver } from '@coffer/contracts/workflow';
+import type { Approver, Rotation } from '@coffer/contracts/workflow';
 import { SqliteAdapter } from 'kysely';
 import type { RandomInt } from '../../crypto/password-generator.ts';
 import type { Db, Executor, Trx } from '../../db/database.ts';
@@ -51,6 +51,18 @@ export type LoadSecret = (
   need: 'list' | 'view' | 'reveal' | 'edit' | 'manage',
 ) => Promise<{ s: SecretTable; level: number }>;
 
+export interface RemoteRotation {
+  hasTarget(exec: Executor, secretId: string): Promise<boolean>;
+  /** A remote rotation of the secret is open (its stored password must not change meanwhile). */
+  isRotating(exec: Executor, secretId: string): Promise<boolean>;
+  rotate(
+    ctx: RequestContext,
+    secretId: string,
+    opts: { reason?: string; value?: string; trigger: string; guard?: (trx: Trx) => Promise<void> },
+  ): Promise<Rotation>;
+  enqueue(trx: Trx, secretId: string, trigger: string): Promise<void>;
+}
+
 export interface WorkflowDeps {
   db: Db;
   clock: Clock;
@@ -63,6 +75,12 @@ export interface WorkflowDeps {
   /** Reads the current value of a field (for connectors that need it). */
   readSecretValue?: (trx: Trx, s: SecretTable, field: string) => Promise<string | null>;
   connectors?: ConnectorRegistry;
+  /**
+   * Remote rotation (modules/rotation): a secret with a rotation target rotates through it —
+   * at once for a user's rotate/set-password, queued when a checkin or revoke ends a checkout
+   * inside a transaction (the target is never called inside one).
+   */
+  remote?: RemoteRotation;
   publish?: Publish;
   randomInt?: RandomInt;
 }

@@ -45,6 +45,15 @@ export function createRotation(core: Core, connectors: ConnectorRegistry, publis
     await lockSecret(trx, secretId);
     const s = await secretRow(trx, secretId);
     if (!s) throw new AppError('not_found', 'No such secret.');
+    if (deps.remote && (await deps.remote.isRotating(trx, s.id))) {
+      // the reconciler compares the target with the stored value: it must not move under it
+      throw new AppError('rotation.in_progress', 'A remote rotation of this secret is open; change its password when it has settled.');
+    }
+    if (deps.remote && opts.value === undefined && (await deps.remote.hasTarget(trx, s.id))) {
+      // the target is called outside this transaction: queued with it, run by the job queue
+      await deps.remote.enqueue(trx, s.id, opts.trigger);
+      return { secretId: s.id, version: s.version, field: 'password', connector: 'remote', rotatedAt: iso(clock.now()), queued: true };
+    }
     const field = await passwordField(trx, s);
     const policy = await workflowPolicy(trx, s.parent_node_id);
     const value = opts.value ?? generatePassword(resolvePasswordPolicy(policy.passwordPolicy), deps.randomInt);
@@ -81,7 +90,25 @@ export function createRotation(core: Core, connectors: ConnectorRegistry, publis
     if (co && co.holder_id !== ctx.actor.userId) throw checkedOutError(co.holder_name, co.holder_id, co.ends_at);
   }
 
+  /** A new password from the effective password policy of the secret's folder. */
+  async function newPassword(exec: Executor, s: SecretTable): Promise<string> {
+    const policy = await workflowPolicy(exec, s.parent_node_id);
+    return generatePassword(resolvePasswordPolicy(policy.passwordPolicy), deps.randomInt);
+  }
+
+  /** A secret with a rotation target rotates on it (modules/rotation); the guard runs in its first transaction. */
+  async function remoteTarget(secretId: string): Promise<boolean> {
+    return deps.remote ? deps.remote.hasTarget(deps.db, secretId) : false;
+  }
+
   async function rotate(ctx: RequestContext, secretId: string, input: { reason?: string }): Promise<Rotation> {
+    if (deps.remote && (await remoteTarget(secretId))) {
+      return deps.remote.rotate(ctx, secretId, {
+        ...(input.reason ? { reason: input.reason } : {}),
+        trigger: 'manual',
+        guard: (trx) => requireNotHeldByOther(trx, ctx, secretId),
+      });
+    }
     return audited(
       ctx,
       { action: 'secret.rotate', objectType: 'secret', objectId: secretId, reason: input.reason ?? null },
@@ -96,7 +123,32 @@ export function createRotation(core: Core, connectors: ConnectorRegistry, publis
     );
   }
 
-  async function setPassword(ctx: RequestContext, secretId: string, input: { password: string; reason?: string }): Promise<Rotation> {
+  /**
+   * Sets the password to a given value. `where`: `auto` (default) changes it on the secret's
+   * rotation target when it has one, else stores it; `local` only stores it (PMP's RESETTYPE
+   * LOCAL); `remote` requires a target (PMP's RESETTYPE REMOTE).
+   */
+  async function setPassword(
+    ctx: RequestContext,
+    secretId: string,
+    input: { password: string; reason?: string; where?: 'auto' | 'local' | 'remote' },
+  ): Promise<Rotation> {
+    const where = input.where ?? 'auto';
+    const remote = where !== 'local' && (await remoteTarget(secretId));
+    if (where === 'remote' && !remote) {
+      throw new AppError(
+        'conflict',
+        'This secret has no rotation target: give it one (PUT /api/v1/secrets/{id}/rotation-target), or store the password only.',
+      );
+    }
+    if (deps.remote && remote) {
+      return deps.remote.rotate(ctx, secretId, {
+        ...(input.reason ? { reason: input.reason } : {}),
+        value: input.password,
+        trigger: 'set_password',
+        guard: (trx) => requireNotHeldByOther(trx, ctx, secretId),
+      });
+    }
     return audited(
       ctx,
       { action: 'secret.set_password', objectType: 'secret', objectId: secretId, reason: input.reason ?? null },
@@ -111,6 +163,6 @@ export function createRotation(core: Core, connectors: ConnectorRegistry, publis
     );
   }
 
-  return { rotateIn, rotate, setPassword };
+  return { rotateIn, rotate, setPassword, newPassword };
 }
 export type RotationSteps = ReturnType<typeof createRotation>;

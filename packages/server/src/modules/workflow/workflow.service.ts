@@ -8,7 +8,15 @@ import { createRotation } from './rotate.ts';
 import { createConnectorRegistry } from './rotation.ts';
 import { createSweep } from './sweep.ts';
 
-export type { LoadSecret, Publish, WorkflowDeps, WorkflowEvent, WorkflowEventType, WriteSecretValue } from './core.ts';
+export type {
+  LoadSecret,
+  Publish,
+  RemoteRotation,
+  WorkflowDeps,
+  WorkflowEvent,
+  WorkflowEventType,
+  WriteSecretValue,
+} from './core.ts';
 export type { SecretFlags } from './flags.ts';
 export { flagsOfChain } from './flags.ts';
 export type { RevealGrant } from './gate.ts';
@@ -55,6 +63,9 @@ export function createWorkflowService(deps: WorkflowDeps) {
     listCheckouts: checkouts.listCheckouts,
     rotate: rotation.rotate,
     setPassword: rotation.setPassword,
+    newPassword: rotation.newPassword,
+    secretRow: core.secretRow,
+    lockSecret: core.lockSecret,
     revealGate: gate.revealGate,
     accessPolicy: gate.accessPolicy,
     secretFlags,

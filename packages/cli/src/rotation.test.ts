@@ -1,0 +1,118 @@
+// coffer target / verify / rotate / heartbeat against a real server and the real MariaDB
+// (127.0.0.1:3306): a throwaway database user whose password the vault rotates remotely.
+import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import mysql from 'mysql2/promise';
+import { nativePasswordHash } from '../../server/src/modules/rotation/connectors/mysql.ts';
+import { adminToken, call, createUser, type Harness, startHarness } from '../../server/test/harness.ts';
+import { cliRunner, expectCode, json } from '../test/run-cli.ts';
+
+const { cli } = cliRunner();
+
+async function myAdmin<T>(fn: (c: mysql.Connection) => Promise<T>): Promise<T> {
+  const c = await mysql.createConnection({ host: '127.0.0.1', port: 3306, user: 'root', password: '' });
+  try {
+    return await fn(c);
+  } finally {
+    await c.end();
+  }
+}
+const stored = async (user: string) => {
+  const [rows] = await myAdmin((c) => c.query('select authentication_string as s from mysql.user where user = ?', [user]));
+  return (rows as { s: string }[])[0]?.s;
+};
+
+describe('coffer target, verify, rotate, heartbeat (remote rotation)', { concurrency: false }, () => {
+  let h: Harness;
+  let dir: string;
+  let cfg: string;
+  let token: string;
+  let secretId: string;
+  const dbUser = `coffer_cli_${randomBytes(4).toString('hex')}`;
+  const first = `Pw-${randomBytes(12).toString('base64url')}`;
+  const SECRET = 'Infra/orders db';
+  const run = (args: string[]) => cli(cfg, args);
+
+  before(async () => {
+    await myAdmin((c) => c.query('create user ?@? identified by password ?', [dbUser, '%', nativePasswordHash(first)]));
+    h = await startHarness('sqlite', { config: { webhooks: { allowedTargets: ['127.0.0.1/32'], timeoutMs: 5000, maxAttempts: 3 } } });
+    await h.app.listen({ port: 0, host: '127.0.0.1' });
+    const url = `http://127.0.0.1:${(h.app.server.address() as AddressInfo).port}`;
+    dir = mkdtempSync(path.join(tmpdir(), 'coffer-cli-rotation-'));
+    const admin = await adminToken(h);
+    const owner = await createUser(h, admin, 'password_administrator');
+    token = owner.token;
+    const v = await call(h, 'POST', '/api/v1/vaults', { token, body: { name: 'Infra' } });
+    const s = await call(h, 'POST', '/api/v1/secrets', {
+      token,
+      body: {
+        vaultId: v.body.id,
+        template: 'database-account',
+        name: 'orders db',
+        fields: { host: '127.0.0.1', username: dbUser, password: first },
+      },
+    });
+    assert.equal(s.status, 201, s.raw);
+    secretId = s.body.id;
+    cfg = path.join(dir, 'owner.json');
+    expectCode(
+      await cli(cfg, ['login', '--url', url, '--username', owner.username, '--password-stdin'], { input: owner.password }),
+      0,
+      'login',
+    );
+  });
+  after(async () => {
+    await h.close();
+    rmSync(dir, { recursive: true, force: true });
+    await myAdmin((c) => c.query('drop user if exists ?@?', [dbUser, '%']));
+  });
+
+  it('target sets the target; bad usage exits 2', async () => {
+    expectCode(await run(['target', SECRET, '--kind', 'oracle', '--host', '127.0.0.1']), 2, 'unknown kind');
+    const r = await run(['target', SECRET, '--kind', 'mysql', '--host', '127.0.0.1', '--heartbeat', '60']);
+    expectCode(r, 0, 'target');
+    assert.match(r.stdout, /Target: mysql 127\.0\.0\.1:3306 \(the account changes its own\)/);
+    assert.match(r.stdout, /Heartbeat: every 60 min/);
+  });
+
+  it('verify logs in without changing anything; rotate changes it on MariaDB; heartbeat shows the journal', async () => {
+    const v = await run(['verify', SECRET]);
+    expectCode(v, 0, 'verify');
+    assert.match(v.stdout, /ok: the stored password logs in/);
+    assert.equal(await stored(dbUser), nativePasswordHash(first), 'a dry run changes nothing');
+
+    const rot = await run(['rotate', SECRET, '--json']);
+    expectCode(rot, 0, 'rotate');
+    assert.equal(json(rot).connector, 'mysql');
+    const now = await call(h, 'POST', `/api/v1/secrets/${secretId}/reveal`, { token, body: {} });
+    const pw = now.body.values.password as string;
+    assert.notEqual(pw, first);
+    assert.equal(await stored(dbUser), nativePasswordHash(pw), 'MariaDB has the vault’s new password');
+    assert.ok(!rot.stdout.includes(pw) && !rot.stderr.includes(pw), 'the new password is not printed');
+
+    const hb = await run(['heartbeat', SECRET]);
+    expectCode(hb, 0, 'heartbeat');
+    assert.match(hb.stdout, /Last heartbeat: .* ok/);
+    assert.match(hb.stdout, /done\s+manual\s+\d+/);
+  });
+
+  it('a password changed behind the vault’s back: verify exits 1 and heartbeat shows OUT OF SYNC', async () => {
+    await myAdmin((c) => c.query('alter user ?@? identified by password ?', [dbUser, '%', nativePasswordHash('changed-elsewhere-1')]));
+    const v = await run(['verify', SECRET]);
+    expectCode(v, 1, 'verify');
+    assert.match(v.stdout, /FAILED/);
+    const hb = await run(['heartbeat', SECRET, '--json']);
+    expectCode(hb, 1, 'heartbeat');
+    assert.equal(json(hb).target.outOfSync, true);
+    const list = await run(['heartbeat', '--out-of-sync']);
+    expectCode(list, 1, 'heartbeat list');
+    assert.match(list.stdout, /orders db\s+mysql 127\.0\.0\.1:3306\s+.*OUT OF SYNC/);
+    expectCode(await run(['target', SECRET, '--remove']), 0, 'remove');
+    expectCode(await run(['heartbeat', SECRET]), 3, 'no target: not found');
+  });
+});

@@ -1,0 +1,150 @@
+import { type Static, Type } from 'typebox';
+import { Id, Timestamp } from './common.ts';
+import { Text } from './text.ts';
+
+/** Remote rotation (issue 14): where a secret's password or SSH key is used, and its journal. */
+
+export const RotationKind = Type.Union([Type.Literal('postgres'), Type.Literal('mysql'), Type.Literal('ssh'), Type.Literal('ssh-key')], {
+  description: 'postgres: ALTER ROLE; mysql: MariaDB/MySQL ALTER USER; ssh: a Linux password over SSH; ssh-key: an authorized SSH key',
+});
+export type RotationKind = Static<typeof RotationKind>;
+
+const HostName = Type.String({ minLength: 1, maxLength: 253, pattern: '^[A-Za-z0-9.:_\\[\\]-]+$', description: 'Host name or IP address' });
+
+export const RotationTargetInput = Type.Object(
+  {
+    kind: RotationKind,
+    host: HostName,
+    port: Type.Optional(Type.Integer({ minimum: 1, maximum: 65535, description: 'Default: 5432, 3306 or 22 by kind' })),
+    privilegedSecretId: Type.Optional(
+      Type.Union([Id, Type.Null()], {
+        description: 'Another secret whose account changes this one (superuser, root); null: the account changes itself',
+      }),
+    ),
+    database: Type.Optional(
+      Type.String({
+        minLength: 1,
+        maxLength: 63,
+        pattern: '^[A-Za-z0-9_-]+$',
+        description: 'postgres: the database to connect to (default postgres)',
+      }),
+    ),
+    accountHost: Type.Optional(
+      Type.String({
+        minLength: 1,
+        maxLength: 255,
+        pattern: '^[A-Za-z0-9.%_:-]+$',
+        description: "mysql: the account's host part (default %)",
+      }),
+    ),
+    heartbeatMinutes: Type.Optional(
+      Type.Union([Type.Integer({ minimum: 5, maximum: 525_600 }), Type.Null()], {
+        description: 'Verify the password this often; null: never',
+      }),
+    ),
+    rotateDays: Type.Optional(
+      Type.Union([Type.Integer({ minimum: 1, maximum: 3650 }), Type.Null()], { description: 'Rotate this often; null: never' }),
+    ),
+  },
+  { additionalProperties: false, $id: 'RotationTargetInput' },
+);
+export type RotationTargetInput = Static<typeof RotationTargetInput>;
+
+export const HeartbeatStatus = Type.Union([
+  Type.Literal('unknown'),
+  Type.Literal('ok'),
+  Type.Literal('failed'),
+  Type.Literal('unreachable'),
+]);
+
+export const RotationTarget = Type.Object(
+  {
+    secretId: Id,
+    kind: RotationKind,
+    host: Type.String(),
+    port: Type.Integer(),
+    privilegedSecretId: Type.Union([Id, Type.Null()]),
+    database: Type.Union([Type.String(), Type.Null()]),
+    accountHost: Type.Union([Type.String(), Type.Null()]),
+    hostKey: Type.Union([Type.String(), Type.Null()], { description: 'ssh: the host key pinned on first use' }),
+    heartbeatMinutes: Type.Union([Type.Integer(), Type.Null()]),
+    rotateDays: Type.Union([Type.Integer(), Type.Null()]),
+    nextHeartbeatAt: Type.Union([Timestamp, Type.Null()]),
+    nextRotationAt: Type.Union([Timestamp, Type.Null()]),
+    lastHeartbeatAt: Type.Union([Timestamp, Type.Null()]),
+    lastHeartbeatStatus: HeartbeatStatus,
+    outOfSync: Type.Boolean({ description: 'The last heartbeat (or a rotation) found that the stored password does not log in' }),
+  },
+  { additionalProperties: false, $id: 'RotationTarget' },
+);
+export type RotationTarget = Static<typeof RotationTarget>;
+
+export const JournalEntry = Type.Object(
+  {
+    id: Type.String(),
+    state: Type.Union([
+      Type.Literal('pending'),
+      Type.Literal('changed'),
+      Type.Literal('verified'),
+      Type.Literal('done'),
+      Type.Literal('rolled_back'),
+    ]),
+    open: Type.Boolean(),
+    trigger: Type.String(),
+    baseVersion: Type.Integer(),
+    newVersion: Type.Union([Type.Integer(), Type.Null()]),
+    attempts: Type.Integer(),
+    lastError: Type.Union([Type.String(), Type.Null()]),
+    createdAt: Timestamp,
+    settledAt: Type.Union([Timestamp, Type.Null()]),
+  },
+  { additionalProperties: false, $id: 'RotationJournalEntry' },
+);
+export type JournalEntry = Static<typeof JournalEntry>;
+
+export const RotationStatus = Type.Object(
+  { target: RotationTarget, entries: Type.Array(JournalEntry, { description: 'The newest rotations first (at most 20)' }) },
+  { additionalProperties: false, $id: 'RotationStatus' },
+);
+export type RotationStatus = Static<typeof RotationStatus>;
+
+export const VerifyResult = Type.Object(
+  {
+    secretId: Id,
+    status: HeartbeatStatus,
+    outOfSync: Type.Boolean(),
+    checkedAt: Timestamp,
+  },
+  { additionalProperties: false, $id: 'RotationVerifyResult' },
+);
+export type VerifyResult = Static<typeof VerifyResult>;
+
+export const RemoteRotateInput = Type.Object(
+  {
+    reason: Type.Optional(Text(500, { minLength: 1 })),
+    password: Type.Optional(
+      Type.String({ minLength: 1, maxLength: 1024, description: 'The new password; default: generated from the password policy' }),
+    ),
+  },
+  { additionalProperties: false },
+);
+export type RemoteRotateInput = Static<typeof RemoteRotateInput>;
+
+export const RotationTargetQuery = Type.Object(
+  {
+    outOfSync: Type.Optional(Type.Boolean({ description: 'Only secrets whose stored password no longer logs in' })),
+    limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 500, default: 100 })),
+  },
+  { additionalProperties: false },
+);
+export type RotationTargetQuery = Static<typeof RotationTargetQuery>;
+
+export const RotationTargetList = Type.Object(
+  {
+    items: Type.Array(Type.Object({ secretName: Type.String(), target: RotationTarget }, { additionalProperties: false }), {
+      description: 'Targets of the secrets you may view, out-of-sync ones first',
+    }),
+  },
+  { additionalProperties: false, $id: 'RotationTargetList' },
+);
+export type RotationTargetList = Static<typeof RotationTargetList>;
