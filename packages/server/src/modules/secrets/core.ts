@@ -15,6 +15,7 @@ import type { RequestContext } from '../auth/actor.ts';
 import type { SealManager } from '../sys/seal.ts';
 import { type PolicyNode, policyChain } from '../vaults/policy-chain.ts';
 import type { VaultsService } from '../vaults/vaults.service.ts';
+import { valuesFilesFavorite } from './card.repository.ts';
 import { COLUMN_SLUGS, type SplitValues } from './secret-values.ts';
 import * as repo from './secrets.repository.ts';
 import type { TemplatesService } from './templates.service.ts';
@@ -106,6 +107,20 @@ export function createCore(deps: SecretsDeps) {
     for (const r of rows) sensitive[r.field] = (await seal.decrypt(exec, valueBinding(s.id, r.field), r.value_enc)).toString('utf8');
     const clear = JSON.parse(s.clear_fields) as ClearFields;
     return { username: s.username, host: s.host, url: s.url, clear: clear.values, custom: clear.custom, sensitive };
+  }
+
+  /** The sensitive values, the secret's files (by id) and whether it is `userId`'s favourite: one statement. */
+  async function loadCardValues(exec: Executor, s: SecretTable, userId: string) {
+    const sensitive: Record<string, string> = {};
+    const attachments: Array<{ id: string; name: string }> = [];
+    let favorite = false;
+    for (const r of await valuesFilesFavorite(exec, { id: s.id, user: userId })) {
+      const k = Number(r.k);
+      if (k === 0) sensitive[r.a ?? ''] = (await seal.decrypt(exec, valueBinding(s.id, r.a ?? ''), r.b ?? '')).toString('utf8');
+      else if (k === 1) attachments.push({ id: r.a ?? '', name: r.b ?? '' });
+      else favorite = true;
+    }
+    return { sensitive, attachments, favorite };
   }
 
   /**
@@ -215,6 +230,7 @@ export function createCore(deps: SecretsDeps) {
     pathOf,
     folderPath,
     loadValues,
+    loadCardValues,
     load,
     effectivePolicy,
     writeValues,

@@ -28,7 +28,7 @@ export interface SecretKindMark {
 }
 
 export function createRevealCard(core: Core, gateWithReason: ReturnType<typeof createReveal>['gateWithReason']) {
-  const { deps, loadValues, load, effectivePolicy } = core;
+  const { deps, loadValues, loadCardValues, load, effectivePolicy } = core;
   // a template's slug never changes (and its id is never reused): kept per process
   const slugs = new Map<string, string>();
   async function slugOf(trx: Parameters<typeof load>[0], templateId: string): Promise<string> {
@@ -71,7 +71,10 @@ export function createRevealCard(core: Core, gateWithReason: ReturnType<typeof c
         if (level < levelRank.reveal) throw new AppError('forbidden', 'You need reveal access on this secret.');
         const policy = await effectivePolicy(trx, s.parent_node_id);
         const reasonFrom = await gateWithReason(trx, ctx, s, policy, input.reason, ev);
-        const values = (await loadValues(trx, s)).sensitive;
+        // a whole-credential read takes the files and the favourite mark with the values (one statement)
+        const withCard = input.include?.attachments === true || input.include?.favorite === true;
+        const card = withCard ? await loadCardValues(trx, s, ctx.actor.userId ?? '') : null;
+        const values = card ? card.sensitive : (await loadValues(trx, s)).sensitive;
         ev.details = { fields: Object.keys(values), version: s.version, ...reasonFrom };
         // what the presenter's page query would read, from what is at hand: the values' names
         // are the values just read, the slug is cached, the folder's path came with the policy
@@ -86,13 +89,8 @@ export function createRevealCard(core: Core, gateWithReason: ReturnType<typeof c
         // (workflow/policy.ts mergePolicies) instead of reading it again
         // the vault and folders above the secret (vault first), from the chain already read
         const ancestors = policy.chain.map((n) => ({ id: n.id, type: n.type, name: n.name }));
-        let attachments: Array<{ id: string; name: string }> | undefined;
-        let favorite: boolean | undefined;
-        if (input.include?.attachments || input.include?.favorite) {
-          const rows = await repo.filesAndFavorite(trx, { id: s.id, user: ctx.actor.userId ?? '' });
-          if (input.include.attachments) attachments = rows.flatMap((r) => (r.aid ? [{ id: r.aid, name: r.aname ?? '' }] : []));
-          if (input.include.favorite) favorite = rows.some((r) => r.fav !== null);
-        }
+        const attachments = input.include?.attachments ? card?.attachments : undefined;
+        const favorite = input.include?.favorite ? card?.favorite : undefined;
         return { secret, values, chain: policy.chain, requireReason: policy.requireReason === true, ancestors, attachments, favorite };
       },
     );

@@ -31,20 +31,6 @@ export const valueRows = prepared<'id', { field: string; value_enc: string }>((d
   db.selectFrom('secret_values').select(['field', 'value_enc']).where('secret_id', '=', p('id')),
 );
 
-/**
- * A secret's files (id, name) and whether it is the user's favourite, in one prepared query (what a
- * whole-credential read of a compatibility API adds to the reveal): one row per file, or one row
- * with no file; `fav` is set on every row when it is a favourite.
- */
-export const filesAndFavorite = prepared<'id' | 'user', { fav: string | null; aid: string | null; aname: string | null }>((db, p) => ({
-  compile: () =>
-    sql`select f.secret_id as fav, a.id as aid, a.name as aname
-          from (select 1 as one) x
-          left join secret_favorites f on f.user_id = ${p('user')} and f.secret_id = ${p('id')}
-          left join attachments a on a.secret_id = ${p('id')}
-          order by a.id`.compile(db),
-}));
-
 export function templateRow(exec: Executor, id: string) {
   return exec.selectFrom('templates').selectAll().where('id', '=', id).executeTakeFirstOrThrow();
 }
