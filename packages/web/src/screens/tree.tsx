@@ -1,12 +1,14 @@
 // The vault tree: vaults, then folders loaded when a node is expanded. Folders move by drag and
 // drop (mouse, or React Aria's keyboard drag: Enter on the drag handle, Tab to a target, Enter).
+// On a folder's page the path down to it is expanded (its vault and every folder above it), so the
+// current folder is in view after a direct load of a deep URL too.
 import type { Folder, Vault } from '@coffer/sdk/client';
 import { useQueries, useQuery, useQueryClient } from '@tanstack/react-query';
-import { useMemo, useState } from 'react';
+import { useEffect, useMemo, useState } from 'react';
 import { Button as AriaButton, Collection, type Key, Tree, TreeItem, TreeItemContent, useDragAndDrop } from 'react-aria-components';
 import { errorText } from '../components/ui.tsx';
 import { api } from '../lib/api.ts';
-import { foldersQuery, vaultsQuery } from '../lib/queries.ts';
+import { folderQuery, foldersQuery, vaultsQuery } from '../lib/queries.ts';
 import { useLocation } from '../lib/router.tsx';
 
 export const FOLDER_TYPE = 'application/x-coffer-folder';
@@ -28,12 +30,56 @@ function parseKey(k: string): { vaultId: string; folderId: string | null } {
   return { vaultId: v!, folderId: kind === 'f' ? f! : null };
 }
 
+/** The vault and folder of a browse URL (`/vaults/:v` or `/vaults/:v/folders/:f`). */
+function browsed(loc: string): { vaultId: string; folderId: string | null } | null {
+  const m = /^\/vaults\/([^/?]+)(?:\/folders\/([^/?]+))?/.exec(loc);
+  return m ? { vaultId: decodeURIComponent(m[1]!), folderId: m[2] ? decodeURIComponent(m[2]) : null } : null;
+}
+
+/**
+ * The folders above the current one, nearest first. Each folder names its parent; a folder whose
+ * path has one segment is at the top of its vault (names have no slashes), so a parent is asked
+ * for only when it is not at the top itself: a folder two levels down costs no request beyond the
+ * page's own (the browse screen asks for the current folder already, the same query).
+ */
+function useAncestors(folderId: string | null): string[] {
+  const qc = useQueryClient();
+  const current = useQuery({ ...folderQuery(folderId ?? ''), enabled: folderId !== null });
+  const ancestors: string[] = [];
+  let missing: string | null = null;
+  let f: Folder | undefined = folderId ? current.data : undefined;
+  while (f?.parentId) {
+    ancestors.push(f.parentId);
+    if (f.path.split('/').filter(Boolean).length <= 2) break; // the parent is at the top
+    const parent: Folder | undefined = qc.getQueryData(folderQuery(f.parentId).queryKey);
+    if (!parent) {
+      missing = f.parentId;
+      break;
+    }
+    f = parent;
+  }
+  // subscribes to the next unknown parent: its answer renders this again, one level further up
+  useQuery({ ...folderQuery(missing ?? ''), enabled: missing !== null });
+  return ancestors;
+}
+
 export function VaultTree() {
   const qc = useQueryClient();
   const loc = useLocation();
   const vaults = useQuery(vaultsQuery);
-  const current = /^\/vaults\/([^/]+)/.exec(loc)?.[1];
-  const [expanded, setExpanded] = useState<Set<Key>>(() => new Set(current ? [vaultKey(decodeURIComponent(current))] : []));
+  const here = browsed(loc);
+  const [expanded, setExpanded] = useState<Set<Key>>(() => new Set(here ? [vaultKey(here.vaultId)] : []));
+  const ancestors = useAncestors(here?.folderId ?? null);
+  const pathKeys = here ? [vaultKey(here.vaultId), ...ancestors.map((a) => folderKey(here.vaultId, a))].join(' ') : '';
+  // the path to the page's folder is expanded whenever it changes (what the user collapsed elsewhere stays so)
+  useEffect(() => {
+    if (!pathKeys) return;
+    setExpanded((prev) => {
+      const keys = pathKeys.split(' ');
+      if (keys.every((k) => prev.has(k))) return prev;
+      return new Set([...prev, ...keys]);
+    });
+  }, [pathKeys]);
   const [dropError, setDropError] = useState<string | null>(null);
   const expandedList = [...expanded].map(String);
   const childQueries = useQueries({
@@ -102,10 +148,9 @@ export function VaultTree() {
   });
 
   const selected = useMemo(() => {
-    const m = /^\/vaults\/([^/?]+)(?:\/folders\/([^/?]+))?/.exec(loc);
-    if (!m) return new Set<Key>();
-    const v = decodeURIComponent(m[1]!);
-    return new Set<Key>([m[2] ? folderKey(v, decodeURIComponent(m[2])) : vaultKey(v)]);
+    const b = browsed(loc);
+    if (!b) return new Set<Key>();
+    return new Set<Key>([b.folderId ? folderKey(b.vaultId, b.folderId) : vaultKey(b.vaultId)]);
   }, [loc]);
 
   if (vaults.isError) return <p className="tree-error">Vaults could not be loaded: {errorText(vaults.error)}</p>;
