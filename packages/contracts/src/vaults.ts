@@ -77,6 +77,15 @@ export const Folder = Type.Object(
   },
   { additionalProperties: false, $id: 'Folder' },
 );
+/** The folders above a folder, from the top of its vault down (the vault and the folder itself not included). */
+export const FolderAncestors = Type.Object(
+  {
+    items: Type.Array(Type.Object({ id: Id, name: Type.String() }, { additionalProperties: false }), {
+      description: 'Top down: the first is at the top of the vault, the last is the parent',
+    }),
+  },
+  { additionalProperties: false, $id: 'FolderAncestors' },
+);
 export const CreateFolder = Type.Object(
   {
     vaultId: Id,

@@ -101,6 +101,8 @@ export const vaultsQuery = { queryKey: ['vaults'], queryFn: () => api.vaults.lis
 
 export const vaultQuery = (id: string) => ({ queryKey: ['vault', id], queryFn: () => api.vaults.get(id) });
 export const folderQuery = (id: string) => ({ queryKey: ['folder', id], queryFn: () => api.folders.get(id) });
+/** The folders above a folder (top down): the tree expands them on the folder's page. */
+export const folderAncestorsQuery = (id: string) => ({ queryKey: ['folder', id, 'ancestors'], queryFn: () => api.folders.ancestors(id) });
 
 /** The secret list filter of a vault's top or a folder (only what is directly in it). */
 export function browseFilter(vaultId: string, folderId: string | null, q = '') {

@@ -1,14 +1,14 @@
 // The vault tree: vaults, then folders loaded when a node is expanded. Folders move by drag and
 // drop (mouse, or React Aria's keyboard drag: Enter on the drag handle, Tab to a target, Enter).
-// On a folder's page the path down to it is expanded (its vault and every folder above it), so the
-// current folder is in view after a direct load of a deep URL too.
+// On a folder's page the path down to it is expanded (its vault and every folder above it, from
+// GET /folders/:id/ancestors), so the current folder is in view after a direct load of a deep URL.
 import type { Folder, Vault } from '@coffer/sdk/client';
 import { useQueries, useQuery, useQueryClient } from '@tanstack/react-query';
 import { useEffect, useMemo, useState } from 'react';
 import { Button as AriaButton, Collection, type Key, Tree, TreeItem, TreeItemContent, useDragAndDrop } from 'react-aria-components';
 import { errorText } from '../components/ui.tsx';
 import { api } from '../lib/api.ts';
-import { folderQuery, foldersQuery, vaultsQuery } from '../lib/queries.ts';
+import { folderAncestorsQuery, foldersQuery, vaultsQuery } from '../lib/queries.ts';
 import { useLocation } from '../lib/router.tsx';
 
 export const FOLDER_TYPE = 'application/x-coffer-folder';
@@ -37,30 +37,13 @@ function browsed(loc: string): { vaultId: string; folderId: string | null } | nu
 }
 
 /**
- * The folders above the current one, nearest first. Each folder names its parent; a folder whose
- * path has one segment is at the top of its vault (names have no slashes), so a parent is asked
- * for only when it is not at the top itself: a folder two levels down costs no request beyond the
- * page's own (the browse screen asks for the current folder already, the same query).
+ * The folders above the current one, top down, in one request made together with the page's own
+ * (lib/prefetch.tsx starts it with them): their children are then asked for in the next level, so
+ * the path to any folder is open within the screen's two request levels.
  */
 function useAncestors(folderId: string | null): string[] {
-  const qc = useQueryClient();
-  const current = useQuery({ ...folderQuery(folderId ?? ''), enabled: folderId !== null });
-  const ancestors: string[] = [];
-  let missing: string | null = null;
-  let f: Folder | undefined = folderId ? current.data : undefined;
-  while (f?.parentId) {
-    ancestors.push(f.parentId);
-    if (f.path.split('/').filter(Boolean).length <= 2) break; // the parent is at the top
-    const parent: Folder | undefined = qc.getQueryData(folderQuery(f.parentId).queryKey);
-    if (!parent) {
-      missing = f.parentId;
-      break;
-    }
-    f = parent;
-  }
-  // subscribes to the next unknown parent: its answer renders this again, one level further up
-  useQuery({ ...folderQuery(missing ?? ''), enabled: missing !== null });
-  return ancestors;
+  const q = useQuery({ ...folderAncestorsQuery(folderId ?? ''), enabled: folderId !== null });
+  return folderId && q.data ? q.data.items.map((f) => f.id) : [];
 }
 
 export function VaultTree() {

@@ -44,6 +44,7 @@ export function createVaultsService(deps: VaultsDeps) {
     searchNodes: nodes.searchNodes,
     findFolders: find.findFolders,
     ancestries: find.ancestries,
+    folderAncestors: find.folderAncestors,
     createGrant: grants.createGrant,
     listGrants: grants.listGrants,
     deleteGrant: grants.deleteGrant,
