@@ -54,7 +54,7 @@ export function foldersApi(t: Transport) {
     get(id: string): Promise<Folder> {
       return t.json({ method: 'GET', path: `/api/v1/folders/${seg(id)}` });
     },
-    /** The folders above one, top down (ids and names: what its path names), for showing where it is. */
+    /** The folders above one, top down, each with the child folders you can see: a tree open down to it. */
     ancestors(id: string): Promise<FolderAncestors> {
       return t.json({ method: 'GET', path: `/api/v1/folders/${seg(id)}/ancestors` });
     },

@@ -38,11 +38,11 @@ function browsed(loc: string): { vaultId: string; folderId: string | null } | nu
 
 /**
  * The folders above the current one, top down, in one request made together with the page's own
- * (lib/prefetch.tsx starts it with them): their children are then asked for in the next level, so
+ * (lib/prefetch.tsx starts it with them); it brings their child lists along (lib/queries.ts), so
  * the path to any folder is open within the screen's two request levels.
  */
-function useAncestors(folderId: string | null): string[] {
-  const q = useQuery({ ...folderAncestorsQuery(folderId ?? ''), enabled: folderId !== null });
+function useAncestors(vaultId: string, folderId: string | null): string[] {
+  const q = useQuery({ ...folderAncestorsQuery(vaultId, folderId ?? ''), enabled: folderId !== null });
   return folderId && q.data ? q.data.items.map((f) => f.id) : [];
 }
 
@@ -52,7 +52,7 @@ export function VaultTree() {
   const vaults = useQuery(vaultsQuery);
   const here = browsed(loc);
   const [expanded, setExpanded] = useState<Set<Key>>(() => new Set(here ? [vaultKey(here.vaultId)] : []));
-  const ancestors = useAncestors(here?.folderId ?? null);
+  const ancestors = useAncestors(here?.vaultId ?? '', here?.folderId ?? null);
   const pathKeys = here ? [vaultKey(here.vaultId), ...ancestors.map((a) => folderKey(here.vaultId, a))].join(' ') : '';
   // the path to the page's folder is expanded whenever it changes (what the user collapsed elsewhere stays so)
   useEffect(() => {

@@ -5,7 +5,7 @@ import type { Executor } from '../../db/database.ts';
 import { levelRank } from '../access/levels.ts';
 import { type RequestContext, requireUser } from '../auth/actor.ts';
 import { canonicalUsername } from '../identities/username.ts';
-import { type Core, notFound } from './core.ts';
+import type { Core } from './core.ts';
 import { type PolicyNode, policyChain } from './policy-chain.ts';
 import { presentFolder } from './vaults.presenter.ts';
 
@@ -66,19 +66,5 @@ export function createFind(core: Core) {
     return out;
   }
 
-  /**
-   * The folders above a folder the caller may read (as GET /folders/:id decides), top down: their
-   * ids and names, which its `path` and `parentId` already give away one level at a time.
-   */
-  async function folderAncestors(ctx: RequestContext, id: string): Promise<{ items: { id: string; name: string }[] }> {
-    return audited(ctx, { action: 'folder.read', objectType: 'folder', objectId: id }, async (trx) => {
-      await core.getFolderRow(trx, id);
-      const level = await access.nodeLevel(trx, ctx.actor, id);
-      if (level < levelRank.list && !(await seesInside(trx, ctx, id))) throw notFound('folder');
-      const chain = await policyChain(trx, id);
-      return { items: chain.filter((n) => n.type === 'folder' && n.id !== id).map((n) => ({ id: n.id, name: n.name })) };
-    });
-  }
-
-  return { findFolders, ancestries, folderAncestors };
+  return { findFolders, ancestries };
 }

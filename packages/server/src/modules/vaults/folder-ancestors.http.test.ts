@@ -1,5 +1,5 @@
 // GET /api/v1/folders/:id/ancestors (and the same under /ui): the folders above a folder, top
-// down, in one request — what a client needs to show where a folder is (the web UI's tree expands
+// down, each with the child folders the caller can see, in one request — what a client needs to show where a folder is (the web UI's tree expands
 // that path on a deep URL). The same visibility as GET /folders/:id, audited as folder.read. Both
 // dialects.
 import assert from 'node:assert/strict';
@@ -25,6 +25,7 @@ for (const dialect of dialects) {
       ids.a = await post('/api/v1/folders', { vaultId: ids.vault, name: 'A' });
       ids.b = await post('/api/v1/folders', { vaultId: ids.vault, parentId: ids.a, name: 'B' });
       ids.c = await post('/api/v1/folders', { vaultId: ids.vault, parentId: ids.b, name: 'C' });
+      ids.d = await post('/api/v1/folders', { vaultId: ids.vault, parentId: ids.b, name: 'D' });
       ids.other = await post('/api/v1/folders', { vaultId: ids.vault, name: 'Other' });
     });
     after(async () => h.close());
@@ -34,12 +35,16 @@ for (const dialect of dialects) {
     it('answers the folders above, top down; none for a folder at the top', async () => {
       const c = await ancestors(ids.c!);
       assert.equal(c.status, 200, c.raw);
-      assert.deepEqual(c.body, {
-        items: [
-          { id: ids.a, name: 'A' },
-          { id: ids.b, name: 'B' },
+      assert.deepEqual(
+        c.body.items.map((f: { id: string; name: string; children: { id: string }[] }) => [f.id, f.name, f.children.map((x) => x.id)]),
+        [
+          [ids.a, 'A', [ids.b]],
+          [ids.b, 'B', [ids.c, ids.d]],
         ],
-      });
+      );
+      // each child as GET /folders?parentId= lists it
+      const listed = await call(h, 'GET', `/api/v1/folders?vaultId=${ids.vault}&parentId=${ids.b}`, { token: admin });
+      assert.deepEqual(c.body.items[1].children, listed.body.items);
       assert.deepEqual((await ancestors(ids.a!)).body, { items: [] });
       // it follows a move
       const moved = await call(h, 'PATCH', `/api/v1/folders/${ids.b}`, { token: admin, body: { parentId: ids.other } });
@@ -67,9 +72,13 @@ for (const dialect of dialects) {
       assert.equal((await call(h, 'GET', `/api/v1/folders/${ids.c}`, { token: u.token })).status, 200);
       const seen = await ancestors(ids.c!, u.token);
       assert.equal(seen.status, 200, seen.raw);
+      // the path, and beside it only what the user may see: C, not its sibling D
       assert.deepEqual(
-        seen.body.items.map((f: { name: string }) => f.name),
-        ['A', 'B'],
+        seen.body.items.map((f: { name: string; children: { name: string }[] }) => [f.name, f.children.map((x) => x.name)]),
+        [
+          ['A', ['B']],
+          ['B', ['C']],
+        ],
       );
       // the folder beside it stays hidden
       assert.equal((await ancestors(ids.other!, u.token)).status, 404);

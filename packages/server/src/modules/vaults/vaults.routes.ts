@@ -85,7 +85,8 @@ export function vaultsRoutes(fastify: FastifyInstance, deps: { vaults: VaultsSer
     schema: {
       tags: ['folders'],
       operationId: 'folderAncestors',
-      summary: 'The folders above a folder, top down (where it is, in one request)',
+      summary:
+        'The path down to a folder: the folders above it, top down, each with its child folders (a tree open down to it, in one request)',
       params: IdParams,
       response: { 200: FolderAncestors },
     },
