@@ -77,6 +77,26 @@ export const Folder = Type.Object(
   },
   { additionalProperties: false, $id: 'Folder' },
 );
+/**
+ * The path down to a folder: each folder above it, from the top of its vault down (the vault and
+ * the folder itself not included), with the folders in it you can see (as GET /folders lists them).
+ */
+export const FolderAncestors = Type.Object(
+  {
+    items: Type.Array(
+      Type.Object(
+        {
+          id: Id,
+          name: Type.String(),
+          children: Type.Array(Folder, { description: 'The folders in it that you can see, by name' }),
+        },
+        { additionalProperties: false },
+      ),
+      { description: 'Top down: the first is at the top of the vault, the last is the parent' },
+    ),
+  },
+  { additionalProperties: false, $id: 'FolderAncestors' },
+);
 export const CreateFolder = Type.Object(
   {
     vaultId: Id,

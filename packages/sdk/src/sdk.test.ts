@@ -111,6 +111,7 @@ async function callEverything(c: ReturnType<typeof createClient>): Promise<void>
     () => c.folders.create({ vaultId: ID, name: 'f' }),
     () => c.folders.list({ vaultId: ID }),
     () => c.folders.get(ID),
+    () => c.folders.ancestors(ID),
     () => c.folders.update(ID, { name: 'f' }),
     () => c.folders.delete(ID),
     () => c.grants.create({ nodeId: ID, principalType: 'user', principalId: ID, level: 'view' }),
@@ -411,6 +412,11 @@ for (const dialect of dialects) {
       );
       assert.equal((await coffer.folders.update(sub.id, { name: 'Unix' })).path, '/Servers/Unix');
       assert.equal((await coffer.folders.get(sub.id)).name, 'Unix');
+      const path = await coffer.folders.ancestors(sub.id);
+      assert.deepEqual(
+        path.items.map((a) => [a.id, a.name, a.children.map((c) => c.name)]),
+        [[f.id, 'Servers', ['Unix']]],
+      );
 
       const input = {
         vaultId: v.id,

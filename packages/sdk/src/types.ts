@@ -86,6 +86,7 @@ export type Vault = Static<typeof V.Vault>;
 export type CreateVault = Static<typeof V.CreateVault>;
 export type UpdateVault = Static<typeof V.UpdateVault>;
 export type Folder = Static<typeof V.Folder>;
+export type FolderAncestors = Static<typeof V.FolderAncestors>;
 export type CreateFolder = Static<typeof V.CreateFolder>;
 export type UpdateFolder = Static<typeof V.UpdateFolder>;
 export interface FolderListQuery {

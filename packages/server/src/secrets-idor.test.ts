@@ -276,6 +276,16 @@ const CASES: Case[] = [
   },
   { route: 'GET /api/v1/folders/:id', name: 'read', req: (X) => ({ method: 'GET', url: `/api/v1/folders/${X.f2}` }) },
   { route: 'GET /api/v1/folders/:id', name: 'read a broken branch', req: (X) => ({ method: 'GET', url: `/api/v1/folders/${X.f3}` }) },
+  {
+    route: 'GET /api/v1/folders/:id/ancestors',
+    name: 'ancestors',
+    req: (X) => ({ method: 'GET', url: `/api/v1/folders/${X.f2}/ancestors` }),
+  },
+  {
+    route: 'GET /api/v1/folders/:id/ancestors',
+    name: 'ancestors of a broken branch',
+    req: (X) => ({ method: 'GET', url: `/api/v1/folders/${X.f3}/ancestors` }),
+  },
   // grants and explain
   { route: 'GET /api/v1/grants', name: 'grants of the vault', req: (X) => ({ method: 'GET', url: `/api/v1/grants?nodeId=${X.vault}` }) },
   { route: 'GET /api/v1/grants', name: 'grants of a folder', req: (X) => ({ method: 'GET', url: `/api/v1/grants?nodeId=${X.f1}` }) },

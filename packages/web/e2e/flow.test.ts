@@ -53,10 +53,30 @@ describe('web UI: the main path', { timeout: 240_000 }, () => {
     recA = await recordRequests(A);
     watchErrors(A, errors);
     watchErrors(B, errors);
+    for (const p of [A, B]) {
+      p.on('request', (r) => urls.push(r.url()));
+      p.on('framenavigated', (f) => urls.push(f.url()));
+    }
   });
+
+  // every URL either page requested or showed, and what each step left in the pages' storage
+  const urls: string[] = [];
+  const storage: string[] = [];
+  const sensitive = new Set<string>();
+  const collect = async () => {
+    for (const ctx of [adminCtx, bobCtx]) {
+      for (const c of await ctx.cookies()) if (c.name === 'coffer_session' && c.value) sensitive.add(c.value);
+      for (const p of ctx.pages()) {
+        // the CSRF token lives in the app's memory only; the session answer carries it
+        if (!p.url().startsWith(server.base)) continue; // about:blank before its first step has no storage
+        storage.push((await p.evaluate('JSON.stringify({ l: { ...localStorage }, s: { ...sessionStorage } })')) as string);
+      }
+    }
+  };
 
   let step = 0;
   afterEach(async () => {
+    await collect();
     // what both users saw at the end of each step (kept when a step fails)
     step++;
     await shot(A, `step-${String(step).padStart(2, '0')}-admin`).catch(() => {});
@@ -265,6 +285,23 @@ describe('web UI: the main path', { timeout: 240_000 }, () => {
       await settle(A);
       await A.screenshot({ path: readme });
     }
+  });
+
+  it('no session token, CSRF token, password or TOTP seed was in any URL or in storage at any step', async () => {
+    for (const ctx of [adminCtx, bobCtx]) {
+      const r = await ctx.request.get(`${server.base}/ui/session`, { headers: { 'x-coffer-ui': '1' } });
+      assert.equal(r.status(), 200);
+      sensitive.add(((await r.json()) as { csrfToken: string }).csrfToken);
+    }
+    for (const v of [generated, totpSecret, ADMIN.password, bobTemp, bobNew]) sensitive.add(v);
+    assert.ok(sensitive.size >= 8, `values to look for: ${sensitive.size}`);
+    assert.ok(urls.length > 50, `URLs seen: ${urls.length}`);
+    for (const v of sensitive) {
+      const enc = encodeURIComponent(v);
+      for (const u of urls) assert.ok(!u.includes(v) && !u.includes(enc), `a sensitive value in the URL ${u}`);
+    }
+    assert.ok(storage.length >= 12, `storage read after each step (${storage.length})`);
+    for (const s of storage) assert.equal(s, JSON.stringify({ l: {}, s: {} }), 'storage stays empty');
   });
 
   it('no screen loaded in a request chain deeper than 2, and the pages logged no error', () => {

@@ -207,3 +207,31 @@ export async function newContext(
 ) {
   return browser.newContext({ viewport: { width: 1360, height: 860 }, ...opts });
 }
+
+/**
+ * Records, in the page, every CSP violation the browser reports (the `securitypolicyviolation`
+ * event; Chromium also logs it to the console, which watchErrors catches). Call before the first
+ * navigation.
+ */
+export async function watchCsp(page: Page): Promise<void> {
+  await page.addInitScript(`(() => {
+    const seen = (window.__cofferCsp = []);
+    document.addEventListener('securitypolicyviolation', (e) => {
+      seen.push(e.violatedDirective + ' ' + (e.blockedURI || '') + ' ' + (e.sample || ''));
+    });
+  })()`);
+}
+
+/**
+ * The CSP violations of the current document, and its inline <style> elements: each with its
+ * text and whether the browser applied it (a refused one has no rules).
+ */
+export async function cspReport(page: Page): Promise<{ violations: string[]; styles: { text: string; applied: boolean }[] }> {
+  return (await page.evaluate(`({
+    violations: [...(window.__cofferCsp || [])],
+    styles: [...document.querySelectorAll('style')].map((s) => ({
+      text: s.textContent,
+      applied: !!s.sheet && s.sheet.cssRules.length > 0,
+    })),
+  })`)) as { violations: string[]; styles: { text: string; applied: boolean }[] };
+}

@@ -6,6 +6,7 @@ import type {
   Explain,
   ExplainQuery,
   Folder,
+  FolderAncestors,
   FolderListQuery,
   Grant,
   Page,
@@ -52,6 +53,10 @@ export function foldersApi(t: Transport) {
     },
     get(id: string): Promise<Folder> {
       return t.json({ method: 'GET', path: `/api/v1/folders/${seg(id)}` });
+    },
+    /** The folders above one, top down, each with the child folders you can see: a tree open down to it. */
+    ancestors(id: string): Promise<FolderAncestors> {
+      return t.json({ method: 'GET', path: `/api/v1/folders/${seg(id)}/ancestors` });
     },
     /** Renames (`edit`), moves, breaks or restores inheritance, sets the policy (`manage`). */
     update(id: string, patch: UpdateFolder): Promise<Folder> {

@@ -15,7 +15,7 @@ export function routeQueries(path: string): AnyQuery[] {
     const f = browse.folderId ?? null;
     return [
       Q.vaultQuery(v),
-      ...(f ? [Q.folderQuery(f)] : []),
+      ...(f ? [Q.folderQuery(f), Q.folderAncestorsQuery(v, f)] : []),
       Q.foldersQuery(v, null),
       ...(f ? [Q.foldersQuery(v, f)] : []),
       Q.secretsPageQuery(Q.browseFilter(v, f), 0),

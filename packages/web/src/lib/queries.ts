@@ -2,6 +2,7 @@
 // a screen's queries together with the session's first render, before its code has arrived: no
 // request ever waits for a chunk or for another request of the same screen.
 import type { AuditQuery, SearchQuery } from '@coffer/sdk/client';
+import type { QueryClient } from '@tanstack/react-query';
 import { api } from './api.ts';
 
 export const secretQuery = (id: string) => ({ queryKey: ['secret', id], queryFn: () => api.secrets.get(id) });
@@ -101,6 +102,22 @@ export const vaultsQuery = { queryKey: ['vaults'], queryFn: () => api.vaults.lis
 
 export const vaultQuery = (id: string) => ({ queryKey: ['vault', id], queryFn: () => api.vaults.get(id) });
 export const folderQuery = (id: string) => ({ queryKey: ['folder', id], queryFn: () => api.folders.get(id) });
+/**
+ * The folders above a folder (top down), each with its child folders: the tree opens them on the
+ * folder's page. The child lists go into the cache as the lists foldersQuery would fetch, so the
+ * open path costs no request of its own.
+ */
+export const folderAncestorsQuery = (vaultId: string, id: string) => ({
+  queryKey: ['folder', id, 'ancestors'],
+  queryFn: async ({ client }: { client: QueryClient }) => {
+    const path = await api.folders.ancestors(id);
+    for (const a of path.items) {
+      const key = foldersQuery(vaultId, a.id).queryKey;
+      if (client.getQueryData(key) === undefined) client.setQueryData(key, { items: a.children, nextCursor: null });
+    }
+    return path;
+  },
+});
 
 /** The secret list filter of a vault's top or a folder (only what is directly in it). */
 export function browseFilter(vaultId: string, folderId: string | null, q = '') {

@@ -1,12 +1,14 @@
 // The vault tree: vaults, then folders loaded when a node is expanded. Folders move by drag and
 // drop (mouse, or React Aria's keyboard drag: Enter on the drag handle, Tab to a target, Enter).
+// On a folder's page the path down to it is expanded (its vault and every folder above it, from
+// GET /folders/:id/ancestors), so the current folder is in view after a direct load of a deep URL.
 import type { Folder, Vault } from '@coffer/sdk/client';
 import { useQueries, useQuery, useQueryClient } from '@tanstack/react-query';
-import { useMemo, useState } from 'react';
+import { useEffect, useMemo, useState } from 'react';
 import { Button as AriaButton, Collection, type Key, Tree, TreeItem, TreeItemContent, useDragAndDrop } from 'react-aria-components';
 import { errorText } from '../components/ui.tsx';
 import { api } from '../lib/api.ts';
-import { foldersQuery, vaultsQuery } from '../lib/queries.ts';
+import { folderAncestorsQuery, foldersQuery, vaultsQuery } from '../lib/queries.ts';
 import { useLocation } from '../lib/router.tsx';
 
 export const FOLDER_TYPE = 'application/x-coffer-folder';
@@ -28,12 +30,39 @@ function parseKey(k: string): { vaultId: string; folderId: string | null } {
   return { vaultId: v!, folderId: kind === 'f' ? f! : null };
 }
 
+/** The vault and folder of a browse URL (`/vaults/:v` or `/vaults/:v/folders/:f`). */
+function browsed(loc: string): { vaultId: string; folderId: string | null } | null {
+  const m = /^\/vaults\/([^/?]+)(?:\/folders\/([^/?]+))?/.exec(loc);
+  return m ? { vaultId: decodeURIComponent(m[1]!), folderId: m[2] ? decodeURIComponent(m[2]) : null } : null;
+}
+
+/**
+ * The folders above the current one, top down, in one request made together with the page's own
+ * (lib/prefetch.tsx starts it with them); it brings their child lists along (lib/queries.ts), so
+ * the path to any folder is open within the screen's two request levels.
+ */
+function useAncestors(vaultId: string, folderId: string | null): string[] {
+  const q = useQuery({ ...folderAncestorsQuery(vaultId, folderId ?? ''), enabled: folderId !== null });
+  return folderId && q.data ? q.data.items.map((f) => f.id) : [];
+}
+
 export function VaultTree() {
   const qc = useQueryClient();
   const loc = useLocation();
   const vaults = useQuery(vaultsQuery);
-  const current = /^\/vaults\/([^/]+)/.exec(loc)?.[1];
-  const [expanded, setExpanded] = useState<Set<Key>>(() => new Set(current ? [vaultKey(decodeURIComponent(current))] : []));
+  const here = browsed(loc);
+  const [expanded, setExpanded] = useState<Set<Key>>(() => new Set(here ? [vaultKey(here.vaultId)] : []));
+  const ancestors = useAncestors(here?.vaultId ?? '', here?.folderId ?? null);
+  const pathKeys = here ? [vaultKey(here.vaultId), ...ancestors.map((a) => folderKey(here.vaultId, a))].join(' ') : '';
+  // the path to the page's folder is expanded whenever it changes (what the user collapsed elsewhere stays so)
+  useEffect(() => {
+    if (!pathKeys) return;
+    setExpanded((prev) => {
+      const keys = pathKeys.split(' ');
+      if (keys.every((k) => prev.has(k))) return prev;
+      return new Set([...prev, ...keys]);
+    });
+  }, [pathKeys]);
   const [dropError, setDropError] = useState<string | null>(null);
   const expandedList = [...expanded].map(String);
   const childQueries = useQueries({
@@ -102,10 +131,9 @@ export function VaultTree() {
   });
 
   const selected = useMemo(() => {
-    const m = /^\/vaults\/([^/?]+)(?:\/folders\/([^/?]+))?/.exec(loc);
-    if (!m) return new Set<Key>();
-    const v = decodeURIComponent(m[1]!);
-    return new Set<Key>([m[2] ? folderKey(v, decodeURIComponent(m[2])) : vaultKey(v)]);
+    const b = browsed(loc);
+    if (!b) return new Set<Key>();
+    return new Set<Key>([b.folderId ? folderKey(b.vaultId, b.folderId) : vaultKey(b.vaultId)]);
   }, [loc]);
 
   if (vaults.isError) return <p className="tree-error">Vaults could not be loaded: {errorText(vaults.error)}</p>;

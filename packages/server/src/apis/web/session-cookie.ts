@@ -60,6 +60,15 @@ function cookieValues(req: FastifyRequest, name: string): string[] {
 }
 
 /**
+ * The session token of the cookie this request carries, unchecked beyond its form: what a new
+ * sign-in in the same browser replaces (POST /ui/session). Null without exactly one such cookie.
+ */
+export function presentedSessionToken(req: FastifyRequest): string | null {
+  const values = cookieValues(req, cookieName(req));
+  return values.length === 1 && SESSION_TOKEN.test(values[0] as string) ? (values[0] as string) : null;
+}
+
+/**
  * `coffer_session` cookie -> Actor, for the web surface only. Only a session token of audience
  * 'web' is accepted (auth.authenticate with via 'web'); an API key or a native session in the
  * cookie is refused. An unsafe request must also carry the session's CSRF token.

@@ -8,7 +8,7 @@ import { Type } from 'typebox';
 import { AppError } from '../../lib/app-error.ts';
 import { type Actor, requireUser } from '../../modules/auth/actor.ts';
 import type { AuthService } from '../../modules/auth/auth.service.ts';
-import { clearedCookie, sessionCookie } from './session-cookie.ts';
+import { clearedCookie, presentedSessionToken, sessionCookie } from './session-cookie.ts';
 
 export interface WebSessionDeps {
   auth: Pick<AuthService, 'loginWeb' | 'authenticate' | 'csrfToken' | 'logout'>;
@@ -43,11 +43,12 @@ export function webSessionRoutes(fastify: FastifyInstance, deps: WebSessionDeps)
   }
 
   app.post('/session', {
-    // the login use case writes the audit record (auth.login, via web), success or failure
+    // the login use case writes the audit record (auth.login, via web), success or failure; a
+    // browser signing in again ends the session its earlier cookie named (auth.logout, audited)
     config: { auth: 'public', permission: 'none', action: 'auth.login' },
     schema: { body: Login, response: { 200: WebSession } },
     handler: async (req, reply) => {
-      const { sessionToken } = await auth.loginWeb(req.ctx, req.body);
+      const { sessionToken } = await auth.loginWeb(req.ctx, req.body, presentedSessionToken(req));
       // the new session read back as every later request will read it
       const actor = await auth.authenticate(sessionToken, req.ctx.sourceIp, 'web');
       reply.header('set-cookie', sessionCookie(req, sessionToken));

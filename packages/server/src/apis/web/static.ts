@@ -9,9 +9,9 @@ import path from 'node:path';
 import { gzipSync } from 'node:zlib';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 
-/** The contract's policy: no inline script or style, nothing from elsewhere, no framing. */
-export const UI_CSP =
-  "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data: blob:; font-src 'self'; connect-src 'self'; manifest-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'";
+import { UI_CSP } from './csp.ts';
+
+export { UI_CSP };
 
 const uiHeaders: Record<string, string> = {
   'content-security-policy': UI_CSP,

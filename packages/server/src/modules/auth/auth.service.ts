@@ -50,7 +50,7 @@ export function createAuthService(deps: {
     hashToken,
     hostBinding,
   });
-  const { issueSession, refresh, logout, exchangeApiKey } = createSessions({
+  const { issueSession, refresh, logout, exchangeApiKey, endReplacedWebSession } = createSessions({
     db,
     clock,
     audit,
@@ -74,10 +74,16 @@ export function createAuthService(deps: {
   /**
    * The web UI's sign-in (ADR 0017): the same checks, lockout and audit as `login`, a session of
    * audience 'web' and no refresh token. The caller puts the token into an HttpOnly cookie.
+   * `replaces`: the session token of the cookie the browser sent along, if any; once the sign-in
+   * succeeds, that web session is ended (audited) in the same transaction.
    */
-  async function loginWeb(ctx: RequestContext, input: Login): Promise<{ sessionToken: string; mustChangePassword: boolean }> {
+  async function loginWeb(
+    ctx: RequestContext,
+    input: Login,
+    replaces: string | null = null,
+  ): Promise<{ sessionToken: string; mustChangePassword: boolean }> {
     if (ctx.via !== 'web') throw new AppError('internal', 'loginWeb serves the web surface only.');
-    const { issued, mustChangePassword } = await signIn(ctx, input);
+    const { issued, mustChangePassword } = await signIn(ctx, input, replaces);
     return { sessionToken: issued.accessToken, mustChangePassword };
   }
 
@@ -89,7 +95,11 @@ export function createAuthService(deps: {
     return keyedHash(seal.requireKeys().tokenHmacKey, `csrf:${sessionId}`);
   }
 
-  async function signIn(ctx: RequestContext, input: Login): Promise<{ issued: IssuedSession; mustChangePassword: boolean }> {
+  async function signIn(
+    ctx: RequestContext,
+    input: Login,
+    replaces: string | null = null,
+  ): Promise<{ issued: IssuedSession; mustChangePassword: boolean }> {
     const now = clock.now();
     const wait = ipLimiter.retryAfter(ctx.sourceIp, now);
     if (wait > 0) {
@@ -145,6 +155,7 @@ export function createAuthService(deps: {
           outcome: 'success',
           details: { method },
         });
+        if (replaces !== null) await endReplacedWebSession(trx, actorCtx, replaces, pair.sessionId);
         ctx.audited = true;
         return { issued: pair, mustChangePassword: user.must_change_password === 1 };
       });

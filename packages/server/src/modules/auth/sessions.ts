@@ -197,6 +197,41 @@ export function createSessions(deps: {
     });
   }
 
+  /**
+   * A browser signed in again (ADR 0017): the web session its earlier cookie named is ended, in the
+   * new sign-in's transaction, and audited. Anything else in the cookie (garbage, a native token, a
+   * session already over) is left alone: it was no live web session of this browser.
+   */
+  async function endReplacedWebSession(trx: Trx, ctx: RequestContext, token: string, replacedBy: string): Promise<void> {
+    if (tokenKind(token) !== 'session') return;
+    const old = await trx
+      .selectFrom('sessions')
+      .select(['id', 'family_id', 'user_id'])
+      .where('token_hash', '=', hashToken(token))
+      .where('audience', '=', 'web')
+      .where('revoked_at', 'is', null)
+      .executeTakeFirst();
+    if (!old) return;
+    await trx
+      .updateTable('sessions')
+      .set({ revoked_at: clock.now() })
+      .where('family_id', '=', old.family_id)
+      .where('revoked_at', 'is', null)
+      .execute();
+    await audit.append(
+      trx,
+      { ...ctx, audited: false },
+      {
+        action: 'auth.logout',
+        objectType: 'session',
+        objectId: old.id,
+        outcome: 'success',
+        reason: 'replaced by a new sign-in in the same browser',
+        details: { userId: old.user_id, replacedBy },
+      },
+    );
+  }
+
   /** Passwork's flow: an API key (already authenticated by the caller) exchanged for a session. */
   async function exchangeApiKey(ctx: RequestContext): Promise<TokenPair> {
     return audited(ctx, { action: 'auth.apikey_exchange', objectType: 'api_key', objectId: ctx.actor.apiKeyId }, async (trx) => {
@@ -217,5 +252,5 @@ export function createSessions(deps: {
     });
   }
 
-  return { issueSession, refresh, logout, exchangeApiKey };
+  return { issueSession, refresh, logout, exchangeApiKey, endReplacedWebSession };
 }

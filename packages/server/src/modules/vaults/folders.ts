@@ -12,6 +12,7 @@ import * as tree from '../access/tree.repository.ts';
 import type { RequestContext } from '../auth/actor.ts';
 import { canonicalUsername } from '../identities/username.ts';
 import { type Core, notFound } from './core.ts';
+import { policyChain } from './policy-chain.ts';
 import { presentFolder } from './vaults.presenter.ts';
 
 export function createFolders(core: Core) {
@@ -107,14 +108,36 @@ export function createFolders(core: Core) {
         if (e instanceof AppError && e.code === 'forbidden') return 0; // sees inside only
         throw e;
       });
-      const rows = await trx.selectFrom('folders').selectAll().where('parent_node_id', '=', parent).orderBy('name_canonical').execute();
-      const p = await access.principalsOf(trx, ctx.actor);
+      return { items: await visibleChildren(trx, ctx, parent), nextCursor: null };
+    });
+  }
+
+  /** The folders right below a vault or folder that the actor can see (or sees into), by name. */
+  async function visibleChildren(trx: Trx, ctx: RequestContext, parent: string) {
+    const rows = await trx.selectFrom('folders').selectAll().where('parent_node_id', '=', parent).orderBy('name_canonical').execute();
+    const p = await access.principalsOf(trx, ctx.actor);
+    const items = [];
+    for (const f of rows) {
+      const level = await access.nodeLevel(trx, ctx.actor, f.id, p);
+      if (level >= levelRank.list || (await seesInside(trx, ctx, f.id))) items.push(presentFolder(f, level));
+    }
+    return items;
+  }
+
+  /**
+   * The path down to a folder the caller may read (as GET /folders/:id decides): each folder above
+   * it, top down, with the folders in it that GET /folders?parentId= would list — a tree open down
+   * to the folder, in one request. The folder's `path` and `parentId` give the names away already.
+   */
+  async function folderAncestors(ctx: RequestContext, id: string) {
+    return audited(ctx, { action: 'folder.read', objectType: 'folder', objectId: id }, async (trx) => {
+      await getFolderRow(trx, id);
+      const level = await access.nodeLevel(trx, ctx.actor, id);
+      if (level < levelRank.list && !(await seesInside(trx, ctx, id))) throw notFound('folder');
+      const above = (await policyChain(trx, id)).filter((n) => n.type === 'folder' && n.id !== id);
       const items = [];
-      for (const f of rows) {
-        const level = await access.nodeLevel(trx, ctx.actor, f.id, p);
-        if (level >= levelRank.list || (await seesInside(trx, ctx, f.id))) items.push(presentFolder(f, level));
-      }
-      return { items, nextCursor: null };
+      for (const n of above) items.push({ id: n.id, name: n.name, children: await visibleChildren(trx, ctx, n.id) });
+      return { items };
     });
   }
 
@@ -250,5 +273,5 @@ export function createFolders(core: Core) {
     });
   }
 
-  return { createFolder, getFolder, listFolders, updateFolder, deleteFolder };
+  return { createFolder, getFolder, listFolders, folderAncestors, updateFolder, deleteFolder };
 }

@@ -5,6 +5,7 @@ import {
   CreateVault,
   Explain,
   Folder,
+  FolderAncestors,
   Grant,
   Level,
   UpdateFolder,
@@ -78,6 +79,18 @@ export function vaultsRoutes(fastify: FastifyInstance, deps: { vaults: VaultsSer
     config: { auth: 'user', permission: 'self', action: 'folder.read' },
     schema: { tags: ['folders'], summary: 'A folder', params: IdParams, response: { 200: Folder } },
     handler: async (req) => vaults.getFolder(req.ctx, req.params.id),
+  });
+  app.get('/api/v1/folders/:id/ancestors', {
+    config: { auth: 'user', permission: 'self', action: 'folder.read' },
+    schema: {
+      tags: ['folders'],
+      operationId: 'folderAncestors',
+      summary:
+        'The path down to a folder: the folders above it, top down, each with its child folders (a tree open down to it, in one request)',
+      params: IdParams,
+      response: { 200: FolderAncestors },
+    },
+    handler: async (req) => vaults.folderAncestors(req.ctx, req.params.id),
   });
   app.patch('/api/v1/folders/:id', {
     config: { auth: 'user', permission: 'self', action: 'folder.update' },

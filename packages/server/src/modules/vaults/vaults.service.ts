@@ -39,6 +39,7 @@ export function createVaultsService(deps: VaultsDeps) {
     createFolder: folders.createFolder,
     getFolder: folders.getFolder,
     listFolders: folders.listFolders,
+    folderAncestors: folders.folderAncestors,
     updateFolder: folders.updateFolder,
     deleteFolder: folders.deleteFolder,
     searchNodes: nodes.searchNodes,
