@@ -15,6 +15,7 @@ import * as m0013 from './0013-compat-edge.ts';
 import * as m0014 from './0014-api-user-host.ts';
 import * as m0015 from './0015-session-audience.ts';
 import * as m0016 from './0016-favorites-inbox-client-keys.ts';
+import * as m0018 from './0018-e2e-vaults.ts';
 
 /** The one ordered migration list for both dialects. Append only. */
 export const migrations: Record<string, Migration> = {
@@ -34,4 +35,5 @@ export const migrations: Record<string, Migration> = {
   '0014-api-user-host': m0014,
   '0015-session-audience': m0015,
   '0016-favorites-inbox-client-keys': m0016,
+  '0018-e2e-vaults': m0018,
 };
