@@ -1,5 +1,5 @@
-import type { NumberingTables } from './schema-numbers.ts';
 import type { E2eTables } from './schema-e2e.ts';
+import type { NumberingTables } from './schema-numbers.ts';
 import type { PersonalTables } from './schema-personal.ts';
 /** Row types. Times are milliseconds since the epoch; booleans are 0/1 on both dialects. */
 export interface SealConfigTable {

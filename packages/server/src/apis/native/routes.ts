@@ -7,6 +7,7 @@ import { attachmentsRoutes } from '../../modules/attachments/attachments.routes.
 import { auditRoutes } from '../../modules/audit/audit.routes.ts';
 import { authRoutes, authTokenRoutes } from '../../modules/auth/auth.routes.ts';
 import type { AuthService } from '../../modules/auth/auth.service.ts';
+import { e2eRoutes } from '../../modules/e2e/e2e.routes.ts';
 import { identitiesRoutes } from '../../modules/identities/identities.routes.ts';
 import { userLookupRoutes } from '../../modules/identities/user-lookup.routes.ts';
 import { lookupRoutes } from '../../modules/lookup/lookup.routes.ts';
@@ -46,6 +47,8 @@ export interface NativeRoutesDeps {
   webhooks: D<typeof webhooksRoutes>['webhooks'];
   workflow: D<typeof workflowRoutes>['workflow'];
   adminRequests: D<typeof adminRequestsRoutes>['adminRequests'];
+  userKeys: D<typeof e2eRoutes>['userKeys'];
+  db: D<typeof e2eRoutes>['db'];
   attachmentMaxBytes: number;
 }
 
@@ -72,4 +75,5 @@ export function registerNativeRoutes(api: FastifyInstance, d: NativeRoutesDeps, 
   webhooksRoutes(api, { webhooks: d.webhooks });
   workflowRoutes(api, { workflow: d.workflow });
   adminRequestsRoutes(api, { adminRequests: d.adminRequests });
+  e2eRoutes(api, { userKeys: d.userKeys, db: d.db });
 }

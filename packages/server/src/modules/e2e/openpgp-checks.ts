@@ -24,8 +24,28 @@ export interface ParsedPublicKey {
 const keyInvalid = (message: string) => new AppError('user.openpgp_key_invalid', message);
 
 /** Curves accepted (openpgp.js names); RSA needs 2048 bits at least; DSA and ElGamal are refused. */
-const GOOD_CURVES = new Set(['curve25519Legacy', 'ed25519Legacy', 'nistP256', 'nistP384', 'nistP521', 'brainpoolP256r1', 'brainpoolP384r1', 'brainpoolP512r1']);
-const GOOD_ALGOS = new Set(['rsaEncryptSign', 'rsaEncrypt', 'rsaSign', 'eddsaLegacy', 'ecdh', 'ecdsa', 'ed25519', 'x25519', 'ed448', 'x448']);
+const GOOD_CURVES = new Set([
+  'curve25519Legacy',
+  'ed25519Legacy',
+  'nistP256',
+  'nistP384',
+  'nistP521',
+  'brainpoolP256r1',
+  'brainpoolP384r1',
+  'brainpoolP512r1',
+]);
+const GOOD_ALGOS = new Set([
+  'rsaEncryptSign',
+  'rsaEncrypt',
+  'rsaSign',
+  'eddsaLegacy',
+  'ecdh',
+  'ecdsa',
+  'ed25519',
+  'x25519',
+  'ed448',
+  'x448',
+]);
 
 function strength(info: { algorithm: string; bits?: number; curve?: string }): number | null {
   if (!GOOD_ALGOS.has(info.algorithm)) return null;
@@ -143,14 +163,18 @@ export async function messageProblem(armored: string, recipientKeyIds: string[])
   } catch {
     return 'not an armored OpenPGP message';
   }
-  const packets = [...message.packets] as unknown as Array<{ constructor: { tag: number }; publicKeyID?: { toHex(): string; isWildcard(): boolean } }>;
+  const packets = [...message.packets] as unknown as Array<{
+    constructor: { tag: number };
+    publicKeyID?: { toHex(): string; isWildcard(): boolean };
+  }>;
   const last = packets.at(-1);
   if (!last || !ALLOWED_DATA.has(last.constructor.tag)) return 'does not end with one integrity-protected encrypted packet';
   const sessionKeys = packets.slice(0, -1);
   if (sessionKeys.length === 0) return 'has no session key encrypted to the reader';
   const wanted = new Set(recipientKeyIds.map((k) => k.toLowerCase()));
   for (const p of sessionKeys) {
-    if (p.constructor.tag !== ALLOWED_SESSION_KEY) return 'holds a packet other than public-key encrypted session keys before the encrypted data';
+    if (p.constructor.tag !== ALLOWED_SESSION_KEY)
+      return 'holds a packet other than public-key encrypted session keys before the encrypted data';
     const id = p.publicKeyID;
     if (!id || id.isWildcard()) return 'has a session key for an anonymous recipient';
     if (!wanted.has(id.toHex().toLowerCase())) return "has a session key for a key that is not the reader's registered key";

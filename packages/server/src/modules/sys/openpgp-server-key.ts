@@ -24,7 +24,9 @@ export async function generateServerKey(): Promise<ServerKeyPair> {
 }
 
 /** The public half as stored (null: none yet). */
-export async function serverPublicKey(exec: Executor): Promise<{ armoredKey: string; fingerprint: string; keyId: string; created: number } | null> {
+export async function serverPublicKey(
+  exec: Executor,
+): Promise<{ armoredKey: string; fingerprint: string; keyId: string; created: number } | null> {
   const row = await exec
     .selectFrom('system_keys')
     .select(['public_value', 'created_at'])
