@@ -13,7 +13,7 @@ import { adminToken, call, createUser, dialects, type Harness, startHarness } fr
 
 type User = Awaited<ReturnType<typeof createUser>> & { email: string; priv: openpgp.PrivateKey; pub: string };
 
-async function keyFor(email: string, opts: Partial<Parameters<typeof openpgp.generateKey>[0]> = {}) {
+async function keyFor(email: string, opts: { date?: Date; keyExpirationTime?: number } = {}) {
   const k = await openpgp.generateKey({
     type: 'ecc',
     curve: 'curve25519Legacy',
