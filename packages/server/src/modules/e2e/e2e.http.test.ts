@@ -237,6 +237,19 @@ for (const dialect of dialects) {
       assert.equal(rot.body.error?.code, 'secret.e2e_unsupported', rot.raw);
       const ver = await req(h, 'POST', `/api/v1/secrets/${id}/history/1/reveal`, { token: alice.token, body: {} });
       assert.equal(ver.body.error?.code, 'secret.e2e_unsupported', ver.raw);
+      const imp = await req(h, 'POST', '/api/v1/import', {
+        token: alice.token,
+        body: { format: 'csv', content: `name,username,password\nx,y,${plain}\n`, vaultId: v.body.id },
+      });
+      assert.equal(imp.body.error?.code, 'secret.e2e_unsupported', imp.raw);
+      const exp = await req(h, 'POST', '/api/v1/export', {
+        token: alice.token,
+        body: { vaultId: v.body.id, passphrase: 'a long export passphrase' },
+      });
+      assert.equal(exp.body.error?.code, 'secret.e2e_unsupported', exp.raw);
+      // nothing came in beside the one message
+      const after = await h.database.db.selectFrom('secret_messages').select('message').where('secret_id', '=', id).execute();
+      assert.equal(after.length, 1);
     });
 
     it('the plaintext is nowhere on the server: store, logs, audit, error bodies', async () => {
