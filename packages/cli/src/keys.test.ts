@@ -64,17 +64,9 @@ for (const dialect of dialects) {
 
     it('set, reveal and share on an E2E vault work transparently', async () => {
       const [a, b] = people as [(typeof people)[0], (typeof people)[0]];
-      // the vault, made through the API as the CLI user (coffer vault create makes server vaults)
-      const r0 = await cli(a.config, ['whoami', '--json']);
-      assert.equal(r0.code, 0, r0.stderr);
-      const stored = JSON.parse(readFileSync(a.config, 'utf8')) as { accessToken: string };
-      const v = await h.app.inject({
-        method: 'POST',
-        url: '/api/v1/vaults',
-        headers: { authorization: `Bearer ${stored.accessToken}`, 'content-type': 'application/json' },
-        payload: JSON.stringify({ name: `cli-e2e-${dialect}`, encryption: 'e2e' }),
-      });
-      assert.equal(v.statusCode, 201, v.body);
+      const v = await cli(a.config, ['vault', 'create', `cli-e2e-${dialect}`, '--e2e']);
+      assert.equal(v.code, 0, v.stderr);
+      assert.match(v.stdout, /Created end-to-end encrypted vault/);
       const p = `cli-e2e-${dialect}/db`;
       const set = await cli(a.config, ['set', p, '--template', 'web-login', '--field', 'username=root', '--field-stdin', 'password'], {
         env: a.env,
