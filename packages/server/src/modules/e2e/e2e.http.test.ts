@@ -268,5 +268,19 @@ for (const dialect of dialects) {
       for (const u of utf16)
         for (const s of scans) assert.ok(!(s.bytes ?? Buffer.from(s.text ?? '')).includes(u.bytes), `utf-16 in ${s.where}`);
     });
+
+    it('a store without the server key (from before migration 0018) gets one at its next unseal', async () => {
+      const before = (await req(h, 'GET', '/api/v1/sys/openpgp-key')).body.fingerprint as string;
+      await h.database.db.deleteFrom('system_keys').where('name', '=', 'openpgp-server').execute();
+      assert.equal((await call(h, 'GET', '/api/v1/sys/openpgp-key')).status, 404);
+      const sealed = await call(h, 'POST', '/api/v1/sys/seal', { token: admin, body: {} });
+      assert.equal(sealed.status, 200, sealed.raw);
+      await h.coffer.services.seal.autoUnseal();
+      const r = await call(h, 'GET', '/api/v1/sys/openpgp-key');
+      assert.equal(r.status, 200, r.raw);
+      assert.notEqual(r.body.fingerprint, before);
+      const priv = await openpgp.readPrivateKey({ armoredKey: await h.coffer.services.seal.openpgpPrivateKey() });
+      assert.equal(priv.getFingerprint(), r.body.fingerprint);
+    });
   });
 }
