@@ -242,6 +242,14 @@ for (const dialect of dialects) {
         body: { format: 'csv', content: `name,username,password\nx,y,${plain}\n`, vaultId: v.body.id },
       });
       assert.equal(imp.body.error?.code, 'secret.e2e_unsupported', imp.raw);
+      const att = await h.app.inject({
+        method: 'POST',
+        url: `/api/v1/secrets/${id}/attachments?name=f.txt`,
+        headers: { authorization: `Bearer ${alice.token}`, 'content-type': 'application/octet-stream' },
+        payload: Buffer.from(plain),
+      });
+      errors.push(att.body);
+      assert.equal(JSON.parse(att.body).error?.code, 'secret.e2e_unsupported', att.body);
       const exp = await req(h, 'POST', '/api/v1/export', {
         token: alice.token,
         body: { vaultId: v.body.id, passphrase: 'a long export passphrase' },
