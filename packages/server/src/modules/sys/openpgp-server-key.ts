@@ -3,7 +3,7 @@
 // system key: never stored in clear, re-encrypted with the other system keys), the public key and
 // its fingerprint readable by anyone (Passbolt clients pin it: /auth/verify.json).
 import * as openpgp from 'openpgp';
-import type { Executor } from '../../db/database.ts';
+import type { Db, Executor } from '../../db/database.ts';
 
 export const OPENPGP_SERVER_KEY = 'openpgp-server';
 
@@ -40,4 +40,21 @@ export async function serverPublicKey(
     keyId: key.getKeyID().toHex().toLowerCase(),
     created: key.getCreationTime().getTime(),
   };
+}
+
+/** Makes the key pair when the store has none; several nodes unsealing at once keep the first written. */
+export async function ensureServerKey(db: Db, now: number, seal: (value: Buffer) => Promise<string>): Promise<void> {
+  const have = await db.selectFrom('system_keys').select('name').where('name', '=', OPENPGP_SERVER_KEY).executeTakeFirst();
+  if (have) return;
+  const pgp = await generateServerKey();
+  await db
+    .insertInto('system_keys')
+    .values({
+      name: OPENPGP_SERVER_KEY,
+      value_enc: await seal(Buffer.from(pgp.armoredPrivate, 'utf8')),
+      public_value: pgp.armoredPublic,
+      created_at: now,
+    })
+    .onConflict((oc) => oc.column('name').doNothing())
+    .execute();
 }

@@ -11,7 +11,7 @@ import type { Clock } from '../../lib/clock.ts';
 import { newId } from '../../lib/ids.ts';
 import { integrityError } from '../../lib/integrity-error.ts';
 import { AUDIT_SIGNING_KEY, createAuditPinStore, decodeSigningValue, encodeSigningValue } from './audit-pin.ts';
-import { generateServerKey, OPENPGP_SERVER_KEY } from './openpgp-server-key.ts';
+import { ensureServerKey, generateServerKey, OPENPGP_SERVER_KEY } from './openpgp-server-key.ts';
 
 export type UnsealMode = 'keyfile' | 'shamir';
 
@@ -199,25 +199,9 @@ export function createSealManager(deps: { db: Db; clock: Clock; keyFile: string 
     await ensureOpenpgpKey();
   }
 
-  /**
-   * A store from before the server's OpenPGP key (migration 0018) gets one at its first unseal;
-   * several nodes unsealing at once keep the first written.
-   */
-  async function ensureOpenpgpKey(): Promise<void> {
-    const have = await deps.db.selectFrom('system_keys').select('name').where('name', '=', OPENPGP_SERVER_KEY).executeTakeFirst();
-    if (have) return;
-    const pgp = await generateServerKey();
-    await deps.db
-      .insertInto('system_keys')
-      .values({
-        name: OPENPGP_SERVER_KEY,
-        value_enc: await encrypt(deps.db, systemKeyBinding(OPENPGP_SERVER_KEY), Buffer.from(pgp.armoredPrivate, 'utf8')),
-        public_value: pgp.armoredPublic,
-        created_at: deps.clock.now(),
-      })
-      .onConflict((oc) => oc.column('name').doNothing())
-      .execute();
-  }
+  /** A store from before the server's OpenPGP key (migration 0018) gets one at its first unseal. */
+  const ensureOpenpgpKey = () =>
+    ensureServerKey(deps.db, deps.clock.now(), (value) => encrypt(deps.db, systemKeyBinding(OPENPGP_SERVER_KEY), value));
 
   /** The server's armored OpenPGP private key (unsealed only; for the Passbolt API's GPGAuth). */
   async function openpgpPrivateKey(exec: Executor = deps.db): Promise<string> {
