@@ -18,6 +18,7 @@ import { grantsGroup } from './commands/grants.ts';
 import { groupsGroup } from './commands/groups.ts';
 import { importCommand } from './commands/import.ts';
 import { initCommand } from './commands/init.ts';
+import { keysGroup } from './commands/keys.ts';
 import { loginCommand, logoutCommand } from './commands/login.ts';
 import { lsCommand } from './commands/ls.ts';
 import { migrateCommand } from './commands/migrate.ts';
@@ -82,7 +83,7 @@ const clientCommands: Command[] = [
 ];
 // your account and the administration of users, groups, grants, templates and the trash
 const accountCommands: Command[] = [whoamiCommand, passwdCommand, exportCommand];
-const commandGroups: CommandGroup[] = [totpGroup, usersGroup, groupsGroup, grantsGroup, templatesGroup, trashGroup];
+const commandGroups: CommandGroup[] = [totpGroup, keysGroup, usersGroup, groupsGroup, grantsGroup, templatesGroup, trashGroup];
 const commands: Command[] = [...adminCommands, ...clientCommands, ...accountCommands];
 const vaultCommands: Command[] = [vaultCreateCommand, vaultLsCommand];
 

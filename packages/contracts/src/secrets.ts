@@ -1,5 +1,6 @@
 import { type Static, Type } from 'typebox';
 import { Cursor, Id, Timestamp } from './common.ts';
+import { SecretMessages } from './e2e.ts';
 import { Name, Text } from './text.ts';
 import { Level } from './vaults.ts';
 
@@ -119,6 +120,10 @@ export const Secret = Type.Object(
       ),
     ),
     version: Type.Integer(),
+    e2e: Type.Optional(Type.Boolean({ description: 'In an end-to-end encrypted vault: values are OpenPGP messages per reader' })),
+    rotationRequired: Type.Optional(
+      Type.Boolean({ description: 'E2E only (single reads): a reader was removed or changed key since the value was written' }),
+    ),
     myLevel: Type.Union([Level, Type.Null()]),
     shared: Type.Boolean({ description: 'Reached through a share to you rather than a folder grant' }),
     deletedAt: Type.Union([Timestamp, Type.Null()]),
@@ -140,6 +145,7 @@ export const CreateSecret = Type.Object(
     expiresAt: Type.Optional(Type.Union([Type.String({ format: 'date-time' }), Type.Null()])),
     fields: Type.Optional(FieldValues),
     customFields: Type.Optional(Type.Array(CustomField, { maxItems: 20 })),
+    messages: Type.Optional(SecretMessages),
   },
   { additionalProperties: false },
 );
@@ -156,6 +162,7 @@ export const UpdateSecret = Type.Object(
     customFields: Type.Optional(Type.Array(CustomField, { maxItems: 20 })),
     folderId: Type.Optional(Type.Union([Id, Type.Null()], { description: 'Move to this folder (null: the vault top)' })),
     vaultId: Type.Optional(Id),
+    messages: Type.Optional(SecretMessages),
   },
   { additionalProperties: false, minProperties: 1 },
 );
@@ -169,7 +176,24 @@ export const Reveal = Type.Object(
   { additionalProperties: false },
 );
 export const Revealed = Type.Object(
-  { id: Id, version: Type.Integer(), values: Type.Record(Type.String(), Type.String()) },
+  {
+    id: Id,
+    version: Type.Integer(),
+    values: Type.Record(Type.String(), Type.String()),
+    e2e: Type.Optional(
+      Type.Object(
+        {
+          message: Type.String({ description: 'Your armored OpenPGP message; decrypt it with your private key' }),
+          writtenBy: Type.Union([Id, Type.Null()]),
+          writerKey: Type.Union([Type.String(), Type.Null()], {
+            description: "The writer's registered public key, to verify the signature",
+          }),
+          rotationRequired: Type.Boolean(),
+        },
+        { additionalProperties: false },
+      ),
+    ),
+  },
   { additionalProperties: false },
 );
 
@@ -214,6 +238,11 @@ export const SearchQuery = Type.Object(
 export type SearchQuery = Static<typeof SearchQuery>;
 
 export const Share = Type.Object(
-  { userId: Id, level: Type.Optional(Level), expiresAt: Type.Optional(Type.Union([Type.String({ format: 'date-time' }), Type.Null()])) },
+  {
+    userId: Id,
+    level: Type.Optional(Level),
+    expiresAt: Type.Optional(Type.Union([Type.String({ format: 'date-time' }), Type.Null()])),
+    messages: Type.Optional(SecretMessages),
+  },
   { additionalProperties: false },
 );

@@ -40,6 +40,9 @@ export const Vault = Type.Object(
     name: Type.String(),
     description: Type.String(),
     policy: AccessPolicy,
+    encryption: Type.Union([Type.Literal('server'), Type.Literal('e2e')], {
+      description: 'e2e: values are OpenPGP messages made by the clients',
+    }),
     myLevel: Type.Union([Level, Type.Null()]),
     createdAt: Timestamp,
     updatedAt: Timestamp,
@@ -47,7 +50,14 @@ export const Vault = Type.Object(
   { additionalProperties: false, $id: 'Vault' },
 );
 export const CreateVault = Type.Object(
-  { name: Name(200, { minLength: 1 }), description: Type.Optional(Text(2000)), policy: Type.Optional(AccessPolicy) },
+  {
+    name: Name(200, { minLength: 1 }),
+    description: Type.Optional(Text(2000)),
+    policy: Type.Optional(AccessPolicy),
+    encryption: Type.Optional(
+      Type.Union([Type.Literal('server'), Type.Literal('e2e')], { default: 'server', description: 'Fixed at creation (ADR 0022)' }),
+    ),
+  },
   { additionalProperties: false },
 );
 export const UpdateVault = Type.Object(

@@ -2,6 +2,7 @@ import { adminRequestsApi } from './api/admin-requests.ts';
 import { attachmentsApi } from './api/attachments.ts';
 import { auditApi } from './api/audit.ts';
 import { apiKeysApi, authApi, totpApi } from './api/auth.ts';
+import { openpgpApi } from './api/e2e.ts';
 import { bulkApi, lookupApi, metadataApi, passwordsApi, transferApi } from './api/extras.ts';
 import { groupsApi, usersApi } from './api/identities.ts';
 import { secretsApi, templatesApi } from './api/secrets.ts';
@@ -86,6 +87,8 @@ export function createClient(options: ClientOptions) {
     rotation: rotationApi(t),
     webhooks: webhooksApi(t),
     adminRequests: adminRequestsApi(t),
+    /** OpenPGP keys and E2E messages (ADR 0022); `createE2e` (`@coffer/sdk/e2e`) does the cryptography. */
+    openpgp: openpgpApi(t),
   };
 }
 

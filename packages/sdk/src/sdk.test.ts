@@ -193,6 +193,13 @@ async function callEverything(c: ReturnType<typeof createClient>): Promise<void>
     () => c.adminRequests.reject(ID, { comment: 'no' }),
     () => c.adminRequests.cancel(ID),
     () => c.adminRequests.execute(ID),
+    () => c.openpgp.serverKey(),
+    () => c.openpgp.register('k'),
+    () => c.openpgp.mine(),
+    () => c.openpgp.keyOf('u'),
+    () => c.openpgp.readers(SEC),
+    () => c.openpgp.nodeReaders('vlt_00000000000000000000000003', 'fld_00000000000000000000000004'),
+    () => c.openpgp.putMessages(SEC, []),
   ];
   for (const call of calls) await call();
 }

@@ -6,6 +6,7 @@ import type * as Att from '@coffer/contracts/attachments';
 import type * as A from '@coffer/contracts/audit';
 import type * as Auth from '@coffer/contracts/auth';
 import type * as B from '@coffer/contracts/bulk';
+import type * as E2e from '@coffer/contracts/e2e';
 import type * as I from '@coffer/contracts/identities';
 import type * as L from '@coffer/contracts/lookup';
 import type * as M from '@coffer/contracts/metadata';
@@ -225,3 +226,10 @@ export type WebhookWithSecret = Wh.WebhookWithSecret;
 export type WebhookDelivery = Wh.WebhookDelivery;
 export type DeliveryListQuery = Static<typeof Wh.DeliveryListQuery>;
 export type TestDelivery = Wh.TestDelivery;
+
+// end-to-end encrypted vaults (ADR 0022)
+export type OpenpgpKey = Static<typeof E2e.OpenpgpKey>;
+export type ServerOpenpgpKey = Static<typeof E2e.ServerOpenpgpKey>;
+export type SecretMessage = E2e.SecretMessage;
+export type Readers = Static<typeof E2e.Readers>;
+export type Reader = Static<typeof E2e.Reader>;

@@ -37,6 +37,7 @@ import { createReauth } from './modules/auth/reauth.ts';
 import { createSecondFactor } from './modules/auth/second-factor.ts';
 import { createTotpService } from './modules/auth/totp.service.ts';
 import { createClientKeysService } from './modules/client-keys/client-keys.service.ts';
+import { createUserKeysService } from './modules/e2e/user-keys.ts';
 import { createGroupsService } from './modules/identities/groups.service.ts';
 import { createOwnAccountService } from './modules/identities/own-account.service.ts';
 import { recoverPassword } from './modules/identities/recovery.ts';
@@ -326,6 +327,7 @@ export async function buildApp(deps: AppDeps) {
   const numbering = createNumbering();
   const naturalKeys = createNaturalKeys({ db, dialect: database.dialect });
   const clientKeys = createClientKeysService({ db, clock, audited });
+  const userKeys = createUserKeysService({ clock, audited, userLookup });
 
   await app.register(swagger, {
     openapi: {
@@ -378,6 +380,8 @@ export async function buildApp(deps: AppDeps) {
     workflow,
     rotation,
     adminRequests,
+    userKeys,
+    db,
     attachmentMaxBytes: config.attachmentMaxBytes,
   };
   await registerSurface(app, edge, nativeSurface({ ...nativeRouteDeps, swagger: () => app.swagger() }));
@@ -477,6 +481,7 @@ export async function buildApp(deps: AppDeps) {
     adminRequests,
     numbering,
     clientKeys,
+    userKeys,
     lookup,
     explain,
     bulk,

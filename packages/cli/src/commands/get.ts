@@ -2,6 +2,7 @@ import { type CofferClient, isCofferError, type Secret } from '@coffer/sdk/clien
 import { revealNeedsApproval } from '../approval.ts';
 import { CliError, type Command, err, flag, out, outJson, str, UsageError } from '../cli.ts';
 import { CLIENT_EXIT, clientCommand, EXIT_CODES_HELP, openSession } from '../client.ts';
+import { revealE2e } from '../openpgp-keys.ts';
 import { cliPath, escapeName, resolveSecret, splitPath } from '../paths.ts';
 import { outValue, safeLine, safeText } from '../terminal.ts';
 
@@ -82,6 +83,12 @@ const isSensitive = (s: Secret, field: string) =>
  */
 export async function revealValues(client: CofferClient, s: Secret, arg: string, opts: { fields?: string[]; reason?: string | undefined }) {
   try {
+    // an end-to-end encrypted secret: the own message, decrypted here with the local key
+    if (s.e2e) {
+      const all = await revealE2e(client, s, opts.reason);
+      const values = opts.fields ? Object.fromEntries(Object.entries(all).filter(([k]) => opts.fields?.includes(k))) : all;
+      return { id: s.id, version: s.version, values };
+    }
     return await client.secrets.reveal(s.id, {
       ...(opts.fields ? { fields: opts.fields } : {}),
       ...(opts.reason !== undefined ? { reason: opts.reason } : {}),

@@ -2,6 +2,7 @@ import type { ReadStream } from 'node:tty';
 import type { CofferClient, CreateSecret, Secret, UpdateSecret } from '@coffer/sdk/client';
 import { CliError, type Command, err, flag, out, outJson, str, UsageError, type Values } from '../cli.ts';
 import { about, CLIENT_EXIT, clientCommand, EXIT_CODES_HELP, openSession, readAllStdin, strList } from '../client.ts';
+import { e2eClient, revealE2e } from '../openpgp-keys.ts';
 import { cliPath, isIdRef, type ResolvedSecret, resolveFolderSegments, resolveSecret, splitPath } from '../paths.ts';
 import { readSecretLine } from '../stdin.ts';
 
@@ -134,8 +135,12 @@ export const setCommand: Command = clientCommand({
       });
     }
 
+    // an end-to-end encrypted vault: the sensitive fields go encrypted for every reader (ADR 0022)
+    const e2e = existing ? existing.secret.e2e === true : (await client.vaults.get(place.vaultId)).encryption === 'e2e';
     let saved: Secret;
-    if (existing) {
+    if (e2e) {
+      saved = await setE2e(client, { arg, existing, place, template, fields, description, tags });
+    } else if (existing) {
       const patch: UpdateSecret = {
         ...(Object.keys(fields).length ? { fields } : {}),
         ...(description !== undefined ? { description } : {}),
@@ -164,3 +169,39 @@ export const setCommand: Command = clientCommand({
     return CLIENT_EXIT.ok;
   },
 });
+
+/** `coffer set` on an E2E vault: clear fields as usual, sensitive ones merged with the current value and encrypted. */
+async function setE2e(
+  client: CofferClient,
+  o: {
+    arg: string;
+    existing: ResolvedSecret | undefined;
+    place: { vaultId: string; folderId: string | null };
+    template: string | undefined;
+    fields: Record<string, string>;
+    description: string | undefined;
+    tags: string[] | undefined;
+  },
+): Promise<Secret> {
+  const slug = o.existing?.secret.template ?? (o.template as string);
+  const t = (await client.templates.list()).items.find((x) => x.slug === slug);
+  if (!t) throw new CliError(`no template ${slug}`, CLIENT_EXIT.notFound);
+  const sensitive = new Set(t.fields.filter((f) => f.sensitive).map((f) => f.slug));
+  const clear: Record<string, string> = {};
+  const secret: Record<string, string> = {};
+  for (const [k, v] of Object.entries(o.fields)) (sensitive.has(k) ? secret : clear)[k] = v;
+  const { e2e } = await e2eClient(client);
+  const meta = {
+    ...(Object.keys(clear).length ? { fields: clear } : {}),
+    ...(o.description !== undefined ? { description: o.description } : {}),
+    ...(o.tags !== undefined ? { tags: o.tags } : {}),
+  };
+  if (o.existing) {
+    const id = o.existing.secret.id;
+    const values = Object.keys(secret).length ? { ...(await revealE2e(client, o.existing.secret, undefined)), ...secret } : undefined;
+    if (!values && !Object.keys(meta).length) throw new UsageError('nothing to change');
+    return about(o.arg, e2e.update(id, Object.keys(meta).length ? meta : { fields: {} }, values));
+  }
+  const name = splitPath(o.arg).at(-1) as string;
+  return about(o.arg, e2e.create({ vaultId: o.place.vaultId, folderId: o.place.folderId, template: slug, name, ...meta }, secret));
+}

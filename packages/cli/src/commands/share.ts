@@ -1,6 +1,7 @@
 import type { Level } from '@coffer/sdk/client';
 import { type Command, flag, out, outJson, str, UsageError } from '../cli.ts';
 import { CLIENT_EXIT, clientCommand, EXIT_CODES_HELP, openSession } from '../client.ts';
+import { e2eClient } from '../openpgp-keys.ts';
 import { resolveSecret } from '../paths.ts';
 import { findUser } from '../principals.ts';
 
@@ -33,7 +34,10 @@ export const shareCommand: Command = clientCommand({
     const { client } = openSession();
     const { secret } = await resolveSecret(client, arg);
     const who = await findUser(client, user);
-    const grant = await client.secrets.share(secret.id, { userId: who.id, level });
+    // an end-to-end encrypted secret: the value re-encrypted here for the new reader (ADR 0022)
+    const grant = secret.e2e
+      ? await (await e2eClient(client)).e2e.share(secret.id, who.username, level)
+      : await client.secrets.share(secret.id, { userId: who.id, level });
     if (flag(values, 'json')) outJson(grant);
     else out(`Shared ${arg} with ${who.username} (${level}).`);
     return CLIENT_EXIT.ok;

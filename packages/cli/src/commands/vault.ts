@@ -4,13 +4,15 @@ import { about, CLIENT_EXIT, clientCommand, EXIT_CODES_HELP, openSession } from 
 import { cliPath, escapeName, splitPath } from '../paths.ts';
 import { safeLine } from '../terminal.ts';
 
-const createUsage = `Usage: coffer vault create NAME [--description D] [--json]
+const createUsage = `Usage: coffer vault create NAME [--description D] [--e2e] [--json]
 
 Creates a vault named NAME (taken as typed: no escaping; 1 to 200 characters, unique without
 regard to case). You get manage access on it. Password auditors cannot create vaults.
 
 Options:
   --description D   what the vault is for
+  --e2e             end-to-end encrypted: values are encrypted here, one OpenPGP message per reader
+                    (coffer keys init first; fixed at creation)
   --json            print the vault created
   -h, --help        this help
 
@@ -43,16 +45,23 @@ export const vaultCreateCommand: Command = clientCommand({
   name: 'vault create',
   summary: 'Create a vault',
   usage: createUsage,
-  options: { description: { type: 'string' } },
+  options: { description: { type: 'string' }, e2e: { type: 'boolean' } },
   positionals: { min: 1, max: 1 },
   async run({ values, positionals }) {
     const name = positionals[0] as string;
     if (!name.trim()) throw new UsageError('NAME is empty');
     const description = str(values, 'description');
     const { client } = openSession();
-    const vault = await about(name, client.vaults.create({ name, ...(description !== undefined ? { description } : {}) }));
+    const vault = await about(
+      name,
+      client.vaults.create({
+        name,
+        ...(description !== undefined ? { description } : {}),
+        ...(flag(values, 'e2e') ? { encryption: 'e2e' as const } : {}),
+      }),
+    );
     if (flag(values, 'json')) outJson(vault);
-    else out(`Created vault ${escapeName(vault.name)}/.`);
+    else out(`Created ${vault.encryption === 'e2e' ? 'end-to-end encrypted ' : ''}vault ${escapeName(vault.name)}/.`);
     return CLIENT_EXIT.ok;
   },
 });

@@ -1,3 +1,4 @@
+import type { E2eTables } from './schema-e2e.ts';
 import type { NumberingTables } from './schema-numbers.ts';
 import type { PersonalTables } from './schema-personal.ts';
 import type { RotationTables } from './schema-rotation.ts';
@@ -221,6 +222,8 @@ export interface VaultTable {
   created_by: string | null;
   created_at: number;
   updated_at: number;
+  /** 'server' or 'e2e' (migration 0018; optional here so rows written without it get 'server'). */
+  encryption?: 'server' | 'e2e';
 }
 
 export interface FolderTable {
@@ -295,6 +298,8 @@ export interface SecretTable {
   updated_at: number;
   deleted_at: number | null;
   deleted_by: string | null;
+  /** 1: in an E2E vault, values are OpenPGP messages per reader (migration 0018; default 0). */
+  e2e?: number;
 }
 
 export interface SecretValueTable {
@@ -510,7 +515,7 @@ export interface AdminApprovalTable {
   created_at: number;
 }
 
-export interface DB extends NumberingTables, PersonalTables, RotationTables {
+export interface DB extends NumberingTables, PersonalTables, RotationTables, E2eTables {
   seal_config: SealConfigTable;
   keyring_terms: KeyringTermTable;
   keyring_state: KeyringStateTable;

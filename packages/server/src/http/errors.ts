@@ -20,6 +20,12 @@ export const errorStatus: Record<ErrorCode, number> = {
   precondition_failed: 412,
   'secret.checked_out': 409,
   'secret.approval_required': 403,
+  // end-to-end encrypted vaults (ADR 0022)
+  'secret.e2e_unsupported': 409,
+  'secret.e2e_readers_mismatch': 409,
+  'secret.e2e_message_invalid': 400,
+  'secret.e2e_no_message': 409,
+  'user.openpgp_key_invalid': 400,
   'sys.sealed': 503,
   'sys.not_initialized': 503,
   'sys.already_initialized': 409,

@@ -21,6 +21,9 @@ const PUBLIC_ALLOWLIST = [
   'POST /api/v1/auth/login',
   'POST /api/v1/auth/refresh',
   'GET /api/v1/openapi.json',
+  // the server's OpenPGP public key (ADR 0022): clients pin it before they sign in
+  'GET /api/v1/sys/openpgp-key',
+  'GET /ui/api/v1/sys/openpgp-key',
   // compatibility APIs: where their products' clients obtain a token
   'POST /iso/oauth2/token',
   'POST /api/v4/auth/login/:apiKey',
@@ -270,9 +273,11 @@ for (const dialect of dialects) {
         'GET /SecretServer/api/v1/healthcheck',
         'GET /SecretServer/healthcheck.aspx',
         'GET /api/v1/openapi.json',
+        'GET /api/v1/sys/openpgp-key',
         'GET /api/v1/sys/seal-status',
         'GET /api/v4/info/version',
         'GET /health',
+        'GET /ui/api/v1/sys/openpgp-key',
         'GET /ui/api/v1/sys/seal-status',
         'GET /ui/health',
       ]);
@@ -500,7 +505,7 @@ describe('docs/errors.md', () => {
   it('documents every error code with its status, and no unknown code', () => {
     const text = readFileSync(new URL('../../../../docs/errors.md', import.meta.url), 'utf8');
     const rows = new Map<string, number>();
-    for (const m of text.matchAll(/^\|\s*`([a-z_.]+)`\s*\|\s*(\d{3})\s*\|/gm)) rows.set(m[1] as string, Number(m[2]));
+    for (const m of text.matchAll(/^\|\s*`([a-z0-9_.]+)`\s*\|\s*(\d{3})\s*\|/gm)) rows.set(m[1] as string, Number(m[2]));
     for (const code of errorCodes) {
       assert.ok(text.includes(`\`${code}\``), `docs/errors.md mentions ${code}`);
       assert.equal(rows.get(code), errorStatus[code], `docs/errors.md gives ${code} the status ${errorStatus[code]}`);

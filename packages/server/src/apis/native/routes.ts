@@ -7,6 +7,7 @@ import { attachmentsRoutes } from '../../modules/attachments/attachments.routes.
 import { auditRoutes } from '../../modules/audit/audit.routes.ts';
 import { authRoutes, authTokenRoutes } from '../../modules/auth/auth.routes.ts';
 import type { AuthService } from '../../modules/auth/auth.service.ts';
+import { e2eRoutes } from '../../modules/e2e/e2e.routes.ts';
 import { identitiesRoutes } from '../../modules/identities/identities.routes.ts';
 import { userLookupRoutes } from '../../modules/identities/user-lookup.routes.ts';
 import { lookupRoutes } from '../../modules/lookup/lookup.routes.ts';
@@ -48,6 +49,8 @@ export interface NativeRoutesDeps {
   workflow: D<typeof workflowRoutes>['workflow'];
   rotation: D<typeof rotationRoutes>['rotation'];
   adminRequests: D<typeof adminRequestsRoutes>['adminRequests'];
+  userKeys: D<typeof e2eRoutes>['userKeys'];
+  db: D<typeof e2eRoutes>['db'];
   attachmentMaxBytes: number;
 }
 
@@ -75,4 +78,5 @@ export function registerNativeRoutes(api: FastifyInstance, d: NativeRoutesDeps, 
   workflowRoutes(api, { workflow: d.workflow });
   rotationRoutes(api, { rotation: d.rotation });
   adminRequestsRoutes(api, { adminRequests: d.adminRequests });
+  e2eRoutes(api, { userKeys: d.userKeys, db: d.db });
 }

@@ -9,6 +9,7 @@ import { newId } from '../../lib/ids.ts';
 import { integrityError } from '../../lib/integrity-error.ts';
 import type { createAudited } from '../audit/audit-log.ts';
 import type { RequestContext } from '../auth/actor.ts';
+import { e2eUnsupported } from '../e2e/messages.ts';
 import type { SecretsService } from '../secrets/secrets.service.ts';
 import type { SealManager } from '../sys/seal.ts';
 import type { WorkflowService } from '../workflow/workflow.service.ts';
@@ -142,7 +143,9 @@ export function createAttachmentsService(deps: {
     let name: string;
     try {
       name = checkName(input.name);
-      await secrets.load(db, ctx, secretId, 'edit');
+      const { s } = await secrets.load(db, ctx, secretId, 'edit');
+      // a file would reach the server in clear: not in an end-to-end encrypted vault (ADR 0022)
+      if (s.e2e) throw e2eUnsupported('Attaching a file');
     } catch (e) {
       return refuse(ctx, spec, e);
     }

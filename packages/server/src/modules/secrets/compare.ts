@@ -27,7 +27,7 @@ export function createCompare(core: Core) {
   async function sameSensitive(ctx: RequestContext, id: string, values: Record<string, string>): Promise<string[]> {
     return deps.audited(ctx, { action: 'secret.compare', objectType: 'secret', objectId: id, readOnly: true }, async (trx, ev) => {
       const { s, level } = await load(trx, ctx, id, 'edit');
-      if (level < levelRank.reveal || gated((await effectivePolicy(trx, s.parent_node_id)).chain)) return [];
+      if (s.e2e || level < levelRank.reveal || gated((await effectivePolicy(trx, s.parent_node_id)).chain)) return [];
       const stored = (await loadValues(trx, s)).sensitive;
       const out = Object.entries(values)
         .filter(([slug, v]) => typeof stored[slug] === 'string' && same(stored[slug], v))

@@ -9,6 +9,7 @@ import { AppError } from '../../lib/app-error.ts';
 import { newId } from '../../lib/ids.ts';
 import { type RequestContext, requireUser } from '../auth/actor.ts';
 import { type ClearFields, type Core, parseTime, rowFrom, valueBinding } from './core.ts';
+import { createE2e } from './e2e.ts';
 import { customSlug, type SplitValues, splitValues } from './secret-values.ts';
 import { present } from './secrets.presenter.ts';
 import * as repo from './secrets.repository.ts';
@@ -19,6 +20,7 @@ const FILE_TYPES = ['file', 'ssh_private_key', 'ssh_public_key'] as const;
 export function createEdit(core: Core) {
   const { deps, templateOf, folderPath, loadValues, load, writeValues, writeVersion, replaceTags, resolveParent } = core;
   const { clock, seal, access, templates, audited } = deps;
+  const e2e = createE2e(core);
 
   /**
    * `opts.filesLater`: the client uploads its file fields (file and SSH key fields) after the
@@ -41,8 +43,17 @@ export function createEdit(core: Core) {
       }
       const parent = await resolveParent(trx, ctx, input.vaultId, input.folderId);
       const t = await templates.bySlug(trx, input.template);
+      const isE2e = (await e2e.vaultEncryption(trx, input.vaultId)) === 'e2e';
       const fields = JSON.parse(t.fields) as TemplateField[];
-      const values = splitValues(fields, input.fields ?? {}, input.customFields, null, opts.filesLater ? FILE_TYPES : []);
+      const values = splitValues(
+        isE2e ? e2e.clearOnly(fields) : fields,
+        input.fields ?? {},
+        input.customFields,
+        null,
+        opts.filesLater ? FILE_TYPES : [],
+      );
+      if (isE2e) e2e.refuseClearValues(values);
+      else e2e.refuseMessages(input.messages);
       const now = clock.now();
       const id = newId('sec', now);
       const tags = [...new Set((input.tags ?? []).map((x) => x.trim()).filter(Boolean))];
@@ -67,11 +78,13 @@ export function createEdit(core: Core) {
         updated_at: now,
         deleted_at: null,
         deleted_by: null,
+        e2e: isE2e ? 1 : 0,
       };
       const row = rowFrom(base, values, await folderPath(trx, parent, input.vaultId), fields);
       await repo.insertSecret(trx, row);
       if (tags.length) await repo.insertTags(trx, id, tags);
       await writeValues(trx, id, values);
+      if (isE2e) await e2e.write(trx, ctx.actor.userId, row, input.messages, 'replace');
       await writeVersion(trx, ctx, row, values, 'create', Object.keys(input.fields ?? {}));
       if (idempotencyKey) {
         await repo.insertIdempotencyRow(trx, {
@@ -96,11 +109,17 @@ export function createEdit(core: Core) {
       }
       const fields = (await templateOf(trx, s.template_id)).fields;
       const current = await loadValues(trx, s);
-      const values = splitValues(fields, patch.fields ?? {}, patch.customFields, current);
+      const values = splitValues(s.e2e ? e2e.clearOnly(fields) : fields, patch.fields ?? {}, patch.customFields, current);
+      if (s.e2e) e2e.refuseClearValues(values);
+      else e2e.refuseMessages(patch.messages);
       let parent = s.parent_node_id;
       let vaultId = s.vault_id;
       if (patch.folderId !== undefined || patch.vaultId !== undefined) {
         vaultId = patch.vaultId ?? s.vault_id;
+        // a secret never changes kind: its value is either sealed by the server or in messages
+        if (vaultId !== s.vault_id && (await e2e.vaultEncryption(trx, vaultId)) !== (s.e2e ? 'e2e' : 'server')) {
+          throw e2e.unsupported('Moving a secret between a server-encrypted and an end-to-end encrypted vault');
+        }
         const folderId = patch.folderId === undefined ? (s.parent_node_id === s.vault_id ? null : s.parent_node_id) : patch.folderId;
         parent = await resolveParent(trx, ctx, vaultId, folderId);
       }
@@ -123,7 +142,14 @@ export function createEdit(core: Core) {
         throw new AppError('precondition_failed', 'The secret changed concurrently; re-read it and retry.');
       if (patch.tags) await replaceTags(trx, id, tags);
       await writeValues(trx, id, values);
-      const changed = [...Object.keys(patch).filter((k) => k !== 'fields' && k !== 'customFields'), ...Object.keys(patch.fields ?? {})];
+      // new messages replace the value; without them the stored ones must still cover the readers
+      // (after a move, the new place's readers)
+      if (s.e2e) await e2e.write(trx, ctx.actor.userId, row, patch.messages, patch.messages ? 'replace' : 'add');
+      const changed = [
+        ...Object.keys(patch).filter((k) => k !== 'fields' && k !== 'customFields' && k !== 'messages'),
+        ...Object.keys(patch.fields ?? {}),
+        ...(patch.messages ? ['value'] : []),
+      ];
       if (patch.customFields) changed.push(...patch.customFields.map((c) => customSlug(c.name)));
       await writeVersion(trx, ctx, row, values, parent !== s.parent_node_id ? 'move' : 'update', changed);
       ev.details = { version: row.version, changed };
@@ -148,6 +174,7 @@ export function createEdit(core: Core) {
    * caller's transaction. The caller has authorized; the value never reaches the version's metadata.
    */
   async function writeSecretValue(trx: Trx, ctx: RequestContext, s: SecretTable, field: string, value: string, action: string) {
+    if (s.e2e) throw e2e.unsupported('Setting or rotating a value on the server');
     const value_enc = await seal.encrypt(trx, valueBinding(s.id, field), value);
     await repo.deleteValue(trx, s.id, field);
     await repo.insertValues(trx, [{ secret_id: s.id, field, value_enc }]);
@@ -170,6 +197,7 @@ export function createEdit(core: Core) {
     changed: string[],
   ): Promise<SecretTable> {
     const { s } = await load(trx, ctx, id, 'edit');
+    if (s.e2e) throw e2e.unsupported('Importing values into a secret');
     const template = await templateOf(trx, s.template_id);
     const n = next(template, await loadValues(trx, s));
     const tags = n.tags ?? (JSON.parse(s.tags) as string[]);

@@ -3,16 +3,19 @@
 import { levelRank } from '../access/levels.ts';
 import type { RequestContext } from '../auth/actor.ts';
 import type { Core } from './core.ts';
+import { createE2e } from './e2e.ts';
 import { present } from './secrets.presenter.ts';
 
 export function createRead(core: Core) {
   const { deps, load, effectivePolicy } = core;
   const { audited } = deps;
+  const e2e = createE2e(core);
 
   async function get(ctx: RequestContext, id: string) {
     return audited(ctx, { action: 'secret.read', objectType: 'secret', objectId: id, readOnly: true }, async (trx) => {
       const { s, level, viaTree } = await load(trx, ctx, id, 'view');
-      return present(trx, s, level, viaTree < levelRank.list);
+      const out = await present(trx, s, level, viaTree < levelRank.list);
+      return s.e2e ? { ...out, rotationRequired: await e2e.isRotationRequired(trx, s) } : out;
     });
   }
 

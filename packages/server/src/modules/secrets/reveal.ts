@@ -7,11 +7,13 @@ import { AppError } from '../../lib/app-error.ts';
 import type { RequestContext } from '../auth/actor.ts';
 import type { PolicyNode } from '../vaults/policy-chain.ts';
 import { type Core, notFound, versionBinding } from './core.ts';
+import { createE2e } from './e2e.ts';
 import * as repo from './secrets.repository.ts';
 
 export function createReveal(core: Core) {
   const { deps, loadValues, load, effectivePolicy } = core;
   const { seal, audited } = deps;
+  const e2e = createE2e(core);
 
   /**
    * The workflow gate of a reveal, and its reason: the one given, else (when the policy requires
@@ -50,6 +52,16 @@ export function createReveal(core: Core) {
         if (input.within !== undefined && input.within !== s.parent_node_id) throw notFound();
         const policy = await effectivePolicy(trx, s.parent_node_id);
         const reasonFrom = await gateWithReason(trx, ctx, s, policy, input.reason, ev);
+        if (s.e2e) {
+          // a compatibility API that expects values in clear gets none of an E2E secret
+          if (ctx.via && ctx.via !== 'native' && ctx.via !== 'web' && ctx.via !== 'passbolt') {
+            throw e2e.unsupported('Reading the value in clear through this API');
+          }
+          // the same gate, the same audit record: what is handed out is the caller's own message
+          const own = await e2e.reveal(trx, ctx.actor.userId as string, s);
+          ev.details = { fields: [], e2e: true, version: s.version, ...reasonFrom };
+          return { id: s.id, version: s.version, values: {} as Record<string, string>, e2e: own };
+        }
         const values = (await loadValues(trx, s)).sensitive;
         const picked: Record<string, string> = {};
         for (const [k, v] of Object.entries(values)) if (!input.fields || input.fields.includes(k)) picked[k] = v;
@@ -65,6 +77,7 @@ export function createReveal(core: Core) {
       { action: 'secret.reveal_version', objectType: 'secret', objectId: id, reason: reason ?? null },
       async (trx, ev) => {
         const { s } = await load(trx, ctx, id, 'reveal');
+        if (s.e2e) throw e2e.unsupported("Revealing an old version's value");
         const policy = await effectivePolicy(trx, s.parent_node_id);
         const reasonFrom = await gateWithReason(trx, ctx, s, policy, reason, ev);
         const v = await repo.versionRow(trx, id, version);

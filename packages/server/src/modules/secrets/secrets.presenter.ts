@@ -66,6 +66,7 @@ export function presentWith(s: SecretTable, level: number, shared: boolean, info
     sensitiveFields,
     customFields: viewable ? clear.custom : [],
     version: s.version,
+    ...(s.e2e ? { e2e: true } : {}),
     myLevel: levelName(level),
     shared,
     deletedAt: iso(s.deleted_at),

@@ -1,4 +1,5 @@
 import { CountedPage, Id, IdParams, Page } from '@coffer/contracts/common';
+import { PutMessages, Readers, VaultReadersQuery } from '@coffer/contracts/e2e';
 import {
   CreateSecret,
   CreateTemplate,
@@ -184,6 +185,38 @@ export function secretsRoutes(fastify: FastifyInstance, deps: { secrets: Secrets
     config: { auth: 'user', permission: 'self', action: 'secret.restore_version' },
     schema: { tags, summary: 'Make an old version current again (a new version)', params: VersionParams, response: { 200: Secret } },
     handler: async (req, reply) => withEtag(reply, await secrets.restoreVersion(req.ctx, req.params.id, req.params.version, ifMatch(req))),
+  });
+  app.get('/api/v1/secrets/:id/readers', {
+    config: { auth: 'user', permission: 'self', action: 'secret.readers' },
+    schema: {
+      tags,
+      summary: 'E2E secrets: who must hold a message (with their public keys), who holds one, whether the value needs changing',
+      params: IdParams,
+      response: { 200: Readers },
+    },
+    handler: async (req) => secrets.readers(req.ctx, req.params.id),
+  });
+  app.put('/api/v1/secrets/:id/messages', {
+    config: { auth: 'user', permission: 'self', action: 'secret.reencrypt' },
+    schema: {
+      tags,
+      summary: 'E2E secrets: add or replace messages of readers (the same value, re-encrypted for readers without one or with a new key)',
+      params: IdParams,
+      body: PutMessages,
+      response: { 200: Readers },
+    },
+    handler: async (req) => secrets.reencrypt(req.ctx, req.params.id, req.body.messages),
+  });
+  app.get('/api/v1/vaults/:id/readers', {
+    config: { auth: 'user', permission: 'self', action: 'vault.readers' },
+    schema: {
+      tags,
+      summary: 'E2E vaults: the readers a new secret here (or in folderId) will have, with their public keys',
+      params: IdParams,
+      querystring: VaultReadersQuery,
+      response: { 200: Readers },
+    },
+    handler: async (req) => secrets.nodeReaders(req.ctx, req.params.id, req.query.folderId),
   });
   app.post('/api/v1/secrets/:id/shares', {
     config: { auth: 'user', permission: 'self', action: 'secret.share' },

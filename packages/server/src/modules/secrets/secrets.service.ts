@@ -1,5 +1,6 @@
 import { createCompare } from './compare.ts';
 import { createCore, type SecretsDeps } from './core.ts';
+import { createE2eReaders } from './e2e-readers.ts';
 import { createEdit } from './edit.ts';
 import { createFavorites } from './favorites.ts';
 import { createInbox } from './inbox.ts';
@@ -44,6 +45,7 @@ export function createSecretsService(deps: SecretsDeps) {
   const { sameSensitive } = createCompare(core);
   const favorites = createFavorites(core, search);
   const inbox = createInbox(core, revealCard);
+  const e2eReaders = createE2eReaders(core);
   // secrets keep their folder's path in their search text
   deps.vaults.onPathsChanged(edit.reindexFolders);
 
@@ -81,6 +83,9 @@ export function createSecretsService(deps: SecretsDeps) {
     inboxCount: inbox.inboxCount,
     openShare: inbox.openShare,
     markSharesSeen: inbox.markSeen,
+    readers: e2eReaders.readers,
+    nodeReaders: e2eReaders.nodeReaders,
+    reencrypt: e2eReaders.reencrypt,
   };
 }
 export type SecretsService = ReturnType<typeof createSecretsService>;

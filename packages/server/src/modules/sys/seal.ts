@@ -11,6 +11,7 @@ import type { Clock } from '../../lib/clock.ts';
 import { newId } from '../../lib/ids.ts';
 import { integrityError } from '../../lib/integrity-error.ts';
 import { AUDIT_SIGNING_KEY, createAuditPinStore, decodeSigningValue, encodeSigningValue } from './audit-pin.ts';
+import { ensureServerKey, generateServerKey, OPENPGP_SERVER_KEY } from './openpgp-server-key.ts';
 
 export type UnsealMode = 'keyfile' | 'shamir';
 
@@ -105,6 +106,7 @@ export function createSealManager(deps: { db: Db; clock: Clock; keyFile: string 
     const { privateKey, publicKey } = generateKeyPairSync('ed25519');
     const priv = privateKey.export({ format: 'der', type: 'pkcs8' });
     const pubPem = publicKey.export({ format: 'pem', type: 'spki' }).toString();
+    const pgp = await generateServerKey();
     // the key file first (it refuses to overwrite one); removed again if the store is not written
     if (opts.mode === 'keyfile') writeKeyFile(deps.keyFile, root);
     try {
@@ -127,6 +129,7 @@ export function createSealManager(deps: { db: Db; clock: Clock; keyFile: string 
         await put('audit-hmac', auditHmacKey, null);
         const macFrom = opts.auditMacFrom ? await opts.auditMacFrom(trx) : 1;
         await put(AUDIT_SIGNING_KEY, encodeSigningValue({ pkcs8: priv, macFrom }), pubPem);
+        await put(OPENPGP_SERVER_KEY, Buffer.from(pgp.armoredPrivate, 'utf8'), pgp.armoredPublic);
         await alsoInTransaction(trx);
       });
     } catch (e) {
@@ -193,6 +196,18 @@ export function createSealManager(deps: { db: Db; clock: Clock; keyFile: string 
       if (e instanceof DecryptError) throw new AppError('sys.unseal_failed', 'The unseal key is wrong.');
       throw e;
     }
+    await ensureOpenpgpKey();
+  }
+
+  /** A store from before the server's OpenPGP key (migration 0018) gets one at its first unseal. */
+  const ensureOpenpgpKey = () =>
+    ensureServerKey(deps.db, deps.clock.now(), (value) => encrypt(deps.db, systemKeyBinding(OPENPGP_SERVER_KEY), value));
+
+  /** The server's armored OpenPGP private key (unsealed only; for the Passbolt API's GPGAuth). */
+  async function openpgpPrivateKey(exec: Executor = deps.db): Promise<string> {
+    const row = await exec.selectFrom('system_keys').select('value_enc').where('name', '=', OPENPGP_SERVER_KEY).executeTakeFirst();
+    if (!row) throw integrityError(systemKeyBinding(OPENPGP_SERVER_KEY));
+    return (await decrypt(exec, systemKeyBinding(OPENPGP_SERVER_KEY), row.value_enc)).toString('utf8');
   }
 
   /** Key-file mode at start: reads the key file and unseals. Shamir mode: stays sealed. */
@@ -354,6 +369,7 @@ export function createSealManager(deps: { db: Db; clock: Clock; keyFile: string 
     decrypt,
     addTerm,
     reloadKeyring,
+    openpgpPrivateKey,
     get keys() {
       return keys;
     },

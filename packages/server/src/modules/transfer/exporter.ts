@@ -4,6 +4,7 @@ import type { ExportRequest } from '@coffer/contracts/transfer';
 import { AppError } from '../../lib/app-error.ts';
 import { levelRank } from '../access/levels.ts';
 import { type RequestContext, requireUser } from '../auth/actor.ts';
+import { e2eUnsupported } from '../e2e/messages.ts';
 import { COLUMN_SLUGS, customSlug } from '../secrets/secret-values.ts';
 import { type ClearFields, valueBinding } from '../secrets/secrets.service.ts';
 import { BATCH, type Core } from './core.ts';
@@ -29,6 +30,12 @@ export function createExporter(core: Core) {
         },
         async (trx, ev) => {
           const t = await target(trx, ctx, input.vaultId, input.folderId, 'list');
+          // the server cannot read or write the values of an end-to-end encrypted vault (ADR 0022)
+          if (
+            (await trx.selectFrom('vaults').select('encryption').where('id', '=', input.vaultId).executeTakeFirst())?.encryption === 'e2e'
+          ) {
+            throw e2eUnsupported('Exporting values');
+          }
           const principals = await access.principalsOf(trx, ctx.actor);
           if (!principals) throw new AppError('auth.required', 'Authentication is required.');
           const rows = await trx

@@ -8,6 +8,7 @@ import type { SecretTable, SecretValueTable, SecretVersionTable } from '../../db
 import { AppError } from '../../lib/app-error.ts';
 import { newId } from '../../lib/ids.ts';
 import { type RequestContext, requireUser } from '../auth/actor.ts';
+import { e2eUnsupported } from '../e2e/messages.ts';
 import { COLUMN_SLUGS, type SplitValues } from '../secrets/secret-values.ts';
 import { type ClearFields, searchText, valueBinding, versionBinding } from '../secrets/secrets.service.ts';
 import { parseBitwardenJson } from './bitwarden-import.ts';
@@ -90,6 +91,12 @@ export function createImporter(core: Core) {
       { action: 'secret.import', objectType: input.folderId ? 'folder' : 'vault', objectId: input.folderId ?? input.vaultId },
       async (trx, ev) => {
         const t = await target(trx, ctx, input.vaultId, input.folderId, 'edit');
+        // the server cannot read or write the values of an end-to-end encrypted vault (ADR 0022)
+        if (
+          (await trx.selectFrom('vaults').select('encryption').where('id', '=', input.vaultId).executeTakeFirst())?.encryption === 'e2e'
+        ) {
+          throw e2eUnsupported('Importing values');
+        }
         const userId = ctx.actor.userId;
         const folders = await folderPlanner({ access, clock }, trx, ctx, t, dryRun);
         const principals = await access.principalsOf(trx, ctx.actor);

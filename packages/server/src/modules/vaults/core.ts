@@ -1,8 +1,11 @@
 // What the use cases of the vaults service share: their dependencies, the visibility rules of
 // nodes (404 unless the caller sees the node or something inside it), row reads, the creator's
 // manage grant, the removal of a subtree, and the listeners told about new folder paths.
+
+import type { SecretMessage } from '@coffer/contracts/e2e';
 import type { Level } from '@coffer/contracts/vaults';
 import type { Executor, Trx } from '../../db/database.ts';
+import type { GrantTable } from '../../db/schema.ts';
 import { AppError } from '../../lib/app-error.ts';
 import type { Clock } from '../../lib/clock.ts';
 import { newId } from '../../lib/ids.ts';
@@ -18,12 +21,17 @@ export interface VaultsDeps {
   audited: ReturnType<typeof createAudited>;
 }
 
+export type GrantListener = (trx: Trx, grant: GrantTable, messages: SecretMessage[] | undefined) => Promise<void>;
+
 export const notFound = (what: string) => new AppError('not_found', `No such ${what}.`);
 
 export function createCore(deps: VaultsDeps) {
   const { clock, access } = deps;
   /** Told, inside the transaction, which folders got a new path (secrets keep the path in their search text). */
   const pathListeners: Array<(trx: Trx, folderIds: string[]) => Promise<void>> = [];
+  /** Told, inside the transaction, of a grant just written, with the messages a share carried
+   * (E2E secrets need one for each new reader; ADR 0022). May refuse by throwing. */
+  const grantListeners: GrantListener[] = [];
 
   /** Level on the node; 404 unless at least `list` (or something visible inside it). */
   async function requireNode(trx: Executor, ctx: RequestContext, nodeId: string, need: Level, what: string): Promise<number> {
@@ -138,6 +146,7 @@ export function createCore(deps: VaultsDeps) {
   return {
     deps,
     pathListeners,
+    grantListeners,
     requireNode,
     seesInside,
     getVaultRow,

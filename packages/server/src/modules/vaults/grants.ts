@@ -1,6 +1,7 @@
 // Grants: one per (node, principal), on a vault, folder or secret (a share is a grant on a secret
 // marked as one); granting, listing and revoking need manage on the node. A grant on a node the
 // caller cannot see reads like a missing grant.
+import type { SecretMessage } from '@coffer/contracts/e2e';
 import type { Level } from '@coffer/contracts/vaults';
 import type { Executor } from '../../db/database.ts';
 import type { GrantTable } from '../../db/schema.ts';
@@ -48,7 +49,7 @@ export function createGrants(core: Core) {
   async function createGrant(
     ctx: RequestContext,
     input: { nodeId: string; principalType: 'user' | 'group'; principalId: string; level: Level; expiresAt?: string | null },
-    opts: { share?: boolean } = {},
+    opts: { share?: boolean; messages?: SecretMessage[] } = {},
   ) {
     return audited(ctx, { action: opts.share ? 'secret.share' : 'grant.create', objectType: 'grant' }, async (trx, ev) => {
       const info = await requireManageOn(trx, ctx, input.nodeId);
@@ -83,6 +84,7 @@ export function createGrants(core: Core) {
         .where('principal_id', '=', input.principalId)
         .execute();
       await trx.insertInto('grants').values(row).execute();
+      for (const listener of core.grantListeners) await listener(trx, row, opts.messages);
       ev.objectId = row.id;
       ev.details = { nodeId: input.nodeId, principalId: input.principalId, level: input.level, expiresAt: iso(expiresAt) };
       return presentGrant(row);

@@ -11,6 +11,7 @@ export function presentVault(v: VaultTable, level: number) {
     name: v.name,
     description: v.description,
     policy: JSON.parse(v.policy) as AccessPolicy,
+    encryption: v.encryption ?? 'server',
     myLevel: levelName(level),
     createdAt: iso(v.created_at) as string,
     updatedAt: iso(v.updated_at) as string,

@@ -1,4 +1,5 @@
 import type { Trx } from '../../db/database.ts';
+import type { GrantListener } from './core.ts';
 import { createCore, type VaultsDeps } from './core.ts';
 import { createFind } from './find.ts';
 import { createFolders } from './folders.ts';
@@ -52,6 +53,9 @@ export function createVaultsService(deps: VaultsDeps) {
     requireVisibleVault: core.requireVisibleVault,
     nodeInfo: grants.nodeInfo,
     seesInside: core.seesInside,
+    onGrantWritten: (listener: GrantListener) => {
+      core.grantListeners.push(listener);
+    },
     onPathsChanged: (listener: (trx: Trx, folderIds: string[]) => Promise<void>) => {
       core.pathListeners.push(listener);
     },

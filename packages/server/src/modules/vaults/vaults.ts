@@ -16,7 +16,10 @@ export function createVaults(core: Core) {
   const { deps, requireNode, seesInside, getVaultRow, grantManage, removeSubtree } = core;
   const { clock, access, audited } = deps;
 
-  async function createVault(ctx: RequestContext, input: { name: string; description?: string; policy?: AccessPolicy }) {
+  async function createVault(
+    ctx: RequestContext,
+    input: { name: string; description?: string; policy?: AccessPolicy; encryption?: 'server' | 'e2e' },
+  ) {
     return audited(ctx, { action: 'vault.create', objectType: 'vault' }, async (trx, ev) => {
       requireUser(ctx.actor);
       if (ctx.actor.role === 'password_auditor') throw new AppError('forbidden', 'Password Auditors cannot create vaults.');
@@ -31,6 +34,7 @@ export function createVaults(core: Core) {
         name_canonical: canonical,
         description: input.description ?? '',
         policy: JSON.stringify(input.policy ?? {}),
+        encryption: input.encryption ?? 'server',
         created_by: ctx.actor.userId,
         created_at: now,
         updated_at: now,
@@ -46,6 +50,7 @@ export function createVaults(core: Core) {
       await tree.insertRoot(trx, row.id);
       await grantManage(trx, row.id, 'vault', ctx.actor.userId); // the creator owns it
       ev.objectId = row.id;
+      if (row.encryption === 'e2e') ev.details = { encryption: 'e2e' };
       return presentVault(row, levelRank.manage);
     });
   }

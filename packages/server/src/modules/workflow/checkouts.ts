@@ -62,7 +62,8 @@ export function createCheckouts(core: Core, rotation: Pick<RotationSteps, 'rotat
     }
     const s = await secretRow(trx, ended.secret_id);
     let rot: Rotation | null = null;
-    if (s && (await workflowPolicy(trx, s.parent_node_id)).checkout.rotateOnCheckin.value) {
+    // an E2E secret's value is made by its clients: rotate-on-checkin cannot apply (ADR 0022)
+    if (s && !s.e2e && (await workflowPolicy(trx, s.parent_node_id)).checkout.rotateOnCheckin.value) {
       rot = await rotation.rotateIn(trx, ctx, s.id, { trigger: how });
       await trx.updateTable('checkouts').set({ rotated_version: rot.version }).where('id', '=', ended.id).execute();
     }

@@ -7,6 +7,7 @@ import type { Executor, Trx } from '../../db/database.ts';
 import type { SecretTable } from '../../db/schema.ts';
 import { AppError } from '../../lib/app-error.ts';
 import { type RequestContext, requireUser } from '../auth/actor.ts';
+import { e2eUnsupported } from '../e2e/messages.ts';
 import { type Core, checkedOutError, iso, type Publish } from './core.ts';
 import { workflowPolicy } from './policy.ts';
 import type { ConnectorRegistry } from './rotation.ts';
@@ -45,6 +46,8 @@ export function createRotation(core: Core, connectors: ConnectorRegistry, publis
     await lockSecret(trx, secretId);
     const s = await secretRow(trx, secretId);
     if (!s) throw new AppError('not_found', 'No such secret.');
+    // before any connector runs: a remote change the server could not store would lock people out
+    if (s.e2e) throw e2eUnsupported('Rotating a value on the server');
     if (deps.remote && (await deps.remote.isRotating(trx, s.id))) {
       // the reconciler compares the target with the stored value: it must not move under it
       throw new AppError('rotation.in_progress', 'A remote rotation of this secret is open; change its password when it has settled.');

@@ -1,0 +1,121 @@
+// Users' OpenPGP public keys (ADR 0022): registered or replaced by the user themself, read by the
+// user, by writers of E2E secrets (through the readers of a secret) and by anyone who may look the
+// user up by exact username. Replacing a key leaves the messages written for the old one in place:
+// the secrets they belong to read `rotationRequired` until their value is written again.
+import * as openpgp from 'openpgp';
+import type { Executor } from '../../db/database.ts';
+import type { UserOpenpgpKeyTable } from '../../db/schema-e2e.ts';
+import { AppError } from '../../lib/app-error.ts';
+import type { Clock } from '../../lib/clock.ts';
+import type { createAudited } from '../audit/audit-log.ts';
+import { type RequestContext, requireUser } from '../auth/actor.ts';
+import type { UserLookupService } from '../identities/user-lookup.service.ts';
+import { parsePublicKey } from './openpgp-checks.ts';
+
+const iso = (ms: number) => new Date(Number(ms)).toISOString();
+
+export function presentKey(k: UserOpenpgpKeyTable) {
+  return {
+    userId: k.user_id,
+    armoredKey: k.armored_key,
+    fingerprint: k.fingerprint,
+    keyId: k.key_id,
+    algorithm: k.algorithm,
+    bits: Number(k.bits),
+    keyCreated: iso(k.key_created),
+    expires: k.expires === null ? null : iso(k.expires),
+  };
+}
+
+/** The e-mail address a user's key must carry: their e-mail, else their username when it is one. */
+export function emailOf(u: { email: string; username: string }): string {
+  if (u.email.trim()) return u.email.trim();
+  return /^[^@\s]+@[^@\s]+$/.test(u.username) ? u.username : '';
+}
+
+/** The registered keys of these users, with the key ids that may receive messages. */
+export async function keysOf(exec: Executor, userIds: string[]) {
+  const out = new Map<string, { fingerprint: string; encryptionKeyIds: string[] }>();
+  if (!userIds.length) return out;
+  const rows = await exec
+    .selectFrom('user_openpgp_keys')
+    .select(['user_id', 'armored_key', 'fingerprint'])
+    .where('user_id', 'in', userIds)
+    .execute();
+  for (const r of rows) {
+    const key = await openpgp.readKey({ armoredKey: r.armored_key });
+    const ids = [key.getKeyID().toHex(), ...key.subkeys.map((s) => s.getKeyID().toHex())];
+    out.set(r.user_id, { fingerprint: r.fingerprint, encryptionKeyIds: ids });
+  }
+  return out;
+}
+
+export function createUserKeysService(deps: { clock: Clock; audited: ReturnType<typeof createAudited>; userLookup: UserLookupService }) {
+  const { clock, audited } = deps;
+
+  async function register(ctx: RequestContext, armoredKey: string) {
+    return audited(ctx, { action: 'user.openpgp_key_set', objectType: 'user' }, async (trx, ev) => {
+      requireUser(ctx.actor);
+      const userId = ctx.actor.userId;
+      ev.objectId = userId;
+      const u = await trx.selectFrom('users').select(['email', 'username']).where('id', '=', userId).executeTakeFirstOrThrow();
+      const now = clock.now();
+      const parsed = await parsePublicKey(armoredKey, emailOf(u), new Date(now));
+      const taken = await trx
+        .selectFrom('user_openpgp_keys')
+        .select('user_id')
+        .where('fingerprint', '=', parsed.fingerprint)
+        .where('user_id', '!=', userId)
+        .executeTakeFirst();
+      if (taken) throw new AppError('user.openpgp_key_invalid', 'That key is registered to another user.');
+      const before = await trx.selectFrom('user_openpgp_keys').select('fingerprint').where('user_id', '=', userId).executeTakeFirst();
+      const row: UserOpenpgpKeyTable = {
+        user_id: userId,
+        armored_key: parsed.armored,
+        fingerprint: parsed.fingerprint,
+        key_id: parsed.keyId,
+        algorithm: parsed.algorithm,
+        bits: parsed.bits,
+        key_created: parsed.created,
+        expires: parsed.expires,
+        created_at: now,
+        updated_at: now,
+      };
+      await trx.deleteFrom('user_openpgp_keys').where('user_id', '=', userId).execute();
+      await trx.insertInto('user_openpgp_keys').values(row).execute();
+      // the messages written for the old key: their secrets now read rotationRequired (messages.ts)
+      const stale = before
+        ? await trx
+            .selectFrom('secret_messages')
+            .select((eb) => eb.fn.countAll<number>().as('n'))
+            .where('user_id', '=', userId)
+            .executeTakeFirstOrThrow()
+        : { n: 0 };
+      ev.details = { fingerprint: parsed.fingerprint, replaced: before?.fingerprint ?? null, staleMessages: Number(stale.n) };
+      return presentKey(row);
+    });
+  }
+
+  async function mine(ctx: RequestContext) {
+    return audited(ctx, { action: 'user.openpgp_key_read', objectType: 'user', readOnly: true }, async (trx, ev) => {
+      requireUser(ctx.actor);
+      ev.objectId = ctx.actor.userId;
+      const row = await trx.selectFrom('user_openpgp_keys').selectAll().where('user_id', '=', ctx.actor.userId).executeTakeFirst();
+      if (!row) throw new AppError('not_found', 'You have registered no OpenPGP key.');
+      return presentKey(row);
+    });
+  }
+
+  /** Another user's public key, found like a user lookup (exact username, active users, rate-limited, audited). */
+  async function byUsername(ctx: RequestContext, username: string) {
+    const ref = await deps.userLookup.lookup(ctx, username);
+    return audited(ctx, { action: 'user.openpgp_key_read', objectType: 'user', objectId: ref.id, readOnly: true }, async (trx) => {
+      const row = await trx.selectFrom('user_openpgp_keys').selectAll().where('user_id', '=', ref.id).executeTakeFirst();
+      if (!row) throw new AppError('not_found', 'That user has registered no OpenPGP key.');
+      return presentKey(row);
+    });
+  }
+
+  return { register, mine, byUsername };
+}
+export type UserKeysService = ReturnType<typeof createUserKeysService>;
