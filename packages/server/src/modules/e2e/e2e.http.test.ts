@@ -250,6 +250,12 @@ for (const dialect of dialects) {
       });
       errors.push(att.body);
       assert.equal(JSON.parse(att.body).error?.code, 'secret.e2e_unsupported', att.body);
+      const target = await req(h, 'PUT', `/api/v1/secrets/${id}/rotation-target`, {
+        token: alice.token,
+        body: { kind: 'postgres', host: '127.0.0.1', port: 5432 },
+      });
+      assert.equal(target.body.error?.code, 'secret.e2e_unsupported', target.raw);
+      assert.equal((await h.database.db.selectFrom('rotation_targets').selectAll().execute()).length, 0);
       const exp = await req(h, 'POST', '/api/v1/export', {
         token: alice.token,
         body: { vaultId: v.body.id, passphrase: 'a long export passphrase' },

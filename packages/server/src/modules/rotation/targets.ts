@@ -16,6 +16,7 @@ import type { Clock } from '../../lib/clock.ts';
 import type { Access } from '../access/access.service.ts';
 import type { createAudited } from '../audit/audit-log.ts';
 import { type RequestContext, requireUser } from '../auth/actor.ts';
+import { e2eUnsupported } from '../e2e/messages.ts';
 import type { Resolver, TargetPolicy } from '../webhooks/target.ts';
 import { checkedAddress, type RemoteConnectors } from './connector.ts';
 import * as repo from './rotation.repository.ts';
@@ -92,6 +93,8 @@ export function createTargets(deps: TargetsDeps) {
     return audited(ctx, { action: 'rotation.target.set', objectType: 'secret', objectId: secretId }, async (trx, ev) => {
       requireUser(ctx.actor);
       const { s } = await secrets.load(trx, ctx, secretId, 'edit');
+      // the server could neither store the new password nor read the privileged one (ADR 0022)
+      if (s.e2e) throw e2eUnsupported('A remote rotation target');
       const connector = connectors.get(input.kind);
       const fields = await repo.templateFieldSlugs(trx, s.template_id);
       if (!fields.includes(connector.field)) {
@@ -106,7 +109,8 @@ export function createTargets(deps: TargetsDeps) {
       if (input.privilegedSecretId) {
         if (input.privilegedSecretId === secretId)
           throw new AppError('validation.failed', 'The privileged account must be another secret.');
-        await secrets.load(trx, ctx, input.privilegedSecretId, 'edit');
+        const privileged = await secrets.load(trx, ctx, input.privilegedSecretId, 'edit');
+        if (privileged.s.e2e) throw e2eUnsupported('A privileged account of a remote rotation');
       }
       await checkedAddress(input.host, deps.policy, deps.resolve);
       const now = clock.now();
