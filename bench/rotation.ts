@@ -30,6 +30,16 @@ async function pgq(text: string, values: unknown[] = []) {
   }
 }
 
+// `npm run bench` runs this after bench/run.ts: skipped when BENCH_SCENARIOS names others only
+const only = (process.env.BENCH_SCENARIOS ?? '')
+  .split(',')
+  .map((x) => x.trim())
+  .filter(Boolean);
+if (only.length && !only.includes('rotation')) {
+  console.log('remote rotation: not in BENCH_SCENARIOS, skipped');
+  process.exit(0);
+}
+
 const dir = mkdtempSync(path.join(tmpdir(), 'coffer-bench-rotation-'));
 const sshd = await startSshd();
 const roles: string[] = [];

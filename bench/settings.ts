@@ -31,6 +31,8 @@ export const ALL_SCENARIOS = [
   'search',
   'import',
   'login',
+  // bench/rotation.ts (npm run bench runs it after this file): remote rotation against sshd and PostgreSQL
+  'rotation',
 ] as const;
 export type Scenario = (typeof ALL_SCENARIOS)[number];
 
