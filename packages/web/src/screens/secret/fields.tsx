@@ -171,6 +171,13 @@ export function FieldsPanel({
         error !== null && <ErrorState error={error} />
       )}
       {policy?.requireReason.value && <p className="muted">Revealing asks for a reason, which is audited.</p>}
+      {secret.e2e === true && (
+        <div className="notice" role="note" data-testid="e2e-notice">
+          This secret is end-to-end encrypted: its values are OpenPGP messages that only the readers&apos; private keys open, and the
+          browser holds no private key. Read or change them with <code>coffer reveal</code> / <code>coffer set</code> or the SDK.
+          {secret.rotationRequired === true && ' A reader was removed or changed key since it was written: give it a new value.'}
+        </div>
+      )}
       <dl className="fields">
         {rows.map((r) => (
           <div key={r.key} className="field-group">
@@ -190,6 +197,7 @@ export function FieldsPanel({
                 <span className="value">{r.value || '—'}</span>
               )}
               {r.sensitive &&
+                secret.e2e !== true &&
                 (values[r.key] !== undefined ? (
                   <Button variant="quiet" onPress={hide} aria-label={`Hide ${r.label}`}>
                     Hide
@@ -199,7 +207,7 @@ export function FieldsPanel({
                     Reveal
                   </Button>
                 ))}
-              {(r.sensitive || r.value) && (
+              {((r.sensitive && secret.e2e !== true) || r.value) && (
                 <Button variant="quiet" onPress={() => copy(r)} aria-label={`Copy ${r.label}`}>
                   Copy
                 </Button>
