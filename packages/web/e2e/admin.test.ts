@@ -127,4 +127,52 @@ describe('web UI: administration', { timeout: 240_000 }, () => {
     assert.deepEqual(names, ['router', 'switch']);
     assert.deepEqual(errors, []);
   });
+
+  for (const [file, type, content, expected] of [
+    [
+      'vault.xml',
+      'text/xml',
+      '<?xml version="1.0" encoding="UTF-8"?><KeePassFile><Root><Group><Name>Root</Name>' +
+        '<Entry><String><Key>Title</Key><Value>kp-router</Value></String><String><Key>UserName</Key><Value>admin</Value></String>' +
+        '<String><Key>Password</Key><Value ProtectInMemory="True">kp-pass-from-xml-55</Value></String></Entry>' +
+        '<Group><Name>Servers</Name><Entry><String><Key>Title</Key><Value>kp-web01</Value></String>' +
+        '<String><Key>Password</Key><Value>kp-pass-from-xml-56</Value></String></Entry></Group>' +
+        '</Group></Root></KeePassFile>',
+      ['kp-router', 'kp-web01'],
+    ],
+    [
+      'bitwarden_export.json',
+      'application/json',
+      JSON.stringify({
+        encrypted: false,
+        folders: [{ id: 'f1', name: 'Cloud' }],
+        items: [
+          { id: 'i1', type: 1, name: 'bw-aws', folderId: 'f1', login: { username: 'ops', password: 'bw-pass-from-json-77', uris: [] } },
+          { id: 'i2', type: 2, name: 'bw-note', folderId: null, notes: 'a note', secureNote: { type: 0 } },
+        ],
+      }),
+      ['bw-aws', 'bw-note'],
+    ],
+  ] as const) {
+    it(`imports ${file} through the same wizard: the format follows the file name, dry run, then import`, async () => {
+      const v = await server.admin.vaults.create({ name: `Target ${expected[0].slice(0, 2)}` });
+      await A.goto(`${server.base}/transfer`);
+      await A.locator('input[type="file"]')
+        .first()
+        .setInputFiles({ name: file, mimeType: type, buffer: Buffer.from(content) });
+      await A.getByText(file).waitFor();
+      await A.getByRole('button', { name: 'Next' }).click();
+      await A.getByRole('button', { name: /Vault/ }).first().click();
+      await A.getByRole('option', { name: `Target ${expected[0].slice(0, 2)}` }).click();
+      await A.getByRole('button', { name: 'Dry run' }).click();
+      await A.getByRole('heading', { name: 'Dry run: nothing was created' }).waitFor();
+      await A.getByText(`${expected.length} would be created`).waitFor();
+      assert.equal((await server.admin.secrets.search({ vaultId: v.id })).items.length, 0, 'the dry run created nothing');
+      await A.getByRole('button', { name: 'Import now' }).click();
+      await A.getByRole('heading', { name: 'Imported' }).waitFor();
+      const names = (await server.admin.secrets.search({ vaultId: v.id })).items.map((x) => x.name).sort();
+      assert.deepEqual(names, [...expected].sort());
+      assert.deepEqual(errors, []);
+    });
+  }
 });
