@@ -106,7 +106,17 @@ describe('web UI: search, trash and user administration', { timeout: 180_000 }, 
     await A.getByRole('button', { name: 'Restore portal-ssh' }).click();
     await A.getByRole('link', { name: 'portal-ssh' }).waitFor({ state: 'detached' });
     assert.equal((await server.admin.secrets.get(ids.ssh!)).secret.name, 'portal-ssh', 'restored');
+    // purging asks first: cancel keeps it, confirm deletes it for good
     await A.getByRole('button', { name: 'Purge legacy-wiki' }).click();
+    await A.getByRole('alertdialog').getByRole('button', { name: 'Cancel' }).click();
+    await A.getByRole('alertdialog').waitFor({ state: 'detached' });
+    assert.deepEqual(
+      (await server.admin.secrets.listTrash()).items.map((s) => s.name),
+      ['legacy-wiki'],
+      'a cancelled purge keeps it',
+    );
+    await A.getByRole('button', { name: 'Purge legacy-wiki' }).click();
+    await A.getByRole('alertdialog').getByRole('button', { name: 'Purge' }).click();
     await A.getByText('The trash is empty.').waitFor();
     assert.deepEqual((await server.admin.secrets.listTrash()).items, []);
     await assert.rejects(server.admin.secrets.get(ids.old!), /not_found|not found/i, 'purged for good');
@@ -138,6 +148,18 @@ describe('web UI: search, trash and user administration', { timeout: 180_000 }, 
         audit.items.some((r) => r.action === action && r.via === 'web' && r.outcome === 'success'),
         `${action} audited via web`,
       );
+    // deleting asks first
+    await A.getByRole('button', { name: 'Actions for ivan' }).click();
+    await A.getByRole('menuitem', { name: 'Delete' }).click();
+    const confirm = A.getByRole('alertdialog');
+    await confirm.getByText(/Delete “ivan”\?/).waitFor();
+    assert.ok(
+      (await server.admin.users.list({})).items.some((u) => u.username === 'ivan'),
+      'nothing deleted before the confirmation',
+    );
+    await confirm.getByRole('button', { name: 'Delete' }).click();
+    await A.getByRole('status').filter({ hasText: 'ivan deleted.' }).waitFor();
+    assert.ok(!(await server.admin.users.list({})).items.some((u) => u.username === 'ivan'), 'deleted after it');
     assert.deepEqual(errors, []);
   });
 });

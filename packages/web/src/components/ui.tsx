@@ -163,6 +163,35 @@ export function Modalog({
   );
 }
 
+/** Asks before an action that cannot be undone: the action runs only on the confirm button. */
+export function ConfirmDialog({
+  title,
+  children,
+  confirmLabel,
+  onConfirm,
+  onClose,
+  isPending,
+}: {
+  title: string;
+  children: ReactNode;
+  confirmLabel: string;
+  onConfirm: () => void;
+  onClose: () => void;
+  isPending?: boolean;
+}) {
+  return (
+    <Modalog title={title} isOpen onClose={onClose} role="alertdialog">
+      {children}
+      <div className="dialog-actions">
+        <Button onPress={onClose}>Cancel</Button>
+        <Button variant="danger" onPress={onConfirm} isPending={isPending ?? false}>
+          {confirmLabel}
+        </Button>
+      </div>
+    </Modalog>
+  );
+}
+
 export function Loading({ label = 'Loading' }: { label?: string }) {
   return (
     <ProgressBar isIndeterminate aria-label={label} className="loading">

@@ -4,7 +4,7 @@ import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { useDeferredValue, useEffect, useState } from 'react';
 import { Input, Label, SearchField } from 'react-aria-components';
 import { SecretList } from '../components/secret-list.tsx';
-import { Button, Checkbox, ErrorState, Field, PageHeader, SelectField } from '../components/ui.tsx';
+import { Button, Checkbox, ConfirmDialog, ErrorState, Field, PageHeader, SelectField } from '../components/ui.tsx';
 import { api } from '../lib/api.ts';
 import { templatesQuery } from '../lib/queries.ts';
 
@@ -81,13 +81,20 @@ export function SharedScreen() {
 export function TrashScreen() {
   const qc = useQueryClient();
   const [error, setError] = useState<unknown>(null);
+  const [purging, setPurging] = useState<Secret | null>(null);
   const act = useMutation({
     mutationFn: async ({ s, purge }: { s: Secret; purge: boolean }) => {
       if (purge) await api.secrets.purge(s.id);
       else await api.secrets.restore(s.id);
     },
-    onSuccess: () => qc.invalidateQueries({ queryKey: ['secrets'] }),
-    onError: setError,
+    onSuccess: async () => {
+      setPurging(null);
+      await qc.invalidateQueries({ queryKey: ['secrets'] });
+    },
+    onError: (e) => {
+      setPurging(null);
+      setError(e);
+    },
   });
   return (
     <section className="page" aria-labelledby="page-title">
@@ -104,12 +111,23 @@ export function TrashScreen() {
             <Button variant="quiet" onPress={() => act.mutate({ s, purge: false })} aria-label={`Restore ${s.name}`}>
               Restore
             </Button>
-            <Button variant="quiet" className="danger-text" onPress={() => act.mutate({ s, purge: true })} aria-label={`Purge ${s.name}`}>
+            <Button variant="quiet" className="danger-text" onPress={() => setPurging(s)} aria-label={`Purge ${s.name}`}>
               Purge
             </Button>
           </span>
         )}
       />
+      {purging && (
+        <ConfirmDialog
+          title="Purge for good"
+          confirmLabel="Purge"
+          onConfirm={() => act.mutate({ s: purging, purge: true })}
+          onClose={() => setPurging(null)}
+          isPending={act.isPending}
+        >
+          <p>Delete “{purging.name}”, its history and its files for good? This cannot be undone.</p>
+        </ConfirmDialog>
+      )}
     </section>
   );
 }

@@ -5,7 +5,7 @@ import { isPendingApproval } from '@coffer/sdk/client';
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { useState } from 'react';
 import { Form } from 'react-aria-components';
-import { ActionMenu, Button, Empty, ErrorState, Field, Loading, Modalog, SelectField, when } from '../../components/ui.tsx';
+import { ActionMenu, Button, ConfirmDialog, Empty, ErrorState, Field, Loading, Modalog, SelectField, when } from '../../components/ui.tsx';
 import { api } from '../../lib/api.ts';
 import { usersQuery } from '../../lib/queries.ts';
 
@@ -27,6 +27,7 @@ export function UsersPanel() {
   const [creating, setCreating] = useState(false);
   const [editing, setEditing] = useState<{ user: User; what: 'role' | 'password' } | null>(null);
   const [message, setMessage] = useState('');
+  const [deleting, setDeleting] = useState<User | null>(null);
   const refresh = () => qc.invalidateQueries({ queryKey: ['users'] });
   const act = useMutation({
     mutationFn: async ({ user, action }: { user: User; action: string }) => {
@@ -40,9 +41,11 @@ export function UsersPanel() {
       return '';
     },
     onSuccess: async (m) => {
+      setDeleting(null);
       setMessage(m);
       await refresh();
     },
+    onError: () => setDeleting(null),
   });
   return (
     <div className="stack">
@@ -105,7 +108,11 @@ export function UsersPanel() {
                       { id: 'delete', label: 'Delete', danger: true },
                     ]}
                     onAction={(a) =>
-                      a === 'role' || a === 'password' ? setEditing({ user: u, what: a }) : act.mutate({ user: u, action: a })
+                      a === 'role' || a === 'password'
+                        ? setEditing({ user: u, what: a })
+                        : a === 'delete'
+                          ? setDeleting(u)
+                          : act.mutate({ user: u, action: a })
                     }
                   />
                 </td>
@@ -113,6 +120,17 @@ export function UsersPanel() {
             ))}
           </tbody>
         </table>
+      )}
+      {deleting && (
+        <ConfirmDialog
+          title="Delete user"
+          confirmLabel="Delete"
+          onConfirm={() => act.mutate({ user: deleting, action: 'delete' })}
+          onClose={() => setDeleting(null)}
+          isPending={act.isPending}
+        >
+          <p>Delete “{deleting.username}”? Their sessions and API keys end, and the account cannot be restored.</p>
+        </ConfirmDialog>
       )}
       {creating && <CreateUserDialog kind="human" onClose={() => setCreating(false)} onDone={setMessage} />}
       {editing && <EditUserDialog user={editing.user} what={editing.what} onClose={() => setEditing(null)} onDone={setMessage} />}
