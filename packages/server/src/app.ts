@@ -112,6 +112,7 @@ export const logRedactPaths = [
   'body.Data.SecretFields[*].Value',
   'body.value',
   'body.fileAttachment',
+  'body.NewPassword',
   'req.headers.otp',
   // Passwork: its token header, a password's values (base64 or client-encrypted), its files, a
   // vault's encrypted key, the JS connector's snapshot (the whole password)
@@ -410,6 +411,7 @@ export async function buildApp(deps: AppDeps) {
       workflow,
       metadata,
       passwords,
+      rotation,
       sealed: () => seal.keys === undefined,
     }),
   );

@@ -16,6 +16,7 @@ import type { Resolver, TargetPolicy } from '../webhooks/target.ts';
 import type { RemoteConnectors } from './connector.ts';
 import { createJournal, type JournalDeps, type Outcome, type SecretAccess } from './journal.ts';
 import * as repo from './rotation.repository.ts';
+import { rotationStates } from './state.ts';
 import { createTargets, type TargetsDeps } from './targets.ts';
 
 /** The part of the job queue this module uses (jobs/queue.ts). */
@@ -275,6 +276,8 @@ export function createRotationService(deps: RotationDeps) {
     rotateDue,
     reconcile,
     hasTarget,
+    /** Rotation state of secrets the caller already may see (the compatibility APIs' heartbeat fields). */
+    states: (secretIds: string[]) => rotationStates(db, secretIds),
     openEntry: (exec: Executor, secretId: string) => repo.openEntryOf(exec, secretId),
     isRotating: async (exec: Executor, secretId: string) => (await repo.openEntryOf(exec, secretId)) !== undefined,
   };
