@@ -391,7 +391,7 @@ export async function buildApp(deps: AppDeps) {
   );
 
   // senhasegura PAM Core: /iso (OAuth2 token, /iso/pam) and /api/pam, the same operations
-  const senhaseguraDeps = { db, auth, secrets, vaults, lookup, metadata, numbering, access, audited, workflow, naturalKeys };
+  const senhaseguraDeps = { db, auth, secrets, vaults, lookup, metadata, numbering, access, audited, workflow, naturalKeys, rotation };
   for (const s of senhaseguraSurfaces({ ...senhaseguraDeps, ...(config.senhaseguraVault ? { vaultName: config.senhaseguraVault } : {}) }))
     await registerSurface(app, edge, s);
 
