@@ -21,7 +21,7 @@ import { createTargets, type TargetsDeps } from './targets.ts';
 
 /** The part of the job queue this module uses (jobs/queue.ts). */
 export interface RotationJobs {
-  register(kind: string, handler: { external: (job: { payload: unknown }) => Promise<unknown>; maxAttempts?: number }): void;
+  register(kind: string, handler: { external: (job: { id: string; payload: unknown }) => Promise<unknown>; maxAttempts?: number }): void;
   every(name: string, intervalMs: number, handler: { external: () => Promise<unknown> }): void;
   enqueue(exec: Executor, kind: string, payload: unknown, opts?: { runAt?: number }): Promise<string | null>;
 }
@@ -135,7 +135,7 @@ export function createRotationService(deps: RotationDeps) {
   }
 
   /** A rotation by the system (a queued job: checkin, revoke, schedule), begun in its own transaction. */
-  async function rotateAsSystem(secretId: string, trigger: string): Promise<Rotation> {
+  async function rotateAsSystem(secretId: string, trigger: string, jobId?: string): Promise<Rotation> {
     const ctx = systemCtx();
     const { e, value } = await db.transaction().execute(async (trx) => {
       await secrets.lock(trx, secretId);
@@ -146,7 +146,7 @@ export function createRotationService(deps: RotationDeps) {
         objectId: secretId,
         outcome: 'success',
         reason: `rotation on ${trigger}`,
-        details: { entryId: r.e.id, connector: r.e.kind, trigger },
+        details: { entryId: r.e.id, connector: r.e.kind, trigger, ...(jobId ? { jobId } : {}) },
       });
       return r;
     });
@@ -156,11 +156,11 @@ export function createRotationService(deps: RotationDeps) {
   /**
    * Queues a remote rotation in the caller's transaction (a checkin or revoke ends a checkout
    * there; the target is never called inside a transaction). The job retries while another
-   * rotation of the secret is open.
+   * rotation of the secret is open. Answers the job's id (the rotation.start record names it).
    */
-  async function enqueue(trx: Trx, secretId: string, trigger: string): Promise<void> {
+  async function enqueue(trx: Trx, secretId: string, trigger: string): Promise<string | null> {
     if (!deps.jobs) throw new AppError('conflict', 'Remote rotation needs the job queue.');
-    await deps.jobs.enqueue(trx, 'rotation.run', { secretId, trigger });
+    return deps.jobs.enqueue(trx, 'rotation.run', { secretId, trigger });
   }
 
   /** Logs in with the stored password and records the outcome (heartbeat); never changes it. */
@@ -250,7 +250,7 @@ export function createRotationService(deps: RotationDeps) {
         if (typeof p?.secretId !== 'string') return;
         // a removed target or secret: nothing to rotate any more; anything else is retried
         if (!(await hasTarget(db, p.secretId))) return;
-        await rotateAsSystem(p.secretId, typeof p.trigger === 'string' ? p.trigger : 'queued');
+        await rotateAsSystem(p.secretId, typeof p.trigger === 'string' ? p.trigger : 'queued', job.id);
       },
     });
     const every = deps.sweepMs ?? 30_000;
