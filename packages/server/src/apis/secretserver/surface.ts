@@ -48,3 +48,8 @@ export function secretServerSurface(deps: SecretServerDeps & { sealed: () => boo
     },
   };
 }
+
+/** The surface from the app's services: sealed while the seal manager holds no keys. */
+export function secretServerSurfaceFrom(services: SecretServerDeps & { seal: { keys?: unknown } }): Surface {
+  return secretServerSurface({ ...services, sealed: () => services.seal.keys === undefined });
+}
