@@ -1,5 +1,6 @@
 import { type Static, Type } from 'typebox';
 import { Id, Timestamp } from './common.ts';
+import { ReauthFields } from './reauth.ts';
 import { Text } from './text.ts';
 
 /** Remote rotation (issue 14): where a secret's password or SSH key is used, and its journal. */
@@ -148,3 +149,32 @@ export const RotationTargetList = Type.Object(
   { additionalProperties: false, $id: 'RotationTargetList' },
 );
 export type RotationTargetList = Static<typeof RotationTargetList>;
+
+/** The operator's way out of a stuck rotation (admin, re-authenticated): which password stays. */
+export const AbandonRotationInput = Type.Object(
+  {
+    keep: Type.Union([Type.Literal('current'), Type.Literal('pending')], {
+      description:
+        'current: the password stored before the rotation logs in (the entry is rolled back); pending: the new one does (it becomes current)',
+    }),
+    reason: Type.String({ minLength: 1, maxLength: 500, description: 'Why the rotation is abandoned (audited)' }),
+    ...ReauthFields,
+  },
+  { additionalProperties: false },
+);
+export type AbandonRotationInput = Static<typeof AbandonRotationInput>;
+
+export const AbandonRotationResult = Type.Object(
+  {
+    secretId: Id,
+    entryId: Type.String(),
+    kept: Type.Union([Type.Literal('current'), Type.Literal('pending')]),
+    state: Type.Union([Type.Literal('done'), Type.Literal('rolled_back')]),
+    /** true: the kept password logged in before the entry was closed; null: the target did not answer. */
+    verified: Type.Union([Type.Boolean(), Type.Null()]),
+    version: Type.Integer({ description: 'The current version of the secret afterwards' }),
+    outOfSync: Type.Boolean(),
+  },
+  { additionalProperties: false, $id: 'AbandonRotationResult' },
+);
+export type AbandonRotationResult = Static<typeof AbandonRotationResult>;

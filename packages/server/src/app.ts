@@ -211,6 +211,7 @@ export async function buildApp(deps: AppDeps) {
     owner: jobs.owner,
     policy: { allowedTargets: config.webhooks?.allowedTargets ?? [] },
     jobs,
+    reauth,
     ...(config.rotation?.leaseMs ? { leaseMs: config.rotation.leaseMs } : {}),
     ...(config.rotation?.sweepMs ? { sweepMs: config.rotation.sweepMs } : {}),
   });

@@ -12,7 +12,9 @@ import type { Clock } from '../../lib/clock.ts';
 import { newId } from '../../lib/ids.ts';
 import type { AuditLog, createAudited } from '../audit/audit-log.ts';
 import { type RequestContext, requireUser, systemActor } from '../auth/actor.ts';
+import type { Reauth } from '../auth/reauth.ts';
 import type { Resolver, TargetPolicy } from '../webhooks/target.ts';
+import { createAbandon } from './abandon.ts';
 import type { RemoteConnectors } from './connector.ts';
 import { createJournal, type JournalDeps, type Outcome, type SecretAccess } from './journal.ts';
 import * as repo from './rotation.repository.ts';
@@ -54,6 +56,8 @@ export interface RotationDeps {
   /** How often the reconciler, the heartbeat and the rotation schedule run (default 30 s). */
   sweepMs?: number;
   onStep?: JournalDeps['onStep'];
+  /** Re-authentication of the administrator who abandons a stuck rotation. */
+  reauth?: Pick<Reauth, 'check'>;
 }
 
 const MINUTE = 60_000;
@@ -66,6 +70,7 @@ export function createRotationService(deps: RotationDeps) {
   const timeoutMs = deps.timeoutMs ?? Math.min(20_000, Math.floor(leaseMs / 3));
   const journal = createJournal({ ...deps, leaseMs, timeoutMs });
   const targets = createTargets(deps);
+  const { abandon } = createAbandon({ ...deps, leaseMs, load: deps.secrets.load }, journal);
   const systemCtx = (): RequestContext => ({ actor: systemActor, requestId: newId('req', clock.now()), sourceIp: '', audited: false });
 
   const hasTarget = async (exec: Executor, secretId: string) => (await repo.targetRow(exec, secretId)) !== undefined;
@@ -269,6 +274,7 @@ export function createRotationService(deps: RotationDeps) {
     removeTarget: targets.removeTarget,
     listTargets: targets.listTargets,
     rotate,
+    abandon,
     rotateAsSystem,
     enqueue,
     verify,
