@@ -12,6 +12,18 @@ export type RotationKind = Static<typeof RotationKind>;
 
 const HostName = Type.String({ minLength: 1, maxLength: 253, pattern: '^[A-Za-z0-9.:_\\[\\]-]+$', description: 'Host name or IP address' });
 
+/** What uses an account's password (a service, a host, a script): updated by operators after a rotation. */
+export const Dependency = Type.Object(
+  {
+    name: Type.String({ minLength: 1, maxLength: 200, description: 'e.g. "orders-api"' }),
+    kind: Type.String({ minLength: 1, maxLength: 50, description: 'service, host, script, job, application, ...' }),
+    host: Type.Optional(Type.String({ maxLength: 253, description: 'Where it runs' })),
+    note: Type.Optional(Type.String({ maxLength: 1000, description: 'How to update it (never a password)' })),
+  },
+  { additionalProperties: false, $id: 'RotationDependency' },
+);
+export type Dependency = Static<typeof Dependency>;
+
 export const RotationTargetInput = Type.Object(
   {
     kind: RotationKind,
@@ -46,6 +58,15 @@ export const RotationTargetInput = Type.Object(
     rotateDays: Type.Optional(
       Type.Union([Type.Integer({ minimum: 1, maximum: 3650 }), Type.Null()], { description: 'Rotate this often; null: never' }),
     ),
+    dependencies: Type.Optional(Type.Array(Dependency, { maxItems: 100, description: 'What uses the password; absent: kept as it is' })),
+    dependenciesReviewed: Type.Optional(
+      Type.Boolean({ description: 'false: the list is known to be incomplete or out of date (default true; absent: kept)' }),
+    ),
+    holdUnreviewed: Type.Optional(
+      Type.Boolean({
+        description: 'true: a scheduled rotation is held (and flagged) instead of run while dependenciesReviewed is false (absent: kept)',
+      }),
+    ),
   },
   { additionalProperties: false, $id: 'RotationTargetInput' },
 );
@@ -75,6 +96,12 @@ export const RotationTarget = Type.Object(
     lastHeartbeatAt: Type.Union([Timestamp, Type.Null()]),
     lastHeartbeatStatus: HeartbeatStatus,
     outOfSync: Type.Boolean({ description: 'The last heartbeat (or a rotation) found that the stored password does not log in' }),
+    dependencies: Type.Array(Dependency),
+    dependenciesReviewed: Type.Boolean(),
+    holdUnreviewed: Type.Boolean(),
+    heldAt: Type.Union([Timestamp, Type.Null()], {
+      description: 'A scheduled rotation was held then (dependencies not reviewed); null once it runs again',
+    }),
   },
   { additionalProperties: false, $id: 'RotationTarget' },
 );

@@ -16,6 +16,7 @@ import * as m0014 from './0014-api-user-host.ts';
 import * as m0015 from './0015-session-audience.ts';
 import * as m0016 from './0016-favorites-inbox-client-keys.ts';
 import * as m0017 from './0017-remote-rotation.ts';
+import * as m0020 from './0020-rotation-dependencies.ts';
 
 /** The one ordered migration list for both dialects. Append only. */
 export const migrations: Record<string, Migration> = {
@@ -36,4 +37,6 @@ export const migrations: Record<string, Migration> = {
   '0015-session-audience': m0015,
   '0016-favorites-inbox-client-keys': m0016,
   '0017-remote-rotation': m0017,
+  // 0018 and 0019 are taken by other branches
+  '0020-rotation-dependencies': m0020,
 };

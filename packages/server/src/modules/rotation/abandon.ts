@@ -11,6 +11,7 @@ import { type RequestContext, requireUser } from '../auth/actor.ts';
 import type { Reauth } from '../auth/reauth.ts';
 import { type createJournal, type JournalDeps, pendingBinding } from './journal.ts';
 import * as repo from './rotation.repository.ts';
+import { dependenciesOf } from './targets.ts';
 
 export interface AbandonDeps extends Pick<JournalDeps, 'db' | 'clock' | 'seal' | 'audit' | 'secrets' | 'publish' | 'owner' | 'leaseMs'> {
   audited: ReturnType<typeof createAudited>;
@@ -75,7 +76,14 @@ export function createAbandon(deps: AbandonDeps, journal: Pick<ReturnType<typeof
           throw lost();
         await deps.publish(trx, {
           type: 'secret.rotated',
-          data: { secretId, version, field: e.field, connector: e.kind, trigger: e.trigger },
+          data: {
+            secretId,
+            version,
+            field: e.field,
+            connector: e.kind,
+            trigger: e.trigger,
+            dependencies: dependenciesOf(c.t).map((d) => d.name),
+          },
         });
       } else if (!(await repo.settle(trx, e.id, owner, 'rolled_back', { now, lastError: 'abandoned' }))) {
         throw lost();

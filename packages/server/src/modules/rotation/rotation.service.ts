@@ -19,7 +19,7 @@ import type { RemoteConnectors } from './connector.ts';
 import { createJournal, type JournalDeps, type Outcome, type SecretAccess } from './journal.ts';
 import * as repo from './rotation.repository.ts';
 import { rotationStates } from './state.ts';
-import { createTargets, type TargetsDeps } from './targets.ts';
+import { createTargets, dependenciesOf, type TargetsDeps } from './targets.ts';
 
 /** The part of the job queue this module uses (jobs/queue.ts). */
 export interface RotationJobs {
@@ -235,6 +235,19 @@ export function createRotationService(deps: RotationDeps) {
       await db.transaction().execute(async (trx) => {
         const t = await repo.targetRow(trx, secret_id);
         if (!t || t.next_rotation_at === null || t.next_rotation_at > clock.now()) return;
+        if (Number(t.hold_unreviewed) === 1 && Number(t.dependencies_reviewed) === 0) {
+          // held, not run: what uses the password is not known well enough to update it afterwards
+          await repo.holdRotation(trx, secret_id, clock.now());
+          await deps.audit.append(trx, systemCtx(), {
+            action: 'rotation.held',
+            objectType: 'secret',
+            objectId: secret_id,
+            outcome: 'failure',
+            reason: 'dependencies not reviewed',
+            details: { trigger: 'scheduled', dependencies: dependenciesOf(t).map((d) => d.name) },
+          });
+          return;
+        }
         const next = t.rotate_days === null ? null : clock.now() + Number(t.rotate_days) * DAY;
         await repo.setNextRotation(trx, secret_id, next, clock.now());
         await enqueue(trx, secret_id, 'scheduled');

@@ -1,6 +1,7 @@
 // Use cases of rotation targets: give a secret a target (kind, host, port, privileged account,
 // schedule), read it with its journal, remove it. Rows -> wire objects here too.
 import type {
+  Dependency,
   JournalEntry,
   RotationStatus,
   RotationTarget,
@@ -8,6 +9,7 @@ import type {
   RotationTargetList,
   RotationTargetQuery,
 } from '@coffer/contracts/rotation';
+import { isCleanText } from '@coffer/contracts/text';
 import type { Db, Executor } from '../../db/database.ts';
 import type { SecretTable } from '../../db/schema.ts';
 import type { RotationJournalTable, RotationTargetTable } from '../../db/schema-rotation.ts';
@@ -40,7 +42,21 @@ export function presentTarget(t: RotationTargetTable): RotationTarget {
     lastHeartbeatAt: iso(t.last_heartbeat_at),
     lastHeartbeatStatus: t.last_heartbeat_status,
     outOfSync: Number(t.out_of_sync) === 1,
+    dependencies: dependenciesOf(t),
+    dependenciesReviewed: Number(t.dependencies_reviewed) === 1,
+    holdUnreviewed: Number(t.hold_unreviewed) === 1,
+    heldAt: iso(t.held_at),
   };
+}
+
+/** The dependencies of a target (stored JSON; a damaged value reads as none). */
+export function dependenciesOf(t: Pick<RotationTargetTable, 'dependencies'>): Dependency[] {
+  try {
+    const v = JSON.parse(t.dependencies) as unknown;
+    return Array.isArray(v) ? (v as Dependency[]) : [];
+  } catch {
+    return [];
+  }
 }
 
 export function presentEntry(e: RotationJournalTable): JournalEntry {
@@ -75,6 +91,25 @@ export interface TargetsDeps {
   access: Pick<Access, 'principalsOf' | 'secretVisible'>;
   policy: TargetPolicy;
   resolve?: Resolver;
+}
+
+/** Names, kinds, hosts and notes as clean text (contracts/text.ts: no control characters). */
+function cleanDependencies(list: Dependency[]): Dependency[] {
+  return list.map((d, i) => {
+    for (const [k, v] of Object.entries(d)) {
+      if (typeof v === 'string' && !isCleanText(v)) {
+        throw new AppError('validation.failed', 'A dependency holds control characters.', {
+          details: [{ path: `/dependencies/${i}/${k}`, message: 'invalid text' }],
+        });
+      }
+    }
+    return {
+      name: d.name.trim(),
+      kind: d.kind.trim(),
+      ...(d.host ? { host: d.host.trim() } : {}),
+      ...(d.note ? { note: d.note } : {}),
+    };
+  });
 }
 
 export function createTargets(deps: TargetsDeps) {
@@ -136,7 +171,18 @@ export function createTargets(deps: TargetsDeps) {
         created_by: old?.created_by ?? ctx.actor.userId,
         created_at: old?.created_at ?? now,
         updated_at: now,
+        dependencies:
+          input.dependencies === undefined ? (old?.dependencies ?? '[]') : JSON.stringify(cleanDependencies(input.dependencies)),
+        dependencies_reviewed:
+          input.dependenciesReviewed === undefined ? Number(old?.dependencies_reviewed ?? 1) : input.dependenciesReviewed ? 1 : 0,
+        hold_unreviewed: input.holdUnreviewed === undefined ? Number(old?.hold_unreviewed ?? 0) : input.holdUnreviewed ? 1 : 0,
+        held_at: old?.held_at ?? null,
       };
+      if (row.dependencies_reviewed === 1 && row.held_at !== null) {
+        // reviewed after a held rotation: it is due at once
+        row.held_at = null;
+        if (rotateDays !== null) row.next_rotation_at = now;
+      }
       await repo.upsertTarget(trx, row);
       ev.details = {
         kind: input.kind,
@@ -145,6 +191,9 @@ export function createTargets(deps: TargetsDeps) {
         privileged: row.privileged_secret_id,
         heartbeatMinutes: heartbeat,
         rotateDays,
+        dependencies: dependenciesOf(row).map((d) => d.name),
+        dependenciesReviewed: row.dependencies_reviewed === 1,
+        holdUnreviewed: row.hold_unreviewed === 1,
       };
       return presentTarget(row);
     });
