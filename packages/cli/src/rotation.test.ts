@@ -160,4 +160,46 @@ describe('coffer target, verify, rotate, heartbeat (remote rotation)', { concurr
     assert.equal(out.outOfSync, true);
     expectCode(await abandon(`${ADMIN.password}\n`), 6, 'nothing open any more: conflict');
   });
+
+  it('target lists dependencies (NAME:KIND[:HOST[:NOTE]]), their review flag and the hold; heartbeat shows them', async () => {
+    expectCode(await run(['target', SECRET, '--kind', 'mysql', '--host', '127.0.0.1', '--dependency', 'nope']), 2, 'bad dependency');
+    expectCode(
+      await run(['target', SECRET, '--kind', 'mysql', '--host', '127.0.0.1', '--dependencies-reviewed', 'maybe']),
+      2,
+      'bad yes/no',
+    );
+    const r = await run([
+      'target',
+      SECRET,
+      '--kind',
+      'mysql',
+      '--host',
+      '127.0.0.1',
+      '--dependency',
+      'orders-api:service:app01:restart: then check /health',
+      '--dependency',
+      'nightly-etl:script',
+      '--dependencies-reviewed',
+      'no',
+      '--hold-unreviewed',
+      'yes',
+      '--json',
+    ]);
+    expectCode(r, 0, 'target with dependencies');
+    const t = json(r);
+    assert.deepEqual(t.dependencies, [
+      { name: 'orders-api', kind: 'service', host: 'app01', note: 'restart: then check /health' },
+      { name: 'nightly-etl', kind: 'script' },
+    ]);
+    assert.equal(t.dependenciesReviewed, false);
+    assert.equal(t.holdUnreviewed, true);
+    const hb = await run(['heartbeat', SECRET]);
+    assert.match(hb.stdout, /Dependencies \(NOT REVIEWED\); scheduled rotation held until reviewed:/);
+    assert.match(hb.stdout, /orders-api \(service on app01\) — restart: then check \/health/);
+    const kept = await run(['target', SECRET, '--kind', 'mysql', '--host', '127.0.0.1', '--dependencies-reviewed', 'yes', '--json']);
+    expectCode(kept, 0, 'reviewed');
+    assert.equal(json(kept).dependencies.length, 2, 'the list is kept without --dependency');
+    const emptied = await run(['target', SECRET, '--kind', 'mysql', '--host', '127.0.0.1', '--no-dependencies', '--json']);
+    assert.deepEqual(json(emptied).dependencies, []);
+  });
 });

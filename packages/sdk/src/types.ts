@@ -191,6 +191,7 @@ export type RotationTargetQuery = Rot.RotationTargetQuery;
 export type RotationTargetList = Rot.RotationTargetList;
 export type RotationJournalEntry = Rot.JournalEntry;
 export type AbandonRotationInput = Rot.AbandonRotationInput;
+export type Dependency = Rot.Dependency;
 export type AbandonRotationResult = Rot.AbandonRotationResult;
 /** A verify (dry run) or heartbeat: ok, failed (the stored password does not log in), unreachable. */
 export type VerifyResult = Rot.VerifyResult;
