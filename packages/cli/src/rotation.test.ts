@@ -199,6 +199,10 @@ describe('coffer target, verify, rotate, heartbeat (remote rotation)', { concurr
     const kept = await run(['target', SECRET, '--kind', 'mysql', '--host', '127.0.0.1', '--dependencies-reviewed', 'yes', '--json']);
     expectCode(kept, 0, 'reviewed');
     assert.equal(json(kept).dependencies.length, 2, 'the list is kept without --dependency');
+    expectCode(await run(['target', SECRET, '--kind', 'mysql', '--host', '127.0.0.1', '--tls', 'bogus']), 2, 'bad --tls');
+    const mysqlTls = await run(['target', SECRET, '--kind', 'mysql', '--host', '127.0.0.1', '--tls', 'require']);
+    assert.notEqual(mysqlTls.code, 0, 'TLS options are for postgres targets');
+    assert.match(mysqlTls.stderr, /postgres target only/);
     const emptied = await run(['target', SECRET, '--kind', 'mysql', '--host', '127.0.0.1', '--no-dependencies', '--json']);
     assert.deepEqual(json(emptied).dependencies, []);
   });

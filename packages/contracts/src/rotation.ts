@@ -50,6 +50,19 @@ export const RotationTargetInput = Type.Object(
         description: "mysql: the account's host part (default %)",
       }),
     ),
+    tls: Type.Optional(
+      Type.Union([Type.Literal('disable'), Type.Literal('require'), Type.Literal('verify-full')], {
+        description:
+          "postgres: TLS as libpq's sslmode (default disable); require: encrypted, certificate not checked; verify-full: the certificate chains to caPem (else the system's CAs) and names the host",
+      }),
+    ),
+    caPem: Type.Optional(
+      Type.String({
+        minLength: 1,
+        maxLength: 20_000,
+        description: 'postgres, verify-full: the CA certificate(s) the server’s certificate chains to (PEM)',
+      }),
+    ),
     heartbeatMinutes: Type.Optional(
       Type.Union([Type.Integer({ minimum: 5, maximum: 525_600 }), Type.Null()], {
         description: 'Verify the password this often; null: never',
@@ -89,6 +102,10 @@ export const RotationTarget = Type.Object(
     database: Type.Union([Type.String(), Type.Null()]),
     accountHost: Type.Union([Type.String(), Type.Null()]),
     hostKey: Type.Union([Type.String(), Type.Null()], { description: 'ssh: the host key pinned on first use' }),
+    tls: Type.Union([Type.Literal('disable'), Type.Literal('require'), Type.Literal('verify-full'), Type.Null()], {
+      description: 'postgres: the TLS mode; null for other kinds',
+    }),
+    caPem: Type.Union([Type.String(), Type.Null()], { description: 'postgres, verify-full: the CA the certificate must chain to' }),
     heartbeatMinutes: Type.Union([Type.Integer(), Type.Null()]),
     rotateDays: Type.Union([Type.Integer(), Type.Null()]),
     nextHeartbeatAt: Type.Union([Timestamp, Type.Null()]),

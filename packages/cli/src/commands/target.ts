@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import type { Dependency, RotationStatus, RotationTarget, RotationTargetInput } from '@coffer/sdk/client';
 import { type Command, flag, intFlag, out, outJson, str, UsageError } from '../cli.ts';
 import { CLIENT_EXIT, clientCommand, EXIT_CODES_HELP, openSession } from '../client.ts';
@@ -7,7 +8,7 @@ import { table, when } from '../workflow-view.ts';
 const KINDS = ['postgres', 'mysql', 'ssh', 'ssh-key'] as const;
 
 const targetUsage = `Usage: coffer target PATH --kind KIND --host HOST [--port N] [--privileged PATH]
-                     [--database DB] [--account-host H] [--heartbeat MIN] [--rotate-days N]
+                     [--database DB] [--account-host H] [--tls MODE [--ca FILE]] [--heartbeat MIN] [--rotate-days N]
                      [--dependency NAME:KIND[:HOST[:NOTE]]]... [--no-dependencies]
                      [--dependencies-reviewed yes|no] [--hold-unreviewed yes|no] [--json]
        coffer target PATH --remove
@@ -27,6 +28,10 @@ Options:
                        without it the account changes its own password
   --database DB        postgres: the database to connect to (default postgres)
   --account-host H     mysql: the account's host part (default %)
+  --tls MODE           postgres: disable (default), require (encrypted, certificate not checked) or
+                       verify-full (the certificate chains to --ca, else the system's CAs, and
+                       names the host)
+  --ca FILE            postgres, verify-full: the CA certificate(s) in PEM
   --heartbeat MIN      verify the stored password this often (minutes, >= 5)
   --rotate-days N      rotate this often (days)
   --dependency D       what uses the password, NAME:KIND[:HOST[:NOTE]] (e.g. orders-api:service:app01);
@@ -97,6 +102,7 @@ function describeTarget(t: RotationTarget): string[] {
   return [
     `Target: ${t.kind} ${t.host}:${t.port}${t.privilegedSecretId ? ` (changed by privileged account ${t.privilegedSecretId})` : ' (the account changes its own)'}`,
     ...(t.hostKey ? [`Host key (pinned): ${t.hostKey}`] : []),
+    ...(t.tls && t.tls !== 'disable' ? [`TLS: ${t.tls}${t.caPem ? ' (with the target’s CA)' : ''}`] : []),
     `Heartbeat: ${t.heartbeatMinutes === null ? 'not scheduled' : `every ${t.heartbeatMinutes} min`}; rotation: ${t.rotateDays === null ? 'not scheduled' : `every ${t.rotateDays} days`}${t.nextRotationAt ? ` (next ${when(t.nextRotationAt)})` : ''}`,
     `Last heartbeat: ${t.lastHeartbeatAt ? `${when(t.lastHeartbeatAt)} ${t.lastHeartbeatStatus}` : 'never'}${t.outOfSync ? ' — OUT OF SYNC: the stored password does not log in' : ''}`,
     ...describeDependencies(t),
@@ -114,6 +120,8 @@ export const targetCommand: Command = clientCommand({
     privileged: { type: 'string' },
     database: { type: 'string' },
     'account-host': { type: 'string' },
+    tls: { type: 'string' },
+    ca: { type: 'string' },
     heartbeat: { type: 'string' },
     'rotate-days': { type: 'string' },
     dependency: { type: 'string', multiple: true },
@@ -145,6 +153,20 @@ export const targetCommand: Command = clientCommand({
     if (database) input.database = database;
     const accountHost = str(values, 'account-host');
     if (accountHost) input.accountHost = accountHost;
+    const tls = str(values, 'tls');
+    if (tls !== undefined) {
+      if (tls !== 'disable' && tls !== 'require' && tls !== 'verify-full')
+        throw new UsageError('--tls must be disable, require or verify-full');
+      input.tls = tls;
+    }
+    const ca = str(values, 'ca');
+    if (ca) {
+      try {
+        input.caPem = readFileSync(ca, 'utf8');
+      } catch {
+        throw new UsageError(`--ca: cannot read ${ca}`);
+      }
+    }
     const heartbeat = intFlag(values, 'heartbeat', 5, 525_600);
     if (heartbeat !== undefined) input.heartbeatMinutes = heartbeat;
     const days = intFlag(values, 'rotate-days', 1, 3650);

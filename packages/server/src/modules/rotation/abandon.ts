@@ -29,8 +29,9 @@ export function createAbandon(deps: AbandonDeps, journal: Pick<ReturnType<typeof
     // 1. authorize and take the entry (its lease must have run out: nobody is driving it)
     const e = await audited(ctx, { action: 'rotation.abandon', objectType: 'secret', objectId: secretId, reason }, async (trx, ev) => {
       requireUser(ctx.actor);
-      if (ctx.actor.role !== 'administrator') throw new AppError('forbidden', 'Abandoning a rotation needs an administrator.');
+      // a secret the caller cannot edit answers like a missing one, before the role is looked at
       await deps.load(trx, ctx, secretId, 'edit');
+      if (ctx.actor.role !== 'administrator') throw new AppError('forbidden', 'Abandoning a rotation needs an administrator.');
       if (failure) throw failure;
       const open = await repo.openEntryOf(trx, secretId);
       if (!open) throw new AppError('conflict', 'This secret has no open rotation.');

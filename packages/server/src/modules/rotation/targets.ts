@@ -1,5 +1,7 @@
 // Use cases of rotation targets: give a secret a target (kind, host, port, privileged account,
 // schedule), read it with its journal, remove it. Rows -> wire objects here too.
+
+import { X509Certificate } from 'node:crypto';
 import type {
   Dependency,
   JournalEntry,
@@ -35,6 +37,8 @@ export function presentTarget(t: RotationTargetTable): RotationTarget {
     database: o.database ?? null,
     accountHost: o.accountHost ?? null,
     hostKey: t.host_key,
+    tls: t.kind === 'postgres' ? ((o.tls as 'disable' | 'require' | 'verify-full' | undefined) ?? 'disable') : null,
+    caPem: o.ca ?? null,
     heartbeatMinutes: t.heartbeat_minutes === null ? null : Number(t.heartbeat_minutes),
     rotateDays: t.rotate_days === null ? null : Number(t.rotate_days),
     nextHeartbeatAt: iso(t.next_heartbeat_at),
@@ -91,6 +95,23 @@ export interface TargetsDeps {
   access: Pick<Access, 'principalsOf' | 'secretVisible'>;
   policy: TargetPolicy;
   resolve?: Resolver;
+}
+
+/** PostgreSQL's TLS options: the mode, and the CA (parsed now: a bad PEM is refused here, not at rotation). */
+function tlsOf(input: RotationTargetInput): Record<string, string> {
+  if (input.tls === undefined && input.caPem === undefined) return {};
+  const bad = (message: string, path: string) => new AppError('validation.failed', message, { details: [{ path, message }] });
+  if (input.kind !== 'postgres') throw bad('TLS options apply to a postgres target only.', '/tls');
+  const mode = input.tls ?? 'disable';
+  if (input.caPem !== undefined) {
+    if (mode !== 'verify-full') throw bad('A CA is used with tls verify-full only.', '/caPem');
+    try {
+      new X509Certificate(input.caPem);
+    } catch {
+      throw bad('caPem is not a PEM certificate.', '/caPem');
+    }
+  }
+  return { tls: mode, ...(input.caPem !== undefined ? { ca: input.caPem } : {}) };
 }
 
 /** Names, kinds, hosts and notes as clean text (contracts/text.ts: no control characters). */
@@ -150,6 +171,7 @@ export function createTargets(deps: TargetsDeps) {
       const options: Record<string, string> = {};
       if (input.database) options.database = input.database;
       if (input.accountHost) options.accountHost = input.accountHost;
+      Object.assign(options, tlsOf(input));
       const heartbeat = input.heartbeatMinutes === undefined ? (old?.heartbeat_minutes ?? null) : input.heartbeatMinutes;
       const rotateDays = input.rotateDays === undefined ? (old?.rotate_days ?? null) : input.rotateDays;
       const sameEndpoint = old && old.host === input.host && Number(old.port) === port && old.kind === input.kind;
