@@ -25,6 +25,7 @@ import { migrateCommand } from './commands/migrate.ts';
 import { mvCommand, rmCommand } from './commands/move.ts';
 import { approveCommand, rejectCommand, requestCommand, requestsCommand } from './commands/request.ts';
 import { rotateKeyCommand } from './commands/rotate-key.ts';
+import { rotationGroup } from './commands/rotation.ts';
 import { sealStatusCommand } from './commands/seal-status.ts';
 import { historyCommand, restoreCommand, searchCommand } from './commands/search.ts';
 import { setCommand } from './commands/set.ts';
@@ -83,7 +84,16 @@ const clientCommands: Command[] = [
 ];
 // your account and the administration of users, groups, grants, templates and the trash
 const accountCommands: Command[] = [whoamiCommand, passwdCommand, exportCommand];
-const commandGroups: CommandGroup[] = [totpGroup, keysGroup, usersGroup, groupsGroup, grantsGroup, templatesGroup, trashGroup];
+const commandGroups: CommandGroup[] = [
+  totpGroup,
+  keysGroup,
+  usersGroup,
+  groupsGroup,
+  grantsGroup,
+  templatesGroup,
+  trashGroup,
+  rotationGroup,
+];
 const commands: Command[] = [...adminCommands, ...clientCommands, ...accountCommands];
 const vaultCommands: Command[] = [vaultCreateCommand, vaultLsCommand];
 

@@ -9,7 +9,7 @@ import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import mysql from 'mysql2/promise';
 import { nativePasswordHash } from '../../server/src/modules/rotation/connectors/mysql.ts';
-import { adminToken, call, createUser, type Harness, startHarness } from '../../server/test/harness.ts';
+import { ADMIN, adminToken, call, createUser, type Harness, startHarness } from '../../server/test/harness.ts';
 import { cliRunner, expectCode, json } from '../test/run-cli.ts';
 
 const { cli } = cliRunner();
@@ -33,6 +33,8 @@ describe('coffer target, verify, rotate, heartbeat (remote rotation)', { concurr
   let cfg: string;
   let token: string;
   let secretId: string;
+  let url: string;
+  let admin: string;
   const dbUser = `coffer_cli_${randomBytes(4).toString('hex')}`;
   const first = `Pw-${randomBytes(12).toString('base64url')}`;
   const SECRET = 'Infra/orders db';
@@ -42,9 +44,9 @@ describe('coffer target, verify, rotate, heartbeat (remote rotation)', { concurr
     await myAdmin((c) => c.query('create user ?@? identified by password ?', [dbUser, '%', nativePasswordHash(first)]));
     h = await startHarness('sqlite', { config: { webhooks: { allowedTargets: ['127.0.0.1/32'], timeoutMs: 5000, maxAttempts: 3 } } });
     await h.app.listen({ port: 0, host: '127.0.0.1' });
-    const url = `http://127.0.0.1:${(h.app.server.address() as AddressInfo).port}`;
+    url = `http://127.0.0.1:${(h.app.server.address() as AddressInfo).port}`;
     dir = mkdtempSync(path.join(tmpdir(), 'coffer-cli-rotation-'));
-    const admin = await adminToken(h);
+    admin = await adminToken(h);
     const owner = await createUser(h, admin, 'password_administrator');
     token = owner.token;
     const v = await call(h, 'POST', '/api/v1/vaults', { token, body: { name: 'Infra' } });
@@ -114,5 +116,94 @@ describe('coffer target, verify, rotate, heartbeat (remote rotation)', { concurr
     assert.match(list.stdout, /orders db\s+mysql 127\.0\.0\.1:3306\s+.*OUT OF SYNC/);
     expectCode(await run(['target', SECRET, '--remove']), 0, 'remove');
     expectCode(await run(['heartbeat', SECRET]), 3, 'no target: not found');
+  });
+
+  it('rotation abandon: usage, administrators only, re-authenticated; closes a stuck rotation unverified when the target is silent', async () => {
+    // a rotation left open: the target (port 9, nothing listens) never answers
+    const set = await run(['target', SECRET, '--kind', 'mysql', '--host', '127.0.0.1', '--port', '9']);
+    expectCode(set, 0, 'target');
+    expectCode(await run(['rotate', SECRET]), 1, 'rotate against a silent target');
+    expectCode(await run(['rotation', 'abandon', SECRET, '--reason', 'x']), 2, 'no --keep');
+    expectCode(await run(['rotation', 'abandon', SECRET, '--keep', 'current']), 2, 'no --reason');
+    const owner = await cli(cfg, ['rotation', 'abandon', SECRET, '--keep', 'current', '--reason', 'stuck'], { input: 'whatever\n' });
+    expectCode(owner, 4, 'not an administrator');
+
+    const adminCfg = path.join(dir, 'admin.json');
+    expectCode(
+      await cli(adminCfg, ['login', '--url', url, '--username', ADMIN.username, '--password-stdin'], { input: ADMIN.password }),
+      0,
+      'admin login',
+    );
+    // the admin reaches the secret through a grant
+    const g = await call(h, 'GET', `/api/v1/secrets/${secretId}`, { token });
+    const grant = await call(h, 'POST', '/api/v1/grants', {
+      token,
+      body: {
+        nodeId: g.body.vaultId,
+        principalType: 'user',
+        principalId: (await call(h, 'GET', '/api/v1/auth/whoami', { token: admin })).body.userId,
+        level: 'edit',
+      },
+    });
+    assert.equal(grant.status, 201, grant.raw);
+    const path2 = `id:${secretId}`;
+    const abandon = (input: string) =>
+      cli(adminCfg, ['rotation', 'abandon', path2, '--keep', 'current', '--reason', 'host retired', '--json'], { input });
+    expectCode(await abandon('wrong-password\n'), 4, 'wrong re-authentication');
+    // nobody drives it now: the lease the failed rotation left (its retry time) has run out
+    await h.database.db.updateTable('rotation_journal').set({ lease_until: 0 }).where('secret_id', '=', secretId).execute();
+    const r = await abandon(`${ADMIN.password}\n`);
+    expectCode(r, 0, 'abandon');
+    const out = json(r);
+    assert.equal(out.state, 'rolled_back');
+    assert.equal(out.verified, null);
+    assert.equal(out.outOfSync, true);
+    expectCode(await abandon(`${ADMIN.password}\n`), 6, 'nothing open any more: conflict');
+  });
+
+  it('target lists dependencies (NAME:KIND[:HOST[:NOTE]]), their review flag and the hold; heartbeat shows them', async () => {
+    expectCode(await run(['target', SECRET, '--kind', 'mysql', '--host', '127.0.0.1', '--dependency', 'nope']), 2, 'bad dependency');
+    expectCode(
+      await run(['target', SECRET, '--kind', 'mysql', '--host', '127.0.0.1', '--dependencies-reviewed', 'maybe']),
+      2,
+      'bad yes/no',
+    );
+    const r = await run([
+      'target',
+      SECRET,
+      '--kind',
+      'mysql',
+      '--host',
+      '127.0.0.1',
+      '--dependency',
+      'orders-api:service:app01:restart: then check /health',
+      '--dependency',
+      'nightly-etl:script',
+      '--dependencies-reviewed',
+      'no',
+      '--hold-unreviewed',
+      'yes',
+      '--json',
+    ]);
+    expectCode(r, 0, 'target with dependencies');
+    const t = json(r);
+    assert.deepEqual(t.dependencies, [
+      { name: 'orders-api', kind: 'service', host: 'app01', note: 'restart: then check /health' },
+      { name: 'nightly-etl', kind: 'script' },
+    ]);
+    assert.equal(t.dependenciesReviewed, false);
+    assert.equal(t.holdUnreviewed, true);
+    const hb = await run(['heartbeat', SECRET]);
+    assert.match(hb.stdout, /Dependencies \(NOT REVIEWED\); scheduled rotation held until reviewed:/);
+    assert.match(hb.stdout, /orders-api \(service on app01\) — restart: then check \/health/);
+    const kept = await run(['target', SECRET, '--kind', 'mysql', '--host', '127.0.0.1', '--dependencies-reviewed', 'yes', '--json']);
+    expectCode(kept, 0, 'reviewed');
+    assert.equal(json(kept).dependencies.length, 2, 'the list is kept without --dependency');
+    expectCode(await run(['target', SECRET, '--kind', 'mysql', '--host', '127.0.0.1', '--tls', 'bogus']), 2, 'bad --tls');
+    const mysqlTls = await run(['target', SECRET, '--kind', 'mysql', '--host', '127.0.0.1', '--tls', 'require']);
+    assert.notEqual(mysqlTls.code, 0, 'TLS options are for postgres targets');
+    assert.match(mysqlTls.stderr, /postgres target only/);
+    const emptied = await run(['target', SECRET, '--kind', 'mysql', '--host', '127.0.0.1', '--no-dependencies', '--json']);
+    assert.deepEqual(json(emptied).dependencies, []);
   });
 });

@@ -1,5 +1,6 @@
 import { type Static, Type } from 'typebox';
 import { Id, Timestamp } from './common.ts';
+import { ReauthFields } from './reauth.ts';
 import { Text } from './text.ts';
 
 /** Remote rotation (issue 14): where a secret's password or SSH key is used, and its journal. */
@@ -10,6 +11,18 @@ export const RotationKind = Type.Union([Type.Literal('postgres'), Type.Literal('
 export type RotationKind = Static<typeof RotationKind>;
 
 const HostName = Type.String({ minLength: 1, maxLength: 253, pattern: '^[A-Za-z0-9.:_\\[\\]-]+$', description: 'Host name or IP address' });
+
+/** What uses an account's password (a service, a host, a script): updated by operators after a rotation. */
+export const Dependency = Type.Object(
+  {
+    name: Type.String({ minLength: 1, maxLength: 200, description: 'e.g. "orders-api"' }),
+    kind: Type.String({ minLength: 1, maxLength: 50, description: 'service, host, script, job, application, ...' }),
+    host: Type.Optional(Type.String({ maxLength: 253, description: 'Where it runs' })),
+    note: Type.Optional(Type.String({ maxLength: 1000, description: 'How to update it (never a password)' })),
+  },
+  { additionalProperties: false, $id: 'RotationDependency' },
+);
+export type Dependency = Static<typeof Dependency>;
 
 export const RotationTargetInput = Type.Object(
   {
@@ -37,6 +50,19 @@ export const RotationTargetInput = Type.Object(
         description: "mysql: the account's host part (default %)",
       }),
     ),
+    tls: Type.Optional(
+      Type.Union([Type.Literal('disable'), Type.Literal('require'), Type.Literal('verify-full')], {
+        description:
+          "postgres: TLS as libpq's sslmode (default disable); require: encrypted, certificate not checked; verify-full: the certificate chains to caPem (else the system's CAs) and names the host",
+      }),
+    ),
+    caPem: Type.Optional(
+      Type.String({
+        minLength: 1,
+        maxLength: 20_000,
+        description: 'postgres, verify-full: the CA certificate(s) the server’s certificate chains to (PEM)',
+      }),
+    ),
     heartbeatMinutes: Type.Optional(
       Type.Union([Type.Integer({ minimum: 5, maximum: 525_600 }), Type.Null()], {
         description: 'Verify the password this often; null: never',
@@ -44,6 +70,15 @@ export const RotationTargetInput = Type.Object(
     ),
     rotateDays: Type.Optional(
       Type.Union([Type.Integer({ minimum: 1, maximum: 3650 }), Type.Null()], { description: 'Rotate this often; null: never' }),
+    ),
+    dependencies: Type.Optional(Type.Array(Dependency, { maxItems: 100, description: 'What uses the password; absent: kept as it is' })),
+    dependenciesReviewed: Type.Optional(
+      Type.Boolean({ description: 'false: the list is known to be incomplete or out of date (default true; absent: kept)' }),
+    ),
+    holdUnreviewed: Type.Optional(
+      Type.Boolean({
+        description: 'true: a scheduled rotation is held (and flagged) instead of run while dependenciesReviewed is false (absent: kept)',
+      }),
     ),
   },
   { additionalProperties: false, $id: 'RotationTargetInput' },
@@ -67,6 +102,10 @@ export const RotationTarget = Type.Object(
     database: Type.Union([Type.String(), Type.Null()]),
     accountHost: Type.Union([Type.String(), Type.Null()]),
     hostKey: Type.Union([Type.String(), Type.Null()], { description: 'ssh: the host key pinned on first use' }),
+    tls: Type.Union([Type.Literal('disable'), Type.Literal('require'), Type.Literal('verify-full'), Type.Null()], {
+      description: 'postgres: the TLS mode; null for other kinds',
+    }),
+    caPem: Type.Union([Type.String(), Type.Null()], { description: 'postgres, verify-full: the CA the certificate must chain to' }),
     heartbeatMinutes: Type.Union([Type.Integer(), Type.Null()]),
     rotateDays: Type.Union([Type.Integer(), Type.Null()]),
     nextHeartbeatAt: Type.Union([Timestamp, Type.Null()]),
@@ -74,6 +113,12 @@ export const RotationTarget = Type.Object(
     lastHeartbeatAt: Type.Union([Timestamp, Type.Null()]),
     lastHeartbeatStatus: HeartbeatStatus,
     outOfSync: Type.Boolean({ description: 'The last heartbeat (or a rotation) found that the stored password does not log in' }),
+    dependencies: Type.Array(Dependency),
+    dependenciesReviewed: Type.Boolean(),
+    holdUnreviewed: Type.Boolean(),
+    heldAt: Type.Union([Timestamp, Type.Null()], {
+      description: 'A scheduled rotation was held then (dependencies not reviewed); null once it runs again',
+    }),
   },
   { additionalProperties: false, $id: 'RotationTarget' },
 );
@@ -148,3 +193,32 @@ export const RotationTargetList = Type.Object(
   { additionalProperties: false, $id: 'RotationTargetList' },
 );
 export type RotationTargetList = Static<typeof RotationTargetList>;
+
+/** The operator's way out of a stuck rotation (admin, re-authenticated): which password stays. */
+export const AbandonRotationInput = Type.Object(
+  {
+    keep: Type.Union([Type.Literal('current'), Type.Literal('pending')], {
+      description:
+        'current: the password stored before the rotation logs in (the entry is rolled back); pending: the new one does (it becomes current)',
+    }),
+    reason: Type.String({ minLength: 1, maxLength: 500, description: 'Why the rotation is abandoned (audited)' }),
+    ...ReauthFields,
+  },
+  { additionalProperties: false },
+);
+export type AbandonRotationInput = Static<typeof AbandonRotationInput>;
+
+export const AbandonRotationResult = Type.Object(
+  {
+    secretId: Id,
+    entryId: Type.String(),
+    kept: Type.Union([Type.Literal('current'), Type.Literal('pending')]),
+    state: Type.Union([Type.Literal('done'), Type.Literal('rolled_back')]),
+    /** true: the kept password logged in before the entry was closed; null: the target did not answer. */
+    verified: Type.Union([Type.Boolean(), Type.Null()]),
+    version: Type.Integer({ description: 'The current version of the secret afterwards' }),
+    outOfSync: Type.Boolean(),
+  },
+  { additionalProperties: false, $id: 'AbandonRotationResult' },
+);
+export type AbandonRotationResult = Static<typeof AbandonRotationResult>;

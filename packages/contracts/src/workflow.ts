@@ -197,6 +197,9 @@ export const Rotation = Type.Object(
     queued: Type.Optional(
       Type.Boolean({ description: 'true: a remote rotation was queued (a checkin or revoke); version is still the current one' }),
     ),
+    jobId: Type.Optional(
+      Type.String({ description: 'A queued remote rotation: the job that runs it (its rotation.start audit record names it)' }),
+    ),
   },
   { additionalProperties: false, $id: 'Rotation' },
 );

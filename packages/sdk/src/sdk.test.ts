@@ -175,6 +175,7 @@ async function callEverything(c: ReturnType<typeof createClient>): Promise<void>
     () => c.rotation.removeTarget(SEC),
     () => c.rotation.status(SEC),
     () => c.rotation.verify(SEC),
+    () => c.rotation.abandon(SEC, { keep: 'current', reason: 'stuck', currentPassword: 'p' }),
     () => c.rotation.listTargets({ outOfSync: true }),
     () => c.webhooks.create({ url: 'https://example.com/hook', events: ['secret.rotated'] }),
     () => c.webhooks.list(),

@@ -192,6 +192,9 @@ export type RotationStatus = Rot.RotationStatus;
 export type RotationTargetQuery = Rot.RotationTargetQuery;
 export type RotationTargetList = Rot.RotationTargetList;
 export type RotationJournalEntry = Rot.JournalEntry;
+export type AbandonRotationInput = Rot.AbandonRotationInput;
+export type Dependency = Rot.Dependency;
+export type AbandonRotationResult = Rot.AbandonRotationResult;
 /** A verify (dry run) or heartbeat: ok, failed (the stored password does not log in), unreachable. */
 export type VerifyResult = Rot.VerifyResult;
 /** The effective access policy of a secret, each part with the vault or folder it comes from. */

@@ -2,19 +2,15 @@ import { randomBytes } from 'node:crypto';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import Fastify, { type FastifyInstance } from 'fastify';
-import { nativeSurface } from './apis/native/surface.ts';
-import { passworkSurface } from './apis/passwork/surface.ts';
-import { pmpSurface } from './apis/pmp/surface.ts';
-import { secretServerSurface } from './apis/secretserver/surface.ts';
-import { senhaseguraSurfaces } from './apis/senhasegura/surface.ts';
+import { registerApiSurfaces } from './apis/surfaces.ts';
 import { frontDoorRoute, loadWebUi, uiFallback } from './apis/web/static.ts';
-import { webSurface } from './apis/web/surface.ts';
 import type { Config } from './config/config.ts';
 import { createPasswordHasher } from './crypto/password-hash.ts';
 import type { Database } from './db/database.ts';
 import { createEdgeRegistry, frameworkErrorHandler, genRequestId, registerEdge } from './http/hooks.ts';
 import { redactPath } from './http/log-paths.ts';
-import { type EdgeDeps, registerSurface } from './http/surface.ts';
+import { logRedactPaths } from './http/log-redact-paths.ts';
+import type { EdgeDeps } from './http/surface.ts';
 import './http/route-config.ts';
 import { ErrorEnvelope } from '@coffer/contracts/errors';
 import { createJobQueue } from './jobs/queue.ts';
@@ -65,6 +61,8 @@ import { createWebhooksService, defaultWebhooksConfig } from './modules/webhooks
 import { waitingRequestNamesGroup } from './modules/workflow/approver-groups.ts';
 import { createWorkflowService } from './modules/workflow/workflow.service.ts';
 
+export { logRedactPaths };
+
 export interface AppDeps {
   config: Config;
   database: Database;
@@ -73,62 +71,6 @@ export interface AppDeps {
   logStream?: NodeJS.WritableStream;
   https?: { cert: Buffer; key: Buffer };
 }
-
-/** Paths (header and body fields) that never reach a log line. */
-export const logRedactPaths = [
-  'req.headers.authorization',
-  'req.headers.cookie',
-  'req.headers["x-api-key"]',
-  'headers.authorization',
-  'body.password',
-  'body.currentPassword',
-  'body.newPassword',
-  'body.share',
-  'body.refreshToken',
-  'body.code',
-  'body.totpCode',
-  'body.recoveryCode',
-  'body.passphrase',
-  // unseal nonce, passwords inside admin requests, secret values (a secret's fields and custom
-  // fields, bulk items, an import file), webhook URLs (often with a token in them); the list is
-  // checked against every route's body by log-redaction.test.ts
-  'body.nonce',
-  'body.operation.password',
-  'body.operation.user.password',
-  'body.fields',
-  'body.customFields[*].value',
-  'body.items[*].fields',
-  'body.items[*].customFields[*].value',
-  'body.content',
-  // the senhasegura OAuth2 client secret (an API key) and a credential's additional information
-  'body.client_secret',
-  'body.additional',
-  'body.url',
-  // Secret Server: the refresh token, item values (any key case), PATCH general's values, a field's
-  // new value, the two-factor code header
-  'body.refresh_token',
-  'body.items[*].itemValue',
-  'body.Items[*].ItemValue',
-  'body.data.secretFields[*].value',
-  'body.Data.SecretFields[*].Value',
-  'body.value',
-  'body.fileAttachment',
-  'req.headers.otp',
-  // Passwork: its token header, a password's values (base64 or client-encrypted), its files, a
-  // vault's encrypted key, the JS connector's snapshot (the whole password)
-  'req.headers["passwork-auth"]',
-  'headers["passwork-auth"]',
-  'body.cryptedPassword',
-  'body.cryptedKey',
-  'body.custom[*].value',
-  'body.attachments[*].encryptedData',
-  'body.attachments[*].encryptedKey',
-  'body.encryptedData',
-  'body.encryptedKey',
-  'body.passwordCrypted',
-  'body.mpCrypted',
-  'body.snapshot',
-];
 
 /**
  * The composition root: builds the services and the HTTP app. Never listens, so tests use
@@ -270,6 +212,7 @@ export async function buildApp(deps: AppDeps) {
     owner: jobs.owner,
     policy: { allowedTargets: config.webhooks?.allowedTargets ?? [] },
     jobs,
+    reauth,
     ...(config.rotation?.leaseMs ? { leaseMs: config.rotation.leaseMs } : {}),
     ...(config.rotation?.sweepMs ? { sweepMs: config.rotation.sweepMs } : {}),
   });
@@ -355,87 +298,47 @@ export async function buildApp(deps: AppDeps) {
     rateLimit: createCredentialRateLimit({ ...(config.rateLimit ?? defaultRateLimit), clock }),
   };
 
-  // The native API: one surface among several (ADR 0015), its routes carry /api/v1 themselves.
-  const nativeRouteDeps = {
-    auth,
-    sys,
-    apiKeys,
-    totp,
-    userLookup,
-    users,
-    groups,
-    ownAccount,
-    audit: auditService,
-    vaults,
-    explain,
-    secrets,
-    templates,
-    transfer,
-    attachments,
-    metadata,
-    passwords,
-    bulk,
-    lookup,
-    webhooks,
-    workflow,
-    rotation,
-    adminRequests,
-    userKeys,
-    db,
-    attachmentMaxBytes: config.attachmentMaxBytes,
-  };
-  await registerSurface(app, edge, nativeSurface({ ...nativeRouteDeps, swagger: () => app.swagger() }));
-  // The web UI's API: the same routes under /ui with the session cookie (ADR 0017)
-  await registerSurface(app, edge, webSurface({ ...nativeRouteDeps, idleSeconds: config.session.idleSeconds }));
-  await registerSurface(
+  // every API surface (native, web UI, PMP, senhasegura, Secret Server, Passwork), each built by
+  // its apis/<x>/ factory from these services (apis/surfaces.ts)
+  await registerApiSurfaces(
     app,
     edge,
-    pmpSurface({ db, numbering, auth, access, audited, secrets, vaults, metadata, workflow, users, passwords, lookup, naturalKeys }),
-  );
-
-  // senhasegura PAM Core: /iso (OAuth2 token, /iso/pam) and /api/pam, the same operations
-  const senhaseguraDeps = { db, auth, secrets, vaults, lookup, metadata, numbering, access, audited, workflow, naturalKeys };
-  for (const s of senhaseguraSurfaces({ ...senhaseguraDeps, ...(config.senhaseguraVault ? { vaultName: config.senhaseguraVault } : {}) }))
-    await registerSurface(app, edge, s);
-
-  // Delinea Secret Server: /SecretServer/api/v1 and /SecretServer/oauth2/token
-  await registerSurface(
-    app,
-    edge,
-    secretServerSurface({
+    {
+      auth,
+      sys,
+      apiKeys,
+      totp,
+      userLookup,
+      users,
+      groups,
+      ownAccount,
+      audit: auditService,
+      vaults,
+      explain,
+      secrets,
+      templates,
+      transfer,
+      attachments,
+      metadata,
+      passwords,
+      bulk,
+      lookup,
+      webhooks,
+      workflow,
+      rotation,
+      adminRequests,
+      userKeys,
+      attachmentMaxBytes: config.attachmentMaxBytes,
       db,
       clock,
       numbering,
-      auth,
-      secrets,
-      templates,
-      vaults,
-      lookup,
-      workflow,
-      metadata,
-      passwords,
-      sealed: () => seal.keys === undefined,
-    }),
-  );
-
-  // Passwork 6 (API v4): /api/v4
-  await registerSurface(
-    app,
-    edge,
-    passworkSurface({
-      db,
-      clock,
-      auth,
-      users,
-      secrets,
-      vaults,
-      attachments,
-      templates,
-      metadata,
+      access,
+      audited,
+      naturalKeys,
       clientKeys,
-      attachmentMaxBytes: config.attachmentMaxBytes,
-      session: { idleSeconds: config.session.idleSeconds, refreshSeconds: config.session.refreshSeconds },
-    }),
+      seal,
+    },
+    config,
   );
 
   // periodic signed checkpoint of the audit head

@@ -403,6 +403,16 @@ const CASES: Case[] = [
     req: (X) => ({ method: 'POST', url: `/api/v1/secrets/${X.unix}/rotation/verify` }),
   },
   {
+    route: 'POST /api/v1/secrets/:id/rotation/abandon',
+    name: 'abandon a stuck rotation',
+    noSuper: true, // no open rotation: refused for one who sees everything too
+    req: (X) => ({
+      method: 'POST',
+      url: `/api/v1/secrets/${X.unix}/rotation/abandon`,
+      body: { keep: 'current', reason: 'idor', currentPassword: 'not-the-password' },
+    }),
+  },
+  {
     route: 'POST /api/v1/secrets/:id/reveal',
     name: 'reveal',
     req: (X) => ({ method: 'POST', url: `/api/v1/secrets/${X.sec}/reveal`, body: {} }),

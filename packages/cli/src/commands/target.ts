@@ -1,4 +1,5 @@
-import type { RotationStatus, RotationTarget, RotationTargetInput } from '@coffer/sdk/client';
+import { readFileSync } from 'node:fs';
+import type { Dependency, RotationStatus, RotationTarget, RotationTargetInput } from '@coffer/sdk/client';
 import { type Command, flag, intFlag, out, outJson, str, UsageError } from '../cli.ts';
 import { CLIENT_EXIT, clientCommand, EXIT_CODES_HELP, openSession } from '../client.ts';
 import { resolveSecret } from '../paths.ts';
@@ -7,7 +8,9 @@ import { table, when } from '../workflow-view.ts';
 const KINDS = ['postgres', 'mysql', 'ssh', 'ssh-key'] as const;
 
 const targetUsage = `Usage: coffer target PATH --kind KIND --host HOST [--port N] [--privileged PATH]
-                     [--database DB] [--account-host H] [--heartbeat MIN] [--rotate-days N] [--json]
+                     [--database DB] [--account-host H] [--tls MODE [--ca FILE]] [--heartbeat MIN] [--rotate-days N]
+                     [--dependency NAME:KIND[:HOST[:NOTE]]]... [--no-dependencies]
+                     [--dependencies-reviewed yes|no] [--hold-unreviewed yes|no] [--json]
        coffer target PATH --remove
 
 Gives a secret (PATH = VAULT/[FOLDER/...]SECRET, or id:ID) a rotation target: from then on
@@ -25,8 +28,20 @@ Options:
                        without it the account changes its own password
   --database DB        postgres: the database to connect to (default postgres)
   --account-host H     mysql: the account's host part (default %)
+  --tls MODE           postgres: disable (default), require (encrypted, certificate not checked) or
+                       verify-full (the certificate chains to --ca, else the system's CAs, and
+                       names the host)
+  --ca FILE            postgres, verify-full: the CA certificate(s) in PEM
   --heartbeat MIN      verify the stored password this often (minutes, >= 5)
   --rotate-days N      rotate this often (days)
+  --dependency D       what uses the password, NAME:KIND[:HOST[:NOTE]] (e.g. orders-api:service:app01);
+                       repeat for each; replaces the list (without it the list is kept)
+  --no-dependencies    empty the list
+  --dependencies-reviewed yes|no
+                       no: the list is known to be incomplete or out of date
+  --hold-unreviewed yes|no
+                       yes: hold a scheduled rotation (flagged, audited rotation.held) while the
+                       dependencies are not reviewed; it runs once they are
   --remove             remove the target (refused while a rotation is open)
   --json               print the target as JSON
   -h, --help           this help
@@ -53,12 +68,44 @@ pending -> changed -> verified -> done, or rolled_back). --now verifies first (a
 
 ${EXIT_CODES_HELP}`;
 
+/** NAME:KIND[:HOST[:NOTE]] (the note may hold colons). */
+function parseDependency(raw: string): Dependency {
+  const [name, kind, host, ...note] = raw.split(':');
+  if (!name?.trim() || !kind?.trim()) throw new UsageError(`--dependency "${raw}": give NAME:KIND[:HOST[:NOTE]]`);
+  return {
+    name: name.trim(),
+    kind: kind.trim(),
+    ...(host?.trim() ? { host: host.trim() } : {}),
+    ...(note.length && note.join(':').trim() ? { note: note.join(':').trim() } : {}),
+  };
+}
+
+function yesNo(values: Parameters<typeof str>[0], name: string): boolean | undefined {
+  const v = str(values, name);
+  if (v === undefined) return undefined;
+  if (v === 'yes' || v === 'no') return v === 'yes';
+  throw new UsageError(`--${name} must be yes or no`);
+}
+
+function describeDependencies(t: RotationTarget): string[] {
+  if (t.dependencies.length === 0 && t.dependenciesReviewed) return [];
+  const head = `Dependencies${t.dependenciesReviewed ? '' : ' (NOT REVIEWED)'}${t.holdUnreviewed ? '; scheduled rotation held until reviewed' : ''}:`;
+  const held = t.heldAt ? [`Scheduled rotation HELD since ${when(t.heldAt)}: review the dependencies (--dependencies-reviewed yes)`] : [];
+  return [
+    head,
+    ...t.dependencies.map((d) => `  ${d.name} (${d.kind}${d.host ? ` on ${d.host}` : ''})${d.note ? ` — ${d.note}` : ''}`),
+    ...held,
+  ];
+}
+
 function describeTarget(t: RotationTarget): string[] {
   return [
     `Target: ${t.kind} ${t.host}:${t.port}${t.privilegedSecretId ? ` (changed by privileged account ${t.privilegedSecretId})` : ' (the account changes its own)'}`,
     ...(t.hostKey ? [`Host key (pinned): ${t.hostKey}`] : []),
+    ...(t.tls && t.tls !== 'disable' ? [`TLS: ${t.tls}${t.caPem ? ' (with the target’s CA)' : ''}`] : []),
     `Heartbeat: ${t.heartbeatMinutes === null ? 'not scheduled' : `every ${t.heartbeatMinutes} min`}; rotation: ${t.rotateDays === null ? 'not scheduled' : `every ${t.rotateDays} days`}${t.nextRotationAt ? ` (next ${when(t.nextRotationAt)})` : ''}`,
     `Last heartbeat: ${t.lastHeartbeatAt ? `${when(t.lastHeartbeatAt)} ${t.lastHeartbeatStatus}` : 'never'}${t.outOfSync ? ' — OUT OF SYNC: the stored password does not log in' : ''}`,
+    ...describeDependencies(t),
   ];
 }
 
@@ -73,8 +120,14 @@ export const targetCommand: Command = clientCommand({
     privileged: { type: 'string' },
     database: { type: 'string' },
     'account-host': { type: 'string' },
+    tls: { type: 'string' },
+    ca: { type: 'string' },
     heartbeat: { type: 'string' },
     'rotate-days': { type: 'string' },
+    dependency: { type: 'string', multiple: true },
+    'no-dependencies': { type: 'boolean' },
+    'dependencies-reviewed': { type: 'string' },
+    'hold-unreviewed': { type: 'string' },
     remove: { type: 'boolean' },
   },
   positionals: { min: 1, max: 1 },
@@ -100,10 +153,31 @@ export const targetCommand: Command = clientCommand({
     if (database) input.database = database;
     const accountHost = str(values, 'account-host');
     if (accountHost) input.accountHost = accountHost;
+    const tls = str(values, 'tls');
+    if (tls !== undefined) {
+      if (tls !== 'disable' && tls !== 'require' && tls !== 'verify-full')
+        throw new UsageError('--tls must be disable, require or verify-full');
+      input.tls = tls;
+    }
+    const ca = str(values, 'ca');
+    if (ca) {
+      try {
+        input.caPem = readFileSync(ca, 'utf8');
+      } catch {
+        throw new UsageError(`--ca: cannot read ${ca}`);
+      }
+    }
     const heartbeat = intFlag(values, 'heartbeat', 5, 525_600);
     if (heartbeat !== undefined) input.heartbeatMinutes = heartbeat;
     const days = intFlag(values, 'rotate-days', 1, 3650);
     if (days !== undefined) input.rotateDays = days;
+    const deps = values.dependency as string[] | undefined;
+    if (deps?.length) input.dependencies = deps.map(parseDependency);
+    else if (flag(values, 'no-dependencies')) input.dependencies = [];
+    const reviewed = yesNo(values, 'dependencies-reviewed');
+    if (reviewed !== undefined) input.dependenciesReviewed = reviewed;
+    const hold = yesNo(values, 'hold-unreviewed');
+    if (hold !== undefined) input.holdUnreviewed = hold;
     const t = await client.rotation.setTarget(secret.id, input);
     if (flag(values, 'json')) outJson(t);
     else out([`Set the rotation target of ${arg}.`, ...describeTarget(t)].join('\n'));

@@ -1,5 +1,7 @@
 import { seg, type Transport } from '../transport.ts';
 import type {
+  AbandonRotationInput,
+  AbandonRotationResult,
   AccessRequest,
   AccessRequestQuery,
   Checkin,
@@ -128,6 +130,14 @@ export function rotationApi(t: Transport) {
     /** Targets of the secrets you may view (out-of-sync ones first); `outOfSync: true`: only those. */
     listTargets(query: RotationTargetQuery = {}): Promise<RotationTargetList> {
       return t.json({ method: 'GET', path: '/api/v1/rotation-targets', query });
+    },
+    /**
+     * Closes an open rotation the reconciler cannot settle (administrator, re-authenticated, reason
+     * required), keeping the password that logs in: `current` or `pending` (verified first when the
+     * target answers).
+     */
+    abandon(secretId: string, input: AbandonRotationInput): Promise<AbandonRotationResult> {
+      return t.json({ method: 'POST', path: `/api/v1/secrets/${seg(secretId)}/rotation/abandon`, body: input });
     },
     /** Dry run / heartbeat now: logs in to the target with the stored password, changes nothing. */
     verify(secretId: string): Promise<VerifyResult> {

@@ -26,6 +26,13 @@ export interface RotationTargetTable {
   created_by: string | null;
   created_at: number;
   updated_at: number;
+  /** JSON array of `{name, kind, host, note}`: what uses the password (migration 0019). */
+  dependencies: string;
+  /** 0: the list is known to be incomplete or out of date. */
+  dependencies_reviewed: number;
+  /** 1: a scheduled rotation waits (held, `held_at`) while the dependencies are not reviewed. */
+  hold_unreviewed: number;
+  held_at: number | null;
 }
 
 /** open: pending, changed, verified; settled: done, rolled_back. */

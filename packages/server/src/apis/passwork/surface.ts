@@ -77,3 +77,14 @@ export function passworkSurface(deps: PassworkDeps): Surface {
     },
   };
 }
+
+/** The surface from the app's services and the session configuration. */
+export function passworkSurfaceFrom(
+  services: Omit<PassworkDeps, 'session'>,
+  config: { session: { idleSeconds: number; refreshSeconds: number } },
+): Surface {
+  return passworkSurface({
+    ...services,
+    session: { idleSeconds: config.session.idleSeconds, refreshSeconds: config.session.refreshSeconds },
+  });
+}

@@ -45,3 +45,6 @@ export function pmpSurface(deps: PmpDeps): Surface {
     },
   };
 }
+
+/** The surface from the app's services (app.ts composes; this picks what PMP uses). */
+export const pmpSurfaceFrom = (services: PmpDeps): Surface => pmpSurface(services);

@@ -7,6 +7,7 @@ import type { LookupService } from '../../modules/lookup/lookup.service.ts';
 import type { MetadataService } from '../../modules/metadata/metadata.service.ts';
 import type { Numbering } from '../../modules/numbering/numbering.service.ts';
 import type { PasswordsService } from '../../modules/passwords/passwords.service.ts';
+import type { RotationService } from '../../modules/rotation/rotation.service.ts';
 import type { SecretsService } from '../../modules/secrets/secrets.service.ts';
 import type { TemplatesService } from '../../modules/secrets/templates.service.ts';
 import type { VaultsService } from '../../modules/vaults/vaults.service.ts';
@@ -25,4 +26,6 @@ export interface SecretServerDeps {
   workflow: WorkflowService;
   metadata: MetadataService;
   passwords: Pick<PasswordsService, 'generate'>;
+  /** Remote rotation: the heartbeat and password-changing fields, change-password and heartbeat. */
+  rotation: Pick<RotationService, 'states' | 'hasTarget' | 'verify'>;
 }

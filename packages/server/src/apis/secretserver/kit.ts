@@ -61,7 +61,7 @@ export function createKit(deps: SecretServerDeps): Kit {
     async model(_ctx, secret, values, flags) {
       const template = await templates.bySlug(secret.template);
       const fields = template?.fields ?? [];
-      const [num, folderNum, itemNums, fileNums] = await Promise.all([
+      const [num, folderNum, itemNums, fileNums, rotation] = await Promise.all([
         ids.number('secret', secret.id),
         ids.ofNode(secret.folderId ?? secret.vaultId),
         ids.numbers(
@@ -72,6 +72,7 @@ export function createKit(deps: SecretServerDeps): Kit {
           'secret_file',
           fields.filter((f) => f.isFile && holds(secret, f.field)).map((f) => fileKey(secret.id, f.field.slug)),
         ),
+        deps.rotation.states([secret.id]),
       ]);
       const numbers: ItemNumbers = { items: itemNums, files: fileNums };
       const holder = flags?.checkout?.holderId;
@@ -85,6 +86,7 @@ export function createKit(deps: SecretServerDeps): Kit {
         flags,
         checkoutUserNum: holder ? await ids.number('user', holder) : null,
         now: deps.clock.now(),
+        rotation: rotation.get(secret.id),
       });
     },
   };

@@ -1,10 +1,11 @@
 // Coffer secrets, folders and templates -> Secret Server's shapes (the seed's full bodies): field
 // names, integer ids, dates without a zone, the workflow flags. An allow-list: what is not set
 // here never leaves (and the response schemas drop anything else).
+import type { RotationState } from '../../modules/rotation/state.ts';
 import type { presentWith } from '../../modules/secrets/secrets.presenter.ts';
 import type { TreeNode } from '../../modules/vaults/vaults.service.ts';
 import type { SecretFlags } from '../../modules/workflow/workflow.service.ts';
-import { NEVER, ssDate } from './ids.ts';
+import { ssDate } from './ids.ts';
 import { PLACEHOLDER, type SsTemplate } from './template-ids.ts';
 
 export type Presented = ReturnType<typeof presentWith>;
@@ -61,6 +62,32 @@ export function items(s: Presented, t: SsTemplate | undefined, n: ItemNumbers, v
   });
 }
 
+/** Secret Server's heartbeat status of Coffer's (no target: Pending, as a secret never checked). */
+const HEARTBEAT: Record<RotationState['heartbeatStatus'], string> = {
+  unknown: 'Pending',
+  ok: 'Success',
+  failed: 'Failed',
+  unreachable: 'UnableToConnect',
+};
+
+/** The heartbeat and password-changing fields of a secret from its rotation state (modules/rotation). */
+export function rpcFields(r: RotationState | undefined) {
+  const outOfSync = r?.outOfSync ?? false;
+  return {
+    isOutOfSync: outOfSync,
+    outOfSyncReason: !outOfSync
+      ? ''
+      : r?.heartbeatStatus === 'failed'
+        ? 'The stored password does not log in to the target.'
+        : 'The last password change could not be confirmed on the target.',
+    autoChangeEnabled: r?.autoChange ?? false,
+    lastHeartBeatStatus: r ? HEARTBEAT[r.heartbeatStatus] : 'Pending',
+    lastHeartBeatCheck: ssDate(r?.lastHeartbeatAt),
+    lastPasswordChangeAttempt: ssDate(r?.lastAttemptAt),
+    failedPasswordChangeAttempts: r?.failedAttempts ?? 0,
+  };
+}
+
 /** Minutes left of a checkout, rounded up (0 when none). */
 function minutesLeft(endsAt: number | undefined, now: number): number {
   return endsAt === undefined ? 0 : Math.max(0, Math.ceil((endsAt - now) / 60_000));
@@ -77,9 +104,11 @@ export function secretModel(x: {
   flags: SecretFlags | undefined;
   checkoutUserNum: number | null;
   now: number;
+  rotation?: RotationState | undefined;
 }) {
   const f = x.flags ?? NO_FLAGS;
   const co = f.checkout;
+  const rpc = rpcFields(x.rotation);
   return {
     id: x.num,
     name: x.secret.name,
@@ -93,9 +122,9 @@ export function secretModel(x: {
     checkOutUserDisplayName: co?.holderName ?? '',
     checkOutUserId: x.checkoutUserNum ?? -1,
     isRestricted: f.requireReason || f.approvalRequired || f.checkoutExclusive,
-    isOutOfSync: false,
-    outOfSyncReason: '',
-    autoChangeEnabled: false,
+    isOutOfSync: rpc.isOutOfSync,
+    outOfSyncReason: rpc.outOfSyncReason,
+    autoChangeEnabled: rpc.autoChangeEnabled,
     autoChangeNextPassword: null,
     requiresApprovalForAccess: f.approvalRequired,
     requiresComment: f.requireReason,
@@ -114,10 +143,10 @@ export function secretModel(x: {
     siteId: 1,
     enableInheritSecretPolicy: true,
     secretPolicyId: -1,
-    lastHeartBeatStatus: 'Pending',
-    lastHeartBeatCheck: NEVER,
-    failedPasswordChangeAttempts: 0,
-    lastPasswordChangeAttempt: NEVER,
+    lastHeartBeatStatus: rpc.lastHeartBeatStatus,
+    lastHeartBeatCheck: rpc.lastHeartBeatCheck,
+    failedPasswordChangeAttempts: rpc.failedPasswordChangeAttempts,
+    lastPasswordChangeAttempt: rpc.lastPasswordChangeAttempt,
     secretTemplateName: x.template?.template.name ?? x.secret.template,
     responseCodes: [] as string[],
     webLauncherRequiresIncognitoMode: false,
@@ -139,8 +168,10 @@ export function secretSummary(x: {
   flags: SecretFlags | undefined;
   extended: ExtendedField[] | null;
   now: number;
+  rotation?: RotationState | undefined;
 }) {
   const f = x.flags ?? NO_FLAGS;
+  const rpc = rpcFields(x.rotation);
   const expires = x.secret.expiresAt ? Date.parse(x.secret.expiresAt) : null;
   return {
     id: x.num,
@@ -152,15 +183,15 @@ export function secretSummary(x: {
     active: x.secret.deletedAt === null,
     checkedOut: f.checkout !== null,
     isRestricted: f.requireReason || f.approvalRequired || f.checkoutExclusive,
-    isOutOfSync: false,
-    outOfSyncReason: '',
-    lastHeartBeatStatus: 'Pending',
-    lastPasswordChangeAttempt: NEVER,
+    isOutOfSync: rpc.isOutOfSync,
+    outOfSyncReason: rpc.outOfSyncReason,
+    lastHeartBeatStatus: rpc.lastHeartBeatStatus,
+    lastPasswordChangeAttempt: rpc.lastPasswordChangeAttempt,
     responseCodes: null,
     lastAccessed: null,
     extendedFields: x.extended,
     checkOutEnabled: f.checkoutExclusive,
-    autoChangeEnabled: false,
+    autoChangeEnabled: rpc.autoChangeEnabled,
     doubleLockEnabled: false,
     requiresApproval: f.approvalRequired,
     requiresComment: f.requireReason,

@@ -104,7 +104,7 @@ function extendedOf(
 export async function summaries(kit: Kit, ctx: RequestContext, secrets: Presented[], extended: string[] | null) {
   if (secrets.length === 0) return [];
   const { ids, templates, deps } = kit;
-  const [nums, folderNums, flags, all] = await Promise.all([
+  const [nums, folderNums, flags, all, rotation] = await Promise.all([
     ids.numbers(
       'secret',
       secrets.map((s) => s.id),
@@ -115,6 +115,7 @@ export async function summaries(kit: Kit, ctx: RequestContext, secrets: Presente
       secrets.map((s) => s.id),
     ),
     templates.all(),
+    deps.rotation.states(secrets.map((s) => s.id)),
   ]);
   const bySlug = new Map(all.map((t) => [t.template.slug, t]));
   const fieldsOf = new Map(all.map((t) => [t.template.slug, t.template.fields]));
@@ -128,6 +129,7 @@ export async function summaries(kit: Kit, ctx: RequestContext, secrets: Presente
       flags: flags.get(s.id) as SecretFlags | undefined,
       extended: extendedOf(s, extended ?? [], fieldsOf),
       now,
+      rotation: rotation.get(s.id),
     }),
   );
 }

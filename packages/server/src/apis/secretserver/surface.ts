@@ -11,6 +11,7 @@ import { folderRoutes } from './folders.ts';
 import { generalRoutes } from './general.ts';
 import { createKit, SS_PREFIX } from './kit.ts';
 import { metadataRoutes } from './metadata.ts';
+import { rpcRoutes } from './rpc.ts';
 import { searchRoutes } from './search.ts';
 import { secretReadRoutes } from './secrets-read.ts';
 import { secretWriteRoutes } from './secrets-write.ts';
@@ -40,9 +41,15 @@ export function secretServerSurface(deps: SecretServerDeps & { sealed: () => boo
       secretReadRoutes(api, kit);
       secretWriteRoutes(api, kit);
       checkoutRoutes(api, kit);
+      rpcRoutes(api, kit);
       templateRoutes(api, kit);
       folderRoutes(api, kit);
       metadataRoutes(api, kit);
     },
   };
+}
+
+/** The surface from the app's services: sealed while the seal manager holds no keys. */
+export function secretServerSurfaceFrom(services: SecretServerDeps & { seal: { keys?: unknown } }): Surface {
+  return secretServerSurface({ ...services, sealed: () => services.seal.keys === undefined });
 }

@@ -51,7 +51,8 @@ export function credentialReadRoutes(app: FastifyInstance, c: Ctx, base: string)
       'secret',
       items.map((s) => s.id),
     );
-    const credentials = items.map((s) => listItem(s, numbers.get(s.id) as number));
+    const rotation = await c.rotation.states(items.map((s) => s.id));
+    const credentials = items.map((s) => listItem(s, numbers.get(s.id) as number, rotation.get(s.id)));
     const n = credentials.length;
     return ok(200, `${n} credential${n === 1 ? '' : 's'} found${cursor ? ' (list cut; use the id of one)' : ''}`, { credentials });
   }

@@ -8,6 +8,7 @@ import type { LookupService } from '../../modules/lookup/lookup.service.ts';
 import type { NaturalKeys } from '../../modules/lookup/natural-keys.ts';
 import type { MetadataService } from '../../modules/metadata/metadata.service.ts';
 import type { Numbering } from '../../modules/numbering/numbering.service.ts';
+import type { RotationService } from '../../modules/rotation/rotation.service.ts';
 import type { SecretsService } from '../../modules/secrets/secrets.service.ts';
 import type { VaultsService } from '../../modules/vaults/vaults.service.ts';
 import type { WorkflowService } from '../../modules/workflow/workflow.service.ts';
@@ -24,6 +25,8 @@ export interface SenhaseguraDeps {
   /** Custody release: the caller's checkout checked in. */
   workflow: Pick<WorkflowService, 'checkin' | 'listCheckouts'>;
   audited: ReturnType<typeof createAudited>;
+  /** The automatic change state of credentials (modules/rotation): `automatic_change` in lists. */
+  rotation: Pick<RotationService, 'states'>;
   /** Serialises a create-or-update by its natural key (across nodes on PostgreSQL). */
   naturalKeys: NaturalKeys;
   /** The vault credentials and devices created through this API land in (created on first use). */

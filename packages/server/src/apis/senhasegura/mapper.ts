@@ -1,6 +1,7 @@
 // Coffer secrets -> senhasegura's field names, ids (strings of integers) and date formats.
 import type { Secret } from '@coffer/contracts/secrets';
 import type { Static } from 'typebox';
+import type { RotationState } from '../../modules/rotation/state.ts';
 
 export type SecretWire = Static<typeof Secret>;
 
@@ -59,8 +60,11 @@ export function identifierOf(s: SecretWire): string {
 
 const f = (s: SecretWire, slug: string) => s.fields[slug] ?? '';
 
-/** One item of GET /iso/pam/credential (no value: a list is not a reveal). */
-export function listItem(s: SecretWire, id: number) {
+/**
+ * One item of GET /iso/pam/credential (no value: a list is not a reveal). `automatic_change`: "1"
+ * when the credential has a rotation target with a schedule (modules/rotation), else "0".
+ */
+export function listItem(s: SecretWire, id: number, rotation?: RotationState) {
   const type = typeOf(s);
   return {
     id: String(id),
@@ -76,7 +80,7 @@ export function listItem(s: SecretWire, id: number) {
     device_model: f(s, 'device-model'),
     device_type: f(s, 'device-type'),
     device_vendor: f(s, 'device-vendor'),
-    automatic_change: '0',
+    automatic_change: rotation?.autoChange ? '1' : '0',
     connectivity: '',
     connectivity_code: '',
   };

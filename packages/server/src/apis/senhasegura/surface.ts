@@ -83,3 +83,11 @@ export function senhaseguraSurfaces(deps: SenhaseguraDeps): Surface[] {
     },
   ];
 }
+
+/** The surfaces from the app's services and the configured vault (`senhaseguraVault`). */
+export function senhaseguraSurfacesFrom(
+  services: Omit<SenhaseguraDeps, 'vaultName'>,
+  config: { senhaseguraVault?: string | undefined },
+): Surface[] {
+  return senhaseguraSurfaces({ ...services, ...(config.senhaseguraVault ? { vaultName: config.senhaseguraVault } : {}) });
+}

@@ -17,6 +17,7 @@ import * as m0015 from './0015-session-audience.ts';
 import * as m0016 from './0016-favorites-inbox-client-keys.ts';
 import * as m0017 from './0017-remote-rotation.ts';
 import * as m0018 from './0018-e2e-vaults.ts';
+import * as m0019 from './0019-rotation-dependencies.ts';
 
 /** The one ordered migration list for both dialects. Append only. */
 export const migrations: Record<string, Migration> = {
@@ -38,4 +39,5 @@ export const migrations: Record<string, Migration> = {
   '0016-favorites-inbox-client-keys': m0016,
   '0017-remote-rotation': m0017,
   '0018-e2e-vaults': m0018,
+  '0019-rotation-dependencies': m0019,
 };

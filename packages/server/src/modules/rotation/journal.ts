@@ -24,6 +24,7 @@ import type { SealManager } from '../sys/seal.ts';
 import type { Resolver, TargetPolicy } from '../webhooks/target.ts';
 import { type ChangeResult, ConnectorError, type Credential, checkedAddress, type Endpoint, type RemoteConnectors } from './connector.ts';
 import * as repo from './rotation.repository.ts';
+import { dependenciesOf } from './targets.ts';
 
 export const pendingBinding = (entryId: string) => ({ type: 'rotation', id: entryId, field: 'pending' });
 
@@ -215,11 +216,13 @@ export function createJournal(deps: JournalDeps) {
       if (!(await repo.settle(trx, e.id, owner, 'done', { now, newVersion: row.version, cleanup, cleanupLeaseUntil: now + leaseMs }))) {
         throw ownLost;
       }
-      await record(trx, ctx, e, 'secret.rotated', { version: row.version, field: e.field });
+      // what uses the password (names only): operators update them
+      const dependencies = dependenciesOf(c.t).map((d) => d.name);
+      await record(trx, ctx, e, 'secret.rotated', { version: row.version, field: e.field, dependencies });
       await repo.setOutOfSync(trx, e.secret_id, false, now);
       await deps.publish(trx, {
         type: 'secret.rotated',
-        data: { secretId: e.secret_id, version: row.version, field: e.field, connector: e.kind, trigger: e.trigger },
+        data: { secretId: e.secret_id, version: row.version, field: e.field, connector: e.kind, trigger: e.trigger, dependencies },
       });
       return row.version;
     });

@@ -65,6 +65,15 @@ export function setNextRotation(exec: Executor, secretId: string, at: number | n
   return exec.updateTable('rotation_targets').set({ next_rotation_at: at, updated_at: now }).where('secret_id', '=', secretId).execute();
 }
 
+/** A scheduled rotation held (dependencies not reviewed): flagged, and not due again until reviewed. */
+export function holdRotation(exec: Executor, secretId: string, now: number) {
+  return exec
+    .updateTable('rotation_targets')
+    .set({ held_at: now, next_rotation_at: null, updated_at: now })
+    .where('secret_id', '=', secretId)
+    .execute();
+}
+
 export function dueHeartbeats(exec: Executor, now: number, limit: number) {
   return exec
     .selectFrom('rotation_targets')

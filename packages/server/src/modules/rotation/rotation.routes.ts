@@ -1,5 +1,7 @@
 import { IdParams } from '@coffer/contracts/common';
 import {
+  AbandonRotationInput,
+  AbandonRotationResult,
   RotationStatus,
   RotationTarget,
   RotationTargetInput,
@@ -71,5 +73,17 @@ export function rotationRoutes(fastify: FastifyInstance, deps: { rotation: Rotat
       response: { 200: VerifyResult },
     },
     handler: async (req) => rotation.verify(req.ctx, req.params.id),
+  });
+  app.post('/api/v1/secrets/:id/rotation/abandon', {
+    config: { auth: 'user', permission: 'sys.manage', action: 'rotation.abandon' },
+    schema: {
+      tags,
+      summary:
+        'Close an open rotation the reconciler cannot settle, keeping the password that logs in (current or pending; verified first when the target answers); administrator, re-authenticated, reason required',
+      params: IdParams,
+      body: AbandonRotationInput,
+      response: { 200: AbandonRotationResult },
+    },
+    handler: async (req) => rotation.abandon(req.ctx, req.params.id, req.body),
   });
 }

@@ -12,15 +12,18 @@ import type { Clock } from '../../lib/clock.ts';
 import { newId } from '../../lib/ids.ts';
 import type { AuditLog, createAudited } from '../audit/audit-log.ts';
 import { type RequestContext, requireUser, systemActor } from '../auth/actor.ts';
+import type { Reauth } from '../auth/reauth.ts';
 import type { Resolver, TargetPolicy } from '../webhooks/target.ts';
+import { createAbandon } from './abandon.ts';
 import type { RemoteConnectors } from './connector.ts';
 import { createJournal, type JournalDeps, type Outcome, type SecretAccess } from './journal.ts';
 import * as repo from './rotation.repository.ts';
-import { createTargets, type TargetsDeps } from './targets.ts';
+import { rotationStates } from './state.ts';
+import { createTargets, dependenciesOf, type TargetsDeps } from './targets.ts';
 
 /** The part of the job queue this module uses (jobs/queue.ts). */
 export interface RotationJobs {
-  register(kind: string, handler: { external: (job: { payload: unknown }) => Promise<unknown>; maxAttempts?: number }): void;
+  register(kind: string, handler: { external: (job: { id: string; payload: unknown }) => Promise<unknown>; maxAttempts?: number }): void;
   every(name: string, intervalMs: number, handler: { external: () => Promise<unknown> }): void;
   enqueue(exec: Executor, kind: string, payload: unknown, opts?: { runAt?: number }): Promise<string | null>;
 }
@@ -53,6 +56,8 @@ export interface RotationDeps {
   /** How often the reconciler, the heartbeat and the rotation schedule run (default 30 s). */
   sweepMs?: number;
   onStep?: JournalDeps['onStep'];
+  /** Re-authentication of the administrator who abandons a stuck rotation. */
+  reauth?: Pick<Reauth, 'check'>;
 }
 
 const MINUTE = 60_000;
@@ -65,6 +70,7 @@ export function createRotationService(deps: RotationDeps) {
   const timeoutMs = deps.timeoutMs ?? Math.min(20_000, Math.floor(leaseMs / 3));
   const journal = createJournal({ ...deps, leaseMs, timeoutMs });
   const targets = createTargets(deps);
+  const { abandon } = createAbandon({ ...deps, leaseMs, load: deps.secrets.load }, journal);
   const systemCtx = (): RequestContext => ({ actor: systemActor, requestId: newId('req', clock.now()), sourceIp: '', audited: false });
 
   const hasTarget = async (exec: Executor, secretId: string) => (await repo.targetRow(exec, secretId)) !== undefined;
@@ -134,7 +140,7 @@ export function createRotationService(deps: RotationDeps) {
   }
 
   /** A rotation by the system (a queued job: checkin, revoke, schedule), begun in its own transaction. */
-  async function rotateAsSystem(secretId: string, trigger: string): Promise<Rotation> {
+  async function rotateAsSystem(secretId: string, trigger: string, jobId?: string): Promise<Rotation> {
     const ctx = systemCtx();
     const { e, value } = await db.transaction().execute(async (trx) => {
       await secrets.lock(trx, secretId);
@@ -145,7 +151,7 @@ export function createRotationService(deps: RotationDeps) {
         objectId: secretId,
         outcome: 'success',
         reason: `rotation on ${trigger}`,
-        details: { entryId: r.e.id, connector: r.e.kind, trigger },
+        details: { entryId: r.e.id, connector: r.e.kind, trigger, ...(jobId ? { jobId } : {}) },
       });
       return r;
     });
@@ -155,11 +161,11 @@ export function createRotationService(deps: RotationDeps) {
   /**
    * Queues a remote rotation in the caller's transaction (a checkin or revoke ends a checkout
    * there; the target is never called inside a transaction). The job retries while another
-   * rotation of the secret is open.
+   * rotation of the secret is open. Answers the job's id (the rotation.start record names it).
    */
-  async function enqueue(trx: Trx, secretId: string, trigger: string): Promise<void> {
+  async function enqueue(trx: Trx, secretId: string, trigger: string): Promise<string | null> {
     if (!deps.jobs) throw new AppError('conflict', 'Remote rotation needs the job queue.');
-    await deps.jobs.enqueue(trx, 'rotation.run', { secretId, trigger });
+    return deps.jobs.enqueue(trx, 'rotation.run', { secretId, trigger });
   }
 
   /** Logs in with the stored password and records the outcome (heartbeat); never changes it. */
@@ -229,6 +235,19 @@ export function createRotationService(deps: RotationDeps) {
       await db.transaction().execute(async (trx) => {
         const t = await repo.targetRow(trx, secret_id);
         if (!t || t.next_rotation_at === null || t.next_rotation_at > clock.now()) return;
+        if (Number(t.hold_unreviewed) === 1 && Number(t.dependencies_reviewed) === 0) {
+          // held, not run: what uses the password is not known well enough to update it afterwards
+          await repo.holdRotation(trx, secret_id, clock.now());
+          await deps.audit.append(trx, systemCtx(), {
+            action: 'rotation.held',
+            objectType: 'secret',
+            objectId: secret_id,
+            outcome: 'failure',
+            reason: 'dependencies not reviewed',
+            details: { trigger: 'scheduled', dependencies: dependenciesOf(t).map((d) => d.name) },
+          });
+          return;
+        }
         const next = t.rotate_days === null ? null : clock.now() + Number(t.rotate_days) * DAY;
         await repo.setNextRotation(trx, secret_id, next, clock.now());
         await enqueue(trx, secret_id, 'scheduled');
@@ -249,7 +268,7 @@ export function createRotationService(deps: RotationDeps) {
         if (typeof p?.secretId !== 'string') return;
         // a removed target or secret: nothing to rotate any more; anything else is retried
         if (!(await hasTarget(db, p.secretId))) return;
-        await rotateAsSystem(p.secretId, typeof p.trigger === 'string' ? p.trigger : 'queued');
+        await rotateAsSystem(p.secretId, typeof p.trigger === 'string' ? p.trigger : 'queued', job.id);
       },
     });
     const every = deps.sweepMs ?? 30_000;
@@ -268,6 +287,7 @@ export function createRotationService(deps: RotationDeps) {
     removeTarget: targets.removeTarget,
     listTargets: targets.listTargets,
     rotate,
+    abandon,
     rotateAsSystem,
     enqueue,
     verify,
@@ -275,6 +295,8 @@ export function createRotationService(deps: RotationDeps) {
     rotateDue,
     reconcile,
     hasTarget,
+    /** Rotation state of secrets the caller already may see (the compatibility APIs' heartbeat fields). */
+    states: (secretIds: string[]) => rotationStates(db, secretIds),
     openEntry: (exec: Executor, secretId: string) => repo.openEntryOf(exec, secretId),
     isRotating: async (exec: Executor, secretId: string) => (await repo.openEntryOf(exec, secretId)) !== undefined,
   };

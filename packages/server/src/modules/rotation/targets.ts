@@ -1,6 +1,9 @@
 // Use cases of rotation targets: give a secret a target (kind, host, port, privileged account,
 // schedule), read it with its journal, remove it. Rows -> wire objects here too.
+
+import { X509Certificate } from 'node:crypto';
 import type {
+  Dependency,
   JournalEntry,
   RotationStatus,
   RotationTarget,
@@ -8,6 +11,7 @@ import type {
   RotationTargetList,
   RotationTargetQuery,
 } from '@coffer/contracts/rotation';
+import { isCleanText } from '@coffer/contracts/text';
 import type { Db, Executor } from '../../db/database.ts';
 import type { SecretTable } from '../../db/schema.ts';
 import type { RotationJournalTable, RotationTargetTable } from '../../db/schema-rotation.ts';
@@ -34,6 +38,8 @@ export function presentTarget(t: RotationTargetTable): RotationTarget {
     database: o.database ?? null,
     accountHost: o.accountHost ?? null,
     hostKey: t.host_key,
+    tls: t.kind === 'postgres' ? ((o.tls as 'disable' | 'require' | 'verify-full' | undefined) ?? 'disable') : null,
+    caPem: o.ca ?? null,
     heartbeatMinutes: t.heartbeat_minutes === null ? null : Number(t.heartbeat_minutes),
     rotateDays: t.rotate_days === null ? null : Number(t.rotate_days),
     nextHeartbeatAt: iso(t.next_heartbeat_at),
@@ -41,7 +47,21 @@ export function presentTarget(t: RotationTargetTable): RotationTarget {
     lastHeartbeatAt: iso(t.last_heartbeat_at),
     lastHeartbeatStatus: t.last_heartbeat_status,
     outOfSync: Number(t.out_of_sync) === 1,
+    dependencies: dependenciesOf(t),
+    dependenciesReviewed: Number(t.dependencies_reviewed) === 1,
+    holdUnreviewed: Number(t.hold_unreviewed) === 1,
+    heldAt: iso(t.held_at),
   };
+}
+
+/** The dependencies of a target (stored JSON; a damaged value reads as none). */
+export function dependenciesOf(t: Pick<RotationTargetTable, 'dependencies'>): Dependency[] {
+  try {
+    const v = JSON.parse(t.dependencies) as unknown;
+    return Array.isArray(v) ? (v as Dependency[]) : [];
+  } catch {
+    return [];
+  }
 }
 
 export function presentEntry(e: RotationJournalTable): JournalEntry {
@@ -76,6 +96,42 @@ export interface TargetsDeps {
   access: Pick<Access, 'principalsOf' | 'secretVisible'>;
   policy: TargetPolicy;
   resolve?: Resolver;
+}
+
+/** PostgreSQL's TLS options: the mode, and the CA (parsed now: a bad PEM is refused here, not at rotation). */
+function tlsOf(input: RotationTargetInput): Record<string, string> {
+  if (input.tls === undefined && input.caPem === undefined) return {};
+  const bad = (message: string, path: string) => new AppError('validation.failed', message, { details: [{ path, message }] });
+  if (input.kind !== 'postgres') throw bad('TLS options apply to a postgres target only.', '/tls');
+  const mode = input.tls ?? 'disable';
+  if (input.caPem !== undefined) {
+    if (mode !== 'verify-full') throw bad('A CA is used with tls verify-full only.', '/caPem');
+    try {
+      new X509Certificate(input.caPem);
+    } catch {
+      throw bad('caPem is not a PEM certificate.', '/caPem');
+    }
+  }
+  return { tls: mode, ...(input.caPem !== undefined ? { ca: input.caPem } : {}) };
+}
+
+/** Names, kinds, hosts and notes as clean text (contracts/text.ts: no control characters). */
+function cleanDependencies(list: Dependency[]): Dependency[] {
+  return list.map((d, i) => {
+    for (const [k, v] of Object.entries(d)) {
+      if (typeof v === 'string' && !isCleanText(v)) {
+        throw new AppError('validation.failed', 'A dependency holds control characters.', {
+          details: [{ path: `/dependencies/${i}/${k}`, message: 'invalid text' }],
+        });
+      }
+    }
+    return {
+      name: d.name.trim(),
+      kind: d.kind.trim(),
+      ...(d.host ? { host: d.host.trim() } : {}),
+      ...(d.note ? { note: d.note } : {}),
+    };
+  });
 }
 
 export function createTargets(deps: TargetsDeps) {
@@ -119,6 +175,7 @@ export function createTargets(deps: TargetsDeps) {
       const options: Record<string, string> = {};
       if (input.database) options.database = input.database;
       if (input.accountHost) options.accountHost = input.accountHost;
+      Object.assign(options, tlsOf(input));
       const heartbeat = input.heartbeatMinutes === undefined ? (old?.heartbeat_minutes ?? null) : input.heartbeatMinutes;
       const rotateDays = input.rotateDays === undefined ? (old?.rotate_days ?? null) : input.rotateDays;
       const sameEndpoint = old && old.host === input.host && Number(old.port) === port && old.kind === input.kind;
@@ -140,7 +197,18 @@ export function createTargets(deps: TargetsDeps) {
         created_by: old?.created_by ?? ctx.actor.userId,
         created_at: old?.created_at ?? now,
         updated_at: now,
+        dependencies:
+          input.dependencies === undefined ? (old?.dependencies ?? '[]') : JSON.stringify(cleanDependencies(input.dependencies)),
+        dependencies_reviewed:
+          input.dependenciesReviewed === undefined ? Number(old?.dependencies_reviewed ?? 1) : input.dependenciesReviewed ? 1 : 0,
+        hold_unreviewed: input.holdUnreviewed === undefined ? Number(old?.hold_unreviewed ?? 0) : input.holdUnreviewed ? 1 : 0,
+        held_at: old?.held_at ?? null,
       };
+      if (row.dependencies_reviewed === 1 && row.held_at !== null) {
+        // reviewed after a held rotation: it is due at once
+        row.held_at = null;
+        if (rotateDays !== null) row.next_rotation_at = now;
+      }
       await repo.upsertTarget(trx, row);
       ev.details = {
         kind: input.kind,
@@ -149,6 +217,9 @@ export function createTargets(deps: TargetsDeps) {
         privileged: row.privileged_secret_id,
         heartbeatMinutes: heartbeat,
         rotateDays,
+        dependencies: dependenciesOf(row).map((d) => d.name),
+        dependenciesReviewed: row.dependencies_reviewed === 1,
+        holdUnreviewed: row.hold_unreviewed === 1,
       };
       return presentTarget(row);
     });

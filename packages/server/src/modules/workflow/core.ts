@@ -60,7 +60,7 @@ export interface RemoteRotation {
     secretId: string,
     opts: { reason?: string; value?: string; trigger: string; guard?: (trx: Trx) => Promise<void> },
   ): Promise<Rotation>;
-  enqueue(trx: Trx, secretId: string, trigger: string): Promise<void>;
+  enqueue(trx: Trx, secretId: string, trigger: string): Promise<string | null>;
 }
 
 export interface WorkflowDeps {

@@ -243,11 +243,14 @@ export function createRequests(core: Core, checkouts: Pick<Checkouts, 'finishChe
           .execute();
         let endedCheckout: string | null = null;
         let rotatedVersion: number | null = null;
+        // a remote rotation is queued (run outside this transaction): the record names its job
+        let rotationJobId: string | null = null;
         for (const co of active) {
           const done = await checkouts.finishCheckout(trx, ctx, co, 'revoked', now);
           if (!done) continue;
           endedCheckout = co.id;
           rotatedVersion = done.rotation?.version ?? rotatedVersion;
+          rotationJobId = done.rotation?.jobId ?? rotationJobId;
         }
         ev.details = {
           secretId: revoked.secret_id,
@@ -256,6 +259,7 @@ export function createRequests(core: Core, checkouts: Pick<Checkouts, 'finishChe
           endedCheckout,
           rotatedVersion,
           rotationTrigger: rotatedVersion === null ? null : 'revoked',
+          ...(rotationJobId ? { rotationQueued: true, rotationJobId } : {}),
         };
         return presentRequest(trx, revoked, now);
       },

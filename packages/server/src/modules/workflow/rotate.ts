@@ -54,8 +54,16 @@ export function createRotation(core: Core, connectors: ConnectorRegistry, publis
     }
     if (deps.remote && opts.value === undefined && (await deps.remote.hasTarget(trx, s.id))) {
       // the target is called outside this transaction: queued with it, run by the job queue
-      await deps.remote.enqueue(trx, s.id, opts.trigger);
-      return { secretId: s.id, version: s.version, field: 'password', connector: 'remote', rotatedAt: iso(clock.now()), queued: true };
+      const jobId = await deps.remote.enqueue(trx, s.id, opts.trigger);
+      return {
+        secretId: s.id,
+        version: s.version,
+        field: 'password',
+        connector: 'remote',
+        rotatedAt: iso(clock.now()),
+        queued: true,
+        ...(jobId ? { jobId } : {}),
+      };
     }
     const field = await passwordField(trx, s);
     const policy = await workflowPolicy(trx, s.parent_node_id);

@@ -4,9 +4,18 @@
 // login in without asking for a password (pg_hba `trust`), a login proves nothing, so the stored
 // verifier is compared instead (read through the privileged account: pg_authid needs a superuser)
 // and without one the result is `unverifiable` (never taken as a success). ADR 0021.
+import { isIP } from 'node:net';
+import { checkServerIdentity, type PeerCertificate } from 'node:tls';
 import pg from 'pg';
 import { ConnectorError, type Credential, type Endpoint, type RemoteConnector, withDeadline } from '../connector.ts';
 import { scramVerifier, verifierMatches } from './scram.ts';
+
+/** A TLS failure: an untrusted or misnamed certificate, or a server without TLS. */
+function isTlsFailure(err: unknown): boolean {
+  const code = String((err as { code?: unknown }).code ?? '');
+  const message = String((err as { message?: unknown }).message ?? '');
+  return /CERT|SELF_SIGNED|ERR_TLS|UNABLE_TO/.test(code) || /does not support SSL/.test(message);
+}
 
 /** SQLSTATEs of a refused login: invalid_password, invalid_authorization_specification. */
 const REFUSED = new Set(['28P01', '28000']);
@@ -15,6 +24,27 @@ interface Session {
   client: pg.Client;
   /** The server asked for the password (false: it trusts the connection, pg_hba `trust`). */
   asked: boolean;
+}
+
+/**
+ * TLS as libpq's sslmode names it (options `tls`, `ca`): `disable` (default), `require` (encrypted,
+ * the certificate not checked), `verify-full` (the certificate chains to the target's CA PEM —
+ * else the system's CAs — and names the host as configured). The connection goes to the checked
+ * address; the name checked is the configured host.
+ */
+export function tlsOptions(ep: Endpoint): pg.ClientConfig['ssl'] {
+  const mode = ep.options.tls ?? 'disable';
+  if (mode === 'disable') return false;
+  if (mode === 'require') return { rejectUnauthorized: false };
+  const named = ep.host.replace(/^\[|\]$/g, '');
+  return {
+    rejectUnauthorized: true,
+    ...(ep.options.ca ? { ca: ep.options.ca } : {}),
+    // an IP address is checked against the certificate's IP names (SNI carries names only)
+    ...(isIP(named) === 0
+      ? { servername: named }
+      : { checkServerIdentity: (_h: string, cert: PeerCertificate) => checkServerIdentity(named, cert) }),
+  };
 }
 
 async function connect(ep: Endpoint, cred: Credential): Promise<Session> {
@@ -33,6 +63,7 @@ async function connect(ep: Endpoint, cred: Credential): Promise<Session> {
     connectionTimeoutMillis: ep.timeoutMs,
     statement_timeout: ep.timeoutMs,
     application_name: 'coffer-rotation',
+    ssl: tlsOptions(ep),
   });
   // an error after connect (the server going away) must not crash the process
   s.client.on('error', () => {});
@@ -42,6 +73,8 @@ async function connect(ep: Endpoint, cred: Credential): Promise<Session> {
     await s.client.end().catch(() => {});
     const code = (err as { code?: unknown }).code;
     if (typeof code === 'string' && REFUSED.has(code)) throw new ConnectorError('refused', 'PostgreSQL refused the login.');
+    if (isTlsFailure(err))
+      throw new ConnectorError('unreachable', 'PostgreSQL could not be reached over TLS (certificate not trusted, or no TLS).');
     throw new ConnectorError('unreachable', 'PostgreSQL could not be reached.');
   }
   return s;

@@ -1,0 +1,59 @@
+// The request paths (headers and body fields) pino censors before a log line is written; the
+// list is checked against every route's body by log-redaction.test.ts.
+
+/** Paths (header and body fields) that never reach a log line. */
+export const logRedactPaths: string[] = [
+  'req.headers.authorization',
+  'req.headers.cookie',
+  'req.headers["x-api-key"]',
+  'headers.authorization',
+  'body.password',
+  'body.currentPassword',
+  'body.newPassword',
+  'body.share',
+  'body.refreshToken',
+  'body.code',
+  'body.totpCode',
+  'body.recoveryCode',
+  'body.passphrase',
+  // unseal nonce, passwords inside admin requests, secret values (a secret's fields and custom
+  // fields, bulk items, an import file), webhook URLs (often with a token in them); the list is
+  // checked against every route's body by log-redaction.test.ts
+  'body.nonce',
+  'body.operation.password',
+  'body.operation.user.password',
+  'body.fields',
+  'body.customFields[*].value',
+  'body.items[*].fields',
+  'body.items[*].customFields[*].value',
+  'body.content',
+  // the senhasegura OAuth2 client secret (an API key) and a credential's additional information
+  'body.client_secret',
+  'body.additional',
+  'body.url',
+  // Secret Server: the refresh token, item values (any key case), PATCH general's values, a field's
+  // new value, the two-factor code header
+  'body.refresh_token',
+  'body.items[*].itemValue',
+  'body.Items[*].ItemValue',
+  'body.data.secretFields[*].value',
+  'body.Data.SecretFields[*].Value',
+  'body.value',
+  'body.fileAttachment',
+  'body.NewPassword',
+  'req.headers.otp',
+  // Passwork: its token header, a password's values (base64 or client-encrypted), its files, a
+  // vault's encrypted key, the JS connector's snapshot (the whole password)
+  'req.headers["passwork-auth"]',
+  'headers["passwork-auth"]',
+  'body.cryptedPassword',
+  'body.cryptedKey',
+  'body.custom[*].value',
+  'body.attachments[*].encryptedData',
+  'body.attachments[*].encryptedKey',
+  'body.encryptedData',
+  'body.encryptedKey',
+  'body.passwordCrypted',
+  'body.mpCrypted',
+  'body.snapshot',
+];
