@@ -3,7 +3,8 @@
 // secrets the caller has already been allowed to see; never a value.
 import { sql } from 'kysely';
 import type { Executor } from '../../db/database.ts';
-import type { HeartbeatStatus, RotationKind } from '../../db/schema-rotation.ts';
+import { prepared } from '../../db/prepared.ts';
+import type { HeartbeatStatus, RotationKind, RotationTargetTable } from '../../db/schema-rotation.ts';
 
 export interface RotationState {
   kind: RotationKind;
@@ -23,6 +24,10 @@ export interface RotationState {
   open: boolean;
 }
 
+const targetOf = prepared<'id', RotationTargetTable>((db, p) =>
+  db.selectFrom('rotation_targets').selectAll().where('secret_id', '=', p('id')),
+);
+
 const num = (v: unknown): number | null => (v === null || v === undefined ? null : Number(v));
 const CHUNK = 500;
 
@@ -32,7 +37,11 @@ export async function rotationStates(exec: Executor, secretIds: string[]): Promi
   const ids = [...new Set(secretIds)];
   for (let i = 0; i < ids.length; i += CHUNK) {
     const part = ids.slice(i, i + CHUNK);
-    const targets = await exec.selectFrom('rotation_targets').selectAll().where('secret_id', 'in', part).execute();
+    // one secret (a compatibility API's read of one secret: its hot path) by a statement prepared once
+    const targets =
+      part.length === 1
+        ? await targetOf(exec, { id: part[0] as string })
+        : await exec.selectFrom('rotation_targets').selectAll().where('secret_id', 'in', part).execute();
     if (targets.length === 0) continue;
     const withTarget = targets.map((t) => t.secret_id);
     const agg = await exec
