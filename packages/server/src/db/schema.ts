@@ -1,7 +1,13 @@
+import type { AuditTables } from './schema-audit.ts';
 import type { E2eTables } from './schema-e2e.ts';
 import type { NumberingTables } from './schema-numbers.ts';
 import type { PersonalTables } from './schema-personal.ts';
 import type { RotationTables } from './schema-rotation.ts';
+import type { WorkflowTables } from './schema-workflow.ts';
+
+export type { AuditCheckpointTable, AuditHeadTable, AuditLogTable, AuditSealedTable } from './schema-audit.ts';
+export type { AccessApprovalTable, AccessRequestTable, AdminApprovalTable, AdminRequestTable, CheckoutTable } from './schema-workflow.ts';
+
 /** Row types. Times are milliseconds since the epoch; booleans are 0/1 on both dialects. */
 export interface SealConfigTable {
   id: number;
@@ -131,75 +137,6 @@ export interface LoginFailureTable {
   failures: number;
   locked_until: number;
   updated_at: number;
-}
-
-export interface AuditLogTable {
-  seq: number;
-  id: string;
-  time: number;
-  actor_id: string | null;
-  actor_name: string | null;
-  actor_kind: string;
-  auth_method: string | null;
-  source_ip: string | null;
-  request_id: string | null;
-  action: string;
-  object_type: string | null;
-  object_id: string | null;
-  outcome: 'success' | 'denied' | 'failure' | 'error';
-  reason: string | null;
-  details: string | null;
-  prev_hash: string;
-  hash: string;
-  /** HMAC under the audit MAC key of `mac_term` (null: a legacy record, before the MAC start). */
-  mac: string | null;
-  mac_term: number | null;
-  /** 1: written while sealed, kept in audit_sealed until an unsealed node put it in the chain. */
-  sealed: number;
-  /** The API surface (native, pmp, senhasegura, ...); null on records from before migration 0013. */
-  via: string | null;
-}
-
-export interface AuditHeadTable {
-  id: number;
-  seq: number;
-  hash: string;
-  mac: string | null;
-  mac_term: number | null;
-  /** The first seq that must carry a MAC (1 unless the store had records before migration 0008). */
-  mac_from: number;
-  /** Records waiting in audit_sealed (a hint, so appends need no extra query). */
-  sealed_pending: number;
-}
-
-export interface AuditCheckpointTable {
-  seq: number;
-  hash: string;
-  time: number;
-  signature: string;
-  key_id: string;
-  /** v2 checkpoints (mac_from set) also sign the record's MAC and the MAC start. */
-  mac: string | null;
-  mac_from: number | null;
-}
-
-/** Records written while sealed (no key to MAC them), in arrival order; see modules/audit. */
-export interface AuditSealedTable {
-  pos: number;
-  id: string;
-  time: number;
-  actor_id: string | null;
-  actor_name: string | null;
-  actor_kind: string;
-  auth_method: string | null;
-  source_ip: string | null;
-  request_id: string | null;
-  action: string;
-  object_type: string | null;
-  object_id: string | null;
-  outcome: 'success' | 'denied' | 'failure' | 'error';
-  reason: string | null;
-  details: string | null;
 }
 
 export interface JobTable {
@@ -424,98 +361,7 @@ export interface WebhookDeliveryTable {
   updated_at: number;
 }
 
-export type AccessRequestState =
-  | 'waiting_for_approval'
-  | 'approved'
-  | 'checked_out'
-  | 'checked_in'
-  | 'rejected'
-  | 'expired'
-  | 'cancelled'
-  | 'revoked';
-
-export interface AccessRequestTable {
-  id: string;
-  secret_id: string;
-  requester_id: string;
-  action: 'reveal' | 'checkout';
-  reason: string;
-  start_at: number;
-  /** End of the approved window; once checked out, the end of the checkout. */
-  end_at: number;
-  state: AccessRequestState;
-  approvals_required: number;
-  /** JSON array of {type, id}: the approvers named by the policy when the request was made ([] = owners). */
-  approvers: string;
-  decided_by: string | null;
-  decided_at: number | null;
-  comment: string | null;
-  created_at: number;
-  updated_at: number;
-  /** The state the last transition left (set by that UPDATE, returned by its RETURNING); null until one. */
-  prev_state: AccessRequestState | null;
-}
-
-export interface AccessApprovalTable {
-  request_id: string;
-  approver_id: string;
-  decision: 'approve' | 'reject';
-  comment: string | null;
-  created_at: number;
-}
-
-export interface CheckoutTable {
-  id: string;
-  secret_id: string;
-  request_id: string | null;
-  holder_id: string;
-  reason: string | null;
-  started_at: number;
-  ends_at: number;
-  /** 1 while held; at most one active row per secret (unique partial index). */
-  active: number;
-  ended_at: number | null;
-  ended_by: string | null;
-  end_reason: 'checkin' | 'forced' | 'expired' | 'revoked' | null;
-  /** Version written by the rotation at checkin, if any. */
-  rotated_version: number | null;
-}
-
-export type AdminRequestState = 'waiting_for_approval' | 'approved' | 'rejected' | 'cancelled' | 'expired' | 'executed';
-
-/** A gated administrative operation waiting for, or done after, another administrator's approval (0010). */
-export interface AdminRequestTable {
-  id: string;
-  operation: string;
-  /** JSON: the stored operation, exactly what execute performs; never a password. */
-  params: string;
-  target_id: string | null;
-  /** AEAD ciphertext bound to ("admin_request", id, "secret"): e.g. a password's Argon2 hash. */
-  secret_enc: string | null;
-  reason: string | null;
-  requester_id: string;
-  state: AdminRequestState;
-  approvals_required: number;
-  decided_by: string | null;
-  decided_at: number | null;
-  comment: string | null;
-  executed_at: number | null;
-  /** The id of what execute created (a user, an API key). */
-  result_id: string | null;
-  expires_at: number;
-  created_at: number;
-  updated_at: number;
-}
-
-export interface AdminApprovalTable {
-  request_id: string;
-  approver_id: string;
-  decision: 'approve' | 'reject';
-  comment: string | null;
-  created_at: number;
-}
-
-export interface DB extends NumberingTables, PersonalTables, RotationTables, E2eTables {
+export interface DB extends NumberingTables, PersonalTables, RotationTables, E2eTables, AuditTables, WorkflowTables {
   seal_config: SealConfigTable;
   keyring_terms: KeyringTermTable;
   keyring_state: KeyringStateTable;
@@ -528,10 +374,6 @@ export interface DB extends NumberingTables, PersonalTables, RotationTables, E2e
   api_keys: ApiKeyTable;
   recovery_codes: RecoveryCodeTable;
   login_failures: LoginFailureTable;
-  audit_log: AuditLogTable;
-  audit_head: AuditHeadTable;
-  audit_checkpoints: AuditCheckpointTable;
-  audit_sealed: AuditSealedTable;
   jobs: JobTable;
   vaults: VaultTable;
   folders: FolderTable;
@@ -548,12 +390,7 @@ export interface DB extends NumberingTables, PersonalTables, RotationTables, E2e
   attachments_removed: RemovedAttachmentTable;
   attachment_removed_chunks: RemovedAttachmentChunkTable;
   metadata: MetadataTable;
-  access_requests: AccessRequestTable;
-  access_approvals: AccessApprovalTable;
-  checkouts: CheckoutTable;
   job_queue: QueueJobTable;
   webhooks: WebhookTable;
   webhook_deliveries: WebhookDeliveryTable;
-  admin_requests: AdminRequestTable;
-  admin_approvals: AdminApprovalTable;
 }
