@@ -7,26 +7,11 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
-import pg from 'pg';
 import { ADMIN, adminToken, call, createUser, dialects, type Harness, PG_URL, startHarness } from '../../../test/harness.ts';
+import { createPgRole, freshPassword, pgAdmin, pgPort, pgVerifier } from '../../../test/pg-roles.ts';
 import { num, ss, ssLogin } from '../../../test/secretserver.ts';
 import { scramVerifier, verifierMatches } from '../../modules/rotation/connectors/scram.ts';
 import { NEVER } from './ids.ts';
-
-const fresh = () => `Pw-${randomBytes(12).toString('base64url')}`;
-const pgPort = Number(new URL(PG_URL).port || 5432);
-
-async function pgAdmin<T>(fn: (c: pg.Client) => Promise<T>): Promise<T> {
-  const c = new pg.Client({ connectionString: PG_URL });
-  await c.connect();
-  try {
-    return await fn(c);
-  } finally {
-    await c.end();
-  }
-}
-const pgVerifier = (role: string) =>
-  pgAdmin(async (c) => (await c.query('select rolpassword from pg_authid where rolname = $1', [role])).rows[0]?.rolpassword as string);
 
 for (const dialect of dialects) {
   describe(`Secret Server heartbeat and remote password changing [${dialect}]`, () => {
@@ -47,9 +32,9 @@ for (const dialect of dialects) {
     };
     const pgRole = async () => {
       const name = `coffer_ss_${randomBytes(5).toString('hex')}`;
-      const pw = fresh();
+      const pw = freshPassword();
       roles.push(name);
-      await pgAdmin((c) => c.query(`create role ${c.escapeIdentifier(name)} login password ${c.escapeLiteral(scramVerifier(pw))}`));
+      await createPgRole(name, pw);
       const id = await secret(name, name, pw);
       return { name, pw, id, n: await num(h, 'secret', id) };
     };
@@ -89,7 +74,7 @@ for (const dialect of dialects) {
       assert.equal(g.body.autoChangeEnabled, false);
       assert.equal(g.body.isOutOfSync, false);
       for (const path of ['change-password', 'heartbeat']) {
-        const r = await ss(h, 'POST', `/secrets/${role.n}/${path}`, token, { newPassword: fresh() });
+        const r = await ss(h, 'POST', `/secrets/${role.n}/${path}`, token, { newPassword: freshPassword() });
         assert.equal(r.status, 400, r.raw);
         assert.equal(r.body.errorCode, 'API_Conflict');
         assert.match(r.body.message, /rotation target/);
@@ -108,7 +93,7 @@ for (const dialect of dialects) {
       assert.equal(hb.body.autoChangeEnabled, true);
       assert.equal(hb.body.lastPasswordChangeAttempt, NEVER);
 
-      const given = fresh();
+      const given = freshPassword();
       const c1 = await ss(h, 'POST', `/secrets/${role.n}/change-password`, token, { NewPassword: given, comment: 'ticket 42' });
       assert.equal(c1.status, 200, c1.raw);
       assert.notEqual(c1.body.lastPasswordChangeAttempt, NEVER);
@@ -142,7 +127,9 @@ for (const dialect of dialects) {
     it('a password changed behind the vault’s back: heartbeat Failed, out of sync in the secret and in searches', async () => {
       const role = await pgRole();
       await target(role.id);
-      await pgAdmin((c) => c.query(`alter role ${c.escapeIdentifier(role.name)} password ${c.escapeLiteral(scramVerifier(fresh()))}`));
+      await pgAdmin((c) =>
+        c.query(`alter role ${c.escapeIdentifier(role.name)} password ${c.escapeLiteral(scramVerifier(freshPassword()))}`),
+      );
       const hb = await ss(h, 'POST', `/secrets/${role.n}/heartbeat`, token);
       assert.equal(hb.status, 200, hb.raw);
       assert.equal(hb.body.lastHeartBeatStatus, 'Failed');
@@ -162,7 +149,7 @@ for (const dialect of dialects) {
       const other = await createUser(h, admin, 'password_user');
       const theirs = (await ssLogin(h, other.username, other.password)).access_token;
       for (const path of ['change-password', 'heartbeat']) {
-        const r = await ss(h, 'POST', `/secrets/${role.n}/${path}`, theirs, { newPassword: fresh() });
+        const r = await ss(h, 'POST', `/secrets/${role.n}/${path}`, theirs, { newPassword: freshPassword() });
         assert.equal(r.status, 400, r.raw);
         assert.equal(r.body.errorCode, 'API_AccessDenied');
       }

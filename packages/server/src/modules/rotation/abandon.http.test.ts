@@ -6,26 +6,11 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
-import pg from 'pg';
 import { ADMIN, adminToken, call, createUser, dialects, type Harness, PG_URL, startHarness } from '../../../test/harness.ts';
+import { createPgRole, freshPassword, pgAdmin, pgPort, pgVerifier } from '../../../test/pg-roles.ts';
 import { startProxy, type TcpProxy } from '../../../test/tcp-proxy.ts';
 import { manualClock } from '../../lib/clock.ts';
-import { scramVerifier, verifierMatches } from './connectors/scram.ts';
-
-const fresh = () => `Pw-${randomBytes(12).toString('base64url')}`;
-const pgPort = Number(new URL(PG_URL).port || 5432);
-
-async function pgAdmin<T>(fn: (c: pg.Client) => Promise<T>): Promise<T> {
-  const c = new pg.Client({ connectionString: PG_URL });
-  await c.connect();
-  try {
-    return await fn(c);
-  } finally {
-    await c.end();
-  }
-}
-const pgVerifier = (role: string) =>
-  pgAdmin(async (c) => (await c.query('select rolpassword from pg_authid where rolname = $1', [role])).rows[0]?.rolpassword as string);
+import { verifierMatches } from './connectors/scram.ts';
 
 for (const dialect of dialects) {
   describe(`abandoning a stuck rotation [${dialect}]`, { concurrency: false }, () => {
@@ -53,9 +38,9 @@ for (const dialect of dialects) {
     /** A role whose rotation is left open: the target stops answering during the change. */
     const stuck = async () => {
       const name = `coffer_ab_${randomBytes(5).toString('hex')}`;
-      const pw = fresh();
+      const pw = freshPassword();
       roles.push(name);
-      await pgAdmin((c) => c.query(`create role ${c.escapeIdentifier(name)} login password ${c.escapeLiteral(scramVerifier(pw))}`));
+      await createPgRole(name, pw);
       const id = await secret(name, name, pw);
       const set = await call(h, 'PUT', `/api/v1/secrets/${id}/rotation-target`, {
         token: admin,

@@ -5,24 +5,9 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
-import pg from 'pg';
 import { adminToken, call, createUser, dialects, type Harness, PG_URL, startHarness } from '../../../test/harness.ts';
-import { scramVerifier, verifierMatches } from './connectors/scram.ts';
-
-const fresh = () => `Pw-${randomBytes(12).toString('base64url')}`;
-const pgPort = Number(new URL(PG_URL).port || 5432);
-
-async function pgAdmin<T>(fn: (c: pg.Client) => Promise<T>): Promise<T> {
-  const c = new pg.Client({ connectionString: PG_URL });
-  await c.connect();
-  try {
-    return await fn(c);
-  } finally {
-    await c.end();
-  }
-}
-const pgVerifier = (role: string) =>
-  pgAdmin(async (c) => (await c.query('select rolpassword from pg_authid where rolname = $1', [role])).rows[0]?.rolpassword as string);
+import { createPgRole, freshPassword, pgAdmin, pgPort, pgVerifier } from '../../../test/pg-roles.ts';
+import { verifierMatches } from './connectors/scram.ts';
 
 for (const dialect of dialects) {
   describe(`rotation on revoke through the remote connector [${dialect}]`, () => {
@@ -66,9 +51,9 @@ for (const dialect of dialects) {
         },
       });
       const name = `coffer_rv_${randomBytes(5).toString('hex')}`;
-      const pw = fresh();
+      const pw = freshPassword();
       roles.push(name);
-      await pgAdmin((c) => c.query(`create role ${c.escapeIdentifier(name)} login password ${c.escapeLiteral(scramVerifier(pw))}`));
+      await createPgRole(name, pw);
       const s = await call(h, 'POST', '/api/v1/secrets', {
         token: admin,
         body: { vaultId, template: 'database-account', name, fields: { host: '127.0.0.1', username: name, password: pw } },

@@ -6,27 +6,12 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import mysql from 'mysql2/promise';
-import pg from 'pg';
 import { ADMIN, adminToken, call, createUser, dialects, type Harness, PG_URL, startHarness } from '../../../test/harness.ts';
+import { createPgRole, freshPassword, pgAdmin, pgPort, pgVerifier } from '../../../test/pg-roles.ts';
 import { apiUser, form, pmp } from '../../../test/pmp.ts';
 import { ui, uiLogin } from '../../../test/web.ts';
 import { nativePasswordHash } from './connectors/mysql.ts';
 import { scramVerifier, verifierMatches } from './connectors/scram.ts';
-
-const fresh = () => `Pw-${randomBytes(12).toString('base64url')}`;
-const pgPort = Number(new URL(PG_URL).port || 5432);
-
-async function pgAdmin<T>(fn: (c: pg.Client) => Promise<T>): Promise<T> {
-  const c = new pg.Client({ connectionString: PG_URL });
-  await c.connect();
-  try {
-    return await fn(c);
-  } finally {
-    await c.end();
-  }
-}
-const pgVerifier = (role: string) =>
-  pgAdmin(async (c) => (await c.query('select rolpassword from pg_authid where rolname = $1', [role])).rows[0]?.rolpassword as string);
 
 async function myAdmin<T>(fn: (c: mysql.Connection) => Promise<T>): Promise<T> {
   const c = await mysql.createConnection({ host: '127.0.0.1', port: 3306, user: 'root', password: '' });
@@ -56,9 +41,9 @@ for (const dialect of dialects) {
     };
     const pgRole = async () => {
       const name = `coffer_h_${randomBytes(5).toString('hex')}`;
-      const pw = fresh();
+      const pw = freshPassword();
       roles.push(name);
-      await pgAdmin((c) => c.query(`create role ${c.escapeIdentifier(name)} login password ${c.escapeLiteral(scramVerifier(pw))}`));
+      await createPgRole(name, pw);
       return { name, pw, id: await secret(name, name, pw) };
     };
     const reveal = async (id: string) => {
@@ -146,7 +131,7 @@ for (const dialect of dialects) {
         token: admin,
         body: { kind: 'postgres', host: '127.0.0.1', privilegedSecretId: superuserSecret },
       });
-      const elsewhere = fresh();
+      const elsewhere = freshPassword();
       await pgAdmin((c) => c.query(`alter role ${c.escapeIdentifier(role.name)} password ${c.escapeLiteral(scramVerifier(elsewhere))}`));
       const v = await call(h, 'POST', `/api/v1/secrets/${role.id}/rotation/verify`, { token: admin });
       assert.equal(v.body.status, 'failed');
@@ -201,7 +186,7 @@ for (const dialect of dialects) {
 
     it('MariaDB: the account rotates its own password (no privileged account)', async () => {
       const name = `coffer_h_${randomBytes(5).toString('hex')}`;
-      const pw = fresh();
+      const pw = freshPassword();
       myUsers.push(name);
       await myAdmin((c) => c.query('create user ?@? identified by password ?', [name, '%', nativePasswordHash(pw)]));
       const id = await secret(name, name, pw);
@@ -232,16 +217,16 @@ for (const dialect of dialects) {
       const again = await call(h, 'POST', `/api/v1/secrets/${role.id}/rotate`, { token: admin, body: {} });
       assert.equal(again.status, 409, again.raw);
       assert.equal(again.body.error.code, 'rotation.in_progress', 'one open rotation per secret');
-      const local = await call(h, 'POST', `/api/v1/secrets/${role.id}/password`, { token: admin, body: { password: fresh() } });
+      const local = await call(h, 'POST', `/api/v1/secrets/${role.id}/password`, { token: admin, body: { password: freshPassword() } });
       assert.equal(local.status, 409, local.raw);
     });
 
     it('PMP CHANGE PASSWORD with RESETTYPE REMOTE changes it on the target; without a target it fails clearly', async () => {
       const api = await apiUser(h, admin, `pmp-${randomBytes(3).toString('hex')}`);
       const name = `coffer_h_${randomBytes(5).toString('hex')}`;
-      const pw = fresh();
+      const pw = freshPassword();
       roles.push(name);
-      await pgAdmin((c) => c.query(`create role ${c.escapeIdentifier(name)} login password ${c.escapeLiteral(scramVerifier(pw))}`));
+      await createPgRole(name, pw);
       const created = await pmp(h, 'POST', '/resources', {
         token: api.key,
         contentType: 'application/x-www-form-urlencoded',
@@ -259,7 +244,7 @@ for (const dialect of dialects) {
           contentType: 'application/x-www-form-urlencoded',
           body: form({ NEWPASSWORD: password, RESETTYPE: 'REMOTE', REASON: 'rotate' }),
         });
-      const refused = await change(fresh());
+      const refused = await change(freshPassword());
       assert.equal(refused.body.operation.result.status, 'Failed');
       assert.match(refused.body.operation.result.message, /no rotation target/);
       // the API user (its key is a bearer token of the native API too) gives its account a target
@@ -283,7 +268,7 @@ for (const dialect of dialects) {
         body: { kind: 'postgres', host: '127.0.0.1', privilegedSecretId: su.body.id },
       });
       assert.equal(set.status, 200, set.raw);
-      const next = fresh();
+      const next = freshPassword();
       const ok = await change(next);
       assert.equal(ok.body.operation.result.status, 'Success', ok.raw);
       assert.ok(verifierMatches(await pgVerifier(name), next));
