@@ -38,6 +38,10 @@ export const logRedactPaths: string[] = [
   'body.Items[*].ItemValue',
   'body.data.secretFields[*].value',
   'body.Data.SecretFields[*].Value',
+  // E2E vaults: a user's OpenPGP key as registered (public, but key material stays out of logs) and
+  // the per-reader messages of a secret's value (ciphertext: no reason to keep it in a log)
+  'body.armoredKey',
+  'body.messages[*].message',
   'body.value',
   'body.fileAttachment',
   'body.NewPassword',
