@@ -366,6 +366,32 @@ const CASES: Case[] = [
     name: 'set the password',
     req: (X) => ({ method: 'POST', url: `/api/v1/secrets/${X.sec}/password`, body: { password: 'planted-Password-1!', reason: 'set' } }),
   },
+  // E2E readers and messages (modules/e2e): the trees are server-encrypted, so one who sees
+  // everything reaches the check that refuses them (409 conflict: not an E2E secret or vault)
+  {
+    route: 'GET /api/v1/secrets/:id/readers',
+    name: 'readers of a foreign secret',
+    superError: 'conflict',
+    req: (X) => ({ method: 'GET', url: `/api/v1/secrets/${X.sec}/readers` }),
+  },
+  {
+    route: 'PUT /api/v1/secrets/:id/messages',
+    name: 'messages for a foreign secret',
+    superError: 'conflict',
+    req: (X) => ({ method: 'PUT', url: `/api/v1/secrets/${X.sec}/messages`, body: { messages: [] } }),
+  },
+  {
+    route: 'GET /api/v1/vaults/:id/readers',
+    name: 'readers of a foreign vault',
+    superError: 'conflict',
+    req: (X) => ({ method: 'GET', url: `/api/v1/vaults/${X.vault}/readers` }),
+  },
+  {
+    route: 'GET /api/v1/vaults/:id/readers',
+    name: 'readers of a foreign folder under a foreign vault',
+    superError: 'conflict',
+    req: (X) => ({ method: 'GET', url: `/api/v1/vaults/${X.vault}/readers?folderId=${X.f1}` }),
+  },
   // remote rotation (modules/rotation); loopback is not on this harness's outbound allowlist, so
   // even the super-administrator's replay stores no target (400 rotation.target_refused)
   {
