@@ -68,7 +68,8 @@ export const WebhookEvent = Type.Object(
 export type WebhookEvent = Static<typeof WebhookEvent>;
 
 const Url = Name(2000, { minLength: 8, description: 'http:// or https:// URL of the receiver' });
-const Events = Type.Array(SubscribableEventType, { minItems: 1, maxItems: 8, uniqueItems: true });
+// every subscribable event at most once (all of them: every type but `ping`)
+const Events = Type.Array(SubscribableEventType, { minItems: 1, maxItems: webhookEventTypes.length - 1, uniqueItems: true });
 
 export const CreateWebhook = Type.Object(
   {

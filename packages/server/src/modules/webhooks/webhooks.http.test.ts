@@ -3,6 +3,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import type { WebhookDelivery } from '@coffer/contracts/webhooks';
+import { webhookEventTypes } from '@coffer/contracts/webhooks';
 import { adminToken, call, createUser, dialects, type Harness, startHarness } from '../../../test/harness.ts';
 import { manualClock } from '../../lib/clock.ts';
 import { verifyWebhookSignature } from './signature.ts';
@@ -105,6 +106,18 @@ for (const dialect of dialects) {
       assert.ok(!row.secret_enc.includes(secret.slice(6)) && row.secret_enc.startsWith('c1.'), 'stored encrypted');
       assert.equal((await call(h, 'DELETE', `/api/v1/webhooks/${webhook.id}`, { token: admin })).status, 204);
       assert.equal((await call(h, 'GET', `/api/v1/webhooks/${webhook.id}`, { token: admin })).status, 404);
+    });
+
+    it('takes a subscription to every event a webhook can receive (what the web UI preselects)', async () => {
+      const every = webhookEventTypes.filter((t) => t !== 'ping');
+      const { webhook } = await createHook('http://127.0.0.1:9/all', [...every]);
+      assert.deepEqual([...(webhook as unknown as { events: string[] }).events].sort(), [...every].sort());
+      const twice = await call(h, 'POST', '/api/v1/webhooks', {
+        token: admin,
+        body: { url: 'http://127.0.0.1:9/d', events: ['secret.rotated', 'secret.rotated'] },
+      });
+      assert.equal(twice.status, 400, twice.raw);
+      assert.equal((await call(h, 'DELETE', `/api/v1/webhooks/${webhook.id}`, { token: admin })).status, 204);
     });
 
     it('refuses non-administrators (403) on every webhook route', async () => {
