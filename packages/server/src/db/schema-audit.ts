@@ -1,8 +1,8 @@
 // Row types of the audit trail's tables (modules/audit; migrations 0001, 0008), apart from schema.ts
 // to keep that file readable. Times are milliseconds since the epoch.
 
-export interface AuditLogTable {
-  seq: number;
+/** What a record says: the same in the chain (audit_log) and while it waits sealed (audit_sealed). */
+export interface AuditRecordColumns {
   id: string;
   time: number;
   actor_id: string | null;
@@ -17,6 +17,10 @@ export interface AuditLogTable {
   outcome: 'success' | 'denied' | 'failure' | 'error';
   reason: string | null;
   details: string | null;
+}
+
+export interface AuditLogTable extends AuditRecordColumns {
+  seq: number;
   prev_hash: string;
   hash: string;
   /** HMAC under the audit MAC key of `mac_term` (null: a legacy record, before the MAC start). */
@@ -52,22 +56,8 @@ export interface AuditCheckpointTable {
 }
 
 /** Records written while sealed (no key to MAC them), in arrival order; see modules/audit. */
-export interface AuditSealedTable {
+export interface AuditSealedTable extends AuditRecordColumns {
   pos: number;
-  id: string;
-  time: number;
-  actor_id: string | null;
-  actor_name: string | null;
-  actor_kind: string;
-  auth_method: string | null;
-  source_ip: string | null;
-  request_id: string | null;
-  action: string;
-  object_type: string | null;
-  object_id: string | null;
-  outcome: 'success' | 'denied' | 'failure' | 'error';
-  reason: string | null;
-  details: string | null;
 }
 
 export interface AuditTables {

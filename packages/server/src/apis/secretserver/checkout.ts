@@ -9,7 +9,7 @@ import type { RequestContext } from '../../modules/auth/actor.ts';
 import { bodyObject, textAt } from './body.ts';
 import { API, type Kit, q1, queryOf } from './kit.ts';
 import { responses, SecretSummary } from './schemas.ts';
-import { summaries } from './search.ts';
+import { summaryOf } from './search.ts';
 import { secretIdOf } from './secrets-read.ts';
 
 /** A comment (the workflow's reason): multi-line text of at most 500 characters, or none. */
@@ -47,12 +47,6 @@ export async function checkoutFor(kit: Kit, ctx: RequestContext, secretId: strin
 export function checkoutRoutes(api: FastifyInstance, kit: Kit): void {
   const { deps } = kit;
 
-  async function summaryOf(req: FastifyRequest, id: string) {
-    const s = await deps.secrets.get(req.ctx, id);
-    const [record] = await summaries(kit, req.ctx, [s], null);
-    return record;
-  }
-
   kit.route(
     api,
     'POST',
@@ -61,7 +55,7 @@ export function checkoutRoutes(api: FastifyInstance, kit: Kit): void {
     async (req) => {
       const id = await secretIdOf(kit, req);
       await checkoutFor(kit, req.ctx, id, requestComment(req), true);
-      return summaryOf(req, id);
+      return summaryOf(kit, req.ctx, id);
     },
   );
 
@@ -74,7 +68,7 @@ export function checkoutRoutes(api: FastifyInstance, kit: Kit): void {
       const id = await secretIdOf(kit, req);
       const reason = requestComment(req);
       await deps.workflow.checkin(req.ctx, id, reason ? { reason } : {});
-      return summaryOf(req, id);
+      return summaryOf(kit, req.ctx, id);
     },
   );
 }

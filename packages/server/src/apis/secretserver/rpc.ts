@@ -9,7 +9,7 @@ import { bodyObject, textAt } from './body.ts';
 import { requestComment } from './checkout.ts';
 import { API, type Kit } from './kit.ts';
 import { responses, SecretSummary } from './schemas.ts';
-import { summaries } from './search.ts';
+import { summaryOf } from './search.ts';
 import { secretIdOf } from './secrets-read.ts';
 
 const noTarget = (what: string) =>
@@ -25,12 +25,6 @@ export function rpcRoutes(api: FastifyInstance, kit: Kit): void {
   async function targetOf(req: FastifyRequest, id: string, what: string) {
     await deps.secrets.get(req.ctx, id);
     if (!(await deps.rotation.hasTarget(deps.db, id))) throw noTarget(what);
-  }
-
-  async function summaryOf(req: FastifyRequest, id: string) {
-    const s = await deps.secrets.get(req.ctx, id);
-    const [record] = await summaries(kit, req.ctx, [s], null);
-    return record;
   }
 
   kit.route(
@@ -49,7 +43,7 @@ export function rpcRoutes(api: FastifyInstance, kit: Kit): void {
       } else {
         await deps.workflow.rotate(req.ctx, id, reason ? { reason } : {});
       }
-      return summaryOf(req, id);
+      return summaryOf(kit, req.ctx, id);
     },
   );
 
@@ -62,7 +56,7 @@ export function rpcRoutes(api: FastifyInstance, kit: Kit): void {
       const id = await secretIdOf(kit, req);
       await targetOf(req, id, 'a heartbeat');
       await deps.rotation.verify(req.ctx, id);
-      return summaryOf(req, id);
+      return summaryOf(kit, req.ctx, id);
     },
   );
 }

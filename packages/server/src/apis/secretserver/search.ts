@@ -101,6 +101,13 @@ function extendedOf(
 }
 
 /** Search records of these secrets (their workflow flags read in one call). */
+/** One secret as a search record: what check-out, check-in, change-password and heartbeat answer. */
+export async function summaryOf(kit: Kit, ctx: RequestContext, id: string) {
+  const s = await kit.deps.secrets.get(ctx, id);
+  const [record] = await summaries(kit, ctx, [s], null);
+  return record;
+}
+
 export async function summaries(kit: Kit, ctx: RequestContext, secrets: Presented[], extended: string[] | null) {
   if (secrets.length === 0) return [];
   const { ids, templates, deps } = kit;
