@@ -5,6 +5,7 @@ import type { Config } from '../config/config.ts';
 import { type EdgeDeps, registerSurface } from '../http/surface.ts';
 import type { NativeRoutesDeps } from './native/routes.ts';
 import { nativeSurface } from './native/surface.ts';
+import { type PassboltDeps, passboltSurfaceFrom } from './passbolt/surface.ts';
 import { type PassworkDeps, passworkSurfaceFrom } from './passwork/surface.ts';
 import { type PmpDeps, pmpSurfaceFrom } from './pmp/surface.ts';
 import { type SecretServerDeps, secretServerSurfaceFrom } from './secretserver/surface.ts';
@@ -17,7 +18,8 @@ export type SurfaceServices = NativeRoutesDeps &
   PmpDeps &
   SecretServerDeps &
   Omit<SenhaseguraDeps, 'vaultName'> &
-  Omit<PassworkDeps, 'session'> & { seal: { keys?: unknown } };
+  Omit<PassworkDeps, 'session'> &
+  Omit<PassboltDeps, 'session'>;
 
 export async function registerApiSurfaces(
   app: FastifyInstance,
@@ -37,4 +39,6 @@ export async function registerApiSurfaces(
   await registerSurface(app, edge, secretServerSurfaceFrom(services));
   // Passwork 6 (API v4): /api/v4
   await registerSurface(app, edge, passworkSurfaceFrom(services, config));
+  // Passbolt (API v1/v2, end-to-end encrypted vaults): /passbolt
+  await registerSurface(app, edge, passboltSurfaceFrom(services, config));
 }

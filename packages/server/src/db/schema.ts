@@ -89,7 +89,7 @@ export interface SessionTable {
   user_id: string;
   family_id: string;
   token_hash: string;
-  auth_method: 'password' | 'password+totp' | 'apikey-exchange';
+  auth_method: 'password' | 'password+totp' | 'apikey-exchange' | 'openpgp';
   api_key_id: string | null;
   source_ip: string;
   created_at: number;

@@ -3,6 +3,8 @@ import type { ErrorCode } from '@coffer/contracts/errors';
 export interface ErrorDetail {
   path: string;
   message: string;
+  /** The rule that failed, for envelopes that name it (Passbolt's `{field: {rule: message}}`). */
+  rule?: string;
 }
 
 /**

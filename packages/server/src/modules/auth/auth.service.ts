@@ -166,6 +166,40 @@ export function createAuthService(deps: {
     }
   }
 
+  /**
+   * A sign-in proven by the user's registered OpenPGP key instead of a password (the Passbolt API's
+   * GPGAuth and JWT challenges: the caller has checked the proof). Same account checks as a
+   * password sign-in (a human, active, not locked out), a session of the caller's API
+   * (`ctx.via`), audited `auth.login` with the method. A user with TOTP gets a session all the
+   * same; the caller keeps it to the second-factor step until the code is given.
+   */
+  async function signInWithKey(ctx: RequestContext, userId: string): Promise<IssuedSession> {
+    const now = clock.now();
+    const user = await db.selectFrom('users').selectAll().where('id', '=', userId).executeTakeFirst();
+    const locked = user ? await isLocked(db, accountKey(seal.requireKeys().tokenHmacKey, user.username_canonical), now) : true;
+    if (!user || user.kind !== 'human' || user.status !== 'active' || locked) {
+      await writeLoginAudit(ctx, user?.id ?? null, 'denied', 'auth.invalid_credentials', user?.username ?? '');
+      throw invalidCredentials();
+    }
+    try {
+      return await db.transaction().execute(async (trx) => {
+        await trx.updateTable('users').set({ last_login_at: now }).where('id', '=', user.id).execute();
+        const pair = await issueSession(trx, user.id, ctx.sourceIp, 'openpgp', newId('fam', now), null, ctx.via ?? 'native');
+        await audit.append(
+          trx,
+          { ...ctx, actor: { ...ctx.actor, kind: 'user' as const, userId: user.id, username: user.username, role: user.role } },
+          { action: 'auth.login', objectType: 'session', objectId: pair.sessionId, outcome: 'success', details: { method: 'openpgp' } },
+        );
+        ctx.audited = true;
+        return pair;
+      });
+    } catch (e) {
+      throw e instanceof AppError
+        ? e
+        : new AppError('audit.unavailable', 'The audit trail could not be written; nothing was done.', { cause: e });
+    }
+  }
+
   async function failLogin(ctx: RequestContext, account: string, userId: string | null, attempted: string): Promise<never> {
     const now = clock.now();
     ipLimiter.fail(ctx.sourceIp, now);
@@ -204,7 +238,7 @@ export function createAuthService(deps: {
     }
   }
 
-  return { login, loginWeb, csrfToken, authenticate, refresh, logout, exchangeApiKey, hashToken };
+  return { login, loginWeb, signInWithKey, csrfToken, authenticate, refresh, logout, exchangeApiKey, hashToken };
 }
 export type AuthService = ReturnType<typeof createAuthService>;
 

@@ -49,7 +49,7 @@ export function createSessions(deps: {
     trx: Trx,
     userId: string,
     ip: string,
-    method: 'password' | 'password+totp' | 'apikey-exchange',
+    method: 'password' | 'password+totp' | 'apikey-exchange' | 'openpgp',
     familyId: string,
     apiKeyId: string | null,
     audience: Via,
