@@ -71,7 +71,7 @@ export function validationBody(err: AppError): Record<string, Record<string, str
         .replace(/^\//, '')
         .split('/')[0] || '_global';
     const rule = typeof detail.rule === 'string' ? detail.rule : '_invalid';
-    (out[field] ??= {})[rule] = String(detail.message ?? 'The value is invalid.');
+    out[field] = { ...out[field], [rule]: String(detail.message ?? 'The value is invalid.') };
   }
   return out;
 }

@@ -177,7 +177,7 @@ export function createAuthService(deps: {
     const now = clock.now();
     const user = await db.selectFrom('users').selectAll().where('id', '=', userId).executeTakeFirst();
     const locked = user ? await isLocked(db, accountKey(seal.requireKeys().tokenHmacKey, user.username_canonical), now) : true;
-    if (!user || user.kind !== 'human' || user.status !== 'active' || locked) {
+    if (user?.kind !== 'human' || user.status !== 'active' || locked) {
       await writeLoginAudit(ctx, user?.id ?? null, 'denied', 'auth.invalid_credentials', user?.username ?? '');
       throw invalidCredentials();
     }
