@@ -12,7 +12,7 @@ export const OpenpgpKey = Type.Object(
   {
     userId: Type.Union([Id, Type.Null()], { description: 'null: the server key' }),
     armoredKey: Type.String(),
-    fingerprint: Type.String({ pattern: '^[0-9a-f]{40}$' }),
+    fingerprint: Type.String({ pattern: '^([0-9a-f]{40}|[0-9a-f]{64})$' }),
     keyId: Type.String({ pattern: '^[0-9a-f]{16}$' }),
     algorithm: Type.String(),
     bits: Type.Integer(),
@@ -24,7 +24,7 @@ export const OpenpgpKey = Type.Object(
 export type OpenpgpKey = Static<typeof OpenpgpKey>;
 
 export const ServerOpenpgpKey = Type.Object(
-  { armoredKey: Type.String(), fingerprint: Type.String({ pattern: '^[0-9a-f]{40}$' }), keyId: Type.String(), keyCreated: Timestamp },
+  { armoredKey: Type.String(), fingerprint: Type.String({ pattern: '^([0-9a-f]{40}|[0-9a-f]{64})$' }), keyId: Type.String(), keyCreated: Timestamp },
   { additionalProperties: false },
 );
 
