@@ -4,7 +4,6 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import * as openpgp from 'openpgp';
-import { anonymousActor } from '../src/modules/auth/actor.ts';
 import { call, createUser, type Harness, type Res } from './harness.ts';
 
 export const PB = '/passbolt';
@@ -54,14 +53,57 @@ export function pb(
   });
 }
 
+/** The server's public key as Passbolt clients fetch it (GET /auth/verify.json). */
+export async function pbServerKey(h: Pick<Harness, 'app'>): Promise<{ fingerprint: string; keydata: string }> {
+  const r = await pb(h, 'GET', '/auth/verify.json');
+  assert.equal(r.status, 200, r.raw);
+  return r.body.body;
+}
+
+/** The JWT login's challenge: `{version, domain, verify_token, verify_token_expiry}` encrypted to the server, signed by `signer`. */
+export async function jwtChallenge(
+  h: Pick<Harness, 'app'>,
+  signer: openpgp.PrivateKey,
+  over: Record<string, unknown> = {},
+): Promise<{ challenge: string; verifyToken: string }> {
+  const server = await pbServerKey(h);
+  const verifyToken = (over.verify_token as string | undefined) ?? randomUUID();
+  const body = {
+    version: '1.0.0',
+    domain: PB_BASE,
+    verify_token: verifyToken,
+    verify_token_expiry: Math.floor(Date.now() / 1000) + 120,
+    ...over,
+  };
+  return { challenge: await encryptFor(JSON.stringify(body), [server.keydata], signer), verifyToken };
+}
+
+/** The base URL a client is configured with (inject answers as host localhost:80). */
+export const PB_BASE = 'http://localhost:80/passbolt';
+
+/** The user's UUID on this API (the id their Passbolt clients know them by). */
+export async function pbUserId(h: Harness, userId: string): Promise<string> {
+  return `00000000-0000-4000-8000-${(await h.coffer.services.numbering.numberOf(h.database.db, 'user', userId)).toString(16).padStart(12, '0')}`;
+}
+
 /**
- * A session of the Passbolt API for a user who has registered their key.
- * TODO(pb-auth): replace with the real JWT or GPGAuth login once it exists (same signature).
+ * A session of the Passbolt API for a user who has registered their key: the real JWT login over
+ * HTTP (POST /auth/jwt/login.json); returns the access token (a JWT) that `pb()` sends as Bearer.
  */
 export async function pbLogin(h: Harness, user: { id: string; key: PbKey }): Promise<string> {
-  const ctx = { actor: anonymousActor, requestId: randomUUID(), sourceIp: '127.0.0.1', audited: false, via: 'passbolt' as const };
-  const s = await h.coffer.services.auth.signInWithKey(ctx, user.id);
-  return s.accessToken;
+  return (await pbJwtLogin(h, user)).accessToken;
+}
+
+/** The JWT login, whole: the access and refresh tokens and the decrypted answer. */
+export async function pbJwtLogin(h: Harness, user: { id: string; key: PbKey }) {
+  const server = await pbServerKey(h);
+  const uuid = await pbUserId(h, user.id);
+  const { challenge, verifyToken } = await jwtChallenge(h, user.key.priv);
+  const r = await pb(h, 'POST', '/auth/jwt/login.json', { body: { user_id: uuid, challenge } });
+  assert.equal(r.status, 200, r.raw);
+  const answer = JSON.parse(await decryptWith(r.body.body.challenge, user.key.priv, server.keydata));
+  assert.equal(answer.verify_token, verifyToken);
+  return { accessToken: answer.access_token as string, refreshToken: answer.refresh_token as string, answer, uuid, res: r };
 }
 
 /** A Coffer user with an e-mail address, their OpenPGP key registered, and a Passbolt session. */
