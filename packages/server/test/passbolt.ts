@@ -130,3 +130,32 @@ export function assertEnvelope(r: Res, status: number): void {
   assert.match(r.body.header.id, /^[0-9a-f-]{36}$/);
   assert.ok('body' in r.body, r.raw);
 }
+
+/** The Set-Cookie headers of an answer, by cookie name: `{value, attributes}`. */
+export function setCookies(r: Res): Map<string, { value: string; attributes: string }> {
+  const raw = r.headers['set-cookie'];
+  const list = raw === undefined ? [] : Array.isArray(raw) ? (raw as string[]) : [String(raw)];
+  const out = new Map<string, { value: string; attributes: string }>();
+  for (const c of list) {
+    const semi = c.indexOf(';');
+    const pair = semi < 0 ? c : c.slice(0, semi);
+    const eq = pair.indexOf('=');
+    out.set(pair.slice(0, eq), { value: pair.slice(eq + 1), attributes: semi < 0 ? '' : c.slice(semi + 1).trim() });
+  }
+  return out;
+}
+
+/** GPGAuth stage 1 then 2 for a user with a registered key: the session cookie, the CSRF token and the answers. */
+export async function pbGpgLogin(h: Pick<Harness, 'app'>, key: PbKey) {
+  const server = await pbServerKey(h);
+  const s1 = await pb(h, 'POST', '/auth/login.json', { body: { gpg_auth: { keyid: key.fingerprint } } });
+  assert.equal(s1.status, 200, s1.raw);
+  const armored = decodeURIComponent(String(s1.headers['x-gpgauth-user-auth-token']));
+  const nonce = await decryptWith(armored, key.priv, server.keydata);
+  const s2 = await pb(h, 'POST', '/auth/login.json', { body: { gpg_auth: { keyid: key.fingerprint, user_token_result: nonce } } });
+  assert.equal(s2.status, 200, s2.raw);
+  const cookies = setCookies(s2);
+  const session = cookies.get('passbolt_session')?.value as string;
+  const csrf = cookies.get('csrfToken')?.value as string;
+  return { session, csrf, nonce, s1, s2, cookie: `passbolt_session=${session}; csrfToken=${csrf}` };
+}

@@ -22,10 +22,12 @@ const SESSION_TOKEN = /^cfs_[A-Za-z0-9_-]{43}$/;
 const OPAQUE_TOKEN = /^[A-Za-z0-9_-]{10,200}$/;
 const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
 
-/** Routes a session owing its second factor may still reach (paths as registered, with the prefix). */
+/**
+ * Routes a session owing its second factor may still reach (paths as registered, with the prefix);
+ * /mfa/verify/error.json is not one: it answers the refusal itself.
+ */
 const MFA_OPEN = new Set([
   '/passbolt/mfa/verify/totp.json',
-  '/passbolt/mfa/verify/error.json',
   '/passbolt/auth/logout.json',
   '/passbolt/auth/is-authenticated.json',
   '/passbolt/auth/jwt/logout.json',
