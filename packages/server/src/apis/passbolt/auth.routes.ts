@@ -166,9 +166,9 @@ export function authRoutes(api: FastifyInstance, c: PassboltContext): void {
     });
   }
 
-  // polled by clients: not audited (it changes nothing and reads nothing but the caller's session)
+  // polled by clients: a refusal is audited (the edge), a yes writes nothing (it reads only the caller's session)
   api.get('/auth/is-authenticated.json', {
-    config: { auth: 'user', permission: 'self', action: 'auth.session_check', audit: false, duringPasswordChange: true },
+    config: { auth: 'user', permission: 'self', action: 'auth.session_check', duringPasswordChange: true },
     schema: { response: responses({ 200: nothing }) },
     handler: async (req) => ok(req, null),
   });

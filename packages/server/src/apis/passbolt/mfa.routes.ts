@@ -34,7 +34,7 @@ export function mfaRoutes(api: FastifyInstance, c: PassboltContext): void {
   // where Passbolt redirects a session owing its second factor: the gate (session.ts) answers the
   // refusal; a session owing nothing gets here
   api.get(MFA_ERROR_PATH, {
-    config: { auth: 'user', permission: 'self', action: 'auth.mfa_check', audit: false },
+    config: { auth: 'user', permission: 'self', action: 'auth.mfa_check' },
     schema: { response: responses({ 200: nothing }) },
     handler: async (req) => ok(req, null, 'No multi-factor authentication is required.'),
   });

@@ -12,6 +12,7 @@ import { errorAnswer, header, ok } from './envelope.ts';
 import { createPassboltIds, type PassboltIds } from './ids.ts';
 import { jwtRoutes } from './jwt.routes.ts';
 import { MFA_ERROR_PATH, mfaRequiredBody, mfaRoutes } from './mfa.routes.ts';
+import { responses, str } from './schemas.ts';
 import { bearerAuthenticator, cookieAuthenticator, csrfCookieOnRead } from './session.ts';
 import { settingsRoutes } from './settings.routes.ts';
 import { PASSBOLT_PREFIX } from './urls.ts';
@@ -41,7 +42,8 @@ export function renderError(err: AppError, req: FastifyRequest): RenderedError {
 function healthRoutes(api: FastifyInstance): void {
   // Passbolt's liveness probe (public): "OK" in the envelope
   api.get('/healthcheck/status.json', {
-    config: { auth: 'public', permission: 'none', audit: false },
+    config: { auth: 'public', permission: 'none', action: 'sys.health', audit: false },
+    schema: { response: responses({ 200: str }) },
     handler: async (req) => ok(req, 'OK'),
   });
 }
