@@ -78,12 +78,6 @@ export function cookieValues(req: FastifyRequest, name: string): string[] {
   return out;
 }
 
-/** The session token of the request's passbolt_session cookie (exactly one, well formed), else null. */
-export function presentedSessionToken(req: FastifyRequest): string | null {
-  const v = cookieValues(req, SESSION_COOKIE);
-  return v.length === 1 && SESSION_TOKEN.test(v[0] as string) ? (v[0] as string) : null;
-}
-
 /** The second-factor gate: a session owing its TOTP code reaches only the MFA step, logout, is-authenticated. */
 async function mfaGate(auth: Auth, req: FastifyRequest, ctx: RequestContext, actor: Actor): Promise<void> {
   if (MFA_OPEN.has(req.routeOptions.url ?? '')) return;
