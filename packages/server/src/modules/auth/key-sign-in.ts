@@ -182,6 +182,8 @@ export function createKeySignIn(deps: {
       expiry > now &&
       expiry <= now + JWT_VERIFY_MAX_MS;
     if (!ok) return deny(ctx, user.id, 'jwt');
+    // used verify tokens are kept until their expiry only
+    await db.deleteFrom('key_sign_in_tokens').where('expires_at', '<', now).execute();
     const fresh = await db
       .insertInto('key_sign_in_tokens')
       .values({
