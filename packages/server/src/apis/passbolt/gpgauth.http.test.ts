@@ -202,6 +202,27 @@ for (const dialect of dialects) {
       failed(await pb(h, 'POST', '/auth/login.json', { body: { gpg_auth: { keyid: other.key.fingerprint } } }));
     });
 
+    it('throttles an address after its failed sign-ins (429 with Retry-After, audited), others unaffected', async () => {
+      const u = await passboltUser(h, admin);
+      const stranger = await pbKey('flood@example.com');
+      const from = (ip: string, keyid: string) =>
+        call(h, 'POST', '/passbolt/auth/login.json?api-version=v2', { body: { gpg_auth: { keyid } }, ip });
+      for (let i = 0; i < h.config.login.perIpPerMinute; i++) assert.equal((await from('10.77.0.1', stranger.fingerprint)).status, 403);
+      const limited = await from('10.77.0.1', u.key.fingerprint);
+      assertEnvelope(limited, 429);
+      assert.ok(Number(limited.headers['retry-after']) > 0);
+      assert.equal(limited.headers['x-gpgauth-user-auth-token'], undefined);
+      const rec = await h.database.db
+        .selectFrom('audit_log')
+        .selectAll()
+        .where('action', '=', 'auth.login')
+        .where('reason', '=', 'auth.rate_limited')
+        .where('source_ip', '=', '10.77.0.1')
+        .execute();
+      assert.ok(rec.length >= 1);
+      assert.equal((await from('10.77.0.2', u.key.fingerprint)).status, 200);
+    });
+
     it('needs X-CSRF-Token on a cookie mutation; logout ends the session and clears the cookies', async () => {
       const u = await passboltUser(h, admin);
       const s = await pbGpgLogin(h, u.key);

@@ -263,6 +263,7 @@ export function createAuthService(deps: {
     signInWithKey,
     authenticateSession,
     login: deps.login,
+    ipLimiter,
   });
 
   return { login, loginWeb, signInWithKey, csrfToken, authenticate, refresh, logout, exchangeApiKey, hashToken, ...keySignIn };

@@ -15,7 +15,7 @@ import type { SealManager } from '../sys/seal.ts';
 import { type Actor, type RequestContext, requireUser, type Via } from './actor.ts';
 import { invalidToken } from './authenticate.ts';
 import { signJwt, verifyJwt } from './jwt.ts';
-import { accountKey, clearFailures, isLocked, recordFailure } from './login-throttle.ts';
+import { accountKey, clearFailures, type createIpLimiter, isLocked, recordFailure } from './login-throttle.ts';
 import { createSecondFactor } from './second-factor.ts';
 import type { IssuedSession } from './sessions.ts';
 
@@ -39,6 +39,8 @@ export function createKeySignIn(deps: {
   signInWithKey: SignIn;
   authenticateSession: (sessionId: string, ip: string, via: Via) => Promise<Actor>;
   login: { freeFailures: number; hardLockFailures: number };
+  /** The per-address limit of failed sign-ins shared with the password login (login-throttle.ts). */
+  ipLimiter: ReturnType<typeof createIpLimiter>;
 }) {
   const { db, clock, seal, audit, audited, pgp } = deps;
   const hmacKey = () => seal.requireKeys().tokenHmacKey;
@@ -46,8 +48,22 @@ export function createKeySignIn(deps: {
   const { useTotp } = createSecondFactor({ db, clock, seal });
   const failed = () => new AppError('auth.invalid_credentials', 'The authentication failed.');
 
-  /** An audited `auth.login` denial, then the one failure every check answers. */
+  /** An audited `auth.login` denial, then the one failure every check answers (counted per address). */
   async function deny(ctx: RequestContext, userId: string | null, step: string): Promise<never> {
+    deps.ipLimiter.fail(ctx.sourceIp, clock.now());
+    await writeDenial(ctx, userId, step, 'auth.invalid_credentials');
+    throw failed();
+  }
+
+  /** An address past its failed sign-ins of the minute is refused before any OpenPGP work (audited). */
+  async function throttle(ctx: RequestContext, step: string): Promise<void> {
+    const wait = deps.ipLimiter.retryAfter(ctx.sourceIp, clock.now());
+    if (wait <= 0) return;
+    await writeDenial(ctx, null, step, 'auth.rate_limited');
+    throw new AppError('auth.rate_limited', 'Too many failed logins from this address; try again later.', { retryAfter: wait });
+  }
+
+  async function writeDenial(ctx: RequestContext, userId: string | null, step: string, reason: string): Promise<void> {
     try {
       await db.transaction().execute((trx) =>
         audit.append(trx, ctx, {
@@ -55,7 +71,7 @@ export function createKeySignIn(deps: {
           objectType: 'user',
           objectId: userId,
           outcome: 'denied',
-          reason: 'auth.invalid_credentials',
+          reason,
           details: { method: 'openpgp', step },
         }),
       );
@@ -63,7 +79,6 @@ export function createKeySignIn(deps: {
       throw new AppError('audit.unavailable', 'The audit trail could not be written; nothing was done.', { cause: e });
     }
     ctx.audited = true;
-    throw failed();
   }
 
   async function activeUser(userId: string | undefined) {
@@ -91,6 +106,7 @@ export function createKeySignIn(deps: {
    * encrypted to that key and signed by the server. It replaces any earlier one of the user.
    */
   async function gpgauthChallenge(ctx: RequestContext, fingerprint: string): Promise<string> {
+    await throttle(ctx, 'stage1');
     const key = await pgp.keyByFingerprint(fingerprint);
     const user = await activeUser(key?.userId);
     const nonce = `gpgauthv1.3.0|36|${randomUUID()}|gpgauthv1.3.0`;
@@ -123,6 +139,7 @@ export function createKeySignIn(deps: {
    * in constant time, spent by a conditional update); then the session (auth.signInWithKey).
    */
   async function gpgauthComplete(ctx: RequestContext, fingerprint: string, answer: string) {
+    await throttle(ctx, 'stage2');
     const key = await pgp.keyByFingerprint(fingerprint);
     const userId = key?.userId ?? 'none';
     const presented = hash('gpgauth', userId, answer);
@@ -157,6 +174,7 @@ export function createKeySignIn(deps: {
    * session, and `reply` to encrypt the answer to the user's key (signed by the server).
    */
   async function jwtLogin(ctx: RequestContext, userId: string | undefined, challenge: string, domain: string) {
+    await throttle(ctx, 'jwt');
     const key = userId ? await pgp.keyOfUser(userId) : undefined;
     const user = await activeUser(key?.userId);
     if (!key || !user) {
