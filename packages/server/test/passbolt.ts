@@ -4,7 +4,6 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import * as openpgp from 'openpgp';
-import { anonymousActor } from '../src/modules/auth/actor.ts';
 import { call, createUser, type Harness, type Res } from './harness.ts';
 
 export const PB = '/passbolt';
@@ -54,14 +53,57 @@ export function pb(
   });
 }
 
+/** The server's public key as Passbolt clients fetch it (GET /auth/verify.json). */
+export async function pbServerKey(h: Pick<Harness, 'app'>): Promise<{ fingerprint: string; keydata: string }> {
+  const r = await pb(h, 'GET', '/auth/verify.json');
+  assert.equal(r.status, 200, r.raw);
+  return r.body.body;
+}
+
+/** The JWT login's challenge: `{version, domain, verify_token, verify_token_expiry}` encrypted to the server, signed by `signer`. */
+export async function jwtChallenge(
+  h: Pick<Harness, 'app'>,
+  signer: openpgp.PrivateKey,
+  over: Record<string, unknown> = {},
+): Promise<{ challenge: string; verifyToken: string }> {
+  const server = await pbServerKey(h);
+  const verifyToken = (over.verify_token as string | undefined) ?? randomUUID();
+  const body = {
+    version: '1.0.0',
+    domain: PB_BASE,
+    verify_token: verifyToken,
+    verify_token_expiry: Math.floor(Date.now() / 1000) + 120,
+    ...over,
+  };
+  return { challenge: await encryptFor(JSON.stringify(body), [server.keydata], signer), verifyToken };
+}
+
+/** The base URL a client is configured with (inject answers as host localhost:80). */
+export const PB_BASE = 'http://localhost:80/passbolt';
+
+/** The user's UUID on this API (the id their Passbolt clients know them by). */
+export async function pbUserId(h: Harness, userId: string): Promise<string> {
+  return `00000000-0000-4000-8000-${(await h.coffer.services.numbering.numberOf(h.database.db, 'user', userId)).toString(16).padStart(12, '0')}`;
+}
+
 /**
- * A session of the Passbolt API for a user who has registered their key.
- * TODO(pb-auth): replace with the real JWT or GPGAuth login once it exists (same signature).
+ * A session of the Passbolt API for a user who has registered their key: the real JWT login over
+ * HTTP (POST /auth/jwt/login.json); returns the access token (a JWT) that `pb()` sends as Bearer.
  */
 export async function pbLogin(h: Harness, user: { id: string; key: PbKey }): Promise<string> {
-  const ctx = { actor: anonymousActor, requestId: randomUUID(), sourceIp: '127.0.0.1', audited: false, via: 'passbolt' as const };
-  const s = await h.coffer.services.auth.signInWithKey(ctx, user.id);
-  return s.accessToken;
+  return (await pbJwtLogin(h, user)).accessToken;
+}
+
+/** The JWT login, whole: the access and refresh tokens and the decrypted answer. */
+export async function pbJwtLogin(h: Harness, user: { id: string; key: PbKey }) {
+  const server = await pbServerKey(h);
+  const uuid = await pbUserId(h, user.id);
+  const { challenge, verifyToken } = await jwtChallenge(h, user.key.priv);
+  const r = await pb(h, 'POST', '/auth/jwt/login.json', { body: { user_id: uuid, challenge } });
+  assert.equal(r.status, 200, r.raw);
+  const answer = JSON.parse(await decryptWith(r.body.body.challenge, user.key.priv, server.keydata));
+  assert.equal(answer.verify_token, verifyToken);
+  return { accessToken: answer.access_token as string, refreshToken: answer.refresh_token as string, answer, uuid, res: r };
 }
 
 /** A Coffer user with an e-mail address, their OpenPGP key registered, and a Passbolt session. */
@@ -87,4 +129,33 @@ export function assertEnvelope(r: Res, status: number): void {
   assert.equal(typeof r.body.header.message, 'string');
   assert.match(r.body.header.id, /^[0-9a-f-]{36}$/);
   assert.ok('body' in r.body, r.raw);
+}
+
+/** The Set-Cookie headers of an answer, by cookie name: `{value, attributes}`. */
+export function setCookies(r: Res): Map<string, { value: string; attributes: string }> {
+  const raw = r.headers['set-cookie'];
+  const list = raw === undefined ? [] : Array.isArray(raw) ? (raw as string[]) : [String(raw)];
+  const out = new Map<string, { value: string; attributes: string }>();
+  for (const c of list) {
+    const semi = c.indexOf(';');
+    const pair = semi < 0 ? c : c.slice(0, semi);
+    const eq = pair.indexOf('=');
+    out.set(pair.slice(0, eq), { value: pair.slice(eq + 1), attributes: semi < 0 ? '' : c.slice(semi + 1).trim() });
+  }
+  return out;
+}
+
+/** GPGAuth stage 1 then 2 for a user with a registered key: the session cookie, the CSRF token and the answers. */
+export async function pbGpgLogin(h: Pick<Harness, 'app'>, key: PbKey) {
+  const server = await pbServerKey(h);
+  const s1 = await pb(h, 'POST', '/auth/login.json', { body: { gpg_auth: { keyid: key.fingerprint } } });
+  assert.equal(s1.status, 200, s1.raw);
+  const armored = decodeURIComponent(String(s1.headers['x-gpgauth-user-auth-token']));
+  const nonce = await decryptWith(armored, key.priv, server.keydata);
+  const s2 = await pb(h, 'POST', '/auth/login.json', { body: { gpg_auth: { keyid: key.fingerprint, user_token_result: nonce } } });
+  assert.equal(s2.status, 200, s2.raw);
+  const cookies = setCookies(s2);
+  const session = cookies.get('passbolt_session')?.value as string;
+  const csrf = cookies.get('csrfToken')?.value as string;
+  return { session, csrf, nonce, s1, s2, cookie: `passbolt_session=${session}; csrfToken=${csrf}` };
 }

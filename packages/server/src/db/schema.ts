@@ -1,5 +1,6 @@
 import type { AuditTables } from './schema-audit.ts';
 import type { E2eTables } from './schema-e2e.ts';
+import type { KeySignInTables } from './schema-key-sign-in.ts';
 import type { NumberingTables } from './schema-numbers.ts';
 import type { PersonalTables } from './schema-personal.ts';
 import type { RotationTables } from './schema-rotation.ts';
@@ -361,7 +362,7 @@ export interface WebhookDeliveryTable {
   updated_at: number;
 }
 
-export interface DB extends NumberingTables, PersonalTables, RotationTables, E2eTables, AuditTables, WorkflowTables {
+export interface DB extends NumberingTables, PersonalTables, RotationTables, E2eTables, AuditTables, WorkflowTables, KeySignInTables {
   seal_config: SealConfigTable;
   keyring_terms: KeyringTermTable;
   keyring_state: KeyringStateTable;

@@ -60,4 +60,13 @@ export const logRedactPaths: string[] = [
   'body.passwordCrypted',
   'body.mpCrypted',
   'body.snapshot',
+  // Passbolt: GPGAuth's nonces (JSON spellings: pino cannot name a form's `data[gpg_auth][...]`
+  // key), the JWT login's challenge, the TOTP code, the CSRF token header (cookies: the Cookie header)
+  'body.gpg_auth.user_token_result',
+  'body.gpg_auth.server_verify_token',
+  'body.data.gpg_auth.user_token_result',
+  'body.data.gpg_auth.server_verify_token',
+  'body.challenge',
+  'body.totp',
+  'req.headers["x-csrf-token"]',
 ];

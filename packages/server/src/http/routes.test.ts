@@ -40,6 +40,15 @@ const PUBLIC_ALLOWLIST = [
   'GET /ui/health',
   'GET /ui/api/v1/sys/seal-status',
   'POST /ui/api/v1/sys/unseal',
+  // Passbolt (ADR 0025): its health check, the server key and its proof, the GPGAuth and JWT
+  // logins, the JWT refresh, the settings clients read before they sign in
+  'GET /passbolt/healthcheck/status.json',
+  'GET /passbolt/auth/verify.json',
+  'POST /passbolt/auth/verify.json',
+  'POST /passbolt/auth/login.json',
+  'POST /passbolt/auth/jwt/login.json',
+  'POST /passbolt/auth/jwt/refresh.json',
+  'GET /passbolt/settings.json',
 ].sort();
 
 /**
@@ -53,6 +62,8 @@ const COMPAT: Record<string, (r: { statusCode: number; body: string; headers: Re
   '/SecretServer/': (r) =>
     r.statusCode === 401 && typeof JSON.parse(r.body).errorCode === 'string' && typeof JSON.parse(r.body).message === 'string',
   '/api/v4/': (r) => r.statusCode === 401 && JSON.parse(r.body).status === 'error' && JSON.parse(r.body).code === 'apiSessionExpired',
+  // Passbolt answers a missing or bad session 403 in its envelope (its clients sign in again on it)
+  '/passbolt/': (r) => r.statusCode === 403 && JSON.parse(r.body).header?.status === 'error' && JSON.parse(r.body).header?.code === 403,
 };
 const compatPrefix = (r: { url: string }) => Object.keys(COMPAT).find((p) => r.url.startsWith(p));
 /** The web UI's surface: the native routes again under /ui, with the session cookie (ADR 0017). */
@@ -277,6 +288,9 @@ for (const dialect of dialects) {
         'GET /api/v1/sys/seal-status',
         'GET /api/v4/info/version',
         'GET /health',
+        'GET /passbolt/auth/verify.json',
+        'GET /passbolt/healthcheck/status.json',
+        'GET /passbolt/settings.json',
         'GET /ui/api/v1/sys/openpgp-key',
         'GET /ui/api/v1/sys/seal-status',
         'GET /ui/health',

@@ -3,50 +3,73 @@
 // `/passbolt/resources.json` etc. stay clear of the web UI and the other APIs. README.md has the
 // model (resource = secret of an end-to-end encrypted vault, secret = that reader's OpenPGP message).
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import { bearerAuthenticator } from '../../http/authenticators.ts';
 import type { RenderedError, Surface } from '../../http/surface.ts';
 import type { AppError } from '../../lib/app-error.ts';
+import { authRoutes } from './auth.routes.ts';
 import { registerParsers } from './body.ts';
 import type { PassboltDeps } from './deps.ts';
 import { errorAnswer, header, ok } from './envelope.ts';
 import { createPassboltIds, type PassboltIds } from './ids.ts';
+import { jwtRoutes } from './jwt.routes.ts';
+import { MFA_ERROR_PATH, mfaRequiredBody, mfaRoutes } from './mfa.routes.ts';
+import { responses, str } from './schemas.ts';
+import { bearerAuthenticator, cookieAuthenticator, csrfCookieOnRead } from './session.ts';
+import { settingsRoutes } from './settings.routes.ts';
+import { PASSBOLT_PREFIX } from './urls.ts';
 
 export type { PassboltDeps } from './deps.ts';
 
-export const PASSBOLT_PREFIX = '/passbolt';
+export { baseUrl, PASSBOLT_PREFIX } from './urls.ts';
 
 /** What every route file of this surface gets: the services and the UUIDs of objects. */
 export type PassboltContext = PassboltDeps & { ids: PassboltIds };
 
 export function renderError(err: AppError, req: FastifyRequest): RenderedError {
   const { status, message, body } = errorAnswer(err);
-  return {
-    status,
-    body: { header: header(req, 'error', status, message), body },
-    headers: { 'content-type': 'application/json; charset=utf-8' },
-  };
+  const headers: Record<string, string> = { 'content-type': 'application/json; charset=utf-8' };
+  if (err.code === 'auth.mfa_required') {
+    // as Passbolt's redirect to /mfa/verify/error.json answers (go-passbolt tests header.url)
+    const h = header(req, 'error', status, message);
+    return { status, body: { header: { ...h, url: `${PASSBOLT_PREFIX}${MFA_ERROR_PATH}` }, body: mfaRequiredBody(req) }, headers };
+  }
+  if (err.code === 'auth.invalid_credentials' && req.routeOptions?.url?.startsWith(`${PASSBOLT_PREFIX}/auth/`)) {
+    headers['x-gpgauth-authenticated'] = 'false';
+    headers['x-gpgauth-error'] = 'true';
+  }
+  return { status, body: { header: header(req, 'error', status, message), body }, headers };
 }
 
 function healthRoutes(api: FastifyInstance): void {
   // Passbolt's liveness probe (public): "OK" in the envelope
   api.get('/healthcheck/status.json', {
-    config: { auth: 'public', permission: 'none', audit: false },
+    config: { auth: 'public', permission: 'none', action: 'sys.health', audit: false },
+    schema: { response: responses({ 200: str }) },
     handler: async (req) => ok(req, 'OK'),
   });
 }
 
 export function passboltSurface(deps: PassboltDeps): Surface {
   const c: PassboltContext = { ...deps, ids: createPassboltIds(deps.db, deps.numbering) };
+  // the JWT login's access token (or an opaque token of this API) first, then the GPGAuth cookie
+  const authenticators = [bearerAuthenticator(c.auth), cookieAuthenticator(c.auth)];
   return {
     via: 'passbolt',
     prefix: PASSBOLT_PREFIX,
-    // a session of this API: the JWT login's access token as `Authorization: Bearer`
-    authenticators: [bearerAuthenticator(c.auth)],
+    authenticators,
     missingCredential: 'You need to login to access this location.',
     renderError,
     parsers: registerParsers,
     routes(api) {
+      // the first read of a cookie session hands out its CSRF token (session.ts)
+      api.addHook('onSend', async (req, reply, payload) => {
+        csrfCookieOnRead(req, reply);
+        return payload;
+      });
       healthRoutes(api);
+      authRoutes(api, c);
+      jwtRoutes(api, c);
+      mfaRoutes(api, c);
+      settingsRoutes(api, c, authenticators);
     },
   };
 }

@@ -7,11 +7,13 @@ import { AppError } from '../../lib/app-error.ts';
 import type { Clock } from '../../lib/clock.ts';
 import { newId } from '../../lib/ids.ts';
 import type { AuditLog, createAudited } from '../audit/audit-log.ts';
+import { createServerOpenpgp } from '../e2e/server-openpgp.ts';
 import { canonicalUsername } from '../identities/username.ts';
 import type { SealManager } from '../sys/seal.ts';
 import type { RequestContext } from './actor.ts';
 import { createAuthenticator } from './authenticate.ts';
 import { createHostBinding, type HostBinding } from './host-binding.ts';
+import { createKeySignIn } from './key-sign-in.ts';
 import { accountKey, clearFailures, createIpLimiter, isLocked, recordFailure } from './login-throttle.ts';
 import { createSecondFactor } from './second-factor.ts';
 import { createSessions, type IssuedSession, type SessionLimits, tokenPair } from './sessions.ts';
@@ -43,7 +45,7 @@ export function createAuthService(deps: {
   const { useTotp, useRecoveryCode } = createSecondFactor({ db, clock, seal });
   const auditHmac = (value: string) => createHmac('sha256', seal.requireKeys().auditHmacKey).update(value).digest('base64url').slice(0, 22);
   const hostBinding = deps.hostBinding ?? createHostBinding({ clock });
-  const { authenticate, checkApiKeyById } = createAuthenticator({
+  const { authenticate, authenticateSession, checkApiKeyById } = createAuthenticator({
     db,
     clock,
     idleSeconds: deps.session.idleSeconds,
@@ -171,9 +173,10 @@ export function createAuthService(deps: {
    * GPGAuth and JWT challenges: the caller has checked the proof). Same account checks as a
    * password sign-in (a human, active, not locked out), a session of the caller's API
    * (`ctx.via`), audited `auth.login` with the method. A user with TOTP gets a session all the
-   * same; the caller keeps it to the second-factor step until the code is given.
+   * same, but its family owes the second factor (`secondFactorPending`, key-sign-in.ts) until a
+   * code is given; the surface answers nothing else to it until then.
    */
-  async function signInWithKey(ctx: RequestContext, userId: string): Promise<IssuedSession> {
+  async function signInWithKey(ctx: RequestContext, userId: string): Promise<IssuedSession & { secondFactorPending: boolean }> {
     const now = clock.now();
     const user = await db.selectFrom('users').selectAll().where('id', '=', userId).executeTakeFirst();
     const locked = user ? await isLocked(db, accountKey(seal.requireKeys().tokenHmacKey, user.username_canonical), now) : true;
@@ -184,14 +187,25 @@ export function createAuthService(deps: {
     try {
       return await db.transaction().execute(async (trx) => {
         await trx.updateTable('users').set({ last_login_at: now }).where('id', '=', user.id).execute();
-        const pair = await issueSession(trx, user.id, ctx.sourceIp, 'openpgp', newId('fam', now), null, ctx.via ?? 'native');
+        const familyId = newId('fam', now);
+        const pair = await issueSession(trx, user.id, ctx.sourceIp, 'openpgp', familyId, null, ctx.via ?? 'native');
+        const secondFactorPending = user.totp_enabled === 1;
+        if (secondFactorPending) {
+          await trx.insertInto('session_second_factor').values({ family_id: familyId, user_id: user.id, created_at: now }).execute();
+        }
         await audit.append(
           trx,
           { ...ctx, actor: { ...ctx.actor, kind: 'user' as const, userId: user.id, username: user.username, role: user.role } },
-          { action: 'auth.login', objectType: 'session', objectId: pair.sessionId, outcome: 'success', details: { method: 'openpgp' } },
+          {
+            action: 'auth.login',
+            objectType: 'session',
+            objectId: pair.sessionId,
+            outcome: 'success',
+            details: { method: 'openpgp', secondFactorPending },
+          },
         );
         ctx.audited = true;
-        return pair;
+        return { ...pair, secondFactorPending };
       });
     } catch (e) {
       throw e instanceof AppError
@@ -238,7 +252,21 @@ export function createAuthService(deps: {
     }
   }
 
-  return { login, loginWeb, signInWithKey, csrfToken, authenticate, refresh, logout, exchangeApiKey, hashToken };
+  // the Passbolt API's GPGAuth and JWT logins, their second factor and JWTs (key-sign-in.ts)
+  const keySignIn = createKeySignIn({
+    db,
+    clock,
+    seal,
+    audit,
+    audited,
+    pgp: createServerOpenpgp({ db, seal }),
+    signInWithKey,
+    authenticateSession,
+    login: deps.login,
+    ipLimiter,
+  });
+
+  return { login, loginWeb, signInWithKey, csrfToken, authenticate, refresh, logout, exchangeApiKey, hashToken, ...keySignIn };
 }
 export type AuthService = ReturnType<typeof createAuthService>;
 

@@ -50,36 +50,94 @@ export function createAuthenticator(deps: {
     if (boundHost != null && !(await hostBinding.allows(boundHost, ip))) throw invalidToken();
   }
 
-  const sessionQuery = prepared<'hash', SessionRow>((db, p) =>
-    db
-      .selectFrom('sessions')
-      .innerJoin('users', 'users.id', 'sessions.user_id')
-      // the key a session was exchanged from is checked again on every use: read in the same query
-      .leftJoin('api_keys as k', 'k.id', 'sessions.api_key_id')
-      .select([
-        'k.allowed_cidrs as k_allowed_cidrs',
-        'k.scopes as k_scopes',
-        'k.expires_at as k_expires_at',
-        'k.revoked_at as k_revoked_at',
-        'k.last_used_at as k_last_used_at',
-        'sessions.id as sid',
-        'sessions.family_id',
-        'sessions.revoked_at',
-        'sessions.idle_expires_at',
-        'sessions.absolute_expires_at',
-        'sessions.last_seen_at',
-        'sessions.api_key_id',
-        'sessions.audience',
-        'users.id as uid',
-        'users.username',
-        'users.role',
-        'users.all_passwords',
-        'users.status',
-        'users.must_change_password',
-        'users.bound_host',
-      ])
-      .where('sessions.token_hash', '=', p('hash')),
-  );
+  const sessionQuery = (column: 'sessions.token_hash' | 'sessions.id') =>
+    prepared<'v', SessionRow>((db, p) =>
+      db
+        .selectFrom('sessions')
+        .innerJoin('users', 'users.id', 'sessions.user_id')
+        // the key a session was exchanged from is checked again on every use: read in the same query
+        .leftJoin('api_keys as k', 'k.id', 'sessions.api_key_id')
+        .select([
+          'k.allowed_cidrs as k_allowed_cidrs',
+          'k.scopes as k_scopes',
+          'k.expires_at as k_expires_at',
+          'k.revoked_at as k_revoked_at',
+          'k.last_used_at as k_last_used_at',
+          'sessions.id as sid',
+          'sessions.family_id',
+          'sessions.revoked_at',
+          'sessions.idle_expires_at',
+          'sessions.absolute_expires_at',
+          'sessions.last_seen_at',
+          'sessions.api_key_id',
+          'sessions.audience',
+          'users.id as uid',
+          'users.username',
+          'users.role',
+          'users.all_passwords',
+          'users.status',
+          'users.must_change_password',
+          'users.bound_host',
+        ])
+        .where(column, '=', p('v')),
+    );
+  const sessionByHash = sessionQuery('sessions.token_hash');
+  const sessionById = sessionQuery('sessions.id');
+
+  /** A session row (by token hash or id) -> Actor, or auth.invalid_token. */
+  async function acceptSession(row: SessionRow | undefined, ip: string, via: Via, now: number): Promise<Actor> {
+    if (!row || row.revoked_at !== null || row.status !== 'active' || row.audience !== via) throw invalidToken();
+    if (now >= Number(row.idle_expires_at) || now >= Number(row.absolute_expires_at)) throw invalidToken();
+    await checkHost(row.bound_host, ip);
+    let scopes: Permission[] | null = null;
+    if (row.api_key_id) {
+      // the key's owner is the session's user, checked above
+      scopes = await acceptKey(
+        {
+          id: row.api_key_id,
+          allowed_cidrs: row.k_allowed_cidrs,
+          scopes: row.k_scopes,
+          expires_at: row.k_expires_at,
+          revoked_at: row.k_revoked_at,
+          last_used_at: row.k_last_used_at,
+        },
+        ip,
+        now,
+        db,
+      );
+    }
+    if (now - Number(row.last_seen_at) > TOUCH_INTERVAL_MS) {
+      await db
+        .updateTable('sessions')
+        .set({ last_seen_at: now, idle_expires_at: Math.min(now + deps.idleSeconds * 1000, Number(row.absolute_expires_at)) })
+        .where('id', '=', row.sid)
+        .execute();
+    }
+    return {
+      kind: 'user',
+      userId: row.uid,
+      username: row.username,
+      role: row.role,
+      allPasswords: row.all_passwords === 1,
+      authMethod: 'session',
+      sessionId: row.sid,
+      // refresh keeps the family: the request budget follows it (credential-rate-limit.ts)
+      sessionFamilyId: row.family_id,
+      sessionAbsoluteExpiresAt: Number(row.absolute_expires_at),
+      apiKeyId: row.api_key_id,
+      scopes,
+      mustChangePassword: row.must_change_password === 1,
+    };
+  }
+
+  /**
+   * A session named by its id, for credentials that wrap one (a signed JWT whose signature the
+   * caller has checked): the same checks as a session token.
+   */
+  async function authenticateSession(sessionId: string, ip: string, via: Via): Promise<Actor> {
+    const [row] = await sessionById(db, { v: sessionId });
+    return acceptSession(row, ip, via, clock.now());
+  }
 
   /** Resolves a bearer token to an actor, or throws auth.invalid_token. A session token counts only
    * on the surface that issued it (`via`); an API key on every surface that takes keys. */
@@ -87,49 +145,8 @@ export function createAuthenticator(deps: {
     const kind = tokenKind(token);
     const now = clock.now();
     if (kind === 'session') {
-      const [row] = await sessionQuery(db, { hash: hashToken(token) });
-      if (!row || row.revoked_at !== null || row.status !== 'active' || row.audience !== via) throw invalidToken();
-      if (now >= Number(row.idle_expires_at) || now >= Number(row.absolute_expires_at)) throw invalidToken();
-      await checkHost(row.bound_host, ip);
-      let scopes: Permission[] | null = null;
-      if (row.api_key_id) {
-        // the key's owner is the session's user, checked above
-        scopes = await acceptKey(
-          {
-            id: row.api_key_id,
-            allowed_cidrs: row.k_allowed_cidrs,
-            scopes: row.k_scopes,
-            expires_at: row.k_expires_at,
-            revoked_at: row.k_revoked_at,
-            last_used_at: row.k_last_used_at,
-          },
-          ip,
-          now,
-          db,
-        );
-      }
-      if (now - Number(row.last_seen_at) > TOUCH_INTERVAL_MS) {
-        await db
-          .updateTable('sessions')
-          .set({ last_seen_at: now, idle_expires_at: Math.min(now + deps.idleSeconds * 1000, Number(row.absolute_expires_at)) })
-          .where('id', '=', row.sid)
-          .execute();
-      }
-      return {
-        kind: 'user',
-        userId: row.uid,
-        username: row.username,
-        role: row.role,
-        allPasswords: row.all_passwords === 1,
-        authMethod: 'session',
-        sessionId: row.sid,
-        // refresh keeps the family: the request budget follows it (credential-rate-limit.ts)
-        sessionFamilyId: row.family_id,
-        sessionAbsoluteExpiresAt: Number(row.absolute_expires_at),
-        apiKeyId: row.api_key_id,
-        scopes,
-        mustChangePassword: row.must_change_password === 1,
-      };
+      const [row] = await sessionByHash(db, { v: hashToken(token) });
+      return acceptSession(row, ip, via, now);
     }
     if (kind === 'apikey') {
       const k = await checkApiKey({ hash: hashToken(token) }, ip, now);
@@ -224,6 +241,6 @@ export function createAuthenticator(deps: {
     };
   }
 
-  return { authenticate, checkApiKeyById };
+  return { authenticate, authenticateSession, checkApiKeyById };
 }
 export type Authenticator = ReturnType<typeof createAuthenticator>;

@@ -105,14 +105,17 @@ export function createSessions(deps: {
   /**
    * Single use: the refresh token is consumed by a conditional update; presenting a used one again
    * (a stolen copy, or the thief after the owner) revokes the whole family of sessions.
+   * `opts.userId`: the user the caller says the token is of (refused unspent when it is not).
    */
-  async function refresh(ctx: RequestContext, refreshToken: string): Promise<TokenPair> {
+  async function refresh(ctx: RequestContext, refreshToken: string, opts: { userId?: string } = {}): Promise<TokenPair> {
     const now = clock.now();
     const hash = tokenKind(refreshToken) === 'refresh' ? hashToken(refreshToken) : '';
     let reused: { family: string; userId: string } | null = null;
     const result = await audited(ctx, { action: 'auth.refresh', objectType: 'session' }, async (trx, ev) => {
       const row = await trx.selectFrom('refresh_tokens').selectAll().where('token_hash', '=', hash).executeTakeFirst();
       if (!row) throw invalidToken();
+      // a client that names the user (Passbolt's refresh): another user's token is refused unspent
+      if (opts.userId !== undefined && opts.userId !== row.user_id) throw invalidToken();
       const claim = await trx
         .updateTable('refresh_tokens')
         .set({ used_at: now })

@@ -1,0 +1,43 @@
+// Response schemas of the Passbolt surface: the envelope `{header, body}` with the route's body.
+// An allow-list (Fastify's serializer drops what a schema does not name) and a compiled
+// serialization; every error status answers the envelope with a free body (validation rules or null).
+
+export const str = { type: 'string' } as const;
+export const int = { type: 'integer' } as const;
+export const bool = { type: 'boolean' } as const;
+export const nullableStr = { type: ['string', 'null'] } as const;
+
+type Props = Record<string, unknown>;
+
+/** An object of exactly these properties, all required but `optional`. */
+export function exact<P extends Props>(properties: P, optional: readonly string[] = []) {
+  return {
+    type: 'object',
+    additionalProperties: false,
+    required: Object.keys(properties).filter((k) => !optional.includes(k)),
+    properties,
+  } as const;
+}
+
+/** An object whose named properties are typed and whose others pass as they are. */
+export const open = (properties: Props = {}) => ({ type: 'object', additionalProperties: true, properties }) as const;
+
+export const header = exact({ id: str, status: str, servertime: int, action: str, message: str, url: str, code: int }, []);
+
+/** `{header, body}` */
+export const envelope = (body: unknown) => exact({ header, body });
+
+/** Every error status the surface answers (envelope.ts errorAnswer). */
+export const ERROR_STATUSES = [400, 401, 403, 404, 409, 413, 415, 429, 500, 503] as const;
+const anyBody = {} as const;
+const errorResponses = Object.fromEntries(ERROR_STATUSES.map((s) => [s, envelope(anyBody)]));
+
+/** A route's `response`: its success statuses (each the envelope of its body) and the error ones. */
+export function responses(ok: Record<number, unknown>): Record<number, unknown> {
+  const out: Record<number, unknown> = { ...errorResponses };
+  for (const [status, body] of Object.entries(ok)) out[Number(status)] = envelope(body);
+  return out;
+}
+
+/** The body of no content (`null`). */
+export const nothing = { type: 'null' } as const;
