@@ -10,6 +10,7 @@ import { registerParsers } from './body.ts';
 import type { PassboltDeps } from './deps.ts';
 import { errorAnswer, header, ok } from './envelope.ts';
 import { createPassboltIds, type PassboltIds } from './ids.ts';
+import { userReadRoutes } from './users.ts';
 
 export type { PassboltDeps } from './deps.ts';
 
@@ -47,6 +48,7 @@ export function passboltSurface(deps: PassboltDeps): Surface {
     parsers: registerParsers,
     routes(api) {
       healthRoutes(api);
+      userReadRoutes(api, c);
     },
   };
 }

@@ -8,7 +8,7 @@ import type { UserOpenpgpKeyTable } from '../../db/schema-e2e.ts';
 import { AppError } from '../../lib/app-error.ts';
 import type { Clock } from '../../lib/clock.ts';
 import type { createAudited } from '../audit/audit-log.ts';
-import { type RequestContext, requireUser } from '../auth/actor.ts';
+import { can, type RequestContext, requireUser } from '../auth/actor.ts';
 import type { UserLookupService } from '../identities/user-lookup.service.ts';
 import { parsePublicKey } from './openpgp-checks.ts';
 
@@ -116,6 +116,23 @@ export function createUserKeysService(deps: { clock: Clock; audited: ReturnType<
     });
   }
 
-  return { register, mine, byUsername };
+  /**
+   * Registered keys as the user directory shows them: a caller who may read the directory
+   * (`users.read`) sees anyone's, another user only their own. `userIds` narrows, `modifiedAfter`
+   * (ms) keeps the keys registered or replaced since.
+   */
+  async function directory(ctx: RequestContext, q: { userIds?: readonly string[]; modifiedAfter?: number } = {}) {
+    return audited(ctx, { action: 'user.openpgp_key_read', objectType: 'user', readOnly: true }, async (trx) => {
+      requireUser(ctx.actor);
+      const ids = can(ctx.actor, 'users.read') ? q.userIds : (q.userIds ?? [ctx.actor.userId]).filter((id) => id === ctx.actor.userId);
+      if (ids && !ids.length) return [];
+      let query = trx.selectFrom('user_openpgp_keys').selectAll().orderBy('user_id');
+      if (ids) query = query.where('user_id', 'in', [...ids]);
+      if (q.modifiedAfter !== undefined) query = query.where('updated_at', '>', q.modifiedAfter);
+      return query.execute();
+    });
+  }
+
+  return { register, mine, byUsername, directory };
 }
 export type UserKeysService = ReturnType<typeof createUserKeysService>;

@@ -1,0 +1,122 @@
+// Passbolt's user directory on both dialects: the user object (profile, gpgkey from the registered
+// key, role) in v2 and v1, the index filters, the native visibility (a Password User sees only
+// themself), the keys and the roles; bad input answers a 4xx envelope.
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { adminToken, dialects, type Harness, startHarness } from '../../../test/harness.ts';
+import { assertEnvelope, passboltUser, pb } from '../../../test/passbolt.ts';
+import { createPassboltIds } from './ids.ts';
+
+type PbUser = Awaited<ReturnType<typeof passboltUser>>;
+const V2_DATE = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\+00:00$/;
+const V1_DATE = /^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d$/;
+
+for (const dialect of dialects) {
+  describe(`Passbolt users [${dialect}]`, () => {
+    let h: Harness;
+    let admin: string;
+    let root: PbUser;
+    let alice: PbUser;
+    let bob: PbUser;
+    let uuid: (id: string) => Promise<string>;
+    before(async () => {
+      h = await startHarness(dialect);
+      admin = await adminToken(h);
+      root = await passboltUser(h, admin, 'administrator');
+      alice = await passboltUser(h, admin, 'password_administrator');
+      bob = await passboltUser(h, admin, 'password_user');
+      const ids = createPassboltIds(h.database.db, h.coffer.services.numbering);
+      uuid = (id) => ids.uuidOf('user', id);
+    });
+    after(async () => h?.close());
+
+    it('answers /users/me.json with profile, gpgkey from the registered key and role', async () => {
+      const r = await pb(h, 'GET', '/users/me.json', { token: bob.pbToken });
+      assertEnvelope(r, 200);
+      const u = r.body.body;
+      assert.equal(u.id, await uuid(bob.id));
+      assert.equal(u.username, bob.email);
+      assert.equal(u.active, true);
+      assert.equal(u.deleted, false);
+      assert.equal(u.disabled, null);
+      assert.match(u.created, V2_DATE);
+      assert.equal(u.profile.user_id, u.id);
+      assert.equal(typeof u.profile.first_name, 'string');
+      assert.equal(u.gpgkey.user_id, u.id);
+      assert.equal(u.gpgkey.fingerprint, bob.key.fingerprint);
+      assert.equal(u.gpgkey.key_id, bob.key.fingerprint.slice(-8));
+      assert.match(u.gpgkey.uid, new RegExp(`<${bob.email}>`));
+      assert.match(u.gpgkey.armored_key, /BEGIN PGP PUBLIC KEY BLOCK/);
+      assert.equal(u.role.name, 'user');
+      assert.equal(u.role_id, u.role.id);
+      const a = await pb(h, 'GET', '/users/me.json', { token: root.pbToken });
+      assert.equal(a.body.body.role.name, 'admin');
+      // v1 wraps by model, dates without the T
+      const v1 = await pb(h, 'GET', '/users/me.json?api-version=v1', { token: bob.pbToken });
+      assertEnvelope(v1, 200);
+      assert.equal(v1.body.body.User.id, u.id);
+      assert.match(v1.body.body.User.created, V1_DATE);
+      assert.equal(v1.body.body.Gpgkey.fingerprint, bob.key.fingerprint);
+      assert.equal(v1.body.body.Profile.user_id, u.id);
+    });
+
+    it('lists the directory to whoever may read it, with the filters', async () => {
+      const all = await pb(h, 'GET', '/users.json', { token: alice.pbToken });
+      assertEnvelope(all, 200);
+      const names = all.body.body.map((u: { username: string }) => u.username);
+      for (const u of [root, alice, bob]) assert.ok(names.includes(u.email), names.join());
+      assert.ok(all.body.body.every((u: { gpgkey?: unknown; role?: unknown }) => 'gpgkey' in u && !('role' in u)));
+      const search = await pb(h, 'GET', `/users.json?filter[search]=${bob.email.slice(0, 6)}&contain[role]=1`, { token: alice.pbToken });
+      assert.deepEqual(
+        search.body.body.map((u: { username: string }) => u.username),
+        [bob.email],
+      );
+      assert.equal(search.body.body[0].role.name, 'user');
+      const admins = await pb(h, 'GET', '/users.json?filter[is-admin]=1', { token: alice.pbToken });
+      assert.ok(admins.body.body.some((u: { username: string }) => u.username === root.email));
+      assert.ok(!admins.body.body.some((u: { username: string }) => u.username === bob.email));
+      const noKey = await pb(h, 'GET', '/users.json?contain[gpgkey]=0', { token: alice.pbToken });
+      assert.ok(noKey.body.body.every((u: object) => !('gpgkey' in u)));
+    });
+
+    it('shows a Password User themself only, as natively, and refuses others', async () => {
+      const r = await pb(h, 'GET', '/users.json', { token: bob.pbToken });
+      assertEnvelope(r, 200);
+      assert.deepEqual(
+        r.body.body.map((u: { id: string }) => u.id),
+        [await uuid(bob.id)],
+      );
+      const other = await pb(h, 'GET', `/users/${await uuid(alice.id)}.json`, { token: bob.pbToken });
+      assertEnvelope(other, 403);
+      const keys = await pb(h, 'GET', '/gpgkeys.json', { token: bob.pbToken });
+      assertEnvelope(keys, 200);
+      assert.deepEqual(
+        keys.body.body.map((k: { fingerprint: string }) => k.fingerprint),
+        [bob.key.fingerprint],
+      );
+    });
+
+    it('answers a user, a key and the roles by id; bad ids answer 4xx envelopes', async () => {
+      const r = await pb(h, 'GET', `/users/${await uuid(bob.id)}.json`, { token: alice.pbToken });
+      assertEnvelope(r, 200);
+      assert.equal(r.body.body.username, bob.email);
+      const key = await pb(h, 'GET', `/gpgkeys/${r.body.body.gpgkey.id}.json`, { token: alice.pbToken });
+      assertEnvelope(key, 200);
+      assert.equal(key.body.body.fingerprint, bob.key.fingerprint);
+      assertEnvelope(await pb(h, 'GET', '/users/not-a-uuid.json', { token: alice.pbToken }), 400);
+      assertEnvelope(await pb(h, 'GET', '/users/00000000-0000-4000-8000-0000000fffff.json', { token: alice.pbToken }), 404);
+      assertEnvelope(await pb(h, 'GET', '/gpgkeys/00000000-0000-4000-8000-0000000fffff.json', { token: alice.pbToken }), 404);
+      assertEnvelope(await pb(h, 'GET', '/users.json?filter[has-groups][]=nope', { token: alice.pbToken }), 400);
+      assertEnvelope(await pb(h, 'GET', '/gpgkeys.json?filter[modified-after]=yesterday', { token: alice.pbToken }), 400);
+      const later = await pb(h, 'GET', `/gpgkeys.json?filter[modified-after]=${Math.floor(Date.now() / 1000) + 3600}`, {
+        token: alice.pbToken,
+      });
+      assert.deepEqual(later.body.body, []);
+      const roles = await pb(h, 'GET', '/roles.json', { token: bob.pbToken });
+      assertEnvelope(roles, 200);
+      assert.deepEqual(roles.body.body.map((x: { name: string }) => x.name).sort(), ['admin', 'user']);
+      const anon = await pb(h, 'GET', '/users.json');
+      assertEnvelope(anon, 403);
+    });
+  });
+}
