@@ -164,3 +164,39 @@ export async function presentUsers(
   }
   return out;
 }
+
+/**
+ * A user known by an exact-name lookup only (id, username, display name; no directory record):
+ * the Passbolt fields the lookup does not answer are empty or null.
+ */
+export async function presentRef(
+  c: PassboltContext,
+  req: FastifyRequest,
+  ref: { id: string; username: string; displayName: string },
+  key: UserOpenpgpKeyTable | null,
+) {
+  const id = await c.ids.uuidOf('user', ref.id);
+  const [first = '', ...rest] = ref.displayName.split(' ');
+  const user = {
+    id,
+    role_id: ROLES.user.id,
+    username: ref.username,
+    active: true,
+    deleted: false,
+    created: null,
+    modified: null,
+    disabled: null,
+    is_mfa_enabled: false,
+  };
+  const profile = {
+    id: await c.ids.uuidOf('profile', ref.id),
+    user_id: id,
+    first_name: first,
+    last_name: rest.join(' '),
+    created: null,
+    modified: null,
+    avatar: { url: { medium: 'img/avatar/user_medium.png', small: 'img/avatar/user.png' } },
+  };
+  const gpgkey = key ? await presentGpgkey(c, req, key) : null;
+  return apiVersion(req) === 'v1' ? { User: user, Profile: profile, Gpgkey: gpgkey } : { ...user, profile, gpgkey };
+}

@@ -10,6 +10,8 @@ import { registerParsers } from './body.ts';
 import type { PassboltDeps } from './deps.ts';
 import { errorAnswer, header, ok } from './envelope.ts';
 import { createPassboltIds, type PassboltIds } from './ids.ts';
+import { permissionRoutes } from './permissions.ts';
+import { shareRoutes } from './share.ts';
 import { userReadRoutes } from './users.ts';
 
 export type { PassboltDeps } from './deps.ts';
@@ -49,6 +51,8 @@ export function passboltSurface(deps: PassboltDeps): Surface {
     routes(api) {
       healthRoutes(api);
       userReadRoutes(api, c);
+      permissionRoutes(api, c);
+      shareRoutes(api, c);
     },
   };
 }

@@ -116,6 +116,15 @@ export function createUserKeysService(deps: { clock: Clock; audited: ReturnType<
     });
   }
 
+  /** A user found like a user lookup (exact username), with their registered key row (null: none). */
+  async function lookupWithKey(ctx: RequestContext, username: string) {
+    const user = await deps.userLookup.lookup(ctx, username);
+    return audited(ctx, { action: 'user.openpgp_key_read', objectType: 'user', objectId: user.id, readOnly: true }, async (trx) => {
+      const key = await trx.selectFrom('user_openpgp_keys').selectAll().where('user_id', '=', user.id).executeTakeFirst();
+      return { user, key: key ?? null };
+    });
+  }
+
   /**
    * Registered keys as the user directory shows them: a caller who may read the directory
    * (`users.read`) sees anyone's, another user only their own. `userIds` narrows, `modifiedAfter`
@@ -133,6 +142,6 @@ export function createUserKeysService(deps: { clock: Clock; audited: ReturnType<
     });
   }
 
-  return { register, mine, byUsername, directory };
+  return { register, mine, byUsername, lookupWithKey, directory };
 }
 export type UserKeysService = ReturnType<typeof createUserKeysService>;
