@@ -37,7 +37,7 @@ export async function presentPermissions(c: PassboltContext, req: FastifyRequest
   if (containFlag(req.query, 'user') && can(req.ctx.actor, 'users.read')) {
     const rows = await Promise.all([...new Set(userIds)].map((id) => c.users.get(req.ctx, id)));
     const presented = await presentUsers(c, req, req.ctx, rows, containOf({}, { gpgkey: false }));
-    rows.forEach((u, i) => users.set(u.id, presented[i]));
+    for (const [i, u] of rows.entries()) users.set(u.id, presented[i]);
   }
   const groups = new Map<string, unknown>();
   if (containFlag(req.query, 'group') && can(req.ctx.actor, 'groups.read')) {
