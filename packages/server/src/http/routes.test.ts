@@ -40,6 +40,8 @@ const PUBLIC_ALLOWLIST = [
   'GET /ui/health',
   'GET /ui/api/v1/sys/seal-status',
   'POST /ui/api/v1/sys/unseal',
+  // Passbolt: a new user completes their account setup with the token their administrator handed them
+  'POST /passbolt/setup/complete/:id.json',
 ].sort();
 
 /**

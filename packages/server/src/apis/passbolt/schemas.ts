@@ -71,7 +71,7 @@ const userFields = {
 };
 const userRequired = ['id', 'role_id', 'username', 'active', 'deleted', 'created', 'modified', 'disabled', 'is_mfa_enabled'] as const;
 const userV2 = obj(
-  { ...userFields, profile, gpgkey: nullable(gpgkey), role, groups_users: groupUsers, setup: obj({ token: str, expires: date }) },
+  { ...userFields, profile, gpgkey: nullable(gpgkey), role, groups_users: groupUsers, setup: obj({ token: str, expires: date, url: str }) },
   userRequired,
 );
 const userV1 = obj({ User: obj(userFields, userRequired), Profile: profile, Gpgkey: nullable(gpgkey), Role: role, GroupUser: groupUsers }, [

@@ -13,6 +13,7 @@ import { createPassboltIds, type PassboltIds } from './ids.ts';
 import { permissionRoutes } from './permissions.ts';
 import { shareRoutes } from './share.ts';
 import { userReadRoutes } from './users.ts';
+import { userAdminRoutes } from './users-admin.ts';
 
 export type { PassboltDeps } from './deps.ts';
 
@@ -51,6 +52,7 @@ export function passboltSurface(deps: PassboltDeps): Surface {
     routes(api) {
       healthRoutes(api);
       userReadRoutes(api, c);
+      userAdminRoutes(api, c);
       permissionRoutes(api, c);
       shareRoutes(api, c);
     },

@@ -4,8 +4,9 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { adminToken, dialects, type Harness, startHarness } from '../../../test/harness.ts';
-import { assertEnvelope, passboltUser, pb } from '../../../test/passbolt.ts';
+import { assertEnvelope, passboltUser, pb, pbKey, pbLogin } from '../../../test/passbolt.ts';
 import { createPassboltIds } from './ids.ts';
+import { ROLES } from './present-user.ts';
 
 type PbUser = Awaited<ReturnType<typeof passboltUser>>;
 const V2_DATE = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\+00:00$/;
@@ -117,6 +118,103 @@ for (const dialect of dialects) {
       assert.deepEqual(roles.body.body.map((x: { name: string }) => x.name).sort(), ['admin', 'user']);
       const anon = await pb(h, 'GET', '/users.json');
       assertEnvelope(anon, 403);
+    });
+    const invite = async (token: string, email: string, role: string = ROLES.user.id) =>
+      pb(h, 'POST', '/users.json', { token, body: { username: email, profile: { first_name: 'Ann', last_name: 'Lee' }, role_id: role } });
+    const complete = (uuid: string, token: string, armored_key: string) =>
+      pb(h, 'POST', `/setup/complete/${uuid}.json`, {
+        body: { authenticationtoken: { token }, gpgkey: { armored_key }, user: { locale: 'en-UK' } },
+      });
+
+    it('invites a user who completes the setup with their key, once, and then signs in by key', async () => {
+      const email = `ann${Math.random().toString(36).slice(2, 8)}@example.com`;
+      const r = await invite(root.pbToken, email);
+      assertEnvelope(r, 200);
+      assert.equal(r.body.header.message, 'The user was successfully added. This user now need to complete the setup.');
+      const u = r.body.body;
+      assert.equal(u.username, email);
+      assert.equal(u.profile.first_name, 'Ann');
+      assert.equal(u.role.name, 'user');
+      assert.equal(u.gpgkey, null);
+      assert.match(u.setup.token, /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-8[0-9a-f]{3}-[0-9a-f]{12}$/);
+      assert.equal(u.setup.url, `/setup/install/${u.id}/${u.setup.token}`);
+      const key = await pbKey(email);
+      // a key for another address, a wrong token, bad input: refused, nothing registered
+      assertEnvelope(await complete(u.id, u.setup.token, (await pbKey('someone@else.example')).pub), 400);
+      const wrong = await complete(u.id, '00000000-0000-4000-8000-000000000000', key.pub);
+      assertEnvelope(wrong, 400);
+      assert.ok(wrong.body.body.authenticationtoken);
+      assertEnvelope(await complete(u.id, u.setup.token, key.armoredPrivate), 400);
+      assertEnvelope(await pb(h, 'POST', `/setup/complete/${u.id}.json`, { body: { authenticationtoken: 'x' } }), 400);
+      assertEnvelope(await complete('nope', u.setup.token, key.pub), 400);
+      const done = await complete(u.id, u.setup.token, key.pub);
+      assertEnvelope(done, 200);
+      // replayed: refused, the key stays
+      assertEnvelope(await complete(u.id, u.setup.token, (await pbKey(email)).pub), 400);
+      const ids = createPassboltIds(h.database.db, h.coffer.services.numbering);
+      const id = (await ids.idOf('user', u.id)) as string;
+      const token = await pbLogin(h, { id, key });
+      const me = await pb(h, 'GET', '/users/me.json', { token });
+      assertEnvelope(me, 200);
+      assert.equal(me.body.body.gpgkey.fingerprint, key.fingerprint);
+      const audit = await h.database.db
+        .selectFrom('audit_log')
+        .select(['outcome', 'via'])
+        .where('action', '=', 'user.setup_complete')
+        .where('object_id', '=', id)
+        .execute();
+      assert.equal(audit.filter((a) => a.outcome === 'success').length, 1);
+      assert.ok(audit.length >= 5 && audit.every((a) => a.via === 'passbolt'));
+      assert.doesNotMatch(
+        JSON.stringify(await h.database.db.selectFrom('audit_log').select('details').execute()),
+        new RegExp(u.setup.token),
+      );
+    });
+
+    it('refuses an expired setup token, and user creation by a non-administrator', async () => {
+      const email = `old${Math.random().toString(36).slice(2, 8)}@example.com`;
+      const r = await invite(root.pbToken, email);
+      assertEnvelope(r, 200);
+      const ids = createPassboltIds(h.database.db, h.coffer.services.numbering);
+      const id = (await ids.idOf('user', r.body.body.id)) as string;
+      await h.database.db
+        .updateTable('users')
+        .set({ created_at: Date.now() - 8 * 86_400_000 })
+        .where('id', '=', id)
+        .execute();
+      assertEnvelope(await complete(r.body.body.id, r.body.body.setup.token, (await pbKey(email)).pub), 400);
+      for (const u of [alice, bob]) assertEnvelope(await invite(u.pbToken, `x${Math.random().toString(36).slice(2, 8)}@example.com`), 403);
+      assertEnvelope(await invite(root.pbToken, 'not-an-address'), 400);
+      assertEnvelope(await invite(root.pbToken, `r${Math.random().toString(36).slice(2, 8)}@example.com`, 'nope'), 400);
+      assertEnvelope(await invite(root.pbToken, email), 409);
+      assertEnvelope(await pb(h, 'POST', '/users.json', { token: root.pbToken, body: '[1]' }), 400);
+    });
+
+    it('updates names and role by an administrator and deletes a user', async () => {
+      const carol = await passboltUser(h, admin);
+      const id = await uuid(carol.id);
+      const up = await pb(h, 'PUT', `/users/${id}.json`, {
+        token: root.pbToken,
+        body: { profile: { first_name: 'Carol', last_name: 'King' }, role_id: ROLES.user.id },
+      });
+      assertEnvelope(up, 200);
+      assert.equal(up.body.header.message, 'The user has been updated successfully.');
+      assert.equal(up.body.body.profile.last_name, 'King');
+      assert.equal(up.body.body.role.name, 'user');
+      // making an administrator needs a second administrator's approval (dual control): filed
+      const promote = await pb(h, 'PUT', `/users/${id}.json`, { token: root.pbToken, body: { role_id: ROLES.admin.id } });
+      assertEnvelope(promote, 202);
+      assert.match(promote.body.header.message, /admin request adm_/);
+      const still = await pb(h, 'GET', `/users/${id}.json`, { token: root.pbToken });
+      assert.equal(still.body.body.role.name, 'user');
+      assertEnvelope(await pb(h, 'PUT', `/users/${id}.json`, { token: bob.pbToken, body: { profile: { first_name: 'X' } } }), 403);
+      assertEnvelope(await pb(h, 'PUT', `/users/${id}.json`, { token: root.pbToken, body: { profile: { first_name: 'a\nb' } } }), 400);
+      assertEnvelope(await pb(h, 'DELETE', `/users/${id}.json`, { token: alice.pbToken }), 403);
+      const del = await pb(h, 'DELETE', `/users/${id}.json`, { token: root.pbToken });
+      assertEnvelope(del, 200);
+      assert.equal(del.body.header.message, 'The user has been deleted successfully.');
+      assertEnvelope(await pb(h, 'GET', `/users/${id}.json`, { token: root.pbToken }), 404);
+      assertEnvelope(await pb(h, 'DELETE', '/users/nope.json', { token: root.pbToken }), 400);
     });
   });
 }
