@@ -50,8 +50,8 @@ export function createSetupService(deps: {
   }
 
   /** Still waiting for its setup: active, no key, the temporary password, not expired. */
-  async function pending(exec: Db | Parameters<typeof findUserById>[0], u: UserRow | undefined, now: number): Promise<boolean> {
-    if (!u || u.status !== 'active' || u.kind !== 'human' || u.must_change_password !== 1 || !u.password_hash) return false;
+  async function pending(exec: Parameters<typeof findUserById>[0], u: UserRow, now: number): Promise<boolean> {
+    if (u.status !== 'active' || u.kind !== 'human' || u.must_change_password !== 1 || !u.password_hash) return false;
     if (!(Number(u.created_at) + SETUP_TTL_MS > now)) return false;
     const key = await exec.selectFrom('user_openpgp_keys').select('user_id').where('user_id', '=', u.id).executeTakeFirst();
     return key === undefined;
