@@ -6,7 +6,7 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { GrantTable } from '../../db/schema.ts';
 import { can } from '../../modules/auth/actor.ts';
-import { model, ok } from './envelope.ts';
+import { apiVersion, ok } from './envelope.ts';
 import { containOf, pbDate, presentUsers } from './present-user.ts';
 import { idParams, list } from './schemas.ts';
 import type { PassboltContext } from './surface.ts';
@@ -43,13 +43,14 @@ export async function presentPermissions(c: PassboltContext, req: FastifyRequest
   if (containFlag(req.query, 'group') && can(req.ctx.actor, 'groups.read')) {
     for (const id of new Set(groupIds)) {
       const g = await c.groups.get(req.ctx, id);
-      groups.set(id, {
+      const shown = {
         id: groupUuids.get(id),
         name: g.name,
         deleted: false,
         created: pbDate(req, g.createdAt),
         modified: pbDate(req, g.createdAt),
-      });
+      };
+      groups.set(id, apiVersion(req) === 'v1' ? { Group: shown } : shown);
     }
   }
   return shown.map((g) => {
@@ -64,10 +65,11 @@ export async function presentPermissions(c: PassboltContext, req: FastifyRequest
       created: pbDate(req, Number(g.created_at)),
       modified: pbDate(req, Number(g.created_at)),
     };
+    const v1 = apiVersion(req) === 'v1';
     const extra: Record<string, unknown> = {};
-    if (isUser && users.has(g.principal_id)) extra.user = users.get(g.principal_id);
-    if (!isUser && groups.has(g.principal_id)) extra.group = groups.get(g.principal_id);
-    return model(req, 'Permission', { ...p, ...extra });
+    if (isUser && users.has(g.principal_id)) extra[v1 ? 'User' : 'user'] = users.get(g.principal_id);
+    if (!isUser && groups.has(g.principal_id)) extra[v1 ? 'Group' : 'group'] = groups.get(g.principal_id);
+    return v1 ? { Permission: p, ...extra } : { ...p, ...extra };
   });
 }
 

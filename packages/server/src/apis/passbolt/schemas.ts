@@ -11,9 +11,13 @@ const uuid = { type: 'string', pattern: ANY_UUID.source } as const;
 
 type Props = Record<string, unknown>;
 
-/** An object of these properties, `required` of them always there, nothing else. */
+/**
+ * An object of these properties, `required` of them always there. Nothing else is written (the
+ * serializer writes only the properties a schema names); extra ones are not refused, so that the
+ * format branches (`anyOf` v2 / v1) choose by their required properties alone.
+ */
 function obj<P extends Props>(properties: P, required: readonly (keyof P & string)[] = Object.keys(properties)) {
-  return { type: 'object', additionalProperties: false, required, properties } as const;
+  return { type: 'object', required, properties } as const;
 }
 const nullable = (s: object) => ({ anyOf: [{ type: 'null' }, s] }) as const;
 
@@ -79,7 +83,7 @@ const userV1 = obj({ User: obj(userFields, userRequired), Profile: profile, Gpgk
 ]);
 export const user = { anyOf: [userV2, userV1] } as const;
 /** A membership with its user (a group's `groups_users`, `my_group_user`). */
-export const groupUser = obj({ ...membershipFields, user: userV2 }, membershipRequired);
+export const groupUser = obj({ ...membershipFields, user }, membershipRequired);
 const groupUsersWithUser = { type: 'array', items: groupUser } as const;
 
 const groupFields = { id: uuid, name: str, deleted: bool, created: date, modified: date, created_by: date, modified_by: date };

@@ -81,7 +81,7 @@ async function messagesOf(c: PassboltContext, body: Record<string, unknown>): Pr
 }
 
 /** The E2E checks' refusals in Passbolt's validation body, naming users by their UUIDs. */
-async function passboltError(c: PassboltContext, e: unknown): Promise<unknown> {
+export async function passboltError(c: PassboltContext, e: unknown): Promise<unknown> {
   if (!(e instanceof AppError)) return e;
   if (e.code !== 'secret.e2e_readers_mismatch' && e.code !== 'secret.e2e_message_invalid') return e;
   const named = async (text: string) => {

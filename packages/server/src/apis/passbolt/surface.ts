@@ -9,6 +9,7 @@ import type { AppError } from '../../lib/app-error.ts';
 import { registerParsers } from './body.ts';
 import type { PassboltDeps } from './deps.ts';
 import { errorAnswer, header, ok } from './envelope.ts';
+import { groupRoutes } from './groups.ts';
 import { createPassboltIds, type PassboltIds } from './ids.ts';
 import { permissionRoutes } from './permissions.ts';
 import { shareRoutes } from './share.ts';
@@ -55,6 +56,7 @@ export function passboltSurface(deps: PassboltDeps): Surface {
       userAdminRoutes(api, c);
       permissionRoutes(api, c);
       shareRoutes(api, c);
+      groupRoutes(api, c);
     },
   };
 }
