@@ -40,6 +40,8 @@ const PUBLIC_ALLOWLIST = [
   'GET /ui/health',
   'GET /ui/api/v1/sys/seal-status',
   'POST /ui/api/v1/sys/unseal',
+  // Passbolt's liveness probe
+  'GET /passbolt/healthcheck/status.json',
   // Passbolt: a new user completes their account setup with the token their administrator handed them
   'POST /passbolt/setup/complete/:id.json',
 ].sort();
@@ -55,6 +57,8 @@ const COMPAT: Record<string, (r: { statusCode: number; body: string; headers: Re
   '/SecretServer/': (r) =>
     r.statusCode === 401 && typeof JSON.parse(r.body).errorCode === 'string' && typeof JSON.parse(r.body).message === 'string',
   '/api/v4/': (r) => r.statusCode === 401 && JSON.parse(r.body).status === 'error' && JSON.parse(r.body).code === 'apiSessionExpired',
+  // Passbolt: 403 in its envelope (its clients sign in again on it)
+  '/passbolt/': (r) => r.statusCode === 403 && JSON.parse(r.body).header?.status === 'error' && JSON.parse(r.body).header?.code === 403,
 };
 const compatPrefix = (r: { url: string }) => Object.keys(COMPAT).find((p) => r.url.startsWith(p));
 /** The web UI's surface: the native routes again under /ui, with the session cookie (ADR 0017). */
@@ -279,6 +283,7 @@ for (const dialect of dialects) {
         'GET /api/v1/sys/seal-status',
         'GET /api/v4/info/version',
         'GET /health',
+        'GET /passbolt/healthcheck/status.json',
         'GET /ui/api/v1/sys/openpgp-key',
         'GET /ui/api/v1/sys/seal-status',
         'GET /ui/health',

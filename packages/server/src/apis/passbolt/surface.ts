@@ -12,6 +12,7 @@ import { errorAnswer, header, ok } from './envelope.ts';
 import { groupRoutes } from './groups.ts';
 import { createPassboltIds, type PassboltIds } from './ids.ts';
 import { permissionRoutes } from './permissions.ts';
+import { responses } from './schemas.ts';
 import { shareRoutes } from './share.ts';
 import { userReadRoutes } from './users.ts';
 import { userAdminRoutes } from './users-admin.ts';
@@ -35,7 +36,8 @@ export function renderError(err: AppError, req: FastifyRequest): RenderedError {
 function healthRoutes(api: FastifyInstance): void {
   // Passbolt's liveness probe (public): "OK" in the envelope
   api.get('/healthcheck/status.json', {
-    config: { auth: 'public', permission: 'none', audit: false },
+    config: { auth: 'public', permission: 'none', action: 'passbolt.healthcheck', audit: false },
+    schema: { response: responses({ type: 'string' }) },
     handler: async (req) => ok(req, 'OK'),
   });
 }
