@@ -191,11 +191,19 @@ export function createSecretGrants(core: Core, grants: ReturnType<typeof createG
       for (const w of p.writes) {
         if (w.kind === 'delete') await trx.deleteFrom('grants').where('id', '=', w.row.id).execute();
         else if (w.kind === 'update') await trx.updateTable('grants').set({ level: w.row.level }).where('id', '=', w.row.id).execute();
-        else
+        else {
+          // one grant per (node, principal): an expired one of the same principal makes way
+          await trx
+            .deleteFrom('grants')
+            .where('node_id', '=', secretId)
+            .where('principal_type', '=', w.row.principal_type)
+            .where('principal_id', '=', w.row.principal_id)
+            .execute();
           await trx
             .insertInto('grants')
             .values({ ...w.row, created_by: ctx.actor.userId })
             .execute();
+        }
       }
       // the E2E check runs once for the batch, with the grant giving the most (every new reader then needs a message)
       const written = p.writes.filter((w) => w.kind !== 'delete').map((w) => ({ ...w.row, created_by: ctx.actor.userId }));
