@@ -43,6 +43,7 @@ const PUBLIC_ALLOWLIST = [
   // Passbolt's liveness probe
   'GET /passbolt/healthcheck/status.json',
   // Passbolt: a new user completes their account setup with the token their administrator handed them
+  'GET /passbolt/setup/install/:id/:token.json',
   'POST /passbolt/setup/complete/:id.json',
 ].sort();
 

@@ -3,7 +3,7 @@
 // errorAnswer answers, and the objects in both API formats (v2 flat, v1 wrapped by model).
 import { ANY_UUID } from './ids.ts';
 
-const str = { type: 'string' } as const;
+export const str = { type: 'string' } as const;
 const int = { type: 'integer' } as const;
 const bool = { type: 'boolean' } as const;
 const date = { type: ['string', 'null'] } as const;
@@ -16,7 +16,7 @@ type Props = Record<string, unknown>;
  * serializer writes only the properties a schema names); extra ones are not refused, so that the
  * format branches (`anyOf` v2 / v1) choose by their required properties alone.
  */
-function obj<P extends Props>(properties: P, required: readonly (keyof P & string)[] = Object.keys(properties)) {
+export function obj<P extends Props>(properties: P, required: readonly (keyof P & string)[] = Object.keys(properties)) {
   return { type: 'object', required, properties } as const;
 }
 const nullable = (s: object) => ({ anyOf: [{ type: 'null' }, s] }) as const;

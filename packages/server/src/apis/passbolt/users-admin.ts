@@ -11,7 +11,7 @@ import { fieldsOf, invalid, required, text } from './body.ts';
 import { ok } from './envelope.ts';
 import { ANY_UUID } from './ids.ts';
 import { containOf, pbDate, presentUsers, ROLES } from './present-user.ts';
-import { idParams, nothing, one } from './schemas.ts';
+import { idParams, nothing, obj, one, responses, str, user } from './schemas.ts';
 import type { PassboltContext } from './surface.ts';
 
 const cfg = (action: string) => ({ auth: 'user' as const, permission: 'users.write' as const, action });
@@ -71,6 +71,19 @@ export function userAdminRoutes(api: FastifyInstance, c: PassboltContext): void 
       const uuid = await c.ids.uuidOf('user', r.user.id);
       const setup = { token: r.token, expires: pbDate(req, r.expiresAt), url: `/setup/install/${uuid}/${r.token}` };
       return ok(req, { ...u, setup }, 'The user was successfully added. This user now need to complete the setup.');
+    },
+  });
+
+  api.get('/setup/install/:id/:token.json', {
+    config: { auth: 'public', permission: 'none', action: 'user.setup_read' },
+    schema: { params: obj({ id: str, token: str }), response: responses(obj({ user })) },
+    handler: async (req) => {
+      const { id, token } = req.params as { id: string; token: string };
+      if (!ANY_UUID.test(id)) throw invalid('id', 'uuid', 'The user identifier should be a valid UUID.');
+      if (!ANY_UUID.test(token)) throw invalid('token', 'uuid', 'The authentication token should be a valid UUID.');
+      const u = await c.setup.inspect(req.ctx, (await c.ids.idOf('user', id)) ?? 'usr_unknown', token);
+      const [shown] = await presentUsers(c, req, req.ctx, [u], containOf({}, { gpgkey: false, role: true, last_logged_in: false }));
+      return ok(req, { user: shown });
     },
   });
 

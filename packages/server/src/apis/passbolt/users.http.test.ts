@@ -138,6 +138,12 @@ for (const dialect of dialects) {
       assert.equal(u.gpgkey, null);
       assert.match(u.setup.token, /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-8[0-9a-f]{3}-[0-9a-f]{12}$/);
       assert.equal(u.setup.url, `/setup/install/${u.id}/${u.setup.token}`);
+      // the link's holder sees whom they set up
+      const install = await pb(h, 'GET', `/setup/install/${u.id}/${u.setup.token}.json`);
+      assertEnvelope(install, 200);
+      assert.equal(install.body.body.user.username, email);
+      assert.equal(install.body.body.user.profile.last_name, 'Lee');
+      assertEnvelope(await pb(h, 'GET', `/setup/install/${u.id}/00000000-0000-4000-8000-000000000000.json`), 400);
       const key = await pbKey(email);
       // a key for another address, a wrong token, bad input: refused, nothing registered
       assertEnvelope(await complete(u.id, u.setup.token, (await pbKey('someone@else.example')).pub), 400);
@@ -151,6 +157,7 @@ for (const dialect of dialects) {
       assertEnvelope(done, 200);
       // replayed: refused, the key stays
       assertEnvelope(await complete(u.id, u.setup.token, (await pbKey(email)).pub), 400);
+      assertEnvelope(await pb(h, 'GET', `/setup/install/${u.id}/${u.setup.token}.json`), 400);
       const ids = createPassboltIds(h.database.db, h.coffer.services.numbering);
       const id = (await ids.idOf('user', u.id)) as string;
       const token = await pbLogin(h, { id, key });

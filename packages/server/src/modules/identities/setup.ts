@@ -20,6 +20,7 @@ import type { Clock } from '../../lib/clock.ts';
 import type { createAudited } from '../audit/audit-log.ts';
 import type { RequestContext } from '../auth/actor.ts';
 import { registerKeyIn } from '../e2e/user-keys.ts';
+import { presentUser } from './users.presenter.ts';
 import { findUserById, type UserRow } from './users.repository.ts';
 import type { UsersService } from './users.service.ts';
 
@@ -76,15 +77,28 @@ export function createSetupService(deps: {
     return { user: created as User, token: tokenOf(row), expiresAt: Number(row.created_at) + SETUP_TTL_MS };
   }
 
+  /** The token checked in constant time against the account's; a wrong, spent or expired one (or no account) refused alike. */
+  async function requirePending(exec: Parameters<typeof findUserById>[0], userId: string, token: string): Promise<UserRow> {
+    const u = await findUserById(exec, userId);
+    const expected = Buffer.from(u ? tokenOf(u) : tokenOf({ id: userId, password_hash: null }));
+    const given = Buffer.from(token.toLowerCase().padEnd(expected.length).slice(0, expected.length));
+    const match = timingSafeEqual(expected, given) && token.length === expected.length;
+    if (!match || !u || !(await pending(exec, u, clock.now()))) throw invalidToken();
+    return u;
+  }
+
+  /** The account a setup link is for (its holder sees whom they set up: username and names). */
+  async function inspect(ctx: RequestContext, userId: string, token: string): Promise<User> {
+    return audited(ctx, { action: 'user.setup_read', objectType: 'user', objectId: userId, readOnly: true }, async (exec) =>
+      presentUser(await requirePending(exec, userId, token)),
+    );
+  }
+
   /** Completes the setup: the token checked, the key registered, the temporary password spent. */
   async function complete(ctx: RequestContext, userId: string, token: string, armoredKey: string) {
     return audited(ctx, { action: 'user.setup_complete', objectType: 'user', objectId: userId }, async (trx, ev) => {
       const now = clock.now();
-      const u = await findUserById(trx, userId);
-      const expected = Buffer.from(u ? tokenOf(u) : tokenOf({ id: userId, password_hash: null }));
-      const given = Buffer.from(token.toLowerCase().padEnd(expected.length).slice(0, expected.length));
-      const match = timingSafeEqual(expected, given) && token.length === expected.length;
-      if (!match || !u || !(await pending(trx, u, now))) throw invalidToken();
+      await requirePending(trx, userId, token);
       const { details } = await registerKeyIn(trx, now, userId, armoredKey);
       await trx.updateTable('users').set({ must_change_password: 0, updated_at: now }).where('id', '=', userId).execute();
       ev.details = details;
@@ -92,6 +106,6 @@ export function createSetupService(deps: {
     });
   }
 
-  return { invite, complete };
+  return { invite, inspect, complete };
 }
 export type SetupService = ReturnType<typeof createSetupService>;
