@@ -60,4 +60,8 @@ export const logRedactPaths: string[] = [
   'body.passwordCrypted',
   'body.mpCrypted',
   'body.snapshot',
+  // Passbolt: the setup token, the key a new user registers, a share's per-reader messages
+  'body.authenticationtoken.token',
+  'body.gpgkey.armored_key',
+  'body.secrets[*].data',
 ];
