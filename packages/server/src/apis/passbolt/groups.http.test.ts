@@ -139,6 +139,10 @@ for (const dialect of dialects) {
       assertEnvelope(await share([{ user_id: await u(bob), data: await encryptFor(text, [bob.key.pub], root.key.priv) }]), 200);
       const rb = await reveal(bob, r.secretId);
       assert.equal(await decryptWith(rb.body.e2e.message, bob.key.priv, root.key.pub), text);
+      // the users who can read it: the owner and the group's member
+      const access = await pb(h, 'GET', `/users.json?filter[has-access][]=${r.resource}`, { token: root.pbToken });
+      assertEnvelope(access, 200);
+      assert.deepEqual(access.body.body.map((x: { id: string }) => x.id).sort(), [await u(root), await u(bob)].sort());
       const perms = await pb(h, 'GET', `/permissions/resource/${r.resource}.json?contain[group]=1`, { token: root.pbToken });
       const gp = perms.body.body.find((p: { aro: string }) => p.aro === 'Group');
       assert.equal(gp.aro_foreign_key, gid);
