@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { createHmac, randomBytes } from 'node:crypto';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import Fastify, { type FastifyInstance } from 'fastify';
@@ -37,6 +37,7 @@ import { createUserKeysService } from './modules/e2e/user-keys.ts';
 import { createGroupsService } from './modules/identities/groups.service.ts';
 import { createOwnAccountService } from './modules/identities/own-account.service.ts';
 import { recoverPassword } from './modules/identities/recovery.ts';
+import { createSetupService } from './modules/identities/setup.ts';
 import { createUserLookupService } from './modules/identities/user-lookup.service.ts';
 import { createUsersService } from './modules/identities/users.service.ts';
 import { createLookupService } from './modules/lookup/lookup.service.ts';
@@ -271,6 +272,14 @@ export async function buildApp(deps: AppDeps) {
   const naturalKeys = createNaturalKeys({ db, dialect: database.dialect });
   const clientKeys = createClientKeysService({ db, clock, audited });
   const userKeys = createUserKeysService({ clock, audited, userLookup });
+  // account setup by OpenPGP key (Passbolt's invitation): tokens keyed by a key derived from the keyring
+  const setup = createSetupService({
+    db,
+    clock,
+    audited,
+    users,
+    setupKey: () => createHmac('sha256', seal.requireKeys().auditHmacKey).update('coffer/account-setup-token/v1').digest(),
+  });
 
   await app.register(swagger, {
     openapi: {
@@ -328,6 +337,7 @@ export async function buildApp(deps: AppDeps) {
       rotation,
       adminRequests,
       userKeys,
+      setup,
       attachmentMaxBytes: config.attachmentMaxBytes,
       db,
       clock,

@@ -4,6 +4,7 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import * as openpgp from 'openpgp';
+import { createPassboltIds } from '../src/apis/passbolt/ids.ts';
 import { call, createUser, type Harness, type Res } from './harness.ts';
 
 export const PB = '/passbolt';
@@ -158,4 +159,29 @@ export async function pbGpgLogin(h: Pick<Harness, 'app'>, key: PbKey) {
   const session = cookies.get('passbolt_session')?.value as string;
   const csrf = cookies.get('csrfToken')?.value as string;
   return { session, csrf, nonce, s1, s2, cookie: `passbolt_session=${session}; csrfToken=${csrf}` };
+}
+
+/**
+ * An E2E vault of `owner` (who manages it) with one secret whose value is `text`, encrypted for
+ * the owner (its one reader), made through the native API; `resource` is its Passbolt UUID.
+ */
+export async function e2eResource(h: Harness, owner: { token: string; id: string; key: PbKey }, text: string) {
+  const v = await call(h, 'POST', '/api/v1/vaults', {
+    token: owner.token,
+    body: { name: `pb-${Math.random().toString(36).slice(2, 10)}`, encryption: 'e2e' },
+  });
+  assert.equal(v.status, 201, v.raw);
+  const s = await call(h, 'POST', '/api/v1/secrets', {
+    token: owner.token,
+    body: {
+      vaultId: v.body.id,
+      template: 'web-login',
+      name: 'pb-resource',
+      fields: { username: 'root', url: 'https://db.example' },
+      messages: [{ userId: owner.id, message: await encryptFor(text, [owner.key.pub], owner.key.priv) }],
+    },
+  });
+  assert.equal(s.status, 201, s.raw);
+  const ids = createPassboltIds(h.database.db, h.coffer.services.numbering);
+  return { vaultId: v.body.id as string, secretId: s.body.id as string, resource: await ids.uuidOf('secret', s.body.id) };
 }

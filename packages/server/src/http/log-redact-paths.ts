@@ -69,4 +69,8 @@ export const logRedactPaths: string[] = [
   'body.challenge',
   'body.totp',
   'req.headers["x-csrf-token"]',
+  // Passbolt: the setup token, the key a new user registers, a share's per-reader messages
+  'body.authenticationtoken.token',
+  'body.gpgkey.armored_key',
+  'body.secrets[*].data',
 ];

@@ -49,6 +49,9 @@ const PUBLIC_ALLOWLIST = [
   'POST /passbolt/auth/jwt/login.json',
   'POST /passbolt/auth/jwt/refresh.json',
   'GET /passbolt/settings.json',
+  // Passbolt: a new user completes their account setup with the token their administrator handed them
+  'GET /passbolt/setup/install/:id/:token.json',
+  'POST /passbolt/setup/complete/:id.json',
 ].sort();
 
 /**

@@ -6,6 +6,8 @@ import type { AuthService } from '../../modules/auth/auth.service.ts';
 import type { TotpService } from '../../modules/auth/totp.service.ts';
 import type { UserKeysService } from '../../modules/e2e/user-keys.ts';
 import type { GroupsService } from '../../modules/identities/groups.service.ts';
+import type { SetupService } from '../../modules/identities/setup.ts';
+import type { UserLookupService } from '../../modules/identities/user-lookup.service.ts';
 import type { UsersService } from '../../modules/identities/users.service.ts';
 import type { Numbering } from '../../modules/numbering/numbering.service.ts';
 import type { SecretsService } from '../../modules/secrets/secrets.service.ts';
@@ -22,6 +24,9 @@ export interface PassboltDeps {
   users: UsersService;
   groups: GroupsService;
   userKeys: UserKeysService;
+  userLookup: UserLookupService;
+  /** Account setup by key (Passbolt's invitation): users.create plus a setup token. */
+  setup: SetupService;
   secrets: SecretsService;
   vaults: VaultsService;
   templates: TemplatesService;

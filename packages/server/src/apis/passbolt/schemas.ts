@@ -28,7 +28,7 @@ export const header = exact({ id: str, status: str, servertime: int, action: str
 export const envelope = (body: unknown) => exact({ header, body });
 
 /** Every error status the surface answers (envelope.ts errorAnswer). */
-export const ERROR_STATUSES = [400, 401, 403, 404, 409, 413, 415, 429, 500, 503] as const;
+export const ERROR_STATUSES = [400, 401, 403, 404, 409, 412, 413, 415, 422, 429, 500, 502, 503] as const;
 const anyBody = {} as const;
 const errorResponses = Object.fromEntries(ERROR_STATUSES.map((s) => [s, envelope(anyBody)]));
 

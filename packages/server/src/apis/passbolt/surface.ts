@@ -9,13 +9,18 @@ import { authRoutes } from './auth.routes.ts';
 import { registerParsers } from './body.ts';
 import type { PassboltDeps } from './deps.ts';
 import { errorAnswer, header, ok } from './envelope.ts';
+import { groupRoutes } from './groups.ts';
 import { createPassboltIds, type PassboltIds } from './ids.ts';
 import { jwtRoutes } from './jwt.routes.ts';
 import { MFA_ERROR_PATH, mfaRequiredBody, mfaRoutes } from './mfa.routes.ts';
+import { permissionRoutes } from './permissions.ts';
 import { responses, str } from './schemas.ts';
 import { bearerAuthenticator, cookieAuthenticator, csrfCookieOnRead } from './session.ts';
 import { settingsRoutes } from './settings.routes.ts';
+import { shareRoutes } from './share.ts';
 import { PASSBOLT_PREFIX } from './urls.ts';
+import { userReadRoutes } from './users.ts';
+import { userAdminRoutes } from './users-admin.ts';
 
 export type { PassboltDeps } from './deps.ts';
 
@@ -70,6 +75,11 @@ export function passboltSurface(deps: PassboltDeps): Surface {
       jwtRoutes(api, c);
       mfaRoutes(api, c);
       settingsRoutes(api, c, authenticators);
+      userReadRoutes(api, c);
+      userAdminRoutes(api, c);
+      permissionRoutes(api, c);
+      shareRoutes(api, c);
+      groupRoutes(api, c);
     },
   };
 }

@@ -27,6 +27,14 @@ export async function readersOf(exec: Executor, now: number, target: { secretId?
       ]),
     )
     .execute();
+  return readersFromGrants(exec, grants);
+}
+
+/** The readers the given grants (already live, at `reveal` or more) make: groups expanded, no Password Auditors, sorted by id. */
+export async function readersFromGrants(
+  exec: Executor,
+  grants: ReadonlyArray<{ principal_type: string; principal_id: string }>,
+): Promise<string[]> {
   const users = new Set(grants.filter((g) => g.principal_type === 'user').map((g) => g.principal_id));
   const groups = [...new Set(grants.filter((g) => g.principal_type === 'group').map((g) => g.principal_id))];
   if (groups.length) {

@@ -3,12 +3,12 @@
 // user up by exact username. Replacing a key leaves the messages written for the old one in place:
 // the secrets they belong to read `rotationRequired` until their value is written again.
 import * as openpgp from 'openpgp';
-import type { Executor } from '../../db/database.ts';
+import type { Executor, Trx } from '../../db/database.ts';
 import type { UserOpenpgpKeyTable } from '../../db/schema-e2e.ts';
 import { AppError } from '../../lib/app-error.ts';
 import type { Clock } from '../../lib/clock.ts';
 import type { createAudited } from '../audit/audit-log.ts';
-import { type RequestContext, requireUser } from '../auth/actor.ts';
+import { can, type RequestContext, requireUser } from '../auth/actor.ts';
 import type { UserLookupService } from '../identities/user-lookup.service.ts';
 import { parsePublicKey } from './openpgp-checks.ts';
 
@@ -50,48 +50,56 @@ export async function keysOf(exec: Executor, userIds: string[]) {
   return out;
 }
 
+/**
+ * Registers (or replaces) `userId`'s key inside the caller's transaction, by the key rules
+ * (openpgp-checks.ts: the user's e-mail in a user id, no private material, not expired, strong
+ * enough, not another user's); the caller audits (the details are safe to record).
+ */
+export async function registerKeyIn(trx: Trx, now: number, userId: string, armoredKey: string) {
+  const u = await trx.selectFrom('users').select(['email', 'username']).where('id', '=', userId).executeTakeFirstOrThrow();
+  const parsed = await parsePublicKey(armoredKey, emailOf(u), new Date(now));
+  const taken = await trx
+    .selectFrom('user_openpgp_keys')
+    .select('user_id')
+    .where('fingerprint', '=', parsed.fingerprint)
+    .where('user_id', '!=', userId)
+    .executeTakeFirst();
+  if (taken) throw new AppError('user.openpgp_key_invalid', 'That key is registered to another user.');
+  const before = await trx.selectFrom('user_openpgp_keys').select('fingerprint').where('user_id', '=', userId).executeTakeFirst();
+  const row: UserOpenpgpKeyTable = {
+    user_id: userId,
+    armored_key: parsed.armored,
+    fingerprint: parsed.fingerprint,
+    key_id: parsed.keyId,
+    algorithm: parsed.algorithm,
+    bits: parsed.bits,
+    key_created: parsed.created,
+    expires: parsed.expires,
+    created_at: now,
+    updated_at: now,
+  };
+  await trx.deleteFrom('user_openpgp_keys').where('user_id', '=', userId).execute();
+  await trx.insertInto('user_openpgp_keys').values(row).execute();
+  // the messages written for the old key: their secrets now read rotationRequired (messages.ts)
+  const stale = before
+    ? await trx
+        .selectFrom('secret_messages')
+        .select((eb) => eb.fn.countAll<number>().as('n'))
+        .where('user_id', '=', userId)
+        .executeTakeFirstOrThrow()
+    : { n: 0 };
+  return { row, details: { fingerprint: parsed.fingerprint, replaced: before?.fingerprint ?? null, staleMessages: Number(stale.n) } };
+}
+
 export function createUserKeysService(deps: { clock: Clock; audited: ReturnType<typeof createAudited>; userLookup: UserLookupService }) {
   const { clock, audited } = deps;
 
   async function register(ctx: RequestContext, armoredKey: string) {
     return audited(ctx, { action: 'user.openpgp_key_set', objectType: 'user' }, async (trx, ev) => {
       requireUser(ctx.actor);
-      const userId = ctx.actor.userId;
-      ev.objectId = userId;
-      const u = await trx.selectFrom('users').select(['email', 'username']).where('id', '=', userId).executeTakeFirstOrThrow();
-      const now = clock.now();
-      const parsed = await parsePublicKey(armoredKey, emailOf(u), new Date(now));
-      const taken = await trx
-        .selectFrom('user_openpgp_keys')
-        .select('user_id')
-        .where('fingerprint', '=', parsed.fingerprint)
-        .where('user_id', '!=', userId)
-        .executeTakeFirst();
-      if (taken) throw new AppError('user.openpgp_key_invalid', 'That key is registered to another user.');
-      const before = await trx.selectFrom('user_openpgp_keys').select('fingerprint').where('user_id', '=', userId).executeTakeFirst();
-      const row: UserOpenpgpKeyTable = {
-        user_id: userId,
-        armored_key: parsed.armored,
-        fingerprint: parsed.fingerprint,
-        key_id: parsed.keyId,
-        algorithm: parsed.algorithm,
-        bits: parsed.bits,
-        key_created: parsed.created,
-        expires: parsed.expires,
-        created_at: now,
-        updated_at: now,
-      };
-      await trx.deleteFrom('user_openpgp_keys').where('user_id', '=', userId).execute();
-      await trx.insertInto('user_openpgp_keys').values(row).execute();
-      // the messages written for the old key: their secrets now read rotationRequired (messages.ts)
-      const stale = before
-        ? await trx
-            .selectFrom('secret_messages')
-            .select((eb) => eb.fn.countAll<number>().as('n'))
-            .where('user_id', '=', userId)
-            .executeTakeFirstOrThrow()
-        : { n: 0 };
-      ev.details = { fingerprint: parsed.fingerprint, replaced: before?.fingerprint ?? null, staleMessages: Number(stale.n) };
+      ev.objectId = ctx.actor.userId;
+      const { row, details } = await registerKeyIn(trx, clock.now(), ctx.actor.userId, armoredKey);
+      ev.details = details;
       return presentKey(row);
     });
   }
@@ -116,6 +124,32 @@ export function createUserKeysService(deps: { clock: Clock; audited: ReturnType<
     });
   }
 
-  return { register, mine, byUsername };
+  /** A user found like a user lookup (exact username), with their registered key row (null: none). */
+  async function lookupWithKey(ctx: RequestContext, username: string) {
+    const user = await deps.userLookup.lookup(ctx, username);
+    return audited(ctx, { action: 'user.openpgp_key_read', objectType: 'user', objectId: user.id, readOnly: true }, async (trx) => {
+      const key = await trx.selectFrom('user_openpgp_keys').selectAll().where('user_id', '=', user.id).executeTakeFirst();
+      return { user, key: key ?? null };
+    });
+  }
+
+  /**
+   * Registered keys as the user directory shows them: a caller who may read the directory
+   * (`users.read`) sees anyone's, another user only their own. `userIds` narrows, `modifiedAfter`
+   * (ms) keeps the keys registered or replaced since.
+   */
+  async function directory(ctx: RequestContext, q: { userIds?: readonly string[]; modifiedAfter?: number } = {}) {
+    return audited(ctx, { action: 'user.openpgp_key_read', objectType: 'user', readOnly: true }, async (trx) => {
+      requireUser(ctx.actor);
+      const ids = can(ctx.actor, 'users.read') ? q.userIds : (q.userIds ?? [ctx.actor.userId]).filter((id) => id === ctx.actor.userId);
+      if (ids && !ids.length) return [];
+      let query = trx.selectFrom('user_openpgp_keys').selectAll().orderBy('user_id');
+      if (ids) query = query.where('user_id', 'in', [...ids]);
+      if (q.modifiedAfter !== undefined) query = query.where('updated_at', '>', q.modifiedAfter);
+      return query.execute();
+    });
+  }
+
+  return { register, mine, byUsername, lookupWithKey, directory };
 }
 export type UserKeysService = ReturnType<typeof createUserKeysService>;

@@ -18,7 +18,13 @@ export type NumberedKind =
   | 'secret_file'
   | 'metadata_item'
   | 'metadata_field'
-  | 'metadata_section';
+  | 'metadata_section'
+  // Passbolt: a grant (a permission), a registered key (`<user id>:<fingerprint>`), a user's
+  // profile (the user id), a group membership (`<group id>:<user id>`)
+  | 'grant'
+  | 'gpgkey'
+  | 'profile'
+  | 'group_user';
 
 /**
  * Stable integer ids for compatibility APIs (PMP, senhasegura and Secret Server clients parse

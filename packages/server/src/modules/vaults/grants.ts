@@ -115,5 +115,5 @@ export function createGrants(core: Core) {
     });
   }
 
-  return { nodeInfo, createGrant, listGrants, deleteGrant };
+  return { nodeInfo, requireManageOn, createGrant, listGrants, deleteGrant };
 }

@@ -5,6 +5,7 @@ import { createFind } from './find.ts';
 import { createFolders } from './folders.ts';
 import { createGrants } from './grants.ts';
 import { createNodes } from './nodes.ts';
+import { createSecretGrants } from './secret-grants.ts';
 import { createVaults } from './vaults.ts';
 
 export type { VaultsDeps } from './core.ts';
@@ -30,6 +31,7 @@ export function createVaultsService(deps: VaultsDeps) {
   const grants = createGrants(core);
   const nodes = createNodes(core);
   const find = createFind(core);
+  const secretGrants = createSecretGrants(core, grants);
 
   return {
     createVault: vaults.createVault,
@@ -49,6 +51,9 @@ export function createVaultsService(deps: VaultsDeps) {
     createGrant: grants.createGrant,
     listGrants: grants.listGrants,
     deleteGrant: grants.deleteGrant,
+    secretPermissions: secretGrants.secretPermissions,
+    simulateSecretGrants: secretGrants.simulateSecretGrants,
+    applySecretGrants: secretGrants.applySecretGrants,
     requireNode: core.requireNode,
     requireVisibleVault: core.requireVisibleVault,
     nodeInfo: grants.nodeInfo,
