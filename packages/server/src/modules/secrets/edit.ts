@@ -18,8 +18,8 @@ import * as repo from './secrets.repository.ts';
 const FILE_TYPES = ['file', 'ssh_private_key', 'ssh_public_key'] as const;
 
 export function createEdit(core: Core) {
-  const { deps, templateOf, folderPath, loadValues, load, writeValues, writeVersion, replaceTags, resolveParent } = core;
-  const { clock, seal, access, templates, audited } = deps;
+  const { deps, templateOf, folderPath, loadValues, load, writeValues, writeVersion, replaceTags, placeOf, resolveParent } = core;
+  const { clock, seal, access, templates, audited, vaults } = deps;
   const e2e = createE2e(core);
 
   /**
@@ -41,9 +41,10 @@ export function createEdit(core: Core) {
           return present(trx, again.s, again.level, false);
         }
       }
-      const parent = await resolveParent(trx, ctx, input.vaultId, input.folderId);
+      const { parent, owned } = await placeOf(trx, ctx, input.vaultId, input.folderId);
       const t = await templates.bySlug(trx, input.template);
       const isE2e = (await e2e.vaultEncryption(trx, input.vaultId)) === 'e2e';
+      if (!isE2e) e2e.refuseValueFormat(input.valueFormat);
       const fields = JSON.parse(t.fields) as TemplateField[];
       const values = splitValues(
         isE2e ? e2e.clearOnly(fields) : fields,
@@ -79,9 +80,12 @@ export function createEdit(core: Core) {
         deleted_at: null,
         deleted_by: null,
         e2e: isE2e ? 1 : 0,
+        value_format: isE2e ? (input.valueFormat ?? null) : null,
       };
       const row = rowFrom(base, values, await folderPath(trx, parent, input.vaultId), fields);
       await repo.insertSecret(trx, row);
+      // a personal item: its creator owns it (and is its reader), before the messages are checked
+      if (owned) await vaults.grantManage(trx, id, 'secret', ctx.actor.userId);
       if (tags.length) await repo.insertTags(trx, id, tags);
       await writeValues(trx, id, values);
       if (isE2e) await e2e.write(trx, ctx.actor.userId, row, input.messages, 'replace');
@@ -96,7 +100,7 @@ export function createEdit(core: Core) {
         });
       }
       ev.objectId = id;
-      ev.details = { vaultId: input.vaultId, parent, template: t.slug };
+      ev.details = { vaultId: input.vaultId, parent, template: t.slug, ...(owned ? { owned: true } : {}) };
       return present(trx, row, await access.secretLevel(trx, ctx.actor, row), false);
     });
   }
@@ -112,6 +116,7 @@ export function createEdit(core: Core) {
       const values = splitValues(s.e2e ? e2e.clearOnly(fields) : fields, patch.fields ?? {}, patch.customFields, current);
       if (s.e2e) e2e.refuseClearValues(values);
       else e2e.refuseMessages(patch.messages);
+      if (!s.e2e || !patch.messages) e2e.refuseValueFormat(patch.valueFormat, !s.e2e ? undefined : 'A value format goes with new messages only.');
       let parent = s.parent_node_id;
       let vaultId = s.vault_id;
       if (patch.folderId !== undefined || patch.vaultId !== undefined) {
@@ -134,6 +139,7 @@ export function createEdit(core: Core) {
         expires_at: patch.expiresAt === undefined ? s.expires_at : parseTime(patch.expiresAt, '/expiresAt'),
         parent_node_id: parent,
         vault_id: vaultId,
+        value_format: patch.messages && patch.valueFormat !== undefined ? patch.valueFormat : (s.value_format ?? null),
         version: s.version + 1,
         updated_at: now,
       };

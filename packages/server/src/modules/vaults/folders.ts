@@ -16,7 +16,18 @@ import { policyChain } from './policy-chain.ts';
 import { presentFolder } from './vaults.presenter.ts';
 
 export function createFolders(core: Core) {
-  const { deps, pathListeners, requireNode, seesInside, getVaultRow, getFolderRow, requireVisibleVault, grantManage, removeSubtree } = core;
+  const {
+    deps,
+    pathListeners,
+    requireNode,
+    seesInside,
+    getVaultRow,
+    getFolderRow,
+    requireVisibleVault,
+    mayCreateOwned,
+    grantManage,
+    removeSubtree,
+  } = core;
   const { clock, access, audited } = deps;
 
   async function createFolder(
@@ -42,9 +53,13 @@ export function createFolders(core: Core) {
         parentPath = parent.path;
         depth = parent.depth + 1;
       }
-      await requireNode(trx, ctx, parentNode, 'edit', input.parentId ? 'folder' : 'vault');
+      // at the root of a vault of personal items, anyone who may own items creates one (and owns it)
+      const owned = !input.parentId && (await mayCreateOwned(trx, ctx, input.vaultId));
       const inherit = input.inheritPermissions ?? true;
-      if (!inherit) await requireNode(trx, ctx, parentNode, 'manage', input.parentId ? 'folder' : 'vault');
+      if (!owned) {
+        await requireNode(trx, ctx, parentNode, 'edit', input.parentId ? 'folder' : 'vault');
+        if (!inherit) await requireNode(trx, ctx, parentNode, 'manage', input.parentId ? 'folder' : 'vault');
+      }
       const canonical = canonicalUsername(input.name);
       const clash = await trx
         .selectFrom('folders')
@@ -79,8 +94,9 @@ export function createFolders(core: Core) {
         });
       await tree.insertChild(trx, parentNode, row.id, inherit);
       // breaking inheritance would lock the creator out: they keep manage on what they made
-      if (!inherit && ctx.actor.userId) await grantManage(trx, row.id, 'folder', ctx.actor.userId);
+      if ((owned || !inherit) && ctx.actor.userId) await grantManage(trx, row.id, 'folder', ctx.actor.userId);
       ev.objectId = row.id;
+      if (owned) ev.details = { owned: true };
       return presentFolder(row, await access.nodeLevel(trx, ctx.actor, row.id));
     });
   }

@@ -33,6 +33,7 @@ export function createVaultsService(deps: VaultsDeps) {
 
   return {
     createVault: vaults.createVault,
+    ownedItemsVault: vaults.ownedItemsVault,
     listVaults: vaults.listVaults,
     getVault: vaults.getVault,
     updateVault: vaults.updateVault,
@@ -51,6 +52,8 @@ export function createVaultsService(deps: VaultsDeps) {
     deleteGrant: grants.deleteGrant,
     requireNode: core.requireNode,
     requireVisibleVault: core.requireVisibleVault,
+    mayCreateOwned: core.mayCreateOwned,
+    grantManage: core.grantManage,
     nodeInfo: grants.nodeInfo,
     seesInside: core.seesInside,
     onGrantWritten: (listener: GrantListener) => {
