@@ -44,7 +44,10 @@ export function createE2e(core: Core) {
   }
 
   /** A value format is for E2E secrets (and, on update, goes with new messages). */
-  function refuseValueFormat(format: string | null | undefined, message = 'A value format is for secrets in end-to-end encrypted vaults only.') {
+  function refuseValueFormat(
+    format: string | null | undefined,
+    message = 'A value format is for secrets in end-to-end encrypted vaults only.',
+  ) {
     if (format !== undefined && format !== null) {
       throw new AppError('validation.failed', message, { details: [{ path: '/valueFormat', message: 'not allowed here' }] });
     }
@@ -82,6 +85,16 @@ export function createE2e(core: Core) {
     };
   }
 
-  return { vaultEncryption, clearOnly, refuseClearValues, refuseMessages, refuseValueFormat, write, isRotationRequired, reveal, unsupported: e2eUnsupported };
+  return {
+    vaultEncryption,
+    clearOnly,
+    refuseClearValues,
+    refuseMessages,
+    refuseValueFormat,
+    write,
+    isRotationRequired,
+    reveal,
+    unsupported: e2eUnsupported,
+  };
 }
 export type E2e = ReturnType<typeof createE2e>;

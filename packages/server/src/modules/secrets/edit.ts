@@ -116,7 +116,8 @@ export function createEdit(core: Core) {
       const values = splitValues(s.e2e ? e2e.clearOnly(fields) : fields, patch.fields ?? {}, patch.customFields, current);
       if (s.e2e) e2e.refuseClearValues(values);
       else e2e.refuseMessages(patch.messages);
-      if (!s.e2e || !patch.messages) e2e.refuseValueFormat(patch.valueFormat, !s.e2e ? undefined : 'A value format goes with new messages only.');
+      if (!s.e2e || !patch.messages)
+        e2e.refuseValueFormat(patch.valueFormat, !s.e2e ? undefined : 'A value format goes with new messages only.');
       let parent = s.parent_node_id;
       let vaultId = s.vault_id;
       if (patch.folderId !== undefined || patch.vaultId !== undefined) {
