@@ -10,6 +10,9 @@ import { registerParsers } from './body.ts';
 import type { PassboltDeps } from './deps.ts';
 import { errorAnswer, header, ok } from './envelope.ts';
 import { createPassboltIds, type PassboltIds } from './ids.ts';
+import { resourceTypeRoutes } from './resource-types.ts';
+import { resourceRoutes } from './resources.ts';
+import { secretRoutes } from './secrets.ts';
 
 export type { PassboltDeps } from './deps.ts';
 
@@ -47,17 +50,21 @@ export function passboltSurface(deps: PassboltDeps): Surface {
     parsers: registerParsers,
     routes(api) {
       healthRoutes(api);
+      resourceTypeRoutes(api);
+      resourceRoutes(api, c);
+      secretRoutes(api, c);
     },
   };
 }
 
 /** The surface from the app's services and the session configuration. */
 export function passboltSurfaceFrom(
-  services: Omit<PassboltDeps, 'session'>,
-  config: { session: { idleSeconds: number; refreshSeconds: number } },
+  services: Omit<PassboltDeps, 'session' | 'vaultName'>,
+  config: { session: { idleSeconds: number; refreshSeconds: number }; passboltVault?: string | undefined },
 ): Surface {
   return passboltSurface({
     ...services,
+    vaultName: config.passboltVault ?? 'Passbolt',
     session: { idleSeconds: config.session.idleSeconds, refreshSeconds: config.session.refreshSeconds },
   });
 }

@@ -18,7 +18,12 @@ export type NumberedKind =
   | 'secret_file'
   | 'metadata_item'
   | 'metadata_field'
-  | 'metadata_section';
+  | 'metadata_section'
+  // Passbolt: a reader's message of an E2E secret (`secret_messages.id`), a user's effective
+  // permission on a secret (`<secret id>/<user id>`), a favourite mark (`<user id>/<secret id>`)
+  | 'secret_message'
+  | 'permission'
+  | 'favorite';
 
 /**
  * Stable integer ids for compatibility APIs (PMP, senhasegura and Secret Server clients parse
