@@ -7,6 +7,7 @@ import type { Trx } from '../../db/database.ts';
 import type { SecretTable } from '../../db/schema.ts';
 import { AppError } from '../../lib/app-error.ts';
 import { newId } from '../../lib/ids.ts';
+import { levelRank } from '../access/levels.ts';
 import { type RequestContext, requireUser } from '../auth/actor.ts';
 import { type ClearFields, type Core, parseTime, rowFrom, valueBinding } from './core.ts';
 import { createE2e } from './e2e.ts';
@@ -18,7 +19,7 @@ import * as repo from './secrets.repository.ts';
 const FILE_TYPES = ['file', 'ssh_private_key', 'ssh_public_key'] as const;
 
 export function createEdit(core: Core) {
-  const { deps, templateOf, folderPath, loadValues, load, writeValues, writeVersion, replaceTags, placeOf, resolveParent } = core;
+  const { deps, templateOf, folderPath, loadValues, load, writeValues, writeVersion, replaceTags, placeOf } = core;
   const { clock, seal, access, templates, audited, vaults } = deps;
   const e2e = createE2e(core);
 
@@ -107,7 +108,7 @@ export function createEdit(core: Core) {
 
   async function update(ctx: RequestContext, id: string, patch: UpdateSecret, ifMatch?: number) {
     return audited(ctx, { action: 'secret.update', objectType: 'secret', objectId: id }, async (trx, ev) => {
-      const { s } = await load(trx, ctx, id, 'edit');
+      const { s, level } = await load(trx, ctx, id, 'edit');
       if (ifMatch !== undefined && ifMatch !== s.version) {
         throw new AppError('precondition_failed', `The secret changed (now version ${s.version}); re-read it and retry.`);
       }
@@ -120,6 +121,7 @@ export function createEdit(core: Core) {
         e2e.refuseValueFormat(patch.valueFormat, !s.e2e ? undefined : 'A value format goes with new messages only.');
       let parent = s.parent_node_id;
       let vaultId = s.vault_id;
+      let ownsAfterMove = false;
       if (patch.folderId !== undefined || patch.vaultId !== undefined) {
         vaultId = patch.vaultId ?? s.vault_id;
         // a secret never changes kind: its value is either sealed by the server or in messages
@@ -127,7 +129,13 @@ export function createEdit(core: Core) {
           throw e2e.unsupported('Moving a secret between a server-encrypted and an end-to-end encrypted vault');
         }
         const folderId = patch.folderId === undefined ? (s.parent_node_id === s.vault_id ? null : s.parent_node_id) : patch.folderId;
-        parent = await resolveParent(trx, ctx, vaultId, folderId);
+        const place = await placeOf(trx, ctx, vaultId, folderId);
+        parent = place.parent;
+        // to the top of a vault of personal items: the mover must own it, and keeps owning it there
+        if (place.owned && parent !== s.parent_node_id) {
+          if (level < levelRank.manage) throw new AppError('forbidden', 'You need manage access on this secret to move it there.');
+          ownsAfterMove = true;
+        }
       }
       const now = clock.now();
       const tags = patch.tags ? [...new Set(patch.tags.map((x) => x.trim()).filter(Boolean))] : (JSON.parse(s.tags) as string[]);
@@ -148,6 +156,9 @@ export function createEdit(core: Core) {
       if ((await repo.updateIfVersion(trx, row, s.version)) !== 1)
         throw new AppError('precondition_failed', 'The secret changed concurrently; re-read it and retry.');
       if (patch.tags) await replaceTags(trx, id, tags);
+      if (ownsAfterMove && (await access.secretLevel(trx, ctx.actor, row)) < levelRank.manage) {
+        await vaults.grantManage(trx, id, 'secret', ctx.actor.userId as string);
+      }
       await writeValues(trx, id, values);
       // new messages replace the value; without them the stored ones must still cover the readers
       // (after a move, the new place's readers)

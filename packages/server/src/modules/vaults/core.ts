@@ -109,7 +109,19 @@ export function createCore(deps: VaultsDeps) {
     return (await keysOf(trx, [ctx.actor.userId])).has(ctx.actor.userId);
   }
 
+  /** `userId` gets `manage` on the node: a grant of their own (one they had already is raised, made permanent). */
   async function grantManage(trx: Trx, nodeId: string, nodeType: 'vault' | 'folder' | 'secret', userId: string) {
+    const own = await trx
+      .selectFrom('grants')
+      .select('id')
+      .where('node_id', '=', nodeId)
+      .where('principal_type', '=', 'user')
+      .where('principal_id', '=', userId)
+      .executeTakeFirst();
+    if (own) {
+      await trx.updateTable('grants').set({ level: levelRank.manage, expires_at: null }).where('id', '=', own.id).execute();
+      return;
+    }
     await trx
       .insertInto('grants')
       .values({

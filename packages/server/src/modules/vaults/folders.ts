@@ -203,6 +203,7 @@ export function createFolders(core: Core) {
       const now = clock.now();
       const next: FolderTable = { ...f, updated_at: now };
       const moving = patch.parentId !== undefined || (patch.vaultId !== undefined && patch.vaultId !== f.vault_id);
+      let ownsAfterMove = false;
       const inheritChange = patch.inheritPermissions !== undefined && (patch.inheritPermissions ? 1 : 0) !== f.inherit_permissions;
       if (moving || inheritChange || patch.inheritPolicy !== undefined || patch.policy !== undefined) {
         await requireNode(trx, ctx, id, 'manage', 'folder');
@@ -227,7 +228,10 @@ export function createFolders(core: Core) {
           parentPath = parent.path;
           depth = parent.depth + 1;
         }
-        await requireNode(trx, ctx, parentId ?? vaultId, 'edit', parentId ? 'folder' : 'vault');
+        // the top of a vault of personal items takes the folders of anyone who may own items there
+        const ownedTop = !parentId && (await mayCreateOwned(trx, ctx, vaultId));
+        if (!ownedTop) await requireNode(trx, ctx, parentId ?? vaultId, 'edit', parentId ? 'folder' : 'vault');
+        ownsAfterMove = ownedTop;
         next.vault_id = vaultId;
         next.parent_node_id = parentId ?? vaultId;
         next.path = `${parentPath}/${next.name}`;
@@ -269,7 +273,8 @@ export function createFolders(core: Core) {
         .execute();
       if (moving || inheritChange) await tree.relink(trx, id, next.parent_node_id, next.inherit_permissions === 1);
       if (moving || patch.name !== undefined) await refreshPaths(trx, id);
-      if (inheritChange && next.inherit_permissions === 0 && ctx.actor.userId) {
+      // moved to the top of a vault of personal items: the mover (manage on it) keeps manage
+      if ((ownsAfterMove || (inheritChange && next.inherit_permissions === 0)) && ctx.actor.userId) {
         const own = await access.nodeLevel(trx, ctx.actor, id);
         if (own < levelRank.manage) await grantManage(trx, id, 'folder', ctx.actor.userId);
       }
