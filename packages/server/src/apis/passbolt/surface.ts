@@ -9,6 +9,8 @@ import type { AppError } from '../../lib/app-error.ts';
 import { registerParsers } from './body.ts';
 import type { PassboltDeps } from './deps.ts';
 import { errorAnswer, header, ok } from './envelope.ts';
+import { favoriteRoutes } from './favorites.ts';
+import { folderRoutes } from './folders.ts';
 import { createPassboltIds, type PassboltIds } from './ids.ts';
 import { resourceTypeRoutes } from './resource-types.ts';
 import { resourceRoutes } from './resources.ts';
@@ -53,6 +55,8 @@ export function passboltSurface(deps: PassboltDeps): Surface {
       resourceTypeRoutes(api);
       resourceRoutes(api, c);
       secretRoutes(api, c);
+      folderRoutes(api, c);
+      favoriteRoutes(api, c);
     },
   };
 }
