@@ -4,7 +4,7 @@
 // resources and folders go through the same update use cases as natively (a move changes who reads
 // a resource: new readers need messages, former ones leave `rotationRequired`).
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import { AppError } from '../../lib/app-error.ts';
+import { AppError, isAppError } from '../../lib/app-error.ts';
 import type { TreeNode } from '../../modules/vaults/vaults.service.ts';
 import { fieldsOf, invalid, required } from './body.ts';
 import { dateOf } from './dates.ts';
@@ -35,9 +35,12 @@ async function nodeOf(c: PassboltContext, req: FastifyRequest, uuid: string): Pr
   const id = (await c.ids.idOf('folder', uuid)) ?? (await c.ids.idOf('vault', uuid));
   const missing = () => new AppError('not_found', 'The folder does not exist.');
   if (!id) throw missing();
-  const { items } = await c.vaults.searchNodes(req.ctx, { node: id }).catch(() => ({ items: [] as TreeNode[] }));
+  const { items } = await c.vaults.searchNodes(req.ctx, { node: id }).catch((e: unknown) => {
+    if (isAppError(e) && e.code === 'not_found') return { items: [] as TreeNode[] };
+    throw e;
+  });
   const n = items[0];
-  if (!n || n.encryption !== 'e2e' || (n.type === 'vault' && isHome(c, n))) throw missing();
+  if (n?.encryption !== 'e2e' || (n.type === 'vault' && isHome(c, n))) throw missing();
   return n;
 }
 

@@ -19,6 +19,16 @@ export function homeVault(c: PassboltContext, req: FastifyRequest): Promise<stri
   return c.vaults.ownedItemsVault(req.ctx, c.vaultName);
 }
 
+/** null for a vault or folder the caller cannot see (or that is gone); other errors stand. */
+export async function orNull<T>(p: Promise<T>): Promise<T | null> {
+  try {
+    return await p;
+  } catch (e) {
+    if (isAppError(e) && (e.code === 'not_found' || e.code === 'forbidden')) return null;
+    throw e;
+  }
+}
+
 /** The E2E vaults the caller sees (the Passbolt vault among them once they have something in it). */
 export async function visibleE2eVaults(c: PassboltContext, req: FastifyRequest) {
   const all = await c.vaults.listVaults(req.ctx);
@@ -50,8 +60,9 @@ export async function placeOf(c: PassboltContext, req: FastifyRequest, raw: unkn
   const folderId = await c.ids.idOf('folder', raw);
   if (folderId) {
     const f = await orMissing(c.vaults.getFolder(req.ctx, folderId));
-    const v = await orMissing(c.vaults.getVault(req.ctx, f.vaultId)).catch(() => null);
-    if (v && v.encryption !== 'e2e') throw missing();
+    // the folder's vault: seen through the folder at least; a server-encrypted one holds no resources
+    const v = await orMissing(c.vaults.getVault(req.ctx, f.vaultId));
+    if (v.encryption !== 'e2e') throw missing();
     return { vaultId: f.vaultId, folderId };
   }
   const vaultId = await c.ids.idOf('vault', raw);

@@ -7,7 +7,7 @@ import type { CreateSecret, UpdateSecret } from '@coffer/contracts/secrets';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { invalid } from './body.ts';
 import { ok } from './envelope.ts';
-import { nodeOfFolderUuid, notFoundResource, placeOf, visibleE2eVaults } from './place.ts';
+import { nodeOfFolderUuid, notFoundResource, orNull, placeOf, visibleE2eVaults } from './place.ts';
 import { containOf, type NativeSecret, permissionType, presentResources, resourceSchema } from './present-resource.ts';
 import {
   asResourceValidation,
@@ -29,7 +29,7 @@ const readable = (s: { e2e?: boolean; myLevel: string | null }) => s.e2e === tru
 
 /** The Passbolt vault's id when `vaultId` is it (its top is Passbolt's root). */
 async function homeOf(c: PassboltContext, req: FastifyRequest, vaultId: string): Promise<string | undefined> {
-  const v = await c.vaults.getVault(req.ctx, vaultId).catch(() => null);
+  const v = await orNull(c.vaults.getVault(req.ctx, vaultId));
   return v?.itemsOwnedByCreator && v.name.trim().toLowerCase() === c.vaultName.trim().toLowerCase() ? v.id : undefined;
 }
 
