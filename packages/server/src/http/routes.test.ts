@@ -34,6 +34,8 @@ const PUBLIC_ALLOWLIST = [
   // and the health checks Secret Server's SDKs probe before they sign in
   'GET /SecretServer/api/v1/healthcheck',
   'GET /SecretServer/healthcheck.aspx',
+  // Passbolt's liveness probe
+  'GET /passbolt/healthcheck/status.json',
   // the web UI (ADR 0017): its sign-in, and the native public routes it mounts again (not the
   // token routes: login, refresh)
   'POST /ui/session',
@@ -53,6 +55,8 @@ const COMPAT: Record<string, (r: { statusCode: number; body: string; headers: Re
   '/SecretServer/': (r) =>
     r.statusCode === 401 && typeof JSON.parse(r.body).errorCode === 'string' && typeof JSON.parse(r.body).message === 'string',
   '/api/v4/': (r) => r.statusCode === 401 && JSON.parse(r.body).status === 'error' && JSON.parse(r.body).code === 'apiSessionExpired',
+  // Passbolt answers a missing or bad session 403 in its envelope (its clients log in again on it)
+  '/passbolt/': (r) => r.statusCode === 403 && JSON.parse(r.body).header?.status === 'error' && JSON.parse(r.body).header?.code === 403,
 };
 const compatPrefix = (r: { url: string }) => Object.keys(COMPAT).find((p) => r.url.startsWith(p));
 /** The web UI's surface: the native routes again under /ui, with the session cookie (ADR 0017). */
@@ -277,6 +281,7 @@ for (const dialect of dialects) {
         'GET /api/v1/sys/seal-status',
         'GET /api/v4/info/version',
         'GET /health',
+        'GET /passbolt/healthcheck/status.json',
         'GET /ui/api/v1/sys/openpgp-key',
         'GET /ui/api/v1/sys/seal-status',
         'GET /ui/health',

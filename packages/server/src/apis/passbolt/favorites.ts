@@ -15,7 +15,7 @@ type IdReq = FastifyRequest<{ Params: { id: string } }>;
 
 export function favoriteRoutes(api: FastifyInstance, c: PassboltContext): void {
   api.post('/favorites/resource/:id.json', {
-    config: { auth: 'user', permission: 'none', action: 'secret.favorite' },
+    config: { auth: 'user', permission: 'self', action: 'secret.favorite' },
     schema: { response: { 200: envelopeOf(itemOf(favoriteSchema, 'Favorite')), ...ERRORS } },
     handler: async (req: IdReq) => {
       const s = await readableSecret(c, req, req.params.id);
@@ -36,7 +36,7 @@ export function favoriteRoutes(api: FastifyInstance, c: PassboltContext): void {
   });
 
   api.delete('/favorites/:id.json', {
-    config: { auth: 'user', permission: 'none', action: 'secret.unfavorite' },
+    config: { auth: 'user', permission: 'self', action: 'secret.unfavorite' },
     schema: { response: { 200: envelopeOf(anyJson), ...ERRORS } },
     handler: async (req: IdReq) => {
       if (!ANY_UUID.test(req.params.id)) {

@@ -155,7 +155,7 @@ const folderSchema = {
 export function folderRoutes(api: FastifyInstance, c: PassboltContext): void {
   const one = envelopeOf(folderSchema);
   api.get('/folders.json', {
-    config: { auth: 'user', permission: 'none', action: 'folder.search' },
+    config: { auth: 'user', permission: 'self', action: 'folder.search' },
     schema: { response: { 200: envelopeOf({ type: 'array', items: folderSchema }), ...ERRORS } },
     handler: async (req) => {
       const search = filterList(req.query, 'search')[0]?.slice(0, 200);
@@ -175,7 +175,7 @@ export function folderRoutes(api: FastifyInstance, c: PassboltContext): void {
   });
 
   api.get('/folders/:id.json', {
-    config: { auth: 'user', permission: 'none', action: 'folder.read' },
+    config: { auth: 'user', permission: 'self', action: 'folder.read' },
     schema: { response: { 200: one, ...ERRORS } },
     handler: async (req: IdReq) => {
       const n = await nodeOf(c, req, req.params.id);
@@ -185,7 +185,7 @@ export function folderRoutes(api: FastifyInstance, c: PassboltContext): void {
   });
 
   api.post('/folders.json', {
-    config: { auth: 'user', permission: 'none', action: 'folder.create' },
+    config: { auth: 'user', permission: 'self', action: 'folder.create' },
     schema: { response: { 200: one, ...ERRORS } },
     handler: async (req) => {
       const b = fieldsOf(req.body);
@@ -200,7 +200,7 @@ export function folderRoutes(api: FastifyInstance, c: PassboltContext): void {
   });
 
   api.put('/folders/:id.json', {
-    config: { auth: 'user', permission: 'none', action: 'folder.update' },
+    config: { auth: 'user', permission: 'self', action: 'folder.update' },
     schema: { response: { 200: one, ...ERRORS } },
     handler: async (req: IdReq) => {
       const n = await nodeOf(c, req, req.params.id);
@@ -215,7 +215,7 @@ export function folderRoutes(api: FastifyInstance, c: PassboltContext): void {
   });
 
   api.delete('/folders/:id.json', {
-    config: { auth: 'user', permission: 'none', action: 'folder.delete' },
+    config: { auth: 'user', permission: 'self', action: 'folder.delete' },
     schema: { response: { 200: envelopeOf(anyJson), ...ERRORS } },
     handler: async (req: IdReq) => {
       const n = await nodeOf(c, req, req.params.id);
@@ -227,7 +227,7 @@ export function folderRoutes(api: FastifyInstance, c: PassboltContext): void {
   });
 
   api.put('/move/resource/:id.json', {
-    config: { auth: 'user', permission: 'none', action: 'secret.update' },
+    config: { auth: 'user', permission: 'self', action: 'secret.update' },
     schema: { response: { 200: envelopeOf(anyJson), ...ERRORS } },
     handler: async (req: IdReq) => {
       const s = await readableSecret(c, req, req.params.id);
@@ -240,7 +240,7 @@ export function folderRoutes(api: FastifyInstance, c: PassboltContext): void {
   });
 
   api.put('/move/folder/:id.json', {
-    config: { auth: 'user', permission: 'none', action: 'folder.update' },
+    config: { auth: 'user', permission: 'self', action: 'folder.update' },
     schema: { response: { 200: envelopeOf(anyJson), ...ERRORS } },
     handler: async (req: IdReq) => {
       const n = await nodeOf(c, req, req.params.id);

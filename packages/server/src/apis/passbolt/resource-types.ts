@@ -133,7 +133,7 @@ const wrap = (req: FastifyRequest, t: ResourceType) => model(req, 'ResourceType'
 
 export function resourceTypeRoutes(api: FastifyInstance): void {
   api.get('/resource-types.json', {
-    config: { auth: 'user', permission: 'none', action: 'passbolt.resource_types' },
+    config: { auth: 'user', permission: 'self', action: 'passbolt.resource_types' },
     schema: { response: { 200: envelopeOf(itemsOf(resourceTypeSchema, 'ResourceType')), ...ERRORS } },
     handler: async (req) =>
       ok(
@@ -142,7 +142,7 @@ export function resourceTypeRoutes(api: FastifyInstance): void {
       ),
   });
   api.get<{ Params: { id: string } }>('/resource-types/:id.json', {
-    config: { auth: 'user', permission: 'none', action: 'passbolt.resource_types' },
+    config: { auth: 'user', permission: 'self', action: 'passbolt.resource_types' },
     schema: { response: { 200: envelopeOf(itemOf(resourceTypeSchema, 'ResourceType')), ...ERRORS } },
     handler: async (req) => {
       const id = req.params.id;

@@ -93,7 +93,7 @@ const CONTAIN_ON_WRITE = { secret: false, favorite: true, permission: true, crea
 export function resourceRoutes(api: FastifyInstance, c: PassboltContext): void {
   const one = envelopeOf(resourceSchema);
   api.get('/resources.json', {
-    config: { auth: 'user', permission: 'none', action: 'secret.search' },
+    config: { auth: 'user', permission: 'self', action: 'secret.search' },
     schema: { response: { 200: envelopeOf({ type: 'array', items: resourceSchema }), ...ERRORS } },
     handler: async (req) => {
       const { items, home } = await listResources(c, req);
@@ -102,7 +102,7 @@ export function resourceRoutes(api: FastifyInstance, c: PassboltContext): void {
   });
 
   api.get('/resources/:id.json', {
-    config: { auth: 'user', permission: 'none', action: 'secret.read' },
+    config: { auth: 'user', permission: 'self', action: 'secret.read' },
     schema: { response: { 200: one, ...ERRORS } },
     handler: async (req: IdReq) => {
       const s = await readableSecret(c, req, req.params.id);
@@ -112,7 +112,7 @@ export function resourceRoutes(api: FastifyInstance, c: PassboltContext): void {
   });
 
   api.post('/resources.json', {
-    config: { auth: 'user', permission: 'none', action: 'secret.create' },
+    config: { auth: 'user', permission: 'self', action: 'secret.create' },
     schema: { response: { 200: one, ...ERRORS } },
     handler: async (req) => {
       const input = await asResourceValidation(() => resourceInput(req.body, true));
@@ -139,7 +139,7 @@ export function resourceRoutes(api: FastifyInstance, c: PassboltContext): void {
   });
 
   api.put('/resources/:id.json', {
-    config: { auth: 'user', permission: 'none', action: 'secret.update' },
+    config: { auth: 'user', permission: 'self', action: 'secret.update' },
     schema: { response: { 200: one, ...ERRORS } },
     handler: async (req: IdReq) => {
       const current = await readableSecret(c, req, req.params.id);
@@ -171,7 +171,7 @@ export function resourceRoutes(api: FastifyInstance, c: PassboltContext): void {
   });
 
   api.delete('/resources/:id.json', {
-    config: { auth: 'user', permission: 'none', action: 'secret.trash' },
+    config: { auth: 'user', permission: 'self', action: 'secret.trash' },
     schema: { response: { 200: envelopeOf(anyJson), ...ERRORS } },
     handler: async (req: IdReq) => {
       const s = await readableSecret(c, req, req.params.id);

@@ -12,7 +12,7 @@ import type { PassboltContext } from './surface.ts';
 
 export function secretRoutes(api: FastifyInstance, c: PassboltContext): void {
   api.get('/secrets/resource/:id.json', {
-    config: { auth: 'user', permission: 'none', action: 'secret.reveal' },
+    config: { auth: 'user', permission: 'self', action: 'secret.reveal' },
     schema: { response: { 200: envelopeOf(itemOf(secretSchema, 'Secret')), ...ERRORS } },
     handler: async (req: FastifyRequest<{ Params: { id: string } }>) => {
       // an E2E secret the caller may read; anything else answers as a missing resource

@@ -14,6 +14,7 @@ import { folderRoutes } from './folders.ts';
 import { createPassboltIds, type PassboltIds } from './ids.ts';
 import { resourceTypeRoutes } from './resource-types.ts';
 import { resourceRoutes } from './resources.ts';
+import { envelopeOf, str } from './schemas.ts';
 import { secretRoutes } from './secrets.ts';
 
 export type { PassboltDeps } from './deps.ts';
@@ -35,7 +36,8 @@ export function renderError(err: AppError, req: FastifyRequest): RenderedError {
 function healthRoutes(api: FastifyInstance): void {
   // Passbolt's liveness probe (public): "OK" in the envelope
   api.get('/healthcheck/status.json', {
-    config: { auth: 'public', permission: 'none', audit: false },
+    config: { auth: 'public', permission: 'none', action: 'passbolt.healthcheck', audit: false },
+    schema: { response: { 200: envelopeOf(str) } },
     handler: async (req) => ok(req, 'OK'),
   });
 }
