@@ -131,6 +131,16 @@ export async function presentResources(
   const userUuids = await c.ids.uuidsOf('user', [...authorIds, userId]);
   const marks = contain.favorite ? await c.secrets.favoriteMarksAmong(c.db, userId, ids) : new Map<string, number>();
   const secrets = contain.secret ? await ownSecrets(c, ctx, date, items) : new Map();
+  const permissionIds = contain.permission
+    ? await c.ids.uuidsOf(
+        'permission',
+        ids.map((id) => `${id}/${userId}`),
+      )
+    : new Map<string, string>();
+  const favoriteIds = await c.ids.uuidsOf(
+    'favorite',
+    [...marks.keys()].map((id) => `${userId}/${id}`),
+  );
   const userObj = (a: Author | null) =>
     a
       ? {
@@ -167,7 +177,7 @@ export async function presentResources(
       mark === undefined
         ? null
         : {
-            id: await c.ids.uuidOf('favorite', `${userId}/${s.id}`),
+            id: favoriteIds.get(`${userId}/${s.id}`) as string,
             user_id: userUuids.get(userId) as string,
             foreign_key: uuid,
             foreign_model: 'Resource',
@@ -175,7 +185,7 @@ export async function presentResources(
             modified: date(mark),
           };
     const permission = {
-      id: await c.ids.uuidOf('permission', `${s.id}/${userId}`),
+      id: permissionIds.get(`${s.id}/${userId}`) as string,
       aco: 'Resource',
       aco_foreign_key: uuid,
       aro: 'User',
