@@ -5,8 +5,9 @@
 // audit names via passbolt.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { adminToken, call, dialects, type Harness, startHarness } from '../../../test/harness.ts';
-import { assertEnvelope, decryptWith, encryptFor, passboltUser, pb } from '../../../test/passbolt.ts';
+import { adminToken, call, createUser, dialects, type Harness, startHarness } from '../../../test/harness.ts';
+import { assertEnvelope, decryptWith, encryptFor, passboltUser, pb, pbKey, pbLogin } from '../../../test/passbolt.ts';
+import { numberOfUuid } from './ids.ts';
 import { RESOURCE_TYPES } from './resource-types.ts';
 
 type PbUser = Awaited<ReturnType<typeof passboltUser>>;
@@ -176,6 +177,28 @@ for (const dialect of dialects) {
       assertEnvelope(del, 404);
       const still = await pb(h, 'GET', `/resources/${id}.json`, { token: alice.pbToken });
       assert.equal(still.body.body.name, 'alice only');
+    });
+
+    it("lists none of another's personal resources to an all-passwords administrator (no reader, no resource)", async () => {
+      const r = (await add(alice, { name: 'not for the admin' })).body.body;
+      const email = `allpw${Math.random().toString(36).slice(2, 7)}@example.com`;
+      const boss = await createUser(h, admin, 'administrator', { email, allPasswords: true });
+      const key = await pbKey(email);
+      assert.equal((await call(h, 'PUT', '/api/v1/me/openpgp-key', { token: boss.token, body: { armoredKey: key.pub } })).status, 200);
+      const token = await pbLogin(h, { id: boss.id, key });
+      // natively the scope shows the metadata; the Passbolt API lists what one can decrypt
+      const native = await call(
+        h,
+        'GET',
+        `/api/v1/secrets/${(await h.coffer.services.numbering.idOf(h.database.db, 'secret', numberOfUuid(r.id) as number)) as string}`,
+        { token: boss.token },
+      );
+      assert.equal(native.status, 200, native.raw);
+      assert.ok(['reveal', 'edit', 'manage'].includes(native.body.myLevel), native.raw);
+      const list = await pb(h, 'GET', '/resources.json', { token });
+      assert.ok(!list.body.body.some((x: { id: string }) => x.id === r.id));
+      assertEnvelope(await pb(h, 'GET', `/resources/${r.id}.json`, { token }), 404);
+      assertEnvelope(await pb(h, 'GET', `/secrets/resource/${r.id}.json`, { token }), 404);
     });
 
     it('refuses bad input with a 4xx validation envelope, never a 5xx', async () => {

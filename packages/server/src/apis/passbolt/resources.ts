@@ -33,11 +33,24 @@ async function homeOf(c: PassboltContext, req: FastifyRequest, vaultId: string):
   return v?.itemsOwnedByCreator && v.name.trim().toLowerCase() === c.vaultName.trim().toLowerCase() ? v.id : undefined;
 }
 
-/** One readable resource (unknown, hidden, server-encrypted or below reveal: 404 alike). */
+/**
+ * Of these E2E secrets, those the caller is a reader of: a Passbolt permission means a secret of
+ * one's own (an administrator's all-passwords scope sees metadata natively, but reads no E2E value).
+ */
+async function ownReadable<T extends NativeSecret>(c: PassboltContext, req: FastifyRequest, items: T[]): Promise<T[]> {
+  const me = req.ctx.actor.userId as string;
+  const readers = await c.secrets.readersAmong(
+    c.db,
+    items.map((s) => ({ id: s.id, parentNodeId: s.folderId ?? s.vaultId })),
+  );
+  return items.filter((s) => readers.get(s.id)?.includes(me));
+}
+
+/** One readable resource (unknown, hidden, server-encrypted, below reveal or no reader: 404 alike). */
 export async function readableSecret(c: PassboltContext, req: FastifyRequest, uuid: string) {
   const id = await c.ids.require('secret', uuid);
   const s = await c.secrets.get(req.ctx, id);
-  if (!readable(s)) throw notFoundResource();
+  if (!readable(s) || !(await ownReadable(c, req, [s])).length) throw notFoundResource();
   return s;
 }
 
@@ -85,7 +98,7 @@ async function listResources(c: PassboltContext, req: FastifyRequest) {
       cursor = page.nextCursor ?? undefined;
     } while (cursor);
   }
-  return { items, home };
+  return { items: await ownReadable(c, req, items), home };
 }
 
 const CONTAIN_ON_WRITE = { secret: false, favorite: true, permission: true, creator: true, modifier: true, resourceType: false };
