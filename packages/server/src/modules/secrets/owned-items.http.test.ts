@@ -90,6 +90,27 @@ for (const dialect of dialects) {
       assert.match(String(audit.details), /"owned":true/);
     });
 
+    it('keeps a value format on E2E secrets only, changed with new messages only', async () => {
+      const s = await createFor(alice, { vaultId, name: 'formatted', valueFormat: 'password-string' });
+      assert.equal(s.status, 201, s.raw);
+      assert.equal(s.body.valueFormat, 'password-string');
+      const alone = await call(h, 'PATCH', `/api/v1/secrets/${s.body.id}`, { token: alice.token, body: { valueFormat: 'totp' } });
+      assert.equal(alone.status, 400, alone.raw);
+      const message = await encryptFor('{"totp":{}}', [alice.key.pub], alice.key.priv);
+      const withMessages = await call(h, 'PATCH', `/api/v1/secrets/${s.body.id}`, {
+        token: alice.token,
+        body: { valueFormat: 'totp', messages: [{ userId: alice.id, message }] },
+      });
+      assert.equal(withMessages.status, 200, withMessages.raw);
+      assert.equal(withMessages.body.valueFormat, 'totp');
+      const plain = await call(h, 'POST', '/api/v1/vaults', { token: admin, body: { name: 'Server kind' } });
+      const server = await call(h, 'POST', '/api/v1/secrets', {
+        token: admin,
+        body: { vaultId: plain.body.id, template: 'web-login', name: 's', fields: { password: 'x' }, valueFormat: 'password-string' },
+      });
+      assert.equal(server.status, 400, server.raw);
+    });
+
     it('creates folders at the root the same way, and inside one only with edit on it', async () => {
       const f = await call(h, 'POST', '/api/v1/folders', { token: alice.token, body: { vaultId, name: 'Alice things' } });
       assert.equal(f.status, 201, f.raw);
