@@ -179,6 +179,51 @@ for (const dialect of dialects) {
       assert.equal(still.body.body.name, 'alice only');
     });
 
+    it('writes a resource for every reader of a shared place, and filters by a group that may read it', async () => {
+      const g = await call(h, 'POST', '/api/v1/groups', { token: admin, body: { name: `readers-${dialect}` } });
+      assert.equal(g.status, 201, g.raw);
+      assert.equal((await call(h, 'PUT', `/api/v1/groups/${g.body.id}/members/${bob.id}`, { token: admin })).status < 300, true);
+      const v = await call(h, 'POST', '/api/v1/vaults', { token: alice.token, body: { name: `Shared ${dialect}`, encryption: 'e2e' } });
+      const grant = await call(h, 'POST', '/api/v1/grants', {
+        token: alice.token,
+        body: { nodeId: v.body.id, principalType: 'group', principalId: g.body.id, level: 'reveal' },
+      });
+      assert.equal(grant.status, 201, grant.raw);
+      const folders = await pb(h, 'GET', '/folders.json', { token: alice.pbToken });
+      const shared = folders.body.body.find((f: { name: string }) => f.name === `Shared ${dialect}`);
+      const bobUuid = await h.coffer.services.numbering.numberOf(h.database.db, 'user', bob.id);
+      const bobId = `00000000-0000-4000-8000-${bobUuid.toString(16).padStart(12, '0')}`;
+      // only the writer's message: bob, a reader through the group, is named as missing
+      const mine = await encryptFor('team-pw', [alice.key.pub], alice.key.priv);
+      const short = await pb(h, 'POST', '/resources.json', {
+        token: alice.pbToken,
+        body: { name: 'team', folder_parent_id: shared.id, secrets: [{ data: mine }] },
+      });
+      assertEnvelope(short, 400);
+      assert.match(JSON.stringify(short.body.body.secrets), new RegExp(bobId));
+      const both = await pb(h, 'POST', '/resources.json', {
+        token: alice.pbToken,
+        body: {
+          name: 'team',
+          folder_parent_id: shared.id,
+          secrets: [{ data: mine }, { user_id: bobId, data: await encryptFor('team-pw', [bob.key.pub], alice.key.priv) }],
+        },
+      });
+      assertEnvelope(both, 200);
+      assert.equal(both.body.body.personal, false);
+      assert.equal(both.body.body.folder_parent_id, shared.id);
+      const groupUuid = `00000000-0000-4000-8000-${(await h.coffer.services.numbering.numberOf(h.database.db, 'group', g.body.id)).toString(16).padStart(12, '0')}`;
+      const byGroup = await pb(h, 'GET', `/resources.json?filter[is-shared-with-group]=${groupUuid}`, { token: alice.pbToken });
+      assert.deepEqual(
+        byGroup.body.body.map((x: { name: string }) => x.name),
+        ['team'],
+      );
+      const bobSees = await pb(h, 'GET', '/resources.json?contain[secret]=1', { token: bob.pbToken });
+      const item = bobSees.body.body.find((x: { id: string }) => x.id === both.body.body.id);
+      assert.equal(item.permission, undefined);
+      assert.equal(await decryptWith(item.secrets[0].data, bob.key.priv, alice.key.pub), 'team-pw');
+    });
+
     it("lists none of another's personal resources to an all-passwords administrator (no reader, no resource)", async () => {
       const r = (await add(alice, { name: 'not for the admin' })).body.body;
       const email = `allpw${Math.random().toString(36).slice(2, 7)}@example.com`;

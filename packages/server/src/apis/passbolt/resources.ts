@@ -7,6 +7,7 @@ import type { CreateSecret, UpdateSecret } from '@coffer/contracts/secrets';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { invalid } from './body.ts';
 import { ok } from './envelope.ts';
+import { ANY_UUID } from './ids.ts';
 import { nodeOfFolderUuid, notFoundResource, orNull, placeOf, visibleE2eVaults } from './place.ts';
 import { containOf, type NativeSecret, permissionType, presentResources, resourceSchema } from './present-resource.ts';
 import {
@@ -77,7 +78,7 @@ async function listResources(c: PassboltContext, req: FastifyRequest) {
       const id = await c.ids.idOf('secret', u);
       if (id) ids.push(id);
     }
-    if (!ids.length) return { items: [], home };
+    if (!ids.length) return { items: [] as NativeSecret[], home };
   }
   const term = filterList(q, 'search')[0]?.slice(0, 200);
   const favoritesOnly = filterFlag(q, 'is-favorite');
@@ -98,7 +99,20 @@ async function listResources(c: PassboltContext, req: FastifyRequest) {
       cursor = page.nextCursor ?? undefined;
     } while (cursor);
   }
-  return { items: await ownReadable(c, req, items), home };
+  let out = await ownReadable(c, req, items);
+  const group = filterList(q, 'is-shared-with-group')[0];
+  if (group !== undefined) {
+    const groupId = ANY_UUID.test(group) ? await c.ids.idOf('group', group) : undefined;
+    const shared = groupId
+      ? await c.secrets.groupReadsAmong(
+          c.db,
+          groupId,
+          out.map((s) => ({ id: s.id, parentNodeId: s.folderId ?? s.vaultId })),
+        )
+      : new Set<string>();
+    out = out.filter((s) => shared.has(s.id));
+  }
+  return { items: out, home };
 }
 
 const CONTAIN_ON_WRITE = { secret: false, favorite: true, permission: true, creator: true, modifier: true, resourceType: false };

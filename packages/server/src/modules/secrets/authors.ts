@@ -1,6 +1,7 @@
 // Who made a secret and who last changed it, and who its E2E readers are, for a page the caller has
 // listed already (compatibility APIs show creator, modifier and "personal" on every item; ADR 0025).
 import type { Executor } from '../../db/database.ts';
+import { levelRank } from '../access/levels.ts';
 import { readersOf } from '../e2e/readers.ts';
 import type { Core } from './core.ts';
 import * as repo from './secrets.repository.ts';
@@ -45,5 +46,38 @@ export function createAuthors(core: Core) {
     return out;
   }
 
-  return { authorsAmong, readersAmong };
+  /** Which of these secrets a group may read (a live `reveal`+ grant to it on the secret or a node it inherits from). */
+  async function groupReadsAmong(exec: Executor, groupId: string, secrets: ReadonlyArray<{ id: string; parentNodeId: string }>) {
+    const out = new Set<string>();
+    const now = clock.now();
+    for (const s of secrets) {
+      const hit = await exec
+        .selectFrom('grants as g')
+        .select('g.id')
+        .where('g.principal_type', '=', 'group')
+        .where('g.principal_id', '=', groupId)
+        .where('g.level', '>=', levelRank.reveal)
+        .where((eb) => eb.or([eb('g.expires_at', 'is', null), eb('g.expires_at', '>', now)]))
+        .where((eb) =>
+          eb.or([
+            eb('g.node_id', '=', s.id),
+            eb(
+              'g.node_id',
+              'in',
+              eb
+                .selectFrom('tree_paths as t')
+                .select('t.ancestor_id')
+                .where('t.descendant_id', '=', s.parentNodeId)
+                .where('t.inherits', '=', 1),
+            ),
+          ]),
+        )
+        .limit(1)
+        .executeTakeFirst();
+      if (hit) out.add(s.id);
+    }
+    return out;
+  }
+
+  return { authorsAmong, readersAmong, groupReadsAmong };
 }

@@ -91,6 +91,7 @@ export function createSecretsService(deps: SecretsDeps) {
     reencrypt: e2eReaders.reencrypt,
     authorsAmong: authors.authorsAmong,
     readersAmong: authors.readersAmong,
+    groupReadsAmong: authors.groupReadsAmong,
   };
 }
 export type SecretsService = ReturnType<typeof createSecretsService>;
