@@ -55,9 +55,16 @@ for (const dialect of dialects) {
         kids.body.body.map((f: { name: string }) => f.name),
         ['DB'],
       );
-      const v1 = await pb(h, 'GET', `/folders/${top.id}.json?api-version=v1`, { token: alice.pbToken });
+      const v1 = await pb(h, 'GET', `/folders/${top.id}.json?api-version=v1&contain[children_folders]=1`, { token: alice.pbToken });
       assertEnvelope(v1, 200);
       assert.equal(v1.body.body.Folder.name, 'Work');
+      assert.equal(v1.body.body.ChildrenFolder[0].Folder.name, 'DB');
+      assert.match(v1.body.body.ChildrenFolder[0].Folder.created, /^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d$/);
+      const v2 = await pb(h, 'GET', `/folders/${top.id}.json?contain[children_folders]=1`, { token: alice.pbToken });
+      assert.deepEqual(
+        v2.body.body.children_folders.map((f: { name: string }) => f.name),
+        ['DB'],
+      );
       // bob: not listed, not readable, not usable as a parent
       const bobList = await pb(h, 'GET', '/folders.json', { token: bob.pbToken });
       assert.ok(!bobList.body.body.some((f: { id: string }) => f.id === top.id));

@@ -44,11 +44,22 @@ async function nodeOf(c: PassboltContext, req: FastifyRequest, uuid: string): Pr
   return n;
 }
 
-async function presentFolders(c: PassboltContext, req: FastifyRequest, nodes: TreeNode[], all: TreeNode[]) {
+/** `contain[x]=1` of the query. */
+function folderContain(req: FastifyRequest): (k: string) => boolean {
+  const q = (req.query ?? {}) as Record<string, unknown>;
+  const nested = (typeof q.contain === 'object' && q.contain ? q.contain : {}) as Record<string, unknown>;
+  return (k) => ['1', 'true'].includes(String(q[`contain[${k}]`] ?? nested[k] ?? ''));
+}
+
+async function presentFolders(
+  c: PassboltContext,
+  req: FastifyRequest,
+  nodes: TreeNode[],
+  all: TreeNode[],
+  on: (k: string) => boolean = folderContain(req),
+) {
   const date = dateOf(req);
   const v1 = apiVersion(req) === 'v1';
-  const q = req.query as Record<string, unknown>;
-  const on = (k: string) => ['1', 'true'].includes(String(q[`contain[${k}]`] ?? ''));
   const folderIds = [...all, ...nodes].filter((n) => n.type === 'folder').map((n) => n.id);
   const vaultIds = [...all, ...nodes].filter((n) => n.type === 'vault').map((n) => n.id);
   const fu = await c.ids.uuidsOf('folder', [...new Set([...folderIds, ...nodes.flatMap((n) => (n.parentId ? [n.parentId] : []))])]);
@@ -100,7 +111,7 @@ async function presentFolders(c: PassboltContext, req: FastifyRequest, nodes: Tr
     }
     if (on('children_folders')) {
       const kids = all.filter((k) => k.type === 'folder' && k.parentId === n.id);
-      contained[v1 ? 'ChildrenFolder' : 'children_folders'] = await presentFolders(c, { ...req, query: {} } as FastifyRequest, kids, all);
+      contained[v1 ? 'ChildrenFolder' : 'children_folders'] = await presentFolders(c, req, kids, all, () => false);
     }
     if (on('children_resources')) {
       const page = await c.secrets.search(req.ctx, {
