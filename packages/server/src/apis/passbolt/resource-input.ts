@@ -133,7 +133,9 @@ export async function passboltWriteError(c: PassboltContext, e: unknown): Promis
     // the template's field checks: Passbolt's names for them
     const details = (e.details ?? []).map((d) => {
       const detail = d as { path?: string; message?: string; rule?: string };
-      const path = detail.path === '/fields/url' ? '/uri' : detail.path === '/fields/username' ? '/username' : (detail.path ?? '/_global');
+      const raw = detail.path ?? '/_global';
+      const path =
+        raw === '/fields/url' ? '/uri' : raw === '/fields/username' ? '/username' : raw.startsWith('/messages') ? '/secrets' : raw;
       return { ...detail, path, message: detail.message ?? 'The value is invalid.' };
     });
     return new AppError('validation.failed', RESOURCE_INVALID, { details });

@@ -279,6 +279,13 @@ for (const dialect of dialects) {
       assertEnvelope(toOther, 400);
       assert.match(JSON.stringify(toOther.body.body.secrets), new RegExp(bobUuid));
       assert.doesNotMatch(toOther.raw, /usr_/);
+      const twice = await encryptFor('p', [alice.key.pub], alice.key.priv);
+      const dup = await pb(h, 'POST', '/resources.json', {
+        token: alice.pbToken,
+        body: { name: 'x', secrets: [{ data: twice }, { data: twice }] },
+      });
+      assertEnvelope(dup, 400);
+      assert.ok(dup.body.body.secrets, dup.raw);
       const cases: unknown[] = [
         { name: 42, secrets: 'nope' },
         { name: ['a'], secrets: [{ data: 'x' }] },
