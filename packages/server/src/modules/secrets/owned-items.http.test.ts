@@ -7,6 +7,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { adminToken, call, createUser, dialects, type Harness, startHarness } from '../../../test/harness.ts';
 import { decryptWith, encryptFor, passboltUser, pbKey } from '../../../test/passbolt.ts';
+import { levelRank } from '../access/levels.ts';
 
 type PbUser = Awaited<ReturnType<typeof passboltUser>>;
 
@@ -124,6 +125,34 @@ for (const dialect of dialects) {
       assert.equal(bobSub.status, 404, bobSub.raw);
       const bobSees = await call(h, 'GET', `/api/v1/folders/${f.body.id}`, { token: bob.token });
       assert.equal(bobSees.status, 404, bobSees.raw);
+    });
+
+    it('moves a secret to the top only for someone who manages it, who keeps managing it there', async () => {
+      const f = await call(h, 'POST', '/api/v1/folders', { token: alice.token, body: { vaultId, name: 'Moving out' } });
+      const s = await createFor(alice, { vaultId, folderId: f.body.id, name: 'mover' });
+      assert.equal(s.status, 201, s.raw);
+      // bob may edit it (a share with his message) but does not manage it: he cannot move it to the top
+      const bobMsg = await encryptFor('{"password":"p"}', [bob.key.pub], alice.key.priv);
+      const share = await call(h, 'POST', `/api/v1/secrets/${s.body.id}/shares`, {
+        token: alice.token,
+        body: { userId: bob.id, level: 'edit', messages: [{ userId: bob.id, message: bobMsg }] },
+      });
+      assert.equal(share.status, 201, share.raw);
+      const bobMove = await call(h, 'PATCH', `/api/v1/secrets/${s.body.id}`, { token: bob.token, body: { folderId: null } });
+      assert.equal(bobMove.status, 403, bobMove.raw);
+      const move = await call(h, 'PATCH', `/api/v1/secrets/${s.body.id}`, { token: alice.token, body: { folderId: null } });
+      assert.equal(move.status, 200, move.raw);
+      assert.equal(move.body.folderId, null);
+      assert.equal(move.body.myLevel, 'manage');
+      const own = await h.database.db
+        .selectFrom('grants')
+        .select('level')
+        .where('node_id', '=', s.body.id)
+        .where('principal_id', '=', alice.id)
+        .executeTakeFirstOrThrow();
+      assert.equal(Number(own.level), levelRank.manage);
+      const readers = await call(h, 'GET', `/api/v1/secrets/${s.body.id}/readers`, { token: alice.token });
+      assert.deepEqual(readers.body.items.map((r: { userId: string }) => r.userId).sort(), [alice.id, bob.id].sort());
     });
 
     it('refuses users without a key, Password Auditors, and anyone in an ordinary vault', async () => {
