@@ -24,7 +24,12 @@ export const OpenpgpKey = Type.Object(
 export type OpenpgpKey = Static<typeof OpenpgpKey>;
 
 export const ServerOpenpgpKey = Type.Object(
-  { armoredKey: Type.String(), fingerprint: Type.String({ pattern: '^([0-9a-f]{40}|[0-9a-f]{64})$' }), keyId: Type.String(), keyCreated: Timestamp },
+  {
+    armoredKey: Type.String(),
+    fingerprint: Type.String({ pattern: '^([0-9a-f]{40}|[0-9a-f]{64})$' }),
+    keyId: Type.String(),
+    keyCreated: Timestamp,
+  },
   { additionalProperties: false },
 );
 

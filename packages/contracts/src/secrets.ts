@@ -96,6 +96,18 @@ export const CustomField = Type.Object(
   { additionalProperties: false },
 );
 
+/** E2E only: the plaintext format of the messages (Passbolt's resource types); absent: the JSON object of the sensitive fields. */
+export const ValueFormat = Type.Union(
+  [
+    Type.Literal('password-string'),
+    Type.Literal('password-and-description'),
+    Type.Literal('totp'),
+    Type.Literal('password-description-totp'),
+  ],
+  { description: "E2E only: the messages' plaintext format (a Passbolt resource type); absent or null: the JSON object of the fields" },
+);
+export type ValueFormat = Static<typeof ValueFormat>;
+
 export const Secret = Type.Object(
   {
     id: Id,
@@ -121,6 +133,7 @@ export const Secret = Type.Object(
     ),
     version: Type.Integer(),
     e2e: Type.Optional(Type.Boolean({ description: 'In an end-to-end encrypted vault: values are OpenPGP messages per reader' })),
+    valueFormat: Type.Optional(ValueFormat),
     rotationRequired: Type.Optional(
       Type.Boolean({ description: 'E2E only (single reads): a reader was removed or changed key since the value was written' }),
     ),
@@ -146,6 +159,7 @@ export const CreateSecret = Type.Object(
     fields: Type.Optional(FieldValues),
     customFields: Type.Optional(Type.Array(CustomField, { maxItems: 20 })),
     messages: Type.Optional(SecretMessages),
+    valueFormat: Type.Optional(Type.Union([ValueFormat, Type.Null()])),
   },
   { additionalProperties: false },
 );
@@ -163,6 +177,7 @@ export const UpdateSecret = Type.Object(
     folderId: Type.Optional(Type.Union([Id, Type.Null()], { description: 'Move to this folder (null: the vault top)' })),
     vaultId: Type.Optional(Id),
     messages: Type.Optional(SecretMessages),
+    valueFormat: Type.Optional(Type.Union([ValueFormat, Type.Null()], { description: 'With messages only: the format of the new value' })),
   },
   { additionalProperties: false, minProperties: 1 },
 );

@@ -43,6 +43,10 @@ export const Vault = Type.Object(
     encryption: Type.Union([Type.Literal('server'), Type.Literal('e2e')], {
       description: 'e2e: values are OpenPGP messages made by the clients',
     }),
+    itemsOwnedByCreator: Type.Boolean({
+      description:
+        'Any active user with a registered OpenPGP key may create secrets and folders at the top of this (end-to-end encrypted) vault without a grant on it, and gets manage on what they create (personal items; the Passbolt API)',
+    }),
     myLevel: Type.Union([Level, Type.Null()]),
     createdAt: Timestamp,
     updatedAt: Timestamp,
@@ -56,6 +60,9 @@ export const CreateVault = Type.Object(
     policy: Type.Optional(AccessPolicy),
     encryption: Type.Optional(
       Type.Union([Type.Literal('server'), Type.Literal('e2e')], { default: 'server', description: 'Fixed at creation (ADR 0022)' }),
+    ),
+    itemsOwnedByCreator: Type.Optional(
+      Type.Boolean({ default: false, description: 'Fixed at creation; end-to-end encrypted vaults only (ADR 0025)' }),
     ),
   },
   { additionalProperties: false },

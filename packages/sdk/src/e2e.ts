@@ -29,14 +29,14 @@ export class E2eError extends Error {
   override name = 'E2eError';
 }
 
-/** Encrypts `values` for each of `keys` (one message per reader), signed with `signer`. */
+/** Encrypts `values` (the fields, or a plaintext as decrypted) for each of `keys` (one message per reader), signed with `signer`. */
 async function encryptFor(
-  values: Record<string, string>,
+  values: Record<string, string> | string,
   readers: Array<{ userId: string; armoredKey: string }>,
   signer: openpgp.PrivateKey,
 ) {
   const out: SecretMessage[] = [];
-  const text = JSON.stringify(values);
+  const text = typeof values === 'string' ? values : JSON.stringify(values);
   for (const r of readers) {
     const message = (await openpgp.encrypt({
       message: await openpgp.createMessage({ text }),
@@ -57,6 +57,11 @@ export async function decryptMessage(
   privateKey: openpgp.PrivateKey,
   writerKey: string | null,
 ): Promise<Record<string, string>> {
+  return fieldsOfPlaintext(await decryptPlaintext(armored, privateKey, writerKey));
+}
+
+/** The plaintext of a message as written (`decryptMessage` reads its fields), with the same checks. */
+export async function decryptPlaintext(armored: string, privateKey: openpgp.PrivateKey, writerKey: string | null): Promise<string> {
   if (!writerKey) throw new E2eError('The writer of this value has no registered key: its signature cannot be checked.');
   let data: string;
   try {
@@ -70,9 +75,29 @@ export async function decryptMessage(
   } catch (e) {
     throw new E2eError(`The value could not be decrypted or its writer's signature did not verify: ${e instanceof Error ? e.message : e}`);
   }
-  const parsed = JSON.parse(data) as unknown;
-  if (!parsed || typeof parsed !== 'object' || Array.isArray(parsed)) throw new E2eError('The decrypted value is not an object of fields.');
-  return parsed as Record<string, string>;
+  return data;
+}
+
+/**
+ * The fields of a decrypted value. Coffer writes the JSON object of the sensitive fields; Passbolt's
+ * clients write either the bare password ("password-string" resources) or a JSON object whose
+ * `description` is what Coffer calls `notes` (ADR 0025): a plaintext that is no JSON object is the
+ * password, and `description` reads as `notes`.
+ */
+export function fieldsOfPlaintext(data: string): Record<string, string> {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(data);
+  } catch {
+    return { password: data };
+  }
+  if (!parsed || typeof parsed !== 'object' || Array.isArray(parsed)) return { password: data };
+  const out: Record<string, string> = {};
+  for (const [k, v] of Object.entries(parsed as Record<string, unknown>)) {
+    if (typeof v === 'string') out[k === 'description' && !('notes' in (parsed as object)) ? 'notes' : k] = v;
+    else if (v !== null && v !== undefined) out[k] = JSON.stringify(v);
+  }
+  return out;
 }
 
 function keyed(items: Reader[]): Array<{ userId: string; armoredKey: string }> {
@@ -105,23 +130,22 @@ export function createE2e(client: CofferClient, privateKey: openpgp.PrivateKey) 
   async function update(id: string, patch: Omit<UpdateSecret, 'messages'>, values?: Record<string, string>): Promise<Secret> {
     if (!values) return client.secrets.update(id, patch);
     const readers = await api.readers(id);
-    return client.secrets.update(id, { ...patch, messages: await encryptFor(values, keyed(readers.items), privateKey) });
+    // the new value is the JSON object of the fields, whatever format the old one had
+    return client.secrets.update(id, { ...patch, messages: await encryptFor(values, keyed(readers.items), privateKey), valueFormat: null });
   }
 
   /** Reveals an E2E secret: your own message, decrypted and checked against its writer's key. */
   async function reveal(id: string, opts: { reason?: string } = {}) {
     const r = await client.secrets.reveal(id, opts);
     if (!r.e2e) throw new E2eError('This secret is not end-to-end encrypted: use secrets.reveal.');
-    return {
-      values: await decryptMessage(r.e2e.message, privateKey, r.e2e.writerKey),
-      rotationRequired: r.e2e.rotationRequired,
-      version: r.version,
-    };
+    const plaintext = await decryptPlaintext(r.e2e.message, privateKey, r.e2e.writerKey);
+    return { values: fieldsOfPlaintext(plaintext), plaintext, rotationRequired: r.e2e.rotationRequired, version: r.version };
   }
 
   /** Shares with a user (found by exact username): the value re-encrypted for them (and any reader still without one). */
   async function share(id: string, username: string, level: Level = 'reveal', opts: { reason?: string } = {}): Promise<Grant> {
-    const { values } = await reveal(id, opts);
+    // the plaintext as written (its format stays: a Passbolt client may read it)
+    const { plaintext: values } = await reveal(id, opts);
     const key = await api.keyOf(username);
     const readers = await api.readers(id);
     const lacking = keyed(readers.items.filter((r) => !r.hasMessage || r.stale));
@@ -136,7 +160,7 @@ export function createE2e(client: CofferClient, privateKey: openpgp.PrivateKey) 
     const readers = await api.readers(id);
     const lacking = keyed(readers.items.filter((r) => !r.hasMessage || r.stale));
     if (!lacking.length) return readers;
-    const { values } = await reveal(id, opts);
+    const { plaintext: values } = await reveal(id, opts);
     return api.putMessages(id, await encryptFor(values, lacking, privateKey));
   }
 

@@ -177,7 +177,7 @@ export async function buildApp(deps: AppDeps) {
   const sys = createSysService({ db, seal, audit, audited, reencrypt, onJobError });
   const auditService = createAuditService({ db, audit, audited, seal });
   const access = createAccess({ clock, dialect: database.dialect });
-  const vaults = createVaultsService({ clock, access, audited });
+  const vaults = createVaultsService({ db, clock, access, audited });
   const explain = createExplainService({ db, access, vaults, audited });
   const templates = createTemplatesService({ db, clock, audited });
   const secrets = createSecretsService({

@@ -19,13 +19,13 @@ export type SurfaceServices = NativeRoutesDeps &
   SecretServerDeps &
   Omit<SenhaseguraDeps, 'vaultName'> &
   Omit<PassworkDeps, 'session'> &
-  Omit<PassboltDeps, 'session'>;
+  Omit<PassboltDeps, 'session' | 'vaultName'>;
 
 export async function registerApiSurfaces(
   app: FastifyInstance,
   edge: EdgeDeps,
   services: SurfaceServices,
-  config: Pick<Config, 'session' | 'senhaseguraVault'>,
+  config: Pick<Config, 'session' | 'senhaseguraVault' | 'passboltVault'>,
 ): Promise<void> {
   // the native API: its routes carry /api/v1 themselves
   await registerSurface(app, edge, nativeSurface({ ...services, swagger: () => app.swagger() }));

@@ -91,6 +91,8 @@ export const ConfigSchema = Type.Object(
     webDir: Type.Optional(Type.String({ minLength: 1 })),
     /** Compatibility APIs: the vault senhasegura credentials and devices are created in (default "senhasegura"). */
     senhaseguraVault: Type.Optional(Type.String({ minLength: 1, maxLength: 200 })),
+    /** The Passbolt API: the end-to-end encrypted vault of personal items its resources live in (default "Passbolt"). */
+    passboltVault: Type.Optional(Type.String({ minLength: 1, maxLength: 200 })),
     /** Outbound webhooks. Absent: the defaults (no internal target allowed, 5 s timeout, 10 attempts). */
     webhooks: Type.Optional(
       Type.Object(

@@ -33,6 +33,7 @@ export const ENV_VARS: readonly EnvVar[] = [
   { env: 'COFFER_RATE_LIMIT_BURST', path: 'rateLimit.burst', kind: 'int' },
   { env: 'COFFER_DUAL_CONTROL', path: 'dualControl', kind: 'string' },
   { env: 'COFFER_SENHASEGURA_VAULT', path: 'senhaseguraVault', kind: 'string' },
+  { env: 'COFFER_PASSBOLT_VAULT', path: 'passboltVault', kind: 'string' },
   { env: 'COFFER_WEB_DIR', path: 'webDir', kind: 'string' },
 ];
 

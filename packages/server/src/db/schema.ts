@@ -162,6 +162,8 @@ export interface VaultTable {
   updated_at: number;
   /** 'server' or 'e2e' (migration 0018; optional here so rows written without it get 'server'). */
   encryption?: 'server' | 'e2e';
+  /** 1: any active human user with an OpenPGP key may create at the root and owns what they create (migration 0021). */
+  items_owned_by_creator?: number;
 }
 
 export interface FolderTable {
@@ -238,6 +240,8 @@ export interface SecretTable {
   deleted_by: string | null;
   /** 1: in an E2E vault, values are OpenPGP messages per reader (migration 0018; default 0). */
   e2e?: number;
+  /** E2E only: the plaintext format of the messages (a Passbolt resource type slug); null: JSON of the fields (migration 0021). */
+  value_format?: string | null;
 }
 
 export interface SecretValueTable {

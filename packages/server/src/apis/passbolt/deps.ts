@@ -31,6 +31,8 @@ export interface PassboltDeps {
   vaults: VaultsService;
   templates: TemplatesService;
   numbering: Pick<Numbering, 'numberOf' | 'numbersOf' | 'idOf'>;
+  /** The E2E vault of personal items resources live in (config `passboltVault`, default "Passbolt"). */
+  vaultName: string;
   /** Session lifetimes (the JWT and cookie lifetimes follow them). */
   session: { idleSeconds: number; refreshSeconds: number };
 }

@@ -99,6 +99,12 @@ const statusOverride: Partial<Record<ErrorCode, number>> = {
 export function errorAnswer(err: AppError): { status: number; message: string; body: unknown } {
   const code = err.code as ErrorCode;
   const status = statusOverride[code] ?? errorStatus[code] ?? 400;
-  const message = status >= 500 && code !== 'sys.sealed' ? 'The operation failed; try again later.' : (messages[code] ?? err.message);
+  // a validation summary of Passbolt's own words ("Could not validate resource data.") stays, and
+  // so does the reveal gate's (a reason the policy requires: Coffer's message says what to do)
+  const own =
+    code === 'validation.failed' &&
+    (err.message.startsWith('Could not validate') || (err.details ?? []).some((d) => (d as { path?: unknown }).path === '/reason'));
+  const message =
+    status >= 500 && code !== 'sys.sealed' ? 'The operation failed; try again later.' : own ? err.message : (messages[code] ?? err.message);
   return { status, message, body: code === 'validation.failed' ? validationBody(err) : null };
 }

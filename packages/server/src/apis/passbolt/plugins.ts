@@ -14,6 +14,10 @@ export const plugins: Record<string, PluginEntry> = {
   jwtAuthentication: { public: true, version: '1.0.0' },
   // mfa/verify/totp.json (mfa.routes.ts): TOTP only
   mfa: { public: false, version: '1.0.0' },
+  // folders.json, folders/{id}.json, move/folder|resource/{id}.json (folders.ts)
+  folders: { public: false, version: '1.0.0' },
+  // resource-types.json (resource-types.ts): password-string, password-and-description, TOTP ones
+  resourceTypes: { public: false, version: '1.0.0' },
 };
 
 /** `{name: {enabled: true, version}}` for the caller (public ones only before login). */

@@ -41,3 +41,33 @@ export function responses(ok: Record<number, unknown>): Record<number, unknown> 
 
 /** The body of no content (`null`). */
 export const nothing = { type: 'null' } as const;
+
+/** Every error status's envelope, to spread into a route's `response` beside its success statuses. */
+export const ERRORS: Record<number, unknown> = errorResponses;
+
+/** Any JSON (validation bodies, nested objects whose shape another part of the surface owns). */
+export const anyJson = {} as const;
+
+/** One object: v2 as it is, or v1 `{Model: object, …contained}` (`v1Extra`: contained objects by model name). */
+export function itemOf(v2: unknown, model: string, v1Extra: Props = {}) {
+  return { anyOf: [v2, exact({ [model]: v2, ...v1Extra }, Object.keys(v1Extra))] };
+}
+
+export function itemsOf(v2: unknown, model: string, v1Extra: Props = {}) {
+  return { type: 'array', items: itemOf(v2, model, v1Extra) };
+}
+
+/** A user as resources contain it (creator, modifier): the fields this surface knows of. */
+export const userSchema = {
+  type: 'object',
+  properties: {
+    id: str,
+    username: str,
+    active: bool,
+    deleted: bool,
+    created: str,
+    modified: str,
+    profile: { type: 'object', properties: { first_name: str, last_name: str }, additionalProperties: true },
+  },
+  additionalProperties: true,
+} as const;

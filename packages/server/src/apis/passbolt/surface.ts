@@ -9,12 +9,17 @@ import { authRoutes } from './auth.routes.ts';
 import { registerParsers } from './body.ts';
 import type { PassboltDeps } from './deps.ts';
 import { errorAnswer, header, ok } from './envelope.ts';
+import { favoriteRoutes } from './favorites.ts';
+import { folderRoutes } from './folders.ts';
 import { groupRoutes } from './groups.ts';
 import { createPassboltIds, type PassboltIds } from './ids.ts';
 import { jwtRoutes } from './jwt.routes.ts';
 import { MFA_ERROR_PATH, mfaRequiredBody, mfaRoutes } from './mfa.routes.ts';
 import { permissionRoutes } from './permissions.ts';
+import { resourceTypeRoutes } from './resource-types.ts';
+import { resourceRoutes } from './resources.ts';
 import { responses, str } from './schemas.ts';
+import { secretRoutes } from './secrets.ts';
 import { bearerAuthenticator, cookieAuthenticator, csrfCookieOnRead } from './session.ts';
 import { settingsRoutes } from './settings.routes.ts';
 import { shareRoutes } from './share.ts';
@@ -80,17 +85,23 @@ export function passboltSurface(deps: PassboltDeps): Surface {
       permissionRoutes(api, c);
       shareRoutes(api, c);
       groupRoutes(api, c);
+      resourceTypeRoutes(api);
+      resourceRoutes(api, c);
+      secretRoutes(api, c);
+      folderRoutes(api, c);
+      favoriteRoutes(api, c);
     },
   };
 }
 
 /** The surface from the app's services and the session configuration. */
 export function passboltSurfaceFrom(
-  services: Omit<PassboltDeps, 'session'>,
-  config: { session: { idleSeconds: number; refreshSeconds: number } },
+  services: Omit<PassboltDeps, 'session' | 'vaultName'>,
+  config: { session: { idleSeconds: number; refreshSeconds: number }; passboltVault?: string | undefined },
 ): Surface {
   return passboltSurface({
     ...services,
+    vaultName: config.passboltVault ?? 'Passbolt',
     session: { idleSeconds: config.session.idleSeconds, refreshSeconds: config.session.refreshSeconds },
   });
 }

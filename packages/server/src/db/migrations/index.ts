@@ -19,6 +19,7 @@ import * as m0017 from './0017-remote-rotation.ts';
 import * as m0018 from './0018-e2e-vaults.ts';
 import * as m0019 from './0019-rotation-dependencies.ts';
 import * as m0020 from './0020-key-sign-in.ts';
+import * as m0021 from './0021-owned-items-value-format.ts';
 
 /** The one ordered migration list for both dialects. Append only. */
 export const migrations: Record<string, Migration> = {
@@ -42,4 +43,5 @@ export const migrations: Record<string, Migration> = {
   '0018-e2e-vaults': m0018,
   '0019-rotation-dependencies': m0019,
   '0020-key-sign-in': m0020,
+  '0021-owned-items-value-format': m0021,
 };

@@ -96,7 +96,7 @@ export async function ownMessage(exec: Executor, secretId: string, userId: strin
   const row = await exec
     .selectFrom('secret_messages as m')
     .leftJoin('user_openpgp_keys as k', 'k.user_id', 'm.written_by')
-    .select(['m.message', 'm.written_by', 'm.key_fingerprint', 'k.armored_key as writer_key'])
+    .select(['m.id', 'm.message', 'm.written_by', 'm.key_fingerprint', 'm.created_at', 'm.updated_at', 'k.armored_key as writer_key'])
     .where('m.secret_id', '=', secretId)
     .where('m.user_id', '=', userId)
     .executeTakeFirst();

@@ -24,7 +24,12 @@ export type NumberedKind =
   | 'grant'
   | 'gpgkey'
   | 'profile'
-  | 'group_user';
+  | 'group_user'
+  // Passbolt: a reader's message of an E2E secret (`secret_messages.id`), a user's effective
+  // permission on a secret (`<secret id>/<user id>`), a favourite mark (`<user id>/<secret id>`)
+  | 'secret_message'
+  | 'permission'
+  | 'favorite';
 
 /**
  * Stable integer ids for compatibility APIs (PMP, senhasegura and Secret Server clients parse

@@ -210,8 +210,12 @@ export function createCore(deps: SecretsDeps) {
     if (tags.length) await repo.insertTags(trx, id, tags);
   }
 
-  /** The vault or folder a secret goes into; the caller needs `edit` there. */
-  async function resolveParent(trx: Executor, ctx: RequestContext, vaultId: string, folderId: string | null | undefined) {
+  /**
+   * The vault or folder a secret goes into; the caller needs `edit` there — except at the root of
+   * a vault of personal items (`items_owned_by_creator`), where anyone who may own items may put
+   * one (`owned`: the creator then gets `manage` on it; ADR 0025).
+   */
+  async function placeOf(trx: Executor, ctx: RequestContext, vaultId: string, folderId: string | null | undefined) {
     const vault = await repo.vaultIdRow(trx, vaultId);
     if (!vault) throw new AppError('not_found', 'No such vault.');
     if (folderId) {
@@ -220,8 +224,14 @@ export function createCore(deps: SecretsDeps) {
       if (!f || f.vault_id !== vaultId) throw new AppError('not_found', 'No such folder.');
     }
     const parent = folderId ?? vaultId;
+    if (!folderId && (await vaults.mayCreateOwned(trx, ctx, vaultId))) return { parent, owned: true };
     await vaults.requireNode(trx, ctx, parent, 'edit', folderId ? 'folder' : 'vault');
-    return parent;
+    return { parent, owned: false };
+  }
+
+  /** The vault or folder a secret goes into; the caller needs `edit` there (see `placeOf`). */
+  async function resolveParent(trx: Executor, ctx: RequestContext, vaultId: string, folderId: string | null | undefined) {
+    return (await placeOf(trx, ctx, vaultId, folderId)).parent;
   }
 
   return {
@@ -236,6 +246,7 @@ export function createCore(deps: SecretsDeps) {
     writeValues,
     writeVersion,
     replaceTags,
+    placeOf,
     resolveParent,
   };
 }

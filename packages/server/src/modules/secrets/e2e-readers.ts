@@ -57,9 +57,12 @@ export function createE2eReaders(core: Core) {
   /** The readers a new secret in this vault or folder will have; needs `edit` there. */
   async function nodeReaders(ctx: RequestContext, vaultId: string, folderId: string | undefined) {
     return audited(ctx, { action: 'vault.readers', objectType: 'vault', objectId: vaultId, readOnly: true }, async (trx) => {
-      const parent = await core.resolveParent(trx, ctx, vaultId, folderId);
+      const { parent, owned } = await core.placeOf(trx, ctx, vaultId, folderId);
       if ((await e2e.vaultEncryption(trx, vaultId)) !== 'e2e') throw new AppError('conflict', 'This vault is not end-to-end encrypted.');
-      return describe(trx, await readersOf(trx, clock.now(), { parentNodeId: parent }), []);
+      const list = await readersOf(trx, clock.now(), { parentNodeId: parent });
+      // a personal item's creator is one of its readers (they get manage on it)
+      if (owned && ctx.actor.userId && !list.includes(ctx.actor.userId)) list.push(ctx.actor.userId);
+      return describe(trx, list.sort(), []);
     });
   }
 

@@ -43,6 +43,16 @@ export function createE2e(core: Core) {
     }
   }
 
+  /** A value format is for E2E secrets (and, on update, goes with new messages). */
+  function refuseValueFormat(
+    format: string | null | undefined,
+    message = 'A value format is for secrets in end-to-end encrypted vaults only.',
+  ) {
+    if (format !== undefined && format !== null) {
+      throw new AppError('validation.failed', message, { details: [{ path: '/valueFormat', message: 'not allowed here' }] });
+    }
+  }
+
   /** Checks and stores the messages of `s` (at its current place) for its readers. */
   async function write(trx: Trx, writer: string | null, s: SecretTable, messages: SecretMessage[] | undefined, mode: 'replace' | 'add') {
     const now = clock.now();
@@ -65,6 +75,9 @@ export function createE2e(core: Core) {
       );
     }
     return {
+      messageId: own.id,
+      messageCreatedAt: Number(own.created_at),
+      messageUpdatedAt: Number(own.updated_at),
       message: own.message,
       writtenBy: own.written_by,
       writerKey: own.writer_key ?? null,
@@ -72,6 +85,16 @@ export function createE2e(core: Core) {
     };
   }
 
-  return { vaultEncryption, clearOnly, refuseClearValues, refuseMessages, write, isRotationRequired, reveal, unsupported: e2eUnsupported };
+  return {
+    vaultEncryption,
+    clearOnly,
+    refuseClearValues,
+    refuseMessages,
+    refuseValueFormat,
+    write,
+    isRotationRequired,
+    reveal,
+    unsupported: e2eUnsupported,
+  };
 }
 export type E2e = ReturnType<typeof createE2e>;

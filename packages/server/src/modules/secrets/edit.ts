@@ -7,6 +7,7 @@ import type { Trx } from '../../db/database.ts';
 import type { SecretTable } from '../../db/schema.ts';
 import { AppError } from '../../lib/app-error.ts';
 import { newId } from '../../lib/ids.ts';
+import { levelRank } from '../access/levels.ts';
 import { type RequestContext, requireUser } from '../auth/actor.ts';
 import { type ClearFields, type Core, parseTime, rowFrom, valueBinding } from './core.ts';
 import { createE2e } from './e2e.ts';
@@ -18,8 +19,8 @@ import * as repo from './secrets.repository.ts';
 const FILE_TYPES = ['file', 'ssh_private_key', 'ssh_public_key'] as const;
 
 export function createEdit(core: Core) {
-  const { deps, templateOf, folderPath, loadValues, load, writeValues, writeVersion, replaceTags, resolveParent } = core;
-  const { clock, seal, access, templates, audited } = deps;
+  const { deps, templateOf, folderPath, loadValues, load, writeValues, writeVersion, replaceTags, placeOf } = core;
+  const { clock, seal, access, templates, audited, vaults } = deps;
   const e2e = createE2e(core);
 
   /**
@@ -41,9 +42,10 @@ export function createEdit(core: Core) {
           return present(trx, again.s, again.level, false);
         }
       }
-      const parent = await resolveParent(trx, ctx, input.vaultId, input.folderId);
+      const { parent, owned } = await placeOf(trx, ctx, input.vaultId, input.folderId);
       const t = await templates.bySlug(trx, input.template);
       const isE2e = (await e2e.vaultEncryption(trx, input.vaultId)) === 'e2e';
+      if (!isE2e) e2e.refuseValueFormat(input.valueFormat);
       const fields = JSON.parse(t.fields) as TemplateField[];
       const values = splitValues(
         isE2e ? e2e.clearOnly(fields) : fields,
@@ -79,9 +81,12 @@ export function createEdit(core: Core) {
         deleted_at: null,
         deleted_by: null,
         e2e: isE2e ? 1 : 0,
+        value_format: isE2e ? (input.valueFormat ?? null) : null,
       };
       const row = rowFrom(base, values, await folderPath(trx, parent, input.vaultId), fields);
       await repo.insertSecret(trx, row);
+      // a personal item: its creator owns it (and is its reader), before the messages are checked
+      if (owned) await vaults.grantManage(trx, id, 'secret', ctx.actor.userId);
       if (tags.length) await repo.insertTags(trx, id, tags);
       await writeValues(trx, id, values);
       if (isE2e) await e2e.write(trx, ctx.actor.userId, row, input.messages, 'replace');
@@ -96,14 +101,14 @@ export function createEdit(core: Core) {
         });
       }
       ev.objectId = id;
-      ev.details = { vaultId: input.vaultId, parent, template: t.slug };
+      ev.details = { vaultId: input.vaultId, parent, template: t.slug, ...(owned ? { owned: true } : {}) };
       return present(trx, row, await access.secretLevel(trx, ctx.actor, row), false);
     });
   }
 
   async function update(ctx: RequestContext, id: string, patch: UpdateSecret, ifMatch?: number) {
     return audited(ctx, { action: 'secret.update', objectType: 'secret', objectId: id }, async (trx, ev) => {
-      const { s } = await load(trx, ctx, id, 'edit');
+      const { s, level } = await load(trx, ctx, id, 'edit');
       if (ifMatch !== undefined && ifMatch !== s.version) {
         throw new AppError('precondition_failed', `The secret changed (now version ${s.version}); re-read it and retry.`);
       }
@@ -112,8 +117,11 @@ export function createEdit(core: Core) {
       const values = splitValues(s.e2e ? e2e.clearOnly(fields) : fields, patch.fields ?? {}, patch.customFields, current);
       if (s.e2e) e2e.refuseClearValues(values);
       else e2e.refuseMessages(patch.messages);
+      if (!s.e2e || !patch.messages)
+        e2e.refuseValueFormat(patch.valueFormat, !s.e2e ? undefined : 'A value format goes with new messages only.');
       let parent = s.parent_node_id;
       let vaultId = s.vault_id;
+      let ownsAfterMove = false;
       if (patch.folderId !== undefined || patch.vaultId !== undefined) {
         vaultId = patch.vaultId ?? s.vault_id;
         // a secret never changes kind: its value is either sealed by the server or in messages
@@ -121,7 +129,13 @@ export function createEdit(core: Core) {
           throw e2e.unsupported('Moving a secret between a server-encrypted and an end-to-end encrypted vault');
         }
         const folderId = patch.folderId === undefined ? (s.parent_node_id === s.vault_id ? null : s.parent_node_id) : patch.folderId;
-        parent = await resolveParent(trx, ctx, vaultId, folderId);
+        const place = await placeOf(trx, ctx, vaultId, folderId);
+        parent = place.parent;
+        // to the top of a vault of personal items: the mover must own it, and keeps owning it there
+        if (place.owned && parent !== s.parent_node_id) {
+          if (level < levelRank.manage) throw new AppError('forbidden', 'You need manage access on this secret to move it there.');
+          ownsAfterMove = true;
+        }
       }
       const now = clock.now();
       const tags = patch.tags ? [...new Set(patch.tags.map((x) => x.trim()).filter(Boolean))] : (JSON.parse(s.tags) as string[]);
@@ -134,6 +148,7 @@ export function createEdit(core: Core) {
         expires_at: patch.expiresAt === undefined ? s.expires_at : parseTime(patch.expiresAt, '/expiresAt'),
         parent_node_id: parent,
         vault_id: vaultId,
+        value_format: patch.messages && patch.valueFormat !== undefined ? patch.valueFormat : (s.value_format ?? null),
         version: s.version + 1,
         updated_at: now,
       };
@@ -141,6 +156,9 @@ export function createEdit(core: Core) {
       if ((await repo.updateIfVersion(trx, row, s.version)) !== 1)
         throw new AppError('precondition_failed', 'The secret changed concurrently; re-read it and retry.');
       if (patch.tags) await replaceTags(trx, id, tags);
+      if (ownsAfterMove && (await access.secretLevel(trx, ctx.actor, row)) < levelRank.manage) {
+        await vaults.grantManage(trx, id, 'secret', ctx.actor.userId as string);
+      }
       await writeValues(trx, id, values);
       // new messages replace the value; without them the stored ones must still cover the readers
       // (after a move, the new place's readers)

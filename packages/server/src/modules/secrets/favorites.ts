@@ -34,6 +34,11 @@ export function createFavorites(core: Core, search: ReturnType<typeof createSear
     return repo.favoriteIds(exec, userId, ids);
   }
 
+  /** Which of these secrets the user marked, and when (no check: the caller has listed them already). */
+  function favoriteMarksAmong(exec: Executor, userId: string, ids: readonly string[]) {
+    return repo.favoriteMarks(exec, userId, ids);
+  }
+
   /** The caller's favourites they can still see, by name. */
   async function favorites(ctx: RequestContext, q: { limit?: number; cursor?: string } = {}) {
     return search(ctx, { favoritesOnly: true, sort: 'name', limit: q.limit ?? 500, ...(q.cursor ? { cursor: q.cursor } : {}) });
@@ -53,5 +58,5 @@ export function createFavorites(core: Core, search: ReturnType<typeof createSear
     return { items, nextCursor: null };
   }
 
-  return { setFavorite, favoritesAmong, favorites, recent };
+  return { setFavorite, favoritesAmong, favoriteMarksAmong, favorites, recent };
 }

@@ -1,5 +1,6 @@
 // Rows -> wire objects (an allow-list of fields) for secrets and their versions. Below `view` a
 // secret shows only what `list` allows: no values' names, no user name, host, URL or tags.
+import type { ValueFormat } from '@coffer/contracts/secrets';
 import type { Executor } from '../../db/database.ts';
 import type { SecretTable, SecretVersionTable } from '../../db/schema.ts';
 import { levelName, levelRank } from '../access/levels.ts';
@@ -67,6 +68,7 @@ export function presentWith(s: SecretTable, level: number, shared: boolean, info
     customFields: viewable ? clear.custom : [],
     version: s.version,
     ...(s.e2e ? { e2e: true } : {}),
+    ...(s.e2e && s.value_format ? { valueFormat: s.value_format as ValueFormat } : {}),
     myLevel: levelName(level),
     shared,
     deletedAt: iso(s.deleted_at),

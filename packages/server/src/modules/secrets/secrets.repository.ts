@@ -295,3 +295,26 @@ export async function tagsAndColors(
   }
   return { tags: (await tags.execute()).map((r) => r.tag), colors: (await colors.execute()).map((r) => r.color) };
 }
+
+/** Who created each secret and who wrote its current version (ids; null: a system write or a removed user). */
+export async function authorRows(exec: Executor, ids: readonly string[]) {
+  if (!ids.length) return [];
+  return exec
+    .selectFrom('secrets as s')
+    .leftJoin('secret_versions as v', (j) => j.onRef('v.secret_id', '=', 's.id').onRef('v.version', '=', 's.version'))
+    .select(['s.id', 's.created_by', 'v.changed_by'])
+    .where('s.id', 'in', [...ids])
+    .execute();
+}
+
+/** Which of these secrets the user marked as favourite, and when. */
+export async function favoriteMarks(exec: Executor, userId: string, ids: readonly string[]): Promise<Map<string, number>> {
+  if (!ids.length) return new Map();
+  const rows = await exec
+    .selectFrom('secret_favorites')
+    .select(['secret_id', 'created_at'])
+    .where('user_id', '=', userId)
+    .where('secret_id', 'in', [...ids])
+    .execute();
+  return new Map(rows.map((r) => [r.secret_id, Number(r.created_at)]));
+}

@@ -1,3 +1,4 @@
+import { createAuthors } from './authors.ts';
 import { createCompare } from './compare.ts';
 import { createCore, type SecretsDeps } from './core.ts';
 import { createE2eReaders } from './e2e-readers.ts';
@@ -46,6 +47,7 @@ export function createSecretsService(deps: SecretsDeps) {
   const favorites = createFavorites(core, search);
   const inbox = createInbox(core, revealCard);
   const e2eReaders = createE2eReaders(core);
+  const authors = createAuthors(core);
   // secrets keep their folder's path in their search text
   deps.vaults.onPathsChanged(edit.reindexFolders);
 
@@ -77,6 +79,7 @@ export function createSecretsService(deps: SecretsDeps) {
     sameSensitive,
     setFavorite: favorites.setFavorite,
     favoritesAmong: favorites.favoritesAmong,
+    favoriteMarksAmong: favorites.favoriteMarksAmong,
     favorites: favorites.favorites,
     recent: favorites.recent,
     inbox: inbox.inbox,
@@ -86,6 +89,9 @@ export function createSecretsService(deps: SecretsDeps) {
     readers: e2eReaders.readers,
     nodeReaders: e2eReaders.nodeReaders,
     reencrypt: e2eReaders.reencrypt,
+    authorsAmong: authors.authorsAmong,
+    readersAmong: authors.readersAmong,
+    groupReadsAmong: authors.groupReadsAmong,
   };
 }
 export type SecretsService = ReturnType<typeof createSecretsService>;

@@ -4,7 +4,7 @@
 
 import type { SecretMessage } from '@coffer/contracts/e2e';
 import type { Level } from '@coffer/contracts/vaults';
-import type { Executor, Trx } from '../../db/database.ts';
+import type { Db, Executor, Trx } from '../../db/database.ts';
 import type { GrantTable } from '../../db/schema.ts';
 import { AppError } from '../../lib/app-error.ts';
 import type { Clock } from '../../lib/clock.ts';
@@ -14,8 +14,10 @@ import { levelRank } from '../access/levels.ts';
 import * as tree from '../access/tree.repository.ts';
 import type { createAudited } from '../audit/audit-log.ts';
 import type { RequestContext } from '../auth/actor.ts';
+import { keysOf } from '../e2e/user-keys.ts';
 
 export interface VaultsDeps {
+  db: Db;
   clock: Clock;
   access: Access;
   audited: ReturnType<typeof createAudited>;
@@ -93,7 +95,33 @@ export function createCore(deps: VaultsDeps) {
     if (level < levelRank.list && !(await seesInside(trx, ctx, vaultId))) throw notFound('vault');
   }
 
+  /**
+   * Whether the caller may create at the root of this vault as the owner of what they create: the
+   * vault has `items_owned_by_creator`, and the caller is an active human user with a registered
+   * OpenPGP key who may hold values (not a Password Auditor). ADR 0025 "Resources".
+   */
+  async function mayCreateOwned(trx: Executor, ctx: RequestContext, vaultId: string): Promise<boolean> {
+    if (ctx.actor.kind !== 'user' || !ctx.actor.userId) return false;
+    const v = await trx.selectFrom('vaults').select(['items_owned_by_creator', 'encryption']).where('id', '=', vaultId).executeTakeFirst();
+    if (v?.items_owned_by_creator !== 1 || v.encryption !== 'e2e') return false;
+    const u = await trx.selectFrom('users').select(['kind', 'status', 'role']).where('id', '=', ctx.actor.userId).executeTakeFirst();
+    if (u?.kind !== 'human' || u.status !== 'active' || u.role === 'password_auditor') return false;
+    return (await keysOf(trx, [ctx.actor.userId])).has(ctx.actor.userId);
+  }
+
+  /** `userId` gets `manage` on the node: a grant of their own (one they had already is raised, made permanent). */
   async function grantManage(trx: Trx, nodeId: string, nodeType: 'vault' | 'folder' | 'secret', userId: string) {
+    const own = await trx
+      .selectFrom('grants')
+      .select('id')
+      .where('node_id', '=', nodeId)
+      .where('principal_type', '=', 'user')
+      .where('principal_id', '=', userId)
+      .executeTakeFirst();
+    if (own) {
+      await trx.updateTable('grants').set({ level: levelRank.manage, expires_at: null }).where('id', '=', own.id).execute();
+      return;
+    }
     await trx
       .insertInto('grants')
       .values({
@@ -152,6 +180,7 @@ export function createCore(deps: VaultsDeps) {
     getVaultRow,
     getFolderRow,
     requireVisibleVault,
+    mayCreateOwned,
     grantManage,
     removeSubtree,
   };

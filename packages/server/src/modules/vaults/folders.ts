@@ -16,7 +16,18 @@ import { policyChain } from './policy-chain.ts';
 import { presentFolder } from './vaults.presenter.ts';
 
 export function createFolders(core: Core) {
-  const { deps, pathListeners, requireNode, seesInside, getVaultRow, getFolderRow, requireVisibleVault, grantManage, removeSubtree } = core;
+  const {
+    deps,
+    pathListeners,
+    requireNode,
+    seesInside,
+    getVaultRow,
+    getFolderRow,
+    requireVisibleVault,
+    mayCreateOwned,
+    grantManage,
+    removeSubtree,
+  } = core;
   const { clock, access, audited } = deps;
 
   async function createFolder(
@@ -42,9 +53,13 @@ export function createFolders(core: Core) {
         parentPath = parent.path;
         depth = parent.depth + 1;
       }
-      await requireNode(trx, ctx, parentNode, 'edit', input.parentId ? 'folder' : 'vault');
+      // at the root of a vault of personal items, anyone who may own items creates one (and owns it)
+      const owned = !input.parentId && (await mayCreateOwned(trx, ctx, input.vaultId));
       const inherit = input.inheritPermissions ?? true;
-      if (!inherit) await requireNode(trx, ctx, parentNode, 'manage', input.parentId ? 'folder' : 'vault');
+      if (!owned) {
+        await requireNode(trx, ctx, parentNode, 'edit', input.parentId ? 'folder' : 'vault');
+        if (!inherit) await requireNode(trx, ctx, parentNode, 'manage', input.parentId ? 'folder' : 'vault');
+      }
       const canonical = canonicalUsername(input.name);
       const clash = await trx
         .selectFrom('folders')
@@ -79,8 +94,9 @@ export function createFolders(core: Core) {
         });
       await tree.insertChild(trx, parentNode, row.id, inherit);
       // breaking inheritance would lock the creator out: they keep manage on what they made
-      if (!inherit && ctx.actor.userId) await grantManage(trx, row.id, 'folder', ctx.actor.userId);
+      if ((owned || !inherit) && ctx.actor.userId) await grantManage(trx, row.id, 'folder', ctx.actor.userId);
       ev.objectId = row.id;
+      if (owned) ev.details = { owned: true };
       return presentFolder(row, await access.nodeLevel(trx, ctx.actor, row.id));
     });
   }
@@ -187,6 +203,7 @@ export function createFolders(core: Core) {
       const now = clock.now();
       const next: FolderTable = { ...f, updated_at: now };
       const moving = patch.parentId !== undefined || (patch.vaultId !== undefined && patch.vaultId !== f.vault_id);
+      let ownsAfterMove = false;
       const inheritChange = patch.inheritPermissions !== undefined && (patch.inheritPermissions ? 1 : 0) !== f.inherit_permissions;
       if (moving || inheritChange || patch.inheritPolicy !== undefined || patch.policy !== undefined) {
         await requireNode(trx, ctx, id, 'manage', 'folder');
@@ -211,7 +228,10 @@ export function createFolders(core: Core) {
           parentPath = parent.path;
           depth = parent.depth + 1;
         }
-        await requireNode(trx, ctx, parentId ?? vaultId, 'edit', parentId ? 'folder' : 'vault');
+        // the top of a vault of personal items takes the folders of anyone who may own items there
+        const ownedTop = !parentId && (await mayCreateOwned(trx, ctx, vaultId));
+        if (!ownedTop) await requireNode(trx, ctx, parentId ?? vaultId, 'edit', parentId ? 'folder' : 'vault');
+        ownsAfterMove = ownedTop;
         next.vault_id = vaultId;
         next.parent_node_id = parentId ?? vaultId;
         next.path = `${parentPath}/${next.name}`;
@@ -253,7 +273,8 @@ export function createFolders(core: Core) {
         .execute();
       if (moving || inheritChange) await tree.relink(trx, id, next.parent_node_id, next.inherit_permissions === 1);
       if (moving || patch.name !== undefined) await refreshPaths(trx, id);
-      if (inheritChange && next.inherit_permissions === 0 && ctx.actor.userId) {
+      // moved to the top of a vault of personal items: the mover (manage on it) keeps manage
+      if ((ownsAfterMove || (inheritChange && next.inherit_permissions === 0)) && ctx.actor.userId) {
         const own = await access.nodeLevel(trx, ctx.actor, id);
         if (own < levelRank.manage) await grantManage(trx, id, 'folder', ctx.actor.userId);
       }

@@ -35,6 +35,12 @@ export interface TreeNode {
   inheritPermissions: boolean;
   inheritPolicy: boolean;
   myLevel: ReturnType<typeof levelName>;
+  /** The vault's encryption (ADR 0022), and whether it holds items owned by their creator (ADR 0025). */
+  encryption: 'server' | 'e2e';
+  itemsOwnedByCreator: boolean;
+  createdBy: string | null;
+  createdAt: number;
+  updatedAt: number;
 }
 
 /** Candidates read per kind: far above any real tree, and a bound on the per-node checks. */
@@ -56,6 +62,11 @@ function vaultNode(v: VaultTable, level: number): TreeNode {
     inheritPermissions: false,
     inheritPolicy: false,
     myLevel: levelName(level),
+    encryption: v.encryption ?? 'server',
+    itemsOwnedByCreator: v.items_owned_by_creator === 1,
+    createdBy: v.created_by,
+    createdAt: Number(v.created_at),
+    updatedAt: Number(v.updated_at),
   };
 }
 
@@ -71,6 +82,11 @@ function folderNode(f: FolderTable, v: VaultTable, level: number): TreeNode {
     inheritPermissions: f.inherit_permissions === 1,
     inheritPolicy: f.inherit_policy === 1,
     myLevel: levelName(level),
+    encryption: v.encryption ?? 'server',
+    itemsOwnedByCreator: v.items_owned_by_creator === 1,
+    createdBy: f.created_by,
+    createdAt: Number(f.created_at),
+    updatedAt: Number(f.updated_at),
   };
 }
 

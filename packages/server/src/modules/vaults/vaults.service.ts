@@ -35,6 +35,7 @@ export function createVaultsService(deps: VaultsDeps) {
 
   return {
     createVault: vaults.createVault,
+    ownedItemsVault: vaults.ownedItemsVault,
     listVaults: vaults.listVaults,
     getVault: vaults.getVault,
     updateVault: vaults.updateVault,
@@ -56,6 +57,8 @@ export function createVaultsService(deps: VaultsDeps) {
     applySecretGrants: secretGrants.applySecretGrants,
     requireNode: core.requireNode,
     requireVisibleVault: core.requireVisibleVault,
+    mayCreateOwned: core.mayCreateOwned,
+    grantManage: core.grantManage,
     nodeInfo: grants.nodeInfo,
     seesInside: core.seesInside,
     onGrantWritten: (listener: GrantListener) => {

@@ -18,11 +18,16 @@ export function createVaults(core: Core) {
 
   async function createVault(
     ctx: RequestContext,
-    input: { name: string; description?: string; policy?: AccessPolicy; encryption?: 'server' | 'e2e' },
+    input: { name: string; description?: string; policy?: AccessPolicy; encryption?: 'server' | 'e2e'; itemsOwnedByCreator?: boolean },
   ) {
     return audited(ctx, { action: 'vault.create', objectType: 'vault' }, async (trx, ev) => {
       requireUser(ctx.actor);
       if (ctx.actor.role === 'password_auditor') throw new AppError('forbidden', 'Password Auditors cannot create vaults.');
+      if (input.itemsOwnedByCreator && input.encryption !== 'e2e') {
+        throw new AppError('validation.failed', 'Only an end-to-end encrypted vault can hold items owned by their creator.', {
+          details: [{ path: '/itemsOwnedByCreator', message: 'needs encryption "e2e"' }],
+        });
+      }
       const canonical = canonicalUsername(input.name);
       if (await trx.selectFrom('vaults').select('id').where('name_canonical', '=', canonical).executeTakeFirst()) {
         throw new AppError('conflict', 'A vault with that name exists.');
@@ -35,6 +40,7 @@ export function createVaults(core: Core) {
         description: input.description ?? '',
         policy: JSON.stringify(input.policy ?? {}),
         encryption: input.encryption ?? 'server',
+        items_owned_by_creator: input.itemsOwnedByCreator ? 1 : 0,
         created_by: ctx.actor.userId,
         created_at: now,
         updated_at: now,
@@ -50,9 +56,62 @@ export function createVaults(core: Core) {
       await tree.insertRoot(trx, row.id);
       await grantManage(trx, row.id, 'vault', ctx.actor.userId); // the creator owns it
       ev.objectId = row.id;
-      if (row.encryption === 'e2e') ev.details = { encryption: 'e2e' };
+      if (row.encryption === 'e2e') ev.details = { encryption: 'e2e', ...(input.itemsOwnedByCreator ? { itemsOwnedByCreator: true } : {}) };
       return presentVault(row, levelRank.manage);
     });
+  }
+
+  /**
+   * The end-to-end encrypted vault of personal items named `name` (a compatibility API's home, e.g.
+   * the Passbolt API's): its id, created on first need (audited `vault.create`, with no grant on
+   * the vault: every item in it belongs to its creator, and a vault grant would make its holder a
+   * reader of all of them). The caller must be able to own items there; a vault of that name that
+   * is not such a vault is refused (an administrator must rename one of them).
+   */
+  async function ownedItemsVault(ctx: RequestContext, name: string): Promise<string> {
+    const find = () => deps.db.selectFrom('vaults').selectAll().where('name_canonical', '=', canonicalUsername(name)).executeTakeFirst();
+    const check = async (v: VaultTable) => {
+      if (v.encryption !== 'e2e' || v.items_owned_by_creator !== 1) {
+        throw new AppError('conflict', `The vault "${name}" exists but is not an end-to-end encrypted vault of personal items.`);
+      }
+      return v.id;
+    };
+    const found = await find();
+    if (found) return check(found);
+    try {
+      return await audited(ctx, { action: 'vault.create', objectType: 'vault' }, async (trx, ev) => {
+        requireUser(ctx.actor);
+        const now = clock.now();
+        const row: VaultTable = {
+          id: newId('vlt', now),
+          name: name.trim(),
+          name_canonical: canonicalUsername(name),
+          description: 'Personal items: whoever creates an item at the top owns it (the Passbolt API)',
+          policy: '{}',
+          encryption: 'e2e',
+          items_owned_by_creator: 1,
+          created_by: ctx.actor.userId,
+          created_at: now,
+          updated_at: now,
+        };
+        await trx
+          .insertInto('vaults')
+          .values(row)
+          .execute()
+          .catch((e: unknown) => {
+            throw isUniqueViolation(e) ? new AppError('conflict', 'A vault with that name exists.') : e;
+          });
+        await tree.insertRoot(trx, row.id);
+        ev.objectId = row.id;
+        ev.details = { encryption: 'e2e', itemsOwnedByCreator: true };
+        return row.id;
+      });
+    } catch (e) {
+      // created by a concurrent request (committed in between): use that one
+      const again = e instanceof AppError && e.code === 'conflict' ? await find() : undefined;
+      if (again) return check(again);
+      throw e;
+    }
   }
 
   async function listVaults(ctx: RequestContext) {
@@ -153,5 +212,5 @@ export function createVaults(core: Core) {
     });
   }
 
-  return { createVault, listVaults, getVault, updateVault, deleteVault };
+  return { createVault, ownedItemsVault, listVaults, getVault, updateVault, deleteVault };
 }
