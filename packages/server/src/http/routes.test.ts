@@ -34,8 +34,6 @@ const PUBLIC_ALLOWLIST = [
   // and the health checks Secret Server's SDKs probe before they sign in
   'GET /SecretServer/api/v1/healthcheck',
   'GET /SecretServer/healthcheck.aspx',
-  // Passbolt's liveness probe
-  'GET /passbolt/healthcheck/status.json',
   // the web UI (ADR 0017): its sign-in, and the native public routes it mounts again (not the
   // token routes: login, refresh)
   'POST /ui/session',
