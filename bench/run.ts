@@ -10,6 +10,7 @@ import { compatLoads } from './compat-scenarios.ts';
 import { benchCredentials } from './credentials.ts';
 import { checkKeptDataset, type KeptStore, readKeptStore, STORE_FILES, writeKeptStore } from './kept-store.ts';
 import { type LatencyResult, type LoadResult, type LoginResult, type MeasureHooks, measureLogins, runLoad } from './measure.ts';
+import { passboltLoadsWith } from './passbolt.ts';
 import { passworkLoads } from './passwork.ts';
 import { connectProfiler, type Profiler } from './profiler.ts';
 import { startReferenceServers } from './reference-servers.ts';
@@ -180,6 +181,7 @@ async function main(): Promise<void> {
       s.scenarios.has('pmp') ||
       s.scenarios.has('secretserver') ||
       s.scenarios.has('passwork') ||
+      s.scenarios.has('passbolt') ||
       s.scenarios.has('senhasegura') ||
       s.scenarios.has('search') ||
       s.keepDb
@@ -288,7 +290,7 @@ async function main(): Promise<void> {
       // measured later. Each is compared with the mean of the reveal just before and just after it.
       let before = loads.find((l) => l.scenario.startsWith('Coffer reveal'));
       let n = 0;
-      for (const compat of [compatLoads, secretServerLoads, passworkLoads]) {
+      for (const compat of [compatLoads, secretServerLoads, passworkLoads, passboltLoadsWith(apiKey)]) {
         const measured = await compat(dataset, coffer.baseUrl, s.revealConnections, common2, s.scenarios, step, done, around);
         if (!measured.length) continue;
         loads.push(...measured);
@@ -300,7 +302,9 @@ async function main(): Promise<void> {
         done(after);
         const mean = (before.reqPerSec + after.reqPerSec) / 2;
         for (const r of measured) {
-          console.log(`   ${r.scenario}: ${((r.reqPerSec / mean) * 100).toFixed(1)} % of the mean of the native reveals just before and after`);
+          console.log(
+            `   ${r.scenario}: ${((r.reqPerSec / mean) * 100).toFixed(1)} % of the mean of the native reveals just before and after`,
+          );
         }
         before = after;
       }

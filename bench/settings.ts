@@ -28,6 +28,7 @@ export const ALL_SCENARIOS = [
   'pmp',
   'secretserver',
   'passwork',
+  'passbolt',
   'search',
   'import',
   'login',

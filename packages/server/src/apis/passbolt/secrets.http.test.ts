@@ -61,6 +61,47 @@ for (const dialect of dialects) {
       assert.deepEqual(item.secrets, []);
     });
 
+    it('hands out the own message with exactly one audit record, and hides what the caller cannot read alike', async () => {
+      const r = await pb(h, 'POST', '/resources.json', {
+        token: alice.pbToken,
+        body: { name: 'one-record', secrets: [{ data: await encryptFor('one-record-pw', [alice.key.pub], alice.key.priv) }] },
+      });
+      assertEnvelope(r, 200);
+      const id = r.body.body.id as string;
+      const count = async () =>
+        (await h.database.db.selectFrom('audit_log').select('seq').where('request_id', 'is not', null).execute()).length;
+      const before = await count();
+      const sec = await pb(h, 'GET', `/secrets/resource/${id}.json`, { token: alice.pbToken });
+      assertEnvelope(sec, 200);
+      assert.equal(await decryptWith(sec.body.body.data, alice.key.priv, alice.key.pub), 'one-record-pw');
+      // one `secret.reveal` (via passbolt), no separate read of the resource
+      const rows = await h.database.db
+        .selectFrom('audit_log')
+        .select(['action', 'via', 'outcome'])
+        .orderBy('seq', 'desc')
+        .limit(1)
+        .execute();
+      assert.equal((await count()) - before, 1);
+      assert.deepEqual({ ...rows[0] }, { action: 'secret.reveal', via: 'passbolt', outcome: 'success' });
+      // another user, a server-encrypted secret, an unknown id: the same 404
+      const bob = await passboltUser(h, admin);
+      const other = await pb(h, 'GET', `/secrets/resource/${id}.json`, { token: bob.pbToken });
+      const v = await call(h, 'POST', '/api/v1/vaults', { token: bob.token, body: { name: `clear ${dialect}` } });
+      const clear = await call(h, 'POST', '/api/v1/secrets', {
+        token: bob.token,
+        body: { vaultId: v.body.id, template: 'web-login', name: 'clear', fields: { password: 'not-for-passbolt' } },
+      });
+      assert.equal(clear.status, 201, clear.raw);
+      const clearUuid = `00000000-0000-4000-8000-${(await h.coffer.services.numbering.numberOf(h.database.db, 'secret', clear.body.id)).toString(16).padStart(12, '0')}`;
+      const own = await pb(h, 'GET', `/secrets/resource/${clearUuid}.json`, { token: bob.pbToken });
+      const unknown = await pb(h, 'GET', '/secrets/resource/00000000-0000-4000-8000-0000ffffffff.json', { token: bob.pbToken });
+      for (const x of [other, own, unknown]) {
+        assertEnvelope(x, 404);
+        assert.equal(x.body.header.message, unknown.body.header.message);
+      }
+      assert.doesNotMatch(own.raw, /not-for-passbolt/);
+    });
+
     it('keeps the plaintext off the server (canary scan)', async () => {
       const plain = value('pb-plaintext');
       const plain2 = value('pb-plaintext-2');

@@ -65,8 +65,8 @@ export function createE2e(core: Core) {
     return rotationRequired(await messageState(exec, s.id), readers);
   }
 
-  /** The caller's own message (what a reveal of an E2E secret hands out). */
-  async function reveal(exec: Executor, userId: string, s: SecretTable) {
+  /** The caller's own message of an E2E secret; `secret.e2e_no_message` when none is for them. */
+  async function ownMessageOf(exec: Executor, userId: string, s: SecretTable) {
     const own = await ownMessage(exec, s.id, userId);
     if (!own) {
       throw new AppError(
@@ -81,8 +81,13 @@ export function createE2e(core: Core) {
       message: own.message,
       writtenBy: own.written_by,
       writerKey: own.writer_key ?? null,
-      rotationRequired: await isRotationRequired(exec, s),
     };
+  }
+
+  /** What a reveal of an E2E secret hands out: the caller's own message, and whether the value must be rotated. */
+  async function reveal(exec: Executor, userId: string, s: SecretTable) {
+    const own = await ownMessageOf(exec, userId, s);
+    return { ...own, rotationRequired: await isRotationRequired(exec, s) };
   }
 
   return {
@@ -93,6 +98,7 @@ export function createE2e(core: Core) {
     refuseValueFormat,
     write,
     isRotationRequired,
+    ownMessageOf,
     reveal,
     unsupported: e2eUnsupported,
   };

@@ -71,6 +71,28 @@ export function createReveal(core: Core) {
     );
   }
 
+  /**
+   * For an API that deals only in OpenPGP messages (Passbolt): the caller's own message of an E2E
+   * secret through the same load, level, policy, gate and `secret.reveal` record as `reveal`; a
+   * secret that is not end-to-end encrypted reads like a missing one, before any value is opened.
+   * No rotation state (such an API's answer has no place for it: the readers computation is spared).
+   */
+  async function revealMessage(ctx: RequestContext, id: string, input: { reason?: string } = {}) {
+    return audited(
+      ctx,
+      { action: 'secret.reveal', objectType: 'secret', objectId: id, reason: input.reason ?? null, readOnly: true },
+      async (trx, ev) => {
+        const { s } = await load(trx, ctx, id, 'reveal');
+        if (!s.e2e) throw notFound();
+        const policy = await effectivePolicy(trx, s.parent_node_id);
+        const reasonFrom = await gateWithReason(trx, ctx, s, policy, input.reason, ev);
+        const own = await e2e.ownMessageOf(trx, ctx.actor.userId as string, s);
+        ev.details = { fields: [], e2e: true, version: s.version, ...reasonFrom };
+        return { id: s.id, version: s.version, ...own };
+      },
+    );
+  }
+
   async function revealVersion(ctx: RequestContext, id: string, version: number, reason?: string) {
     return audited(
       ctx,
@@ -95,5 +117,5 @@ export function createReveal(core: Core) {
   const gateReveal = async (trx: Executor, ctx: RequestContext, secret: SecretTable, chain?: PolicyNode[]) =>
     deps.revealGate?.(trx, ctx, secret, chain);
 
-  return { reveal, revealVersion, gateReveal, gateWithReason };
+  return { reveal, revealMessage, revealVersion, gateReveal, gateWithReason };
 }

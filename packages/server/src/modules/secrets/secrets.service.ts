@@ -56,6 +56,7 @@ export function createSecretsService(deps: SecretsDeps) {
     get: read.get,
     update: edit.update,
     reveal: reveal.reveal,
+    revealMessage: reveal.revealMessage,
     history: versions.history,
     revealVersion: reveal.revealVersion,
     revealCard,
