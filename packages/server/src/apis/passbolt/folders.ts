@@ -11,10 +11,10 @@ import { dateOf } from './dates.ts';
 import { apiVersion, ok } from './envelope.ts';
 import { ANY_UUID } from './ids.ts';
 import { placeOf } from './place.ts';
-import { type NativeSecret, NO_CONTAIN, permissionType, presentResources, resourceSchema } from './present-resource.ts';
+import { type NativeSecret, NO_CONTAIN, permissionSchema, permissionType, presentResources, resourceSchema } from './present-resource.ts';
 import { filterList, passboltWriteError } from './resource-input.ts';
 import { readableSecret } from './resources.ts';
-import { anyJson, bool, ERRORS, envelope, exact, int, nullableStr, str } from './schemas.ts';
+import { anyJson, bool, ERRORS, envelope, exact, nullableStr, str } from './schemas.ts';
 import type { PassboltContext } from './surface.ts';
 
 const FOLDER_INVALID = 'Could not validate folder data.';
@@ -138,16 +138,7 @@ const folderFields = {
   created_by: nullableStr,
   modified_by: nullableStr,
 };
-const permission = exact({
-  id: str,
-  aco: str,
-  aco_foreign_key: str,
-  aro: str,
-  aro_foreign_key: str,
-  type: int,
-  created: str,
-  modified: str,
-});
+const permission = permissionSchema;
 const folderSchema = {
   anyOf: [
     exact({ ...folderFields, permission, children_folders: anyJson, children_resources: { type: 'array', items: resourceSchema } }, [

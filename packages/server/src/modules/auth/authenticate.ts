@@ -35,6 +35,17 @@ type ApiKeyRow = Pick<ApiKeyTable, 'id' | 'allowed_cidrs' | 'scopes' | 'expires_
  * absolute deadlines, user active) and API keys (not revoked or expired, caller's address allowed;
  * checked again for every session exchanged from a key). Tokens are looked up by keyed hash.
  */
+/** The user columns an Actor is made of, read with the session or the API key in one statement. */
+const ACTOR_USER_COLUMNS = [
+  'users.id as uid',
+  'users.username',
+  'users.role',
+  'users.all_passwords',
+  'users.status',
+  'users.must_change_password',
+  'users.bound_host',
+] as const;
+
 export function createAuthenticator(deps: {
   db: Db;
   clock: Clock;
@@ -71,13 +82,7 @@ export function createAuthenticator(deps: {
           'sessions.last_seen_at',
           'sessions.api_key_id',
           'sessions.audience',
-          'users.id as uid',
-          'users.username',
-          'users.role',
-          'users.all_passwords',
-          'users.status',
-          'users.must_change_password',
-          'users.bound_host',
+          ...ACTOR_USER_COLUMNS,
         ])
         .where(column, '=', p('v')),
     );
@@ -182,13 +187,7 @@ export function createAuthenticator(deps: {
           'api_keys.expires_at',
           'api_keys.revoked_at',
           'api_keys.last_used_at',
-          'users.id as uid',
-          'users.username',
-          'users.role',
-          'users.all_passwords',
-          'users.status',
-          'users.must_change_password',
-          'users.bound_host',
+          ...ACTOR_USER_COLUMNS,
         ])
         .where(column, '=', p('v')),
     );

@@ -1,6 +1,7 @@
 // Vaults: create (the creator gets manage), list (those the caller sees or sees into), read,
 // update (name unique in canonical form, policy), delete (empty, or recursive without secrets).
 import type { AccessPolicy } from '@coffer/contracts/vaults';
+import type { Trx } from '../../db/database.ts';
 import type { VaultTable } from '../../db/schema.ts';
 import { AppError } from '../../lib/app-error.ts';
 import { newId } from '../../lib/ids.ts';
@@ -11,6 +12,18 @@ import { type RequestContext, requireUser } from '../auth/actor.ts';
 import { canonicalUsername } from '../identities/username.ts';
 import { type Core, notFound } from './core.ts';
 import { presentVault } from './vaults.presenter.ts';
+
+/** A new vault row and its tree root; a name taken meanwhile (a concurrent create) is a conflict. */
+async function insertVault(trx: Trx, row: VaultTable): Promise<void> {
+  await trx
+    .insertInto('vaults')
+    .values(row)
+    .execute()
+    .catch((e: unknown) => {
+      throw isUniqueViolation(e) ? new AppError('conflict', 'A vault with that name exists.') : e;
+    });
+  await tree.insertRoot(trx, row.id);
+}
 
 export function createVaults(core: Core) {
   const { deps, requireNode, seesInside, getVaultRow, grantManage, removeSubtree } = core;
@@ -46,14 +59,7 @@ export function createVaults(core: Core) {
         updated_at: now,
       };
       // a concurrent create of the same name that committed after the check above: the same answer
-      await trx
-        .insertInto('vaults')
-        .values(row)
-        .execute()
-        .catch((e: unknown) => {
-          throw isUniqueViolation(e) ? new AppError('conflict', 'A vault with that name exists.') : e;
-        });
-      await tree.insertRoot(trx, row.id);
+      await insertVault(trx, row);
       await grantManage(trx, row.id, 'vault', ctx.actor.userId); // the creator owns it
       ev.objectId = row.id;
       if (row.encryption === 'e2e') ev.details = { encryption: 'e2e', ...(input.itemsOwnedByCreator ? { itemsOwnedByCreator: true } : {}) };
@@ -94,14 +100,7 @@ export function createVaults(core: Core) {
           created_at: now,
           updated_at: now,
         };
-        await trx
-          .insertInto('vaults')
-          .values(row)
-          .execute()
-          .catch((e: unknown) => {
-            throw isUniqueViolation(e) ? new AppError('conflict', 'A vault with that name exists.') : e;
-          });
-        await tree.insertRoot(trx, row.id);
+        await insertVault(trx, row);
         ev.objectId = row.id;
         ev.details = { encryption: 'e2e', itemsOwnedByCreator: true };
         return row.id;
