@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { adminToken, call, createUser, dialects, type Harness, type Res, startHarness } from '../../../test/harness.ts';
+import { manualClock } from '../../lib/clock.ts';
 import { newId } from '../../lib/ids.ts';
 
 type User = Awaited<ReturnType<typeof createUser>>;
@@ -200,6 +201,35 @@ for (const dialect of dialects) {
       assert.equal(p.status, 204, p.raw);
       const left = await h.database.db.selectFrom('secret_comments').select('id').where('secret_id', '=', sid).execute();
       assert.deepEqual(left, []);
+    });
+  });
+}
+
+for (const dialect of dialects) {
+  describe(`comments made within one millisecond [${dialect}]`, () => {
+    let h: Harness;
+    after(async () => h?.close());
+
+    it('list in the order they were made (the clock stands still)', async () => {
+      h = await startHarness(dialect, { clock: manualClock(Date.UTC(2026, 0, 1)) });
+      const admin = await adminToken(h);
+      const v = await call(h, 'POST', '/api/v1/vaults', { token: admin, body: { name: 'frozen' } });
+      const s = await call(h, 'POST', '/api/v1/secrets', {
+        token: admin,
+        body: { vaultId: v.body.id, template: 'secure-note', name: 'n', fields: { notes: 'n' } },
+      });
+      assert.equal(s.status, 201, s.raw);
+      const made: string[] = [];
+      for (let i = 0; i < 8; i++) {
+        const r = await call(h, 'POST', `/api/v1/secrets/${s.body.id}/comments`, { token: admin, body: { content: `c${i}` } });
+        assert.equal(r.status, 201, r.raw);
+        made.push(r.body.content);
+      }
+      const l = await call(h, 'GET', `/api/v1/secrets/${s.body.id}/comments`, { token: admin });
+      assert.deepEqual(
+        l.body.items.map((x: { content: string }) => x.content),
+        made,
+      );
     });
   });
 }

@@ -18,13 +18,14 @@ export function commentById(exec: Executor, id: string) {
   return exec.selectFrom('secret_comments').selectAll().where('id', '=', id).executeTakeFirst();
 }
 
-export async function countOf(exec: Executor, secretId: string): Promise<number> {
+/** How many comments a secret holds and when the latest was made (0: none). */
+export async function countOf(exec: Executor, secretId: string): Promise<{ count: number; latest: number }> {
   const r = await exec
     .selectFrom('secret_comments')
-    .select((eb) => eb.fn.countAll<number>().as('n'))
+    .select((eb) => [eb.fn.countAll<number>().as('n'), eb.fn.max('created_at').as('latest')])
     .where('secret_id', '=', secretId)
     .executeTakeFirstOrThrow();
-  return Number(r.n);
+  return { count: Number(r.n), latest: Number(r.latest ?? 0) };
 }
 
 export function insertComment(trx: Trx, row: SecretCommentTable) {

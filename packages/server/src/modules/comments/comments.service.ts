@@ -97,10 +97,12 @@ export function createCommentsService(deps: { clock: Clock; secrets: SecretsServ
           throw invalid('/parentId', 'The parent comment does not exist on this secret.', 'parentExists');
         }
       }
-      if ((await repo.countOf(trx, secretId)) >= MAX_COMMENTS_PER_SECRET) {
+      const held = await repo.countOf(trx, secretId);
+      if (held.count >= MAX_COMMENTS_PER_SECRET) {
         throw new AppError('conflict', `A secret holds at most ${MAX_COMMENTS_PER_SECRET} comments.`);
       }
-      const now = clock.now();
+      // after the secret's latest comment, even within one millisecond: a list answers them in order
+      const now = Math.max(clock.now(), held.latest + 1);
       const row: SecretCommentTable = {
         id: newId('cmt', now),
         secret_id: secretId,
