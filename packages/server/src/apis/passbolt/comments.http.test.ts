@@ -1,12 +1,13 @@
 // Passbolt's comments on resources over real HTTP on both dialects: add (and reply), list with
-// contain[creator]/[modifier] in v2 and v1 shapes, update, delete, Passbolt's messages; another
+// contain[creator]/[modifier] in v2 and v1 shapes, update, delete, Passbolt's messages; a shared reader
+// comments, only authors edit, the owner deletes; another
 // user who cannot see the resource gets 404 alike for unknown ids; bad input answers a 4xx
 // envelope (Passbolt's validation body), never a 5xx; the audit names via passbolt.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { adminToken, dialects, type Harness, startHarness } from '../../../test/harness.ts';
-import { assertEnvelope, encryptFor, passboltUser, pb } from '../../../test/passbolt.ts';
-import { uuidOfNumber } from './ids.ts';
+import { assertEnvelope, e2eResource, encryptFor, passboltUser, pb } from '../../../test/passbolt.ts';
+import { createPassboltIds, uuidOfNumber } from './ids.ts';
 import { RESOURCE_TYPES } from './resource-types.ts';
 
 type PbUser = Awaited<ReturnType<typeof passboltUser>>;
@@ -151,6 +152,37 @@ for (const dialect of dialects) {
         ['only for alice'],
       );
       assertEnvelope(await pb(h, 'DELETE', `/comments/${cid}.json`, { token: alice.pbToken }), 200);
+    });
+
+    it('a reader the resource is shared with comments; only the author edits; the owner may delete it', async () => {
+      const carol = await passboltUser(h, await adminToken(h));
+      const r = await e2eResource(h, alice, 'pw-shared');
+      const carolId = await createPassboltIds(h.database.db, h.coffer.services.numbering).uuidOf('user', carol.id);
+      const share = await pb(h, 'PUT', `/share/resource/${r.resource}.json`, {
+        token: alice.pbToken,
+        body: {
+          permissions: [{ is_new: true, aro: 'User', aro_foreign_key: carolId, aco: 'Resource', type: 1 }],
+          secrets: [{ user_id: carolId, data: await encryptFor('pw-shared', [carol.key.pub], alice.key.priv) }],
+        },
+      });
+      assertEnvelope(share, 200);
+      const byCarol = await addComment(carol, r.resource, { content: 'Read it, thanks.' });
+      assertEnvelope(byCarol, 200);
+      assert.equal(byCarol.body.body.user_id, carolId);
+      const byAlice = await addComment(alice, r.resource, { content: 'You are welcome.', parent_id: byCarol.body.body.id });
+      assertEnvelope(byAlice, 200);
+      const notHers = await pb(h, 'PUT', `/comments/${byAlice.body.body.id}.json`, { token: carol.pbToken, body: { content: 'edited' } });
+      assertEnvelope(notHers, 403);
+      assertEnvelope(await pb(h, 'DELETE', `/comments/${byAlice.body.body.id}.json`, { token: carol.pbToken }), 403);
+      assertEnvelope(
+        await pb(h, 'PUT', `/comments/${byCarol.body.body.id}.json`, { token: alice.pbToken, body: { content: 'edited' } }),
+        403,
+      );
+      const del = await pb(h, 'DELETE', `/comments/${byCarol.body.body.id}.json`, { token: alice.pbToken });
+      assertEnvelope(del, 200);
+      const l = await pb(h, 'GET', `/comments/resource/${r.resource}.json`, { token: carol.pbToken });
+      assertEnvelope(l, 200);
+      assert.deepEqual(l.body.body, [], "the owner deleted the reader's comment, and the reply with it");
     });
 
     it('bad input answers a 4xx envelope with Passbolt validation rules, never a 5xx', async () => {
