@@ -3,7 +3,7 @@ import { attachmentsApi } from './api/attachments.ts';
 import { auditApi } from './api/audit.ts';
 import { apiKeysApi, authApi, totpApi } from './api/auth.ts';
 import { openpgpApi } from './api/e2e.ts';
-import { bulkApi, lookupApi, metadataApi, passwordsApi, transferApi } from './api/extras.ts';
+import { bulkApi, commentsApi, lookupApi, metadataApi, passwordsApi, transferApi } from './api/extras.ts';
 import { groupsApi, usersApi } from './api/identities.ts';
 import { secretsApi, templatesApi } from './api/secrets.ts';
 import { sysApi } from './api/sys.ts';
@@ -78,6 +78,8 @@ export function createClient(options: ClientOptions) {
     secrets: secretsApi(t),
     attachments: attachmentsApi(t),
     metadata: metadataApi(t),
+    /** Comments on secrets. */
+    comments: commentsApi(t),
     passwords: passwordsApi(t),
     bulk: bulkApi(t),
     lookup: lookupApi(t),

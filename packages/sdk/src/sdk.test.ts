@@ -145,6 +145,10 @@ async function callEverything(c: ReturnType<typeof createClient>): Promise<void>
     () => c.metadata.list(ID),
     () => c.metadata.set({ nodeId: ID, section: 's', name: 'n', type: 'string', value: 'v' }),
     () => c.metadata.delete({ nodeId: ID, section: 's', name: 'n' }),
+    () => c.comments.list(ID),
+    () => c.comments.create(ID, { content: 'c' }),
+    () => c.comments.update(ID, { content: 'c' }),
+    () => c.comments.delete(ID),
     () => c.passwords.generate(),
     () => c.passwords.strength('p'),
     () => c.bulk.create([]),
@@ -756,6 +760,25 @@ for (const dialect of dialects) {
       assert.deepEqual(
         (await coffer.metadata.list(ids.secret as string)).items.map((x) => x.name),
         ['Reviewed'],
+      );
+    });
+
+    it('comments: add, reply, list, edit, delete', async () => {
+      const c = await coffer.comments.create(ids.secret as string, { content: 'Rotated after the audit.' });
+      const r = await coffer.comments.create(ids.secret as string, { content: 'Noted.', parentId: c.id });
+      assert.equal(r.parentId, c.id);
+      assert.equal(
+        (await coffer.comments.update(c.id, { content: 'Rotated after the 2025 audit.' })).content,
+        'Rotated after the 2025 audit.',
+      );
+      assert.deepEqual(
+        (await coffer.comments.list(ids.secret as string)).items.map((x) => x.content),
+        ['Rotated after the 2025 audit.', 'Noted.'],
+      );
+      await coffer.comments.delete(c.id);
+      assert.deepEqual((await coffer.comments.list(ids.secret as string)).items, []);
+      assert.ok(
+        isCofferError(await rejection(coffer.comments.create(ids.secret as string, { content: 'esc \u001b[2J' })), 'validation.failed'),
       );
     });
 

@@ -6,6 +6,7 @@ import type * as Att from '@coffer/contracts/attachments';
 import type * as A from '@coffer/contracts/audit';
 import type * as Auth from '@coffer/contracts/auth';
 import type * as B from '@coffer/contracts/bulk';
+import type * as CM from '@coffer/contracts/comments';
 import type * as E2e from '@coffer/contracts/e2e';
 import type * as I from '@coffer/contracts/identities';
 import type * as L from '@coffer/contracts/lookup';
@@ -134,6 +135,10 @@ export type MetadataType = M.MetadataType;
 export type MetadataField = M.MetadataField;
 export type SetMetadata = M.SetMetadata;
 export type DeleteMetadata = M.DeleteMetadata;
+// comments on secrets (display text, never secrets)
+export type Comment = CM.Comment;
+export type CreateComment = CM.CreateComment;
+export type UpdateComment = CM.UpdateComment;
 
 // password generation
 export type PasswordPolicy = P.PasswordPolicy;

@@ -33,6 +33,7 @@ import { createReauth } from './modules/auth/reauth.ts';
 import { createSecondFactor } from './modules/auth/second-factor.ts';
 import { createTotpService } from './modules/auth/totp.service.ts';
 import { createClientKeysService } from './modules/client-keys/client-keys.service.ts';
+import { createCommentsService } from './modules/comments/comments.service.ts';
 import { createUserKeysService } from './modules/e2e/user-keys.ts';
 import { createGroupsService } from './modules/identities/groups.service.ts';
 import { createOwnAccountService } from './modules/identities/own-account.service.ts';
@@ -265,6 +266,7 @@ export async function buildApp(deps: AppDeps) {
     maxBytes: config.attachmentMaxBytes,
   });
   const metadata = createMetadataService({ clock, secrets, vaults, audited });
+  const comments = createCommentsService({ clock, secrets, audited });
   const passwords = createPasswordsService({ access, secrets, audited });
   const lookup = createLookupService({ access, vaults, secrets, audited });
   const bulk = createBulkService({ secrets, audited, onError: (e) => app.log.error({ err: e }, 'bulk item failed') });
@@ -329,6 +331,7 @@ export async function buildApp(deps: AppDeps) {
       transfer,
       attachments,
       metadata,
+      comments,
       passwords,
       bulk,
       lookup,
@@ -386,6 +389,7 @@ export async function buildApp(deps: AppDeps) {
     passwords,
     attachments,
     metadata,
+    comments,
     workflow,
     rotation,
     jobs,

@@ -2,9 +2,9 @@
 // "disabled/pending principals keep power", "mass assignment").
 //
 // Two owners A and B each build a tree: a vault, nested folders (one that breaks inheritance), a
-// secret of every built-in template with values, an old version, an attachment, metadata, a
+// secret of every built-in template with values, an old version, an attachment, metadata, a comment, a
 // grant, a share and trashed secrets. Then every id-taking call of the vaults, folders, grants,
-// explain, secrets, attachments, metadata, lookup, bulk, passwords, transfer and remote rotation APIs is replayed
+// explain, secrets, attachments, metadata, comments, lookup, bulk, passwords, transfer and remote rotation APIs is replayed
 // with the other tree's ids, by the other owner, by an outsider without any grant, through an API
 // key, with a disabled and a deleted user's old token, and with an API key used off its address.
 // Every answer must read exactly like the answer for nonexistent ids of the same kinds (the other
@@ -62,7 +62,7 @@ interface Case {
 }
 
 const ROUTES_IN_SCOPE =
-  /^\/api\/v1\/(vaults|folders|grants|access|secrets|shared-with-me|trash|templates|metadata|lookup|passwords|import|export)(\/|$)/;
+  /^\/api\/v1\/(vaults|folders|grants|access|secrets|shared-with-me|trash|templates|metadata|comments|lookup|passwords|import|export)(\/|$)/;
 
 /** Routes of the APIs in scope that take no id and no name of an object: nothing to replay. */
 const NO_FOREIGN_INPUT: Record<string, string> = {
@@ -117,6 +117,7 @@ const DUMPED = [
   'attachments',
   'attachment_chunks',
   'metadata',
+  'secret_comments',
   'rotation_targets',
   'rotation_journal',
 ];
@@ -219,6 +220,8 @@ async function buildTree(h: Harness, admin: string, owner: User, label: string, 
       call(h, 'PUT', '/api/v1/metadata', { token: t, body: { nodeId, section: 'ops', name: 'owner', type: 'string', value: label } }),
     );
   }
+  // a comment on a secret
+  ids.cmt = (await ok(201, call(h, 'POST', `/api/v1/secrets/${ids.sec}/comments`, { token: t, body: { content: `comment ${label}` } }))).id;
   // a grant and a share
   ids.grant = (
     await ok(
@@ -480,6 +483,8 @@ const CASES: Case[] = [
   { route: 'GET /api/v1/metadata', name: 'of a folder', req: (X) => ({ method: 'GET', url: `/api/v1/metadata?nodeId=${X.f1}` }) },
   { route: 'GET /api/v1/metadata', name: 'of a secret', req: (X) => ({ method: 'GET', url: `/api/v1/metadata?nodeId=${X.sec}` }) },
   { route: 'GET /api/v1/metadata', name: 'of the vault', req: (X) => ({ method: 'GET', url: `/api/v1/metadata?nodeId=${X.vault}` }) },
+  // comments: read
+  { route: 'GET /api/v1/secrets/:id/comments', name: 'list', req: (X) => ({ method: 'GET', url: `/api/v1/secrets/${X.sec}/comments` }) },
   // lookups by name
   {
     route: 'GET /api/v1/lookup/folder',
@@ -547,6 +552,17 @@ const CASES: Case[] = [
     req: (X) => ({ method: 'POST', url: '/api/v1/import', body: { format: 'csv', content: csv, vaultId: X.vault, dryRun: true } }),
   },
   // changes
+  {
+    route: 'POST /api/v1/secrets/:id/comments',
+    name: 'comment on a foreign secret',
+    req: (X) => ({ method: 'POST', url: `/api/v1/secrets/${X.sec}/comments`, body: { content: 'pwned' } }),
+  },
+  {
+    route: 'PATCH /api/v1/comments/:id',
+    name: 'edit a foreign comment',
+    superError: 'forbidden', // one who sees everything is still not its author
+    req: (X) => ({ method: 'PATCH', url: `/api/v1/comments/${X.cmt}`, body: { content: 'pwned' } }),
+  },
   {
     route: 'PATCH /api/v1/vaults/:id',
     name: 'rename',
@@ -783,6 +799,11 @@ const CASES: Case[] = [
   },
   // deletions
   {
+    route: 'DELETE /api/v1/comments/:id',
+    name: 'delete a foreign comment',
+    req: (X) => ({ method: 'DELETE', url: `/api/v1/comments/${X.cmt}` }),
+  },
+  {
     route: 'DELETE /api/v1/secrets/:id/attachments/:attachmentId',
     name: 'delete an attachment',
     req: (X) => ({ method: 'DELETE', url: `/api/v1/secrets/${X.unix}/attachments/${X.att}` }),
@@ -845,6 +866,7 @@ const NOT_FOUND_MESSAGES = new Set([
   'No such grant.',
   'No such object.',
   'No such attachment.',
+  'No such comment.',
   'No such resource or account.',
 ]);
 

@@ -1,8 +1,10 @@
-import type { Transport } from '../transport.ts';
+import { seg, type Transport } from '../transport.ts';
 import type {
   BulkMove,
   BulkResult,
   BulkShare,
+  Comment,
+  CreateComment,
   CreateSecret,
   DeleteMetadata,
   ExportFile,
@@ -21,6 +23,7 @@ import type {
   Secret,
   SecretLookupQuery,
   SetMetadata,
+  UpdateComment,
 } from '../types.ts';
 
 /** Typed fields on vaults, folders and secrets. Stored and returned in clear: never put a secret in them. */
@@ -37,6 +40,28 @@ export function metadataApi(t: Transport) {
     /** Deletes a field (`edit`). */
     async delete(input: DeleteMetadata): Promise<void> {
       await t.json({ method: 'DELETE', path: '/api/v1/metadata', body: input });
+    },
+  };
+}
+
+/** Comments on secrets: display text, never secrets (reading and adding need `view`). */
+export function commentsApi(t: Transport) {
+  return {
+    /** A secret's comments, oldest first. */
+    list(secretId: string): Promise<Page<Comment>> {
+      return t.json({ method: 'GET', path: `/api/v1/secrets/${seg(secretId)}/comments` });
+    },
+    /** Comments on a secret, or replies to one of its comments (`parentId`). */
+    create(secretId: string, input: CreateComment): Promise<Comment> {
+      return t.json({ method: 'POST', path: `/api/v1/secrets/${seg(secretId)}/comments`, body: input });
+    },
+    /** Edits a comment (its author only). */
+    update(id: string, input: UpdateComment): Promise<Comment> {
+      return t.json({ method: 'PATCH', path: `/api/v1/comments/${seg(id)}`, body: input });
+    },
+    /** Deletes a comment and its replies (its author, or `manage` on the secret). */
+    async delete(id: string): Promise<void> {
+      await t.json({ method: 'DELETE', path: `/api/v1/comments/${seg(id)}` });
     },
   };
 }

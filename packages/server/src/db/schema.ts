@@ -1,4 +1,5 @@
 import type { AuditTables } from './schema-audit.ts';
+import type { CommentTables } from './schema-comments.ts';
 import type { E2eTables } from './schema-e2e.ts';
 import type { KeySignInTables } from './schema-key-sign-in.ts';
 import type { NumberingTables } from './schema-numbers.ts';
@@ -366,7 +367,15 @@ export interface WebhookDeliveryTable {
   updated_at: number;
 }
 
-export interface DB extends NumberingTables, PersonalTables, RotationTables, E2eTables, AuditTables, WorkflowTables, KeySignInTables {
+export interface DB
+  extends CommentTables,
+    NumberingTables,
+    PersonalTables,
+    RotationTables,
+    E2eTables,
+    AuditTables,
+    WorkflowTables,
+    KeySignInTables {
   seal_config: SealConfigTable;
   keyring_terms: KeyringTermTable;
   keyring_state: KeyringStateTable;

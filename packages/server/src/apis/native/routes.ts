@@ -7,6 +7,7 @@ import { attachmentsRoutes } from '../../modules/attachments/attachments.routes.
 import { auditRoutes } from '../../modules/audit/audit.routes.ts';
 import { authRoutes, authTokenRoutes } from '../../modules/auth/auth.routes.ts';
 import type { AuthService } from '../../modules/auth/auth.service.ts';
+import { commentsRoutes } from '../../modules/comments/comments.routes.ts';
 import { e2eRoutes } from '../../modules/e2e/e2e.routes.ts';
 import { identitiesRoutes } from '../../modules/identities/identities.routes.ts';
 import { userLookupRoutes } from '../../modules/identities/user-lookup.routes.ts';
@@ -42,6 +43,7 @@ export interface NativeRoutesDeps {
   transfer: D<typeof transferRoutes>['transfer'];
   attachments: D<typeof attachmentsRoutes>['attachments'];
   metadata: D<typeof metadataRoutes>['metadata'];
+  comments: D<typeof commentsRoutes>['comments'];
   passwords: D<typeof passwordsRoutes>['passwords'];
   bulk: D<typeof bulkRoutes>['bulk'];
   lookup: D<typeof lookupRoutes>['lookup'];
@@ -71,6 +73,7 @@ export function registerNativeRoutes(api: FastifyInstance, d: NativeRoutesDeps, 
   transferRoutes(api, { transfer: d.transfer });
   attachmentsRoutes(api, { attachments: d.attachments, maxBytes: d.attachmentMaxBytes });
   metadataRoutes(api, { metadata: d.metadata });
+  commentsRoutes(api, { comments: d.comments });
   passwordsRoutes(api, { passwords: d.passwords });
   bulkRoutes(api, { bulk: d.bulk });
   lookupRoutes(api, { lookup: d.lookup });

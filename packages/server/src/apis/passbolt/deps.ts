@@ -4,6 +4,7 @@ import type { Db } from '../../db/database.ts';
 import type { Clock } from '../../lib/clock.ts';
 import type { AuthService } from '../../modules/auth/auth.service.ts';
 import type { TotpService } from '../../modules/auth/totp.service.ts';
+import type { CommentsService } from '../../modules/comments/comments.service.ts';
 import type { UserKeysService } from '../../modules/e2e/user-keys.ts';
 import type { GroupsService } from '../../modules/identities/groups.service.ts';
 import type { SetupService } from '../../modules/identities/setup.ts';
@@ -30,6 +31,8 @@ export interface PassboltDeps {
   secrets: SecretsService;
   vaults: VaultsService;
   templates: TemplatesService;
+  /** Comments on resources (modules/comments). */
+  comments: CommentsService;
   numbering: Pick<Numbering, 'numberOf' | 'numbersOf' | 'idOf'>;
   /** The E2E vault of personal items resources live in (config `passboltVault`, default "Passbolt"). */
   vaultName: string;

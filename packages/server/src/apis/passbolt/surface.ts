@@ -7,6 +7,7 @@ import type { RenderedError, Surface } from '../../http/surface.ts';
 import type { AppError } from '../../lib/app-error.ts';
 import { authRoutes } from './auth.routes.ts';
 import { registerParsers } from './body.ts';
+import { commentRoutes } from './comments.ts';
 import type { PassboltDeps } from './deps.ts';
 import { errorAnswer, header, ok } from './envelope.ts';
 import { favoriteRoutes } from './favorites.ts';
@@ -90,6 +91,7 @@ export function passboltSurface(deps: PassboltDeps): Surface {
       secretRoutes(api, c);
       folderRoutes(api, c);
       favoriteRoutes(api, c);
+      commentRoutes(api, c);
     },
   };
 }

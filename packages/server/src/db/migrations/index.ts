@@ -20,6 +20,7 @@ import * as m0018 from './0018-e2e-vaults.ts';
 import * as m0019 from './0019-rotation-dependencies.ts';
 import * as m0020 from './0020-key-sign-in.ts';
 import * as m0021 from './0021-owned-items-value-format.ts';
+import * as m0022 from './0022-secret-comments.ts';
 
 /** The one ordered migration list for both dialects. Append only. */
 export const migrations: Record<string, Migration> = {
@@ -44,4 +45,5 @@ export const migrations: Record<string, Migration> = {
   '0019-rotation-dependencies': m0019,
   '0020-key-sign-in': m0020,
   '0021-owned-items-value-format': m0021,
+  '0022-secret-comments': m0022,
 };

@@ -29,7 +29,9 @@ export type NumberedKind =
   // permission on a secret (`<secret id>/<user id>`), a favourite mark (`<user id>/<secret id>`)
   | 'secret_message'
   | 'permission'
-  | 'favorite';
+  | 'favorite'
+  // Passbolt: a comment on a resource (`secret_comments.id`)
+  | 'comment';
 
 /**
  * Stable integer ids for compatibility APIs (PMP, senhasegura and Secret Server clients parse
