@@ -143,6 +143,13 @@ for (const dialect of dialects) {
           assert.deepEqual(Object.keys(body).sort(), ['code', 'data', 'status'], `${r.method} ${r.url}`);
           assert.equal(body.status, 'error');
           assert.deepEqual(Object.keys(body.data), ['errorMessage'], `${r.method} ${r.url} sends no data`);
+        } else if (r.url.startsWith('/passbolt/')) {
+          // Passbolt's envelope: an error header, no body
+          const body = JSON.parse(res.body);
+          assert.deepEqual(Object.keys(body).sort(), ['body', 'header'], `${r.method} ${r.url}`);
+          assert.equal(body.header.status, 'error');
+          assert.equal(body.header.code, 503);
+          assert.equal(body.body, null, `${r.method} ${r.url} sends no data`);
         } else if (r.url.startsWith('/SecretServer/')) {
           // Secret Server's error: errorCode and message, no data
           const body = JSON.parse(res.body);
