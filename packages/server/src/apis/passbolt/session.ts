@@ -40,7 +40,7 @@ declare module 'fastify' {
   }
 }
 
-type Auth = Pick<AuthService, 'authenticate' | 'authenticateJwt' | 'csrfToken' | 'secondFactorPending'>;
+type Auth = Pick<AuthService, 'authenticate' | 'authenticateJwt' | 'csrfToken'>;
 
 const secure = (req: FastifyRequest) => (req.protocol === 'https' ? '; Secure' : '');
 
@@ -79,9 +79,10 @@ export function cookieValues(req: FastifyRequest, name: string): string[] {
 }
 
 /** The second-factor gate: a session owing its TOTP code reaches only the MFA step, logout, is-authenticated. */
-async function mfaGate(auth: Auth, req: FastifyRequest, ctx: RequestContext, actor: Actor): Promise<void> {
+function mfaGate(req: FastifyRequest, ctx: RequestContext, actor: Actor): void {
   if (MFA_OPEN.has(req.routeOptions.url ?? '')) return;
-  if (await auth.secondFactorPending(actor.sessionFamilyId)) {
+  // read with the session (authenticate.ts), a JWT's too: no query of its own on every request
+  if (actor.secondFactorOwed === true) {
     ctx.actor = actor; // the refusal's audit record names whose session it was
     throw new AppError('auth.mfa_required', 'MFA authentication is required.');
   }
@@ -103,7 +104,7 @@ export function bearerAuthenticator(auth: Auth): Authenticator {
       if (looksLikeJwt(token)) actor = await auth.authenticateJwt(token, ctx.sourceIp, 'passbolt');
       else if (OPAQUE_TOKEN.test(token)) actor = await auth.authenticate(token, ctx.sourceIp, 'passbolt');
       else throw new AppError('auth.required', 'You need to login to access this location.');
-      await mfaGate(auth, req, ctx, actor);
+      mfaGate(req, ctx, actor);
       return actor;
     },
   };
@@ -132,7 +133,7 @@ export function cookieAuthenticator(auth: Auth): Authenticator {
           throw new AppError('auth.csrf_failed', 'Missing or incorrect CSRF cookie type.');
         }
       }
-      await mfaGate(auth, req, ctx, actor);
+      mfaGate(req, ctx, actor);
       req.passboltCsrf = csrf;
       return actor;
     },

@@ -26,6 +26,11 @@ export interface Actor {
    * change it, every credential of theirs may only change it or log out (http/hooks.ts).
    */
   mustChangePassword?: boolean;
+  /**
+   * The session's family still owes its second factor (a key sign-in of a TOTP user, ADR 0025):
+   * read with the session; the surface that made it keeps it to the second-factor step.
+   */
+  secondFactorOwed?: boolean;
 }
 
 /** What a service needs to know about the request besides the actor (for the audit record). */

@@ -21,6 +21,8 @@ type SessionRow = Pick<
   'family_id' | 'revoked_at' | 'idle_expires_at' | 'absolute_expires_at' | 'last_seen_at' | 'api_key_id' | 'audience'
 > & {
   sid: string;
+  /** The family's second factor is still owed (a key sign-in of a TOTP user): its id, else null. */
+  mfa_owed: string | null;
   /** The API key a session was exchanged from (all null when none, or when the key is gone). */
   k_allowed_cidrs: string | null;
   k_scopes: string | null;
@@ -68,7 +70,10 @@ export function createAuthenticator(deps: {
         .innerJoin('users', 'users.id', 'sessions.user_id')
         // the key a session was exchanged from is checked again on every use: read in the same query
         .leftJoin('api_keys as k', 'k.id', 'sessions.api_key_id')
+        // a second factor still owed by the family (key sign-ins of TOTP users): in the same query
+        .leftJoin('session_second_factor as mfa', 'mfa.family_id', 'sessions.family_id')
         .select([
+          'mfa.family_id as mfa_owed',
           'k.allowed_cidrs as k_allowed_cidrs',
           'k.scopes as k_scopes',
           'k.expires_at as k_expires_at',
@@ -132,6 +137,7 @@ export function createAuthenticator(deps: {
       apiKeyId: row.api_key_id,
       scopes,
       mustChangePassword: row.must_change_password === 1,
+      ...(row.mfa_owed !== null ? { secondFactorOwed: true } : {}),
     };
   }
 

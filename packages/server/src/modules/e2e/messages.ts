@@ -3,6 +3,7 @@
 // reader left or replaced their key since it was written.
 import type { SecretMessage } from '@coffer/contracts/e2e';
 import type { Executor, Trx } from '../../db/database.ts';
+import { prepared } from '../../db/prepared.ts';
 import type { SecretMessageTable } from '../../db/schema-e2e.ts';
 import { AppError, type ErrorDetail } from '../../lib/app-error.ts';
 import { newId } from '../../lib/ids.ts';
@@ -92,14 +93,28 @@ export async function writeMessages(
 }
 
 /** The caller's own message of a secret, with its writer's current key (null: none stored). */
-export async function ownMessage(exec: Executor, secretId: string, userId: string) {
-  const row = await exec
+/** The caller's message and its writer's key: on the reveal path, so built once (db/prepared.ts). */
+const ownMessageQuery = prepared<'secret' | 'user', OwnMessageRow>((db, p) =>
+  db
     .selectFrom('secret_messages as m')
     .leftJoin('user_openpgp_keys as k', 'k.user_id', 'm.written_by')
     .select(['m.id', 'm.message', 'm.written_by', 'm.key_fingerprint', 'm.created_at', 'm.updated_at', 'k.armored_key as writer_key'])
-    .where('m.secret_id', '=', secretId)
-    .where('m.user_id', '=', userId)
-    .executeTakeFirst();
+    .where('m.secret_id', '=', p('secret'))
+    .where('m.user_id', '=', p('user')),
+);
+
+interface OwnMessageRow {
+  id: string;
+  message: string;
+  written_by: string | null;
+  key_fingerprint: string;
+  created_at: number;
+  updated_at: number;
+  writer_key: string | null;
+}
+
+export async function ownMessage(exec: Executor, secretId: string, userId: string): Promise<OwnMessageRow | null> {
+  const [row] = await ownMessageQuery(exec, { secret: secretId, user: userId });
   return row ?? null;
 }
 
