@@ -105,9 +105,12 @@ async function setUp(baseUrl: string, adminToken: string): Promise<PassboltBench
   const nonce = (await openpgp.decrypt({ message: await openpgp.readMessage({ armoredMessage: armored }), decryptionKeys: priv }))
     .data as string;
   const s2 = await pbFetch(baseUrl, 'POST', '/auth/login.json', { body: { gpg_auth: { keyid: fingerprint, user_token_result: nonce } } });
-  const session = /passbolt_session=([^;]+)/.exec(s2.headers.getSetCookie().join('\n'))?.[1];
-  if (!session) throw new Error('Passbolt bench: GPGAuth set no passbolt_session cookie');
-  const cookie = `passbolt_session=${session}`;
+  // a client's cookie jar: the session cookie and the CSRF token cookie the server handed out
+  const jar = s2.headers.getSetCookie().join('\n');
+  const session = /passbolt_session=([^;]+)/.exec(jar)?.[1];
+  const csrf = /csrfToken=([^;]+)/.exec(jar)?.[1];
+  if (!session || !csrf) throw new Error('Passbolt bench: GPGAuth set no passbolt_session or csrfToken cookie');
+  const cookie = `passbolt_session=${session}; csrfToken=${csrf}`;
   const list = (await pbFetch(baseUrl, 'GET', '/resources.json', { cookie })).body as Array<{ id: string; name: string }>;
   const resources = list.filter((r) => r.name.startsWith('bench-pb-')).map((r) => r.id);
   if (resources.length !== POOL) throw new Error(`Passbolt bench: ${resources.length} of ${POOL} resources listed`);
