@@ -21,7 +21,8 @@ function encColumnsInSchemaSource(): string[] {
     .join('\n');
   const tableOf = new Map<string, string>();
   // the tables of DB itself and of the `…Tables` interfaces it extends (e.g. RotationTables)
-  for (const t of text.matchAll(/export interface (?:DB|\w+Tables)(?: extends [^{]*)? \{([^}]*)\}/g)) {
+  // (the formatter may break `extends` onto lines of its own)
+  for (const t of text.matchAll(/export interface (?:DB|\w+Tables)(?:\s+extends [^{]*)?\s*\{([^}]*)\}/g)) {
     for (const m of (t[1] as string).matchAll(/(\w+): (\w+);/g)) tableOf.set(m[2] as string, m[1] as string);
   }
   const out: string[] = [];
