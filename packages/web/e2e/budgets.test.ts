@@ -91,7 +91,15 @@ describe('web UI budgets', { timeout: 240_000 }, () => {
       await page.getByRole('link', { name: `host-${String(SECRETS - 1).padStart(5, '0')}` }).focus();
       await page.keyboard.press('ArrowUp');
       // the focus moves on the next frame, once the row is scrolled into view
-      await page.waitForFunction(`document.activeElement?.textContent === 'host-${String(SECRETS - 2).padStart(5, '0')}'`);
+      // polled through page.evaluate (the debugger protocol): waitForFunction's poller compiles its
+      // predicate inside the page, which the page's CSP (no unsafe-eval) may refuse
+      const want = `host-${String(SECRETS - 2).padStart(5, '0')}`;
+      let focused = '';
+      for (let i = 0; i < 100 && focused !== want; i++) {
+        focused = (await page.evaluate('document.activeElement?.textContent ?? ""')) as string;
+        if (focused !== want) await page.waitForTimeout(20);
+      }
+      assert.equal(focused, want);
       await ctx.close();
     });
   });
