@@ -9,7 +9,7 @@ import { after, before, describe, it } from 'node:test';
 import { gzipSync } from 'node:zlib';
 import type { Browser } from 'playwright-core';
 import { ADMIN } from '../../server/test/harness.ts';
-import { ensureBuilt, launch, newContext, recordRequests, type Server, shot, signIn, startServer } from './helpers.ts';
+import { ensureBuilt, launch, newContext, recordRequests, type Server, shot, signIn, startServer, waitInPage } from './helpers.ts';
 
 const INITIAL_JS_BUDGET = 250 * 1024;
 const FIRST_ROWS_BUDGET_MS = 300;
@@ -71,7 +71,7 @@ describe('web UI budgets', { timeout: 240_000 }, () => {
       await page.goto(`${server.base}${folderPath}`);
       await page.getByRole('link', { name: 'host-00000' }).waitFor();
       await page.getByText(`${SECRETS.toLocaleString('en-US')} secrets`).waitFor();
-      await page.waitForFunction(`performance.getEntriesByName('coffer:list-render').length > 0`);
+      await waitInPage(page, `performance.getEntriesByName('coffer:list-render').length > 0`);
       const ms = (await page.evaluate(`performance.getEntriesByName('coffer:list-render')[0].duration`)) as number;
       console.log(`first rows of ${SECRETS} secrets: ${ms.toFixed(1)} ms after the data arrived`);
       assert.ok(ms < FIRST_ROWS_BUDGET_MS, `first rows after ${ms.toFixed(1)} ms`);
@@ -91,14 +91,11 @@ describe('web UI budgets', { timeout: 240_000 }, () => {
       await page.getByRole('link', { name: `host-${String(SECRETS - 1).padStart(5, '0')}` }).focus();
       await page.keyboard.press('ArrowUp');
       // the focus moves on the next frame, once the row is scrolled into view
-      // polled through page.evaluate (the debugger protocol): waitForFunction's poller compiles its
-      // predicate inside the page, which the page's CSP (no unsafe-eval) may refuse
       const want = `host-${String(SECRETS - 2).padStart(5, '0')}`;
-      let focused = '';
-      for (let i = 0; i < 100 && focused !== want; i++) {
-        focused = (await page.evaluate('document.activeElement?.textContent ?? ""')) as string;
-        if (focused !== want) await page.waitForTimeout(20);
-      }
+      const focused = await waitInPage<string>(
+        page,
+        `document.activeElement?.textContent === ${JSON.stringify(want)} && document.activeElement.textContent`,
+      );
       assert.equal(focused, want);
       await ctx.close();
     });

@@ -19,6 +19,7 @@ import {
   signIn,
   startServer,
   totp,
+  waitInPage,
   watchErrors,
 } from './helpers.ts';
 
@@ -139,7 +140,7 @@ describe('web UI: the main path', { timeout: 240_000 }, () => {
     await A.getByLabel('Host', { exact: true }).fill('db01.example.net');
     await A.getByLabel('Username', { exact: true }).fill('postgres');
     await A.getByRole('button', { name: 'Generate' }).click();
-    await A.waitForFunction(`document.querySelector('input[type="password"]')?.value.length === 24`);
+    await waitInPage(A, `document.querySelector('input[type="password"]')?.value.length === 24`);
     generated = await A.locator('input[type="password"]').first().inputValue();
     await A.getByText(/Strength: (good|strong)/).waitFor();
     await A.getByLabel('Tags').fill('prod, db');

@@ -235,3 +235,18 @@ export async function cspReport(page: Page): Promise<{ violations: string[]; sty
     })),
   })`)) as { violations: string[]; styles: { text: string; applied: boolean }[] };
 }
+
+/**
+ * Polls an expression through page.evaluate (the debugger protocol) until it is truthy. Playwright's
+ * waitForFunction compiles a string predicate inside the page, which the page's CSP (no
+ * unsafe-eval) refuses; page.evaluate is not subject to it.
+ */
+export async function waitInPage<T>(page: Page, expression: string, timeoutMs = 10_000): Promise<T> {
+  const until = Date.now() + timeoutMs;
+  for (;;) {
+    const value = (await page.evaluate(expression)) as T;
+    if (value) return value;
+    if (Date.now() > until) throw new Error(`waited ${timeoutMs} ms for ${expression}`);
+    await page.waitForTimeout(20);
+  }
+}

@@ -2,7 +2,7 @@
 // script and style sheet is a file of the build), and the README shows the UI and says how to open
 // it, with a screenshot that exists.
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, it } from 'node:test';
 import { ensureBuilt, repoRoot } from '../e2e/helpers.ts';
@@ -36,5 +36,13 @@ describe('the built page and the README', () => {
     assert.deepEqual([...png.subarray(0, 8)], [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a], 'a PNG');
     assert.ok(png.length > 20_000, `a real screenshot (${png.length} bytes)`);
     assert.match(section.slice(0, 1500), /npm start[\s\S]*open \*\*http:\/\/localhost:7300\/\*\*/, 'how to open it');
+  });
+
+  it('the browser tests poll the page through page.evaluate, never waitForFunction (the CSP refuses its eval)', () => {
+    // a string predicate given to waitForFunction is compiled inside the page; the page's CSP (no
+    // unsafe-eval) refused it in two fresh-clone runs. helpers.ts waitInPage polls from outside.
+    const dir = path.join(repoRoot, 'packages', 'web', 'e2e');
+    const users = readdirSync(dir).filter((f) => f.endsWith('.ts') && /\.waitForFunction\(/.test(readFileSync(path.join(dir, f), 'utf8')));
+    assert.deepEqual(users, []);
   });
 });
