@@ -133,6 +133,12 @@ export const Secret = Type.Object(
     ),
     version: Type.Integer(),
     e2e: Type.Optional(Type.Boolean({ description: 'In an end-to-end encrypted vault: values are OpenPGP messages per reader' })),
+    e2eScheme: Type.Optional(
+      Type.Literal('master-password', {
+        description:
+          "In an end-to-end encrypted vault of the master-password scheme (Passwork's client-side encryption): the value is its client's ciphertext (ADR 0026)",
+      }),
+    ),
     valueFormat: Type.Optional(ValueFormat),
     rotationRequired: Type.Optional(
       Type.Boolean({ description: 'E2E only (single reads): a reader was removed or changed key since the value was written' }),
@@ -195,6 +201,11 @@ export const Revealed = Type.Object(
     id: Id,
     version: Type.Integer(),
     values: Type.Record(Type.String(), Type.String()),
+    e2eScheme: Type.Optional(
+      Type.Literal('master-password', {
+        description: 'The values are the ciphertext a Passwork client made with its master password; only that client can open them',
+      }),
+    ),
     e2e: Type.Optional(
       Type.Object(
         {

@@ -34,6 +34,11 @@ export const AccessPolicy = Type.Object(
 );
 export type AccessPolicy = Static<typeof AccessPolicy>;
 
+export const E2eScheme = Type.Union([Type.Literal('openpgp'), Type.Literal('master-password')], {
+  description:
+    'E2E vaults only: openpgp (one OpenPGP message per reader, ADR 0022; the default) or master-password (one ciphertext made by a Passwork client with keys from its master password, ADR 0026)',
+});
+
 export const Vault = Type.Object(
   {
     id: Id,
@@ -41,8 +46,9 @@ export const Vault = Type.Object(
     description: Type.String(),
     policy: AccessPolicy,
     encryption: Type.Union([Type.Literal('server'), Type.Literal('e2e')], {
-      description: 'e2e: values are OpenPGP messages made by the clients',
+      description: 'e2e: values are made by the clients and the server cannot read them',
     }),
+    e2eScheme: Type.Optional(E2eScheme),
     itemsOwnedByCreator: Type.Boolean({
       description:
         'Any active user with a registered OpenPGP key may create secrets and folders at the top of this (end-to-end encrypted) vault without a grant on it, and gets manage on what they create (personal items; the Passbolt API)',
@@ -61,6 +67,7 @@ export const CreateVault = Type.Object(
     encryption: Type.Optional(
       Type.Union([Type.Literal('server'), Type.Literal('e2e')], { default: 'server', description: 'Fixed at creation (ADR 0022)' }),
     ),
+    e2eScheme: Type.Optional(E2eScheme),
     itemsOwnedByCreator: Type.Optional(
       Type.Boolean({ default: false, description: 'Fixed at creation; end-to-end encrypted vaults only (ADR 0025)' }),
     ),

@@ -165,7 +165,12 @@ export interface VaultTable {
   encryption?: 'server' | 'e2e';
   /** 1: any active human user with an OpenPGP key may create at the root and owns what they create (migration 0021). */
   items_owned_by_creator?: number;
+  /** E2E vaults: 'openpgp' or 'master-password' (migration 0023); null for 'server'. */
+  e2e_scheme?: E2eScheme | null;
 }
+
+/** How the clients of an end-to-end encrypted vault encrypt (ADR 0022, 0026). */
+export type E2eScheme = 'openpgp' | 'master-password';
 
 export interface FolderTable {
   id: string;
@@ -239,7 +244,8 @@ export interface SecretTable {
   updated_at: number;
   deleted_at: number | null;
   deleted_by: string | null;
-  /** 1: in an E2E vault, values are OpenPGP messages per reader (migration 0018; default 0). */
+  /** 1: in an E2E vault, values are OpenPGP messages per reader (migration 0018; default 0);
+   * 2: in an E2E vault of scheme 'master-password', the value is a client's ciphertext (migration 0023). */
   e2e?: number;
   /** E2E only: the plaintext format of the messages (a Passbolt resource type slug); null: JSON of the fields (migration 0021). */
   value_format?: string | null;

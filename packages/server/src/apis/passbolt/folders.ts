@@ -10,7 +10,7 @@ import { fieldsOf, invalid, required } from './body.ts';
 import { dateOf } from './dates.ts';
 import { apiVersion, ok } from './envelope.ts';
 import { ANY_UUID } from './ids.ts';
-import { placeOf } from './place.ts';
+import { isOpenpgp, placeOf } from './place.ts';
 import { type NativeSecret, NO_CONTAIN, permissionSchema, permissionType, presentResources, resourceSchema } from './present-resource.ts';
 import { filterList, passboltWriteError } from './resource-input.ts';
 import { readableSecret } from './resources.ts';
@@ -26,7 +26,7 @@ const isHome = (c: PassboltContext, n: TreeNode) =>
 /** The E2E vaults and folders the caller sees, as Passbolt folders (the Passbolt vault itself is the root). */
 async function visibleNodes(c: PassboltContext, req: FastifyRequest, name?: string) {
   const { items } = await c.vaults.searchNodes(req.ctx, name ? { name } : {});
-  return items.filter((n) => n.encryption === 'e2e' && !(n.type === 'vault' && isHome(c, n)));
+  return items.filter((n) => isOpenpgp(n) && !(n.type === 'vault' && isHome(c, n)));
 }
 
 /** A Passbolt folder UUID -> the visible node (404 alike for unknown, hidden and server-encrypted). */
@@ -40,7 +40,7 @@ async function nodeOf(c: PassboltContext, req: FastifyRequest, uuid: string): Pr
     throw e;
   });
   const n = items[0];
-  if (n?.encryption !== 'e2e' || (n.type === 'vault' && isHome(c, n))) throw missing();
+  if (!n || !isOpenpgp(n) || (n.type === 'vault' && isHome(c, n))) throw missing();
   return n;
 }
 
@@ -120,7 +120,7 @@ async function presentFolders(
         sort: 'name',
         limit: 500,
       });
-      const items = page.items.filter((s) => s.e2e && permissionType(s.myLevel) > 0) as NativeSecret[];
+      const items = page.items.filter((s) => s.e2e && !s.e2eScheme && permissionType(s.myLevel) > 0) as NativeSecret[];
       contained[v1 ? 'ChildrenResource' : 'children_resources'] = await presentResources(c, req, items, undefined, NO_CONTAIN);
     }
     out.push(v1 ? { Folder: base, ...contained } : { ...base, ...contained });

@@ -30,9 +30,12 @@ export async function orNull<T>(p: Promise<T>): Promise<T | null> {
 }
 
 /** The E2E vaults the caller sees (the Passbolt vault among them once they have something in it). */
+/** A vault (or node) whose values are OpenPGP messages: what this API deals in (not Passwork's master-password scheme). */
+export const isOpenpgp = (v: { encryption: string; e2eScheme?: string }) => v.encryption === 'e2e' && v.e2eScheme !== 'master-password';
+
 export async function visibleE2eVaults(c: PassboltContext, req: FastifyRequest) {
   const all = await c.vaults.listVaults(req.ctx);
-  const e2e = all.items.filter((v) => v.encryption === 'e2e');
+  const e2e = all.items.filter(isOpenpgp);
   const canonical = c.vaultName.trim().toLowerCase();
   const home = e2e.find((v) => v.itemsOwnedByCreator && v.name.trim().toLowerCase() === canonical);
   return { vaults: e2e, home: home?.id };
@@ -62,13 +65,13 @@ export async function placeOf(c: PassboltContext, req: FastifyRequest, raw: unkn
     const f = await orMissing(c.vaults.getFolder(req.ctx, folderId));
     // the folder's vault: seen through the folder at least; a server-encrypted one holds no resources
     const v = await orMissing(c.vaults.getVault(req.ctx, f.vaultId));
-    if (v.encryption !== 'e2e') throw missing();
+    if (!isOpenpgp(v)) throw missing();
     return { vaultId: f.vaultId, folderId };
   }
   const vaultId = await c.ids.idOf('vault', raw);
   if (vaultId) {
     const v = await orMissing(c.vaults.getVault(req.ctx, vaultId));
-    if (v.encryption !== 'e2e') throw missing();
+    if (!isOpenpgp(v)) throw missing();
     return { vaultId, folderId: null };
   }
   throw missing();

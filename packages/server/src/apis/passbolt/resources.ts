@@ -26,7 +26,8 @@ import type { PassboltContext } from './surface.ts';
 type IdReq = FastifyRequest<{ Params: { id: string } }>;
 
 /** Readable by the caller through this API: an E2E secret they may reveal. */
-const readable = (s: { e2e?: boolean; myLevel: string | null }) => s.e2e === true && permissionType(s.myLevel) > 0;
+const readable = (s: { e2e?: boolean; e2eScheme?: string; myLevel: string | null }) =>
+  s.e2e === true && !s.e2eScheme && permissionType(s.myLevel) > 0;
 
 /** The Passbolt vault's id when `vaultId` is it (its top is Passbolt's root). */
 async function homeOf(c: PassboltContext, req: FastifyRequest, vaultId: string): Promise<string | undefined> {

@@ -21,6 +21,8 @@ import {
   sha256Hex,
   unb64,
 } from '../../../test/passwork.ts';
+import { num, ss, ssLogin } from '../../../test/secretserver.ts';
+import { convertMasterPasswordVaults } from '../../db/migrations/0023-e2e-schemes.ts';
 
 for (const dialect of dialects) {
   describe(`Passwork with client-side encryption [${dialect}]`, () => {
@@ -145,6 +147,53 @@ for (const dialect of dialects) {
       assert.equal(native.status, 200);
       assert.ok(!JSON.stringify(native.body).includes(plain));
       assert.equal(JSON.parse(native.body.values.payload).cryptedPassword, p.cryptedPassword);
+      // the same vault kind as every end-to-end encrypted vault: the scheme is Passwork's (ADR 0026)
+      const vault = await call(h, 'GET', `/api/v1/vaults/${vaultId}`, { token: user.token });
+      assert.equal(vault.body.encryption, 'e2e');
+      assert.equal(vault.body.e2eScheme, 'master-password');
+      const secret = await call(h, 'GET', `/api/v1/secrets/${id}`, { token: user.token });
+      assert.equal(secret.body.e2e, true);
+      assert.equal(secret.body.e2eScheme, 'master-password');
+      assert.equal(native.body.e2eScheme, 'master-password');
+      // what needs the server to read or make a value is refused, before anything is written
+      const e2eRefused = async (r: Promise<{ status: number; body: { error?: { code?: string } } }>) => {
+        const x = await r;
+        assert.equal(x.status, 409, JSON.stringify(x.body));
+        assert.equal(x.body.error?.code, 'secret.e2e_unsupported');
+      };
+      await e2eRefused(call(h, 'PATCH', `/api/v1/secrets/${id}`, { token: user.token, body: { fields: { payload: 'plain-by-mistake' } } }));
+      await e2eRefused(
+        call(h, 'PATCH', `/api/v1/secrets/${id}`, {
+          token: user.token,
+          body: { fields: { payload: JSON.stringify({ cryptedPassword: 'hunter2-in-clear', cryptedKey: '', custom: null }) } },
+        }),
+      );
+      await e2eRefused(
+        call(h, 'POST', '/api/v1/secrets', {
+          token: user.token,
+          body: { vaultId, name: 'clear login', template: 'web-login', fields: { username: 'u', password: 'p' } },
+        }),
+      );
+      await e2eRefused(call(h, 'POST', `/api/v1/secrets/${id}/rotate`, { token: user.token, body: {} }));
+      await e2eRefused(call(h, 'POST', '/api/v1/export', { token: user.token, body: { vaultId, passphrase: 'a long passphrase here' } }));
+      // an API that hands out values in clear gets none of it (Secret Server); an API of OpenPGP
+      // messages does not see it at all (Passbolt lists only OpenPGP vaults: passbolt/resources tests)
+      const ssToken = (await ssLogin(h, user.username, user.password)).access_token;
+      const ssRead = await ss(h, 'GET', `/secrets/${await num(h, 'secret', id)}`, ssToken);
+      assert.ok(ssRead.status >= 400 && ssRead.status < 500, ssRead.raw);
+      assert.ok(!ssRead.raw.includes(p.cryptedPassword));
+      // no OpenPGP readers or messages for it
+      assert.equal((await call(h, 'GET', `/api/v1/secrets/${id}/readers`, { token: user.token })).status, 409);
+      // a client-encrypted item lives nowhere else
+      const serverVault = (await call(h, 'POST', '/api/v1/vaults', { token: user.token, body: { name: 'server kind' } })).body.id;
+      const misplaced = await call(h, 'POST', '/api/v1/secrets', {
+        token: user.token,
+        body: { vaultId: serverVault, name: 'x', template: 'client-encrypted', fields: { payload: native.body.values.payload } },
+      });
+      assert.equal(misplaced.status, 400, misplaced.raw);
+      // nothing was stored by the refusals: the value is still the client's
+      const again = await call(h, 'POST', `/api/v1/secrets/${id}/reveal`, { token: user.token, body: {} });
+      assert.equal(again.body.values.payload, native.body.values.payload);
       // a rename keeps the encrypted parts; a new value replaces only the value
       await pw(h, 'PUT', `/passwords/${id}`, { token, headers, body: { name: 'renamed item' } });
       const newValue = aesEncode('new-plain', itemKey);
@@ -156,6 +205,43 @@ for (const dialect of dialects) {
       assert.deepEqual(after.custom, custom);
       // no plaintext anywhere in the store
       assert.deepEqual(hits([canary('plaintext', plain), canary('file', fileBytes.toString())], await storeScans(h)), []);
+    });
+
+    it('migration 0023 turns a client-encrypted vault the old code made into an E2E vault of the master-password scheme', async () => {
+      const items = (await pw(h, 'GET', `/vaults/${vaultId}/passwords`, { token, headers })).body.data as Array<{ id: string }>;
+      assert.ok(items.length > 0);
+      // the store as the code before 0023 left it: a server vault carrying the client's key material
+      const db = h.database.db;
+      await db.updateTable('vaults').set({ encryption: 'server', e2e_scheme: null }).where('id', '=', vaultId).execute();
+      await db.updateTable('secrets').set({ e2e: 0 }).where('vault_id', '=', vaultId).execute();
+      // and a server vault whose metadata merely looks alike but holds another kind of secret stays one
+      const other = (await pw(h, 'POST', '/vaults', { token: (await pwLogin(h, key, false)).token, body: { name: 'Lookalike' } })).body
+        .data;
+      await pw(h, 'POST', '/passwords', {
+        token: (await pwLogin(h, key, false)).token,
+        body: { vaultId: other, name: 'c', cryptedPassword: b64('c') },
+      });
+      await db
+        .insertInto('metadata')
+        .values({
+          node_id: other,
+          section: 'Passwork',
+          name: 'vaultPasswordCrypted',
+          type: 'string',
+          value: 'x',
+          updated_by: null,
+          updated_at: 0,
+        })
+        .execute();
+      await convertMasterPasswordVaults(db as never);
+      const v = await db.selectFrom('vaults').select(['encryption', 'e2e_scheme']).where('id', '=', vaultId).executeTakeFirstOrThrow();
+      assert.deepEqual({ ...v }, { encryption: 'e2e', e2e_scheme: 'master-password' });
+      const kinds = await db.selectFrom('secrets').select('e2e').where('vault_id', '=', vaultId).execute();
+      assert.deepEqual(new Set(kinds.map((k) => Number(k.e2e))), new Set([2]));
+      const o = await db.selectFrom('vaults').select(['encryption', 'e2e_scheme']).where('id', '=', other).executeTakeFirstOrThrow();
+      assert.deepEqual({ ...o }, { encryption: 'server', e2e_scheme: null });
+      // and the client reads its items as before
+      assert.equal((await pw(h, 'GET', `/passwords/${items[0]?.id}`, { token, headers })).status, 200);
     });
 
     it('keeps the modes apart: clear sessions are refused on encrypted items and vaults, and the other way round', async () => {

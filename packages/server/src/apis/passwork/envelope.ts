@@ -2,6 +2,7 @@
 // "vaultCreated"), and `{status: "error", code, data: {errorMessage}}` for failures. The one table
 // Coffer error -> HTTP status and Passwork code lives here.
 import type { ErrorCode } from '@coffer/contracts/errors';
+import { errorStatus } from '../../http/errors.ts';
 import type { AppError } from '../../lib/app-error.ts';
 
 export interface Success<T> {
@@ -64,6 +65,8 @@ export function errorAnswer(err: AppError, subject: Subject): { status: number; 
     'sys.not_initialized': () => m(503, 'serviceUnavailable', 'Coffer is not initialised'),
     'audit.unavailable': () => m(503, 'serviceUnavailable', 'The audit trail could not be written; nothing was done'),
     'auth.busy': () => m(503, 'serviceUnavailable', 'Busy; retry'),
+    // a value in clear for an end-to-end encrypted vault, or the other way round (ADR 0026)
+    'secret.e2e_unsupported': () => m(400, 'vaultEncryptionMismatch', validationText(err)),
   };
   // the product's own codes for the cases it names (set as reasons by this adapter)
   switch (err.reason) {
@@ -93,6 +96,9 @@ export function errorAnswer(err: AppError, subject: Subject): { status: number; 
   }
   const f = byCode[err.code];
   if (f) return f();
+  // a refusal this table does not name keeps its status (never a 5xx for a client's mistake)
+  const status = errorStatus[err.code];
+  if (status !== undefined && status < 500) return m(status, status === 409 ? 'conflict' : 'badRequest', validationText(err));
   return m(500, 'serverError', 'Unexpected error; see the server log with the request id');
 }
 

@@ -2,11 +2,12 @@
 // as the client's opaque {encryptedKey, encryptedData, hash} (client-side encryption), told apart
 // by their media type.
 import type { RequestContext } from '../../modules/auth/actor.ts';
+/** The media type of an attachment a client-encrypting client stored (its JSON, opaque). */
+import { CLIENT_ENCRYPTED_MEDIA_TYPE } from '../../modules/e2e/master-password.ts';
 import type { PassworkDeps } from './deps.ts';
 import type { FileUpload } from './input.ts';
 
-/** The media type of an attachment a client-encrypting client stored (its JSON, opaque). */
-export const ENCRYPTED_MEDIA_TYPE = 'application/vnd.coffer.client-encrypted+json';
+export const ENCRYPTED_MEDIA_TYPE = CLIENT_ENCRYPTED_MEDIA_TYPE;
 
 async function* once(bytes: Buffer): AsyncGenerator<Buffer> {
   yield bytes;

@@ -2,8 +2,10 @@
 // folder a folder. Ids are Coffer's own (strings, as Passwork's ids are). Values are base64 of
 // their UTF-8 (no client-side encryption); a client-encrypted item (template `client-encrypted`)
 // carries what its client stored, as it was sent.
+
 import type { Secret } from '@coffer/contracts/secrets';
 import type { Static } from 'typebox';
+import { CLIENT_ENCRYPTED_TEMPLATE, type ClientPayload, PAYLOAD_FIELD } from '../../modules/e2e/master-password.ts';
 import { b64, PLAIN_ATTACHMENT_KEY } from './codec.ts';
 
 export type SecretWire = Static<typeof Secret>;
@@ -41,17 +43,11 @@ export function passwordSlug(sensitive: readonly string[]): string | undefined {
   return PASSWORD_SLUGS.find((s) => sensitive.includes(s));
 }
 
-/** The template of items stored opaquely for a client that encrypts on its side. */
-export const ENCRYPTED_TEMPLATE = 'client-encrypted';
-/** The field of that template holding what the client sent (JSON). */
-export const PAYLOAD_FIELD = 'payload';
-
-/** What a client-encrypting client stores for an item, opaque to Coffer. */
-export interface EncryptedPayload {
-  cryptedPassword: string;
-  cryptedKey: string;
-  custom: Array<{ name: string; value: string; type: string }> | null;
-}
+/** The template of items stored opaquely for a client that encrypts on its side, the field holding
+ * what the client sent (JSON), and its shape: the master-password scheme of E2E vaults (ADR 0026). */
+export const ENCRYPTED_TEMPLATE = CLIENT_ENCRYPTED_TEMPLATE;
+export type EncryptedPayload = ClientPayload;
+export { PAYLOAD_FIELD };
 
 export function readPayload(values: Record<string, string>): EncryptedPayload {
   try {

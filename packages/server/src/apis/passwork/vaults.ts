@@ -127,7 +127,8 @@ export function vaultRoutes(app: FastifyInstance, c: PassworkDeps): void {
         }
         keys = { passwordCrypted, salt, passwordHash, scope: 'personal' };
       }
-      const v = await c.vaults.createVault(req.ctx, { name });
+      // a vault of a master-password session is end-to-end encrypted, of Passwork's scheme (ADR 0026)
+      const v = await c.vaults.createVault(req.ctx, keys ? { name, encryption: 'e2e', e2eScheme: 'master-password' } : { name });
       if (keys) {
         try {
           await storeVaultKeys(c, req.ctx, v.id, keys);

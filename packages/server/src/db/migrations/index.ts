@@ -21,6 +21,7 @@ import * as m0019 from './0019-rotation-dependencies.ts';
 import * as m0020 from './0020-key-sign-in.ts';
 import * as m0021 from './0021-owned-items-value-format.ts';
 import * as m0022 from './0022-secret-comments.ts';
+import * as m0023 from './0023-e2e-schemes.ts';
 
 /** The one ordered migration list for both dialects. Append only. */
 export const migrations: Record<string, Migration> = {
@@ -46,4 +47,5 @@ export const migrations: Record<string, Migration> = {
   '0020-key-sign-in': m0020,
   '0021-owned-items-value-format': m0021,
   '0022-secret-comments': m0022,
+  '0023-e2e-schemes': m0023,
 };

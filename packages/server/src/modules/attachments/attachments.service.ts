@@ -9,6 +9,7 @@ import { newId } from '../../lib/ids.ts';
 import { integrityError } from '../../lib/integrity-error.ts';
 import type { createAudited } from '../audit/audit-log.ts';
 import type { RequestContext } from '../auth/actor.ts';
+import { CLIENT_ENCRYPTED_MEDIA_TYPE, SECRET_KIND } from '../e2e/master-password.ts';
 import { e2eUnsupported } from '../e2e/messages.ts';
 import type { SecretsService } from '../secrets/secrets.service.ts';
 import type { SealManager } from '../sys/seal.ts';
@@ -144,8 +145,13 @@ export function createAttachmentsService(deps: {
     try {
       name = checkName(input.name);
       const { s } = await secrets.load(db, ctx, secretId, 'edit');
-      // a file would reach the server in clear: not in an end-to-end encrypted vault (ADR 0022)
-      if (s.e2e) throw e2eUnsupported('Attaching a file');
+      // a file would reach the server in clear: not in an end-to-end encrypted vault (ADR 0022),
+      // except a master-password item's files, which its client encrypted (ADR 0026)
+      if (s.e2e && (s.e2e !== SECRET_KIND.masterPassword || input.contentType !== CLIENT_ENCRYPTED_MEDIA_TYPE)) {
+        throw e2eUnsupported(
+          s.e2e === SECRET_KIND.masterPassword ? `Attaching a file that is not ${CLIENT_ENCRYPTED_MEDIA_TYPE}` : 'Attaching a file',
+        );
+      }
     } catch (e) {
       return refuse(ctx, spec, e);
     }

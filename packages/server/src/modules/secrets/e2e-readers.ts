@@ -8,11 +8,16 @@ import type { GrantTable } from '../../db/schema.ts';
 import { AppError } from '../../lib/app-error.ts';
 import { levelRank } from '../access/levels.ts';
 import type { RequestContext } from '../auth/actor.ts';
+import { SECRET_KIND } from '../e2e/master-password.ts';
 import { messageState, rotationRequired } from '../e2e/messages.ts';
 import { readersOf } from '../e2e/readers.ts';
 import { presentKey } from '../e2e/user-keys.ts';
 import type { Core } from './core.ts';
 import { createE2e } from './e2e.ts';
+
+// a master-password secret has one client ciphertext and no readers' messages (ADR 0026)
+const notOpenpgp = () =>
+  new AppError('conflict', "This secret is not in a vault end-to-end encrypted with OpenPGP: it has no readers' messages.");
 
 export function createE2eReaders(core: Core) {
   const { deps, load } = core;
@@ -48,7 +53,7 @@ export function createE2eReaders(core: Core) {
   async function readers(ctx: RequestContext, id: string) {
     return audited(ctx, { action: 'secret.readers', objectType: 'secret', objectId: id, readOnly: true }, async (trx) => {
       const { s } = await load(trx, ctx, id, 'edit');
-      if (!s.e2e) throw new AppError('conflict', 'This secret is not in an end-to-end encrypted vault.');
+      if (s.e2e !== SECRET_KIND.openpgp) throw notOpenpgp();
       const list = await readersOf(trx, clock.now(), { secretId: s.id, parentNodeId: s.parent_node_id });
       return describe(trx, list, await messageState(trx, s.id));
     });
@@ -58,7 +63,8 @@ export function createE2eReaders(core: Core) {
   async function nodeReaders(ctx: RequestContext, vaultId: string, folderId: string | undefined) {
     return audited(ctx, { action: 'vault.readers', objectType: 'vault', objectId: vaultId, readOnly: true }, async (trx) => {
       const { parent, owned } = await core.placeOf(trx, ctx, vaultId, folderId);
-      if ((await e2e.vaultEncryption(trx, vaultId)) !== 'e2e') throw new AppError('conflict', 'This vault is not end-to-end encrypted.');
+      if ((await e2e.vaultKind(trx, vaultId)) !== 'openpgp')
+        throw new AppError('conflict', 'This vault is not end-to-end encrypted with OpenPGP.');
       const list = await readersOf(trx, clock.now(), { parentNodeId: parent });
       // a personal item's creator is one of its readers (they get manage on it)
       if (owned && ctx.actor.userId && !list.includes(ctx.actor.userId)) list.push(ctx.actor.userId);
@@ -70,7 +76,7 @@ export function createE2eReaders(core: Core) {
   async function reencrypt(ctx: RequestContext, id: string, messages: SecretMessage[]) {
     return audited(ctx, { action: 'secret.reencrypt', objectType: 'secret', objectId: id }, async (trx, ev) => {
       const { s } = await load(trx, ctx, id, 'edit');
-      if (!s.e2e) throw new AppError('conflict', 'This secret is not in an end-to-end encrypted vault.');
+      if (s.e2e !== SECRET_KIND.openpgp) throw notOpenpgp();
       await e2e.write(trx, ctx.actor.userId, s, messages, 'add');
       ev.details = { readers: messages.map((m) => m.userId) };
       const list = await readersOf(trx, clock.now(), { secretId: s.id, parentNodeId: s.parent_node_id });
@@ -82,7 +88,7 @@ export function createE2eReaders(core: Core) {
   async function onGrant(trx: Trx, grant: GrantTable, messages: SecretMessage[] | undefined) {
     if (grant.node_type !== 'secret') return;
     const s = await trx.selectFrom('secrets').selectAll().where('id', '=', grant.node_id).executeTakeFirst();
-    if (!s?.e2e) {
+    if (s?.e2e !== SECRET_KIND.openpgp) {
       e2e.refuseMessages(messages);
       return;
     }

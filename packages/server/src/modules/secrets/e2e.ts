@@ -2,23 +2,51 @@
 // value is a set of OpenPGP messages, one per reader, made by the clients. Create, update, share and
 // reveal stay the same use cases (permissions, policy, workflow gate, audit); only where the value
 // comes from and goes to differs. Everything that would need the server to read or make a value is
-// refused with `secret.e2e_unsupported`.
+// refused with `secret.e2e_unsupported`. A vault of the 'master-password' scheme (Passwork's
+// client-side encryption, ADR 0026) keeps one client ciphertext as the value instead of messages.
 import type { SecretMessage } from '@coffer/contracts/e2e';
 import type { TemplateField } from '@coffer/contracts/secrets';
 import type { Executor, Trx } from '../../db/database.ts';
-import type { SecretTable } from '../../db/schema.ts';
+import type { E2eScheme, SecretTable } from '../../db/schema.ts';
 import { AppError } from '../../lib/app-error.ts';
+import { CLIENT_ENCRYPTED_TEMPLATE, checkClientValues, requireClientTemplate, SECRET_KIND } from '../e2e/master-password.ts';
 import { e2eUnsupported, messageState, ownMessage, rotationRequired, writeMessages } from '../e2e/messages.ts';
 import { readersOf } from '../e2e/readers.ts';
 import type { Core } from './core.ts';
 import type { SplitValues } from './secret-values.ts';
 
+/** How a vault's (and so its secrets') values are kept: sealed by the server, or by an E2E scheme. */
+export type ValueKind = 'server' | E2eScheme;
+
+/** A secret's kind, from the `e2e` column it copied from its vault. */
+export const kindOf = (s: Pick<SecretTable, 'e2e'>): ValueKind =>
+  s.e2e === SECRET_KIND.masterPassword ? 'master-password' : s.e2e ? 'openpgp' : 'server';
+
 export function createE2e(core: Core) {
   const { clock } = core.deps;
 
-  async function vaultEncryption(exec: Executor, vaultId: string): Promise<'server' | 'e2e'> {
-    const v = await exec.selectFrom('vaults').select('encryption').where('id', '=', vaultId).executeTakeFirst();
-    return v?.encryption === 'e2e' ? 'e2e' : 'server';
+  async function vaultKind(exec: Executor, vaultId: string): Promise<ValueKind> {
+    const v = await exec.selectFrom('vaults').select(['encryption', 'e2e_scheme']).where('id', '=', vaultId).executeTakeFirst();
+    if (v?.encryption !== 'e2e') return 'server';
+    return v.e2e_scheme === 'master-password' ? 'master-password' : 'openpgp';
+  }
+
+  /**
+   * The value rules of a write of `kind`: OpenPGP secrets take no sensitive value in clear (their
+   * value is in the messages); master-password secrets are client-encrypted items whose one value
+   * is the client's ciphertext, with no messages; server secrets take no messages.
+   */
+  function checkValues(kind: ValueKind, values: SplitValues, opts: { template?: string; messages: SecretMessage[] | undefined }) {
+    if (kind === 'openpgp') return refuseClearValues(values);
+    refuseMessages(opts.messages);
+    if (kind === 'master-password') {
+      if (opts.template !== undefined) requireClientTemplate(opts.template);
+      checkClientValues(values.sensitive);
+    } else if (opts.template === CLIENT_ENCRYPTED_TEMPLATE) {
+      throw new AppError('validation.failed', 'Client-encrypted items live in end-to-end encrypted vaults of the master-password scheme.', {
+        details: [{ path: '/template', message: 'not in this vault' }],
+      });
+    }
   }
 
   /** The template as an E2E write sees it: sensitive fields are never required (they are in the messages). */
@@ -91,7 +119,8 @@ export function createE2e(core: Core) {
   }
 
   return {
-    vaultEncryption,
+    vaultKind,
+    checkValues,
     clearOnly,
     refuseClearValues,
     refuseMessages,

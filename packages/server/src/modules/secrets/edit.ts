@@ -9,8 +9,9 @@ import { AppError } from '../../lib/app-error.ts';
 import { newId } from '../../lib/ids.ts';
 import { levelRank } from '../access/levels.ts';
 import { type RequestContext, requireUser } from '../auth/actor.ts';
+import { SECRET_KIND } from '../e2e/master-password.ts';
 import { type ClearFields, type Core, parseTime, rowFrom, valueBinding } from './core.ts';
-import { createE2e } from './e2e.ts';
+import { createE2e, kindOf } from './e2e.ts';
 import { customSlug, type SplitValues, splitValues } from './secret-values.ts';
 import { present } from './secrets.presenter.ts';
 import * as repo from './secrets.repository.ts';
@@ -44,7 +45,8 @@ export function createEdit(core: Core) {
       }
       const { parent, owned } = await placeOf(trx, ctx, input.vaultId, input.folderId);
       const t = await templates.bySlug(trx, input.template);
-      const isE2e = (await e2e.vaultEncryption(trx, input.vaultId)) === 'e2e';
+      const kind = await e2e.vaultKind(trx, input.vaultId);
+      const isE2e = kind === 'openpgp';
       if (!isE2e) e2e.refuseValueFormat(input.valueFormat);
       const fields = JSON.parse(t.fields) as TemplateField[];
       const values = splitValues(
@@ -54,8 +56,7 @@ export function createEdit(core: Core) {
         null,
         opts.filesLater ? FILE_TYPES : [],
       );
-      if (isE2e) e2e.refuseClearValues(values);
-      else e2e.refuseMessages(input.messages);
+      e2e.checkValues(kind, values, { template: t.slug, messages: input.messages });
       const now = clock.now();
       const id = newId('sec', now);
       const tags = [...new Set((input.tags ?? []).map((x) => x.trim()).filter(Boolean))];
@@ -80,7 +81,7 @@ export function createEdit(core: Core) {
         updated_at: now,
         deleted_at: null,
         deleted_by: null,
-        e2e: isE2e ? 1 : 0,
+        e2e: SECRET_KIND[kind === 'master-password' ? 'masterPassword' : kind],
         value_format: isE2e ? (input.valueFormat ?? null) : null,
       };
       const row = rowFrom(base, values, await folderPath(trx, parent, input.vaultId), fields);
@@ -114,19 +115,20 @@ export function createEdit(core: Core) {
       }
       const fields = (await templateOf(trx, s.template_id)).fields;
       const current = await loadValues(trx, s);
-      const values = splitValues(s.e2e ? e2e.clearOnly(fields) : fields, patch.fields ?? {}, patch.customFields, current);
-      if (s.e2e) e2e.refuseClearValues(values);
-      else e2e.refuseMessages(patch.messages);
-      if (!s.e2e || !patch.messages)
-        e2e.refuseValueFormat(patch.valueFormat, !s.e2e ? undefined : 'A value format goes with new messages only.');
+      const kind = kindOf(s);
+      const isE2e = kind === 'openpgp';
+      const values = splitValues(isE2e ? e2e.clearOnly(fields) : fields, patch.fields ?? {}, patch.customFields, current);
+      e2e.checkValues(kind, values, { messages: patch.messages });
+      if (!isE2e || !patch.messages)
+        e2e.refuseValueFormat(patch.valueFormat, !isE2e ? undefined : 'A value format goes with new messages only.');
       let parent = s.parent_node_id;
       let vaultId = s.vault_id;
       let ownsAfterMove = false;
       if (patch.folderId !== undefined || patch.vaultId !== undefined) {
         vaultId = patch.vaultId ?? s.vault_id;
-        // a secret never changes kind: its value is either sealed by the server or in messages
-        if (vaultId !== s.vault_id && (await e2e.vaultEncryption(trx, vaultId)) !== (s.e2e ? 'e2e' : 'server')) {
-          throw e2e.unsupported('Moving a secret between a server-encrypted and an end-to-end encrypted vault');
+        // a secret never changes kind: its value is sealed by the server, in messages, or a client's ciphertext
+        if (vaultId !== s.vault_id && (await e2e.vaultKind(trx, vaultId)) !== kind) {
+          throw e2e.unsupported('Moving a secret between vaults of different encryption (server, OpenPGP, master password)');
         }
         const folderId = patch.folderId === undefined ? (s.parent_node_id === s.vault_id ? null : s.parent_node_id) : patch.folderId;
         const place = await placeOf(trx, ctx, vaultId, folderId);
@@ -162,7 +164,7 @@ export function createEdit(core: Core) {
       await writeValues(trx, id, values);
       // new messages replace the value; without them the stored ones must still cover the readers
       // (after a move, the new place's readers)
-      if (s.e2e) await e2e.write(trx, ctx.actor.userId, row, patch.messages, patch.messages ? 'replace' : 'add');
+      if (isE2e) await e2e.write(trx, ctx.actor.userId, row, patch.messages, patch.messages ? 'replace' : 'add');
       const changed = [
         ...Object.keys(patch).filter((k) => k !== 'fields' && k !== 'customFields' && k !== 'messages'),
         ...Object.keys(patch.fields ?? {}),

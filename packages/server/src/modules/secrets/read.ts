@@ -2,6 +2,7 @@
 
 import { levelRank } from '../access/levels.ts';
 import type { RequestContext } from '../auth/actor.ts';
+import { SECRET_KIND } from '../e2e/master-password.ts';
 import type { Core } from './core.ts';
 import { createE2e } from './e2e.ts';
 import { present } from './secrets.presenter.ts';
@@ -15,7 +16,7 @@ export function createRead(core: Core) {
     return audited(ctx, { action: 'secret.read', objectType: 'secret', objectId: id, readOnly: true }, async (trx) => {
       const { s, level, viaTree } = await load(trx, ctx, id, 'view');
       const out = await present(trx, s, level, viaTree < levelRank.list);
-      return s.e2e ? { ...out, rotationRequired: await e2e.isRotationRequired(trx, s) } : out;
+      return s.e2e === SECRET_KIND.openpgp ? { ...out, rotationRequired: await e2e.isRotationRequired(trx, s) } : out;
     });
   }
 

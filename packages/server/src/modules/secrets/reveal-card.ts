@@ -6,6 +6,7 @@ import type { Executor } from '../../db/database.ts';
 import { AppError } from '../../lib/app-error.ts';
 import { levelRank } from '../access/levels.ts';
 import type { RequestContext } from '../auth/actor.ts';
+import { CLIENT_SEALED_READERS, SECRET_KIND } from '../e2e/master-password.ts';
 import { e2eUnsupported } from '../e2e/messages.ts';
 import type { PolicyNode } from '../vaults/policy-chain.ts';
 import type { Core } from './core.ts';
@@ -71,7 +72,10 @@ export function createRevealCard(core: Core, gateWithReason: ReturnType<typeof c
         }
         if (level < levelRank.reveal) throw new AppError('forbidden', 'You need reveal access on this secret.');
         // compatibility APIs read values in clear: an E2E secret has none on the server (ADR 0022)
-        if (s.e2e) throw e2eUnsupported('Reading the value in clear through this API');
+        // (a master-password secret's ciphertext goes to the surfaces whose clients open it)
+        if (s.e2e && (s.e2e !== SECRET_KIND.masterPassword || !CLIENT_SEALED_READERS.has(ctx.via ?? 'native'))) {
+          throw e2eUnsupported('Reading the value in clear through this API');
+        }
         const policy = await effectivePolicy(trx, s.parent_node_id);
         const reasonFrom = await gateWithReason(trx, ctx, s, policy, input.reason, ev);
         // a whole-credential read takes the files and the favourite mark with the values (one statement)

@@ -5,6 +5,7 @@ import type { Executor } from '../../db/database.ts';
 import type { SecretTable } from '../../db/schema.ts';
 import { AppError } from '../../lib/app-error.ts';
 import type { RequestContext } from '../auth/actor.ts';
+import { CLIENT_SEALED_READERS, SECRET_KIND } from '../e2e/master-password.ts';
 import type { PolicyNode } from '../vaults/policy-chain.ts';
 import { type Core, notFound, versionBinding } from './core.ts';
 import { createE2e } from './e2e.ts';
@@ -52,7 +53,7 @@ export function createReveal(core: Core) {
         if (input.within !== undefined && input.within !== s.parent_node_id) throw notFound();
         const policy = await effectivePolicy(trx, s.parent_node_id);
         const reasonFrom = await gateWithReason(trx, ctx, s, policy, input.reason, ev);
-        if (s.e2e) {
+        if (s.e2e === SECRET_KIND.openpgp) {
           // a compatibility API that expects values in clear gets none of an E2E secret
           if (ctx.via && ctx.via !== 'native' && ctx.via !== 'web' && ctx.via !== 'passbolt') {
             throw e2e.unsupported('Reading the value in clear through this API');
@@ -62,11 +63,20 @@ export function createReveal(core: Core) {
           ev.details = { fields: [], e2e: true, version: s.version, ...reasonFrom };
           return { id: s.id, version: s.version, values: {} as Record<string, string>, e2e: own };
         }
+        // a client's ciphertext (the master-password scheme) goes only where its client can be
+        const clientSealed = s.e2e === SECRET_KIND.masterPassword;
+        if (clientSealed && ctx.via && !CLIENT_SEALED_READERS.has(ctx.via))
+          throw e2e.unsupported('Reading the value in clear through this API');
         const values = (await loadValues(trx, s)).sensitive;
         const picked: Record<string, string> = {};
         for (const [k, v] of Object.entries(values)) if (!input.fields || input.fields.includes(k)) picked[k] = v;
-        ev.details = { fields: Object.keys(picked), version: s.version, ...reasonFrom };
-        return { id: s.id, version: s.version, values: picked };
+        ev.details = {
+          fields: Object.keys(picked),
+          version: s.version,
+          ...(clientSealed ? { e2e: 'master-password' } : {}),
+          ...reasonFrom,
+        };
+        return { id: s.id, version: s.version, values: picked, ...(clientSealed ? { e2eScheme: 'master-password' as const } : {}) };
       },
     );
   }
@@ -83,7 +93,7 @@ export function createReveal(core: Core) {
       { action: 'secret.reveal', objectType: 'secret', objectId: id, reason: input.reason ?? null, readOnly: true },
       async (trx, ev) => {
         const { s } = await load(trx, ctx, id, 'reveal');
-        if (!s.e2e) throw notFound();
+        if (s.e2e !== SECRET_KIND.openpgp) throw notFound();
         const policy = await effectivePolicy(trx, s.parent_node_id);
         const reasonFrom = await gateWithReason(trx, ctx, s, policy, input.reason, ev);
         const own = await e2e.ownMessageOf(trx, ctx.actor.userId as string, s);

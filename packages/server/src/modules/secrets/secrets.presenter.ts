@@ -1,9 +1,11 @@
 // Rows -> wire objects (an allow-list of fields) for secrets and their versions. Below `view` a
 // secret shows only what `list` allows: no values' names, no user name, host, URL or tags.
+
 import type { ValueFormat } from '@coffer/contracts/secrets';
 import type { Executor } from '../../db/database.ts';
 import type { SecretTable, SecretVersionTable } from '../../db/schema.ts';
 import { levelName, levelRank } from '../access/levels.ts';
+import { SECRET_KIND } from '../e2e/master-password.ts';
 import type { ClearFields } from './core.ts';
 import { COLUMN_SLUGS } from './secret-values.ts';
 import * as repo from './secrets.repository.ts';
@@ -68,6 +70,7 @@ export function presentWith(s: SecretTable, level: number, shared: boolean, info
     customFields: viewable ? clear.custom : [],
     version: s.version,
     ...(s.e2e ? { e2e: true } : {}),
+    ...(s.e2e === SECRET_KIND.masterPassword ? { e2eScheme: 'master-password' as const } : {}),
     ...(s.e2e && s.value_format ? { valueFormat: s.value_format as ValueFormat } : {}),
     myLevel: levelName(level),
     shared,

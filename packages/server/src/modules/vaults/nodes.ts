@@ -3,7 +3,7 @@
 // GET /folders/{id}: a grant on the node or above it, or something visible inside it.
 import { type SqlBool, sql } from 'kysely';
 import type { Executor } from '../../db/database.ts';
-import type { FolderTable, VaultTable } from '../../db/schema.ts';
+import type { E2eScheme, FolderTable, VaultTable } from '../../db/schema.ts';
 import { AppError } from '../../lib/app-error.ts';
 import { levelName, levelRank } from '../access/levels.ts';
 import { type RequestContext, requireUser } from '../auth/actor.ts';
@@ -37,6 +37,8 @@ export interface TreeNode {
   myLevel: ReturnType<typeof levelName>;
   /** The vault's encryption (ADR 0022), and whether it holds items owned by their creator (ADR 0025). */
   encryption: 'server' | 'e2e';
+  /** E2E only: 'openpgp' or 'master-password' (ADR 0026). */
+  e2eScheme?: E2eScheme;
   itemsOwnedByCreator: boolean;
   createdBy: string | null;
   createdAt: number;
@@ -63,6 +65,7 @@ function vaultNode(v: VaultTable, level: number): TreeNode {
     inheritPolicy: false,
     myLevel: levelName(level),
     encryption: v.encryption ?? 'server',
+    ...(v.encryption === 'e2e' ? { e2eScheme: v.e2e_scheme ?? 'openpgp' } : {}),
     itemsOwnedByCreator: v.items_owned_by_creator === 1,
     createdBy: v.created_by,
     createdAt: Number(v.created_at),
@@ -83,6 +86,7 @@ function folderNode(f: FolderTable, v: VaultTable, level: number): TreeNode {
     inheritPolicy: f.inherit_policy === 1,
     myLevel: levelName(level),
     encryption: v.encryption ?? 'server',
+    ...(v.encryption === 'e2e' ? { e2eScheme: v.e2e_scheme ?? 'openpgp' } : {}),
     itemsOwnedByCreator: v.items_owned_by_creator === 1,
     createdBy: f.created_by,
     createdAt: Number(f.created_at),

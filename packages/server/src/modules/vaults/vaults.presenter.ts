@@ -12,6 +12,7 @@ export function presentVault(v: VaultTable, level: number) {
     description: v.description,
     policy: JSON.parse(v.policy) as AccessPolicy,
     encryption: v.encryption ?? 'server',
+    ...(v.encryption === 'e2e' ? { e2eScheme: v.e2e_scheme ?? 'openpgp' } : {}),
     itemsOwnedByCreator: v.items_owned_by_creator === 1,
     myLevel: levelName(level),
     createdAt: iso(v.created_at) as string,

@@ -2,7 +2,7 @@
 // update (name unique in canonical form, policy), delete (empty, or recursive without secrets).
 import type { AccessPolicy } from '@coffer/contracts/vaults';
 import type { Trx } from '../../db/database.ts';
-import type { VaultTable } from '../../db/schema.ts';
+import type { E2eScheme, VaultTable } from '../../db/schema.ts';
 import { AppError } from '../../lib/app-error.ts';
 import { newId } from '../../lib/ids.ts';
 import { isUniqueViolation } from '../../lib/unique-violation.ts';
@@ -31,7 +31,14 @@ export function createVaults(core: Core) {
 
   async function createVault(
     ctx: RequestContext,
-    input: { name: string; description?: string; policy?: AccessPolicy; encryption?: 'server' | 'e2e'; itemsOwnedByCreator?: boolean },
+    input: {
+      name: string;
+      description?: string;
+      policy?: AccessPolicy;
+      encryption?: 'server' | 'e2e';
+      e2eScheme?: E2eScheme;
+      itemsOwnedByCreator?: boolean;
+    },
   ) {
     return audited(ctx, { action: 'vault.create', objectType: 'vault' }, async (trx, ev) => {
       requireUser(ctx.actor);
@@ -39,6 +46,16 @@ export function createVaults(core: Core) {
       if (input.itemsOwnedByCreator && input.encryption !== 'e2e') {
         throw new AppError('validation.failed', 'Only an end-to-end encrypted vault can hold items owned by their creator.', {
           details: [{ path: '/itemsOwnedByCreator', message: 'needs encryption "e2e"' }],
+        });
+      }
+      if (input.e2eScheme && input.encryption !== 'e2e') {
+        throw new AppError('validation.failed', 'A scheme of end-to-end encryption is for an end-to-end encrypted vault.', {
+          details: [{ path: '/e2eScheme', message: 'needs encryption "e2e"' }],
+        });
+      }
+      if (input.itemsOwnedByCreator && input.e2eScheme === 'master-password') {
+        throw new AppError('validation.failed', 'Items owned by their creator are for vaults end-to-end encrypted with OpenPGP.', {
+          details: [{ path: '/itemsOwnedByCreator', message: 'needs e2eScheme "openpgp"' }],
         });
       }
       const canonical = canonicalUsername(input.name);
@@ -53,6 +70,7 @@ export function createVaults(core: Core) {
         description: input.description ?? '',
         policy: JSON.stringify(input.policy ?? {}),
         encryption: input.encryption ?? 'server',
+        e2e_scheme: input.encryption === 'e2e' ? (input.e2eScheme ?? 'openpgp') : null,
         items_owned_by_creator: input.itemsOwnedByCreator ? 1 : 0,
         created_by: ctx.actor.userId,
         created_at: now,
@@ -62,7 +80,8 @@ export function createVaults(core: Core) {
       await insertVault(trx, row);
       await grantManage(trx, row.id, 'vault', ctx.actor.userId); // the creator owns it
       ev.objectId = row.id;
-      if (row.encryption === 'e2e') ev.details = { encryption: 'e2e', ...(input.itemsOwnedByCreator ? { itemsOwnedByCreator: true } : {}) };
+      if (row.encryption === 'e2e')
+        ev.details = { encryption: 'e2e', e2eScheme: row.e2e_scheme, ...(input.itemsOwnedByCreator ? { itemsOwnedByCreator: true } : {}) };
       return presentVault(row, levelRank.manage);
     });
   }
@@ -77,7 +96,7 @@ export function createVaults(core: Core) {
   async function ownedItemsVault(ctx: RequestContext, name: string): Promise<string> {
     const find = () => deps.db.selectFrom('vaults').selectAll().where('name_canonical', '=', canonicalUsername(name)).executeTakeFirst();
     const check = async (v: VaultTable) => {
-      if (v.encryption !== 'e2e' || v.items_owned_by_creator !== 1) {
+      if (v.encryption !== 'e2e' || v.e2e_scheme === 'master-password' || v.items_owned_by_creator !== 1) {
         throw new AppError('conflict', `The vault "${name}" exists but is not an end-to-end encrypted vault of personal items.`);
       }
       return v.id;
@@ -95,6 +114,7 @@ export function createVaults(core: Core) {
           description: 'Personal items: whoever creates an item at the top owns it (the Passbolt API)',
           policy: '{}',
           encryption: 'e2e',
+          e2e_scheme: 'openpgp',
           items_owned_by_creator: 1,
           created_by: ctx.actor.userId,
           created_at: now,
