@@ -137,6 +137,9 @@ export function createE2e(client: CofferClient, privateKey: openpgp.PrivateKey) 
   /** Reveals an E2E secret: your own message, decrypted and checked against its writer's key. */
   async function reveal(id: string, opts: { reason?: string } = {}) {
     const r = await client.secrets.reveal(id, opts);
+    if (r.e2eScheme === 'master-password') {
+      throw new E2eError('This secret is encrypted by a Passwork client with its master password: only that client can open it.');
+    }
     if (!r.e2e) throw new E2eError('This secret is not end-to-end encrypted: use secrets.reveal.');
     const plaintext = await decryptPlaintext(r.e2e.message, privateKey, r.e2e.writerKey);
     return { values: fieldsOfPlaintext(plaintext), plaintext, rotationRequired: r.e2e.rotationRequired, version: r.version };

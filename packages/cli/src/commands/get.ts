@@ -81,8 +81,17 @@ const isSensitive = (s: Secret, field: string) =>
  * Without --reason, where the policy requires one, the server takes the reason of your approved
  * request or checkout.
  */
+/** A secret of the master-password scheme (ADR 0026): only the Passwork client that encrypted it opens it. */
+export const clientSealed = (arg: string) =>
+  new CliError(
+    `${escapeName(arg)} is encrypted by a Passwork client with its master password: Coffer holds only its ciphertext, and only that client can open or change its value`,
+    CLIENT_EXIT.conflict,
+  );
+
 export async function revealValues(client: CofferClient, s: Secret, arg: string, opts: { fields?: string[]; reason?: string | undefined }) {
   try {
+    // a Passwork client's ciphertext: nothing here can open it, so it is not fetched (no reveal record)
+    if (s.e2eScheme === 'master-password') throw clientSealed(arg);
     // an end-to-end encrypted secret: the own message, decrypted here with the local key
     if (s.e2e) {
       const all = await revealE2e(client, s, opts.reason);

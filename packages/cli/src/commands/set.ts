@@ -5,6 +5,7 @@ import { about, CLIENT_EXIT, clientCommand, EXIT_CODES_HELP, openSession, readAl
 import { e2eClient, revealE2e } from '../openpgp-keys.ts';
 import { cliPath, isIdRef, type ResolvedSecret, resolveFolderSegments, resolveSecret, splitPath } from '../paths.ts';
 import { readSecretLine } from '../stdin.ts';
+import { clientSealed } from './get.ts';
 
 const usage = `Usage: coffer set PATH [--template T] [--field SLUG=VALUE ...] [--field-stdin SLUG]
                   [--generate SLUG ...] [--description D] [--tag T ...] [--json]
@@ -136,7 +137,9 @@ export const setCommand: Command = clientCommand({
     }
 
     // an end-to-end encrypted vault: the sensitive fields go encrypted for every reader (ADR 0022)
-    const e2e = existing ? existing.secret.e2e === true : (await client.vaults.get(place.vaultId)).encryption === 'e2e';
+    const kind = existing ? existing.secret : await client.vaults.get(place.vaultId);
+    if (kind.e2eScheme === 'master-password') throw clientSealed(arg);
+    const e2e = existing ? existing.secret.e2e === true : (kind as { encryption?: string }).encryption === 'e2e';
     let saved: Secret;
     if (e2e) {
       saved = await setE2e(client, { arg, existing, place, template, fields, description, tags });

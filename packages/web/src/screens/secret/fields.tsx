@@ -171,12 +171,19 @@ export function FieldsPanel({
         error !== null && <ErrorState error={error} />
       )}
       {policy?.requireReason.value && <p className="muted">Revealing asks for a reason, which is audited.</p>}
-      {secret.e2e === true && (
+      {secret.e2eScheme === 'master-password' ? (
         <div className="notice" role="note" data-testid="e2e-notice">
-          This secret is end-to-end encrypted: its values are OpenPGP messages that only the readers&apos; private keys open, and the
-          browser holds no private key. Read or change them with <code>coffer reveal</code> / <code>coffer set</code> or the SDK.
-          {secret.rotationRequired === true && ' A reader was removed or changed key since it was written: give it a new value.'}
+          This secret was encrypted by a Passwork client with its master password: Coffer holds only its ciphertext, and only that client
+          can open or change its value.
         </div>
+      ) : (
+        secret.e2e === true && (
+          <div className="notice" role="note" data-testid="e2e-notice">
+            This secret is end-to-end encrypted: its values are OpenPGP messages that only the readers&apos; private keys open, and the
+            browser holds no private key. Read or change them with <code>coffer reveal</code> / <code>coffer set</code> or the SDK.
+            {secret.rotationRequired === true && ' A reader was removed or changed key since it was written: give it a new value.'}
+          </div>
+        )
       )}
       <dl className="fields">
         {rows.map((r) => (
