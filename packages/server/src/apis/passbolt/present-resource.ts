@@ -4,6 +4,7 @@
 // authors, readers and favourite marks for that page, the caller's own message through the reveal
 // use case (same gate and audit as natively).
 import type { FastifyRequest } from 'fastify';
+import type { GrantTable } from '../../db/schema.ts';
 import { isAppError } from '../../lib/app-error.ts';
 import type { RequestContext } from '../../modules/auth/actor.ts';
 import type { Author } from '../../modules/secrets/authors.ts';
@@ -131,10 +132,27 @@ export async function presentResources(
   const userUuids = await c.ids.uuidsOf('user', [...authorIds, userId]);
   const marks = contain.favorite ? await c.secrets.favoriteMarksAmong(c.db, userId, ids) : new Map<string, number>();
   const secrets = contain.secret ? await ownSecrets(c, ctx, date, items) : new Map();
-  const permissionIds = contain.permission
+  // the caller's permission: the grant that gives it, with the id GET /permissions shows for it
+  const ownGrants = contain.permission
+    ? await c.vaults.ownGrantsAmong(
+        c.db,
+        ctx.actor,
+        items.map((s) => ({ id: s.id, parentNodeId: s.folderId ?? s.vaultId })),
+      )
+    : new Map<string, GrantTable>();
+  const grantUuids = await c.ids.uuidsOf(
+    'grant',
+    [...ownGrants.values()].map((g) => g.id),
+  );
+  const groupUuids = await c.ids.uuidsOf(
+    'group',
+    [...ownGrants.values()].filter((g) => g.principal_type === 'group').map((g) => g.principal_id),
+  );
+  // reached without a grant of one's own (the all-passwords scope): a permission of the user, by its own id
+  const synthetic = contain.permission
     ? await c.ids.uuidsOf(
         'permission',
-        ids.map((id) => `${id}/${userId}`),
+        items.filter((s) => !ownGrants.has(s.id)).map((s) => `${s.id}/${userId}`),
       )
     : new Map<string, string>();
   const favoriteIds = await c.ids.uuidsOf(
@@ -184,12 +202,13 @@ export async function presentResources(
             created: date(mark),
             modified: date(mark),
           };
+    const grant = ownGrants.get(s.id);
     const permission = {
-      id: permissionIds.get(`${s.id}/${userId}`) as string,
+      id: (grant ? grantUuids.get(grant.id) : synthetic.get(`${s.id}/${userId}`)) as string,
       aco: 'Resource',
       aco_foreign_key: uuid,
-      aro: 'User',
-      aro_foreign_key: userUuids.get(userId) as string,
+      aro: grant?.principal_type === 'group' ? 'Group' : 'User',
+      aro_foreign_key: (grant?.principal_type === 'group' ? groupUuids.get(grant.principal_id) : userUuids.get(userId)) as string,
       type: permissionType(s.myLevel),
       created: date(s.createdAt),
       modified: date(s.updatedAt),

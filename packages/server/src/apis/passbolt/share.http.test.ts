@@ -84,10 +84,24 @@ for (const dialect of dialects) {
       const after1 = await perms(alice, r.resource);
       assert.deepEqual(after1.map((p) => p.type).sort(), [1, 15]);
       // bob sees his own permission only
+      const bobsOwn = await perms(bob, r.resource);
       assert.deepEqual(
-        (await perms(bob, r.resource)).map((p) => [p.aro_foreign_key, p.type]),
+        bobsOwn.map((p) => [p.aro_foreign_key, p.type]),
         [[bobId, 1]],
       );
+      // and the resource's contain[permission] is that same permission, by the same id (a client
+      // may take it from either place for a later share)
+      for (const [u, list] of [
+        [bob, bobsOwn],
+        [alice, after1],
+      ] as const) {
+        const res = await pb(h, 'GET', `/resources/${r.resource}.json?contain[permission]=1`, { token: u.pbToken });
+        assertEnvelope(res, 200);
+        const p = res.body.body.permission;
+        const listed = list.find((x) => x.id === p.id);
+        assert.ok(listed, `${p.id} is in the permission list`);
+        assert.deepEqual([p.aro, p.aro_foreign_key, p.type], [listed.aro, listed.aro_foreign_key, listed.type]);
+      }
       const audit = await h.database.db
         .selectFrom('audit_log')
         .select(['outcome', 'via', 'details'])

@@ -5,12 +5,13 @@
 // needs once, after every change of the batch; a secret keeps at least one owner (a live manage
 // grant). Inherited grants are changed where they are made (the vault or folder), never here.
 import type { SecretMessage } from '@coffer/contracts/e2e';
+import type { ExpressionBuilder } from 'kysely';
 import type { Executor, Trx } from '../../db/database.ts';
-import type { GrantTable } from '../../db/schema.ts';
+import type { DB, GrantTable } from '../../db/schema.ts';
 import { AppError, type ErrorDetail } from '../../lib/app-error.ts';
 import { newId } from '../../lib/ids.ts';
 import { type Level, levelRank } from '../access/levels.ts';
-import type { RequestContext } from '../auth/actor.ts';
+import type { Actor, RequestContext } from '../auth/actor.ts';
 import { readersFromGrants } from '../e2e/readers.ts';
 import type { Core } from './core.ts';
 import type { createGrants } from './grants.ts';
@@ -48,6 +49,52 @@ export function createSecretGrants(core: Core, grants: ReturnType<typeof createG
       .where((eb) => eb.or([eb('g.expires_at', 'is', null), eb('g.expires_at', '>', now)]))
       .orderBy('g.id')
       .execute();
+  }
+
+  /**
+   * For each secret, the grant that gives the caller their access (on the secret or inherited, to
+   * them or a group of theirs; the highest level, a grant on the secret first): what a
+   * compatibility API shows as "your permission", with the same id its permission list shows.
+   * Secrets reached only otherwise (the all-passwords scope) are absent. Two statements.
+   */
+  async function ownGrantsAmong(exec: Executor, actor: Actor, items: Array<{ id: string; parentNodeId: string }>) {
+    const out = new Map<string, GrantTable>();
+    const principals = (await access.principalsOf(exec, actor))?.ids;
+    if (!principals?.length || !items.length) return out;
+    const now = clock.now();
+    const live = (eb: ExpressionBuilder<DB, 'grants'>) => eb.or([eb('grants.expires_at', 'is', null), eb('grants.expires_at', '>', now)]);
+    const direct = await exec
+      .selectFrom('grants')
+      .selectAll('grants')
+      .where(
+        'grants.node_id',
+        'in',
+        items.map((i) => i.id),
+      )
+      .where('grants.principal_id', 'in', principals)
+      .where(live)
+      .execute();
+    const parents = [...new Set(items.map((i) => i.parentNodeId))];
+    const inherited = await exec
+      .selectFrom('grants')
+      .innerJoin('tree_paths as t', 't.ancestor_id', 'grants.node_id')
+      .selectAll('grants')
+      .select('t.descendant_id as at')
+      .where('t.descendant_id', 'in', parents)
+      .where('t.inherits', '=', 1)
+      .where('grants.principal_id', 'in', principals)
+      .where(live)
+      .execute();
+    const better = (a: GrantTable | undefined, b: GrantTable) => (!a || b.level > a.level ? b : a);
+    for (const g of direct) out.set(g.node_id, better(out.get(g.node_id), g));
+    const byParent = new Map<string, GrantTable>();
+    for (const { at, ...g } of inherited) byParent.set(at, better(byParent.get(at), g));
+    for (const i of items) {
+      const up = byParent.get(i.parentNodeId);
+      const own = out.get(i.id);
+      if (up && (!own || up.level > own.level)) out.set(i.id, up);
+    }
+    return out;
   }
 
   /**
@@ -227,5 +274,5 @@ export function createSecretGrants(core: Core, grants: ReturnType<typeof createG
     });
   }
 
-  return { secretPermissions, simulateSecretGrants, applySecretGrants, applicable };
+  return { secretPermissions, simulateSecretGrants, applySecretGrants, applicable, ownGrantsAmong };
 }

@@ -53,6 +53,7 @@ export function createVaultsService(deps: VaultsDeps) {
     listGrants: grants.listGrants,
     deleteGrant: grants.deleteGrant,
     secretPermissions: secretGrants.secretPermissions,
+    ownGrantsAmong: secretGrants.ownGrantsAmong,
     simulateSecretGrants: secretGrants.simulateSecretGrants,
     applySecretGrants: secretGrants.applySecretGrants,
     requireNode: core.requireNode,
