@@ -4,6 +4,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import type { CompatRatio } from './bracketed.ts';
 import type { LatencyResult, LoadResult, LoginResult } from './measure.ts';
 import type { SecretsDataset } from './secrets-data.ts';
 import type { ImportResult } from './secrets-scenarios.ts';
@@ -21,8 +22,9 @@ export function writeResults(r: {
   search: LatencyResult | null;
   bulkImport: ImportResult | null;
   profiles: string[];
+  compatRatios: CompatRatio[];
 }): void {
-  const { s, dialect, pgSchema, loads, baselineResult, noisy, logins, dataset, search, bulkImport, profiles } = r;
+  const { s, dialect, pgSchema, loads, baselineResult, noisy, logins, dataset, search, bulkImport, profiles, compatRatios } = r;
   const results = {
     at: new Date().toISOString(),
     ...gitInfo(),
@@ -38,6 +40,7 @@ export function writeResults(r: {
       logins: s.logins,
       loginBurst: s.loginBurst,
       quietWaitSeconds: s.quietWaitSeconds,
+      rounds: s.rounds,
       argon2: 'server defaults (64 MiB, t=3, 4 concurrent, queue 64)',
       loadGenerator: 'autocannon, in the bench process (shares the cores with the server under test)',
     },
@@ -46,6 +49,8 @@ export function writeResults(r: {
       percentOfBareFastify: baselineResult && r !== baselineResult ? (100 * r.reqPerSec) / baselineResult.reqPerSec : null,
     })),
     noisyScenarios: noisy.map((r) => r.scenario),
+    /** each compatibility API's read as % of the native reveals bracketing it, per round, and the median */
+    compatRatios,
     logins,
     secrets: {
       settings: {

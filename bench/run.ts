@@ -6,6 +6,7 @@ import os from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
 import { api, expect } from './api.ts';
+import { bracketedCompat, type CompatRatio } from './bracketed.ts';
 import { compatLoads } from './compat-scenarios.ts';
 import { benchCredentials } from './credentials.ts';
 import { checkKeptDataset, type KeptStore, readKeptStore, STORE_FILES, writeKeptStore } from './kept-store.ts';
@@ -282,32 +283,22 @@ async function main(): Promise<void> {
       loads.push(r);
       done(r);
     }
+    let compatRatios: CompatRatio[] = [];
     if (dataset) {
       const common2 = { ...common, serverPid: coffer.pid, measurePostgres, countAudit };
-      // Each compatibility API is bracketed by native reveals: the store grows with every audited
-      // request (the per-object audit index spreads over more pages, so each reveal writes more —
-      // bench/README.md), and a ratio against one early reveal would charge that drift to the API
-      // measured later. Each is compared with the mean of the reveal just before and just after it.
-      let before = loads.find((l) => l.scenario.startsWith('Coffer reveal'));
-      let n = 0;
-      for (const compat of [compatLoads, secretServerLoads, passworkLoads, passboltLoadsWith(apiKey)]) {
-        const measured = await compat(dataset, coffer.baseUrl, s.revealConnections, common2, s.scenarios, step, done, around);
-        if (!measured.length) continue;
-        loads.push(...measured);
-        if (!before) continue;
-        await step(`Coffer reveal again, after ${measured.map((m) => m.scenario).join(', ')}`);
-        const after = await revealLoad(dataset, coffer.baseUrl, s.revealConnections, { ...common2, around: around(`reveal-again-${++n}`) });
-        after.scenario = `${before.scenario.replace(/, again.*$/, '')}, again (${n})`;
-        loads.push(after);
-        done(after);
-        const mean = (before.reqPerSec + after.reqPerSec) / 2;
-        for (const r of measured) {
-          console.log(
-            `   ${r.scenario}: ${((r.reqPerSec / mean) * 100).toFixed(1)} % of the mean of the native reveals just before and after`,
-          );
-        }
-        before = after;
-      }
+      const ds = dataset;
+      const bracket = await bracketedCompat({
+        rounds: s.rounds,
+        firstReveal: loads.find((l) => l.scenario.startsWith('Coffer reveal')),
+        compats: [compatLoads, secretServerLoads, passworkLoads, passboltLoadsWith(apiKey)].map(
+          (compat) => () => compat(ds, coffer.baseUrl, s.revealConnections, common2, s.scenarios, step, done, around),
+        ),
+        reveal: (key) => revealLoad(ds, coffer.baseUrl, s.revealConnections, { ...common2, around: around(key) }),
+        step,
+        done,
+      });
+      loads.push(...bracket.loads);
+      compatRatios = bracket.ratios;
     }
     let search: LatencyResult | null = null;
     if (dataset && s.scenarios.has('search')) {
@@ -391,6 +382,7 @@ async function main(): Promise<void> {
       search,
       bulkImport,
       profiles,
+      compatRatios,
     });
     for (const f of profiles)
       console.log(`CPU profile: ${path.relative(process.cwd(), f)} (summarise: node bench/cpuprofile-top.ts <file>)`);

@@ -74,6 +74,8 @@ export function readSettings() {
     databaseUrl: process.env.BENCH_DATABASE_URL || undefined,
     cpuProf: process.env.BENCH_CPU_PROF === '1',
     quietWaitSeconds: intEnv('BENCH_QUIET_WAIT_SECONDS', 0, 0, 3600),
+    /** bracketed rounds of the compatibility APIs against the native reveal (bench/bracketed.ts) */
+    rounds: intEnv('BENCH_ROUNDS', 3, 1, 20),
   };
 }
 

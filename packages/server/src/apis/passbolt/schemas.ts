@@ -2,22 +2,9 @@
 // An allow-list (Fastify's serializer drops what a schema does not name) and a compiled
 // serialization; every error status answers the envelope with a free body (validation rules or null).
 
-export const str = { type: 'string' } as const;
-export const int = { type: 'integer' } as const;
-export const bool = { type: 'boolean' } as const;
-export const nullableStr = { type: ['string', 'null'] } as const;
+import { bool, exact, int, type Props, str } from '../../http/response-schemas.ts';
 
-type Props = Record<string, unknown>;
-
-/** An object of exactly these properties, all required but `optional`. */
-export function exact<P extends Props>(properties: P, optional: readonly string[] = []) {
-  return {
-    type: 'object',
-    additionalProperties: false,
-    required: Object.keys(properties).filter((k) => !optional.includes(k)),
-    properties,
-  } as const;
-}
+export { bool, exact, int, nullableStr, str } from '../../http/response-schemas.ts';
 
 /** An object whose named properties are typed and whose others pass as they are. */
 export const open = (properties: Props = {}) => ({ type: 'object', additionalProperties: true, properties }) as const;

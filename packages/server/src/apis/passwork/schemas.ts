@@ -2,23 +2,11 @@
 // (Fastify's serializer drops what a schema does not name) and a compiled serialization. Shapes
 // from Passwork's connectors (Python, JS, Go): the envelope, then the route's object.
 
-const str = { type: 'string' } as const;
-const int = { type: 'integer' } as const;
-const bool = { type: 'boolean' } as const;
-const nullableStr = { type: ['string', 'null'] } as const;
+import { bool, exact, int, nullableStr, str } from '../../http/response-schemas.ts';
+
 const strings = { type: 'array', items: str } as const;
 
-type Props = Record<string, unknown>;
-
-/** An object of exactly these properties, all required. */
-export function exact<P extends Props>(properties: P, optional: readonly string[] = []) {
-  return {
-    type: 'object',
-    additionalProperties: false,
-    required: Object.keys(properties).filter((k) => !optional.includes(k)),
-    properties,
-  } as const;
-}
+export { exact };
 
 /** `{status: "success", code?, data}`. */
 export function envelope(data: unknown) {

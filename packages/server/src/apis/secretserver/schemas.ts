@@ -2,18 +2,12 @@
 // (Fastify's serializer drops what they do not name, so nothing else leaves the server) and a
 // compiled serialization. The shapes are the seed's (003) and the product's REST reference.
 
-const str = { type: 'string' } as const;
-const int = { type: 'integer' } as const;
-const bool = { type: 'boolean' } as const;
+import { bool, exact, int, str } from '../../http/response-schemas.ts';
+
+export { exact };
+
 const nstr = { type: ['string', 'null'] } as const;
 const nint = { type: ['integer', 'null'] } as const;
-
-type Props = Record<string, unknown>;
-
-/** An object of exactly these properties, all required. */
-export function exact<P extends Props>(properties: P) {
-  return { type: 'object', additionalProperties: false, required: Object.keys(properties), properties } as const;
-}
 
 /** The error body (errors.ts): `{errorCode, message}`; the token endpoint adds `error`. */
 export const ErrorBody = {
