@@ -48,6 +48,9 @@ const PUBLIC_ALLOWLIST = [
   'POST /passbolt/auth/login.json',
   'POST /passbolt/auth/jwt/login.json',
   'POST /passbolt/auth/jwt/refresh.json',
+  // the public half of the JWT key, for clients that verify the access tokens
+  'GET /passbolt/auth/jwt/jwks.json',
+  'GET /passbolt/auth/jwt/rsa.json',
   'GET /passbolt/settings.json',
   // Passbolt: a new user completes their account setup with the token their administrator handed them
   'GET /passbolt/setup/install/:id/:token.json',
@@ -291,6 +294,8 @@ for (const dialect of dialects) {
         'GET /api/v1/sys/seal-status',
         'GET /api/v4/info/version',
         'GET /health',
+        'GET /passbolt/auth/jwt/jwks.json',
+        'GET /passbolt/auth/jwt/rsa.json',
         'GET /passbolt/auth/verify.json',
         'GET /passbolt/healthcheck/status.json',
         'GET /passbolt/settings.json',

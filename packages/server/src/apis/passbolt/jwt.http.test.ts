@@ -5,7 +5,7 @@
 // user, a replayed or expired verify_token, a wrong domain, a tampered JWT, bad input; audited, and
 // no token in the logs.
 import assert from 'node:assert/strict';
-import { randomUUID } from 'node:crypto';
+import { createPublicKey, createVerify, type KeyObject, randomUUID } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import { adminToken, call, dialects, type Harness, startHarness } from '../../../test/harness.ts';
 import {
@@ -51,6 +51,22 @@ for (const dialect of dialects) {
       assert.match(r.accessToken, /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/);
       const head = JSON.parse(Buffer.from(r.accessToken.split('.')[0] as string, 'base64url').toString('utf8'));
       assert.equal(head.typ, 'JWT');
+      assert.equal(head.alg, 'RS256');
+      // a client verifies it with the server's published key: the JWKS, and the same key as PEM
+      const jwks = await pb(h, 'GET', '/auth/jwt/jwks.json');
+      assertEnvelope(jwks, 200);
+      const jwk = jwks.body.body.keys.find((k: { kid: string }) => k.kid === head.kid);
+      assert.deepEqual([jwk.kty, jwk.alg, jwk.use], ['RSA', 'RS256', 'sig']);
+      const [h64, p64, s64] = r.accessToken.split('.') as [string, string, string];
+      const verifies = (key: KeyObject) => createVerify('RSA-SHA256').update(`${h64}.${p64}`).verify(key, s64, 'base64url');
+      assert.ok(verifies(createPublicKey({ key: { kty: jwk.kty, n: jwk.n, e: jwk.e }, format: 'jwk' })));
+      const rsa = await pb(h, 'GET', '/auth/jwt/rsa.json');
+      assertEnvelope(rsa, 200);
+      assert.match(rsa.body.body.keydata, /^-----BEGIN PUBLIC KEY-----/);
+      assert.ok(verifies(createPublicKey(rsa.body.body.keydata)));
+      // the private half is sealed in the store, never in clear
+      const stored = await h.database.db.selectFrom('system_keys').selectAll().where('name', '=', 'jwt-rs256').executeTakeFirstOrThrow();
+      assert.doesNotMatch(stored.value_enc, /PRIVATE KEY/);
       const c = claimsOf(r.accessToken);
       assert.equal(c.sub, r.uuid);
       assert.equal(c.iss, `${PB_BASE}/`);

@@ -2,8 +2,8 @@
 // by the user's key -> an answer encrypted to the user (signed by the server) holding the access
 // token (a JWT wrapping a Coffer session of this API: modules/auth/jwt.ts) and a Coffer refresh
 // token; refresh (single use, the family revoked on reuse) and logout. The access token is signed
-// with HS256 under a key only Coffer holds: no client needs to verify it, so /auth/jwt/jwks.json
-// and /auth/jwt/rsa.json (the public half of Passbolt's RS256 key) are not served.
+// with RS256 under the server's JWT key, whose public half is served as Passbolt serves it:
+// /auth/jwt/jwks.json (a JWKS) and /auth/jwt/rsa.json (`keydata`, PEM).
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { AppError } from '../../lib/app-error.ts';
 import { MAX_MESSAGE } from '../../modules/e2e/openpgp-checks.ts';
@@ -27,8 +27,8 @@ function userUuid(b: Record<string, unknown>): string {
 
 export function jwtRoutes(api: FastifyInstance, c: PassboltContext): void {
   /** The access token for a session of this user, as the client will present it. */
-  const accessToken = (req: FastifyRequest, sessionId: string, uuid: string) =>
-    c.auth.sessionJwt(sessionId, { sub: uuid, iss: `${baseUrl(req)}/` }, c.session.idleSeconds).token;
+  const accessToken = async (req: FastifyRequest, sessionId: string, uuid: string) =>
+    (await c.auth.sessionJwt(sessionId, { sub: uuid, iss: `${baseUrl(req)}/` }, c.session.idleSeconds)).token;
 
   const giveRefresh = (req: FastifyRequest, reply: FastifyReply, token: string) =>
     addCookies(reply, [refreshCookie(req, token, c.session.refreshSeconds)]);
@@ -48,7 +48,7 @@ export function jwtRoutes(api: FastifyInstance, c: PassboltContext): void {
         version: '1.0.0',
         domain,
         verify_token: r.verifyToken,
-        access_token: accessToken(req, r.issued.sessionId, uuid),
+        access_token: await accessToken(req, r.issued.sessionId, uuid),
         refresh_token: refreshToken,
       });
       giveRefresh(req, reply, refreshToken);
@@ -70,8 +70,21 @@ export function jwtRoutes(api: FastifyInstance, c: PassboltContext): void {
       const actor = await c.auth.authenticate(pair.accessToken, req.ctx.sourceIp, 'passbolt');
       if (!actor.sessionId) throw new AppError('auth.invalid_token', 'The token is invalid or has expired.');
       giveRefresh(req, reply, pair.refreshToken);
-      return ok(req, { access_token: accessToken(req, actor.sessionId, uuid), refresh_token: pair.refreshToken });
+      return ok(req, { access_token: await accessToken(req, actor.sessionId, uuid), refresh_token: pair.refreshToken });
     },
+  });
+
+  const jwk = exact({ kty: str, alg: str, use: str, kid: str, n: str, e: str });
+  api.get('/auth/jwt/jwks.json', {
+    config: { auth: 'public', permission: 'none', action: 'auth.jwt_key', audit: false },
+    schema: { response: responses({ 200: exact({ keys: { type: 'array', items: jwk } }) }) },
+    handler: async (req) => ok(req, (await c.auth.jwtPublicKey()).jwks),
+  });
+
+  api.get('/auth/jwt/rsa.json', {
+    config: { auth: 'public', permission: 'none', action: 'auth.jwt_key', audit: false },
+    schema: { response: responses({ 200: exact({ keydata: str }) }) },
+    handler: async (req) => ok(req, { keydata: (await c.auth.jwtPublicKey()).pem }),
   });
 
   api.post('/auth/jwt/logout.json', {

@@ -1,10 +1,9 @@
 // Access tokens in the JWT format (RFC 7519) for APIs whose clients expect one (the Passbolt API's
 // JWT login). A JWT here only wraps a Coffer session: its `sid` names the session, which is checked
 // on every use exactly as a session token is (revoked, idle and absolute deadlines, the user
-// active, the audience); the signature (HS256 under a key derived from the token HMAC key, never
-// stored) proves Coffer issued it, and `exp` bounds it further.
-import { createHmac } from 'node:crypto';
-import { constantTimeEqual } from '../../crypto/tokens.ts';
+// active, the audience); the signature (RS256 under the server's JWT key, modules/sys/jwt-key.ts,
+// published as a JWKS for clients that verify it) proves Coffer issued it, and `exp` bounds it further.
+import { createSign, createVerify, type KeyObject } from 'node:crypto';
 
 export interface SessionJwtClaims {
   /** The session's id (ses_...). */
@@ -17,25 +16,24 @@ export interface SessionJwtClaims {
   exp: number;
 }
 
-const HEADER = Buffer.from(JSON.stringify({ alg: 'HS256', typ: 'JWT' })).toString('base64url');
-/** A JWT of this issuer: three base64url parts, bounded. */
-const FORM = /^[A-Za-z0-9_-]{10,100}\.[A-Za-z0-9_-]{10,1500}\.[A-Za-z0-9_-]{43}$/;
+const header = (kid: string) => Buffer.from(JSON.stringify({ alg: 'RS256', typ: 'JWT', kid })).toString('base64url');
+/** A JWT of this issuer: three base64url parts, bounded (an RSA-2048 signature is 342 characters). */
+const FORM = /^[A-Za-z0-9_-]{10,200}\.[A-Za-z0-9_-]{10,1500}\.[A-Za-z0-9_-]{342}$/;
 
 export const looksLikeJwt = (token: string) => FORM.test(token);
 
-export function signJwt(key: Buffer, claims: SessionJwtClaims): string {
-  const payload = Buffer.from(JSON.stringify(claims)).toString('base64url');
-  const sig = createHmac('sha256', key).update(`${HEADER}.${payload}`).digest('base64url');
-  return `${HEADER}.${payload}.${sig}`;
+export function signJwt(key: { privateKey: KeyObject; kid: string }, claims: SessionJwtClaims): string {
+  const data = `${header(key.kid)}.${Buffer.from(JSON.stringify(claims)).toString('base64url')}`;
+  return `${data}.${createSign('RSA-SHA256').update(data).sign(key.privateKey, 'base64url')}`;
 }
 
 /** The claims of a JWT this key signed, unexpired at `now` (ms); undefined otherwise. */
-export function verifyJwt(key: Buffer, token: string, now: number): SessionJwtClaims | undefined {
+export function verifyJwt(key: { publicKey: KeyObject; kid: string }, token: string, now: number): SessionJwtClaims | undefined {
   if (!FORM.test(token)) return undefined;
   const [head, payload, sig] = token.split('.') as [string, string, string];
-  const expected = createHmac('sha256', key).update(`${head}.${payload}`).digest('base64url');
-  // the signature first (constant time), the header after: only a header we wrote is signed
-  if (!constantTimeEqual(sig, expected) || head !== HEADER) return undefined;
+  // only the header this issuer writes (RS256, its key id): no `none`, no HS256 under the public key
+  if (head !== header(key.kid)) return undefined;
+  if (!createVerify('RSA-SHA256').update(`${head}.${payload}`).verify(key.publicKey, sig, 'base64url')) return undefined;
   let claims: unknown;
   try {
     claims = JSON.parse(Buffer.from(payload, 'base64url').toString('utf8'));

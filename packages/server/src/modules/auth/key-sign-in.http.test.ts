@@ -34,7 +34,7 @@ for (const dialect of dialects) {
       const auth = h.coffer.services.auth;
       const u = await createUser(h, admin, 'password_user');
       const sid = await sessionOf(u.id);
-      const { token } = auth.sessionJwt(sid, { sub: 'x', iss: 'y' }, 600);
+      const { token } = await auth.sessionJwt(sid, { sub: 'x', iss: 'y' }, 600);
       // a native session wrapped in a JWT is still a native session: refused on the Passbolt API
       await assert.rejects(auth.authenticateJwt(token, '127.0.0.1', 'passbolt'), (e: { code?: string }) => e.code === 'auth.invalid_token');
       assert.equal((await auth.authenticateJwt(token, '127.0.0.1', 'native')).userId, u.id);

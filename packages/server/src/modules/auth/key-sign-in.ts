@@ -11,10 +11,14 @@ import { AppError } from '../../lib/app-error.ts';
 import type { Clock } from '../../lib/clock.ts';
 import type { AuditLog, createAudited } from '../audit/audit-log.ts';
 import type { ServerOpenpgp } from '../e2e/server-openpgp.ts';
+import { JWT_SIGNING_KEY, type JwtKeys, jwtKeys } from '../sys/jwt-key.ts';
 import type { SealManager } from '../sys/seal.ts';
 import { type Actor, type RequestContext, requireUser, type Via } from './actor.ts';
 import { invalidToken } from './authenticate.ts';
 import { signJwt, verifyJwt } from './jwt.ts';
+
+const JWT_KEY_BINDING = { type: 'system_key', id: JWT_SIGNING_KEY, field: 'value' } as const;
+
 import { accountKey, clearFailures, type createIpLimiter, isLocked, recordFailure } from './login-throttle.ts';
 import { createSecondFactor } from './second-factor.ts';
 import type { IssuedSession } from './sessions.ts';
@@ -262,20 +266,44 @@ export function createKeySignIn(deps: {
     });
   }
 
-  const jwtKey = () => Buffer.from(keyedHash(hmacKey(), 'jwt:hs256:v1'), 'base64url');
+  // the JWT key pair, read (or made) once per process and unsealed
+  let jwtKeyPair: Promise<JwtKeys> | undefined;
+  const jwtKey = () => {
+    seal.requireKeys();
+    jwtKeyPair ??= jwtKeys(
+      db,
+      clock.now(),
+      (value) => seal.encrypt(db, JWT_KEY_BINDING, value),
+      (valueEnc) => seal.decrypt(db, JWT_KEY_BINDING, valueEnc),
+    ).catch((e: unknown) => {
+      jwtKeyPair = undefined;
+      throw e;
+    });
+    return jwtKeyPair;
+  };
 
   /** A JWT wrapping a session: `sub`/`iss` as the API names them, expiring after `lifetimeSeconds`. */
-  function sessionJwt(sessionId: string, claims: { sub: string; iss: string }, lifetimeSeconds: number) {
+  async function sessionJwt(sessionId: string, claims: { sub: string; iss: string }, lifetimeSeconds: number) {
     const iat = Math.floor(clock.now() / 1000);
     const exp = iat + lifetimeSeconds;
-    return { token: signJwt(jwtKey(), { sid: sessionId, sub: claims.sub, iss: claims.iss, iat, exp }), exp };
+    return { token: signJwt(await jwtKey(), { sid: sessionId, sub: claims.sub, iss: claims.iss, iat, exp }), exp };
   }
 
   /** A JWT of `sessionJwt` -> the session's actor (signature, expiry, then every session check). */
   async function authenticateJwt(token: string, ip: string, via: Via): Promise<Actor> {
-    const claims = verifyJwt(jwtKey(), token, clock.now());
+    const claims = verifyJwt(await jwtKey(), token, clock.now());
     if (!claims) throw invalidToken();
     return deps.authenticateSession(claims.sid, ip, via);
+  }
+
+  /** The JWT key's public half: a JWKS and the PEM (for clients that verify the tokens). */
+  async function jwtPublicKey() {
+    const k = await jwtKey();
+    const jwk = k.publicKey.export({ format: 'jwk' });
+    return {
+      jwks: { keys: [{ kty: 'RSA', alg: 'RS256', use: 'sig', kid: k.kid, n: jwk.n as string, e: jwk.e as string }] },
+      pem: k.publicPem,
+    };
   }
 
   return {
@@ -287,6 +315,7 @@ export function createKeySignIn(deps: {
     verifySecondFactor,
     sessionJwt,
     authenticateJwt,
+    jwtPublicKey,
     serverPublicKey: pgp.publicKey,
   };
 }
