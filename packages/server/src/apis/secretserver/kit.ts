@@ -33,8 +33,17 @@ export interface Kit {
     spec: RouteSpec,
     handler: (req: FastifyRequest, reply: FastifyReply) => Promise<unknown>,
   ): void;
-  /** The full secret model of a secret the caller read (or wrote). */
-  model(ctx: RequestContext, secret: Presented, values: Record<string, string> | null, flags: SecretFlags | undefined): Promise<unknown>;
+  /**
+   * The full secret model of a secret the caller read (or wrote). `rotationTarget: false` (known
+   * from the read's card) spares the rotation state's query: a secret without a target has none.
+   */
+  model(
+    ctx: RequestContext,
+    secret: Presented,
+    values: Record<string, string> | null,
+    flags: SecretFlags | undefined,
+    opts?: { rotationTarget?: boolean | undefined },
+  ): Promise<unknown>;
 }
 
 const ParamsSchema = { type: 'object', additionalProperties: { type: 'string', maxLength: 500 } } as const;
@@ -58,7 +67,7 @@ export function createKit(deps: SecretServerDeps): Kit {
         });
       }
     },
-    async model(_ctx, secret, values, flags) {
+    async model(_ctx, secret, values, flags, opts = {}) {
       const template = await templates.bySlug(secret.template);
       const fields = template?.fields ?? [];
       const [num, folderNum, itemNums, fileNums, rotation] = await Promise.all([
@@ -72,7 +81,7 @@ export function createKit(deps: SecretServerDeps): Kit {
           'secret_file',
           fields.filter((f) => f.isFile && holds(secret, f.field)).map((f) => fileKey(secret.id, f.field.slug)),
         ),
-        deps.rotation.states([secret.id]),
+        opts.rotationTarget === false ? new Map() : deps.rotation.states([secret.id]),
       ]);
       const numbers: ItemNumbers = { items: itemNums, files: fileNums };
       const holder = flags?.checkout?.holderId;

@@ -36,11 +36,11 @@ export async function readSecret(kit: Kit, req: FastifyRequest, id: string): Pro
   const q = queryOf(req);
   const reason = requestComment(req);
   if (qBool(q, 'autoCheckout')) await checkoutFor(kit, req.ctx, id, reason, false);
-  const card = await deps.secrets.revealCard(req.ctx, id, reason ? { reason } : {});
+  const card = await deps.secrets.revealCard(req.ctx, id, { ...(reason ? { reason } : {}), include: { rotationTarget: true } });
   let flags = { ...flagsOfChain(card.chain), checkout: null as null | { holderId: string; holderName: string | null; endsAt: number } };
   // the checkout state is read only where the policy has checkouts
   if (flags.checkoutExclusive) flags = (await deps.workflow.secretFlags(req.ctx, [id])).get(id) ?? flags;
-  const model = await kit.model(req.ctx, card.secret, card.values, flags);
+  const model = await kit.model(req.ctx, card.secret, card.values, flags, { rotationTarget: card.rotationTarget });
   if (qBool(q, 'autoCheckIn') && flags.checkout?.holderId === req.ctx.actor.userId) {
     await deps.workflow.checkin(req.ctx, id, reason ? { reason } : {});
   }

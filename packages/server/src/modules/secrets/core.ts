@@ -109,18 +109,20 @@ export function createCore(deps: SecretsDeps) {
     return { username: s.username, host: s.host, url: s.url, clear: clear.values, custom: clear.custom, sensitive };
   }
 
-  /** The sensitive values, the secret's files (by id) and whether it is `userId`'s favourite: one statement. */
+  /** The sensitive values, the secret's files (by id), whether it is `userId`'s favourite and whether it has a rotation target: one statement. */
   async function loadCardValues(exec: Executor, s: SecretTable, userId: string) {
     const sensitive: Record<string, string> = {};
     const attachments: Array<{ id: string; name: string }> = [];
     let favorite = false;
+    let rotationTarget = false;
     for (const r of await valuesFilesFavorite(exec, { id: s.id, user: userId })) {
       const k = Number(r.k);
       if (k === 0) sensitive[r.a ?? ''] = (await seal.decrypt(exec, valueBinding(s.id, r.a ?? ''), r.b ?? '')).toString('utf8');
       else if (k === 1) attachments.push({ id: r.a ?? '', name: r.b ?? '' });
-      else favorite = true;
+      else if (k === 2) favorite = true;
+      else rotationTarget = true;
     }
-    return { sensitive, attachments, favorite };
+    return { sensitive, attachments, favorite, rotationTarget };
   }
 
   /**

@@ -56,7 +56,7 @@ export function createRevealCard(core: Core, gateWithReason: ReturnType<typeof c
       reason?: string;
       exceptKind?: SecretKindMark;
       /** Also answer the secret's files (id, name) and whether it is the caller's favourite. */
-      include?: { attachments?: boolean; favorite?: boolean };
+      include?: { attachments?: boolean; favorite?: boolean; rotationTarget?: boolean };
     },
   ) {
     return deps.audited(
@@ -79,7 +79,7 @@ export function createRevealCard(core: Core, gateWithReason: ReturnType<typeof c
         const policy = await effectivePolicy(trx, s.parent_node_id);
         const reasonFrom = await gateWithReason(trx, ctx, s, policy, input.reason, ev);
         // a whole-credential read takes the files and the favourite mark with the values (one statement)
-        const withCard = input.include?.attachments === true || input.include?.favorite === true;
+        const withCard = input.include?.attachments === true || input.include?.favorite === true || input.include?.rotationTarget === true;
         const card = withCard ? await loadCardValues(trx, s, ctx.actor.userId ?? '') : null;
         const values = card ? card.sensitive : (await loadValues(trx, s)).sensitive;
         ev.details = { fields: Object.keys(values), version: s.version, ...reasonFrom };
@@ -98,7 +98,17 @@ export function createRevealCard(core: Core, gateWithReason: ReturnType<typeof c
         const ancestors = policy.chain.map((n) => ({ id: n.id, type: n.type, name: n.name }));
         const attachments = input.include?.attachments ? card?.attachments : undefined;
         const favorite = input.include?.favorite ? card?.favorite : undefined;
-        return { secret, values, chain: policy.chain, requireReason: policy.requireReason === true, ancestors, attachments, favorite };
+        const rotationTarget = input.include?.rotationTarget ? card?.rotationTarget : undefined;
+        return {
+          secret,
+          values,
+          chain: policy.chain,
+          requireReason: policy.requireReason === true,
+          ancestors,
+          attachments,
+          favorite,
+          rotationTarget,
+        };
       },
     );
   }
