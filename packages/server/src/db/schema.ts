@@ -1,6 +1,7 @@
 import type { AuditTables } from './schema-audit.ts';
 import type { CommentTables } from './schema-comments.ts';
 import type { E2eTables } from './schema-e2e.ts';
+import type { JobQueueWebhookTables } from './schema-jobs.ts';
 import type { KeySignInTables } from './schema-key-sign-in.ts';
 import type { NumberingTables } from './schema-numbers.ts';
 import type { PersonalTables } from './schema-personal.ts';
@@ -8,6 +9,7 @@ import type { RotationTables } from './schema-rotation.ts';
 import type { WorkflowTables } from './schema-workflow.ts';
 
 export type { AuditCheckpointTable, AuditHeadTable, AuditLogTable, AuditSealedTable } from './schema-audit.ts';
+export type { QueueJobState, QueueJobTable, WebhookDeliveryState, WebhookDeliveryTable, WebhookTable } from './schema-jobs.ts';
 export type { AccessApprovalTable, AccessRequestTable, AdminApprovalTable, AdminRequestTable, CheckoutTable } from './schema-workflow.ts';
 
 /** Row types. Times are milliseconds since the epoch; booleans are 0/1 on both dialects. */
@@ -322,57 +324,6 @@ export interface MetadataTable {
   updated_at: number;
 }
 
-export type QueueJobState = 'queued' | 'running' | 'done' | 'failed';
-
-export interface QueueJobTable {
-  id: string;
-  kind: string;
-  /** JSON; ids and parameters, never a secret value. */
-  payload: string;
-  run_at: number;
-  /** Claims so far (a claim whose process died counts). */
-  attempts: number;
-  max_attempts: number;
-  state: QueueJobState;
-  locked_by: string | null;
-  lease_until: number | null;
-  last_error: string | null;
-  dedupe_key: string | null;
-  created_at: number;
-  updated_at: number;
-}
-
-export interface WebhookTable {
-  id: string;
-  url: string;
-  /** JSON array of event types. */
-  events: string;
-  enabled: number;
-  description: string;
-  secret_enc: string;
-  created_by: string | null;
-  created_at: number;
-  updated_at: number;
-}
-
-export type WebhookDeliveryState = 'pending' | 'delivered' | 'failed' | 'cancelled';
-
-export interface WebhookDeliveryTable {
-  id: string;
-  webhook_id: string;
-  event_id: string;
-  event_type: string;
-  payload: string;
-  state: WebhookDeliveryState;
-  attempts: number;
-  last_status: number | null;
-  last_error: string | null;
-  next_attempt_at: number | null;
-  delivered_at: number | null;
-  created_at: number;
-  updated_at: number;
-}
-
 export interface DB
   extends CommentTables,
     NumberingTables,
@@ -381,7 +332,8 @@ export interface DB
     E2eTables,
     AuditTables,
     WorkflowTables,
-    KeySignInTables {
+    KeySignInTables,
+    JobQueueWebhookTables {
   seal_config: SealConfigTable;
   keyring_terms: KeyringTermTable;
   keyring_state: KeyringStateTable;
@@ -410,7 +362,4 @@ export interface DB
   attachments_removed: RemovedAttachmentTable;
   attachment_removed_chunks: RemovedAttachmentChunkTable;
   metadata: MetadataTable;
-  job_queue: QueueJobTable;
-  webhooks: WebhookTable;
-  webhook_deliveries: WebhookDeliveryTable;
 }
