@@ -67,7 +67,12 @@ export const CreateVault = Type.Object(
     encryption: Type.Optional(
       Type.Union([Type.Literal('server'), Type.Literal('e2e')], { default: 'server', description: 'Fixed at creation (ADR 0022)' }),
     ),
-    e2eScheme: Type.Optional(E2eScheme),
+    e2eScheme: Type.Optional(
+      Type.Literal('openpgp', {
+        description:
+          'E2E vaults made here are OpenPGP ones; master-password vaults are made by Passwork clients with their key material (ADR 0026)',
+      }),
+    ),
     itemsOwnedByCreator: Type.Optional(
       Type.Boolean({ default: false, description: 'Fixed at creation; end-to-end encrypted vaults only (ADR 0025)' }),
     ),

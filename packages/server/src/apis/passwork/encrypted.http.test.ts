@@ -184,6 +184,12 @@ for (const dialect of dialects) {
       assert.ok(!ssRead.raw.includes(p.cryptedPassword));
       // no OpenPGP readers or messages for it
       assert.equal((await call(h, 'GET', `/api/v1/secrets/${id}/readers`, { token: user.token })).status, 409);
+      // such a vault is made only by a Passwork client, with its key material: not natively
+      const native2 = await call(h, 'POST', '/api/v1/vaults', {
+        token: user.token,
+        body: { name: 'mp by hand', encryption: 'e2e', e2eScheme: 'master-password' },
+      });
+      assert.equal(native2.status, 400, native2.raw);
       // a client-encrypted item lives nowhere else
       const serverVault = (await call(h, 'POST', '/api/v1/vaults', { token: user.token, body: { name: 'server kind' } })).body.id;
       const misplaced = await call(h, 'POST', '/api/v1/secrets', {
