@@ -309,67 +309,6 @@ export async function buildApp(deps: AppDeps) {
     rateLimit: createCredentialRateLimit({ ...(config.rateLimit ?? defaultRateLimit), clock }),
   };
 
-  // every API surface (native, web UI, PMP, senhasegura, Secret Server, Passwork), each built by
-  // its apis/<x>/ factory from these services (apis/surfaces.ts)
-  await registerApiSurfaces(
-    app,
-    edge,
-    {
-      auth,
-      sys,
-      apiKeys,
-      totp,
-      userLookup,
-      users,
-      groups,
-      ownAccount,
-      audit: auditService,
-      vaults,
-      explain,
-      secrets,
-      templates,
-      transfer,
-      attachments,
-      metadata,
-      comments,
-      passwords,
-      bulk,
-      lookup,
-      webhooks,
-      workflow,
-      rotation,
-      adminRequests,
-      userKeys,
-      setup,
-      attachmentMaxBytes: config.attachmentMaxBytes,
-      db,
-      clock,
-      numbering,
-      access,
-      audited,
-      naturalKeys,
-      clientKeys,
-      seal,
-    },
-    config,
-  );
-
-  // periodic signed checkpoint of the audit head
-  const timer = setInterval(() => {
-    if (seal.keys) audit.checkpointNow(db).catch((e) => app.log.error({ err: e }, 'audit checkpoint failed'));
-  }, config.audit.checkpointSeconds * 1000);
-  timer.unref();
-  // an interrupted re-encryption (error, crash of the node holding the lease) is picked up again
-  const jobTimer = setInterval(() => {
-    if (seal.keys) reencrypt.kick(onJobError);
-  }, 30_000);
-  jobTimer.unref();
-  app.addHook('onClose', async () => {
-    clearInterval(timer);
-    clearInterval(jobTimer);
-    await jobs.stop();
-  });
-
   const services = {
     seal,
     audit,
@@ -407,6 +346,40 @@ export async function buildApp(deps: AppDeps) {
     ownAccount,
     edge,
   };
+
+  // every API surface (native, web UI, PMP, senhasegura, Secret Server, Passwork, Passbolt), each
+  // built by its apis/<x>/ factory from these services (apis/surfaces.ts)
+  await registerApiSurfaces(
+    app,
+    edge,
+    {
+      ...services,
+      audit: auditService,
+      setup,
+      attachmentMaxBytes: config.attachmentMaxBytes,
+      db,
+      clock,
+      audited,
+      naturalKeys,
+    },
+    config,
+  );
+
+  // periodic signed checkpoint of the audit head
+  const timer = setInterval(() => {
+    if (seal.keys) audit.checkpointNow(db).catch((e) => app.log.error({ err: e }, 'audit checkpoint failed'));
+  }, config.audit.checkpointSeconds * 1000);
+  timer.unref();
+  // an interrupted re-encryption (error, crash of the node holding the lease) is picked up again
+  const jobTimer = setInterval(() => {
+    if (seal.keys) reencrypt.kick(onJobError);
+  }, 30_000);
+  jobTimer.unref();
+  app.addHook('onClose', async () => {
+    clearInterval(timer);
+    clearInterval(jobTimer);
+    await jobs.stop();
+  });
 
   return {
     app,
