@@ -182,6 +182,26 @@ for (const dialect of dialects) {
       const ssRead = await ss(h, 'GET', `/secrets/${await num(h, 'secret', id)}`, ssToken);
       assert.ok(ssRead.status >= 400 && ssRead.status < 500, ssRead.raw);
       assert.ok(!ssRead.raw.includes(p.cryptedPassword));
+      // its files too are what the client made: a file in clear under the media type is refused
+      const uploadNative = (name: string, content: string) =>
+        h.app.inject({
+          method: 'POST',
+          url: `/api/v1/secrets/${id}/attachments?name=${name}&contentType=application/vnd.coffer.client-encrypted%2Bjson`,
+          headers: { authorization: `Bearer ${user.token}`, 'content-type': 'application/octet-stream' },
+          payload: Buffer.from(content),
+        });
+      const clearFile = await uploadNative('clear.txt', 'a plaintext file');
+      assert.equal(clearFile.statusCode, 409, clearFile.body);
+      assert.equal(JSON.parse(clearFile.body).error.code, 'secret.e2e_unsupported');
+      const mislabelled = await uploadNative('fake.json', JSON.stringify({ encryptedKey: 'k', encryptedData: 'plain data', hash: 'h' }));
+      assert.equal(mislabelled.statusCode, 409, mislabelled.body);
+      const k2 = aesEncode('file-key', itemKey);
+      const good = await uploadNative(
+        'ok.json',
+        JSON.stringify({ encryptedKey: k2, encryptedData: aesEncode('ZGF0YQ==', 'file-key'), hash: 'h' }),
+      );
+      assert.equal(good.statusCode, 201, good.body);
+      assert.equal((await uploadNative('plain.bin', 'x')).statusCode, 409);
       // no OpenPGP readers or messages for it
       assert.equal((await call(h, 'GET', `/api/v1/secrets/${id}/readers`, { token: user.token })).status, 409);
       // such a vault is made only by a Passwork client, with its key material: not natively

@@ -9,7 +9,7 @@ import { newId } from '../../lib/ids.ts';
 import { integrityError } from '../../lib/integrity-error.ts';
 import type { createAudited } from '../audit/audit-log.ts';
 import type { RequestContext } from '../auth/actor.ts';
-import { CLIENT_ENCRYPTED_MEDIA_TYPE, SECRET_KIND } from '../e2e/master-password.ts';
+import { CLIENT_ENCRYPTED_MEDIA_TYPE, checkClientFile, SECRET_KIND } from '../e2e/master-password.ts';
 import { e2eUnsupported } from '../e2e/messages.ts';
 import type { SecretsService } from '../secrets/secrets.service.ts';
 import type { SealManager } from '../sys/seal.ts';
@@ -141,10 +141,12 @@ export function createAttachmentsService(deps: {
     body: AsyncIterable<Buffer | string>,
   ): Promise<Attachment> {
     const spec = { action: 'attachment.upload', objectType: 'secret', objectId: secretId };
+    let clientSealed = false;
     let name: string;
     try {
       name = checkName(input.name);
       const { s } = await secrets.load(db, ctx, secretId, 'edit');
+      clientSealed = s.e2e === SECRET_KIND.masterPassword;
       // a file would reach the server in clear: not in an end-to-end encrypted vault (ADR 0022),
       // except a master-password item's files, which its client encrypted (ADR 0026)
       if (s.e2e && (s.e2e !== SECRET_KIND.masterPassword || input.contentType !== CLIENT_ENCRYPTED_MEDIA_TYPE)) {
@@ -154,6 +156,19 @@ export function createAttachmentsService(deps: {
       }
     } catch (e) {
       return refuse(ctx, spec, e);
+    }
+    // a master-password item's file must be what its client made (never a file in clear with the
+    // media type): read whole (bounded) and checked before anything is sealed
+    if (clientSealed) {
+      try {
+        const whole = await readBounded(body, maxBytes);
+        checkClientFile(whole);
+        body = (async function* () {
+          yield whole;
+        })();
+      } catch (e) {
+        return refuse(ctx, spec, e);
+      }
     }
     const id = newId('att', clock.now());
     const sealed: string[] = [];
@@ -337,3 +352,16 @@ export function createAttachmentsService(deps: {
   return { list, upload, remove, download };
 }
 export type AttachmentsService = ReturnType<typeof createAttachmentsService>;
+
+/** The whole of an upload, refused past `maxBytes`. */
+async function readBounded(body: AsyncIterable<Buffer | string>, maxBytes: number): Promise<Buffer> {
+  const parts: Buffer[] = [];
+  let size = 0;
+  for await (const piece of body) {
+    const buf = typeof piece === 'string' ? Buffer.from(piece) : piece;
+    size += buf.length;
+    if (size > maxBytes) throw new AppError('request.body_too_large', `An attachment may hold at most ${maxBytes} bytes.`);
+    parts.push(buf);
+  }
+  return Buffer.concat(parts);
+}

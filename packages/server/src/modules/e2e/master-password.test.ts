@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
 import { aesEncode } from '../../../test/passwork.ts';
-import { checkClientValues, isClientCiphertext } from './master-password.ts';
+import { checkClientFile, checkClientValues, isClientCiphertext } from './master-password.ts';
 
 const payload = (p: Record<string, unknown>) => ({ payload: JSON.stringify(p) });
 
@@ -55,5 +55,23 @@ describe('the master-password scheme: client ciphertexts only', () => {
     refused(payload({ cryptedPassword: ok, custom: 'x' }), '/fields/payload/custom');
     refused({ payload: 'not json' }, '/fields/payload');
     refused({ payload: JSON.stringify({ cryptedPassword: ok }), password: 'clear' }, '/fields/password');
+  });
+
+  it('checks a file: the client JSON with ciphertext key and data, nothing in clear', () => {
+    const file = (f: unknown) => Buffer.from(JSON.stringify(f));
+    const big = aesEncode(Buffer.alloc(300_000, 7).toString('base64'), 'fk');
+    checkClientFile(file({ encryptedKey: aesEncode('fk', 'ik'), encryptedData: big, hash: 'abc' }));
+    for (const [f, path] of [
+      [Buffer.from('plain bytes'), '/file'],
+      [file({ encryptedKey: 'fk', encryptedData: big }), '/file/encryptedKey'],
+      [file({ encryptedKey: aesEncode('fk', 'ik'), encryptedData: 'the file in clear' }), '/file/encryptedData'],
+      [file({ encryptedKey: aesEncode('fk', 'ik'), encryptedData: big, hash: 7 }), '/file/hash'],
+      [file([1]), '/file'],
+    ] as const) {
+      assert.throws(
+        () => checkClientFile(f),
+        (e: { details?: Array<{ path: string }> }) => e.details?.[0]?.path === path,
+      );
+    }
   });
 });

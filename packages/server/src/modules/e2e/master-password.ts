@@ -58,8 +58,8 @@ function isSaltedBase64(text: string): boolean {
  * Is `text` a ciphertext as Passwork's clients make it: the base64 of an OpenSSL-style AES
  * ciphertext, itself base32-encoded (the connectors' form), or that base64 alone.
  */
-export function isClientCiphertext(text: string): boolean {
-  if (text.length < 44 || text.length > 1_000_000) return false;
+export function isClientCiphertext(text: string, maxLength = 1_000_000): boolean {
+  if (text.length < 44 || text.length > maxLength) return false;
   if (BASE32.test(text)) {
     const inner = unbase32(text).toString('latin1');
     if (isSaltedBase64(inner)) return true;
@@ -105,6 +105,25 @@ export function checkClientValues(sensitive: Record<string, string>): void {
       }
     });
   }
+}
+
+/**
+ * Checks a file of a secret of this scheme: the JSON `{encryptedKey, encryptedData, hash}` its
+ * client made (the key and the data client ciphertexts, the hash a short text). Anything else —
+ * a file in clear labelled with the media type — is refused.
+ */
+export function checkClientFile(content: Buffer): void {
+  const refuse = (path: string) => notCiphertext(`/file${path}`);
+  let f: Record<string, unknown>;
+  try {
+    f = JSON.parse(content.toString('utf8')) as Record<string, unknown>;
+  } catch {
+    throw refuse('');
+  }
+  if (typeof f !== 'object' || f === null || Array.isArray(f)) throw refuse('');
+  if (typeof f.encryptedKey !== 'string' || !isClientCiphertext(f.encryptedKey)) throw refuse('/encryptedKey');
+  if (typeof f.encryptedData !== 'string' || !isClientCiphertext(f.encryptedData, content.length)) throw refuse('/encryptedData');
+  if (f.hash !== undefined && (typeof f.hash !== 'string' || f.hash.length > 200)) throw refuse('/hash');
 }
 
 /** Refuses a template other than `client-encrypted` in a vault of this scheme. */
