@@ -3,14 +3,13 @@
 // that only the Passwork client can open or change its value, fetch nothing (no reveal record) and
 // exit with the conflict code.
 import assert from 'node:assert/strict';
-import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { adminToken, call, createUser, dialects, type Harness, startHarness } from '../../server/test/harness.ts';
-import { aesEncode, apiKeyFor, masterKeyOf, pw, pwLogin, sha256Hex } from '../../server/test/passwork.ts';
+import { passworkEncryptedItem } from '../../server/test/passwork.ts';
 import { cliRunner } from '../test/run-cli.ts';
 
 const { cli } = cliRunner();
@@ -31,32 +30,7 @@ for (const dialect of dialects) {
       admin = await adminToken(h);
       const u = await createUser(h, admin, 'password_administrator');
       // the Passwork client: a master-password session, a private vault, one item it encrypted
-      const token = (await pwLogin(h, await apiKeyFor(h, u), true)).token;
-      const mk = (await pw(h, 'GET', '/user/get-master-key-options', { token })).body.data.mkOptions as string;
-      const headers = { 'passwork-masterhash': sha256Hex(masterKeyOf(mk, 'the master password')) };
-      const masterKey = masterKeyOf(mk, 'the master password');
-      const vaultPassword = randomBytes(16).toString('hex');
-      const salt = randomBytes(8).toString('hex');
-      const vault = await pw(h, 'POST', '/vaults', {
-        token,
-        headers,
-        body: { name: 'Sealed', passwordCrypted: aesEncode(vaultPassword, masterKey), salt, passwordHash: sha256Hex(vaultPassword + salt) },
-      });
-      assert.equal(vault.status, 201, vault.raw);
-      const itemKey = randomBytes(24).toString('base64');
-      const item = await pw(h, 'POST', '/passwords', {
-        token,
-        headers,
-        body: {
-          vaultId: vault.body.data,
-          name: 'db',
-          login: 'root',
-          cryptedPassword: aesEncode('the-plain-value', itemKey),
-          cryptedKey: aesEncode(itemKey, vaultPassword),
-        },
-      });
-      assert.equal(item.status, 200, item.raw);
-      itemId = item.body.data.id;
+      itemId = (await passworkEncryptedItem(h, u, { vaultName: 'Sealed', itemName: 'db', plain: 'the-plain-value' })).itemId;
       config = path.join(dir, 'credentials.json');
       const r = await cli(config, ['login', '--url', url, '--username', u.username, '--password-stdin'], { input: `${u.password}\n` });
       assert.equal(r.code, 0, r.stderr);

@@ -8,7 +8,7 @@ import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import * as openpgp from 'openpgp';
 import { adminToken, createUser, type Harness, startHarness } from '../../server/test/harness.ts';
-import { aesEncode, apiKeyFor, masterKeyOf, pw, pwLogin, sha256Hex } from '../../server/test/passwork.ts';
+import { passworkEncryptedItem } from '../../server/test/passwork.ts';
 import { createClient } from './client.ts';
 import { createE2e } from './e2e.ts';
 
@@ -24,28 +24,7 @@ describe('SDK and a Passwork client-encrypted item [sqlite]', () => {
     const admin = await adminToken(h);
     const u = await createUser(h, admin, 'password_administrator');
     client = createClient({ baseUrl: `http://127.0.0.1:${(h.app.server.address() as AddressInfo).port}/`, token: u.token });
-    const token = (await pwLogin(h, await apiKeyFor(h, u), true)).token;
-    const mk = masterKeyOf((await pw(h, 'GET', '/user/get-master-key-options', { token })).body.data.mkOptions, 'mp');
-    const headers = { 'passwork-masterhash': sha256Hex(mk) };
-    const vaultPassword = randomBytes(16).toString('hex');
-    const vault = await pw(h, 'POST', '/vaults', {
-      token,
-      headers,
-      body: { name: 'MP', passwordCrypted: aesEncode(vaultPassword, mk), salt: 's', passwordHash: sha256Hex(`${vaultPassword}s`) },
-    });
-    const itemKey = randomBytes(24).toString('base64');
-    const item = await pw(h, 'POST', '/passwords', {
-      token,
-      headers,
-      body: {
-        vaultId: vault.body.data,
-        name: 'x',
-        cryptedPassword: aesEncode(plain, itemKey),
-        cryptedKey: aesEncode(itemKey, vaultPassword),
-      },
-    });
-    assert.equal(item.status, 200, item.raw);
-    itemId = item.body.data.id;
+    itemId = (await passworkEncryptedItem(h, u, { vaultName: 'MP', itemName: 'x', plain })).itemId;
   });
   after(async () => h?.close());
 

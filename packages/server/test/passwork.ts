@@ -141,3 +141,39 @@ export function masterKeyOf(mkOptions: string, masterPassword: string): string {
 }
 
 export const sha256Hex = (s: string) => createHash('sha256').update(s).digest('hex');
+
+/**
+ * What a Passwork client in master-password mode makes for `user`: a private vault (its password
+ * encrypted with the master key) holding one item whose password it encrypted (`plain`).
+ */
+export async function passworkEncryptedItem(
+  h: Harness,
+  user: { token: string; password: string },
+  opts: { vaultName: string; itemName: string; plain: string },
+): Promise<{ vaultId: string; itemId: string }> {
+  const token = (await pwLogin(h, await apiKeyFor(h, user), true)).token;
+  const mk = masterKeyOf((await pw(h, 'GET', '/user/get-master-key-options', { token })).body.data.mkOptions, 'the master password');
+  const headers = { 'passwork-masterhash': sha256Hex(mk) };
+  const vaultPassword = randomBytes(16).toString('hex');
+  const salt = randomBytes(8).toString('hex');
+  const vault = await pw(h, 'POST', '/vaults', {
+    token,
+    headers,
+    body: { name: opts.vaultName, passwordCrypted: aesEncode(vaultPassword, mk), salt, passwordHash: sha256Hex(vaultPassword + salt) },
+  });
+  assert.equal(vault.status, 201, vault.raw);
+  const itemKey = randomBytes(24).toString('base64');
+  const item = await pw(h, 'POST', '/passwords', {
+    token,
+    headers,
+    body: {
+      vaultId: vault.body.data,
+      name: opts.itemName,
+      login: 'root',
+      cryptedPassword: aesEncode(opts.plain, itemKey),
+      cryptedKey: aesEncode(itemKey, vaultPassword),
+    },
+  });
+  assert.equal(item.status, 200, item.raw);
+  return { vaultId: vault.body.data, itemId: item.body.data.id };
+}
