@@ -5,9 +5,41 @@
 // after it. With BENCH_ROUNDS > 1 the whole sequence runs that many times and each API's figure is
 // the median of its rounds' ratios (this VM's windows differ by up to ±15 % from one another; one
 // bracket is one draw of that noise).
-import type { LoadResult } from './measure.ts';
+import type { LoadResult, runLoad } from './measure.ts';
+import type { SecretsDataset } from './secrets-data.ts';
 
 export type CompatRun = (what: { round: number }) => Promise<LoadResult[]>;
+
+/** The load settings a scenario passes on to runLoad (the rest is its own). */
+export type Common = Omit<Parameters<typeof runLoad>[0], 'connections' | 'scenario' | 'url' | 'method' | 'body' | 'headers' | 'nextPath'>;
+
+/** What every compatibility API's scenarios get from run.ts. */
+export interface CompatArgs {
+  ds: SecretsDataset;
+  baseUrl: string;
+  connections: number;
+  c: Common;
+  scenarios: ReadonlySet<string>;
+  step: (what: string) => void | Promise<void>;
+  /** Called with each result as soon as it is measured (so the progress lines stay in order). */
+  done: (r: LoadResult) => void;
+  /** Hooks around a scenario's measured window (a CPU profile with BENCH_CPU_PROF=1). */
+  around: (key: string) => Common['around'];
+}
+
+/** One scenario when BENCH_SCENARIOS selects `key`: announced, measured (with its hooks), reported. */
+export async function measureIf(
+  a: CompatArgs,
+  key: string,
+  label: () => string | Promise<string>,
+  load: (c: Common) => Promise<LoadResult>,
+): Promise<LoadResult[]> {
+  if (!a.scenarios.has(key)) return [];
+  await a.step(await label());
+  const r = await load({ ...a.c, around: a.around(key) });
+  a.done(r);
+  return [r];
+}
 
 export interface CompatRatio {
   scenario: string;

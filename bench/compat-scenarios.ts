@@ -4,12 +4,12 @@
 // - senhasegura: GET /iso/pam/credential/{id} over integer ids of the credentials the bench user
 //   can list. Each request = the id resolved, authorization over the tree, the workflow gate,
 //   decryption of the values, one audit record (a reveal, via senhasegura).
+
+import { type Common, type CompatArgs, measureIf } from './bracketed.ts';
 import type { LoadResult } from './measure.ts';
 import { runLoad } from './measure.ts';
 import { pmpPairs, pmpPasswordLoad } from './pmp-scenario.ts';
 import type { SecretsDataset } from './secrets-data.ts';
-
-type Common = Omit<Parameters<typeof runLoad>[0], 'connections' | 'scenario' | 'url' | 'method' | 'body' | 'headers' | 'nextPath'>;
 
 export async function senhaseguraReadLoad(ds: SecretsDataset, baseUrl: string, connections: number, c: Common): Promise<LoadResult> {
   const headers = { authorization: `Bearer ${ds.userKey}` };
@@ -31,30 +31,23 @@ export async function senhaseguraReadLoad(ds: SecretsDataset, baseUrl: string, c
 }
 
 /** The compatibility reads selected in BENCH_SCENARIOS, in a fixed order, after the native reveal. */
-export async function compatLoads(
-  ds: SecretsDataset,
-  baseUrl: string,
-  connections: number,
-  c: Common,
-  scenarios: ReadonlySet<string>,
-  step: (what: string) => void | Promise<void>,
-  /** Called with each result as soon as it is measured (so the progress lines stay in order). */
-  done: (r: LoadResult) => void,
-  /** Hooks around a scenario's measured window (a CPU profile with BENCH_CPU_PROF=1). */
-  around: (key: string) => Common['around'] = () => undefined,
-): Promise<LoadResult[]> {
-  const out: LoadResult[] = [];
-  if (scenarios.has('senhasegura')) {
-    await step(`senhasegura credential read (${connections} connections)`);
-    out.push(await senhaseguraReadLoad(ds, baseUrl, connections, { ...c, around: around('senhasegura') }));
-    done(out.at(-1) as LoadResult);
-  }
-  if (scenarios.has('pmp')) {
-    // PMP: GET /restapi/json/v1/resources/{rid}/accounts/{aid}/password (bench/pmp-scenario.ts)
-    const pairs = await pmpPairs(ds, baseUrl);
-    await step(`PMP password read (${connections} connections, ${pairs.length} accounts)`);
-    out.push(await pmpPasswordLoad(ds, pairs, baseUrl, connections, { ...c, around: around('pmp') }));
-    done(out.at(-1) as LoadResult);
-  }
+export async function compatLoads(a: CompatArgs): Promise<LoadResult[]> {
+  const { ds, baseUrl, connections } = a;
+  const out = await measureIf(
+    a,
+    'senhasegura',
+    () => `senhasegura credential read (${connections} connections)`,
+    (c) => senhaseguraReadLoad(ds, baseUrl, connections, c),
+  );
+  // PMP: GET /restapi/json/v1/resources/{rid}/accounts/{aid}/password (bench/pmp-scenario.ts)
+  const pairs = a.scenarios.has('pmp') ? await pmpPairs(ds, baseUrl) : [];
+  out.push(
+    ...(await measureIf(
+      a,
+      'pmp',
+      () => `PMP password read (${connections} connections, ${pairs.length} accounts)`,
+      (c) => pmpPasswordLoad(ds, pairs, baseUrl, connections, c),
+    )),
+  );
   return out;
 }

@@ -6,13 +6,12 @@
 import { randomBytes } from 'node:crypto';
 import * as openpgp from 'openpgp';
 import { api, expect } from './api.ts';
+import { type Common, type CompatArgs, measureIf } from './bracketed.ts';
 import type { LoadResult } from './measure.ts';
 import { runLoad } from './measure.ts';
 
 const PB = '/passbolt';
 const POOL = 100;
-
-type Common = Omit<Parameters<typeof runLoad>[0], 'connections' | 'scenario' | 'url' | 'method' | 'body' | 'headers' | 'nextPath'>;
 
 interface PassboltBench {
   cookie: string;
@@ -139,20 +138,11 @@ export async function passboltFetchLoad(baseUrl: string, adminToken: string, con
 
 /** The Passbolt fetch when BENCH_SCENARIOS selects `passbolt`, in the compatibility APIs' loop (run.ts). */
 export function passboltLoadsWith(adminToken: string) {
-  return async (
-    _ds: unknown,
-    baseUrl: string,
-    connections: number,
-    c: Common,
-    scenarios: ReadonlySet<string>,
-    step: (what: string) => void | Promise<void>,
-    done: (r: LoadResult) => void,
-    around: (key: string) => Common['around'] = () => undefined,
-  ): Promise<LoadResult[]> => {
-    if (!scenarios.has('passbolt')) return [];
-    await step(`Passbolt secret fetch (${connections} connections)`);
-    const r = await passboltFetchLoad(baseUrl, adminToken, connections, { ...c, around: around('passbolt') });
-    done(r);
-    return [r];
-  };
+  return (a: CompatArgs): Promise<LoadResult[]> =>
+    measureIf(
+      a,
+      'passbolt',
+      () => `Passbolt secret fetch (${a.connections} connections)`,
+      (c) => passboltFetchLoad(a.baseUrl, adminToken, a.connections, c),
+    );
 }

@@ -2,13 +2,13 @@
 // the bench user's API key bought at POST /api/v4/auth/login/{apiKey}, over the pool of the reveal
 // scenario — the same reveal through the Passwork surface (one audited whole-secret reveal,
 // revealCard, with the files' names and the favourite mark), so the throughputs compare directly.
+
+import { type Common, type CompatArgs, measureIf } from './bracketed.ts';
 import type { LoadResult } from './measure.ts';
 import { runLoad } from './measure.ts';
 import type { SecretsDataset } from './secrets-data.ts';
 
 const PW = '/api/v4';
-
-type Common = Omit<Parameters<typeof runLoad>[0], 'connections' | 'scenario' | 'url' | 'method' | 'body' | 'headers' | 'nextPath'>;
 
 async function login(baseUrl: string, apiKey: string): Promise<string> {
   const r = await fetch(`${baseUrl}${PW}/auth/login/${apiKey}`, {
@@ -47,19 +47,11 @@ export async function passworkReadLoad(ds: SecretsDataset, baseUrl: string, conn
 }
 
 /** The Passwork read when BENCH_SCENARIOS selects `passwork`, after the native reveal (as compatLoads). */
-export async function passworkLoads(
-  ds: SecretsDataset,
-  baseUrl: string,
-  connections: number,
-  c: Common,
-  scenarios: ReadonlySet<string>,
-  step: (what: string) => void | Promise<void>,
-  done: (r: LoadResult) => void,
-  around: (key: string) => Common['around'] = () => undefined,
-): Promise<LoadResult[]> {
-  if (!scenarios.has('passwork')) return [];
-  await step(`Passwork password read (${connections} connections)`);
-  const r = await passworkReadLoad(ds, baseUrl, connections, { ...c, around: around('passwork') });
-  done(r);
-  return [r];
+export function passworkLoads(a: CompatArgs): Promise<LoadResult[]> {
+  return measureIf(
+    a,
+    'passwork',
+    () => `Passwork password read (${a.connections} connections)`,
+    (c) => passworkReadLoad(a.ds, a.baseUrl, a.connections, c),
+  );
 }

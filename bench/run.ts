@@ -287,12 +287,20 @@ async function main(): Promise<void> {
     if (dataset) {
       const common2 = { ...common, serverPid: coffer.pid, measurePostgres, countAudit };
       const ds = dataset;
+      const args = {
+        ds,
+        baseUrl: coffer.baseUrl,
+        connections: s.revealConnections,
+        c: common2,
+        scenarios: s.scenarios,
+        step,
+        done,
+        around,
+      };
       const bracket = await bracketedCompat({
         rounds: s.rounds,
         firstReveal: loads.find((l) => l.scenario.startsWith('Coffer reveal')),
-        compats: [compatLoads, secretServerLoads, passworkLoads, passboltLoadsWith(apiKey)].map(
-          (compat) => () => compat(ds, coffer.baseUrl, s.revealConnections, common2, s.scenarios, step, done, around),
-        ),
+        compats: [compatLoads, secretServerLoads, passworkLoads, passboltLoadsWith(apiKey)].map((compat) => () => compat(args)),
         reveal: (key) => revealLoad(ds, coffer.baseUrl, s.revealConnections, { ...common2, around: around(key) }),
         step,
         done,

@@ -5,14 +5,13 @@
 // resolved, authorization over the tree, the workflow gate, decryption of the values, one audit
 // record (a reveal, via secretserver), the secret presented in the product's shape.
 import { api, expect } from './api.ts';
+import { type Common, type CompatArgs, measureIf } from './bracketed.ts';
 import { type LoadResult, runLoad } from './measure.ts';
 import type { SecretsDataset } from './secrets-data.ts';
 
 const SS = '/SecretServer/api/v1';
 /** Pool entries mapped to Secret Server ids (each mapping costs a few setup requests). */
 const MAX_IDS = 200;
-
-type Common = Omit<Parameters<typeof runLoad>[0], 'connections' | 'scenario' | 'url' | 'method' | 'body' | 'headers' | 'nextPath'>;
 
 /** Secret Server ids of pool secrets: found by an exact name search (names shared by two are skipped), each read once. */
 export async function secretServerIds(ds: SecretsDataset, baseUrl: string): Promise<number[]> {
@@ -54,20 +53,12 @@ export function secretServerReadLoad(
 }
 
 /** The Secret Server read when BENCH_SCENARIOS selects `secretserver` (the same call shape as compatLoads). */
-export async function secretServerLoads(
-  ds: SecretsDataset,
-  baseUrl: string,
-  connections: number,
-  c: Common,
-  scenarios: ReadonlySet<string>,
-  step: (what: string) => void | Promise<void>,
-  done: (r: LoadResult) => void,
-  around: (key: string) => Common['around'] = () => undefined,
-): Promise<LoadResult[]> {
-  if (!scenarios.has('secretserver')) return [];
-  const ids = await secretServerIds(ds, baseUrl);
-  await step(`Secret Server secret read (${connections} connections, ${ids.length} secrets)`);
-  const r = await secretServerReadLoad(ds, ids, baseUrl, connections, { ...c, around: around('secretserver') });
-  done(r);
-  return [r];
+export async function secretServerLoads(a: CompatArgs): Promise<LoadResult[]> {
+  const ids = a.scenarios.has('secretserver') ? await secretServerIds(a.ds, a.baseUrl) : [];
+  return measureIf(
+    a,
+    'secretserver',
+    () => `Secret Server secret read (${a.connections} connections, ${ids.length} secrets)`,
+    (c) => secretServerReadLoad(a.ds, ids, a.baseUrl, a.connections, c),
+  );
 }
