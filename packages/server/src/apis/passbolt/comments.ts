@@ -10,6 +10,7 @@ import { fieldsOf, invalid, required, text } from './body.ts';
 import { dateOf } from './dates.ts';
 import { apiVersion, ok } from './envelope.ts';
 import { ANY_UUID } from './ids.ts';
+import { authorObject } from './present-resource.ts';
 import { readableSecret } from './resources.ts';
 import { anyJson, ERRORS, envelope, exact, itemOf, itemsOf, nullableStr, str, userSchema } from './schemas.ts';
 import type { PassboltContext } from './surface.ts';
@@ -54,18 +55,7 @@ async function presentComments(c: PassboltContext, req: FastifyRequest, items: C
   const userUuids = await c.ids.uuidsOf('user', userIds);
   const authors = contain.creator || contain.modifier ? await c.comments.authorsAmong(c.db, userIds) : new Map<string, Author>();
   const uuidOfUser = (id: string | null) => (id ? (userUuids.get(id) ?? null) : null);
-  const userObj = (id: string | null) => {
-    const a = id ? authors.get(id) : undefined;
-    return a
-      ? {
-          id: uuidOfUser(a.id),
-          username: a.username,
-          active: a.active,
-          deleted: false,
-          profile: { first_name: a.firstName, last_name: a.lastName },
-        }
-      : null;
-  };
+  const userObj = (id: string | null) => authorObject(id ? authors.get(id) : undefined, uuidOfUser);
   const v1 = apiVersion(req) === 'v1';
   return items.map((x) => {
     const base = {

@@ -110,6 +110,19 @@ async function ownSecrets(c: PassboltContext, ctx: RequestContext, date: (w: str
 }
 
 /** Resources as the caller sees them, with what the query contains. `home`: the Passbolt vault's id (its top is no folder). */
+/** A creator/modifier as Passbolt shows one beside a resource or a comment (null: unknown). */
+export function authorObject<Id>(a: Author | null | undefined, uuidOf: (userId: string) => Id) {
+  return a
+    ? {
+        id: uuidOf(a.id),
+        username: a.username,
+        active: a.active,
+        deleted: false,
+        profile: { first_name: a.firstName, last_name: a.lastName },
+      }
+    : null;
+}
+
 export async function presentResources(
   c: PassboltContext,
   req: FastifyRequest,
@@ -159,16 +172,7 @@ export async function presentResources(
     'favorite',
     [...marks.keys()].map((id) => `${userId}/${id}`),
   );
-  const userObj = (a: Author | null) =>
-    a
-      ? {
-          id: userUuids.get(a.id) ?? '',
-          username: a.username,
-          active: a.active,
-          deleted: false,
-          profile: { first_name: a.firstName, last_name: a.lastName },
-        }
-      : null;
+  const userObj = (a: Author | null) => authorObject(a, (id) => userUuids.get(id) ?? '');
   const v1 = apiVersion(req) === 'v1';
   const out = [];
   for (const s of items) {
