@@ -56,4 +56,15 @@ describe('session JWT codec', () => {
     const junk = Buffer.from('[1,2]').toString('base64url').padEnd(12, 'A');
     assert.equal(verifyJwt(key, signJwt(key, claims).replace(p, junk), now), undefined);
   });
+
+  it('refuses a signature that differs only in the unused bits of its last character', () => {
+    // 256 signature bytes take 342 base64url characters: the last one carries 4 unused bits, so
+    // flipping its lowest bit decodes to the same bytes; only the canonical encoding verifies
+    const t = signJwt(key, claims);
+    const A = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
+    const variant = t.slice(0, -1) + A[A.indexOf(t.at(-1) as string) ^ 1];
+    assert.notEqual(variant, t);
+    assert.equal(verifyJwt(key, variant, now), undefined);
+    assert.deepEqual(verifyJwt(key, t, now), claims);
+  });
 });

@@ -33,7 +33,11 @@ export function verifyJwt(key: { publicKey: KeyObject; kid: string }, token: str
   const [head, payload, sig] = token.split('.') as [string, string, string];
   // only the header this issuer writes (RS256, its key id): no `none`, no HS256 under the public key
   if (head !== header(key.kid)) return undefined;
-  if (!createVerify('RSA-SHA256').update(`${head}.${payload}`).verify(key.publicKey, sig, 'base64url')) return undefined;
+  // the signature in its one canonical encoding: the last character carries 4 unused bits, and a
+  // token whose string differs only there would otherwise verify too
+  const raw = Buffer.from(sig, 'base64url');
+  if (raw.toString('base64url') !== sig) return undefined;
+  if (!createVerify('RSA-SHA256').update(`${head}.${payload}`).verify(key.publicKey, raw)) return undefined;
   let claims: unknown;
   try {
     claims = JSON.parse(Buffer.from(payload, 'base64url').toString('utf8'));
